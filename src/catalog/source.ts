@@ -1,0 +1,25 @@
+/**
+ * What the catalog engine needs from a registry: the repositories, then each repository's images
+ * with their tags. Implemented in src/registry for OCI distribution registries and for ECR.
+ */
+export interface ImageRecord {
+  /** sha256:… of the manifest or index the tags point at. */
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly mediaType?: string;
+  /** For an index/manifest list: "os/arch[/variant]" of each child manifest. */
+  readonly platforms?: readonly string[];
+  /** ISO-8601, where the source gives it (ECR does, the OCI API does not). */
+  readonly pushedAt?: string;
+  /** Bytes, where the source gives it. */
+  readonly sizeBytes?: number;
+}
+
+export interface RegistrySource {
+  /** Stable identifier of the registry, e.g. "http://127.0.0.1:5000" or "ecr://123456789012/us-east-1". */
+  readonly registry: string;
+  /** Every repository name (all pages). */
+  listRepositories(signal?: AbortSignal): Promise<string[]>;
+  /** Every tagged image of one repository (all pages), one record per digest with all its tags. */
+  listImages(repository: string, signal?: AbortSignal): Promise<ImageRecord[]>;
+}

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { describeFailure, ExitCode } from './exit.js';
+import { processOutput, type Output } from './output.js';
+import { registerValidate } from './validate.js';
+
+/** Builds the program; each command lives in its own file and registers itself here. */
+export function buildProgram(output: Output): Command {
+  const program = new Command('falcon-org')
+    .description('Protect an AWS Organization with CrowdStrike Falcon, and prove it')
+    .option('--debug', 'show stack traces for unexpected errors')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) });
+  registerValidate(program, output);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function run(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  const program = buildProgram(output);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version requests end with exit code 0 and have already been printed.
+      if (error.exitCode === 0) return ExitCode.Ok;
+      return ExitCode.InvalidInput;
+    }
+    const debug = program.opts<{ debug?: boolean }>().debug === true;
+    const { message, code } = describeFailure(error, debug);
+    output.err(`falcon-org: ${message}`);
+    return code;
+  }
+}

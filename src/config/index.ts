@@ -1,0 +1,5 @@
+export * from './clouds.js';
+export * from './errors.js';
+export * from './load.js';
+export * from './partitions.js';
+export * from './schema.js';

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { FALCON_CLOUD_NAMES } from './clouds.js';
+import { ALL_REGIONS } from './partitions.js';
+import {
+  ACCOUNT_ID,
+  CID_WITH_CHECKSUM,
+  DOCUMENT_VERSION,
+  IAM_POLICY_ARN,
+  IAM_POLICY_NAME,
+  MAX_CONCURRENCY,
+  MAX_ERRORS,
+  OU_ID,
+  RESOURCE_PREFIX,
+  ROOT_ID,
+  SECRET_ARN,
+  scheduleProblem,
+  type ScheduleRules,
+} from './patterns.js';
+
+/*
+ * The deployment's settings. Every message is written as "expected …": the loader prefixes the
+ * path and appends what was given, so each problem names where, what was wanted and what was found.
+ */
+
+const region = z.string().refine((r) => ALL_REGIONS.includes(r), {
+  message: 'expected a known AWS region such as "us-east-1" or "us-gov-west-1"',
+});
+
+const regionList = z
+  .array(region)
+  .refine((list) => new Set(list).size === list.length, { message: 'expected each region once' });
+
+function schedule(rules: ScheduleRules) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = scheduleProblem(value, rules);
+    if (problem) ctx.addIssue({ code: 'custom', message: `expected a valid schedule: ${problem}` });
+  });
+}
+
+const pattern = (re: RegExp, what: string) => z.string().regex(re, { message: `expected ${what}` });
+
+const falconSchema = z
+  .strictObject({
+    cloud: z
+      .enum(FALCON_CLOUD_NAMES, { message: `expected one of ${FALCON_CLOUD_NAMES.join(', ')}` })
+      .describe('Falcon cloud the CID lives in'),
+    baseUrl: z
+      .url({
+        protocol: /^https?$/,
+        message: 'expected an http(s) URL such as "https://falcon-proxy.example"',
+      })
+      .optional()
+      .describe('Explicit API base URL (proxies, emulators); overrides the cloud table'),
+    cid: pattern(CID_WITH_CHECKSUM, 'a CID with checksum: 32 hex digits, "-", 2 hex digits').optional(),
+    credentials: z
+      .strictObject({
+        source: z.enum(['environment', 'secretsManager'], {
+          message: 'expected "environment" or "secretsManager"',
+        }),
+        secretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN').optional(),
+      })
+      .refine((c) => c.source !== 'secretsManager' || c.secretArn !== undefined, {
+        message: 'expected secretArn when source is "secretsManager"',
+        path: ['secretArn'],
+      })
+      .prefault({ source: 'environment' }),
+  })
+  .describe('The Falcon tenant');
+
+const awsSchema = z.strictObject({
+  partition: z.enum(['aws', 'aws-us-gov'], {
+    message: 'expected "aws" (commercial) or "aws-us-gov" (GovCloud)',
+  }),
+  homeRegion: region,
+  accountType: z
+    .enum(['management', 'delegatedAdmin'], { message: 'expected "management" or "delegatedAdmin"' })
+    .default('management'),
+});
+
+const organizationSchema = z.strictObject({
+  targets: z
+    .array(
+      z.string().refine((t) => ROOT_ID.test(t) || OU_ID.test(t), {
+        message:
+          'expected the root ID ("r-" and 4-32 lowercase letters or digits) or an OU ID ("ou-xxxx-xxxxxxxx")',
+      }),
+    )
+    .min(1, { message: 'expected at least one root or OU ID' })
+    .refine((t) => !(t.some((x) => ROOT_ID.test(x)) && t.length > 1), {
+      message: 'expected either the root alone or a list of OUs, not both',
+    }),
+  excludeAccounts: z.array(pattern(ACCOUNT_ID, 'a 12-digit account ID')).default([]),
+});
+
+const stackSetsSchema = z
+  .strictObject({
+    maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
+    failureTolerancePercentage: z.number().int().min(0).max(100).default(0),
+    regionConcurrency: z
+      .enum(['PARALLEL', 'SEQUENTIAL'], { message: 'expected "PARALLEL" or "SEQUENTIAL"' })
+      .default('PARALLEL'),
+  })
+  .prefault({});
+
+const ssmTargetsSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('all') }),
+    z.strictObject({
+      type: z.literal('tags'),
+      tags: z
+        .record(z.string().min(1).max(128), z.array(z.string().max(256)).min(1))
+        .refine((t) => Object.keys(t).length > 0, { message: 'expected at least one tag key' }),
+    }),
+    z.strictObject({
+      type: z.literal('resourceGroup'),
+      name: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, { message: 'expected a resource group name' }),
+    }),
+  ],
+  { message: 'expected targets.type to be "all", "tags" or "resourceGroup"' },
+);
+
+const ssmSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  regions: regionList.optional().describe('Regions to deploy to; default: the home region'),
+  action: z
+    .enum(['Install', 'Uninstall'], { message: 'expected "Install" or "Uninstall"' })
+    .default('Install'),
+  secretStorage: z
+    .enum(['SecretsManager', 'ParameterStore'], { message: 'expected "SecretsManager" or "ParameterStore"' })
+    .default('SecretsManager'),
+  schedule: schedule({ minimumMinutes: 30, allowSecondsField: true }).default('rate(1 day)'),
+  applyOnlyAtCronInterval: z.boolean().default(false),
+  maxErrors: pattern(MAX_ERRORS, 'a number ("10") or a percentage ("10%")').default('10%'),
+  maxConcurrency: pattern(MAX_CONCURRENCY, 'a positive number ("5") or a percentage ("20%")').default('20%'),
+  documentVersion: pattern(DOCUMENT_VERSION, 'a positive integer, "$DEFAULT" or "$LATEST"').default('3'),
+  targets: ssmTargetsSchema.default({ type: 'all' }),
+});
+
+const eksSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  regions: regionList.optional().describe('Regions to watch; default: the home region'),
+  sensor: z.enum(['kernel', 'bpf'], { message: 'expected "kernel" or "bpf"' }).default('bpf'),
+  admissionController: z.boolean().default(true),
+});
+
+const ecrSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  regions: regionList
+    .optional()
+    .describe('Regions to connect; default: every region enabled for the account'),
+  disconnectOnDelete: z.boolean().default(false),
+  schedule: schedule({ minimumMinutes: 60, allowSecondsField: false }).default('rate(1 day)'),
+});
+
+export const configSchema = z.strictObject({
+  resourcePrefix: pattern(RESOURCE_PREFIX, 'a letter then up to 23 letters, digits or dashes').default(
+    'falcon-org',
+  ),
+  falcon: falconSchema,
+  aws: awsSchema,
+  organization: organizationSchema,
+  permissionsBoundary: z
+    .string()
+    .refine((b) => IAM_POLICY_ARN.test(b) || IAM_POLICY_NAME.test(b), {
+      message: 'expected an IAM policy ARN or a policy name',
+    })
+    .optional(),
+  tags: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(128)
+        .refine((k) => !k.toLowerCase().startsWith('aws:'), {
+          message: 'expected a tag key not starting with "aws:"',
+        }),
+      z.string().max(256),
+    )
+    .default({}),
+  stackSets: stackSetsSchema,
+  features: z
+    .strictObject({
+      ssmDistributor: ssmSchema.prefault({}),
+      eksProtection: eksSchema.prefault({}),
+      ecrConnections: ecrSchema.prefault({}),
+    })
+    .prefault({}),
+});
+
+/** The configuration as written in the file, before defaults are applied. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The configuration after validation, with every default filled in. */
+export type ParsedConfig = z.output<typeof configSchema>;
+export type SsmDistributorConfig = ParsedConfig['features']['ssmDistributor'];
+export type EksProtectionConfig = ParsedConfig['features']['eksProtection'];
+export type EcrConnectionsConfig = ParsedConfig['features']['ecrConnections'];
+export type SsmTargets = SsmDistributorConfig['targets'];

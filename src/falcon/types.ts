@@ -1,0 +1,38 @@
+/**
+ * The registry-connection operations the rest of the project needs from Falcon. The HTTP client in
+ * this folder implements it; core modules (src/ecr) depend only on this interface.
+ */
+export interface RegistryConnection {
+  readonly id: string;
+  readonly type: string;
+  /** As Falcon returns it; compare with normalizeRegistryUrl(). */
+  readonly url: string;
+  readonly userDefinedAlias?: string;
+  readonly state?: string;
+  readonly createdAt?: string;
+}
+
+export interface CreateEcrConnectionInput {
+  /** https://<account>.dkr.ecr.<region>.amazonaws.com (…amazonaws.com.cn is not supported). */
+  readonly url: string;
+  readonly alias?: string;
+  readonly roleArn: string;
+  readonly externalId: string;
+  /** True when a commercial AWS account connects to a government Falcon cloud. */
+  readonly govUsingCommercialConnection?: boolean;
+}
+
+export interface RegistryConnectionsApi {
+  /** Every connection of the tenant (all pages, details read in batches). */
+  listConnections(): Promise<RegistryConnection[]>;
+  /** The connection whose normalized URL equals the given one's, if any. */
+  findByUrl(url: string): Promise<RegistryConnection | undefined>;
+  /**
+   * Creates an ECR connection, absorbing the real-world answers: 200/201, duplicate (200 empty or 409:
+   * then looked up by URL), and "failed to validate registry credential" while IAM propagates
+   * (retried for a bounded time, then looked up by URL before failing).
+   */
+  createEcrConnection(input: CreateEcrConnectionInput): Promise<RegistryConnection>;
+  /** Deletes connections by ID; an ID that no longer exists is not an error. */
+  deleteConnections(ids: readonly string[]): Promise<void>;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/index.js';
+
+const minimal = `
+falcon: { cloud: us-1 }
+aws: { partition: aws, homeRegion: us-east-1 }
+organization: { targets: [r-ab12] }
+`;
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfigText(text, 'test.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => p.path);
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration loading', () => {
+  it('accepts the shipped example with every feature enabled', async () => {
+    const config = await loadConfigFile('examples/organization.yaml');
+    expect(Object.values(config.features).every((f) => f.enabled)).toBe(true);
+    expect(config.derived.falconBaseUrl).toBe('https://api.crowdstrike.com');
+  });
+
+  it('fills defaults for a minimal file', () => {
+    const config = parseConfigText(minimal, 'min.yaml');
+    expect(config.resourcePrefix).toBe('falcon-org');
+    expect(config.features.ssmDistributor).toMatchObject({
+      enabled: false,
+      maxErrors: '10%',
+      maxConcurrency: '20%',
+      documentVersion: '3',
+      targets: { type: 'all' },
+    });
+    expect(config.stackSets.regionConcurrency).toBe('PARALLEL');
+    expect(config.derived.ssmRegions).toEqual(['us-east-1']);
+    expect(config.derived.ecrRegions).toEqual([]);
+  });
+
+  it('reports five different mistakes at once, each by its path', () => {
+    const paths = problemsOf(`
+falcon: { cloud: us-7, cid: nothex }
+aws: { partition: aws, homeRegion: us-east-1 }
+organization: { targets: [ou-bad] }
+features:
+  ssmDistributor: { schedule: "cron(nonsense)", maxConcurrency: "lots" }
+`);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'falcon.cloud',
+        'falcon.cid',
+        'organization.targets.0',
+        'features.ssmDistributor.schedule',
+        'features.ssmDistributor.maxConcurrency',
+      ]),
+    );
+    expect(paths).toHaveLength(5);
+  });
+
+  it('rejects regions outside the partition', () => {
+    expect(problemsOf(minimal.replace('us-east-1', 'us-gov-west-1'))).toEqual(['aws.homeRegion']);
+  });
+
+  it('honours an explicit Falcon base URL', () => {
+    const config = parseConfigText(
+      minimal.replace('{ cloud: us-1 }', '{ cloud: us-gov-1, baseUrl: "http://127.0.0.1:9/" }'),
+      'x',
+    );
+    expect(config.derived.falconBaseUrl).toBe('http://127.0.0.1:9');
+    expect(config.derived.govFalconFromCommercialAws).toBe(true);
+  });
+});
