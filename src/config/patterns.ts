@@ -2,6 +2,7 @@
  * Patterns for the identifiers and expressions the configuration accepts. Each pattern comes with
  * the sentence used in an error message when a value does not match it.
  */
+export const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 export const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
 export const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 export const ACCOUNT_ID = /^\d{12}$/;

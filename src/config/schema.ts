@@ -9,6 +9,7 @@ import {
   IAM_POLICY_NAME,
   MAX_CONCURRENCY,
   MAX_ERRORS,
+  ORG_ID,
   OU_ID,
   RESOURCE_PREFIX,
   ROOT_ID,
@@ -78,6 +79,9 @@ const awsSchema = z.strictObject({
 });
 
 const organizationSchema = z.strictObject({
+  id: pattern(ORG_ID, 'the organization ID: "o-" and 10-32 lowercase letters or digits').describe(
+    'Used in aws:PrincipalOrgID conditions (artifact bucket, EKS event bus)',
+  ),
   targets: z
     .array(
       z.string().refine((t) => ROOT_ID.test(t) || OU_ID.test(t), {

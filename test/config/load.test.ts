@@ -4,7 +4,7 @@ import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/i
 const minimal = `
 falcon: { cloud: us-1 }
 aws: { partition: aws, homeRegion: us-east-1 }
-organization: { targets: [r-ab12] }
+organization: { id: o-a1b2c3d4e5, targets: [r-ab12] }
 `;
 
 function problemsOf(text: string): string[] {
@@ -43,7 +43,7 @@ describe('configuration loading', () => {
     const paths = problemsOf(`
 falcon: { cloud: us-7, cid: nothex }
 aws: { partition: aws, homeRegion: us-east-1 }
-organization: { targets: [ou-bad] }
+organization: { id: o-a1b2c3d4e5, targets: [ou-bad] }
 features:
   ssmDistributor: { schedule: "cron(nonsense)", maxConcurrency: "lots" }
 `);
