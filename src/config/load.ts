@@ -29,7 +29,7 @@ export async function loadConfigFile(path: string): Promise<ResolvedConfig> {
       (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : String(cause);
     throw new ConfigError(
       path,
-      [{ path: '--config', expected: 'a readable YAML or JSON file', given: reason }],
+      [{ path: '--config', expected: 'expected a readable YAML or JSON file', given: reason }],
       {
         cause,
       },
@@ -54,12 +54,15 @@ export function parseConfigText(text: string, source: string): ResolvedConfig {
   return validateConfig(doc.toJS() as unknown, source);
 }
 
-/** Validates an already-parsed value; collects schema and cross-field problems and throws them together. */
+/**
+ * Validates an already-parsed value. Schema problems and cross-field problems (regions outside the
+ * partition, ARNs of another partition, …) are collected together and thrown as one ConfigError.
+ */
 export function validateConfig(raw: unknown, source = 'configuration'): ResolvedConfig {
   const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
-  if (!result.success) throw new ConfigError(source, result.error.issues.map(toProblem));
-  const problems = crossFieldProblems(result.data);
-  if (problems.length > 0) throw new ConfigError(source, problems);
+  const problems = result.success ? [] : result.error.issues.map(toProblem);
+  problems.push(...crossFieldProblems(raw));
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return resolve(result.data);
 }
 
@@ -84,11 +87,29 @@ function describeGiven(input: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function crossFieldProblems(config: ParsedConfig): ConfigProblem[] {
+/** Reads a string at a path of an unvalidated value, or undefined. */
+function stringAt(value: unknown, ...path: string[]): string | undefined {
+  let node: unknown = value;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return typeof node === 'string' ? node : undefined;
+}
+
+/**
+ * Checks that need more than one field. They read the raw input defensively so they can run even
+ * when the schema found problems elsewhere; a field the schema rejects is skipped here.
+ */
+function crossFieldProblems(raw: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const partition = PARTITIONS[config.aws.partition];
-  const inPartition = (path: string, region: string) => {
-    if (partitionOfRegion(region) !== partition.name) {
+  const partitionName = stringAt(raw, 'aws', 'partition');
+  if (partitionName !== 'aws' && partitionName !== 'aws-us-gov') return problems;
+  const partition = PARTITIONS[partitionName];
+  const inPartition = (path: string, region: unknown) => {
+    if (typeof region !== 'string') return;
+    const actual = partitionOfRegion(region);
+    if (actual !== undefined && actual !== partition.name) {
       problems.push({
         path,
         expected: `a region of the ${partition.label} partition "${partition.name}"`,
@@ -96,30 +117,28 @@ function crossFieldProblems(config: ParsedConfig): ConfigProblem[] {
       });
     }
   };
-  inPartition('aws.homeRegion', config.aws.homeRegion);
-  for (const [name, feature] of Object.entries(config.features)) {
-    feature.regions?.forEach((r, i) => inPartition(`features.${name}.regions.${i}`, r));
+  inPartition('aws.homeRegion', stringAt(raw, 'aws', 'homeRegion'));
+  const features = (raw as { features?: Record<string, { regions?: unknown }> } | undefined)?.features;
+  for (const [name, feature] of Object.entries(features ?? {})) {
+    const regions = feature?.regions;
+    if (Array.isArray(regions))
+      regions.forEach((r: unknown, i) => inPartition(`features.${name}.regions.${i}`, r));
   }
-  if (
-    config.falcon.credentials.secretArn &&
-    !config.falcon.credentials.secretArn.startsWith(`arn:${partition.name}:`)
-  ) {
-    problems.push({
-      path: 'falcon.credentials.secretArn',
-      expected: `an ARN in partition "${partition.name}"`,
-      given: JSON.stringify(config.falcon.credentials.secretArn),
-    });
-  }
-  const boundary = config.permissionsBoundary;
-  if (boundary?.startsWith('arn:') && !boundary.startsWith(`arn:${partition.name}:`)) {
-    problems.push({
-      path: 'permissionsBoundary',
-      expected: `a policy ARN in partition "${partition.name}"`,
-      given: JSON.stringify(boundary),
-    });
-  }
-  const ssm = config.features.ssmDistributor;
-  if (ssm.applyOnlyAtCronInterval && !ssm.schedule.startsWith('cron(')) {
+  const arnInPartition = (path: string, arn: string | undefined) => {
+    if (arn?.startsWith('arn:') && !arn.startsWith(`arn:${partition.name}:`)) {
+      problems.push({
+        path,
+        expected: `an ARN in partition "${partition.name}"`,
+        given: JSON.stringify(arn),
+      });
+    }
+  };
+  arnInPartition('falcon.credentials.secretArn', stringAt(raw, 'falcon', 'credentials', 'secretArn'));
+  arnInPartition('permissionsBoundary', stringAt(raw, 'permissionsBoundary'));
+  const schedule = stringAt(raw, 'features', 'ssmDistributor', 'schedule');
+  const applyOnlyAtCron = (raw as { features?: { ssmDistributor?: { applyOnlyAtCronInterval?: unknown } } })
+    ?.features?.ssmDistributor?.applyOnlyAtCronInterval;
+  if (applyOnlyAtCron === true && !(schedule ?? '').startsWith('cron(')) {
     problems.push({
       path: 'features.ssmDistributor.applyOnlyAtCronInterval',
       expected: 'false unless the schedule is a cron expression (State Manager rejects it with rate())',

@@ -72,3 +72,30 @@ features:
     expect(config.derived.govFalconFromCommercialAws).toBe(true);
   });
 });
+
+describe('cross-field validation', () => {
+  it('reports partition problems together with schema problems', () => {
+    const paths = problemsOf(`
+falcon: { cloud: nowhere }
+aws: { partition: aws-us-gov, homeRegion: us-east-1 }
+organization: { id: o-a1b2c3d4e5, targets: [r-ab12] }
+permissionsBoundary: arn:aws:iam::123456789012:policy/boundary
+features:
+  ecrConnections: { regions: [us-gov-west-1, eu-west-1] }
+  ssmDistributor: { applyOnlyAtCronInterval: true }
+`);
+    expect(paths.sort()).toEqual(
+      [
+        'aws.homeRegion',
+        'falcon.cloud',
+        'features.ecrConnections.regions.1',
+        'features.ssmDistributor.applyOnlyAtCronInterval',
+        'permissionsBoundary',
+      ].sort(),
+    );
+  });
+
+  it('names the file when it cannot be read', async () => {
+    await expect(loadConfigFile('does/not/exist.yaml')).rejects.toThrow(/--config: expected a readable/);
+  });
+});
