@@ -15,11 +15,24 @@ export interface ImageRecord {
   readonly sizeBytes?: number;
 }
 
+/**
+ * What the catalog already knows about one repository, handed to `listImages` so a source can skip
+ * work on a warm scan. Manifests are content-addressed: the details of a digest cannot change, so a
+ * source that has confirmed a tag's current digest (e.g. with a manifest HEAD or a conditional GET)
+ * may take the image's details from `describe` instead of fetching the manifest again.
+ */
+export interface KnownImages {
+  /** Each tag's digest as of the last successful scan of this repository. */
+  readonly tagDigests: ReadonlyMap<string, string>;
+  /** Details of a digest already catalogued anywhere in this registry, or undefined. */
+  describe(digest: string): ImageRecord | undefined;
+}
+
 export interface RegistrySource {
   /** Stable identifier of the registry, e.g. "http://127.0.0.1:5000" or "ecr://123456789012/us-east-1". */
   readonly registry: string;
   /** Every repository name (all pages). */
   listRepositories(signal?: AbortSignal): Promise<string[]>;
   /** Every tagged image of one repository (all pages), one record per digest with all its tags. */
-  listImages(repository: string, signal?: AbortSignal): Promise<ImageRecord[]>;
+  listImages(repository: string, signal?: AbortSignal, known?: KnownImages): Promise<ImageRecord[]>;
 }

@@ -2,6 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { describeFailure, ExitCode } from './exit.js';
 import { processOutput, type Output } from './output.js';
 import { registerValidate } from './validate.js';
+import { registerDeploy } from './deploy.js';
+import { registerDestroy } from './destroy.js';
+import { registerCatalog } from './catalog.js';
+import { registerPlan } from './plan.js';
+import { registerSynth } from './synth.js';
 
 /** Builds the program; each command lives in its own file and registers itself here. */
 export function buildProgram(output: Output): Command {
@@ -11,6 +16,11 @@ export function buildProgram(output: Output): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) });
   registerValidate(program, output);
+  registerDeploy(program, output);
+  registerDestroy(program, output);
+  registerCatalog(program, output);
+  registerPlan(program, output);
+  registerSynth(program, output);
   return program;
 }
 

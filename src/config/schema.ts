@@ -132,6 +132,11 @@ const ssmSchema = z.strictObject({
     .default('Install'),
   secretStorage: z
     .enum(['SecretsManager', 'ParameterStore'], { message: 'expected "SecretsManager" or "ParameterStore"' })
+    // CloudFormation cannot create SecureString parameters, so ParameterStore is not offered yet.
+    .refine((s) => s !== 'ParameterStore', {
+      message:
+        'expected "SecretsManager": "ParameterStore" is not supported in this version (CloudFormation cannot create SecureString parameters); remove the setting or set it to "SecretsManager"',
+    })
     .default('SecretsManager'),
   schedule: schedule({ minimumMinutes: 30, allowSecondsField: true }).default('rate(1 day)'),
   applyOnlyAtCronInterval: z.boolean().default(false),

@@ -5,7 +5,7 @@
 export interface RegistryConnection {
   readonly id: string;
   readonly type: string;
-  /** As Falcon returns it; compare with normalizeRegistryUrl(). */
+  /** As Falcon returns it; compare with normalizeRegistryUrl() from ./url.js. */
   readonly url: string;
   readonly userDefinedAlias?: string;
   readonly state?: string;
@@ -22,17 +22,21 @@ export interface CreateEcrConnectionInput {
   readonly govUsingCommercialConnection?: boolean;
 }
 
+/**
+ * `signal` (optional everywhere) aborts waits and requests, e.g. at a Lambda's deadline; the promise
+ * then rejects with the signal's reason.
+ */
 export interface RegistryConnectionsApi {
   /** Every connection of the tenant (all pages, details read in batches). */
-  listConnections(): Promise<RegistryConnection[]>;
+  listConnections(signal?: AbortSignal): Promise<RegistryConnection[]>;
   /** The connection whose normalized URL equals the given one's, if any. */
-  findByUrl(url: string): Promise<RegistryConnection | undefined>;
+  findByUrl(url: string, signal?: AbortSignal): Promise<RegistryConnection | undefined>;
   /**
    * Creates an ECR connection, absorbing the real-world answers: 200/201, duplicate (200 empty or 409:
    * then looked up by URL), and "failed to validate registry credential" while IAM propagates
    * (retried for a bounded time, then looked up by URL before failing).
    */
-  createEcrConnection(input: CreateEcrConnectionInput): Promise<RegistryConnection>;
+  createEcrConnection(input: CreateEcrConnectionInput, signal?: AbortSignal): Promise<RegistryConnection>;
   /** Deletes connections by ID; an ID that no longer exists is not an error. */
-  deleteConnections(ids: readonly string[]): Promise<void>;
+  deleteConnections(ids: readonly string[], signal?: AbortSignal): Promise<void>;
 }

@@ -1,0 +1,53 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+
+/** Static credentials or a provider, as every SDK v3 client accepts them. */
+export type AwsCredentials = NonNullable<STSClientConfig['credentials']>;
+
+/**
+ * Settings shared by every AWS SDK v3 client this project creates.
+ *
+ * Endpoints are deliberately NOT a setting: the SDK's own endpoint configuration
+ * (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `endpoint_url` in the shared config file)
+ * applies unchanged, which is how tests and emulators point the unchanged code elsewhere.
+ */
+export interface AwsClientSettings {
+  /** Region the clients talk to (for global services such as Organizations: the partition's endpoint). */
+  readonly region: string;
+  /** @default the SDK's default credential chain (environment, profile, SSO, instance role, ...) */
+  readonly credentials?: AwsCredentials;
+  /** @default 3 (the SDK default) */
+  readonly maxAttempts?: number;
+}
+
+/** Creates one client with the shared settings; works for any SDK v3 client class. */
+export function createClient<C>(
+  ClientClass: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C,
+  settings: AwsClientSettings,
+): C {
+  return new ClientClass({
+    region: settings.region,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
+  });
+}
+
+/** The clients `deploy` and `destroy` use in the home account and region. */
+export interface HomeClients {
+  readonly sts: STSClient;
+  readonly ssm: SSMClient;
+  readonly cloudFormation: CloudFormationClient;
+  readonly organizations: OrganizationsClient;
+}
+
+/** Creates the home-region clients; pass them around instead of creating clients deep inside core code. */
+export function createHomeClients(settings: AwsClientSettings): HomeClients {
+  return {
+    sts: createClient(STSClient, settings),
+    ssm: createClient(SSMClient, settings),
+    cloudFormation: createClient(CloudFormationClient, settings),
+    organizations: createClient(OrganizationsClient, settings),
+  };
+}

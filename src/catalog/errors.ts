@@ -1,0 +1,51 @@
+import { UserInputError } from '../config/errors.js';
+
+/** Base class of every error the catalog raises that is not the user's to fix. */
+export class CatalogError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CatalogError';
+  }
+}
+
+/** The registry could not be listed at all, so nothing was compared or committed. */
+export class RegistryScanError extends CatalogError {
+  constructor(registry: string, options?: ErrorOptions) {
+    super(`could not list the repositories of ${registry}; the stored catalog is unchanged`, options);
+    this.name = 'RegistryScanError';
+  }
+}
+
+/** The store could not be opened, read or written. Never carries a connection password. */
+export class CatalogStoreError extends CatalogError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CatalogStoreError';
+  }
+}
+
+/** A catalog setting given by the user is not valid (bad glob, concurrency, store location, …). */
+export class CatalogInputError extends UserInputError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CatalogInputError';
+  }
+}
+
+/** Another scan of the same registry committed while this one ran; nothing of this run was kept. */
+export class ConcurrentScanError extends CatalogError {
+  constructor(registry: string, options?: ErrorOptions) {
+    super(`another scan of ${registry} finished first; nothing of this scan was committed, run it again`, options);
+    this.name = 'ConcurrentScanError';
+  }
+}
+
+/** Some repositories could not be scanned; the rest of the scan was committed. */
+export class PartialScanError extends CatalogError {
+  constructor(readonly repositories: readonly string[]) {
+    super(
+      `${repositories.length} of the repositories could not be scanned (${repositories.slice(0, 5).join(', ')}${repositories.length > 5 ? ', …' : ''}); the rest of the scan was committed and their previous entries were kept`,
+    );
+    this.name = 'PartialScanError';
+  }
+}

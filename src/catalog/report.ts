@@ -1,0 +1,63 @@
+import type { CatalogChange, InventoryEntry, RunRecord } from './model.js';
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** The few lines shown after a scan. */
+export function formatScanSummary(run: RunRecord, seconds?: number): string {
+  const s = run.summary;
+  const took = seconds === undefined ? '' : ` in ${seconds.toFixed(1)} s`;
+  const notes = [s.excluded ? `${s.excluded} excluded` : '', s.failed ? `${s.failed} failed` : ''].filter(Boolean);
+  const lines = [
+    `Scanned ${run.registry}${took}`,
+    `  repositories       ${s.repositories}${notes.length ? ` (${notes.join(', ')})` : ''}`,
+    `  images             ${s.images}`,
+    `  tags               ${s.tags}`,
+    `  added              ${s.added}`,
+    `  removed            ${s.removed}`,
+    `  moved              ${s.moved}`,
+    `  tags added/removed ${s.tagsAdded}/${s.tagsRemoved}`,
+    `  newly inventoried  ${s.inventoried}`,
+  ];
+  if (run.failures.length > 0) {
+    lines.push('Repositories that could not be scanned (their catalog entries are kept as they were):');
+    for (const f of run.failures) lines.push(`  ${f.repository}: ${f.reason}`);
+  }
+  return lines.join('\n');
+}
+
+function describeChange(c: CatalogChange): string {
+  switch (c.kind) {
+    case 'image-added':
+      return `+ image ${c.repository}@${c.digest}`;
+    case 'image-removed':
+      return `- image ${c.repository}@${c.digest}`;
+    case 'tag-added':
+      return `+ tag   ${c.repository}:${c.tag ?? ''} -> ${c.digest}`;
+    case 'tag-removed':
+      return `- tag   ${c.repository}:${c.tag ?? ''} (was ${c.digest})`;
+    case 'tag-moved':
+      return `~ tag   ${c.repository}:${c.tag ?? ''} ${c.fromDigest ?? '?'} -> ${c.digest}`;
+  }
+}
+
+/** A run's changes, one per line, after a header naming the run. */
+export function formatChanges(run: RunRecord, changes: readonly CatalogChange[]): string {
+  const s = run.summary;
+  const header = `Last scan of ${run.registry} (run ${run.id}, finished ${run.finishedAt}): ${plural(s.added, 'image')} added, ${s.removed} removed, ${plural(s.moved, 'tag')} moved, ${s.tagsAdded} tags added, ${s.tagsRemoved} removed`;
+  if (changes.length === 0) return `${header}\nNo changes.`;
+  return [header, ...changes.map(describeChange)].join('\n');
+}
+
+/** The inventory as a table-like list. */
+export function formatInventory(entries: readonly InventoryEntry[], includeAssessed: boolean): string {
+  if (entries.length === 0) return includeAssessed ? 'The inventory is empty.' : 'No images await assessment.';
+  const lines = [
+    includeAssessed ? `${plural(entries.length, 'image')} in the inventory:` : `${plural(entries.length, 'image')} awaiting assessment:`,
+  ];
+  for (const e of entries) {
+    const tags = e.tags.length ? ` tags ${e.tags.join(', ')}` : '';
+    const assessed = e.assessedAt ? ` (assessed ${e.assessedAt})` : '';
+    lines.push(`  ${e.digest}  ${e.registry}/${e.repository}${tags}${assessed}`);
+  }
+  return lines.join('\n');
+}

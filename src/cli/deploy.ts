@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { runCommand, type CommandOptions } from '../deploy/command.js';
+import type { Output } from './output.js';
+
+export function registerDeploy(program: Command, output: Output): void {
+  program
+    .command('deploy')
+    .description(
+      'Deploy the root stack and its StackSets from the home account and region, wait for every StackSet ' +
+        'operation and report per account and region (needs AWS credentials; FALCON_CLIENT_ID and ' +
+        'FALCON_CLIENT_SECRET when falcon.credentials.source is "environment")',
+    )
+    .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
+    .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
+    .option('-y, --yes', 'approve security-sensitive changes (IAM) without asking')
+    .action((opts: CommandOptions) => runCommand('deploy', opts, output));
+}

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { runCommand, type CommandOptions } from '../deploy/command.js';
+import type { Output } from './output.js';
+
+export function registerDestroy(program: Command, output: Output): void {
+  program
+    .command('destroy')
+    .description(
+      'Delete the root stack; its SERVICE_MANAGED StackSets and their stack instances in member accounts go ' +
+        'with it. Asks first on a terminal; without a terminal it needs --yes',
+    )
+    .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
+    .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action((opts: CommandOptions) => runCommand('destroy', opts, output));
+}

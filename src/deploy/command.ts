@@ -1,0 +1,95 @@
+import type { Output } from '../cli/output.js';
+import { printJson } from '../cli/output.js';
+import { createHomeClients } from '../aws/clients.js';
+import { loadConfigFile } from '../config/load.js';
+import { UserInputError } from '../config/errors.js';
+import { terminalConfirm } from './confirm.js';
+import { PreflightError, StackSetFailuresError } from './errors.js';
+import { createProgress } from './progress.js';
+import { failureSummary, renderDestroyed, renderStackSetReport, type CommandResult } from './report.js';
+import { runDeploy } from './run-deploy.js';
+import { runDestroy } from './run-destroy.js';
+import { ToolkitDeployer } from './toolkit-deployer.js';
+
+export interface CommandOptions {
+  readonly config: string;
+  readonly json?: boolean;
+  readonly yes?: boolean;
+}
+
+/**
+ * Wires `deploy` / `destroy` to the real world (config file, AWS SDK clients in the home region,
+ * toolkit-lib, the terminal), prints the result (text, or one JSON document with --json) and
+ * throws for a non-zero exit: UserInputError → 2, anything else → 1.
+ */
+export async function runCommand(
+  action: 'deploy' | 'destroy',
+  opts: CommandOptions,
+  output: Output,
+): Promise<void> {
+  const json = opts.json === true;
+  try {
+    const config = await loadConfigFile(opts.config);
+    // Loaded lazily: the CDK app pulls in aws-cdk-lib, which other commands do not need.
+    const { buildApp } = await import('../infra/app.js');
+    const deps = {
+      deployer: new ToolkitDeployer(buildApp),
+      clients: createHomeClients({ region: config.aws.homeRegion }),
+      env: process.env,
+      progress: createProgress(output),
+      ...(opts.yes ? {} : withConfirm()),
+    };
+    const flags = { yes: opts.yes === true };
+    const result =
+      action === 'deploy' ? await runDeploy(config, flags, deps) : await runDestroy(config, flags, deps);
+    print(result, json, output);
+    if (!result.ok) throw new StackSetFailuresError(failureMessage(result));
+  } catch (error) {
+    if (json && !(error instanceof StackSetFailuresError)) {
+      printJson(output, errorResult(action, error));
+    }
+    throw error;
+  }
+}
+
+function withConfirm() {
+  const confirm = terminalConfirm();
+  return confirm ? { confirm } : {};
+}
+
+function print(result: CommandResult, json: boolean, output: Output): void {
+  if (json) {
+    printJson(output, result);
+    return;
+  }
+  const parts: string[] = [];
+  if (result.stackSets) parts.push(renderStackSetReport(result.stackSets));
+  if (result.destroyed && result.stack?.existed !== false) parts.push(renderDestroyed(result.destroyed));
+  if (result.stack && result.action === 'destroy' && result.ok) {
+    parts.push(
+      result.stack.existed === false
+        ? `Stack ${result.stack.name} does not exist; nothing to destroy.`
+        : `Stack ${result.stack.name} destroyed.`,
+    );
+  }
+  if (parts.length > 0) output.out(parts.join('\n'));
+}
+
+function failureMessage(result: CommandResult): string {
+  if (result.stackSets) return `deploy finished with failures: ${failureSummary(result.stackSets)}`;
+  return `destroy did not finish cleanly: ${result.error?.message ?? 'unknown failure'}`;
+}
+
+function errorResult(action: 'deploy' | 'destroy', error: unknown): CommandResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    action,
+    ok: false,
+    warnings: [],
+    error: {
+      message,
+      ...(error instanceof PreflightError ? { findings: error.findings } : {}),
+    },
+    exitCode: error instanceof UserInputError ? 2 : 1,
+  };
+}

@@ -1,0 +1,58 @@
+import type { IIoHost } from '@aws-cdk/toolkit-lib';
+import type { App, Stack } from 'aws-cdk-lib';
+import type { ResolvedConfig } from '../config/load.js';
+
+/** The shape of `buildApp` in src/infra/app.ts, injected so tests can use a stand-in app. */
+export type AppFactory = (
+  config: ResolvedConfig,
+  options: { outdir?: string; lambdaDir?: string },
+) => { app: App; rootStack: Stack };
+
+/** What the command needs to know about the root stack before anything is deployed. */
+export interface RootStackInfo {
+  readonly stackName: string;
+  /** Construct path, which the toolkit selects stacks by. */
+  readonly hierarchicalId: string;
+  /** Concrete region/account when the app pins them; undefined when environment-agnostic. */
+  readonly region?: string;
+  readonly account?: string;
+  /** Names of the root stack's template parameters. */
+  readonly parameterNames: readonly string[];
+}
+
+export interface DeployRequest {
+  readonly config: ResolvedConfig;
+  readonly root: RootStackInfo;
+  /** Root stack parameters, handed to CloudFormation as parameters (never argv, env dumps or files). */
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly ioHost: IIoHost;
+}
+
+export interface DestroyRequest {
+  readonly config: ResolvedConfig;
+  readonly root: RootStackInfo;
+  readonly ioHost: IIoHost;
+}
+
+export interface DeployOutcome {
+  readonly stackName: string;
+  readonly stackArn?: string;
+  readonly account: string;
+  readonly region: string;
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+export interface DestroyOutcome {
+  readonly stackName: string;
+  readonly existed: boolean;
+}
+
+/**
+ * Deploys and destroys the root stack. The real implementation wraps @aws-cdk/toolkit-lib
+ * (see toolkit-deployer.ts); tests use a recording fake.
+ */
+export interface Deployer {
+  describeRoot(config: ResolvedConfig): RootStackInfo;
+  deploy(request: DeployRequest): Promise<DeployOutcome>;
+  destroy(request: DestroyRequest): Promise<DestroyOutcome>;
+}

@@ -1,0 +1,136 @@
+import type { CallAs } from '@aws-sdk/client-cloudformation';
+import type { PreflightClients } from '../aws/preflight.js';
+import {
+  buildStackSetReport,
+  type CloudFormationSender,
+  observeStackSet,
+  type StackSetReport,
+  type WaitOptions,
+} from '../aws/stackset-results.js';
+import type { ResolvedConfig } from '../config/load.js';
+import type { Deployer } from './deployer.js';
+import { NotConfirmedError } from './errors.js';
+import { type Confirm, ProgressIoHost } from './io-host.js';
+import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
+import type { Progress } from './progress.js';
+import type { CommandResult } from './report.js';
+import { listRootStackSets } from './root-stacksets.js';
+import { createScrubber, rootParameters } from './secrets.js';
+
+/** Everything `deploy` talks to, injected. */
+export interface DeployDependencies {
+  readonly deployer: Deployer;
+  readonly clients: PreflightClients & { readonly cloudFormation: CloudFormationSender };
+  readonly env: NodeJS.ProcessEnv;
+  readonly progress: Progress;
+  /** Undefined when nobody can answer questions (stdin/stderr not a terminal). */
+  readonly confirm?: Confirm;
+  readonly wait?: WaitOptions;
+  readonly now?: () => Date;
+  /** Receives the scrubbed text of every toolkit message (tests, --debug). */
+  readonly transcript?: string[];
+}
+
+export interface DeployFlags {
+  /** Approve security-sensitive changes without asking. */
+  readonly yes: boolean;
+}
+
+/** How far before the deploy started an operation may have been created and still count as ours. */
+const CLOCK_SKEW_MS = 2 * 60_000;
+
+export function callAsFor(config: ResolvedConfig): CallAs {
+  return config.aws.accountType === 'delegatedAdmin' ? 'DELEGATED_ADMIN' : 'SELF';
+}
+
+/**
+ * deploy: credentials from the environment → pre-flight → toolkit deploy of the root stack →
+ * wait for the StackSet operations → per-account/region report. Returns the result; the caller
+ * prints it and turns `ok: false` into exit code 1.
+ */
+export async function runDeploy(
+  config: ResolvedConfig,
+  flags: DeployFlags,
+  deps: DeployDependencies,
+): Promise<CommandResult & { stackSets: StackSetReport }> {
+  const { parameters, secrets } = rootParameters(config, deps.env);
+  const scrub = createScrubber(secrets);
+  const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env);
+  const root = deps.deployer.describeRoot(config);
+  checkRootEnvironment(root, config, identity);
+
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const supplied = Object.fromEntries(
+    Object.entries(parameters).filter(([name]) => root.parameterNames.includes(name)),
+  );
+  deps.progress.line(
+    `Deploying stack ${root.stackName} to aws://${identity.account}/${config.aws.homeRegion}...`,
+  );
+  const ioHost = new ProgressIoHost({
+    progress: deps.progress,
+    scrub,
+    approveDeploy: (motivation, diff) => approve(flags, deps, motivation, diff),
+    ...(deps.transcript ? { transcript: deps.transcript } : {}),
+  });
+  let outcome;
+  try {
+    outcome = await deps.deployer.deploy({ config, root, parameters: supplied, ioHost });
+  } finally {
+    deps.progress.stop();
+  }
+  deps.progress.line(`Stack ${outcome.stackName} deployed; waiting for StackSet operations...`);
+
+  const stackSets = (await listRootStackSets(deps.clients.cloudFormation, outcome.stackName)) ?? [];
+  const callAs = callAsFor(config);
+  const since = new Date(started.getTime() - CLOCK_SKEW_MS);
+  const observations = await Promise.all(
+    stackSets.map((s) =>
+      observeStackSet(
+        deps.clients.cloudFormation,
+        { stackSetName: s.stackSetName, callAs, since },
+        {
+          ...deps.wait,
+          onWaiting: (name, active) =>
+            deps.progress.line(
+              `  ${name}: ${active.map((o) => `${o.Action ?? 'operation'} ${o.Status ?? ''}`).join(', ')}`,
+            ),
+        },
+      ),
+    ),
+  );
+  const report = buildStackSetReport(observations);
+  return {
+    action: 'deploy',
+    ok: report.ok,
+    stack: {
+      name: outcome.stackName,
+      ...(outcome.stackArn ? { arn: outcome.stackArn } : {}),
+      account: outcome.account,
+      region: outcome.region,
+    },
+    warnings,
+    stackSets: report,
+  };
+}
+
+async function approve(
+  flags: DeployFlags,
+  deps: DeployDependencies,
+  motivation: string,
+  diff: string,
+): Promise<boolean> {
+  if (flags.yes) return true;
+  if (!/security-sensitive/i.test(motivation)) return true;
+  if (!deps.confirm) {
+    throw new NotConfirmedError(
+      `${motivation}; nobody can confirm this without a terminal: review with "falcon-org plan" and re-run deploy with --yes`,
+    );
+  }
+  deps.progress.stop();
+  deps.progress.line(diff);
+  const yes = await deps.confirm(`${motivation}. Deploy these changes? [y/N] `);
+  if (!yes)
+    throw new NotConfirmedError('deploy cancelled: the security-sensitive changes were not confirmed');
+  return true;
+}

@@ -1,0 +1,193 @@
+import { OwnershipRecordError } from './errors.js';
+
+/** The regions a deployment wants connected: a list, or every region enabled for the account. */
+export type WantedRegions = readonly string[] | 'all';
+
+/** What the last CloudFormation Create/Update asked for; scheduled runs repair toward it. */
+export interface DesiredState {
+  readonly regions: WantedRegions;
+  /** False once the custom resource was deleted: scheduled runs then do nothing. */
+  readonly active: boolean;
+}
+
+/**
+ * Which Falcon registry connections this deployment created in this account. It is the only evidence of
+ * ownership used for deletion: a connection not listed here is never deleted, whatever its URL or alias.
+ */
+export interface OwnershipRecord {
+  readonly version: 1;
+  readonly deploymentId: string;
+  readonly accountId: string;
+  readonly desired?: DesiredState;
+  /** region → ID of the connection this deployment created there. */
+  readonly connections: Readonly<Record<string, string>>;
+  /**
+   * Regions where a create was started but its answer not yet recorded (written before the create call,
+   * so a crash between create and record can be recovered without guessing).
+   */
+  readonly pending: readonly string[];
+}
+
+/** Where the record lives (an SSM parameter in the account; in memory in tests). */
+export interface OwnershipStore {
+  /** The stored record, or undefined when there is none yet. */
+  load(): Promise<OwnershipRecord | undefined>;
+  save(record: OwnershipRecord): Promise<void>;
+  /** Removes the record; removing a record that does not exist is not an error. */
+  remove(): Promise<void>;
+}
+
+export function emptyRecord(deploymentId: string, accountId: string): OwnershipRecord {
+  return { version: 1, deploymentId, accountId, connections: {}, pending: [] };
+}
+
+/** Serializes a record compactly (an SSM standard parameter holds 4 KB). */
+export function serializeRecord(record: OwnershipRecord): string {
+  return JSON.stringify(record);
+}
+
+/** Parses and checks a stored record; throws OwnershipRecordError naming what is wrong. */
+export function parseRecord(text: string, where: string): OwnershipRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new OwnershipRecordError(`${where}: the ownership record is not JSON`, { cause });
+  }
+  const fail = (what: string): never => {
+    throw new OwnershipRecordError(`${where}: the ownership record is malformed: ${what}`);
+  };
+  if (!isObject(raw)) return fail('expected an object');
+  if (raw.version !== 1) return fail('expected version 1');
+  if (typeof raw.deploymentId !== 'string' || raw.deploymentId === '') return fail('expected deploymentId');
+  if (typeof raw.accountId !== 'string' || !/^\d{12}$/.test(raw.accountId)) return fail('expected accountId');
+  const connections = raw.connections;
+  if (!isObject(connections) || !Object.values(connections).every((v) => typeof v === 'string' && v !== '')) {
+    return fail('expected connections to map regions to connection IDs');
+  }
+  const pending = raw.pending ?? [];
+  if (!Array.isArray(pending) || !pending.every((p) => typeof p === 'string')) {
+    return fail('expected pending to be a list of regions');
+  }
+  let desired: DesiredState | undefined;
+  if (raw.desired !== undefined) {
+    const d = raw.desired;
+    if (!isObject(d) || typeof d.active !== 'boolean') return fail('expected desired.active');
+    const regions = d.regions;
+    if (regions !== 'all' && !(Array.isArray(regions) && regions.every((r) => typeof r === 'string'))) {
+      return fail('expected desired.regions to be "all" or a list of regions');
+    }
+    desired = { active: d.active, regions: regions as WantedRegions };
+  }
+  return {
+    version: 1,
+    deploymentId: raw.deploymentId,
+    accountId: raw.accountId,
+    ...(desired ? { desired } : {}),
+    connections: connections as Record<string, string>,
+    pending: pending as string[],
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The ownership record of one deployment in one account, held in memory and written through to its store
+ * after every change. Writes are serialized (regions run concurrently) and each write carries every change
+ * made so far, so the stored record never loses an entry to a race.
+ */
+export class OwnershipLedger {
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly store: OwnershipStore,
+    private record: OwnershipRecord,
+  ) {}
+
+  /** Loads the record (or starts an empty one) and checks it belongs to this deployment and account. */
+  static async open(
+    store: OwnershipStore,
+    deploymentId: string,
+    accountId: string,
+  ): Promise<OwnershipLedger> {
+    const record = (await store.load()) ?? emptyRecord(deploymentId, accountId);
+    if (record.deploymentId !== deploymentId) {
+      throw new OwnershipRecordError(
+        `the ownership record belongs to deployment "${record.deploymentId}", not "${deploymentId}"; ` +
+          'a deployment ID cannot change while it owns connections',
+      );
+    }
+    if (record.accountId !== accountId) {
+      throw new OwnershipRecordError(
+        `the ownership record belongs to account ${record.accountId}, not ${accountId}`,
+      );
+    }
+    return new OwnershipLedger(store, record);
+  }
+
+  get snapshot(): OwnershipRecord {
+    return this.record;
+  }
+
+  get desired(): DesiredState | undefined {
+    return this.record.desired;
+  }
+
+  ownedId(region: string): string | undefined {
+    return Object.hasOwn(this.record.connections, region) ? this.record.connections[region] : undefined;
+  }
+
+  isPending(region: string): boolean {
+    return this.record.pending.includes(region);
+  }
+
+  /** Regions where this deployment owns a connection or has a create pending. */
+  regions(): string[] {
+    return [...new Set([...Object.keys(this.record.connections), ...this.record.pending])];
+  }
+
+  isEmpty(): boolean {
+    return this.regions().length === 0;
+  }
+
+  markPending(region: string): Promise<void> {
+    return this.update((r) => ({ ...r, pending: [...r.pending.filter((p) => p !== region), region] }));
+  }
+
+  recordOwned(region: string, connectionId: string): Promise<void> {
+    return this.update((r) => ({
+      ...r,
+      connections: { ...r.connections, [region]: connectionId },
+      pending: r.pending.filter((p) => p !== region),
+    }));
+  }
+
+  /** Drops a region's entry (its owned connection was deleted or is gone). */
+  forget(region: string): Promise<void> {
+    return this.update((r) => {
+      const connections = { ...r.connections };
+      delete connections[region];
+      return { ...r, connections, pending: r.pending.filter((p) => p !== region) };
+    });
+  }
+
+  setDesired(desired: DesiredState): Promise<void> {
+    return this.update((r) => ({ ...r, desired }));
+  }
+
+  /** Removes the stored record altogether (used once nothing is owned and the resource is deleted). */
+  async removeRecord(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    await this.store.remove();
+  }
+
+  private update(change: (r: OwnershipRecord) => OwnershipRecord): Promise<void> {
+    this.record = change(this.record);
+    const snapshot = this.record;
+    const write = this.chain.catch(() => undefined).then(() => this.store.save(snapshot));
+    this.chain = write;
+    return write;
+  }
+}

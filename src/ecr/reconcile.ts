@@ -1,0 +1,228 @@
+import type { RegistryConnection, RegistryConnectionsApi } from '../falcon/types.js';
+import { normalizeRegistryUrl } from '../falcon/url.js';
+import { describeError, ReconcileSetupError } from './errors.js';
+import { RegionOutcome, type ReconcileReport, type RegionResult } from './outcome.js';
+import type { OwnershipLedger, WantedRegions } from './ownership.js';
+import { mapBounded } from './pool.js';
+import type { RegionDirectory } from './regions.js';
+import { connectionAlias, ecrRegistryUrl } from './urls.js';
+
+/** How new connections are made: the role Falcon assumes and its external ID. */
+export interface ConnectionSpec {
+  readonly roleArn: string;
+  readonly externalId: string;
+  /** True when a commercial AWS account connects to a government Falcon cloud. */
+  readonly govUsingCommercialConnection: boolean;
+}
+
+/**
+ * `apply`: connect exactly the wanted regions (create missing, keep existing, delete owned connections in
+ * regions no longer wanted). `disconnect`: delete every connection this deployment owns.
+ */
+export type ReconcileMode =
+  | { readonly kind: 'apply'; readonly regions: WantedRegions; readonly connection: ConnectionSpec }
+  | { readonly kind: 'disconnect' };
+
+/** Told about progress, so a caller that must stop early can say which regions were unfinished. */
+export interface ReconcileObserver {
+  planned?(regions: readonly string[]): void;
+  finished?(result: RegionResult): void;
+}
+
+export interface ReconcileDeps {
+  readonly falcon: RegistryConnectionsApi;
+  readonly ledger: OwnershipLedger;
+  readonly regionDirectory: RegionDirectory;
+  /** Regions handled at once. @default 8 */
+  readonly concurrency?: number;
+  /** Aborting stops starting regions (they end as `skipped`) and aborts Falcon calls in flight. */
+  readonly signal?: AbortSignal;
+  readonly observer?: ReconcileObserver;
+}
+
+/**
+ * Makes this account's Falcon registry connections match what is wanted, region by region, concurrently.
+ * A region's failure is reported in its result and never stops the others. Only connections recorded in
+ * the ownership ledger are ever deleted; a connection for the same URL that this deployment did not create
+ * is kept and left alone.
+ *
+ * Throws ReconcileSetupError only when nothing can be decided safely (the enabled regions cannot be
+ * learned: deleting "unwanted" connections on a guess would be wrong).
+ *
+ * @example
+ * const report = await reconcileConnections('123456789012', 'prod', {
+ *   kind: 'apply', regions: ['us-east-1', 'eu-west-1'], connection: { roleArn, externalId,
+ *   govUsingCommercialConnection: false } }, { falcon, ledger, regionDirectory });
+ */
+export async function reconcileConnections(
+  accountId: string,
+  deploymentId: string,
+  mode: ReconcileMode,
+  deps: ReconcileDeps,
+): Promise<ReconcileReport> {
+  const { ledger, falcon, signal } = deps;
+  const wanted = new Set(
+    mode.kind === 'apply' ? await wantedRegions(mode.regions, deps.regionDirectory) : [],
+  );
+  const targets = [...new Set([...wanted, ...ledger.regions()])].sort();
+  deps.observer?.planned?.(targets);
+
+  // One listing serves every region that needs to look at Falcon's connections; if it fails, those
+  // regions fail with its reason while removals of owned connections (by ID) still go ahead.
+  const needsListing = targets.some((r) => wanted.has(r) || (ledger.isPending(r) && !ledger.ownedId(r)));
+  let listing: Map<string, RegistryConnection[]> | Error | undefined;
+  if (needsListing) {
+    try {
+      listing = indexByUrl(await falcon.listConnections(signal));
+    } catch (error) {
+      listing = new ReconcileSetupError(
+        `could not list Falcon registry connections: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  const existingAt = (url: string): RegistryConnection[] => {
+    if (listing instanceof Error) throw listing;
+    return listing?.get(normalizeRegistryUrl(url)) ?? [];
+  };
+
+  const alias = (region: string): string => connectionAlias(deploymentId, accountId, region);
+
+  const handle = async (region: string): Promise<RegionResult> => {
+    const url = ecrRegistryUrl(accountId, region);
+    try {
+      if (mode.kind === 'apply' && wanted.has(region)) {
+        return await connect(region, url, existingAt, alias(region), mode.connection, deps);
+      }
+      return await disconnect(region, url, existingAt, alias(region), deps);
+    } catch (error) {
+      return {
+        region,
+        url,
+        outcome: RegionOutcome.Failed,
+        owned: ledger.ownedId(region) !== undefined,
+        reason: describeError(error),
+      };
+    }
+  };
+
+  const results = await mapBounded(
+    targets,
+    deps.concurrency ?? 8,
+    async (region) => {
+      const result = await handle(region);
+      deps.observer?.finished?.(result);
+      return result;
+    },
+    (region) => ({
+      region,
+      url: ecrRegistryUrl(accountId, region),
+      outcome: RegionOutcome.Skipped,
+      owned: ledger.ownedId(region) !== undefined,
+      reason: 'not started before the deadline',
+    }),
+    signal,
+  );
+  return { accountId, results };
+}
+
+async function wantedRegions(regions: WantedRegions, directory: RegionDirectory): Promise<string[]> {
+  if (regions !== 'all') return [...regions];
+  let enabled: string[];
+  try {
+    enabled = await directory.listEnabledRegions();
+  } catch (error) {
+    throw new ReconcileSetupError(
+      `could not list the regions enabled for the account: ${describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (enabled.length === 0) {
+    throw new ReconcileSetupError(
+      'the account reports no enabled regions; refusing to treat every region as unwanted',
+    );
+  }
+  return enabled;
+}
+
+function indexByUrl(connections: readonly RegistryConnection[]): Map<string, RegistryConnection[]> {
+  const byUrl = new Map<string, RegistryConnection[]>();
+  for (const c of connections) {
+    const key = normalizeRegistryUrl(c.url);
+    byUrl.set(key, [...(byUrl.get(key) ?? []), c]);
+  }
+  return byUrl;
+}
+
+/** A wanted region: make sure a connection exists for its URL. */
+async function connect(
+  region: string,
+  url: string,
+  existingAt: (url: string) => RegistryConnection[],
+  alias: string,
+  spec: ConnectionSpec,
+  deps: ReconcileDeps,
+): Promise<RegionResult> {
+  const { ledger, falcon, signal } = deps;
+  const existing = existingAt(url);
+  const ownedId = ledger.ownedId(region);
+  if (ownedId !== undefined) {
+    if (existing.some((c) => c.id === ownedId)) {
+      return { region, url, outcome: RegionOutcome.Kept, connectionId: ownedId, owned: true };
+    }
+    // Our connection was deleted in Falcon: forget it, then repair below.
+    await ledger.forget(region);
+  }
+  if (ledger.isPending(region)) {
+    // A create was started but its answer never recorded (crash, timeout). The URL was absent when that
+    // create began, so a connection there carrying our alias is the one we created.
+    const ours = existing.find((c) => c.userDefinedAlias === alias);
+    if (ours) {
+      await ledger.recordOwned(region, ours.id);
+      return { region, url, outcome: RegionOutcome.Adopted, connectionId: ours.id, owned: true };
+    }
+    if (existing.length > 0) await ledger.forget(region);
+  }
+  const foreign = existing[0];
+  if (foreign) {
+    // Someone else connected this registry: use it as it is, never modify or delete it.
+    return { region, url, outcome: RegionOutcome.Kept, connectionId: foreign.id, owned: false };
+  }
+  await ledger.markPending(region);
+  const created = await falcon.createEcrConnection(
+    {
+      url,
+      alias,
+      roleArn: spec.roleArn,
+      externalId: spec.externalId,
+      ...(spec.govUsingCommercialConnection ? { govUsingCommercialConnection: true } : {}),
+    },
+    signal,
+  );
+  await ledger.recordOwned(region, created.id);
+  return { region, url, outcome: RegionOutcome.Created, connectionId: created.id, owned: true };
+}
+
+/** A region not (or no longer) wanted: delete what this deployment owns there, nothing else. */
+async function disconnect(
+  region: string,
+  url: string,
+  existingAt: (url: string) => RegistryConnection[],
+  alias: string,
+  deps: ReconcileDeps,
+): Promise<RegionResult> {
+  const { ledger, falcon, signal } = deps;
+  let ownedId = ledger.ownedId(region);
+  if (ownedId === undefined && ledger.isPending(region)) {
+    ownedId = existingAt(url).find((c) => c.userDefinedAlias === alias)?.id;
+  }
+  if (ownedId === undefined) {
+    if (ledger.isPending(region)) await ledger.forget(region);
+    return { region, url, outcome: RegionOutcome.Absent, owned: false };
+  }
+  await falcon.deleteConnections([ownedId], signal);
+  await ledger.forget(region);
+  return { region, url, outcome: RegionOutcome.Deleted, connectionId: ownedId, owned: false };
+}

@@ -1,0 +1,173 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** A CloudFormation custom resource request. */
+export interface CustomResourceEvent {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly ResourceType: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties?: Readonly<Record<string, unknown>>;
+  readonly OldResourceProperties?: Readonly<Record<string, unknown>>;
+}
+
+export interface CustomResourceResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason: string;
+  readonly PhysicalResourceId: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly NoEcho: false;
+  readonly Data?: Readonly<Record<string, string>>;
+}
+
+export function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return (
+    (e.RequestType === 'Create' || e.RequestType === 'Update' || e.RequestType === 'Delete') &&
+    typeof e.ResponseURL === 'string' &&
+    typeof e.StackId === 'string' &&
+    typeof e.RequestId === 'string' &&
+    typeof e.LogicalResourceId === 'string'
+  );
+}
+
+/** CloudFormation rejects response bodies over 4 KB; the reason is shortened to fit. */
+const MAX_BODY_BYTES = 4096;
+
+/** Builds the response, shortening Reason so the body stays within CloudFormation's limit. */
+export function buildResponse(
+  event: CustomResourceEvent,
+  status: 'SUCCESS' | 'FAILED',
+  reason: string,
+  physicalResourceId: string,
+  data?: Readonly<Record<string, string>>,
+): CustomResourceResponse {
+  const base = {
+    Status: status,
+    Reason: reason,
+    PhysicalResourceId: physicalResourceId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    NoEcho: false as const,
+    ...(data ? { Data: data } : {}),
+  };
+  const size = Buffer.byteLength(JSON.stringify(base));
+  if (size <= MAX_BODY_BYTES) return base;
+  const room = Math.max(0, Buffer.byteLength(reason) - (size - MAX_BODY_BYTES) - 20);
+  return {
+    ...base,
+    Reason: `${Buffer.from(reason)
+      .subarray(0, room)
+      .toString()
+      .replace(/\uFFFD+$/, '')} ...(truncated)`,
+  };
+}
+
+export interface SendOptions {
+  /** @default 4 */
+  readonly attempts?: number;
+  /** Per attempt. @default 10000 */
+  readonly timeoutMs?: number;
+  /** First backoff; doubles per attempt. @default 500 */
+  readonly backoffMs?: number;
+}
+
+/**
+ * PUTs the response to the pre-signed ResponseURL, retrying network errors and 5xx a few times. The
+ * pre-signed URL is signed without a content type, so none is sent.
+ */
+export async function sendResponse(
+  responseUrl: string,
+  response: CustomResourceResponse,
+  options: SendOptions = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 4;
+  const body = JSON.stringify(response);
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    try {
+      const status = await put(responseUrl, body, options.timeoutMs ?? 10_000);
+      if (status >= 200 && status < 300) return;
+      lastError = new Error(`the response URL answered HTTP ${status}`);
+      if (status < 500) break;
+    } catch (error) {
+      lastError = error;
+    }
+    if (attempt < attempts) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 1));
+  }
+  throw new Error(`could not deliver the CloudFormation response: ${String(lastError)}`, {
+    cause: lastError,
+  });
+}
+
+function put(url: string, body: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'http:' ? httpRequest : httpsRequest;
+    const req = send(
+      target,
+      {
+        method: 'PUT',
+        headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The outcome of work raced against a deadline. */
+export type DeadlineResult<T> = { readonly finished: true; readonly value: T } | { readonly finished: false };
+
+/**
+ * Runs `work` and stops waiting for it after `ms`: the signal passed to `work` is aborted then, and the
+ * result says the work did not finish. Errors of `work` are re-thrown.
+ */
+export async function withDeadline<T>(
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<DeadlineResult<T>> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<DeadlineResult<T>>((resolve) => {
+    timer = setTimeout(
+      () => {
+        controller.abort(new Error('deadline reached'));
+        resolve({ finished: false });
+      },
+      Math.max(0, ms),
+    );
+  });
+  try {
+    const running = work(controller.signal).then((value): DeadlineResult<T> => ({ finished: true, value }));
+    return await Promise.race([running, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * How long the work may run: the remaining invocation time minus a reserve for sending the answer
+ * (a quarter of the remaining time, at most 15 s).
+ */
+export function workBudgetMs(remainingMs: number): number {
+  return remainingMs - Math.min(15_000, Math.floor(remainingMs / 4));
+}

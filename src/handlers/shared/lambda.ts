@@ -1,0 +1,46 @@
+/** The parts of the Lambda context the handlers use. */
+export interface LambdaContext {
+  readonly invokedFunctionArn: string;
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis(): number;
+}
+
+/** An EventBridge scheduled event. */
+export interface ScheduledEvent {
+  readonly source: 'aws.events';
+  readonly 'detail-type': 'Scheduled Event';
+  readonly id?: string;
+  readonly time?: string;
+}
+
+export function isScheduledEvent(event: unknown): event is ScheduledEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event';
+}
+
+/** Account ID and partition of the function, from its ARN (arn:<partition>:lambda:<region>:<account>:function:<name>). */
+export function functionIdentity(context: LambdaContext): {
+  accountId: string;
+  partition: string;
+  region: string;
+} {
+  const parts = context.invokedFunctionArn.split(':');
+  const [, partition, , region, accountId] = parts;
+  if (!partition || !region || !accountId || !/^\d{12}$/.test(accountId)) {
+    throw new Error(`unexpected function ARN "${context.invokedFunctionArn}"`);
+  }
+  return { accountId, partition, region };
+}
+
+/** One JSON line per log entry; callers pass only values that are safe to log. */
+export function logJson(
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields: Record<string, unknown> = {},
+): void {
+  const line = JSON.stringify({ level, message, ...fields });
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else console.log(line);
+}

@@ -1,0 +1,51 @@
+import * as cdk from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { ResolvedConfig } from '../config/load.js';
+import { DEFAULT_LAMBDA_DIR, FalconOrganization } from './falcon-organization.js';
+import { TagRawResources } from './tag-everything.js';
+
+export interface BuildAppOptions {
+  /** Cloud assembly directory. @default - a temporary directory chosen by CDK */
+  readonly outdir?: string;
+  /** Directory with `<name>/index.mjs` Lambda bundles. @default 'dist/lambda' */
+  readonly lambdaDir?: string;
+}
+
+export interface BuiltApp {
+  readonly app: cdk.App;
+  readonly rootStack: cdk.Stack;
+  readonly organization: FalconOrganization;
+}
+
+/** The root stack's name: the resource prefix. */
+export function rootStackName(config: ResolvedConfig): string {
+  return config.resourcePrefix;
+}
+
+/**
+ * Builds the CDK app: one root stack in the home region (account left to deploy time, so synth
+ * needs no credentials) holding `FalconOrganization`, the configured tags on every resource and
+ * cdk-nag's AwsSolutions checks. Throws `MissingLambdaBundleError` when a feature needs a bundle
+ * that has not been built.
+ */
+export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}): BuiltApp {
+  const app = new cdk.App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    autoSynth: false,
+    analyticsReporting: false,
+  });
+  const rootStack = new cdk.Stack(app, rootStackName(config), {
+    stackName: rootStackName(config),
+    env: { region: config.aws.homeRegion },
+    description: 'falcon-org: CrowdStrike Falcon for the AWS Organization (root stack)',
+    analyticsReporting: false,
+  });
+  const organization = new FalconOrganization(rootStack, 'FalconOrganization', {
+    config,
+    lambdaDir: options.lambdaDir ?? DEFAULT_LAMBDA_DIR,
+  });
+  for (const [key, value] of Object.entries(config.tags)) cdk.Tags.of(app).add(key, value);
+  cdk.Aspects.of(app).add(new TagRawResources(config.tags));
+  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, rootStack, organization };
+}

@@ -1,0 +1,75 @@
+import * as cdk from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { ResolvedConfig } from '../config/load.js';
+import { ArtifactBucket } from './artifact-bucket.js';
+import { FalconCredentials } from './credentials.js';
+import type { FeatureContext } from './features/feature.js';
+import { FEATURE_FACTORIES } from './features/registry.js';
+import {
+  FEATURE_NAMES,
+  NOT_IMPLEMENTED,
+  ROOT_METADATA_KEY,
+  type FeatureName,
+  type FeatureStatus,
+  type RootMetadata,
+} from './metadata.js';
+
+/** Default location of the Lambda bundles `npm run build` writes. */
+export const DEFAULT_LAMBDA_DIR = 'dist/lambda';
+
+export interface FalconOrganizationProps {
+  /** The validated configuration (`loadConfigFile`). */
+  readonly config: ResolvedConfig;
+  /** Directory with `<name>/index.mjs` Lambda bundles. @default 'dist/lambda' */
+  readonly lambdaDir?: string;
+}
+
+/**
+ * The whole solution in one construct: the org-readable artifact bucket, the central Falcon
+ * secret (created when a feature needs it) and one construct per enabled feature, each rolling
+ * itself out through StackSets. Place it in a stack in the home account and region.
+ *
+ * @example
+ * const stack = new cdk.Stack(app, 'falcon-org', { env: { region: config.aws.homeRegion } });
+ * new FalconOrganization(stack, 'FalconOrganization', { config });
+ */
+export class FalconOrganization extends Construct implements FeatureContext {
+  readonly config: ResolvedConfig;
+  readonly artifacts: ArtifactBucket;
+  /** What happened to each feature: deployed, disabled, or not implemented in this version. */
+  readonly featureStatus: Readonly<Record<FeatureName, FeatureStatus>>;
+  private centralCredentials?: FalconCredentials;
+
+  constructor(scope: Construct, id: string, props: FalconOrganizationProps) {
+    super(scope, id);
+    this.config = props.config;
+    this.artifacts = new ArtifactBucket(this, 'Artifacts', {
+      organizationId: props.config.organization.id,
+      lambdaDir: props.lambdaDir ?? DEFAULT_LAMBDA_DIR,
+    });
+    const status = {} as Record<FeatureName, FeatureStatus>;
+    for (const name of FEATURE_NAMES) {
+      const factory = FEATURE_FACTORIES[name];
+      if (!props.config.features[name].enabled) status[name] = 'disabled';
+      else if (!factory) {
+        status[name] = NOT_IMPLEMENTED;
+        cdk.Annotations.of(this).addWarningV2(
+          `falcon-org:${name}`,
+          `${name} is enabled but ${NOT_IMPLEMENTED}; nothing is deployed for it`,
+        );
+      } else {
+        factory(this, this);
+        status[name] = 'deployed';
+      }
+    }
+    this.featureStatus = status;
+    const stack = cdk.Stack.of(this);
+    const metadata: RootMetadata = { features: status };
+    stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };
+  }
+
+  get credentials(): FalconCredentials {
+    this.centralCredentials ??= new FalconCredentials(this, 'Credentials', { config: this.config });
+    return this.centralCredentials;
+  }
+}

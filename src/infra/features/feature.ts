@@ -1,0 +1,16 @@
+import type { Construct } from 'constructs';
+import type { ResolvedConfig } from '../../config/load.js';
+import type { ArtifactBucket } from '../artifact-bucket.js';
+import type { FalconCredentials } from '../credentials.js';
+
+/** What every feature construct gets from `FalconOrganization`. */
+export interface FeatureContext {
+  readonly config: ResolvedConfig;
+  /** Org-readable Lambda code: `artifacts.codeFor('<bundle>')` gives `{ bucketName, key }`. */
+  readonly artifacts: ArtifactBucket;
+  /** The central Falcon credentials; created on first use, so features that need none add no parameters. */
+  readonly credentials: FalconCredentials;
+}
+
+/** Creates one feature's constructs (usually one or more `OrgStackSet`s) under `scope`. */
+export type FeatureFactory = (scope: Construct, context: FeatureContext) => Construct;

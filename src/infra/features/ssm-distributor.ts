@@ -1,0 +1,153 @@
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { ResolvedConfig } from '../../config/load.js';
+import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
+import { acknowledge } from '../nag.js';
+import { OrgStackSet } from '../org-stackset.js';
+import type { FeatureContext } from './feature.js';
+import { associationProperties } from './ssm-association.js';
+
+/** Names that are the same in every member account and region. */
+export function ssmNames(config: ResolvedConfig) {
+  const prefix = config.resourcePrefix;
+  return {
+    roleStackSet: `${prefix}-ssm-role`,
+    associationStackSet: `${prefix}-ssm-association`,
+    roleName: `${prefix}-ssm-automation`,
+    secretName: `${prefix}-falcon-api`,
+    associationName: `${prefix}-falcon-sensor`,
+  };
+}
+
+/**
+ * SSM Distributor: installs the Falcon sensor on every SSM-managed instance of every targeted
+ * account and region with a State Manager association of `CrowdStrike-FalconSensorDeploy`.
+ * - per account (home region): the automation role SSM assumes;
+ * - per account × region: the credentials secret and the association.
+ */
+export class SsmDistributor extends Construct {
+  readonly roleStackSet: OrgStackSet;
+  readonly associationStackSet: OrgStackSet;
+
+  constructor(scope: Construct, id: string, context: FeatureContext) {
+    super(scope, id);
+    const { config } = context;
+    const names = ssmNames(config);
+
+    this.roleStackSet = new OrgStackSet(this, 'Role', {
+      config,
+      feature: 'ssmDistributor',
+      stackSetName: names.roleStackSet,
+      description: 'falcon-org SSM Distributor: automation role State Manager assumes (per account)',
+      scope: 'account',
+      defineMember: (stack) => automationRole(stack, config, names),
+    });
+
+    const credentials = context.credentials;
+    this.associationStackSet = new OrgStackSet(this, 'Association', {
+      config,
+      feature: 'ssmDistributor',
+      stackSetName: names.associationStackSet,
+      description: 'falcon-org SSM Distributor: Falcon API secret and sensor association (per account and region)',
+      scope: 'account-region',
+      regions: config.derived.ssmRegions,
+      parameters: {
+        FalconClientId: {
+          value: credentials.clientId,
+          noEcho: true,
+          allowedPattern: CREDENTIAL_PATTERN,
+          description: 'Falcon API client ID',
+        },
+        FalconClientSecret: {
+          value: credentials.clientSecret,
+          noEcho: true,
+          allowedPattern: CREDENTIAL_PATTERN,
+          description: 'Falcon API client secret',
+        },
+      },
+      defineMember: (stack, params) => {
+        const secret = new secretsmanager.Secret(stack, 'FalconSecret', {
+          secretName: names.secretName,
+          description: 'Falcon API credentials read by the CrowdStrike-FalconSensorDeploy automation',
+          secretObjectValue: {
+            ClientId: cdk.SecretValue.cfnParameter(required(params, 'FalconClientId')),
+            ClientSecret: cdk.SecretValue.cfnParameter(required(params, 'FalconClientSecret')),
+            Cloud: cdk.SecretValue.unsafePlainText(config.falcon.cloud),
+          },
+          removalPolicy: cdk.RemovalPolicy.DESTROY,
+        });
+        acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });
+        const association = new ssm.CfnAssociation(
+          stack,
+          'FalconSensorAssociation',
+          associationProperties(config.features.ssmDistributor, {
+            associationName: names.associationName,
+            secretName: names.secretName,
+            roleArn: `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:role/${names.roleName}`,
+          }),
+        );
+        association.node.addDependency(secret);
+      },
+    });
+    // Roles first: the association names the role, which must exist before its first run.
+    this.associationStackSet.node.addDependency(this.roleStackSet);
+  }
+}
+
+function required(params: Readonly<Record<string, cdk.CfnParameter>>, name: string): cdk.CfnParameter {
+  const param = params[name];
+  if (!param) throw new Error(`member parameter ${name} was not declared`);
+  return param;
+}
+
+function automationRole(stack: cdk.Stack, config: ResolvedConfig, names: ReturnType<typeof ssmNames>): void {
+  const boundary = config.permissionsBoundary;
+  const role = new iam.Role(stack, 'AutomationRole', {
+    roleName: names.roleName,
+    description: 'Assumed by State Manager to run CrowdStrike-FalconSensorDeploy',
+    assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': cdk.Aws.ACCOUNT_ID } },
+    }),
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonSSMAutomationRole')],
+    inlinePolicies: {
+      FalconSecretRead: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            effect: iam.Effect.ALLOW,
+            actions: ['secretsmanager:GetSecretValue'],
+            resources: [
+              `arn:${cdk.Aws.PARTITION}:secretsmanager:*:${cdk.Aws.ACCOUNT_ID}:secret:${names.secretName}-??????`,
+            ],
+          }),
+        ],
+      }),
+    },
+    ...(boundary
+      ? {
+          permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(
+            stack,
+            'PermissionsBoundary',
+            boundary.startsWith('arn:')
+              ? boundary
+              : `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:policy/${boundary}`,
+          ),
+        }
+      : {}),
+  });
+  acknowledge(
+    role,
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonSSMAutomationRole]',
+      reason:
+        'AWS-managed policy intended for State Manager automation; CrowdStrike-FalconSensorDeploy needs its SSM and EC2 permissions to run the Distributor package on targeted instances.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:${names.secretName}-??????]`,
+      reason:
+        'One role serves every region, so the region is a wildcard; the name is fixed and ?????? is the random suffix Secrets Manager appends, so only the Falcon secret matches.',
+    },
+  );
+}

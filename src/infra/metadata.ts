@@ -1,0 +1,33 @@
+import type { ParsedConfig } from '../config/schema.js';
+
+/*
+ * What the constructs write into the synthesized templates so that `plan` can read the solution
+ * back from exactly what `synth` produced (plan never drifts from synth).
+ */
+
+/** Template Metadata key on each `AWS::CloudFormation::StackSet` resource. */
+export const STACKSET_METADATA_KEY = 'FalconOrg::StackSet';
+/** Top-level template Metadata key of the root stack. */
+export const ROOT_METADATA_KEY = 'FalconOrg';
+
+export type FeatureName = keyof ParsedConfig['features'];
+export const FEATURE_NAMES: readonly FeatureName[] = ['ssmDistributor', 'eksProtection', 'ecrConnections'];
+
+/** Where one stack instance lives: once per account (home region) or once per account and region. */
+export type StackSetScope = 'account' | 'account-region';
+
+export const NOT_IMPLEMENTED = 'not implemented in this version';
+export type FeatureStatus = 'deployed' | 'disabled' | typeof NOT_IMPLEMENTED;
+
+export interface StackSetMetadata {
+  readonly feature: FeatureName;
+  readonly scope: StackSetScope;
+  readonly regions: readonly string[];
+  /** File name of the member template, relative to the cloud assembly directory. */
+  readonly templateFile: string;
+  readonly description: string;
+}
+
+export interface RootMetadata {
+  readonly features: Readonly<Record<FeatureName, FeatureStatus>>;
+}

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  FEATURE_NAMES,
+  ROOT_METADATA_KEY,
+  STACKSET_METADATA_KEY,
+  type FeatureName,
+  type FeatureStatus,
+  type RootMetadata,
+  type StackSetMetadata,
+  type StackSetScope,
+} from '../infra/metadata.js';
+
+/*
+ * The plan is read back from the synthesized templates, so it shows exactly what `synth` wrote
+ * and `deploy` would create.
+ */
+
+export interface PlanResource {
+  readonly logicalId: string;
+  readonly type: string;
+}
+
+export interface PlanTargets {
+  /** OU IDs or the root ID. */
+  readonly organizationalUnitIds: readonly string[];
+  readonly excludedAccounts: readonly string[];
+}
+
+export interface PlanStackSet {
+  readonly name: string;
+  readonly description: string;
+  readonly scope: StackSetScope;
+  readonly callAs: string;
+  readonly targets: PlanTargets;
+  readonly regions: readonly string[];
+  /** Resources in one stack instance (one account, or one account × region). */
+  readonly resources: readonly PlanResource[];
+  /** Resources this StackSet creates in each targeted account, over all its regions. */
+  readonly resourcesPerAccount: number;
+}
+
+export interface PlanFeature {
+  readonly name: FeatureName;
+  readonly status: FeatureStatus;
+  readonly stackSets: readonly PlanStackSet[];
+  readonly resourcesPerAccount: number;
+}
+
+export interface Plan {
+  readonly rootStack: {
+    readonly name: string;
+    readonly region: string;
+    readonly resources: readonly PlanResource[];
+  };
+  readonly features: readonly PlanFeature[];
+  readonly totals: {
+    readonly stackSets: number;
+    readonly rootResources: number;
+    /** Resources each targeted account gets, over all features and regions. */
+    readonly resourcesPerAccount: number;
+    /** Resources each targeted account gets in each region. */
+    readonly resourcesPerAccountByRegion: Readonly<Record<string, number>>;
+  };
+}
+
+/** A CloudFormation template as far as the plan reads it. */
+export interface TemplateJson {
+  readonly Metadata?: Record<string, unknown>;
+  readonly Resources?: Record<
+    string,
+    { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly Metadata?: Record<string, unknown> }
+  >;
+}
+
+export interface PlanInput {
+  readonly rootStackName: string;
+  readonly homeRegion: string;
+  readonly rootTemplate: TemplateJson;
+  readonly readMemberTemplate: (file: string) => TemplateJson;
+}
+
+/** Builds the plan from a root template and a way to read member templates. Pure apart from the reader. */
+export function buildPlan(input: PlanInput): Plan {
+  const rootResources = resourcesOf(input.rootTemplate);
+  const rootMeta = input.rootTemplate.Metadata?.[ROOT_METADATA_KEY] as RootMetadata | undefined;
+  const stackSets = new Map<FeatureName, PlanStackSet[]>();
+  const byRegion: Record<string, number> = {};
+
+  for (const resource of Object.values(input.rootTemplate.Resources ?? {})) {
+    const meta = resource.Metadata?.[STACKSET_METADATA_KEY] as StackSetMetadata | undefined;
+    if (resource.Type !== 'AWS::CloudFormation::StackSet' || !meta) continue;
+    const props = resource.Properties ?? {};
+    const group = (props['StackInstancesGroup'] as StackInstancesGroup[] | undefined)?.[0];
+    const targets = group?.DeploymentTargets ?? {};
+    const resources = resourcesOf(input.readMemberTemplate(meta.templateFile));
+    const regions = group?.Regions ?? meta.regions;
+    for (const region of regions) byRegion[region] = (byRegion[region] ?? 0) + resources.length;
+    const planned: PlanStackSet = {
+      name: String(props['StackSetName']),
+      description: meta.description,
+      scope: meta.scope,
+      callAs: String(props['CallAs'] ?? 'SELF'),
+      targets: {
+        organizationalUnitIds: targets.OrganizationalUnitIds ?? [],
+        excludedAccounts: targets.AccountFilterType === 'DIFFERENCE' ? (targets.Accounts ?? []) : [],
+      },
+      regions,
+      resources,
+      resourcesPerAccount: resources.length * regions.length,
+    };
+    stackSets.set(meta.feature, [...(stackSets.get(meta.feature) ?? []), planned]);
+  }
+
+  const features = FEATURE_NAMES.map((name): PlanFeature => {
+    const sets = stackSets.get(name) ?? [];
+    return {
+      name,
+      status: rootMeta?.features[name] ?? (sets.length > 0 ? 'deployed' : 'disabled'),
+      stackSets: sets,
+      resourcesPerAccount: sum(sets.map((s) => s.resourcesPerAccount)),
+    };
+  });
+  return {
+    rootStack: { name: input.rootStackName, region: input.homeRegion, resources: rootResources },
+    features,
+    totals: {
+      stackSets: sum(features.map((f) => f.stackSets.length)),
+      rootResources: rootResources.length,
+      resourcesPerAccount: sum(features.map((f) => f.resourcesPerAccount)),
+      resourcesPerAccountByRegion: byRegion,
+    },
+  };
+}
+
+/** Reads the plan from a cloud assembly directory written by `synthesize`. */
+export function readPlan(
+  assemblyDir: string,
+  rootTemplateFile: string,
+  root: { name: string; homeRegion: string },
+): Plan {
+  const read = (file: string) => JSON.parse(readFileSync(join(assemblyDir, file), 'utf8')) as TemplateJson;
+  return buildPlan({
+    rootStackName: root.name,
+    homeRegion: root.homeRegion,
+    rootTemplate: read(rootTemplateFile),
+    readMemberTemplate: read,
+  });
+}
+
+interface StackInstancesGroup {
+  readonly Regions?: string[];
+  readonly DeploymentTargets?: {
+    readonly OrganizationalUnitIds?: string[];
+    readonly Accounts?: string[];
+    readonly AccountFilterType?: string;
+  };
+}
+
+function resourcesOf(template: TemplateJson): PlanResource[] {
+  return Object.entries(template.Resources ?? {}).map(([logicalId, r]) => ({ logicalId, type: r.Type }));
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

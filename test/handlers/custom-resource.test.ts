@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildResponse,
+  sendResponse,
+  withDeadline,
+  workBudgetMs,
+  type CustomResourceEvent,
+} from '../../src/handlers/shared/custom-resource.js';
+import { CfnCaptureServer } from './cfn-capture-server.js';
+
+const event: CustomResourceEvent = {
+  RequestType: 'Create',
+  ResponseURL: 'http://unused',
+  StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/s/1',
+  RequestId: 'r1',
+  ResourceType: 'Custom::EcrConnections',
+  LogicalResourceId: 'EcrConnections',
+};
+
+describe('custom resource responses', () => {
+  let capture: CfnCaptureServer;
+  beforeAll(async () => {
+    capture = await CfnCaptureServer.start();
+  });
+  afterAll(() => capture.close());
+
+  it('keeps the answer under CloudFormation 4 KB limit by shortening the reason', () => {
+    const response = buildResponse(event, 'FAILED', 'x'.repeat(10_000), 'pid', { A: '1' });
+    expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(4096);
+    expect(response.Reason).toMatch(/\(truncated\)$/);
+    expect(response.Data).toEqual({ A: '1' });
+  });
+
+  it('PUTs the answer without a content type and retries a 5xx from the response URL', async () => {
+    capture.failNext = 2;
+    await sendResponse(capture.url('retry'), buildResponse(event, 'SUCCESS', 'ok', 'pid'), { backoffMs: 1 });
+    const answer = capture.answerFor('retry');
+    expect(answer.method).toBe('PUT');
+    expect(answer.headers['content-type']).toBe('');
+    expect(answer.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'pid', RequestId: 'r1' });
+  });
+
+  it('reports unfinished work at the deadline and passes an aborted signal to it', async () => {
+    let seen: AbortSignal | undefined;
+    const result = await withDeadline(20, (signal) => {
+      seen = signal;
+      return new Promise<string>(() => undefined);
+    });
+    expect(result).toEqual({ finished: false });
+    expect(seen?.aborted).toBe(true);
+    await expect(withDeadline(10_000, () => Promise.resolve('done'))).resolves.toEqual({
+      finished: true,
+      value: 'done',
+    });
+  });
+
+  it('reserves a quarter of the remaining time (at most 15 s) for answering', () => {
+    expect(workBudgetMs(2000)).toBe(1500);
+    expect(workBudgetMs(900_000)).toBe(885_000);
+  });
+});

@@ -1,0 +1,47 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig, type ResolvedConfig } from '../../src/config/load.js';
+
+/** A configuration like examples/organization.yaml, with per-test changes merged in (objects deep, arrays replaced). */
+export function testConfig(overrides: Record<string, unknown> = {}): ResolvedConfig {
+  const base = {
+    resourcePrefix: 'fo-test',
+    falcon: { cloud: 'eu-1', credentials: { source: 'environment' } },
+    aws: { partition: 'aws', homeRegion: 'eu-central-1', accountType: 'management' },
+    organization: { id: 'o-a1b2c3d4e5', targets: ['ou-ab12-11111111', 'ou-ab12-22222222'], excludeAccounts: [] },
+    tags: { owner: 'security-team' },
+    stackSets: { maxConcurrentPercentage: 30, failureTolerancePercentage: 5, regionConcurrency: 'SEQUENTIAL' },
+    features: { ssmDistributor: { enabled: true, regions: ['eu-central-1', 'eu-west-1'] } },
+  };
+  return validateConfig(merge(base, overrides), 'test');
+}
+
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] =
+      isPlainObject(current) && isPlainObject(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A temporary lambda directory holding dummy bundles `<name>/index.mjs` (no real build needed). */
+export function dummyLambdaDir(...names: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'falcon-org-lambda-'));
+  for (const name of names) {
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, 'index.mjs'), `export const handler = async () => '${name}';\n`);
+  }
+  return dir;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `falcon-org-${prefix}-`));
+}

@@ -1,0 +1,212 @@
+import { rmSync } from 'node:fs';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/infra/app.js';
+import { SsmDistributor } from '../../src/infra/features/ssm-distributor.js';
+import { associationTargets } from '../../src/infra/features/ssm-association.js';
+import { tempDir, testConfig } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function ssmFeature(overrides: Record<string, unknown> = {}): SsmDistributor {
+  const outdir = tempDir('ssm');
+  dirs.push(outdir);
+  const { organization } = buildApp(testConfig(overrides), { outdir, lambdaDir: outdir });
+  const feature = organization.node.tryFindChild('SsmDistributor');
+  if (!(feature instanceof SsmDistributor)) throw new Error('SsmDistributor not created');
+  return feature;
+}
+
+const partitionArn = (...parts: unknown[]) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ...parts]] });
+
+describe('SSM Distributor: automation role (per account)', () => {
+  it('is assumed only by SSM on behalf of its own account, with the exact permissions', () => {
+    // Prepare
+    const feature = ssmFeature({ permissionsBoundary: 'org-boundary' });
+    // Act
+    const template = Template.fromJSON(feature.roleStackSet.memberTemplate);
+    // Assess
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'fo-test-ssm-automation',
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'ssm.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+      ManagedPolicyArns: [partitionArn(':iam::aws:policy/service-role/AmazonSSMAutomationRole')],
+      PermissionsBoundary: partitionArn(':iam::', { Ref: 'AWS::AccountId' }, ':policy/org-boundary'),
+      Policies: [
+        {
+          PolicyName: 'FalconSecretRead',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: 'secretsmanager:GetSecretValue',
+                Resource: partitionArn(
+                  ':secretsmanager:*:',
+                  { Ref: 'AWS::AccountId' },
+                  ':secret:fo-test-falcon-api-??????',
+                ),
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(JSON.stringify(feature.roleStackSet.memberTemplate)).not.toContain('SecretsManagerReadWrite');
+  });
+
+  it('uses a permissions boundary ARN as given and omits the boundary when none is configured', () => {
+    const arn = 'arn:aws:iam::123456789012:policy/central-boundary';
+    const withArn = Template.fromJSON(ssmFeature({ permissionsBoundary: arn }).roleStackSet.memberTemplate);
+    withArn.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: arn });
+    const without = Template.fromJSON(ssmFeature().roleStackSet.memberTemplate);
+    without.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: Match.absent() });
+  });
+
+  it('deploys the role once per account in the home region only', () => {
+    const feature = ssmFeature();
+    expect(feature.roleStackSet.regions).toEqual(['eu-central-1']);
+  });
+});
+
+describe('SSM Distributor: secret and association (per account and region)', () => {
+  it('builds the secret from NoEcho parameters with ClientId, ClientSecret and Cloud', () => {
+    const template = Template.fromJSON(ssmFeature().associationStackSet.memberTemplate);
+    template.templateMatches({
+      Parameters: {
+        FalconClientId: { Type: 'String', NoEcho: true },
+        FalconClientSecret: { Type: 'String', NoEcho: true },
+      },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'fo-test-falcon-api',
+      SecretString: {
+        'Fn::Join': [
+          '',
+          [
+            '{"ClientId":"',
+            { Ref: 'FalconClientId' },
+            '","ClientSecret":"',
+            { Ref: 'FalconClientSecret' },
+            '","Cloud":"eu-1"}',
+          ],
+        ],
+      },
+    });
+  });
+
+  it('associates CrowdStrike-FalconSensorDeploy with every configured setting', () => {
+    const feature = ssmFeature({
+      features: {
+        ssmDistributor: {
+          action: 'Uninstall',
+          schedule: 'cron(0 30 2 ? * SUN *)',
+          applyOnlyAtCronInterval: true,
+          maxErrors: '3',
+          maxConcurrency: '50%',
+          documentVersion: '$LATEST',
+        },
+      },
+    });
+    const template = Template.fromJSON(feature.associationStackSet.memberTemplate);
+    template.resourceCountIs('AWS::SSM::Association', 1);
+    template.hasResource('AWS::SSM::Association', {
+      DependsOn: [Match.stringLikeRegexp('^FalconSecret')],
+      Properties: {
+        Name: 'CrowdStrike-FalconSensorDeploy',
+        AssociationName: 'fo-test-falcon-sensor',
+        DocumentVersion: '$LATEST',
+        AutomationTargetParameterName: 'InstanceIds',
+        Targets: [{ Key: 'InstanceIds', Values: ['*'] }],
+        ScheduleExpression: 'cron(0 30 2 ? * SUN *)',
+        ApplyOnlyAtCronInterval: true,
+        MaxErrors: '3',
+        MaxConcurrency: '50%',
+        Parameters: {
+          Action: ['Uninstall'],
+          SecretStorageMethod: ['SecretsManager'],
+          SecretsManagerSecretName: ['fo-test-falcon-api'],
+          AutomationAssumeRole: [
+            partitionArn(':iam::', { Ref: 'AWS::AccountId' }, ':role/fo-test-ssm-automation'),
+          ],
+        },
+      },
+    });
+  });
+
+  it('uses the defaults: Install, daily, 10% errors, 20% concurrency, document version 3', () => {
+    const template = Template.fromJSON(ssmFeature().associationStackSet.memberTemplate);
+    template.hasResourceProperties('AWS::SSM::Association', {
+      Parameters: Match.objectLike({ Action: ['Install'] }),
+      ScheduleExpression: 'rate(1 day)',
+      ApplyOnlyAtCronInterval: false,
+      MaxErrors: '10%',
+      MaxConcurrency: '20%',
+      DocumentVersion: '3',
+    });
+  });
+
+  it('targets instances by tag (one target per key) or by resource group', () => {
+    const tagged = Template.fromJSON(
+      ssmFeature({
+        features: { ssmDistributor: { targets: { type: 'tags', tags: { env: ['prod', 'stage'], falcon: ['yes'] } } } },
+      }).associationStackSet.memberTemplate,
+    );
+    tagged.hasResourceProperties('AWS::SSM::Association', {
+      Targets: [
+        { Key: 'tag:env', Values: ['prod', 'stage'] },
+        { Key: 'tag:falcon', Values: ['yes'] },
+      ],
+    });
+    const grouped = Template.fromJSON(
+      ssmFeature({ features: { ssmDistributor: { targets: { type: 'resourceGroup', name: 'falcon-hosts' } } } })
+        .associationStackSet.memberTemplate,
+    );
+    grouped.hasResourceProperties('AWS::SSM::Association', {
+      Targets: [{ Key: 'resource-groups:Name', Values: ['falcon-hosts'] }],
+    });
+    expect(associationTargets({ type: 'all' })).toEqual([{ key: 'InstanceIds', values: ['*'] }]);
+  });
+
+  it('deploys to every configured SSM region and passes the credentials on as NoEcho values', () => {
+    const feature = ssmFeature();
+    expect(feature.associationStackSet.regions).toEqual(['eu-central-1', 'eu-west-1']);
+    const props = feature.associationStackSet.stackSet;
+    const root = Template.fromStack(props.stack);
+    root.hasResourceProperties('AWS::CloudFormation::StackSet', {
+      StackSetName: 'fo-test-ssm-association',
+      Parameters: [
+        { ParameterKey: 'FalconClientId', ParameterValue: { Ref: 'FalconClientId' } },
+        { ParameterKey: 'FalconClientSecret', ParameterValue: { Ref: 'FalconClientSecret' } },
+      ],
+    });
+    root.templateMatches({
+      Parameters: {
+        FalconClientId: { Type: 'String', NoEcho: true },
+        FalconClientSecret: { Type: 'String', NoEcho: true },
+      },
+    });
+  });
+
+  it('creates the association StackSet after the role StackSet', () => {
+    const feature = ssmFeature();
+    const root = Template.fromStack(feature.associationStackSet.stackSet.stack);
+    const roleId = feature.associationStackSet.stackSet.stack.getLogicalId(feature.roleStackSet.stackSet);
+    root.hasResource('AWS::CloudFormation::StackSet', {
+      Properties: Match.objectLike({ StackSetName: 'fo-test-ssm-association' }),
+      DependsOn: [roleId],
+    });
+  });
+});

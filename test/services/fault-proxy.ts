@@ -1,0 +1,73 @@
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+
+export interface Fault {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface FaultProxy {
+  readonly url: string;
+  /** Faults injected so far. */
+  injected(): number;
+  /** Requests forwarded to the target so far. */
+  forwarded(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy in front of a registry that answers a request with a fault instead of forwarding
+ * it whenever `decide` says so (e.g. the first attempt of every request: 429, then 503, …).
+ * Everything else is forwarded unchanged (Location and Link headers point at the proxy because
+ * the registry builds them from the Host header it sees).
+ */
+export async function startFaultProxy(
+  target: string,
+  decide: (req: IncomingMessage, seen: number) => Fault | undefined,
+): Promise<FaultProxy> {
+  const targetUrl = new URL(target);
+  const seen = new Map<string, number>();
+  let injected = 0;
+  let forwarded = 0;
+  const server: Server = createServer((req, res) => {
+    const key = `${req.method} ${req.url}`;
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    const fault = decide(req, count);
+    if (fault) {
+      injected++;
+      req.resume();
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+      res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'injected fault' }] }));
+      return;
+    }
+    forwarded++;
+    const upstream = request(
+      {
+        host: targetUrl.hostname,
+        port: targetUrl.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    injected: () => injected,
+    forwarded: () => forwarded,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
