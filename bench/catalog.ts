@@ -28,7 +28,7 @@ const exec = promisify(execFile);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
 const REPOS = Number(arg('repos', '500'));
@@ -59,7 +59,10 @@ try {
   const host = registry.url.replace(/^http:\/\//, '');
   console.log(`registry ${registry.url}: pushing ${REPOS} repositories × ${TAGS} tags …`);
   const push = await timed(() =>
-    pushFixture(new OciRegistryClient({ url: registry.url }), { repositories: REPOS, tagsPerRepository: TAGS }),
+    pushFixture(new OciRegistryClient({ url: registry.url }), {
+      repositories: REPOS,
+      tagsPerRepository: TAGS,
+    }),
   );
   const names = push.value.sort();
   console.log(`fixture pushed in ${seconds(push.ms)} s`);
@@ -72,15 +75,22 @@ try {
   const memAfterCold = { peakRssMiB: mib(peakRss), peakHeapMiB: mib(peakHeap) };
   const warm = await timed(scan);
   await store.close();
-  if (warm.value.changes.length !== 0) throw new Error('the warm scan found changes; the benchmark is invalid');
-  console.log(`ours: cold ${seconds(cold.ms)} s (${cold.value.run.summary.tags} tags), warm ${seconds(warm.ms)} s`);
+  if (warm.value.changes.length !== 0)
+    throw new Error('the warm scan found changes; the benchmark is invalid');
+  console.log(
+    `ours: cold ${seconds(cold.ms)} s (${cold.value.run.summary.tags} tags), warm ${seconds(warm.ms)} s`,
+  );
 
   const subset = SKOPEO_REPOS === 'all' ? names : names.slice(0, Number(SKOPEO_REPOS));
   console.log(`skopeo loop over ${subset.length} repositories (${subset.length * TAGS} tags), sequential …`);
   let spawns = 0;
   const skopeo = await timed(async () => {
     for (const repo of subset) {
-      const { stdout } = await exec('skopeo', ['list-tags', '--tls-verify=false', `docker://${host}/${repo}`]);
+      const { stdout } = await exec('skopeo', [
+        'list-tags',
+        '--tls-verify=false',
+        `docker://${host}/${repo}`,
+      ]);
       spawns += 1;
       for (const tag of (JSON.parse(stdout) as { Tags: string[] }).Tags) {
         await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${host}/${repo}:${tag}`]);
@@ -94,7 +104,12 @@ try {
   const result = {
     command: `npx tsx bench/catalog.ts ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
-    fixture: { repositories: REPOS, tagsPerRepository: TAGS, tags: REPOS * TAGS, distinctImages: REPOS * TAGS },
+    fixture: {
+      repositories: REPOS,
+      tagsPerRepository: TAGS,
+      tags: REPOS * TAGS,
+      distinctImages: REPOS * TAGS,
+    },
     concurrency: CONCURRENCY,
     store: 'embedded SQLite (temp file)',
     ours: {

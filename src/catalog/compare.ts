@@ -96,7 +96,12 @@ export function compareRepository(
     }
   }
   const dirty =
-    insertImages.length + updateImages.length + deleteDigests.length + insertTags.length + moveTags.length + deleteTags.length >
+    insertImages.length +
+      updateImages.length +
+      deleteDigests.length +
+      insertTags.length +
+      moveTags.length +
+      deleteTags.length >
     0;
   return {
     changes,
@@ -111,7 +116,8 @@ export function removedRepository(repository: string, previous: RepositoryState)
   const changes: CatalogChange[] = [];
   for (const image of previous.images.values()) {
     changes.push({ kind: 'image-removed', repository, digest: image.digest });
-    for (const tag of image.tags) changes.push({ kind: 'tag-removed', repository, digest: image.digest, tag });
+    for (const tag of image.tags)
+      changes.push({ kind: 'tag-removed', repository, digest: image.digest, tag });
   }
   return changes;
 }

@@ -35,7 +35,10 @@ export class CatalogInputError extends UserInputError {
 /** Another scan of the same registry committed while this one ran; nothing of this run was kept. */
 export class ConcurrentScanError extends CatalogError {
   constructor(registry: string, options?: ErrorOptions) {
-    super(`another scan of ${registry} finished first; nothing of this scan was committed, run it again`, options);
+    super(
+      `another scan of ${registry} finished first; nothing of this scan was committed, run it again`,
+      options,
+    );
     this.name = 'ConcurrentScanError';
   }
 }

@@ -8,7 +8,10 @@ export type RepositoryFilter = (repository: string) => boolean;
  * Builds the repository filter; exclude wins over include.
  * @example repositoryFilter(['team-a/**'], ['**\/tmp-*'])('team-a/api') === true
  */
-export function repositoryFilter(include: readonly string[] = [], exclude: readonly string[] = []): RepositoryFilter {
+export function repositoryFilter(
+  include: readonly string[] = [],
+  exclude: readonly string[] = [],
+): RepositoryFilter {
   const compile = (globs: readonly string[]): ((s: string) => boolean) | undefined => {
     const cleaned = globs.map((g) => g.trim());
     const empty = cleaned.find((g) => g === '');

@@ -9,7 +9,7 @@ export async function forEachLimited<T>(
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       signal?.throwIfAborted();
-      const item = items[next++] as T;
+      const item = items[next++];
       await work(item);
     }
   };

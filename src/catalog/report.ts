@@ -6,7 +6,9 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 export function formatScanSummary(run: RunRecord, seconds?: number): string {
   const s = run.summary;
   const took = seconds === undefined ? '' : ` in ${seconds.toFixed(1)} s`;
-  const notes = [s.excluded ? `${s.excluded} excluded` : '', s.failed ? `${s.failed} failed` : ''].filter(Boolean);
+  const notes = [s.excluded ? `${s.excluded} excluded` : '', s.failed ? `${s.failed} failed` : ''].filter(
+    Boolean,
+  );
   const lines = [
     `Scanned ${run.registry}${took}`,
     `  repositories       ${s.repositories}${notes.length ? ` (${notes.join(', ')})` : ''}`,
@@ -50,9 +52,12 @@ export function formatChanges(run: RunRecord, changes: readonly CatalogChange[])
 
 /** The inventory as a table-like list. */
 export function formatInventory(entries: readonly InventoryEntry[], includeAssessed: boolean): string {
-  if (entries.length === 0) return includeAssessed ? 'The inventory is empty.' : 'No images await assessment.';
+  if (entries.length === 0)
+    return includeAssessed ? 'The inventory is empty.' : 'No images await assessment.';
   const lines = [
-    includeAssessed ? `${plural(entries.length, 'image')} in the inventory:` : `${plural(entries.length, 'image')} awaiting assessment:`,
+    includeAssessed
+      ? `${plural(entries.length, 'image')} in the inventory:`
+      : `${plural(entries.length, 'image')} awaiting assessment:`,
   ];
   for (const e of entries) {
     const tags = e.tags.length ? ` tags ${e.tags.join(', ')}` : '';

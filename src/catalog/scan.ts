@@ -38,7 +38,9 @@ export interface ScanResult {
 
 function checkConcurrency(value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENCY) {
-    throw new CatalogInputError(`concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${value}`);
+    throw new CatalogInputError(
+      `concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${value}`,
+    );
   }
   return value;
 }
@@ -94,7 +96,8 @@ export async function scanRegistry(
   }
   const included = listed.filter(filter);
   const byDigest = new Map<string, ImageRecord>();
-  for (const repo of stored.state.values()) for (const [digest, image] of repo.images) byDigest.set(digest, image);
+  for (const repo of stored.state.values())
+    for (const [digest, image] of repo.images) byDigest.set(digest, image);
   const describe = (digest: string): ImageRecord | undefined => byDigest.get(digest);
 
   const collected = new Map<string, readonly ImageRecord[]>();
@@ -113,7 +116,10 @@ export async function scanRegistry(
       const known: KnownImages = { tagDigests, describe };
       try {
         const images = await source.listImages(repository, signal, known);
-        collected.set(repository, images.map((image) => withKnownDetails(image, describe(image.digest))));
+        collected.set(
+          repository,
+          images.map((image) => withKnownDetails(image, describe(image.digest))),
+        );
       } catch (error) {
         signal?.throwIfAborted();
         failures.push({ repository, reason: reasonOf(error) });

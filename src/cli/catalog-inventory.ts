@@ -18,7 +18,9 @@ export function registerCatalogInventory(catalog: Command, output: Output): void
   withStoreOption(
     catalog
       .command('inventory')
-      .description('List the images (digests) new to the catalog that await assessment, or mark them assessed')
+      .description(
+        'List the images (digests) new to the catalog that await assessment, or mark them assessed',
+      )
       .option('--registry <registry>', 'only this registry')
       .option('--all', 'also list digests already marked assessed')
       .option('--mark-assessed <digest...>', 'mark these digests assessed')
@@ -40,7 +42,10 @@ export function registerCatalogInventory(catalog: Command, output: Output): void
           );
         }
         if (opts.json) printJson(output, { marked: result.marked });
-        else output.out(`Marked ${result.marked} inventory ${result.marked === 1 ? 'entry' : 'entries'} assessed.`);
+        else
+          output.out(
+            `Marked ${result.marked} inventory ${result.marked === 1 ? 'entry' : 'entries'} assessed.`,
+          );
         return;
       }
       const entries = await store.inventory({

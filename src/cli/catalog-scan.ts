@@ -27,19 +27,32 @@ export function registerCatalogScan(
   withStoreOption(
     catalog
       .command('scan')
-      .description('Scan a registry: catalog every repository, image and tag, diff with the last scan, inventory new images')
+      .description(
+        'Scan a registry: catalog every repository, image and tag, diff with the last scan, inventory new images',
+      )
       .argument('<registry>', 'http(s)://host[:port] for an OCI registry, or ecr://<account>/<region>')
       .option('--include <glob>', 'only repositories matching this glob (repeatable)', collect)
-      .option('--exclude <glob>', 'skip repositories matching this glob (repeatable; wins over --include)', collect)
+      .option(
+        '--exclude <glob>',
+        'skip repositories matching this glob (repeatable; wins over --include)',
+        collect,
+      )
       .option(
         '--concurrency <n>',
         `repositories collected at the same time (1-${MAX_CONCURRENCY})`,
         integerOption('--concurrency', 1, MAX_CONCURRENCY),
         DEFAULT_CONCURRENCY,
       )
-      .option('--page-size <n>', 'entries per page asked of the registry', integerOption('--page-size', 1, 10_000))
+      .option(
+        '--page-size <n>',
+        'entries per page asked of the registry',
+        integerOption('--page-size', 1, 10_000),
+      )
       .addOption(
-        new Option('--dedupe <scope>', "'registry': a digest is new once per registry; 'global': once across all")
+        new Option(
+          '--dedupe <scope>',
+          "'registry': a digest is new once per registry; 'global': once across all",
+        )
           .choices(['registry', 'global'])
           .default('registry'),
       )

@@ -9,7 +9,9 @@ import type { Output } from './output.js';
 export function registerCatalog(program: Command, output: Output, createSource?: SourceFactory): void {
   const catalog = program
     .command('catalog')
-    .description('Catalog the container images of a registry: what exists, what changed, what awaits assessment');
+    .description(
+      'Catalog the container images of a registry: what exists, what changed, what awaits assessment',
+    );
   registerCatalogScan(catalog, output, createSource);
   registerCatalogDiff(catalog, output);
   registerCatalogInventory(catalog, output);

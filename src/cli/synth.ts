@@ -6,7 +6,9 @@ import type { Output } from './output.js';
 export function registerSynth(program: Command, output: Output): void {
   program
     .command('synth')
-    .description('Write every CloudFormation template and Lambda artifact to a directory (no AWS credentials needed)')
+    .description(
+      'Write every CloudFormation template and Lambda artifact to a directory (no AWS credentials needed)',
+    )
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .requiredOption('-o, --out <dir>', 'output directory (a CDK cloud assembly)')
     .option('--lambda-dir <dir>', 'directory with the built Lambda bundles', 'dist/lambda')
@@ -16,7 +18,8 @@ export function registerSynth(program: Command, output: Output): void {
       const result = synthesize(config, { outdir: opts.out, lambdaDir: opts.lambdaDir });
       for (const warning of result.warnings) output.err(`warning: ${warning}`);
       output.out(`${result.outdir}/${result.rootTemplateFile}  (root stack ${result.rootStackName})`);
-      for (const file of result.stackSetTemplateFiles) output.out(`${result.outdir}/${file}  (StackSet member)`);
+      for (const file of result.stackSetTemplateFiles)
+        output.out(`${result.outdir}/${file}  (StackSet member)`);
       for (const asset of result.assets) output.out(`${result.outdir}/${asset}  (asset)`);
       output.err(
         `done: 1 root template, ${result.stackSetTemplateFiles.length} StackSet templates, ${result.assets.length} assets`,

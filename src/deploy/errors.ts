@@ -24,6 +24,17 @@ export class MissingCredentialsError extends UserInputError {
   }
 }
 
+/** Credentials hold characters CloudFormation would refuse; the values are never shown (exit code 2). */
+export class UnusableCredentialsError extends UserInputError {
+  constructor(variables: readonly string[]) {
+    super(
+      `${variables.join(' and ')} ${variables.length === 1 ? 'contains' : 'contain'} quotes, backslashes or control ` +
+        'characters; Falcon API client IDs and secrets are letters and digits: check the exported value (it is not shown here)',
+    );
+    this.name = 'UnusableCredentialsError';
+  }
+}
+
 /** One or more pre-flight checks failed; nothing was changed (exit code 2). */
 export class PreflightError extends UserInputError {
   readonly findings: readonly PreflightFinding[];

@@ -103,10 +103,10 @@ function describeTotals(t: Totals): string {
 function table(rows: readonly InstanceRow[]): string[] {
   const header = ['ACCOUNT', 'REGION', 'STATUS', 'REASON'];
   const body = rows.map((r) => [r.account, r.region, r.status, oneLine(r.reason ?? '')]);
-  const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...body.map((b) => b[i]!.length)));
+  const widths = [0, 1, 2].map((i) => Math.max(header[i].length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) =>
     cells
-      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c))
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c))
       .join('  ')
       .trimEnd();
   return [fmt(header), ...body.map(fmt)];

@@ -1,11 +1,18 @@
 import type { ResolvedConfig } from '../config/load.js';
-import { MissingCredentialsError } from './errors.js';
+import { MissingCredentialsError, UnusableCredentialsError } from './errors.js';
 
 export const CLIENT_ID_VARIABLE = 'FALCON_CLIENT_ID';
 export const CLIENT_SECRET_VARIABLE = 'FALCON_CLIENT_SECRET';
 /** Root stack NoEcho parameters (see src/infra/app.ts). */
 export const CLIENT_ID_PARAMETER = 'FalconClientId';
 export const CLIENT_SECRET_PARAMETER = 'FalconClientSecret';
+
+/**
+ * Quotes, backslashes and control characters would break the JSON the stack assembles the secret
+ * into; the root stack's AllowedPattern refuses them too, but only after assets are published.
+ */
+// eslint-disable-next-line no-control-regex
+const UNUSABLE = /["\\\x00-\x1f]/;
 
 /** Root stack parameters plus the values that must never appear in output. */
 export interface RootParameters {
@@ -27,6 +34,11 @@ export function rootParameters(config: ResolvedConfig, env: NodeJS.ProcessEnv): 
     ...(clientSecret === '' ? [CLIENT_SECRET_VARIABLE] : []),
   ];
   if (missing.length > 0) throw new MissingCredentialsError(missing);
+  const unusable = [
+    ...(UNUSABLE.test(clientId) ? [CLIENT_ID_VARIABLE] : []),
+    ...(UNUSABLE.test(clientSecret) ? [CLIENT_SECRET_VARIABLE] : []),
+  ];
+  if (unusable.length > 0) throw new UnusableCredentialsError(unusable);
   return {
     parameters: { [CLIENT_ID_PARAMETER]: clientId, [CLIENT_SECRET_PARAMETER]: clientSecret },
     secrets: [clientId, clientSecret],

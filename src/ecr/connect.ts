@@ -81,7 +81,7 @@ export async function runEcrConnect(
     return apply(request.deploymentId, request.regions, true, settings, deps, options);
   }
 
-  const ledger = await OwnershipLedger.open(deps.ownership, request.deploymentId, accountId);
+  const ledger = await OwnershipLedger.open(deps.ownership, request.deploymentId, accountId, options.signal);
   const regions = ledger.desired?.regions ?? [];
   if (ledger.isEmpty()) {
     // Nothing owned (a repeated Delete, or nothing was ever created): no Falcon call, no secret needed.
@@ -123,7 +123,7 @@ async function apply(
   deps: EcrConnectDeps,
   options: RunOptions,
 ): Promise<ReconcileReport> {
-  const ledger = await OwnershipLedger.open(deps.ownership, deploymentId, settings.accountId);
+  const ledger = await OwnershipLedger.open(deps.ownership, deploymentId, settings.accountId, options.signal);
   const credentials = await readCredentials(settings, deps);
   const externalId = parseExternalId(
     await deps.secrets.getSecretString(settings.externalIdSecretId),

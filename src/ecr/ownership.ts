@@ -85,7 +85,7 @@ export function parseRecord(text: string, where: string): OwnershipRecord {
     accountId: raw.accountId,
     ...(desired ? { desired } : {}),
     connections: connections as Record<string, string>,
-    pending: pending as string[],
+    pending: pending,
   };
 }
 
@@ -100,17 +100,24 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export class OwnershipLedger {
   private chain: Promise<void> = Promise.resolve();
+  private sealed = false;
 
   private constructor(
     private readonly store: OwnershipStore,
     private record: OwnershipRecord,
   ) {}
 
-  /** Loads the record (or starts an empty one) and checks it belongs to this deployment and account. */
+  /**
+   * Loads the record (or starts an empty one) and checks it belongs to this deployment and account. Once
+   * `signal` aborts (the run was abandoned at its deadline) the ledger refuses further writes, so work
+   * still in flight can never overwrite what a later run recorded; a create caught by this stays pending
+   * and is adopted by the next run.
+   */
   static async open(
     store: OwnershipStore,
     deploymentId: string,
     accountId: string,
+    signal?: AbortSignal,
   ): Promise<OwnershipLedger> {
     const record = (await store.load()) ?? emptyRecord(deploymentId, accountId);
     if (record.deploymentId !== deploymentId) {
@@ -124,7 +131,10 @@ export class OwnershipLedger {
         `the ownership record belongs to account ${record.accountId}, not ${accountId}`,
       );
     }
-    return new OwnershipLedger(store, record);
+    const ledger = new OwnershipLedger(store, record);
+    if (signal?.aborted) ledger.sealed = true;
+    signal?.addEventListener('abort', () => (ledger.sealed = true), { once: true });
+    return ledger;
   }
 
   get snapshot(): OwnershipRecord {
@@ -179,11 +189,18 @@ export class OwnershipLedger {
 
   /** Removes the stored record altogether (used once nothing is owned and the resource is deleted). */
   async removeRecord(): Promise<void> {
+    if (this.sealed)
+      throw new OwnershipRecordError('the run was stopped at its deadline; nothing more is recorded');
     await this.chain.catch(() => undefined);
     await this.store.remove();
   }
 
   private update(change: (r: OwnershipRecord) => OwnershipRecord): Promise<void> {
+    if (this.sealed) {
+      return Promise.reject(
+        new OwnershipRecordError('the run was stopped at its deadline; nothing more is recorded'),
+      );
+    }
     this.record = change(this.record);
     const snapshot = this.record;
     const write = this.chain.catch(() => undefined).then(() => this.store.save(snapshot));

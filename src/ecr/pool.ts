@@ -15,7 +15,7 @@ export async function mapBounded<T, R>(
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const index = next++;
-      const item = items[index] as T;
+      const item = items[index];
       results[index] = signal?.aborted ? onSkipped(item) : await work(item);
     }
   };

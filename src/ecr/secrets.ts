@@ -61,9 +61,7 @@ export function parseFalconCredentials(text: string, secretId: string): FalconCr
     throw new SecretFormatError(`secret ${secretId} is not a JSON object`);
   }
   const obj = raw as Record<string, unknown>;
-  const missing = CREDENTIAL_KEYS.filter(
-    (k) => typeof obj[k] !== 'string' || (obj[k] as string).trim() === '',
-  );
+  const missing = CREDENTIAL_KEYS.filter((k) => typeof obj[k] !== 'string' || obj[k].trim() === '');
   if (missing.length > 0) {
     throw new SecretFormatError(
       `secret ${secretId} lacks ${missing.map((k) => `"${k}"`).join(', ')} (expected non-empty strings)`,

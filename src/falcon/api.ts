@@ -21,7 +21,15 @@ export class FalconApi {
   constructor(
     private readonly transport: FalconTransport,
     private readonly tokens: TokenManager,
+    private readonly cloud?: string,
   ) {}
+
+  /** When Falcon named a home region for the API client that differs from the configured cloud. */
+  private regionHint(): string {
+    const region = this.tokens.region;
+    if (this.cloud === undefined || region === undefined || region.toLowerCase() === this.cloud) return '';
+    return `, or in Falcon cloud "${region}" rather than the configured "${this.cloud}"`;
+  }
 
   /** Status, trace ID and (redacted) messages of an answer, for errors. */
   failure(response: TransportResponse): FalconFailure {
@@ -43,14 +51,14 @@ export class FalconApi {
         ...(request.signal !== undefined ? { signal: request.signal } : {}),
       });
 
-    const first = await this.tokens.get();
+    const first = await this.tokens.get(request.signal);
     let response = await send(first);
     if (response.status === 401) {
       this.tokens.reject(first);
-      response = await send(await this.tokens.get());
+      response = await send(await this.tokens.get(request.signal));
       if (response.status === 401) {
         throw new FalconAuthError(
-          'a freshly issued token was rejected too (is the API client disabled or on another cloud?)',
+          `a freshly issued token was rejected too (is the API client disabled${this.regionHint()}?)`,
           this.transport.failure(response),
         );
       }
@@ -59,7 +67,7 @@ export class FalconApi {
     if (ok === true) return response;
     if (response.status === 403) {
       throw new FalconAuthError(
-        'access denied (does the API client have the falcon-container-image read and write scopes?)',
+        `access denied (does the API client have the falcon-container-image read and write scopes${this.regionHint()}?)`,
         this.transport.failure(response),
       );
     }

@@ -89,7 +89,9 @@ export function createFalconClient(options: FalconClientOptions): FalconClient {
     redactor,
     onEvent,
   );
-  const api = new FalconApi(transport, tokens);
+  // The cloud only matters for error hints when no explicit base URL overrides it.
+  const namedCloud = options.baseUrl === undefined || options.baseUrl === '' ? options.cloud : undefined;
+  const api = new FalconApi(transport, tokens, namedCloud);
   return {
     baseUrl,
     api,

@@ -30,6 +30,7 @@ export class TokenManager {
   private current: CachedToken | undefined;
   private pending: Promise<string> | undefined;
   private rejected = false;
+  private lastRegion: string | undefined;
 
   constructor(
     private readonly transport: FalconTransport,
@@ -40,8 +41,12 @@ export class TokenManager {
     private readonly onEvent: FalconEventListener,
   ) {}
 
-  /** A token valid for at least the margin; issues one when needed (concurrent callers share it). */
-  async get(): Promise<string> {
+  /**
+   * A token valid for at least the margin; issues one when needed (concurrent callers share it).
+   * An aborted `signal` stops this caller's wait, not the shared token request.
+   */
+  async get(signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
     const current = this.current;
     if (current !== undefined && this.clock.now() < current.refreshAtMs) return current.token;
     if (this.pending === undefined) {
@@ -50,7 +55,12 @@ export class TokenManager {
         this.pending = undefined;
       });
     }
-    return this.pending;
+    return signal === undefined ? this.pending : abortable(this.pending, signal);
+  }
+
+  /** The region Falcon named in the last token answer (X-CS-Region), if any. */
+  get region(): string | undefined {
+    return this.lastRegion;
   }
 
   /** Falcon answered 401 to this token: forget it (if it is still the cached one). */
@@ -97,12 +107,18 @@ export class TokenManager {
       body: form.toString(),
     });
     const token = this.readToken(response);
+    this.lastRegion = response.headers.get('x-cs-region') ?? undefined;
     this.redactor.add(token.accessToken);
     const lifetimeMs = token.expiresInSeconds * 1000;
     const margin = Math.min(this.refreshMarginMs, lifetimeMs / 2);
     this.current = { token: token.accessToken, refreshAtMs: requestedAt + lifetimeMs - margin };
     this.rejected = false;
-    this.onEvent({ type: 'token-issued', expiresInSeconds: token.expiresInSeconds, reason });
+    this.onEvent({
+      type: 'token-issued',
+      expiresInSeconds: token.expiresInSeconds,
+      reason,
+      ...(this.lastRegion !== undefined ? { region: this.lastRegion } : {}),
+    });
     return token.accessToken;
   }
 
@@ -123,4 +139,13 @@ export class TokenManager {
     const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 1799;
     return { accessToken: body.access_token, expiresInSeconds: expiresIn };
   }
+}
+
+/** Resolves or rejects like `promise`, or rejects with the signal's reason when it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
+  });
 }

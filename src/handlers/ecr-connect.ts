@@ -108,6 +108,13 @@ async function run(
 
 const UNCONFIGURED = 'unconfigured';
 
+interface Answer {
+  readonly status: 'SUCCESS' | 'FAILED';
+  readonly reason: string;
+  readonly physicalId: string;
+  readonly data?: Record<string, string>;
+}
+
 async function onCustomResource(
   event: CustomResourceEvent,
   context: LambdaContext,
@@ -115,11 +122,31 @@ async function onCustomResource(
   services: NonNullable<EcrConnectHandlerOptions['services']>,
   sendOptions: SendOptions | undefined,
 ): Promise<void> {
+  const answer = await decide(event, context, rawEnv, services);
+  const response = buildResponse(event, answer.status, answer.reason, answer.physicalId, answer.data);
+  logJson(answer.status === 'SUCCESS' ? 'info' : 'error', 'custom resource answer', {
+    requestType: event.RequestType,
+    status: answer.status,
+    reason: response.Reason,
+    physicalResourceId: answer.physicalId,
+  });
+  // Each attempt must fit in what is left of the invocation.
+  const left = context.getRemainingTimeInMillis();
+  await sendResponse(event.ResponseURL, response, {
+    timeoutMs: Math.max(1000, Math.min(10_000, Math.floor(left / 3))),
+    ...sendOptions,
+  });
+}
+
+/** Runs the request and decides the answer; never throws (CloudFormation must always get one). */
+async function decide(
+  event: CustomResourceEvent,
+  context: LambdaContext,
+  rawEnv: Readonly<Record<string, string | undefined>>,
+  services: NonNullable<EcrConnectHandlerOptions['services']>,
+): Promise<Answer> {
   const { RequestType: type } = event;
   let physicalId = event.PhysicalResourceId ?? `falcon-org-ecr-${UNCONFIGURED}`;
-  let status: 'SUCCESS' | 'FAILED' = 'FAILED';
-  let reason = 'unknown failure';
-  let data: Record<string, string> | undefined;
   try {
     const accountId = safeAccountId(context);
     const props = parseProperties(event.ResourceProperties);
@@ -141,30 +168,28 @@ async function onCustomResource(
     const progress = new RegionProgress();
     const outcome = await run(setup, request, context, progress);
     if (!outcome.finished) {
-      reason = `timed out before finishing: ${progress.describeUnfinished()}`;
-    } else {
-      const { results } = outcome.value;
-      logResults(type, results);
-      data = resultData(results);
-      status = unsuccessful(results).length === 0 ? 'SUCCESS' : 'FAILED';
-      reason = summarizeResults(results);
+      return {
+        status: 'FAILED',
+        reason: `timed out before finishing: ${progress.describeUnfinished()}`,
+        physicalId,
+      };
     }
+    const { results } = outcome.value;
+    logResults(type, results);
+    return {
+      status: unsuccessful(results).length === 0 ? 'SUCCESS' : 'FAILED',
+      reason: summarizeResults(results),
+      physicalId,
+      data: resultData(results),
+    };
   } catch (error) {
-    reason = describeError(error);
+    const reason = describeError(error);
     if (type === 'Delete' && physicalId.endsWith(UNCONFIGURED)) {
       // The resource was never created with usable inputs, so there is nothing to remove.
-      status = 'SUCCESS';
-      reason = `nothing to delete (${reason})`;
+      return { status: 'SUCCESS', reason: `nothing to delete (${reason})`, physicalId };
     }
+    return { status: 'FAILED', reason, physicalId };
   }
-  const response = buildResponse(event, status, reason, physicalId, data);
-  logJson(status === 'SUCCESS' ? 'info' : 'error', 'custom resource answer', {
-    requestType: type,
-    status,
-    reason: response.Reason,
-    physicalResourceId: physicalId,
-  });
-  await sendResponse(event.ResponseURL, response, sendOptions);
 }
 
 async function onSchedule(

@@ -24,7 +24,10 @@ export class SynthesisError extends InfraError {
   readonly findings: readonly string[];
 
   constructor(findings: readonly string[], options?: ErrorOptions) {
-    super(`synthesis reported ${findings.length} error(s):\n${findings.map((f) => `  - ${f}`).join('\n')}`, options);
+    super(
+      `synthesis reported ${findings.length} error(s):\n${findings.map((f) => `  - ${f}`).join('\n')}`,
+      options,
+    );
     this.name = 'SynthesisError';
     this.findings = findings;
   }

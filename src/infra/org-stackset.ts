@@ -143,7 +143,14 @@ interface SynthesizedMember {
 function synthesizeMember(props: OrgStackSetProps): SynthesizedMember {
   const outdir = mkdtempSync(join(tmpdir(), 'falcon-org-member-'));
   try {
-    const app = new cdk.App({ outdir, autoSynth: false, analyticsReporting: false });
+    // The root app runs CDK's built-in template validation; repeating it per member app costs seconds.
+    const app = new cdk.App({
+      outdir,
+      autoSynth: false,
+      analyticsReporting: false,
+      treeMetadata: false,
+      builtinCloudFormationValidation: false,
+    });
     const stack = new cdk.Stack(app, props.stackSetName, {
       description: props.description,
       synthesizer: new cdk.BootstraplessSynthesizer(),

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 import type { ResolvedConfig } from '../config/load.js';
 import { buildApp } from './app.js';
 import { SynthesisError } from './errors.js';
@@ -45,8 +46,8 @@ export function synthesize(config: ResolvedConfig, options: SynthOptions): Synth
   for (const stack of assembly.stacks) {
     for (const message of stack.messages) {
       const text = `${message.id}: ${typeof message.entry.data === 'string' ? message.entry.data : JSON.stringify(message.entry.data)}`;
-      if (message.level === 'error') errors.push(text);
-      else if (message.level === 'warning') warnings.push(text);
+      if (message.level === SynthesisMessageLevel.ERROR) errors.push(text);
+      else if (message.level === SynthesisMessageLevel.WARNING) warnings.push(text);
     }
   }
   if (errors.length > 0) throw new SynthesisError(errors);

@@ -69,7 +69,11 @@ export interface TemplateJson {
   readonly Metadata?: Record<string, unknown>;
   readonly Resources?: Record<
     string,
-    { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly Metadata?: Record<string, unknown> }
+    {
+      readonly Type: string;
+      readonly Properties?: Record<string, unknown>;
+      readonly Metadata?: Record<string, unknown>;
+    }
   >;
 }
 
@@ -97,10 +101,10 @@ export function buildPlan(input: PlanInput): Plan {
     const regions = group?.Regions ?? meta.regions;
     for (const region of regions) byRegion[region] = (byRegion[region] ?? 0) + resources.length;
     const planned: PlanStackSet = {
-      name: String(props['StackSetName']),
+      name: text(props['StackSetName'], '?'),
       description: meta.description,
       scope: meta.scope,
-      callAs: String(props['CallAs'] ?? 'SELF'),
+      callAs: text(props['CallAs'], 'SELF'),
       targets: {
         organizationalUnitIds: targets.OrganizationalUnitIds ?? [],
         excludedAccounts: targets.AccountFilterType === 'DIFFERENCE' ? (targets.Accounts ?? []) : [],
@@ -159,6 +163,10 @@ interface StackInstancesGroup {
 
 function resourcesOf(template: TemplateJson): PlanResource[] {
   return Object.entries(template.Resources ?? {}).map(([logicalId, r]) => ({ logicalId, type: r.Type }));
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
 }
 
 function sum(values: readonly number[]): number {

@@ -4,7 +4,9 @@ import type { Plan, PlanResource } from './plan.js';
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
   const root = plan.rootStack;
-  lines.push(`Root stack ${root.name} (home region ${root.region}): ${count(root.resources.length, 'resource')}`);
+  lines.push(
+    `Root stack ${root.name} (home region ${root.region}): ${count(root.resources.length, 'resource')}`,
+  );
   lines.push(...typeSummary(root.resources).map((t) => `  ${t}`));
   lines.push('');
   for (const feature of plan.features) {

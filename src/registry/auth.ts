@@ -1,3 +1,4 @@
+import type { HttpResponse } from './transport.js';
 import type { AuthChallenge } from './www-authenticate.js';
 
 /** Username and password (or token) for basic auth, also sent to a bearer token service. */
@@ -39,7 +40,7 @@ const DEFAULT_TOKEN_SECONDS = 60;
 /** Renew this long before expiry, so a token never expires in flight. */
 const RENEW_MARGIN_MS = 10_000;
 
-export type TokenFetcher = (realm: BearerRealm, scopes: readonly Scope[]) => Promise<Response>;
+export type TokenFetcher = (realm: BearerRealm, scopes: readonly Scope[]) => Promise<HttpResponse>;
 
 /**
  * The auth state of one registry: which scheme it wants (learnt from its challenges) and the
@@ -93,7 +94,11 @@ export class AuthState {
   }
 
   /** The token for these scopes: cached, shared with a concurrent request, or fetched now. */
-  async token(scopes: readonly Scope[], fetchToken: TokenFetcher, parseFailure: (r: Response) => Promise<never>): Promise<string> {
+  async token(
+    scopes: readonly Scope[],
+    fetchToken: TokenFetcher,
+    parseFailure: (r: HttpResponse) => never,
+  ): Promise<string> {
     const cached = this.cachedToken(scopes);
     if (cached) return cached;
     const key = scopeKey(scopes);
@@ -104,14 +109,21 @@ export class AuthState {
       pending = (async () => {
         const started = this.now();
         const response = await fetchToken(realm, scopes);
-        if (!response.ok) return parseFailure(response);
-        const body = (await response.json()) as TokenResponse;
+        if (response.status !== 200) return parseFailure(response);
+        let body: TokenResponse;
+        try {
+          body = JSON.parse(Buffer.from(response.body).toString('utf8')) as TokenResponse;
+        } catch (error) {
+          throw new Error(`token service ${realm.realm} answered with invalid JSON`, { cause: error });
+        }
         const token = typeof body.token === 'string' ? body.token : body.access_token;
         if (typeof token !== 'string' || token === '') {
           throw new Error(`token service ${realm.realm} answered without a token`);
         }
         const seconds =
-          typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+          typeof body.expires_in === 'number' && body.expires_in > 0
+            ? body.expires_in
+            : DEFAULT_TOKEN_SECONDS;
         const entry = { token, renewAt: started + Math.max(seconds * 1000 - RENEW_MARGIN_MS, seconds * 500) };
         this.tokens.set(key, entry);
         return entry;

@@ -13,6 +13,7 @@ import {
 import { nextLink } from './link-header.js';
 import { MANIFEST_ACCEPT, bareMediaType } from './media-types.js';
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
+import { nodeTransport, type HttpResponse, type Transport } from './transport.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 export interface OciClientOptions {
@@ -23,8 +24,8 @@ export interface OciClientOptions {
   /** Per-attempt timeout, including reading the body. @default 30000 */
   readonly timeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;
-  /** Injected for tests; global fetch (undici, keep-alive pooled) by default. */
-  readonly fetch?: typeof fetch;
+  /** How requests go out. @default nodeTransport() (keep-alive pooled node:http/https) */
+  readonly transport?: Transport;
   /** Clock for token lifetimes; injected for tests. @default Date.now */
   readonly now?: () => number;
 }
@@ -97,7 +98,8 @@ export function redactUrl(url: string): string {
 export class OciRegistryClient {
   readonly url: string;
   private readonly auth: AuthState;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: Transport;
+  private readonly ownTransport: ReturnType<typeof nodeTransport> | undefined;
   private readonly timeoutMs: number;
   private readonly retryPolicy: RetryPolicy;
   private readonly now: () => number;
@@ -107,15 +109,26 @@ export class OciRegistryClient {
     this.url = `${base.protocol}//${base.host}`;
     this.now = options.now ?? Date.now;
     this.auth = new AuthState(options.credentials, this.now);
-    this.fetchImpl = options.fetch ?? fetch;
+    this.ownTransport = options.transport ? undefined : nodeTransport();
+    this.transport = options.transport ?? this.ownTransport!;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   }
 
+  /** Releases pooled connections of the default transport (idle ones never keep the process alive). */
+  close(): void {
+    this.ownTransport?.close();
+  }
+
   /** GET /v2/: checks the registry answers and our credentials are accepted. */
   async ping(signal?: AbortSignal): Promise<void> {
-    const res = await this.request({ method: 'GET', url: `${this.url}/v2/`, scopes: [], accept: [200], signal });
-    await drain(res);
+    await this.request({
+      method: 'GET',
+      url: `${this.url}/v2/`,
+      scopes: [],
+      accept: [200],
+      signal,
+    });
   }
 
   /** Pages of `/v2/_catalog`, following `Link` headers. */
@@ -152,7 +165,11 @@ export class OciRegistryClient {
   }
 
   /** HEAD a manifest by tag or digest; undefined when it does not exist. */
-  async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<ManifestHead | undefined> {
+  async headManifest(
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<ManifestHead | undefined> {
     const res = await this.request({
       method: 'HEAD',
       url: `${this.url}/v2/${repository}/manifests/${reference}`,
@@ -161,13 +178,14 @@ export class OciRegistryClient {
       headers: { accept: MANIFEST_ACCEPT },
       signal,
     });
-    await drain(res);
     if (res.status === 404) return undefined;
     const digest = res.headers.get('docker-content-digest') ?? (isDigest(reference) ? reference : undefined);
     if (!digest) {
       // Some registries leave the digest out of HEAD answers: read the body and hash it.
       const manifest = await this.getManifest(repository, reference, signal);
-      return manifest && { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.length };
+      return (
+        manifest && { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.length }
+      );
     }
     const length = res.headers.get('content-length');
     return {
@@ -178,7 +196,11 @@ export class OciRegistryClient {
   }
 
   /** GET a manifest by tag or digest; the digest is the sha256 of the bytes (checked when asked by digest). */
-  async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<Manifest | undefined> {
+  async getManifest(
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<Manifest | undefined> {
     const url = `${this.url}/v2/${repository}/manifests/${reference}`;
     const res = await this.request({
       method: 'GET',
@@ -189,10 +211,9 @@ export class OciRegistryClient {
       signal,
     });
     if (res.status === 404) {
-      await drain(res);
       return undefined;
     }
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = res.body;
     const digest = sha256Digest(bytes);
     if (isDigest(reference)) verifyDigest(`manifest ${repository}@${reference}`, reference, bytes);
     return { digest, mediaType: bareMediaType(res.headers.get('content-type')), bytes };
@@ -215,7 +236,6 @@ export class OciRegistryClient {
       body: bytes,
       signal,
     });
-    await drain(res);
     return res.headers.get('docker-content-digest') ?? sha256Digest(bytes);
   }
 
@@ -231,7 +251,6 @@ export class OciRegistryClient {
       accept: [202, 200, 404],
       signal,
     });
-    await drain(res);
     return res.status !== 404;
   }
 
@@ -244,7 +263,6 @@ export class OciRegistryClient {
       accept: [200, 404],
       signal,
     });
-    await drain(res);
     return res.status === 200;
   }
 
@@ -257,7 +275,7 @@ export class OciRegistryClient {
       accept: [200],
       signal,
     });
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = res.body;
     verifyDigest(`blob ${repository}@${digest}`, digest, bytes);
     return bytes;
   }
@@ -281,7 +299,6 @@ export class OciRegistryClient {
       headers: { 'content-length': '0' },
       signal,
     });
-    await drain(res);
     if (res.status === 201) return { mounted: true };
     return { mounted: false, location: this.location(res) };
   }
@@ -304,7 +321,6 @@ export class OciRegistryClient {
         headers: { 'content-length': '0' },
         signal,
       });
-      await drain(res);
       location = this.location(res);
     }
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -324,14 +340,13 @@ export class OciRegistryClient {
           body: chunk,
           signal,
         });
-        await drain(res);
         location = this.location(res);
       }
       body = new Uint8Array(0);
     }
     const put = new URL(location);
     put.searchParams.set('digest', digest);
-    const res = await this.request({
+    await this.request({
       method: 'PUT',
       url: put.toString(),
       scopes,
@@ -340,11 +355,10 @@ export class OciRegistryClient {
       body,
       signal,
     });
-    await drain(res);
     return digest;
   }
 
-  private location(res: Response): string {
+  private location(res: HttpResponse): string {
     const location = res.headers.get('location');
     if (!location) {
       throw new RegistryHttpError({ method: 'POST', url: redactUrl(res.url), status: res.status, codes: [] });
@@ -360,26 +374,29 @@ export class OciRegistryClient {
   ): AsyncGenerator<unknown> {
     let url: string | undefined = first;
     while (url) {
-      const res = await this.request({ method: 'GET', url, scopes, accept: missingIsEmpty ? [200, 404] : [200], signal });
+      const res = await this.request({
+        method: 'GET',
+        url,
+        scopes,
+        accept: missingIsEmpty ? [200, 404] : [200],
+        signal,
+      });
       if (res.status === 404) {
-        await drain(res);
         return;
       }
-      const body: unknown = await res.json();
-      yield body;
+      yield parseJson(res);
       url = nextLink(res.headers.get('link'), url);
     }
   }
 
   /** One logical request: auth (challenge → credentials or token → resend), retries, error mapping. */
-  private async request(spec: RequestSpec): Promise<Response> {
+  private async request(spec: RequestSpec): Promise<HttpResponse> {
     let scopes = spec.scopes;
     for (let round = 0; ; round++) {
       const { header, token } = await this.authorization(scopes, spec.signal);
       const res = await this.send(spec, header ? { authorization: header } : {});
       if (res.status === 401 && round < 2) {
         const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
-        await drain(res);
         if (token) this.auth.dropToken(scopes, token);
         const learnt = this.auth.learn(challenges);
         const sentBasic = header?.startsWith('Basic ') === true;
@@ -390,12 +407,12 @@ export class OciRegistryClient {
           continue;
         }
         throw new RegistryAuthError(
-          await failure(spec, res),
+          failure(spec, res),
           this.auth.credentials ? 'credentials refused' : 'the registry requires credentials',
         );
       }
       if (spec.accept.includes(res.status)) return res;
-      const f = await failure(spec, res);
+      const f = failure(spec, res);
       if (res.status === 401 || res.status === 403) {
         throw new RegistryAuthError(f, res.status === 403 ? 'access denied' : 'credentials refused');
       }
@@ -415,8 +432,8 @@ export class OciRegistryClient {
     const token = await this.auth.token(
       scopes,
       (realm, s) => this.fetchToken(realm, s, signal),
-      async (res) => {
-        const f = await failure({ method: 'GET', url: res.url }, res);
+      (res) => {
+        const f = failure({ method: 'GET', url: res.url }, res);
         if (res.status === 401 || res.status === 403) {
           throw new RegistryAuthError(f, 'the token service refused the credentials');
         }
@@ -426,7 +443,11 @@ export class OciRegistryClient {
     return { header: `Bearer ${token}`, token };
   }
 
-  private fetchToken(realm: BearerRealm, scopes: readonly Scope[], signal: AbortSignal | undefined): Promise<Response> {
+  private fetchToken(
+    realm: BearerRealm,
+    scopes: readonly Scope[],
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
     const url = new URL(realm.realm);
     if (realm.service) url.searchParams.set('service', realm.service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
@@ -439,15 +460,16 @@ export class OciRegistryClient {
   }
 
   /** One HTTP exchange with retries on 429/5xx and lost connections; honours Retry-After. */
-  private async send(spec: RequestSpec, extra: Record<string, string>): Promise<Response> {
+  private async send(spec: RequestSpec, extra: Record<string, string>): Promise<HttpResponse> {
     const headers = { 'user-agent': 'falcon-org', ...spec.headers, ...extra };
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(this.timeoutMs);
       const signal = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await this.fetchImpl(spec.url, {
+        res = await this.transport({
           method: spec.method,
+          url: spec.url,
           headers,
           ...(spec.body ? { body: spec.body } : {}),
           signal,
@@ -462,7 +484,6 @@ export class OciRegistryClient {
       }
       if (isRetryableStatus(res.status) && attempt < this.retryPolicy.retries) {
         const after = parseRetryAfter(res.headers.get('retry-after'), this.now());
-        await drain(res);
         await sleep(retryDelay(this.retryPolicy, attempt, after), undefined, { signal: spec.signal });
         continue;
       }
@@ -471,23 +492,26 @@ export class OciRegistryClient {
   }
 }
 
-/** Reads and discards a body so the connection goes back to the pool. */
-async function drain(res: Response): Promise<void> {
+function parseJson(res: HttpResponse): unknown {
   try {
-    await res.arrayBuffer();
-  } catch {
-    // the connection is gone anyway
+    return JSON.parse(Buffer.from(res.body).toString('utf8'));
+  } catch (error) {
+    throw new RegistryHttpError(
+      { method: 'GET', url: redactUrl(res.url), status: res.status, codes: [{ code: 'INVALID_JSON' }] },
+      { cause: error },
+    );
   }
 }
 
-async function failure(spec: { method: string; url: string }, res: Response): Promise<HttpFailure> {
+function failure(spec: { method: string; url: string }, res: HttpResponse): HttpFailure {
   let codes: RegistryErrorCode[] = [];
   try {
-    const text = await res.text();
-    const body = JSON.parse(text) as { errors?: unknown };
+    const body = JSON.parse(Buffer.from(res.body).toString('utf8')) as { errors?: unknown };
     if (Array.isArray(body.errors)) {
       codes = body.errors
-        .filter((e): e is { code: string; message?: unknown } => typeof (e as { code?: unknown }).code === 'string')
+        .filter(
+          (e): e is { code: string; message?: unknown } => typeof (e as { code?: unknown }).code === 'string',
+        )
         .map((e) => ({ code: e.code, ...(typeof e.message === 'string' ? { message: e.message } : {}) }));
     }
   } catch {

@@ -65,23 +65,33 @@ export async function copyImage(
     counts.blobsUploaded++;
   };
 
-  const copyManifest = async (reference: string): Promise<{ digest: string; bytes: Uint8Array; mediaType: string }> => {
+  const copyManifest = async (
+    reference: string,
+  ): Promise<{ digest: string; bytes: Uint8Array; mediaType: string }> => {
     const manifest = await source.client.getManifest(source.repository, reference, signal);
     if (!manifest) {
       throw new RegistryError(`copy: ${source.client.url}/${source.repository}:${reference} does not exist`);
     }
     const doc = parseManifest(manifest.bytes, `${source.repository}@${manifest.digest}`);
     const mediaType = manifestMediaType(doc, manifest.mediaType);
-    if (!mediaType) throw new RegistryError(`copy: ${source.repository}@${manifest.digest} has no media type`);
+    if (!mediaType)
+      throw new RegistryError(`copy: ${source.repository}@${manifest.digest} has no media type`);
     if (isIndex(doc, mediaType)) {
       for (const child of doc.manifests ?? []) {
-        if (!(await target.client.headManifest(target.repository, child.digest, signal))) await copyManifest(child.digest);
+        if (!(await target.client.headManifest(target.repository, child.digest, signal)))
+          await copyManifest(child.digest);
       }
     } else {
       const blobs = [...new Set(blobsOf(doc).map((b) => b.digest))];
       await mapWithConcurrency(blobs, options.concurrency ?? 4, copyBlob);
     }
-    const stored = await target.client.putManifest(target.repository, manifest.digest, manifest.bytes, mediaType, signal);
+    const stored = await target.client.putManifest(
+      target.repository,
+      manifest.digest,
+      manifest.bytes,
+      mediaType,
+      signal,
+    );
     if (stored !== manifest.digest) {
       throw new RegistryError(`copy: target stored ${target.repository}@${manifest.digest} as ${stored}`);
     }

@@ -43,7 +43,9 @@ export class EcrClients {
 
   /** The role assumed for an account, if a pattern is configured. */
   roleArn(accountId: string, region: string): string | undefined {
-    return this.options.roleArnPattern ? roleArnFor(this.options.roleArnPattern, accountId, region) : undefined;
+    return this.options.roleArnPattern
+      ? roleArnFor(this.options.roleArnPattern, accountId, region)
+      : undefined;
   }
 
   client(accountId: string, region: string): ECRClient {
@@ -72,7 +74,10 @@ export class EcrClients {
       const session = this.options.roleSessionName ?? 'falcon-org-catalog';
       provider = this.options.assumeRole
         ? this.options.assumeRole(roleArn, session, region)
-        : fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: session }, clientConfig: { region } });
+        : fromTemporaryCredentials({
+            params: { RoleArn: roleArn, RoleSessionName: session },
+            clientConfig: { region },
+          });
       this.credentials.set(accountId, provider);
     }
     return provider;

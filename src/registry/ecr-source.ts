@@ -36,7 +36,11 @@ export class EcrRegistrySource implements RegistrySource {
     do {
       const page = await this.call('DescribeRepositories', () =>
         this.client().send(
-          new DescribeRepositoriesCommand({ registryId: this.options.accountId, maxResults: MAX_RESULTS, nextToken }),
+          new DescribeRepositoriesCommand({
+            registryId: this.options.accountId,
+            maxResults: MAX_RESULTS,
+            nextToken,
+          }),
           { abortSignal: signal },
         ),
       );

@@ -33,7 +33,8 @@ export function parseManifest(bytes: Uint8Array, what: string): ManifestDocument
   } catch (error) {
     throw new ManifestFormatError(`${what}: manifest is not JSON`, { cause: error });
   }
-  if (typeof doc !== 'object' || doc === null) throw new ManifestFormatError(`${what}: manifest is not an object`);
+  if (typeof doc !== 'object' || doc === null)
+    throw new ManifestFormatError(`${what}: manifest is not an object`);
   const m = doc as Record<string, unknown>;
   if (typeof m.schemaVersion !== 'number') throw new ManifestFormatError(`${what}: schemaVersion missing`);
   if (m.schemaVersion !== 2) {
@@ -52,7 +53,10 @@ export function parseManifest(bytes: Uint8Array, what: string): ManifestDocument
 }
 
 /** The media type of a manifest: the registry's Content-Type, else the document's own field, else inferred. */
-export function manifestMediaType(doc: ManifestDocument, contentType: string | undefined): string | undefined {
+export function manifestMediaType(
+  doc: ManifestDocument,
+  contentType: string | undefined,
+): string | undefined {
   if (contentType && contentType !== 'application/json' && contentType !== 'text/plain') return contentType;
   if (doc.mediaType) return doc.mediaType;
   if (doc.manifests) return 'application/vnd.oci.image.index.v1+json';

@@ -58,13 +58,17 @@ export class OciRegistrySource implements RegistrySource {
   async listImages(repository: string, signal?: AbortSignal): Promise<ImageRecord[]> {
     const { client } = this.options;
     const concurrency = this.options.concurrency ?? 16;
-    const tags = [...new Set(await client.listTags(repository, { ...this.pageOptions(), ...(signal ? { signal } : {}) }))];
-    const heads = await mapWithConcurrency(tags, concurrency, (tag) => client.headManifest(repository, tag, signal));
+    const tags = [
+      ...new Set(await client.listTags(repository, { ...this.pageOptions(), ...(signal ? { signal } : {}) })),
+    ];
+    const heads = await mapWithConcurrency(tags, concurrency, (tag) =>
+      client.headManifest(repository, tag, signal),
+    );
     const byDigest = new Map<string, { tags: string[]; mediaType: string | undefined }>();
     heads.forEach((head, i) => {
       if (!head) return; // the tag went away between the listing and the HEAD
       const entry = byDigest.get(head.digest) ?? { tags: [], mediaType: head.mediaType };
-      entry.tags.push(tags[i] as string);
+      entry.tags.push(tags[i]);
       byDigest.set(head.digest, entry);
     });
     const digests = [...byDigest.keys()].sort();
@@ -89,7 +93,8 @@ export class OciRegistrySource implements RegistrySource {
     signal: AbortSignal | undefined,
   ): Promise<Details | undefined> {
     const mode = this.options.details ?? 'all';
-    if (mode === 'none' || (mode === 'index' && mediaType !== undefined && !isIndexMediaType(mediaType))) return undefined;
+    if (mode === 'none' || (mode === 'index' && mediaType !== undefined && !isIndexMediaType(mediaType)))
+      return undefined;
     const cached = this.details.get(digest);
     if (cached) return cached;
     if (this.options.knownDigest?.(digest)) return undefined;

@@ -10,7 +10,8 @@ export type RegistryTarget =
   | { readonly kind: 'oci'; readonly url: string }
   | { readonly kind: 'ecr'; readonly accountId: string; readonly region: string };
 
-const FORMS = 'accepted forms: http(s)://host[:port] for an OCI registry, ecr://<12-digit account>/<region> for ECR';
+const FORMS =
+  'accepted forms: http(s)://host[:port] for an OCI registry, ecr://<12-digit account>/<region> for ECR';
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** Parses a CLI `<registry>` argument; throws RegistryArgumentError (a UserInputError) naming it and the accepted forms. */
@@ -31,9 +32,12 @@ export function parseRegistryArgument(argument: string): RegistryTarget {
   } catch {
     throw bad('not a URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`scheme ${url.protocol} is not supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw bad(`scheme ${url.protocol} is not supported`);
   if (url.username || url.password) {
-    throw bad('credentials do not belong in the URL (set FALCON_ORG_REGISTRY_USERNAME / FALCON_ORG_REGISTRY_PASSWORD)');
+    throw bad(
+      'credentials do not belong in the URL (set FALCON_ORG_REGISTRY_USERNAME / FALCON_ORG_REGISTRY_PASSWORD)',
+    );
   }
   if ((url.pathname !== '/' && url.pathname !== '/v2/' && url.pathname !== '/v2') || url.search || url.hash) {
     throw bad('a registry URL has no path, query or fragment');
@@ -47,7 +51,9 @@ function redactArgument(argument: string): string {
 }
 
 /** Basic credentials for OCI registries from FALCON_ORG_REGISTRY_USERNAME and FALCON_ORG_REGISTRY_PASSWORD. */
-export function registryCredentialsFromEnv(env: NodeJS.ProcessEnv = process.env): RegistryCredentials | undefined {
+export function registryCredentialsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): RegistryCredentials | undefined {
   const username = env.FALCON_ORG_REGISTRY_USERNAME;
   const password = env.FALCON_ORG_REGISTRY_PASSWORD;
   return username && password ? { username, password } : undefined;

@@ -12,7 +12,9 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 200, maxDel
 
 /** Statuses worth another try: throttling and transient server/proxy failures. */
 export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+  return (
+    status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504
+  );
 }
 
 /** Milliseconds asked for by a `Retry-After` header (delta-seconds or HTTP-date), if any. */

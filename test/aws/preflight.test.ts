@@ -42,7 +42,9 @@ function awsError(name: string, message: string): Error {
 function healthy(account = MGMT): void {
   sts.on(GetCallerIdentityCommand).resolves({ Account: account, Arn: `arn:aws:iam::${account}:role/Admin` });
   ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '30' } });
-  org.on(DescribeOrganizationCommand).resolves({ Organization: { Id: 'o-abcdefghij', MasterAccountId: MGMT } });
+  org
+    .on(DescribeOrganizationCommand)
+    .resolves({ Organization: { Id: 'o-abcdefghij', MasterAccountId: MGMT } });
   cfn.on(DescribeOrganizationsAccessCommand).resolves({ Status: 'ENABLED' });
 }
 
@@ -61,13 +63,21 @@ describe('runPreflight', () => {
     healthy();
     const result = await runPreflight(clients(), expected);
     expect(hasErrors(result)).toBe(false);
-    expect(result.identity).toEqual({ account: MGMT, arn: `arn:aws:iam::${MGMT}:role/Admin`, partition: 'aws' });
+    expect(result.identity).toEqual({
+      account: MGMT,
+      arn: `arn:aws:iam::${MGMT}:role/Admin`,
+      partition: 'aws',
+    });
     expect(result.bootstrapVersion).toBe(30);
-    expect(cfn.commandCalls(DescribeOrganizationsAccessCommand)[0]?.args[0].input).toEqual({ CallAs: 'SELF' });
+    expect(cfn.commandCalls(DescribeOrganizationsAccessCommand)[0]?.args[0].input).toEqual({
+      CallAs: 'SELF',
+    });
   });
 
   it('stops at missing credentials and says how to provide them', async () => {
-    sts.on(GetCallerIdentityCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
     const result = await runPreflight(clients(), expected);
     expect(result.identity).toBeUndefined();
     const [finding] = errorsOf(result.findings);
@@ -83,7 +93,9 @@ describe('runPreflight', () => {
   it('names the exact bootstrap command when neither the version parameter nor CDKToolkit exists', async () => {
     healthy();
     ssm.on(GetParameterCommand).rejects(awsError('ParameterNotFound', 'ParameterNotFound'));
-    cfn.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id CDKToolkit does not exist'));
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(awsError('ValidationError', 'Stack with id CDKToolkit does not exist'));
     const result = await runPreflight(clients(), expected);
     const [finding] = errorsOf(result.findings);
     expect(finding?.check).toBe('bootstrap');
@@ -101,7 +113,9 @@ describe('runPreflight', () => {
   it('only warns when the version parameter is unreadable but CDKToolkit is healthy', async () => {
     healthy();
     ssm.on(GetParameterCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }],
+    });
     const result = await runPreflight(clients(), expected);
     expect(hasErrors(result)).toBe(false);
     expect(result.findings.find((f) => f.check === 'bootstrap')?.severity).toBe('warning');
@@ -130,7 +144,9 @@ describe('runPreflight', () => {
 
   it('refuses the management account when accountType is delegatedAdmin', async () => {
     healthy(MGMT);
-    const [finding] = errorsOf((await runPreflight(clients(), { ...expected, accountType: 'delegatedAdmin' })).findings);
+    const [finding] = errorsOf(
+      (await runPreflight(clients(), { ...expected, accountType: 'delegatedAdmin' })).findings,
+    );
     expect(finding?.check).toBe('accountType');
     expect(finding?.message).toMatch(/is the management account/);
   });
@@ -148,14 +164,22 @@ describe('runPreflight', () => {
     expect(org.commandCalls(ListDelegatedAdministratorsCommand)[0]?.args[0].input.ServicePrincipal).toBe(
       STACKSETS_SERVICE_PRINCIPAL,
     );
-    expect(cfn.commandCalls(DescribeOrganizationsAccessCommand)[0]?.args[0].input).toEqual({ CallAs: 'DELEGATED_ADMIN' });
+    expect(cfn.commandCalls(DescribeOrganizationsAccessCommand)[0]?.args[0].input).toEqual({
+      CallAs: 'DELEGATED_ADMIN',
+    });
   });
 
   it('gives the registration command when the caller is not a delegated administrator', async () => {
     healthy(MEMBER);
-    org.on(ListDelegatedAdministratorsCommand).resolves({ DelegatedAdministrators: [{ Id: '333333333333' }] });
-    const [finding] = errorsOf((await runPreflight(clients(), { ...expected, accountType: 'delegatedAdmin' })).findings);
-    expect(finding?.message).toContain(`register-delegated-administrator --service-principal ${STACKSETS_SERVICE_PRINCIPAL} --account-id ${MEMBER}`);
+    org
+      .on(ListDelegatedAdministratorsCommand)
+      .resolves({ DelegatedAdministrators: [{ Id: '333333333333' }] });
+    const [finding] = errorsOf(
+      (await runPreflight(clients(), { ...expected, accountType: 'delegatedAdmin' })).findings,
+    );
+    expect(finding?.message).toContain(
+      `register-delegated-administrator --service-principal ${STACKSETS_SERVICE_PRINCIPAL} --account-id ${MEMBER}`,
+    );
   });
 
   it('warns (does not guess) when delegated administrators cannot be listed', async () => {
@@ -168,10 +192,16 @@ describe('runPreflight', () => {
 
   it('reports another organization and accounts outside any organization', async () => {
     healthy();
-    org.on(DescribeOrganizationCommand).resolves({ Organization: { Id: 'o-zzzzzzzzzz', MasterAccountId: MGMT } });
-    expect(errorsOf((await runPreflight(clients(), expected)).findings)[0]?.message).toMatch(/o-zzzzzzzzzz.*o-abcdefghij/);
+    org
+      .on(DescribeOrganizationCommand)
+      .resolves({ Organization: { Id: 'o-zzzzzzzzzz', MasterAccountId: MGMT } });
+    expect(errorsOf((await runPreflight(clients(), expected)).findings)[0]?.message).toMatch(
+      /o-zzzzzzzzzz.*o-abcdefghij/,
+    );
     org.on(DescribeOrganizationCommand).rejects(awsError('AWSOrganizationsNotInUseException', 'not in use'));
-    expect(errorsOf((await runPreflight(clients(), expected)).findings)[0]?.message).toMatch(/not a member of an AWS Organization/);
+    expect(errorsOf((await runPreflight(clients(), expected)).findings)[0]?.message).toMatch(
+      /not a member of an AWS Organization/,
+    );
   });
 
   it('reports disabled StackSets trusted access with the command to enable it', async () => {

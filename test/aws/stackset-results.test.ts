@@ -36,8 +36,18 @@ function fakeClock() {
 
 describe('observeStackSet', () => {
   it('waits for running operations with backoff, then reads every page of results and instances as DELEGATED_ADMIN', async () => {
-    const running = { OperationId: 'op-new', Action: 'UPDATE' as const, Status: 'RUNNING' as const, CreationTimestamp: at(1) };
-    const old = { OperationId: 'op-old', Action: 'CREATE' as const, Status: 'SUCCEEDED' as const, CreationTimestamp: at(-600) };
+    const running = {
+      OperationId: 'op-new',
+      Action: 'UPDATE' as const,
+      Status: 'RUNNING' as const,
+      CreationTimestamp: at(1),
+    };
+    const old = {
+      OperationId: 'op-old',
+      Action: 'CREATE' as const,
+      Status: 'SUCCEEDED' as const,
+      CreationTimestamp: at(-600),
+    };
     cfn
       .on(ListStackSetOperationsCommand)
       .resolvesOnce({ Summaries: [running, old] })
@@ -45,18 +55,44 @@ describe('observeStackSet', () => {
       .resolves({ Summaries: [{ ...running, Status: 'SUCCEEDED' }, old] });
     cfn
       .on(ListStackSetOperationResultsCommand, { NextToken: undefined })
-      .resolves({ Summaries: [{ Account: '111111111111', Region: 'us-east-1', Status: 'SUCCEEDED' }], NextToken: 'r2' })
+      .resolves({
+        Summaries: [{ Account: '111111111111', Region: 'us-east-1', Status: 'SUCCEEDED' }],
+        NextToken: 'r2',
+      })
       .on(ListStackSetOperationResultsCommand, { NextToken: 'r2' })
-      .resolves({ Summaries: [{ Account: '222222222222', Region: 'us-east-1', Status: 'FAILED', StatusReason: 'Role already exists' }] });
+      .resolves({
+        Summaries: [
+          {
+            Account: '222222222222',
+            Region: 'us-east-1',
+            Status: 'FAILED',
+            StatusReason: 'Role already exists',
+          },
+        ],
+      });
     cfn
       .on(ListStackInstancesCommand, { NextToken: undefined })
       .resolves({
-        Summaries: [{ Account: '111111111111', Region: 'us-east-1', Status: 'CURRENT', StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' } }],
+        Summaries: [
+          {
+            Account: '111111111111',
+            Region: 'us-east-1',
+            Status: 'CURRENT',
+            StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' },
+          },
+        ],
         NextToken: 'i2',
       })
       .on(ListStackInstancesCommand, { NextToken: 'i2' })
       .resolves({
-        Summaries: [{ Account: '222222222222', Region: 'us-east-1', Status: 'OUTDATED', StackInstanceStatus: { DetailedStatus: 'FAILED' } }],
+        Summaries: [
+          {
+            Account: '222222222222',
+            Region: 'us-east-1',
+            Status: 'OUTDATED',
+            StackInstanceStatus: { DetailedStatus: 'FAILED' },
+          },
+        ],
       });
     const clock = fakeClock();
     const waited: string[] = [];
@@ -64,7 +100,12 @@ describe('observeStackSet', () => {
     const obs = await observeStackSet(
       client(),
       { stackSetName: 'falcon-org-ssm', callAs: 'DELEGATED_ADMIN', since: T0 },
-      { ...clock, initialDelayMs: 1000, maxDelayMs: 1500, onWaiting: (_n, active) => waited.push(active[0]?.Status ?? '') },
+      {
+        ...clock,
+        initialDelayMs: 1000,
+        maxDelayMs: 1500,
+        onWaiting: (_n, active) => waited.push(active[0]?.Status ?? ''),
+      },
     );
 
     expect(waited).toEqual(['RUNNING', 'QUEUED']);
@@ -73,8 +114,13 @@ describe('observeStackSet', () => {
     expect(obs.operations.map((o) => o.OperationId)).toEqual(['op-new']); // the old one predates this run
     expect(obs.operationResults).toHaveLength(2);
     expect(obs.instances).toHaveLength(2);
-    for (const call of cfn.calls()) expect((call.args[0].input as { CallAs?: string }).CallAs).toBe('DELEGATED_ADMIN');
-    expect(cfn.commandCalls(ListStackSetOperationResultsCommand).every((c) => c.args[0].input.OperationId === 'op-new')).toBe(true);
+    for (const call of cfn.calls())
+      expect((call.args[0].input as { CallAs?: string }).CallAs).toBe('DELEGATED_ADMIN');
+    expect(
+      cfn
+        .commandCalls(ListStackSetOperationResultsCommand)
+        .every((c) => c.args[0].input.OperationId === 'op-new'),
+    ).toBe(true);
   });
 
   it('gives up after the timeout and says the operation is still running', async () => {
@@ -103,7 +149,11 @@ describe('observeStackSet', () => {
     });
     cfn.on(ListStackSetOperationResultsCommand).resolves({ Summaries: [] });
     cfn.on(ListStackInstancesCommand).resolves({ Summaries: [] });
-    const obs = await observeStackSet(client(), { stackSetName: 's', callAs: 'SELF', since: T0 }, fakeClock());
+    const obs = await observeStackSet(
+      client(),
+      { stackSetName: 's', callAs: 'SELF', since: T0 },
+      fakeClock(),
+    );
     expect(obs.operations.map((o) => o.OperationId)).toEqual(['latest']);
   });
 });
@@ -122,27 +172,66 @@ describe('buildStackSetReport', () => {
     const report = buildStackSetReport([
       observation({
         operations: [
-          { OperationId: 'new', Action: 'UPDATE', Status: 'FAILED', StatusReason: 'Failure tolerance exceeded' },
+          {
+            OperationId: 'new',
+            Action: 'UPDATE',
+            Status: 'FAILED',
+            StatusReason: 'Failure tolerance exceeded',
+          },
           { OperationId: 'old', Action: 'CREATE', Status: 'SUCCEEDED' },
         ],
         operationResults: [
           { OperationId: 'old', Account: '222222222222', Region: 'eu-west-1', Status: 'SUCCEEDED' },
-          { OperationId: 'new', Account: '222222222222', Region: 'eu-west-1', Status: 'FAILED', StatusReason: 'ResourceLogicalId:Association, Document not found' },
-          { OperationId: 'new', Account: '333333333333', Region: 'us-east-1', Status: 'FAILED', StatusReason: 'Account suspended' },
+          {
+            OperationId: 'new',
+            Account: '222222222222',
+            Region: 'eu-west-1',
+            Status: 'FAILED',
+            StatusReason: 'ResourceLogicalId:Association, Document not found',
+          },
+          {
+            OperationId: 'new',
+            Account: '333333333333',
+            Region: 'us-east-1',
+            Status: 'FAILED',
+            StatusReason: 'Account suspended',
+          },
         ],
         instances: [
-          { Account: '111111111111', Region: 'us-east-1', Status: 'CURRENT', StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' } },
-          { Account: '222222222222', Region: 'eu-west-1', Status: 'OUTDATED', StackInstanceStatus: { DetailedStatus: 'FAILED' } },
-          { Account: '111111111111', Region: 'eu-west-1', Status: 'OUTDATED', StackInstanceStatus: { DetailedStatus: 'CANCELLED' } },
+          {
+            Account: '111111111111',
+            Region: 'us-east-1',
+            Status: 'CURRENT',
+            StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' },
+          },
+          {
+            Account: '222222222222',
+            Region: 'eu-west-1',
+            Status: 'OUTDATED',
+            StackInstanceStatus: { DetailedStatus: 'FAILED' },
+          },
+          {
+            Account: '111111111111',
+            Region: 'eu-west-1',
+            Status: 'OUTDATED',
+            StackInstanceStatus: { DetailedStatus: 'CANCELLED' },
+          },
         ],
       }),
       observation({
         stackSetName: 'falcon-org-ssm-account',
-        instances: [{ Account: '111111111111', Region: 'us-east-1', Status: 'INOPERABLE', StatusReason: 'stack deleted outside' }],
+        instances: [
+          {
+            Account: '111111111111',
+            Region: 'us-east-1',
+            Status: 'INOPERABLE',
+            StatusReason: 'stack deleted outside',
+          },
+        ],
       }),
     ]);
 
-    const regional = report.stackSets[0]!;
+    const regional = report.stackSets[0];
     expect(regional.rows.map((r) => [r.account, r.region, r.status, r.reason])).toEqual([
       ['111111111111', 'eu-west-1', 'CANCELLED', undefined],
       ['111111111111', 'us-east-1', 'SUCCEEDED', undefined],
@@ -164,7 +253,14 @@ describe('buildStackSetReport', () => {
     const report = buildStackSetReport([
       observation({
         operations: [{ OperationId: 'a', Action: 'CREATE', Status: 'SUCCEEDED' }],
-        instances: [{ Account: '1', Region: 'us-east-1', Status: 'CURRENT', StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' } }],
+        instances: [
+          {
+            Account: '1',
+            Region: 'us-east-1',
+            Status: 'CURRENT',
+            StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' },
+          },
+        ],
       }),
     ]);
     expect(report.ok).toBe(true);

@@ -27,7 +27,8 @@ export async function runCatalog(argv: readonly string[], createSource?: SourceF
     await program.parseAsync(['catalog', ...argv], { from: 'user' });
     return { code: ExitCode.Ok, stdout, stderr };
   } catch (error) {
-    if (error instanceof CommanderError) return { code: error.exitCode === 0 ? 0 : ExitCode.InvalidInput, stdout, stderr };
+    if (error instanceof CommanderError)
+      return { code: error.exitCode === 0 ? 0 : ExitCode.InvalidInput, stdout, stderr };
     const { message, code } = describeFailure(error, false);
     output.err(`falcon-org: ${message}`);
     return { code, stdout, stderr };

@@ -31,7 +31,10 @@ describe('falcon-org catalog (CLI)', () => {
 
   it('scan prints a summary with repositories, images, tags, added, removed, moved and newly inventoried', async () => {
     registry.tag('app', 'v1', A).tag('app', 'latest', A).tag('tools', 'v1', B);
-    const result = await runCatalog(['scan', 'http://fake.test', '--store', store, '--page-size', '50'], factory);
+    const result = await runCatalog(
+      ['scan', 'http://fake.test', '--store', store, '--page-size', '50'],
+      factory,
+    );
     expect(result.code).toBe(0);
     expect(factoryCalls).toEqual([{ argument: 'http://fake.test', pageSize: 50 }]);
     expect(result.stdout).toMatch(/Scanned http:\/\/fake\.test/);
@@ -56,17 +59,37 @@ describe('falcon-org catalog (CLI)', () => {
       inventoried: { digest: string }[];
     };
     expect(json.run.summary).toMatchObject({ moved: 1, inventoried: 1 });
-    expect(json.changes).toContainEqual({ kind: 'tag-moved', repository: 'app', tag: 'v1', fromDigest: A, digest: B });
+    expect(json.changes).toContainEqual({
+      kind: 'tag-moved',
+      repository: 'app',
+      tag: 'v1',
+      fromDigest: A,
+      digest: B,
+    });
     expect(json.inventoried.map((e) => e.digest)).toEqual([B]);
   });
 
   it('scan applies repeatable --include and --exclude globs', async () => {
     registry.tag('team-a/api', 'v1', A).tag('team-a/cache', 'v1', A).tag('team-b/api', 'v1', B);
     const result = await runCatalog(
-      ['scan', 'x', '--store', store, '--include', 'team-a/*', '--include', 'team-b/*', '--exclude', '*/cache', '--json'],
+      [
+        'scan',
+        'x',
+        '--store',
+        store,
+        '--include',
+        'team-a/*',
+        '--include',
+        'team-b/*',
+        '--exclude',
+        '*/cache',
+        '--json',
+      ],
       factory,
     );
-    const json = JSON.parse(result.stdout) as { run: { summary: { repositories: number; excluded: number } } };
+    const json = JSON.parse(result.stdout) as {
+      run: { summary: { repositories: number; excluded: number } };
+    };
     expect(json.run.summary).toMatchObject({ repositories: 2, excluded: 1 });
     expect([...registry.knownSeen.keys()].sort()).toEqual(['team-a/api', 'team-b/api']);
   });
@@ -79,7 +102,9 @@ describe('falcon-org catalog (CLI)', () => {
     expect(result.stdout).toMatch(/flaky: HTTP 500 listing tags of flaky/);
     expect(result.stderr).toMatch(/could not be scanned \(flaky\)/);
     const inventory = await runCatalog(['inventory', '--store', store, '--json']);
-    expect((JSON.parse(inventory.stdout) as { inventory: { digest: string }[] }).inventory.map((e) => e.digest)).toEqual([B]);
+    expect(
+      (JSON.parse(inventory.stdout) as { inventory: { digest: string }[] }).inventory.map((e) => e.digest),
+    ).toEqual([B]);
   });
 
   it('rejects bad options with exit code 2', async () => {
@@ -123,7 +148,9 @@ describe('falcon-org catalog (CLI)', () => {
     const marked = await runCatalog(['inventory', '--store', store, '--mark-assessed', A]);
     expect(marked.stdout).toMatch(/Marked 1 inventory entry assessed/);
     const after = await runCatalog(['inventory', '--store', store, '--json']);
-    expect((JSON.parse(after.stdout) as { inventory: { digest: string }[] }).inventory.map((e) => e.digest)).toEqual([B]);
+    expect(
+      (JSON.parse(after.stdout) as { inventory: { digest: string }[] }).inventory.map((e) => e.digest),
+    ).toEqual([B]);
 
     const withAssessed = await runCatalog(['inventory', '--store', store, '--all']);
     expect(withAssessed.stdout).toMatch(/\(assessed \d{4}-/);

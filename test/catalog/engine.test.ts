@@ -25,11 +25,21 @@ describe('catalog engine', () => {
 
   it('catalogs every repository, image and tag on a first scan and inventories each digest', async () => {
     registry.tag('app', 'v1', A).tag('app', 'latest', A).tag('app', 'v2', B).tag('tools', 'v1', C);
-    registry.details.set(A, { mediaType: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64'] });
+    registry.details.set(A, {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      platforms: ['linux/amd64'],
+    });
 
     const result = await scanRegistry(registry, store);
 
-    expect(result.run.summary).toMatchObject({ repositories: 2, images: 3, tags: 4, added: 3, removed: 0, moved: 0 });
+    expect(result.run.summary).toMatchObject({
+      repositories: 2,
+      images: 3,
+      tags: 4,
+      added: 3,
+      removed: 0,
+      moved: 0,
+    });
     expect(result.inventoried.map((e) => [e.repository, short(e.digest), e.tags])).toEqual([
       ['app', short(A), ['latest', 'v1']],
       ['app', short(B), ['v2']],
@@ -57,7 +67,13 @@ describe('catalog engine', () => {
       `tag-moved app:latest ${short(A)}->${short(B)}`,
       'tag-removed app:old',
     ]);
-    expect(result.run.summary).toMatchObject({ added: 1, removed: 1, moved: 1, tagsAdded: 1, tagsRemoved: 1 });
+    expect(result.run.summary).toMatchObject({
+      added: 1,
+      removed: 1,
+      moved: 1,
+      tagsAdded: 1,
+      tagsRemoved: 1,
+    });
   });
 
   it('does not inventory a digest again when a tag moves onto it or it shows up in another repository', async () => {
@@ -125,7 +141,10 @@ describe('catalog engine', () => {
     await scanRegistry(registry, store);
     registry.deleteRepository('gone');
     const result = await scanRegistry(registry, store);
-    expect(describeChanges(result.changes)).toEqual([`image-removed gone@${short(A)}`, 'tag-removed gone:v1']);
+    expect(describeChanges(result.changes)).toEqual([
+      `image-removed gone@${short(A)}`,
+      'tag-removed gone:v1',
+    ]);
     expect((await store.load(registry.registry)).state.has('gone')).toBe(false);
   });
 
@@ -144,7 +163,10 @@ describe('catalog engine', () => {
     registry.failing.clear();
     registry.untag('flaky', 'v1');
     const recovered = await scanRegistry(registry, store);
-    expect(describeChanges(recovered.changes)).toEqual([`image-removed flaky@${short(A)}`, 'tag-removed flaky:v1']);
+    expect(describeChanges(recovered.changes)).toEqual([
+      `image-removed flaky@${short(A)}`,
+      'tag-removed flaky:v1',
+    ]);
   });
 
   it('commits nothing when the repositories cannot be listed', async () => {
@@ -208,7 +230,11 @@ describe('details of known digests', () => {
     const store = await memoryStore();
     const registry = new FakeRegistry();
     registry.tag('app', 'v1', A).tag('copy', 'v1', A);
-    registry.details.set(A, { mediaType: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64'], sizeBytes: 7 });
+    registry.details.set(A, {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      platforms: ['linux/amd64'],
+      sizeBytes: 7,
+    });
     await scanRegistry(registry, store, { include: ['app'] });
     registry.details.set(A, { mediaType: 'application/vnd.oci.image.index.v1+json' }); // a warm source: HEAD only
 
@@ -217,7 +243,10 @@ describe('details of known digests', () => {
     expect(result.changes.map((c) => c.kind)).toEqual(['image-added', 'tag-added']);
     const loaded = await store.load(registry.registry);
     for (const repo of ['app', 'copy']) {
-      expect(loaded.state.get(repo)?.images.get(A)).toMatchObject({ platforms: ['linux/amd64'], sizeBytes: 7 });
+      expect(loaded.state.get(repo)?.images.get(A)).toMatchObject({
+        platforms: ['linux/amd64'],
+        sizeBytes: 7,
+      });
     }
     await store.close();
   });

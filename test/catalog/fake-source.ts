@@ -15,7 +15,7 @@ export class FakeRegistry implements RegistrySource {
 
   tag(repository: string, tag: string, digest: string): this {
     let repo = this.repos.get(repository);
-    if (!repo) this.repos.set(repository, (repo = new Map()));
+    if (!repo) this.repos.set(repository, (repo = new Map<string, string>()));
     repo.set(tag, digest);
     return this;
   }
@@ -37,7 +37,8 @@ export class FakeRegistry implements RegistrySource {
 
   listImages(repository: string, _signal?: AbortSignal, known?: KnownImages): Promise<ImageRecord[]> {
     this.knownSeen.set(repository, known);
-    if (this.failing.has(repository)) return Promise.reject(new Error(`HTTP 500 listing tags of ${repository}`));
+    if (this.failing.has(repository))
+      return Promise.reject(new Error(`HTTP 500 listing tags of ${repository}`));
     const byDigest = new Map<string, string[]>();
     for (const [tag, digest] of this.repos.get(repository) ?? []) {
       byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);

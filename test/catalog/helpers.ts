@@ -13,8 +13,11 @@ export function describeChanges(changes: readonly CatalogChange[]): string[] {
   return changes
     .map((c) => {
       const short = (d: string): string => d.slice(7, 13);
-      if (c.kind === 'tag-moved') return `${c.kind} ${c.repository}:${c.tag} ${short(c.fromDigest ?? '')}->${short(c.digest)}`;
-      return c.tag === undefined ? `${c.kind} ${c.repository}@${short(c.digest)}` : `${c.kind} ${c.repository}:${c.tag}`;
+      if (c.kind === 'tag-moved')
+        return `${c.kind} ${c.repository}:${c.tag} ${short(c.fromDigest ?? '')}->${short(c.digest)}`;
+      return c.tag === undefined
+        ? `${c.kind} ${c.repository}@${short(c.digest)}`
+        : `${c.kind} ${c.repository}:${c.tag}`;
     })
     .sort();
 }

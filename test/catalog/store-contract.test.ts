@@ -25,7 +25,10 @@ let dir = '';
 let counter = 0;
 
 const backends: [string, Backend][] = [
-  ['embedded SQLite', { fresh: () => Promise.resolve({ kind: 'sqlite', file: join(dir, `s${++counter}`, 'catalog.sqlite') }) }],
+  [
+    'embedded SQLite',
+    { fresh: () => Promise.resolve({ kind: 'sqlite', file: join(dir, `s${++counter}`, 'catalog.sqlite') }) },
+  ],
   [
     'PostgreSQL',
     {
@@ -64,7 +67,9 @@ function emptyPlan(registry: string, runId: string, baseGeneration: number): Pla
 }
 
 describe.each(backends)('catalog store contract: %s', (_name, backend) => {
-  async function withStore<T>(work: (store: CatalogStore, location: StoreLocation) => Promise<T>): Promise<T> {
+  async function withStore<T>(
+    work: (store: CatalogStore, location: StoreLocation) => Promise<T>,
+  ): Promise<T> {
     const location = await backend.fresh();
     const store = await openCatalogStore(location);
     try {
@@ -176,7 +181,9 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
       await scanRegistry(new FakeRegistry('http://one.test').tag('a', 'v1', A), store);
       await scanRegistry(new FakeRegistry('http://two.test').tag('b', 'v1', B), store);
       expect([...(await store.inventoriedDigests('http://one.test', 'registry'))]).toEqual([A]);
-      expect([...(await store.inventoriedDigests('http://one.test', 'global'))].sort()).toEqual([A, B].sort());
+      expect([...(await store.inventoriedDigests('http://one.test', 'global'))].sort()).toEqual(
+        [A, B].sort(),
+      );
     }));
 
   it('gives the last run of a registry, or the last of all', () =>
@@ -196,21 +203,32 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
       await scanRegistry(new FakeRegistry('http://two.test').tag('c', 'v1', A).tag('c', 'v3', C), store);
       expect(await store.inventory()).toHaveLength(4);
 
-      const rejected = await store.markAssessed({ digests: [A, digest('ff')], at: '2026-02-01T00:00:00.000Z' });
+      const rejected = await store.markAssessed({
+        digests: [A, digest('ff')],
+        at: '2026-02-01T00:00:00.000Z',
+      });
       expect(rejected).toEqual({ marked: 0, unknown: [digest('ff')] });
       expect(await store.inventory()).toHaveLength(4);
 
-      const one = await store.markAssessed({ registry: 'http://one.test', digests: [A], at: '2026-02-01T00:00:00.000Z' });
+      const one = await store.markAssessed({
+        registry: 'http://one.test',
+        digests: [A],
+        at: '2026-02-01T00:00:00.000Z',
+      });
       expect(one).toEqual({ marked: 1, unknown: [] });
       expect((await store.inventory()).map((e) => [e.registry, e.digest])).toEqual([
         ['http://one.test', B],
         ['http://two.test', A],
         ['http://two.test', C],
       ]);
-      const assessed = (await store.inventory({ includeAssessed: true })).find((e) => e.registry === 'http://one.test' && e.digest === A);
+      const assessed = (await store.inventory({ includeAssessed: true })).find(
+        (e) => e.registry === 'http://one.test' && e.digest === A,
+      );
       expect(assessed?.assessedAt).toBe('2026-02-01T00:00:00.000Z');
 
-      expect((await store.markAssessed({ registry: 'http://two.test', digests: 'all', at: 'x' })).marked).toBe(2);
+      expect(
+        (await store.markAssessed({ registry: 'http://two.test', digests: 'all', at: 'x' })).marked,
+      ).toBe(2);
       expect((await store.inventory()).map((e) => e.digest)).toEqual([B]);
     }));
 

@@ -38,7 +38,10 @@ beforeEach(() => {
 });
 afterEach(() => {
   aws.reset();
-  for (const [key, value] of [['FALCON_CLIENT_ID', saved.id], ['FALCON_CLIENT_SECRET', saved.secret]] as const) {
+  for (const [key, value] of [
+    ['FALCON_CLIENT_ID', saved.id],
+    ['FALCON_CLIENT_SECRET', saved.secret],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -68,8 +71,18 @@ describe('falcon-org deploy', () => {
     const output = captureOutput();
     expect(await run(['deploy', '--config', configFile(), '--json'], output)).toBe(0);
     expect(output.stdout).toHaveLength(1);
-    const result = JSON.parse(output.stdout[0]!) as { action: string; ok: boolean; stack: { name: string }; stackSets: { totals: { succeeded: number } } };
-    expect(result).toMatchObject({ action: 'deploy', ok: true, stack: { name: 'falcon-org' }, stackSets: { totals: { succeeded: 1 } } });
+    const result = JSON.parse(output.stdout[0]) as {
+      action: string;
+      ok: boolean;
+      stack: { name: string };
+      stackSets: { totals: { succeeded: number } };
+    };
+    expect(result).toMatchObject({
+      action: 'deploy',
+      ok: true,
+      stack: { name: 'falcon-org' },
+      stackSets: { totals: { succeeded: 1 } },
+    });
     expect(output.stdout[0]).not.toContain(SECRET);
     expect(output.stderr.length).toBeGreaterThan(0); // progress went to stderr
   });
@@ -78,12 +91,21 @@ describe('falcon-org deploy', () => {
     aws.stackSets(['s']);
     aws.operation([
       { account: ACCOUNT, region: 'us-east-1', status: 'SUCCEEDED' },
-      { account: '222222222222', region: 'eu-west-1', status: 'FAILED', reason: 'Resource handler returned message: AccessDenied' },
+      {
+        account: '222222222222',
+        region: 'eu-west-1',
+        status: 'FAILED',
+        reason: 'Resource handler returned message: AccessDenied',
+      },
     ]);
     const output = captureOutput();
     expect(await run(['deploy', '--config', configFile()], output)).toBe(1);
-    expect(output.stdout.join('\n')).toMatch(/222222222222 eu-west-1 \(s:0000-uuid\): Resource handler returned message: AccessDenied/);
-    expect(output.stderr.at(-1)).toMatch(/^falcon-org: deploy finished with failures: 1 stack instance\(s\) failed: 222222222222\/eu-west-1/);
+    expect(output.stdout.join('\n')).toMatch(
+      /222222222222 eu-west-1 \(s:0000-uuid\): Resource handler returned message: AccessDenied/,
+    );
+    expect(output.stderr.at(-1)).toMatch(
+      /^falcon-org: deploy finished with failures: 1 stack instance\(s\) failed: 222222222222\/eu-west-1/,
+    );
     expect(output.stderr.join('\n')).not.toMatch(/\n\s+at /); // no stack trace
   });
 
@@ -97,10 +119,18 @@ describe('falcon-org deploy', () => {
   });
 
   it('exits 2 with how to provide AWS credentials when STS fails, also as JSON', async () => {
-    aws.sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    aws.sts.on(GetCallerIdentityCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
     const output = captureOutput();
     expect(await run(['deploy', '--config', configFile(), '--json'], output)).toBe(2);
-    const result = JSON.parse(output.stdout[0]!) as { ok: boolean; exitCode: number; error: { findings: { check: string }[] } };
+    const result = JSON.parse(output.stdout[0]) as {
+      ok: boolean;
+      exitCode: number;
+      error: { findings: { check: string }[] };
+    };
     expect(result).toMatchObject({ ok: false, exitCode: 2 });
     expect(result.error.findings.map((f) => f.check)).toEqual(['credentials']);
     expect(output.stderr.join('\n')).toMatch(/AWS_PROFILE/);
@@ -109,7 +139,11 @@ describe('falcon-org deploy', () => {
 
   it('exits 2 with the bootstrap command when the CDK is not bootstrapped', async () => {
     aws.ssm.on(GetParameterCommand).rejects(Object.assign(new Error('x'), { name: 'ParameterNotFound' }));
-    aws.cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id CDKToolkit does not exist'), { name: 'ValidationError' }));
+    aws.cfn
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id CDKToolkit does not exist'), { name: 'ValidationError' }),
+      );
     const output = captureOutput();
     expect(await run(['deploy', '--config', configFile()], output)).toBe(2);
     expect(output.stderr.join('\n')).toContain(`npx cdk bootstrap aws://${ACCOUNT}/us-east-1`);

@@ -79,9 +79,13 @@ export function mockAws() {
   const cfn = mockClient(CloudFormationClient);
   const org = mockClient(OrganizationsClient);
   const healthy = () => {
-    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '30' } });
-    org.on(DescribeOrganizationCommand).resolves({ Organization: { Id: 'o-abcdefghij', MasterAccountId: ACCOUNT } });
+    org
+      .on(DescribeOrganizationCommand)
+      .resolves({ Organization: { Id: 'o-abcdefghij', MasterAccountId: ACCOUNT } });
     cfn.on(DescribeOrganizationsAccessCommand).resolves({ Status: 'ENABLED' });
   };
   const stackSets = (names: string[]) =>
@@ -95,12 +99,26 @@ export function mockAws() {
       })),
     });
   /** One finished operation per StackSet with the given per-account/region outcome. */
-  const operation = (results: { account: string; region: string; status: 'SUCCEEDED' | 'FAILED'; reason?: string }[]) => {
+  const operation = (
+    results: { account: string; region: string; status: 'SUCCEEDED' | 'FAILED'; reason?: string }[],
+  ) => {
     cfn.on(ListStackSetOperationsCommand).resolves({
-      Summaries: [{ OperationId: 'op-1', Action: 'CREATE', Status: results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'SUCCEEDED', CreationTimestamp: new Date() }],
+      Summaries: [
+        {
+          OperationId: 'op-1',
+          Action: 'CREATE',
+          Status: results.some((r) => r.status === 'FAILED') ? 'FAILED' : 'SUCCEEDED',
+          CreationTimestamp: new Date(),
+        },
+      ],
     });
     cfn.on(ListStackSetOperationResultsCommand).resolves({
-      Summaries: results.map((r) => ({ Account: r.account, Region: r.region, Status: r.status, StatusReason: r.reason })),
+      Summaries: results.map((r) => ({
+        Account: r.account,
+        Region: r.region,
+        Status: r.status,
+        StatusReason: r.reason,
+      })),
     });
     cfn.on(ListStackInstancesCommand).resolves({
       Summaries: results.map((r) => ({
@@ -124,7 +142,12 @@ export class RecordingDeployer implements Deployer {
   toolkitMessages: string[] = [];
 
   describeRoot(): RootStackInfo {
-    return { stackName: STACK, hierarchicalId: STACK, region: 'us-east-1', parameterNames: ['FalconClientId', 'FalconClientSecret'] };
+    return {
+      stackName: STACK,
+      hierarchicalId: STACK,
+      region: 'us-east-1',
+      parameterNames: ['FalconClientId', 'FalconClientSecret'],
+    };
   }
 
   async deploy(request: DeployRequest): Promise<DeployOutcome> {
@@ -149,7 +172,14 @@ export class RecordingDeployer implements Deployer {
 
   private async talk(request: DeployRequest | DestroyRequest): Promise<void> {
     for (const message of this.toolkitMessages) {
-      await request.ioHost.notify({ time: new Date(), level: 'info', action: 'deploy', code: 'CDK_TOOLKIT_I5100', message, data: undefined });
+      await request.ioHost.notify({
+        time: new Date(),
+        level: 'info',
+        action: 'deploy',
+        code: 'CDK_TOOLKIT_I5100',
+        message,
+        data: undefined,
+      });
     }
   }
 }

@@ -12,7 +12,7 @@ function message(over: Partial<IoMessage<unknown>>): IoMessage<unknown> {
   return { time: new Date(), level: 'info', action: 'deploy', message: '', data: undefined, ...over };
 }
 
-function host(approve = () => Promise.resolve(true)) {
+function host(approve: (motivation: string, diff: string) => Promise<boolean> = () => Promise.resolve(true)) {
   const output = captureOutput();
   const transcript: string[] = [];
   const io = new ProgressIoHost({
@@ -27,9 +27,13 @@ function host(approve = () => Promise.resolve(true)) {
 describe('ProgressIoHost', () => {
   it('scrubs credentials from every progress line and from the transcript', async () => {
     const { output, transcript, io } = host();
-    await io.notify(message({ level: 'error', message: `Parameter FalconClientSecret=${SECRET} failed pattern` }));
+    await io.notify(
+      message({ level: 'error', message: `Parameter FalconClientSecret=${SECRET} failed pattern` }),
+    );
     await io.notify(message({ level: 'warn', message: `client ${ID} looked odd` }));
-    await io.notify(message({ code: 'CDK_TOOLKIT_I5100', message: `\u001b[1mfalcon-org\u001b[22m: deploying... ${ID}` }));
+    await io.notify(
+      message({ code: 'CDK_TOOLKIT_I5100', message: `\u001b[1mfalcon-org\u001b[22m: deploying... ${ID}` }),
+    );
     await io.notify(
       message({
         code: 'CDK_TOOLKIT_I5502',
@@ -65,7 +69,14 @@ describe('ProgressIoHost', () => {
       message({
         code: 'CDK_TOOLKIT_I5502',
         message: 'x',
-        data: { event: { ResourceStatus: 'CREATE_IN_PROGRESS', ResourceType: 'AWS::S3::Bucket', LogicalResourceId: 'B' }, progress: { completed: 0, total: 2 } },
+        data: {
+          event: {
+            ResourceStatus: 'CREATE_IN_PROGRESS',
+            ResourceType: 'AWS::S3::Bucket',
+            LogicalResourceId: 'B',
+          },
+          progress: { completed: 0, total: 2 },
+        },
       }),
     );
     expect(output.stderr).toEqual([]);
@@ -77,12 +88,20 @@ describe('ProgressIoHost', () => {
       asked.push(`${motivation}|${diff}`);
       return Promise.resolve(false);
     });
-    const req = (code: IoRequest<unknown, boolean>['code'], data: unknown, defaultResponse: boolean): IoRequest<unknown, boolean> => ({
+    const req = (
+      code: IoRequest<unknown, boolean>['code'],
+      data: unknown,
+      defaultResponse: boolean,
+    ): IoRequest<unknown, boolean> => ({
       ...message({ message: `diff with ${SECRET}`, data }),
       code,
       defaultResponse,
     });
-    expect(await io.requestResponse(req('CDK_TOOLKIT_I5060', { motivation: 'Stack includes security-sensitive updates' }, true))).toBe(false);
+    expect(
+      await io.requestResponse(
+        req('CDK_TOOLKIT_I5060', { motivation: 'Stack includes security-sensitive updates' }, true),
+      ),
+    ).toBe(false);
     expect(asked).toEqual(['Stack includes security-sensitive updates|diff with ***']);
     expect(await io.requestResponse(req('CDK_TOOLKIT_I7010', {}, false))).toBe(true);
     expect(await io.requestResponse(req('CDK_TOOLKIT_I9999', {}, false))).toBe(false);

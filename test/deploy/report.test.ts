@@ -5,13 +5,31 @@ import { failureSummary, renderDestroyed, renderStackSetReport } from '../../src
 const report = buildStackSetReport([
   {
     stackSetName: 'falcon-org-ssm',
-    operations: [{ OperationId: 'op-9', Action: 'UPDATE', Status: 'FAILED', StatusReason: 'Failure tolerance exceeded' }],
+    operations: [
+      { OperationId: 'op-9', Action: 'UPDATE', Status: 'FAILED', StatusReason: 'Failure tolerance exceeded' },
+    ],
     operationResults: [
-      { OperationId: 'op-9', Account: '222222222222', Region: 'eu-west-1', Status: 'FAILED', StatusReason: 'Association\n  failed:   Document missing' },
+      {
+        OperationId: 'op-9',
+        Account: '222222222222',
+        Region: 'eu-west-1',
+        Status: 'FAILED',
+        StatusReason: 'Association\n  failed:   Document missing',
+      },
     ],
     instances: [
-      { Account: '111111111111', Region: 'us-east-1', Status: 'CURRENT', StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' } },
-      { Account: '222222222222', Region: 'eu-west-1', Status: 'OUTDATED', StackInstanceStatus: { DetailedStatus: 'FAILED' } },
+      {
+        Account: '111111111111',
+        Region: 'us-east-1',
+        Status: 'CURRENT',
+        StackInstanceStatus: { DetailedStatus: 'SUCCEEDED' },
+      },
+      {
+        Account: '222222222222',
+        Region: 'eu-west-1',
+        Status: 'OUTDATED',
+        StackInstanceStatus: { DetailedStatus: 'FAILED' },
+      },
     ],
     timedOut: false,
   },
@@ -42,7 +60,12 @@ describe('renderStackSetReport', () => {
   it('is plain data for --json', () => {
     const json = JSON.parse(JSON.stringify(report)) as typeof report;
     expect(json.totals).toEqual({ instances: 2, succeeded: 1, failed: 1, inProgress: 0, other: 0 });
-    expect(json.failures[0]).toMatchObject({ account: '222222222222', region: 'eu-west-1', status: 'FAILED', outcome: 'failed' });
+    expect(json.failures[0]).toMatchObject({
+      account: '222222222222',
+      region: 'eu-west-1',
+      status: 'FAILED',
+      outcome: 'failed',
+    });
   });
 });
 
@@ -55,7 +78,16 @@ describe('renderDestroyed', () => {
         name: 'c',
         instancesBefore: 2,
         outcome: 'remaining',
-        remaining: [{ stackSet: 'c', account: '1', region: 'us-east-1', status: 'FAILED', outcome: 'failed', reason: 'DELETE_FAILED' }],
+        remaining: [
+          {
+            stackSet: 'c',
+            account: '1',
+            region: 'us-east-1',
+            status: 'FAILED',
+            outcome: 'failed',
+            reason: 'DELETE_FAILED',
+          },
+        ],
       },
     ]);
     expect(text.split('\n')).toEqual([

@@ -62,11 +62,14 @@ describe('runDeploy', () => {
     ]);
     expect(result.stackSets.totals).toMatchObject({ instances: 4, succeeded: 4, failed: 0 });
     expect(aws.cfn.commandCalls(ListStackResourcesCommand)[0]?.args[0].input.StackName).toBe(STACK);
-    for (const c of aws.cfn.commandCalls(ListStackInstancesCommand)) expect(c.args[0].input.CallAs).toBe('SELF');
+    for (const c of aws.cfn.commandCalls(ListStackInstancesCommand))
+      expect(c.args[0].input.CallAs).toBe('SELF');
   });
 
   it('asks StackSets as DELEGATED_ADMIN when configured', async () => {
-    aws.sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222', Arn: 'arn:aws:iam::222222222222:role/A' });
+    aws.sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: '222222222222', Arn: 'arn:aws:iam::222222222222:role/A' });
     aws.org.on((await import('@aws-sdk/client-organizations')).ListDelegatedAdministratorsCommand).resolves({
       DelegatedAdministrators: [{ Id: '222222222222' }],
     });
@@ -74,26 +77,42 @@ describe('runDeploy', () => {
     aws.operation([{ account: '333333333333', region: 'us-east-1', status: 'SUCCEEDED' }]);
     const { deps: d } = deps();
     const config = testConfig();
-    const result = await runDeploy({ ...config, aws: { ...config.aws, accountType: 'delegatedAdmin' } }, { yes: true }, d);
+    const result = await runDeploy(
+      { ...config, aws: { ...config.aws, accountType: 'delegatedAdmin' } },
+      { yes: true },
+      d,
+    );
     expect(result.ok).toBe(true);
-    for (const c of aws.cfn.commandCalls(ListStackInstancesCommand)) expect(c.args[0].input.CallAs).toBe('DELEGATED_ADMIN');
+    for (const c of aws.cfn.commandCalls(ListStackInstancesCommand))
+      expect(c.args[0].input.CallAs).toBe('DELEGATED_ADMIN');
   });
 
   it('reports failed instances with ok: false', async () => {
     aws.stackSets(['s']);
     aws.operation([
       { account: ACCOUNT, region: 'us-east-1', status: 'SUCCEEDED' },
-      { account: '222222222222', region: 'eu-west-1', status: 'FAILED', reason: 'Role falcon-org-ssm-automation already exists' },
+      {
+        account: '222222222222',
+        region: 'eu-west-1',
+        status: 'FAILED',
+        reason: 'Role falcon-org-ssm-automation already exists',
+      },
     ]);
     const result = await runDeploy(testConfig(), { yes: true }, deps().deps);
     expect(result.ok).toBe(false);
     expect(result.stackSets.failures).toEqual([
-      expect.objectContaining({ account: '222222222222', region: 'eu-west-1', reason: 'Role falcon-org-ssm-automation already exists' }),
+      expect.objectContaining({
+        account: '222222222222',
+        region: 'eu-west-1',
+        reason: 'Role falcon-org-ssm-automation already exists',
+      }),
     ]);
   });
 
   it('changes nothing when pre-flight fails', async () => {
-    aws.sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }));
+    aws.sts
+      .on(GetCallerIdentityCommand)
+      .rejects(Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }));
     const { deps: d, deployer } = deps();
     await expect(runDeploy(testConfig(), { yes: true }, d)).rejects.toBeInstanceOf(PreflightError);
     expect(deployer.deploys).toHaveLength(0);
@@ -102,7 +121,9 @@ describe('runDeploy', () => {
   it('does not look at StackSets when the toolkit fails, and keeps its secret-free message', async () => {
     const deployer = new RecordingDeployer();
     deployer.failWith = new ToolkitFailedError('deploy', 'UPDATE_ROLLBACK_COMPLETE');
-    await expect(runDeploy(testConfig(), { yes: true }, deps(deployer).deps)).rejects.toThrow(/UPDATE_ROLLBACK_COMPLETE/);
+    await expect(runDeploy(testConfig(), { yes: true }, deps(deployer).deps)).rejects.toThrow(
+      /UPDATE_ROLLBACK_COMPLETE/,
+    );
     expect(aws.cfn.commandCalls(ListStackResourcesCommand)).toHaveLength(0);
   });
 
@@ -122,7 +143,9 @@ describe('runDeploy', () => {
       });
       return { stackName: STACK, account: ACCOUNT, region: 'us-east-1', outputs: {} };
     };
-    await expect(runDeploy(testConfig(), { yes: false }, deps(deployer).deps)).rejects.toBeInstanceOf(NotConfirmedError);
+    await expect(runDeploy(testConfig(), { yes: false }, deps(deployer).deps)).rejects.toBeInstanceOf(
+      NotConfirmedError,
+    );
 
     const questions: string[] = [];
     const confirm = (q: string) => {
@@ -156,12 +179,16 @@ describe('runDestroy', () => {
       confirm: (q: string) => {
         questions.push(q);
         // Once confirmed, the StackSets are gone.
-        aws.cfn.on(ListStackInstancesCommand).rejects(Object.assign(new Error('gone'), { name: 'StackSetNotFoundException' }));
+        aws.cfn
+          .on(ListStackInstancesCommand)
+          .rejects(Object.assign(new Error('gone'), { name: 'StackSetNotFoundException' }));
         return Promise.resolve(true);
       },
     });
     const result = await runDestroy(testConfig(), { yes: false }, d);
-    expect(questions[0]).toMatch(/Delete stack falcon-org in aws:\/\/111111111111\/us-east-1 with 2 StackSet\(s\) and their 4 stack instance/);
+    expect(questions[0]).toMatch(
+      /Delete stack falcon-org in aws:\/\/111111111111\/us-east-1 with 2 StackSet\(s\) and their 4 stack instance/,
+    );
     expect(deployer.destroys).toHaveLength(1);
     expect(result.ok).toBe(true);
     expect(result.destroyed).toEqual([
@@ -172,7 +199,14 @@ describe('runDestroy', () => {
 
   it('names the instances left behind when the destroy fails', async () => {
     aws.stackSets(['a']);
-    aws.operation([{ account: '222222222222', region: 'eu-west-1', status: 'FAILED', reason: 'DELETE_FAILED: bucket not empty' }]);
+    aws.operation([
+      {
+        account: '222222222222',
+        region: 'eu-west-1',
+        status: 'FAILED',
+        reason: 'DELETE_FAILED: bucket not empty',
+      },
+    ]);
     const deployer = new RecordingDeployer();
     deployer.failWith = new ToolkitFailedError('destroy', 'DELETE_FAILED');
     const result = await runDestroy(testConfig(), { yes: true }, deps(deployer).deps);
@@ -180,12 +214,22 @@ describe('runDestroy', () => {
     expect(result.error?.message).toMatch(/DELETE_FAILED/);
     expect(result.destroyed?.[0]).toMatchObject({
       outcome: 'remaining',
-      remaining: [expect.objectContaining({ account: '222222222222', region: 'eu-west-1', reason: 'DELETE_FAILED: bucket not empty' })],
+      remaining: [
+        expect.objectContaining({
+          account: '222222222222',
+          region: 'eu-west-1',
+          reason: 'DELETE_FAILED: bucket not empty',
+        }),
+      ],
     });
   });
 
   it('does nothing when the root stack does not exist', async () => {
-    aws.cfn.on(ListStackResourcesCommand).rejects(Object.assign(new Error('Stack with id falcon-org does not exist'), { name: 'ValidationError' }));
+    aws.cfn
+      .on(ListStackResourcesCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id falcon-org does not exist'), { name: 'ValidationError' }),
+      );
     const { deps: d, deployer } = deps();
     const result = await runDestroy(testConfig(), { yes: true }, d);
     expect(result).toMatchObject({ ok: true, stack: { existed: false }, destroyed: [] });

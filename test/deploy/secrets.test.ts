@@ -1,23 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { MissingCredentialsError } from '../../src/deploy/errors.js';
+import { MissingCredentialsError, UnusableCredentialsError } from '../../src/deploy/errors.js';
 import { createScrubber, rootParameters } from '../../src/deploy/secrets.js';
 import { testConfig } from './helpers.js';
 
 describe('rootParameters', () => {
   it('turns FALCON_CLIENT_ID / FALCON_CLIENT_SECRET into the root NoEcho parameters', () => {
-    const out = rootParameters(testConfig(), { FALCON_CLIENT_ID: 'id-marker', FALCON_CLIENT_SECRET: 'secret-marker' });
+    const out = rootParameters(testConfig(), {
+      FALCON_CLIENT_ID: 'id-marker',
+      FALCON_CLIENT_SECRET: 'secret-marker',
+    });
     expect(out.parameters).toEqual({ FalconClientId: 'id-marker', FalconClientSecret: 'secret-marker' });
     expect(out.secrets).toEqual(['id-marker', 'secret-marker']);
   });
 
   it('names every missing variable', () => {
-    expect(() => rootParameters(testConfig(), { FALCON_CLIENT_SECRET: 'x' })).toThrow(/FALCON_CLIENT_ID is not set/);
+    expect(() => rootParameters(testConfig(), { FALCON_CLIENT_SECRET: 'x' })).toThrow(
+      /FALCON_CLIENT_ID is not set/,
+    );
     try {
       rootParameters(testConfig(), { FALCON_CLIENT_ID: '  ' });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(MissingCredentialsError);
-      expect((error as MissingCredentialsError).variables).toEqual(['FALCON_CLIENT_ID', 'FALCON_CLIENT_SECRET']);
+      expect((error as MissingCredentialsError).variables).toEqual([
+        'FALCON_CLIENT_ID',
+        'FALCON_CLIENT_SECRET',
+      ]);
     }
   });
 
@@ -26,7 +34,13 @@ describe('rootParameters', () => {
     expect(config.credentials.source).toBe('environment');
     const sm = {
       ...testConfig(),
-      falcon: { ...config, credentials: { source: 'secretsManager' as const, secretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:falcon-AbCdEf' } },
+      falcon: {
+        ...config,
+        credentials: {
+          source: 'secretsManager' as const,
+          secretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:falcon-AbCdEf',
+        },
+      },
     };
     expect(rootParameters(sm, {})).toEqual({ parameters: {}, secrets: [] });
   });
@@ -42,5 +56,19 @@ describe('createScrubber', () => {
 
   it('leaves text alone without secrets', () => {
     expect(createScrubber([])('hello')).toBe('hello');
+  });
+});
+
+describe('rootParameters with unusable values', () => {
+  it('refuses quotes and control characters without showing the value', () => {
+    const bad = 'abc"def\u0001-MARKER';
+    try {
+      rootParameters(testConfig(), { FALCON_CLIENT_ID: 'goodid123', FALCON_CLIENT_SECRET: bad });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(UnusableCredentialsError);
+      expect((error as Error).message).toMatch(/^FALCON_CLIENT_SECRET contains quotes/);
+      expect((error as Error).message).not.toContain('MARKER');
+    }
   });
 });

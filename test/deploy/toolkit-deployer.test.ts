@@ -12,8 +12,15 @@ import { captureOutput, testConfig } from './helpers.js';
 
 /** A tiny stand-in for src/infra/app.ts with the same contract: root stack + the two NoEcho parameters. */
 const standIn: AppFactory = (config, options) => {
-  const app = new cdk.App({ ...(options.outdir ? { outdir: options.outdir } : {}), autoSynth: false });
-  const rootStack = new cdk.Stack(app, 'Root', { stackName: config.resourcePrefix, env: { region: config.aws.homeRegion } });
+  const app = new cdk.App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    autoSynth: false,
+    analyticsReporting: false,
+  });
+  const rootStack = new cdk.Stack(app, 'Root', {
+    stackName: config.resourcePrefix,
+    env: { region: config.aws.homeRegion },
+  });
   const id = new cdk.CfnParameter(rootStack, 'FalconClientId', { noEcho: true });
   const secret = new cdk.CfnParameter(rootStack, 'FalconClientSecret', { noEcho: true });
   new cdk.CfnResource(rootStack, 'Thing', {
@@ -38,7 +45,15 @@ describe('ToolkitDeployer.describeRoot', () => {
 describe('ToolkitDeployer.deploy against an endpoint that refuses every call', () => {
   let server: Server;
   const saved: Record<string, string | undefined> = {};
-  const vars = ['AWS_EC2_METADATA_DISABLED', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_PROFILE', 'AWS_MAX_ATTEMPTS'];
+  const vars = [
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_ENDPOINT_URL',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_REGION',
+    'AWS_PROFILE',
+    'AWS_MAX_ATTEMPTS',
+  ];
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
@@ -74,10 +89,22 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
     const deployer = new ToolkitDeployer(standIn, { scrub });
     const config = testConfig();
     const root = deployer.describeRoot(config);
-    const io = new ProgressIoHost({ progress: createProgress(output), scrub, approveDeploy: () => Promise.resolve(true) });
+    const io = new ProgressIoHost({
+      progress: createProgress(output),
+      scrub,
+      approveDeploy: () => Promise.resolve(true),
+    });
     const error = await deployer
-      .deploy({ config, root, parameters: { FalconClientId: 'MARKER-id', FalconClientSecret: SECRET }, ioHost: io })
-      .then(() => undefined, (e: unknown) => e);
+      .deploy({
+        config,
+        root,
+        parameters: { FalconClientId: 'MARKER-id', FalconClientSecret: SECRET },
+        ioHost: io,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(ToolkitFailedError);
     expect((error as Error).message).toMatch(/^deploy of the root stack failed: /);
     expect((error as Error).message).not.toContain(SECRET);

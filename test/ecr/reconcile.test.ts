@@ -166,7 +166,7 @@ describe('reconcileConnections', () => {
     const falcon = new MemoryFalcon();
     const store = new MemoryOwnershipStore();
     await run(falcon, store, ['us-east-1']);
-    const oldId = store.record.connections['us-east-1'] as string;
+    const oldId = store.record.connections['us-east-1'];
     falcon.removeBehindBack(oldId);
 
     const report = await run(falcon, store, ['us-east-1']);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserInputError } from '../../src/config/errors.js';
-import { FalconAuthError, createFalconClient } from '../../src/falcon/index.js';
+import { FalconAuthError, createFalconClient, type FalconEvent } from '../../src/falcon/index.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import { clientFor, failureOf } from './helpers.js';
 
@@ -145,5 +145,48 @@ describe('OAuth2 tokens', () => {
     fake.serverError('revoke', 1, 500);
     await expect(client.close()).resolves.toBeUndefined();
     expect(events.at(-1)?.type).toBe('token-revoke-failed');
+  });
+});
+
+describe('cloud hints and caller deadlines', () => {
+  let fake: FakeFalconServer;
+  beforeAll(async () => {
+    fake = await FakeFalconServer.start({ region: 'us-2' });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  /** Sends what the client addresses to api.crowdstrike.com to the fake instead (a test proxy). */
+  const viaFake: typeof fetch = (url, init) => {
+    const href = url instanceof URL ? url.href : typeof url === 'string' ? url : url.url;
+    return fetch(href.replace('https://api.crowdstrike.com', fake.baseUrl), init);
+  };
+
+  it('names the cloud Falcon reports (X-CS-Region) when a named cloud rejects the token', async () => {
+    const events: FalconEvent[] = [];
+    const client = createFalconClient({
+      cloud: 'us-1',
+      credentials: fake.credentials,
+      fetch: viaFake,
+      onEvent: (e) => events.push(e),
+    });
+    fake.inject('registries.query', { kind: 'status', status: 401 }, 2);
+    const error = await failureOf(client.registryConnections.listIds());
+    expect(error).toBeInstanceOf(FalconAuthError);
+    expect(error.message).toContain('in Falcon cloud "us-2" rather than the configured "us-1"');
+    expect(events.find((e) => e.type === 'token-issued')).toMatchObject({ region: 'us-2' });
+  });
+
+  it('stops waiting for a slow token request when the caller aborts', async () => {
+    const { client } = clientFor(fake, { timeoutMs: 10_000 });
+    fake.requests.length = 0;
+    fake.slow('token', 2_000, 1);
+    const controller = new AbortController();
+    const pending = client.registryConnections.listIds(controller.signal);
+    setTimeout(() => controller.abort(new Error('lambda deadline')), 50);
+    const error = await failureOf(pending);
+    expect(error.message).toBe('lambda deadline');
+    expect(fake.requestsTo('registries.query')).toHaveLength(0);
   });
 });

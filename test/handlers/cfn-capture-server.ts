@@ -56,7 +56,7 @@ export class CfnCaptureServer {
   answerFor(requestId: string): CapturedResponse {
     const found = this.responses.filter((r) => r.path.startsWith(`/cfn-response/${requestId}?`));
     if (found.length !== 1) throw new Error(`expected one answer for ${requestId}, got ${found.length}`);
-    return found[0] as CapturedResponse;
+    return found[0];
   }
 
   async close(): Promise<void> {

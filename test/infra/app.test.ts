@@ -93,7 +93,10 @@ describe('buildApp', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     template.hasResourceProperties('AWS::CloudFormation::StackSet', {
       Parameters: [
-        { ParameterKey: 'FalconClientId', ParameterValue: `{{resolve:secretsmanager:${arn}:SecretString:ClientId::}}` },
+        {
+          ParameterKey: 'FalconClientId',
+          ParameterValue: `{{resolve:secretsmanager:${arn}:SecretString:ClientId::}}`,
+        },
         {
           ParameterKey: 'FalconClientSecret',
           ParameterValue: `{{resolve:secretsmanager:${arn}:SecretString:ClientSecret::}}`,

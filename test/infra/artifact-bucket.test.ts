@@ -59,8 +59,9 @@ describe('ArtifactBucket', () => {
     // No statement grants anything to everyone without the organization condition.
     const policies = template.findResources('AWS::S3::BucketPolicy');
     for (const policy of Object.values(policies)) {
-      const statements = (policy as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } })
-        .Properties.PolicyDocument.Statement;
+      const statements = (
+        policy as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }
+      ).Properties.PolicyDocument.Statement;
       for (const s of statements) {
         if (s['Effect'] === 'Allow' && JSON.stringify(s['Principal']) === '{"AWS":"*"}') {
           expect(s['Condition']).toEqual({ StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } });
@@ -82,10 +83,14 @@ describe('ArtifactBucket', () => {
       DestinationBucketKeyPrefix: 'lambda/ecr-connect/',
       SourceObjectKeys: [Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$')],
     });
-    const resolved = stack.resolve(first.key) as { 'Fn::Select': [number, { 'Fn::GetAtt': [string, string] }] };
+    const resolved = stack.resolve(first.key) as {
+      'Fn::Select': [number, { 'Fn::GetAtt': [string, string] }];
+    };
     expect(resolved['Fn::Select'][0]).toBe(0);
     expect(resolved['Fn::Select'][1]['Fn::GetAtt'][1]).toBe('SourceObjectKeys');
-    expect(stack.resolve(first.bucketName)).toEqual({ Ref: expect.stringMatching(/^ArtifactsBucket/) as unknown });
+    expect(stack.resolve(first.bucketName)).toEqual({
+      Ref: expect.stringMatching(/^ArtifactsBucket/) as unknown,
+    });
   });
 
   it('changes the uploaded object when the bundle changes', () => {

@@ -9,21 +9,27 @@ export function testConfig(overrides: Record<string, unknown> = {}): ResolvedCon
     resourcePrefix: 'fo-test',
     falcon: { cloud: 'eu-1', credentials: { source: 'environment' } },
     aws: { partition: 'aws', homeRegion: 'eu-central-1', accountType: 'management' },
-    organization: { id: 'o-a1b2c3d4e5', targets: ['ou-ab12-11111111', 'ou-ab12-22222222'], excludeAccounts: [] },
+    organization: {
+      id: 'o-a1b2c3d4e5',
+      targets: ['ou-ab12-11111111', 'ou-ab12-22222222'],
+      excludeAccounts: [],
+    },
     tags: { owner: 'security-team' },
-    stackSets: { maxConcurrentPercentage: 30, failureTolerancePercentage: 5, regionConcurrency: 'SEQUENTIAL' },
+    stackSets: {
+      maxConcurrentPercentage: 30,
+      failureTolerancePercentage: 5,
+      regionConcurrency: 'SEQUENTIAL',
+    },
     features: { ssmDistributor: { enabled: true, regions: ['eu-central-1', 'eu-west-1'] } },
   };
   return validateConfig(merge(base, overrides), 'test');
 }
 
-
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
-    out[key] =
-      isPlainObject(current) && isPlainObject(value) ? merge(current, value) : value;
+    out[key] = isPlainObject(current) && isPlainObject(value) ? merge(current, value) : value;
   }
   return out;
 }

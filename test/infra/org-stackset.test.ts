@@ -6,7 +6,11 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/load.js';
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
-import { OrgStackSet, TEMPLATE_BODY_LIMIT_BYTES, type OrgStackSetProps } from '../../src/infra/org-stackset.js';
+import {
+  OrgStackSet,
+  TEMPLATE_BODY_LIMIT_BYTES,
+  type OrgStackSetProps,
+} from '../../src/infra/org-stackset.js';
 import { tempDir, testConfig } from './helpers.js';
 
 const dirs: string[] = [];
@@ -34,7 +38,9 @@ function build(config: ResolvedConfig, props: Partial<OrgStackSetProps> = {}) {
 
 describe('OrgStackSet', () => {
   it('creates a SERVICE_MANAGED StackSet with auto-deployment, targets, exclusions and operation preferences', () => {
-    const { template } = build(testConfig({ organization: { excludeAccounts: ['111111111111', '222222222222'] } }));
+    const { template } = build(
+      testConfig({ organization: { excludeAccounts: ['111111111111', '222222222222'] } }),
+    );
     template.hasResourceProperties('AWS::CloudFormation::StackSet', {
       StackSetName: 'fo-test-demo',
       PermissionModel: 'SERVICE_MANAGED',

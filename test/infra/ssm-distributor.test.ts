@@ -18,7 +18,9 @@ function ssmFeature(overrides: Record<string, unknown> = {}): SsmDistributor {
   return feature;
 }
 
-const partitionArn = (...parts: unknown[]) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ...parts]] });
+const partitionArn = (...parts: unknown[]) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ...parts]],
+});
 
 describe('SSM Distributor: automation role (per account)', () => {
   it('is assumed only by SSM on behalf of its own account, with the exact permissions', () => {
@@ -161,7 +163,9 @@ describe('SSM Distributor: secret and association (per account and region)', () 
   it('targets instances by tag (one target per key) or by resource group', () => {
     const tagged = Template.fromJSON(
       ssmFeature({
-        features: { ssmDistributor: { targets: { type: 'tags', tags: { env: ['prod', 'stage'], falcon: ['yes'] } } } },
+        features: {
+          ssmDistributor: { targets: { type: 'tags', tags: { env: ['prod', 'stage'], falcon: ['yes'] } } },
+        },
       }).associationStackSet.memberTemplate,
     );
     tagged.hasResourceProperties('AWS::SSM::Association', {
@@ -171,8 +175,9 @@ describe('SSM Distributor: secret and association (per account and region)', () 
       ],
     });
     const grouped = Template.fromJSON(
-      ssmFeature({ features: { ssmDistributor: { targets: { type: 'resourceGroup', name: 'falcon-hosts' } } } })
-        .associationStackSet.memberTemplate,
+      ssmFeature({
+        features: { ssmDistributor: { targets: { type: 'resourceGroup', name: 'falcon-hosts' } } },
+      }).associationStackSet.memberTemplate,
     );
     grouped.hasResourceProperties('AWS::SSM::Association', {
       Targets: [{ Key: 'resource-groups:Name', Values: ['falcon-hosts'] }],

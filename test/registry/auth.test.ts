@@ -70,7 +70,11 @@ describe('bearer token auth', () => {
 
   it('renews a token once it is due to expire', async () => {
     let now = Date.now();
-    const client = new OciRegistryClient({ url: registry.url, credentials: registry.credentials, now: () => now });
+    const client = new OciRegistryClient({
+      url: registry.url,
+      credentials: registry.credentials,
+      now: () => now,
+    });
     const tokens = registry.tokenServer!;
     await pushImage(client, 'tok/renew', buildImage(), ['x']);
     await client.headManifest('tok/renew', 'x');
@@ -90,17 +94,26 @@ describe('bearer token auth', () => {
     // cache by asking with a token issued for another repository's scope.
     const other = await fetch(
       `${registry.tokenServer!.realm}?service=falcon-org-test-registry&scope=repository:elsewhere:pull`,
-      { headers: { authorization: `Basic ${Buffer.from(`tester:${registry.credentials!.password}`).toString('base64')}` } },
+      {
+        headers: {
+          authorization: `Basic ${Buffer.from(`tester:${registry.credentials!.password}`).toString('base64')}`,
+        },
+      },
     );
     const { token } = (await other.json()) as { token: string };
-    const res = await fetch(`${registry.url}/v2/tok/stale/tags/list`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${registry.url}/v2/tok/stale/tags/list`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     await res.arrayBuffer();
     expect(res.status).toBe(401);
     expect(await client.listTags('tok/stale')).toEqual(['x']);
   });
 
   it('reports refused credentials at the token service as a user error', async () => {
-    const client = new OciRegistryClient({ url: registry.url, credentials: { username: 'tester', password: 'nope' } });
+    const client = new OciRegistryClient({
+      url: registry.url,
+      credentials: { username: 'tester', password: 'nope' },
+    });
     const error = await client.listRepositories().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
     expect((error as Error).message).toContain('token service refused');

@@ -34,7 +34,9 @@ describe('copying images between registries', () => {
     for (const child of index.children) {
       expect((await dst.getManifest('mirror/tool', child.digest))?.digest).toBe(child.digest);
       for (const b of child.blobs) {
-        expect(Buffer.from(await dst.getBlob('mirror/tool', b.digest)).equals(Buffer.from(b.bytes))).toBe(true);
+        expect(Buffer.from(await dst.getBlob('mirror/tool', b.digest)).equals(Buffer.from(b.bytes))).toBe(
+          true,
+        );
       }
     }
   });

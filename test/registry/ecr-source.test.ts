@@ -19,7 +19,11 @@ describe('EcrRegistrySource', () => {
       .resolves({ repositories: [{ repositoryName: 'a' }, { repositoryName: 'b' }], nextToken: 'p2' })
       .on(DescribeRepositoriesCommand, { nextToken: 'p2' })
       .resolves({ repositories: [{ repositoryName: 'c' }] });
-    const source = new EcrRegistrySource({ accountId: ACCOUNT, region: 'eu-west-1', clients: new EcrClients() });
+    const source = new EcrRegistrySource({
+      accountId: ACCOUNT,
+      region: 'eu-west-1',
+      clients: new EcrClients(),
+    });
     expect(source.registry).toBe(`ecr://${ACCOUNT}/eu-west-1`);
     expect(await source.listRepositories()).toEqual(['a', 'b', 'c']);
     const calls = ecr.commandCalls(DescribeRepositoriesCommand);
@@ -48,7 +52,11 @@ describe('EcrRegistrySource', () => {
       })
       .on(DescribeImagesCommand, { nextToken: 'next' })
       .resolves({ imageDetails: [{ imageDigest: digest(3), imageTags: ['0.9'] }] });
-    const source = new EcrRegistrySource({ accountId: ACCOUNT, region: 'us-east-1', clients: new EcrClients() });
+    const source = new EcrRegistrySource({
+      accountId: ACCOUNT,
+      region: 'us-east-1',
+      clients: new EcrClients(),
+    });
     expect(await source.listImages('team/app')).toEqual([
       {
         digest: digest(1),
@@ -61,8 +69,20 @@ describe('EcrRegistrySource', () => {
     ]);
     const inputs = ecr.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input);
     expect(inputs).toEqual([
-      { registryId: ACCOUNT, repositoryName: 'team/app', filter: { tagStatus: 'TAGGED' }, maxResults: 1000, nextToken: undefined },
-      { registryId: ACCOUNT, repositoryName: 'team/app', filter: { tagStatus: 'TAGGED' }, maxResults: 1000, nextToken: 'next' },
+      {
+        registryId: ACCOUNT,
+        repositoryName: 'team/app',
+        filter: { tagStatus: 'TAGGED' },
+        maxResults: 1000,
+        nextToken: undefined,
+      },
+      {
+        registryId: ACCOUNT,
+        repositoryName: 'team/app',
+        filter: { tagStatus: 'TAGGED' },
+        maxResults: 1000,
+        nextToken: 'next',
+      },
     ]);
   });
 
@@ -71,7 +91,11 @@ describe('EcrRegistrySource', () => {
     ecr.on(DescribeImagesCommand, { repositoryName: 'gone' }).rejects(gone);
     const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
     ecr.on(DescribeImagesCommand, { repositoryName: 'secret' }).rejects(denied);
-    const source = new EcrRegistrySource({ accountId: ACCOUNT, region: 'us-east-1', clients: new EcrClients() });
+    const source = new EcrRegistrySource({
+      accountId: ACCOUNT,
+      region: 'us-east-1',
+      clients: new EcrClients(),
+    });
     expect(await source.listImages('gone')).toEqual([]);
     const error = await source.listImages('secret').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
@@ -89,7 +113,8 @@ describe('EcrClients: per-account credentials and per-region clients', () => {
       roleArnPattern: 'arn:{partition}:iam::{accountId}:role/CatalogReader',
       assumeRole: (roleArn, session, region) => {
         assumed.push({ roleArn, session, region });
-        const provider: EcrCredentials = () => Promise.resolve({ accessKeyId: roleArn, secretAccessKey: 'x' });
+        const provider: EcrCredentials = () =>
+          Promise.resolve({ accessKeyId: roleArn, secretAccessKey: 'x' });
         return provider;
       },
       createClient: (config) => {
@@ -103,8 +128,16 @@ describe('EcrClients: per-account credentials and per-region clients', () => {
     const gov = clients.client('222222222222', 'us-gov-west-1');
     expect(new Set([a1, a2, gov]).size).toBe(3);
     expect(assumed).toEqual([
-      { roleArn: 'arn:aws:iam::111111111111:role/CatalogReader', session: 'falcon-org-catalog', region: 'eu-west-1' },
-      { roleArn: 'arn:aws-us-gov:iam::222222222222:role/CatalogReader', session: 'falcon-org-catalog', region: 'us-gov-west-1' },
+      {
+        roleArn: 'arn:aws:iam::111111111111:role/CatalogReader',
+        session: 'falcon-org-catalog',
+        region: 'eu-west-1',
+      },
+      {
+        roleArn: 'arn:aws-us-gov:iam::222222222222:role/CatalogReader',
+        session: 'falcon-org-catalog',
+        region: 'us-gov-west-1',
+      },
     ]);
     expect(created.map((c) => c.region)).toEqual(['eu-west-1', 'us-east-1', 'us-gov-west-1']);
     expect(created[0]?.credentials).toBe(created[1]?.credentials); // one provider per account
@@ -123,7 +156,9 @@ describe('EcrClients: per-account credentials and per-region clients', () => {
 
   it('uses the default credential chain without a pattern', () => {
     const created: { credentials?: EcrCredentials }[] = [];
-    const clients = new EcrClients({ createClient: (config) => (created.push(config), new ECRClient(config)) });
+    const clients = new EcrClients({
+      createClient: (config) => (created.push(config), new ECRClient(config)),
+    });
     clients.client(ACCOUNT, 'eu-west-1');
     expect(created[0]?.credentials).toBeUndefined();
     expect(roleArnFor('arn:{partition}:iam::{accountId}:role/X', ACCOUNT, 'cn-north-1')).toBe(

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { OciRegistryClient } from '../../src/registry/client.js';
-import { buildImage, buildIndex, deleteImage, deleteTag, pushFixture, pushImage, tagImage } from '../services/oci-images.js';
+import {
+  buildImage,
+  buildIndex,
+  deleteImage,
+  deleteTag,
+  pushFixture,
+  pushImage,
+  tagImage,
+} from '../services/oci-images.js';
 import { startRegistry, type LocalRegistry } from '../services/registry.js';
 
 describe('local registry harness', () => {

@@ -37,7 +37,9 @@ describe('manifest media types and digests on a real registry', () => {
     expect(Buffer.from(got!.bytes).equals(Buffer.from(artifact.bytes))).toBe(true);
 
     // the registry's Docker-Content-Digest agrees with the sha256 of the body
-    const res = await fetch(`${registry.url}/v2/media/types/manifests/${tag}`, { headers: { accept: mediaType } });
+    const res = await fetch(`${registry.url}/v2/media/types/manifests/${tag}`, {
+      headers: { accept: mediaType },
+    });
     const body = new Uint8Array(await res.arrayBuffer());
     expect(res.headers.get('docker-content-digest')).toBe(sha256Digest(body));
   });

@@ -44,8 +44,18 @@ describe('OciRegistrySource', () => {
     expect(await source.listRepositories()).toEqual(['src/app', 'src/empty']);
     const records = await source.listImages('src/app');
     const expected = [
-      { digest: image.digest, tags: ['1', '1.0', 'latest'], mediaType: MediaType.OciManifest, sizeBytes: image.sizeBytes },
-      { digest: other.digest, tags: ['0.9'], mediaType: MediaType.DockerManifest, sizeBytes: other.sizeBytes },
+      {
+        digest: image.digest,
+        tags: ['1', '1.0', 'latest'],
+        mediaType: MediaType.OciManifest,
+        sizeBytes: image.sizeBytes,
+      },
+      {
+        digest: other.digest,
+        tags: ['0.9'],
+        mediaType: MediaType.DockerManifest,
+        sizeBytes: other.sizeBytes,
+      },
       {
         digest: index.digest,
         tags: ['multi'],
@@ -61,7 +71,10 @@ describe('OciRegistrySource', () => {
   it('skips the GET for digests the caller already knows and caches details per digest', async () => {
     const client = new OciRegistryClient({ url: proxy.url, credentials: registry.credentials });
     manifestGets = 0;
-    const known = new OciRegistrySource({ client, knownDigest: (d) => d === image.digest || d === other.digest });
+    const known = new OciRegistrySource({
+      client,
+      knownDigest: (d) => d === image.digest || d === other.digest,
+    });
     const records = await known.listImages('src/app');
     expect(records.find((r) => r.digest === image.digest)).toEqual({
       digest: image.digest,
@@ -75,7 +88,11 @@ describe('OciRegistrySource', () => {
 
     manifestGets = 0;
     const headsOnly = new OciRegistrySource({ client, details: 'none' });
-    expect((await headsOnly.listImages('src/app')).map((r) => r.platforms)).toEqual([undefined, undefined, undefined]);
+    expect((await headsOnly.listImages('src/app')).map((r) => r.platforms)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(manifestGets).toBe(0);
   });
 });

@@ -34,7 +34,10 @@ describe('catalog pagination against a real registry', () => {
   });
 
   it('collects every page through the source with a page size option', async () => {
-    const source = new OciRegistrySource({ client: new OciRegistryClient({ url: registry.url }), pageSize: 3 });
+    const source = new OciRegistrySource({
+      client: new OciRegistryClient({ url: registry.url }),
+      pageSize: 3,
+    });
     expect(await source.listRepositories()).toEqual(names);
   });
 });
@@ -79,8 +82,11 @@ describe('tag pagination (distribution 2.8 ignores n for tags, so a fake registr
 
 describe('Link header parsing', () => {
   it('finds rel="next" among several links and resolves it', () => {
-    const header = '<https://r.example/v2/_catalog?n=2&last=b>; rel="next", <https://r.example/v2/_catalog>; rel="first"';
-    expect(nextLink(header, 'https://r.example/v2/_catalog?n=2')).toBe('https://r.example/v2/_catalog?n=2&last=b');
+    const header =
+      '<https://r.example/v2/_catalog?n=2&last=b>; rel="next", <https://r.example/v2/_catalog>; rel="first"';
+    expect(nextLink(header, 'https://r.example/v2/_catalog?n=2')).toBe(
+      'https://r.example/v2/_catalog?n=2&last=b',
+    );
     expect(nextLink('</v2/x/tags/list?last=a&n=1>; rel=next', 'http://h:5000/v2/x/tags/list?n=1')).toBe(
       'http://h:5000/v2/x/tags/list?last=a&n=1',
     );

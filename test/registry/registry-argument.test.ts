@@ -16,7 +16,10 @@ describe('parseRegistryArgument', () => {
     ['https://registry.example.com/', { kind: 'oci', url: 'https://registry.example.com' }],
     ['https://registry.example.com:8443/v2/', { kind: 'oci', url: 'https://registry.example.com:8443' }],
     ['ecr://123456789012/eu-west-1', { kind: 'ecr', accountId: '123456789012', region: 'eu-west-1' }],
-    ['ecr://123456789012/us-gov-west-1/', { kind: 'ecr', accountId: '123456789012', region: 'us-gov-west-1' }],
+    [
+      'ecr://123456789012/us-gov-west-1/',
+      { kind: 'ecr', accountId: '123456789012', region: 'us-gov-west-1' },
+    ],
   ])('accepts %s', (argument, expected) => {
     expect(parseRegistryArgument(argument)).toEqual(expected);
   });
@@ -44,7 +47,9 @@ describe('parseRegistryArgument', () => {
   });
 
   it('refuses credentials in the URL without echoing them', () => {
-    expect(() => parseRegistryArgument('https://me:hunter2@registry.example.com')).toThrow(/FALCON_ORG_REGISTRY_USERNAME/);
+    expect(() => parseRegistryArgument('https://me:hunter2@registry.example.com')).toThrow(
+      /FALCON_ORG_REGISTRY_USERNAME/,
+    );
     expect(() => parseRegistryArgument('https://me:hunter2@registry.example.com')).not.toThrow(/hunter2/);
   });
 });
@@ -60,7 +65,9 @@ describe('createRegistrySource', () => {
   });
 
   it('reads registry credentials from the environment only when both are set', () => {
-    expect(registryCredentialsFromEnv({ FALCON_ORG_REGISTRY_USERNAME: 'u', FALCON_ORG_REGISTRY_PASSWORD: 'p' })).toEqual({
+    expect(
+      registryCredentialsFromEnv({ FALCON_ORG_REGISTRY_USERNAME: 'u', FALCON_ORG_REGISTRY_PASSWORD: 'p' }),
+    ).toEqual({
       username: 'u',
       password: 'p',
     });

@@ -37,7 +37,9 @@ describe('retries through a fault-injecting proxy in front of a real registry', 
           : undefined,
     );
     const slowBackoff = { retries: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 };
-    const source = new OciRegistrySource({ client: new OciRegistryClient({ url: proxy.url, retry: slowBackoff }) });
+    const source = new OciRegistrySource({
+      client: new OciRegistryClient({ url: proxy.url, retry: slowBackoff }),
+    });
     expect(await source.listRepositories()).toEqual(['flaky/a', 'flaky/b']);
     const images = await source.listImages('flaky/a');
     expect(images.map((i) => [i.digest, i.tags])).toEqual([[digestA, ['1', '2']]]);
@@ -68,7 +70,11 @@ describe('network failures and errors', () => {
       hits++;
       if (req.url?.startsWith('/v2/hang/')) return; // never answers
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] }));
+      res.end(
+        JSON.stringify({
+          errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }],
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
@@ -103,7 +109,9 @@ describe('network failures and errors', () => {
 
   it('maps a registry error body to codes', async () => {
     const client = new OciRegistryClient({ url, retry: fast });
-    const error = (await client.getBlob('x', `sha256:${'0'.repeat(64)}`).catch((e: unknown) => e)) as RegistryHttpError;
+    const error = (await client
+      .getBlob('x', `sha256:${'0'.repeat(64)}`)
+      .catch((e: unknown) => e)) as RegistryHttpError;
     expect(error).toBeInstanceOf(RegistryHttpError);
     expect(error.status).toBe(404);
     expect(error.codes[0]?.code).toBe('NAME_UNKNOWN');

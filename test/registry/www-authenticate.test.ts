@@ -11,13 +11,19 @@ describe('parseWwwAuthenticate', () => {
     ).toEqual([
       {
         scheme: 'bearer',
-        params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' },
+        params: {
+          realm: 'https://auth.example/token',
+          service: 'registry.example',
+          scope: 'repository:a/b:pull,push',
+        },
       },
     ]);
   });
 
   it('parses several challenges, unquoted values and escapes', () => {
-    expect(parseWwwAuthenticate('Basic realm="a \\"b\\"", Bearer realm=https://x/t, error=invalid_token')).toEqual([
+    expect(
+      parseWwwAuthenticate('Basic realm="a \\"b\\"", Bearer realm=https://x/t, error=invalid_token'),
+    ).toEqual([
       { scheme: 'basic', params: { realm: 'a "b"' } },
       { scheme: 'bearer', params: { realm: 'https://x/t', error: 'invalid_token' } },
     ]);

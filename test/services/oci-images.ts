@@ -68,11 +68,18 @@ function splitPlatform(platform: string): { os: string; architecture: string; va
 
 /** A random layer blob (arbitrary bytes: the registry does not look inside layers). */
 export function randomLayer(size = 256, format: ImageFormat = 'oci'): TestBlob {
-  return blob(format === 'oci' ? MediaType.OciLayer : MediaType.DockerLayer, new Uint8Array(randomBytes(size)));
+  return blob(
+    format === 'oci' ? MediaType.OciLayer : MediaType.DockerLayer,
+    new Uint8Array(randomBytes(size)),
+  );
 }
 
 /** An image config blob naming the platform and the layers' diff ids; unique thanks to a random label. */
-export function imageConfig(platform: string, layers: readonly TestBlob[], format: ImageFormat = 'oci'): TestBlob {
+export function imageConfig(
+  platform: string,
+  layers: readonly TestBlob[],
+  format: ImageFormat = 'oci',
+): TestBlob {
   const p = splitPlatform(platform);
   const config = {
     architecture: p.architecture,
@@ -178,7 +185,11 @@ export async function tagImage(
  * throw-away manifest (reusing the image's own blobs) that no other tag references, and that
  * manifest is deleted by digest. Returns false when the tag did not exist.
  */
-export async function deleteTag(client: OciRegistryClient, repository: string, tag: string): Promise<boolean> {
+export async function deleteTag(
+  client: OciRegistryClient,
+  repository: string,
+  tag: string,
+): Promise<boolean> {
   const current = await client.getManifest(repository, tag);
   if (!current) return false;
   const doc = JSON.parse(Buffer.from(current.bytes).toString('utf8')) as Record<string, unknown>;
@@ -214,7 +225,10 @@ export interface FixtureOptions {
 export async function pushFixture(client: OciRegistryClient, options: FixtureOptions): Promise<string[]> {
   const prefix = options.prefix ?? 'repo';
   const concurrency = options.concurrency ?? 32;
-  const names = Array.from({ length: options.repositories }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
+  const names = Array.from(
+    { length: options.repositories },
+    (_, i) => `${prefix}-${String(i).padStart(4, '0')}`,
+  );
   const layer = randomLayer(512);
   const config = imageConfig('linux/amd64', [layer]);
   const first = names[0];

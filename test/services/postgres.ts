@@ -49,14 +49,36 @@ export async function startPostgres(database = 'catalog'): Promise<PostgresServi
     const { stdout: gid } = await run('id', ['-g', OS_USER]);
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
   }
-  await asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  await asPostgres('initdb', [
+    '-D',
+    data,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ]);
   let port = 0;
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt += 1) {
     port = await freePort();
     const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
     try {
-      await asPostgres('pg_ctl', ['start', '-w', '-t', '60', '-D', data, '-l', join(dir, 'log'), '-o', options]);
+      await asPostgres('pg_ctl', [
+        'start',
+        '-w',
+        '-t',
+        '60',
+        '-D',
+        data,
+        '-l',
+        join(dir, 'log'),
+        '-o',
+        options,
+      ]);
       lastError = undefined;
       break;
     } catch (error) {

@@ -52,7 +52,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const auth = options.auth ?? 'none';
   const dir = await mkdtemp(join(tmpdir(), 'falcon-org-registry-'));
   const storageDir = join(dir, 'storage');
-  const credentials = auth === 'none' ? undefined : { username: 'tester', password: randomBytes(12).toString('hex') };
+  const credentials =
+    auth === 'none' ? undefined : { username: 'tester', password: randomBytes(12).toString('hex') };
   let tokenServer: TokenServer | undefined;
   try {
     let authConfig: Record<string, unknown> | undefined;

@@ -19,8 +19,20 @@ export async function createSigningMaterial(dir: string): Promise<SigningMateria
   const keyPath = join(dir, 'token.key');
   const certPath = join(dir, 'token.crt');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-    '-subj', '/CN=falcon-org-test-token-issuer', '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=falcon-org-test-token-issuer',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   return { keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8'), certPath };
 }
@@ -64,7 +76,10 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const server: Server = createServer((req, res) => {
     total++;
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     const key = [...new Set(scopes)].sort().join(' ');
     requests.set(key, (requests.get(key) ?? 0) + 1);
     if (url.pathname !== '/token') {
@@ -97,7 +112,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     const signature = createSign('RSA-SHA256').update(signingInput).sign(options.signing.keyPem);
     const token = `${signingInput}.${b64url(signature)}`;
     res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ token, access_token: token, expires_in: lifetime, issued_at: new Date(now * 1000).toISOString() }),
+      JSON.stringify({
+        token,
+        access_token: token,
+        expires_in: lifetime,
+        issued_at: new Date(now * 1000).toISOString(),
+      }),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

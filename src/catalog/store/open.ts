@@ -9,7 +9,8 @@ import type { CatalogStore } from './store.js';
 /** Environment variable naming the store when `--store` is not given. */
 export const STORE_ENV = 'FALCON_ORG_STORE';
 
-export type StoreLocation = { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
+export type StoreLocation =
+  { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string };
 
 /** The default embedded store: catalog.sqlite in the user's data directory for falcon-org. */
 export function defaultStoreFile(): string {

@@ -36,8 +36,10 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
 const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : str(v));
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 const json = (v: unknown): unknown => JSON.parse(str(v));
-const optList = (v: unknown): string[] | undefined => (v === null || v === undefined ? undefined : (json(v) as string[]));
-const listOrNull = (v: readonly string[] | undefined): string | null => (v === undefined ? null : JSON.stringify(v));
+const optList = (v: unknown): string[] | undefined =>
+  v === null || v === undefined ? undefined : (json(v) as string[]);
+const listOrNull = (v: readonly string[] | undefined): string | null =>
+  v === undefined ? null : JSON.stringify(v);
 
 function imageValues(registry: string, repository: string, image: ImageRecord): SqlValue[] {
   return [
@@ -106,9 +108,10 @@ export class SqlCatalogStore implements CatalogStore {
       const rows = await driver.all('SELECT version FROM catalog_schema WHERE id = 1');
       const version = rows[0] ? Number(rows[0].version) : undefined;
       if (version === undefined) {
-        await driver.run('INSERT INTO catalog_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO NOTHING', [
-          SCHEMA_VERSION,
-        ]);
+        await driver.run(
+          'INSERT INTO catalog_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO NOTHING',
+          [SCHEMA_VERSION],
+        );
       } else if (version > SCHEMA_VERSION) {
         throw new CatalogStoreError(
           `the catalog store at ${location} has schema version ${version}, newer than this falcon-org understands (${SCHEMA_VERSION}); upgrade falcon-org`,
@@ -129,7 +132,9 @@ export class SqlCatalogStore implements CatalogStore {
         'SELECT repository, digest, media_type, platforms, pushed_at, size_bytes FROM catalog_images WHERE registry = ?',
         [registry],
       ),
-      this.driver.all('SELECT repository, tag, digest FROM catalog_tags WHERE registry = ? ORDER BY tag', [registry]),
+      this.driver.all('SELECT repository, tag, digest FROM catalog_tags WHERE registry = ? ORDER BY tag', [
+        registry,
+      ]),
     ]);
     const tags = new Map<string, string[]>();
     for (const row of tagRows) {
@@ -192,8 +197,14 @@ export class SqlCatalogStore implements CatalogStore {
           ],
         );
         for (const repository of commit.deleteRepositories) {
-          await tx.run('DELETE FROM catalog_tags WHERE registry = ? AND repository = ?', [registry, repository]);
-          await tx.run('DELETE FROM catalog_images WHERE registry = ? AND repository = ?', [registry, repository]);
+          await tx.run('DELETE FROM catalog_tags WHERE registry = ? AND repository = ?', [
+            registry,
+            repository,
+          ]);
+          await tx.run('DELETE FROM catalog_images WHERE registry = ? AND repository = ?', [
+            registry,
+            repository,
+          ]);
         }
         const newImages: SqlValue[][] = [];
         const newTags: SqlValue[][] = [];
@@ -213,18 +224,28 @@ export class SqlCatalogStore implements CatalogStore {
             ]);
           }
           for (const [tag, digest] of w.moveTags) {
-            await tx.run('UPDATE catalog_tags SET digest = ? WHERE registry = ? AND repository = ? AND tag = ?', [
-              digest,
-              registry,
-              w.repository,
-              tag,
-            ]);
+            await tx.run(
+              'UPDATE catalog_tags SET digest = ? WHERE registry = ? AND repository = ? AND tag = ?',
+              [digest, registry, w.repository, tag],
+            );
           }
           for (const image of w.updateImages) {
-            const [, , digest, mediaType, platforms, pushedAt, sizeBytes] = imageValues(registry, w.repository, image);
+            const [, , digest, mediaType, platforms, pushedAt, sizeBytes] = imageValues(
+              registry,
+              w.repository,
+              image,
+            );
             await tx.run(
               'UPDATE catalog_images SET media_type = ?, platforms = ?, pushed_at = ?, size_bytes = ? WHERE registry = ? AND repository = ? AND digest = ?',
-              [mediaType ?? null, platforms ?? null, pushedAt ?? null, sizeBytes ?? null, registry, w.repository, digest ?? null],
+              [
+                mediaType ?? null,
+                platforms ?? null,
+                pushedAt ?? null,
+                sizeBytes ?? null,
+                registry,
+                w.repository,
+                digest ?? null,
+              ],
             );
           }
           for (const image of w.insertImages) newImages.push(imageValues(registry, w.repository, image));
@@ -241,7 +262,15 @@ export class SqlCatalogStore implements CatalogStore {
           tx,
           'catalog_changes',
           ['run_id', 'ordinal', 'kind', 'repository', 'digest', 'tag', 'from_digest'],
-          commit.changes.map((c, i) => [run.id, i, c.kind, c.repository, c.digest, c.tag ?? null, c.fromDigest ?? null]),
+          commit.changes.map((c, i) => [
+            run.id,
+            i,
+            c.kind,
+            c.repository,
+            c.digest,
+            c.tag ?? null,
+            c.fromDigest ?? null,
+          ]),
         );
         await insertMany(
           tx,
@@ -261,16 +290,26 @@ export class SqlCatalogStore implements CatalogStore {
       });
     } catch (error) {
       if (error instanceof ConcurrentScanError) throw error;
-      throw new CatalogStoreError(`could not commit the scan of ${registry} to ${this.location}; the stored catalog is unchanged`, {
-        cause: error,
-      });
+      throw new CatalogStoreError(
+        `could not commit the scan of ${registry} to ${this.location}; the stored catalog is unchanged`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
   /** Optimistic concurrency: only one run may move a registry from a given generation to the next. */
-  private async claimGeneration(tx: SqlExecutor, registry: string, base: number, runId: string): Promise<void> {
+  private async claimGeneration(
+    tx: SqlExecutor,
+    registry: string,
+    base: number,
+    runId: string,
+  ): Promise<void> {
     if (base === 0) {
-      const existing = await tx.all('SELECT generation FROM catalog_registries WHERE registry = ?', [registry]);
+      const existing = await tx.all('SELECT generation FROM catalog_registries WHERE registry = ?', [
+        registry,
+      ]);
       if (existing.length > 0) throw new ConcurrentScanError(registry);
       await tx.run('INSERT INTO catalog_registries (registry, generation, last_run_id) VALUES (?, 1, ?)', [
         registry,
@@ -327,16 +366,19 @@ export class SqlCatalogStore implements CatalogStore {
     const scopeParams: SqlValue[] = request.registry === undefined ? [] : [request.registry];
     return this.driver.transaction(async (tx) => {
       if (request.digests === 'all') {
-        const marked = await tx.run(`UPDATE catalog_inventory SET assessed_at = ? WHERE assessed_at IS NULL${scope}`, [
-          request.at,
-          ...scopeParams,
-        ]);
+        const marked = await tx.run(
+          `UPDATE catalog_inventory SET assessed_at = ? WHERE assessed_at IS NULL${scope}`,
+          [request.at, ...scopeParams],
+        );
         return { marked, unknown: [] };
       }
       const digests = [...new Set(request.digests)];
       const unknown: string[] = [];
       for (const digest of digests) {
-        const known = await tx.all(`SELECT digest FROM catalog_inventory WHERE digest = ?${scope}`, [digest, ...scopeParams]);
+        const known = await tx.all(`SELECT digest FROM catalog_inventory WHERE digest = ?${scope}`, [
+          digest,
+          ...scopeParams,
+        ]);
         if (known.length === 0) unknown.push(digest);
       }
       // All or nothing: a mistyped digest marks none, so the user can correct it and run again.

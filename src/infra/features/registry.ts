@@ -1,4 +1,5 @@
 import type { FeatureName } from '../metadata.js';
+import { EcrConnections } from './ecr-connections.js';
 import type { FeatureFactory } from './feature.js';
 import { SsmDistributor } from './ssm-distributor.js';
 
@@ -11,4 +12,5 @@ import { SsmDistributor } from './ssm-distributor.js';
  */
 export const FEATURE_FACTORIES: Readonly<Partial<Record<FeatureName, FeatureFactory>>> = {
   ssmDistributor: (scope, context) => new SsmDistributor(scope, 'SsmDistributor', context),
+  ecrConnections: (scope, ctx) => new EcrConnections(scope, 'EcrConnections', ctx),
 };

@@ -10,7 +10,10 @@ export function associationTargets(targets: SsmTargets): CfnAssociation.TargetPr
     case 'all':
       return [{ key: 'InstanceIds', values: ['*'] }];
     case 'tags':
-      return Object.entries(targets.tags).map(([key, values]) => ({ key: `tag:${key}`, values: [...values] }));
+      return Object.entries(targets.tags).map(([key, values]) => ({
+        key: `tag:${key}`,
+        values: [...values],
+      }));
     case 'resourceGroup':
       return [{ key: 'resource-groups:Name', values: [targets.name] }];
   }
@@ -23,7 +26,10 @@ export interface AssociationNames {
 }
 
 /** The association's properties (without its CDK scope), from the feature's settings. */
-export function associationProperties(ssm: SsmDistributorConfig, names: AssociationNames): CfnAssociationProps {
+export function associationProperties(
+  ssm: SsmDistributorConfig,
+  names: AssociationNames,
+): CfnAssociationProps {
   return {
     name: FALCON_DEPLOY_DOCUMENT,
     associationName: names.associationName,

@@ -51,7 +51,8 @@ export class SsmDistributor extends Construct {
       config,
       feature: 'ssmDistributor',
       stackSetName: names.associationStackSet,
-      description: 'falcon-org SSM Distributor: Falcon API secret and sensor association (per account and region)',
+      description:
+        'falcon-org SSM Distributor: Falcon API secret and sensor association (per account and region)',
       scope: 'account-region',
       regions: config.derived.ssmRegions,
       parameters: {

@@ -1,0 +1,169 @@
+import * as cdk from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { ResolvedConfig } from '../../config/load.js';
+import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
+import { InfraError } from '../errors.js';
+import { acknowledge } from '../nag.js';
+import { OrgStackSet } from '../org-stackset.js';
+import { ecrConfigHash } from './ecr/config-hash.js';
+import { ConnectFunction } from './ecr/connect-function.js';
+import { ConnectionRole } from './ecr/connection-role.js';
+import { ecrNames, type EcrNames } from './ecr/names.js';
+import type { FeatureContext } from './feature.js';
+
+/** The Lambda bundle (`dist/lambda/<name>/index.mjs`) the feature runs. */
+export const ECR_CONNECT_BUNDLE = 'ecr-connect';
+/** CloudFormation type of the custom resource that runs the reconcile on Create, Update and Delete. */
+export const ECR_CONNECTIONS_RESOURCE_TYPE = 'Custom::FalconEcrConnections';
+
+/** Member template parameters, filled by the StackSet from the root stack. */
+export const ECR_MEMBER_PARAMETERS = {
+  clientId: 'FalconClientId',
+  clientSecret: 'FalconClientSecret',
+  codeBucket: 'LambdaCodeBucket',
+  codeKey: 'LambdaCodeKey',
+} as const;
+
+/**
+ * How long CloudFormation waits for the custom resource's answer. The handler always answers before
+ * its own 300 s timeout; this only bounds a run that crashed without answering (instead of the
+ * default hour), leaving room for a run queued behind a scheduled one (reserved concurrency 1).
+ */
+export const CUSTOM_RESOURCE_SERVICE_TIMEOUT = cdk.Duration.minutes(15);
+
+/**
+ * ECR Registry Connections: connects every member account's ECR registries to Falcon image assessment.
+ * One StackSet, one instance per account in the home region (the Lambda code bucket is there), with:
+ * - the connection role CrowdStrike's registry-assessment principal assumes, and its external ID;
+ * - the Falcon credentials secret the handler reads;
+ * - the `ecr-connect` function, its least-privilege execution role and log group;
+ * - the custom resource that reconciles on Create / Update / Delete;
+ * - a schedule (default daily) that repairs drift with the same reconcile.
+ *
+ * @example
+ * // features/registry.ts
+ * ecrConnections: (scope, ctx) => new EcrConnections(scope, 'EcrConnections', ctx),
+ */
+export class EcrConnections extends Construct {
+  readonly stackSet: OrgStackSet;
+  readonly names: EcrNames;
+
+  constructor(scope: Construct, id: string, context: FeatureContext) {
+    super(scope, id);
+    const { config } = context;
+    const names = ecrNames(config);
+    this.names = names;
+    const code = context.artifacts.codeFor(ECR_CONNECT_BUNDLE);
+    const credentials = context.credentials;
+    const p = ECR_MEMBER_PARAMETERS;
+
+    this.stackSet = new OrgStackSet(this, 'StackSet', {
+      config,
+      feature: 'ecrConnections',
+      stackSetName: names.stackSet,
+      description:
+        'falcon-org ECR Registry Connections: connection role, ecr-connect function, custom resource and schedule (per account)',
+      scope: 'account',
+      parameters: {
+        [p.clientId]: {
+          value: credentials.clientId,
+          noEcho: true,
+          allowedPattern: CREDENTIAL_PATTERN,
+          description: 'Falcon API client ID',
+        },
+        [p.clientSecret]: {
+          value: credentials.clientSecret,
+          noEcho: true,
+          allowedPattern: CREDENTIAL_PATTERN,
+          description: 'Falcon API client secret',
+        },
+        [p.codeBucket]: { value: code.bucketName, description: 'Bucket holding the ecr-connect bundle' },
+        [p.codeKey]: {
+          value: code.key,
+          description: 'Key of the ecr-connect bundle (changes with its content)',
+        },
+      },
+      defineMember: (stack, params) => defineMember(stack, params, config, names),
+    });
+  }
+}
+
+function defineMember(
+  stack: cdk.Stack,
+  params: Readonly<Record<string, cdk.CfnParameter>>,
+  config: ResolvedConfig,
+  names: EcrNames,
+): void {
+  const p = ECR_MEMBER_PARAMETERS;
+  const connection = new ConnectionRole(stack, 'Connection', { config, roleName: names.connectionRole });
+  const falconSecret = falconCredentialsSecret(stack, params, config);
+  const ecr = config.features.ecrConnections;
+  const connect = new ConnectFunction(stack, 'Connect', {
+    functionName: names.function,
+    codeBucket: required(params, p.codeBucket).valueAsString,
+    codeKey: required(params, p.codeKey).valueAsString,
+    falconSecret,
+    externalIdSecret: connection.externalId,
+    connectionRole: connection.role,
+    ownershipParameterName: names.ownershipParameter,
+    // GovCloud regions are known to the handler; in commercial AWS it asks account:ListRegions.
+    discoversRegions: config.derived.ecrRegions.length === 0 && config.aws.partition === 'aws',
+    permissionsBoundary: config.permissionsBoundary,
+  });
+
+  // Properties are what the handler parses (src/ecr/properties.ts); none is secret.
+  const connections = new cdk.CustomResource(stack, 'Connections', {
+    serviceToken: connect.function.functionArn,
+    resourceType: ECR_CONNECTIONS_RESOURCE_TYPE,
+    serviceTimeout: CUSTOM_RESOURCE_SERVICE_TIMEOUT,
+    properties: {
+      DeploymentId: names.deploymentId,
+      // Empty: every region enabled for the account, found at run time.
+      Regions: [...config.derived.ecrRegions].sort(),
+      DisconnectOnDelete: String(ecr.disconnectOnDelete),
+      ConfigHash: ecrConfigHash(config),
+      // A new bundle re-runs the reconcile with the new code.
+      CodeKey: required(params, p.codeKey).valueAsString,
+    },
+  });
+  // The role must exist before Falcon is asked to use it; IAM propagation is handled by the handler,
+  // which retries Falcon's "failed to validate registry credential" answers instead of sleeping.
+  connections.node.addDependency(connection.role, connect.role, connect.function);
+
+  // Drift repair: the scheduled event as EventBridge sends it (source aws.events, detail-type
+  // "Scheduled Event") is what the handler recognizes, so the target passes it unchanged.
+  const schedule = new events.Rule(stack, 'RepairSchedule', {
+    description: 'falcon-org: repairs drift in the Falcon registry connections of this account',
+    schedule: events.Schedule.expression(ecr.schedule),
+  });
+  schedule.addTarget(new targets.LambdaFunction(connect.function));
+}
+
+function falconCredentialsSecret(
+  stack: cdk.Stack,
+  params: Readonly<Record<string, cdk.CfnParameter>>,
+  config: ResolvedConfig,
+): secretsmanager.Secret {
+  const p = ECR_MEMBER_PARAMETERS;
+  const secret = new secretsmanager.Secret(stack, 'FalconCredentials', {
+    description: 'falcon-org: Falcon API credentials read by the ecr-connect function',
+    secretObjectValue: {
+      ClientId: cdk.SecretValue.cfnParameter(required(params, p.clientId)),
+      ClientSecret: cdk.SecretValue.cfnParameter(required(params, p.clientSecret)),
+      Cloud: cdk.SecretValue.unsafePlainText(config.falcon.cloud),
+      ...(config.falcon.baseUrl ? { BaseUrl: cdk.SecretValue.unsafePlainText(config.falcon.baseUrl) } : {}),
+    },
+    removalPolicy: cdk.RemovalPolicy.DESTROY,
+  });
+  acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });
+  return secret;
+}
+
+function required(params: Readonly<Record<string, cdk.CfnParameter>>, name: string): cdk.CfnParameter {
+  const param = params[name];
+  if (!param) throw new InfraError(`member parameter ${name} was not declared`);
+  return param;
+}

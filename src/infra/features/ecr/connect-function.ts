@@ -1,0 +1,139 @@
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from '../../nag.js';
+import { permissionsBoundary } from './boundary.js';
+import { ssmParameterArn } from './names.js';
+
+/** The Lambda settings of `ecr-connect`. */
+export const ECR_CONNECT_FUNCTION = {
+  runtime: lambda.Runtime.NODEJS_22_X,
+  handler: 'index.handler',
+  /** The handler answers CloudFormation before this runs out (it keeps a reserve for the answer). */
+  timeout: cdk.Duration.seconds(300),
+  memorySize: 256,
+  /** One run at a time: the schedule and the custom resource never race on the ownership record. */
+  reservedConcurrentExecutions: 1,
+  logRetention: logs.RetentionDays.ONE_YEAR,
+} as const;
+
+export interface ConnectFunctionProps {
+  /** Fixed function name. */
+  readonly functionName: string;
+  /** Where the bundle is: member-stack parameters filled from the root stack's artifact bucket. */
+  readonly codeBucket: string;
+  readonly codeKey: string;
+  readonly falconSecret: secretsmanager.ISecret;
+  readonly externalIdSecret: secretsmanager.ISecret;
+  readonly connectionRole: iam.IRole;
+  readonly ownershipParameterName: string;
+  /** True when the handler must discover the account's enabled regions (no regions configured, commercial AWS). */
+  readonly discoversRegions: boolean;
+  readonly permissionsBoundary: string | undefined;
+}
+
+/**
+ * The `ecr-connect` function with its own log group and an execution role that can do exactly what
+ * the handler does: read the two secrets, keep its ownership record in one SSM parameter, write its
+ * logs and, only when it has to discover regions, call `account:ListRegions`.
+ */
+export class ConnectFunction extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ConnectFunctionProps) {
+    super(scope, id);
+    // Named by CloudFormation, so a retained group of an earlier stack never blocks a new one.
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: ECR_CONNECT_FUNCTION.logRetention,
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
+    });
+    const boundary = permissionsBoundary(this, 'PermissionsBoundary', props.permissionsBoundary);
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      description: 'Execution role of the falcon-org ecr-connect function',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: {
+        EcrConnect: new iam.PolicyDocument({ statements: executionStatements(props, this.logGroup) }),
+      },
+      ...(boundary ? { permissionsBoundary: boundary } : {}),
+    });
+    if (props.discoversRegions) {
+      acknowledge(this.role, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'account:ListRegions (which regions are enabled for this account, needed because no regions are configured) is authorized on the account as a whole; it is read-only and is the only action with this resource.',
+      });
+    }
+
+    this.function = new lambda.Function(this, 'Function', {
+      functionName: props.functionName,
+      description: "falcon-org: connects this account's ECR registries to CrowdStrike Falcon",
+      runtime: ECR_CONNECT_FUNCTION.runtime,
+      handler: ECR_CONNECT_FUNCTION.handler,
+      code: lambda.Code.fromBucket(
+        s3.Bucket.fromBucketName(this, 'CodeBucket', props.codeBucket),
+        props.codeKey,
+      ),
+      timeout: ECR_CONNECT_FUNCTION.timeout,
+      memorySize: ECR_CONNECT_FUNCTION.memorySize,
+      reservedConcurrentExecutions: ECR_CONNECT_FUNCTION.reservedConcurrentExecutions,
+      role: this.role,
+      logGroup: this.logGroup,
+      // Exactly what src/ecr/environment.ts reads; nothing secret (ARNs and a parameter name).
+      environment: {
+        FALCON_SECRET_ARN: props.falconSecret.secretArn,
+        EXTERNAL_ID_SECRET_ARN: props.externalIdSecret.secretArn,
+        CONNECTION_ROLE_ARN: props.connectionRole.roleArn,
+        OWNERSHIP_PARAMETER_NAME: props.ownershipParameterName,
+      },
+    });
+    acknowledge(this.function, {
+      id: 'AwsSolutions-L1',
+      reason:
+        'The ecr-connect bundle is built and tested for Node.js 22 (nodejs22.x); the runtime moves deliberately, together with the build target, not whenever Lambda adds a newer one.',
+    });
+  }
+}
+
+/** The execution role's statements, each action on exactly the resources it needs. */
+export function executionStatements(
+  props: Pick<
+    ConnectFunctionProps,
+    'falconSecret' | 'externalIdSecret' | 'ownershipParameterName' | 'discoversRegions'
+  >,
+  logGroup: logs.ILogGroup,
+): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReadFalconCredentialsAndExternalId',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [props.falconSecret.secretArn, props.externalIdSecret.secretArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'KeepOwnershipRecord',
+      actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+      resources: [ssmParameterArn(props.ownershipParameterName)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The log group's Arn attribute ends in ":*", which covers its log streams and nothing else.
+      resources: [logGroup.logGroupArn],
+    }),
+  ];
+  if (props.discoversRegions) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DiscoverEnabledRegions',
+        actions: ['account:ListRegions'],
+        resources: ['*'],
+      }),
+    );
+  }
+  return statements;
+}

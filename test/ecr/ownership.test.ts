@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { OwnershipRecordError } from '../../src/ecr/errors.js';
+import { OwnershipLedger, parseRecord } from '../../src/ecr/ownership.js';
+import { MemoryOwnershipStore } from './memory-ownership-store.js';
+
+const ACCOUNT = '123456789012';
+
+describe('ownership ledger', () => {
+  it('writes every change through, and concurrent changes all survive', async () => {
+    const store = new MemoryOwnershipStore();
+    const ledger = await OwnershipLedger.open(store, 'prod', ACCOUNT);
+
+    await Promise.all([
+      ledger.recordOwned('us-east-1', 'a'),
+      ledger.recordOwned('eu-west-1', 'b'),
+      ledger.markPending('ap-south-1'),
+    ]);
+
+    expect(store.record).toMatchObject({
+      connections: { 'us-east-1': 'a', 'eu-west-1': 'b' },
+      pending: ['ap-south-1'],
+    });
+  });
+
+  it('refuses writes once the run was abandoned at its deadline', async () => {
+    const store = new MemoryOwnershipStore();
+    const controller = new AbortController();
+    const ledger = await OwnershipLedger.open(store, 'prod', ACCOUNT, controller.signal);
+    await ledger.recordOwned('us-east-1', 'a');
+
+    controller.abort();
+
+    await expect(ledger.recordOwned('eu-west-1', 'b')).rejects.toThrow(OwnershipRecordError);
+    expect(store.record.connections).toEqual({ 'us-east-1': 'a' });
+  });
+
+  it('refuses a record of another account', async () => {
+    const store = new MemoryOwnershipStore({
+      version: 1,
+      deploymentId: 'prod',
+      accountId: '210987654321',
+      connections: {},
+      pending: [],
+    });
+    await expect(OwnershipLedger.open(store, 'prod', ACCOUNT)).rejects.toThrow(
+      /belongs to account 210987654321/,
+    );
+  });
+
+  it('names what is wrong with a malformed record', () => {
+    expect(() => parseRecord('not json', 'here')).toThrow('here: the ownership record is not JSON');
+    expect(() =>
+      parseRecord(
+        JSON.stringify({ version: 1, deploymentId: 'p', accountId: ACCOUNT, connections: { x: 1 } }),
+        'here',
+      ),
+    ).toThrow(/connections to map regions to connection IDs/);
+  });
+});
