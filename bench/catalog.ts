@@ -18,10 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { scanRegistry, type ScanResult } from '../src/catalog/scan.js';
-import { openCatalogStore } from '../src/catalog/store/open.js';
+import { openCatalogStore, type StoreLocation } from '../src/catalog/store/open.js';
 import { createRegistrySource } from '../src/cli/catalog-source.js';
 import { OciRegistryClient } from '../src/registry/client.js';
+import { digest, FakeRegistry } from '../test/catalog/fake-source.js';
 import { pushFixture } from '../test/services/oci-images.js';
+import { startPostgres } from '../test/services/postgres.js';
 import { startRegistry } from '../test/services/registry.js';
 
 const exec = promisify(execFile);
@@ -81,6 +83,34 @@ try {
     `ours: cold ${seconds(cold.ms)} s (${cold.value.run.summary.tags} tags), warm ${seconds(warm.ms)} s`,
   );
 
+  // Engine + store alone (in-memory source of the same shape, no network): what skipping unchanged
+  // rows buys on each store.
+  const memory = new FakeRegistry('memory://bench');
+  for (const repo of names)
+    for (let t = 0; t < TAGS; t += 1) memory.tag(repo, `v${t}`, digest(`${repo}:${t}`));
+  const postgres = await startPostgres('bench');
+  const engineOnly: Record<string, { coldSeconds: number; warmSeconds: number; coldOverWarm: number }> = {};
+  try {
+    const locations: [string, StoreLocation][] = [
+      ['sqlite', { kind: 'sqlite', file: join(work, 'engine.sqlite') }],
+      ['postgres', { kind: 'postgres', url: postgres.url }],
+    ];
+    for (const [name, location] of locations) {
+      const engineStore = await openCatalogStore(location);
+      const c = await timed(() => scanRegistry(memory, engineStore, { concurrency: CONCURRENCY }));
+      const w = await timed(() => scanRegistry(memory, engineStore, { concurrency: CONCURRENCY }));
+      await engineStore.close();
+      engineOnly[name] = {
+        coldSeconds: seconds(c.ms),
+        warmSeconds: seconds(w.ms),
+        coldOverWarm: Math.round((c.ms / w.ms) * 10) / 10,
+      };
+    }
+  } finally {
+    await postgres.stop();
+  }
+  console.log(`engine + store only: ${JSON.stringify(engineOnly)}`);
+
   const subset = SKOPEO_REPOS === 'all' ? names : names.slice(0, Number(SKOPEO_REPOS));
   console.log(`skopeo loop over ${subset.length} repositories (${subset.length * TAGS} tags), sequential …`);
   let spawns = 0;
@@ -126,6 +156,10 @@ try {
       perTagMs: Math.round((skopeo.ms / (subset.length * TAGS)) * 10) / 10,
       fullFixtureSeconds: seconds(skopeoFullMs),
       fullFixtureIs: full ? 'measured' : `EXTRAPOLATED from ${subset.length} of ${names.length} repositories`,
+    },
+    engineAndStoreOnly: {
+      note: 'in-memory source of the same shape (no network): the cost of diffing and committing',
+      ...engineOnly,
     },
     ratios: {
       skopeoLoopOverCold: Math.round((skopeoFullMs / cold.ms) * 10) / 10,

@@ -9,7 +9,6 @@ import { createProgress } from './progress.js';
 import { failureSummary, renderDestroyed, renderStackSetReport, type CommandResult } from './report.js';
 import { runDeploy } from './run-deploy.js';
 import { runDestroy } from './run-destroy.js';
-import { ToolkitDeployer } from './toolkit-deployer.js';
 
 export interface CommandOptions {
   readonly config: string;
@@ -30,8 +29,9 @@ export async function runCommand(
   const json = opts.json === true;
   try {
     const config = await loadConfigFile(opts.config);
-    // Loaded lazily: the CDK app pulls in aws-cdk-lib, which other commands do not need.
+    // Loaded lazily: aws-cdk-lib and toolkit-lib are heavy, and other commands do not need them.
     const { buildApp } = await import('../infra/app.js');
+    const { ToolkitDeployer } = await import('./toolkit-deployer.js');
     const deps = {
       deployer: new ToolkitDeployer(buildApp),
       clients: createHomeClients({ region: config.aws.homeRegion }),

@@ -26,12 +26,15 @@ export interface DeployRequest {
   /** Root stack parameters, handed to CloudFormation as parameters (never argv, env dumps or files). */
   readonly parameters: Readonly<Record<string, string>>;
   readonly ioHost: IIoHost;
+  /** Removes secret values from any text the deployer puts into an error. */
+  readonly scrub: (text: string) => string;
 }
 
 export interface DestroyRequest {
   readonly config: ResolvedConfig;
   readonly root: RootStackInfo;
   readonly ioHost: IIoHost;
+  readonly scrub: (text: string) => string;
 }
 
 export interface DeployOutcome {

@@ -75,7 +75,7 @@ export async function runDeploy(
   });
   let outcome;
   try {
-    outcome = await deps.deployer.deploy({ config, root, parameters: supplied, ioHost });
+    outcome = await deps.deployer.deploy({ config, root, parameters: supplied, ioHost, scrub });
   } finally {
     deps.progress.stop();
   }

@@ -92,7 +92,7 @@ export async function runDestroy(
   });
   let failure: string | undefined;
   try {
-    await deps.deployer.destroy({ config, root, ioHost });
+    await deps.deployer.destroy({ config, root, ioHost, scrub });
   } catch (error) {
     if (error instanceof NotConfirmedError) throw error;
     failure = error instanceof Error ? error.message : String(error);

@@ -22,8 +22,6 @@ import { NotConfirmedError, ToolkitFailedError } from './errors.js';
 export interface ToolkitDeployerOptions {
   /** Where the Lambda bundles are. @default buildApp's default (dist/lambda) */
   readonly lambdaDir?: string;
-  /** Removes secret values from error messages. */
-  readonly scrub?: (text: string) => string;
 }
 
 /**
@@ -74,7 +72,7 @@ export class ToolkitDeployer implements Deployer {
           outputs: stack.outputs,
         };
       } catch (error) {
-        throw this.failure('deploy', error);
+        throw toolkitFailure('deploy', error, request.scrub);
       }
     });
   }
@@ -91,7 +89,7 @@ export class ToolkitDeployer implements Deployer {
           existed: stack?.stackExisted ?? false,
         };
       } catch (error) {
-        throw this.failure('destroy', error);
+        throw toolkitFailure('destroy', error, request.scrub);
       }
     });
   }
@@ -124,18 +122,22 @@ export class ToolkitDeployer implements Deployer {
       else process.env.AWS_REGION = previous;
     }
   }
-
-  private failure(action: 'deploy' | 'destroy', error: unknown): Error {
-    // Our own errors (a declined confirmation thrown from the IoHost) pass through unchanged.
-    if (error instanceof ToolkitFailedError || error instanceof UserInputError) return error;
-    const scrub = this.options.scrub ?? ((t: string) => t);
-    const message = scrub(error instanceof Error ? error.message : String(error));
-    if (AbortError.isAbortError(error)) return new NotConfirmedError(`${action} cancelled: ${message}`);
-    // The original error is not attached as `cause`: its text could hold parameter values.
-    return new ToolkitFailedError(action, message);
-  }
 }
 
 function selectRoot(root: RootStackInfo) {
   return { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [root.hierarchicalId] };
+}
+
+/** Maps a toolkit failure to our errors: scrubbed message, no raw cause; exported for tests. */
+export function toolkitFailure(
+  action: 'deploy' | 'destroy',
+  error: unknown,
+  scrub: (text: string) => string,
+): Error {
+  // Our own errors (a declined confirmation thrown from the IoHost) pass through unchanged.
+  if (error instanceof ToolkitFailedError || error instanceof UserInputError) return error;
+  const message = scrub(error instanceof Error ? error.message : String(error));
+  if (AbortError.isAbortError(error)) return new NotConfirmedError(`${action} cancelled: ${message}`);
+  // The original error is not attached as `cause`: its text could hold parameter values.
+  return new ToolkitFailedError(action, message);
 }

@@ -1,6 +1,6 @@
 import type { RegistryConnection, RegistryConnectionsApi } from '../falcon/types.js';
 import { normalizeRegistryUrl } from '../falcon/url.js';
-import { describeError, ReconcileSetupError } from './errors.js';
+import { describeError, OwnershipRecordError, ReconcileSetupError } from './errors.js';
 import { RegionOutcome, type ReconcileReport, type RegionResult } from './outcome.js';
 import type { OwnershipLedger, WantedRegions } from './ownership.js';
 import { mapBounded } from './pool.js';
@@ -67,23 +67,25 @@ export async function reconcileConnections(
   const targets = [...new Set([...wanted, ...ledger.regions()])].sort();
   deps.observer?.planned?.(targets);
 
-  // One listing serves every region that needs to look at Falcon's connections; if it fails, those
-  // regions fail with its reason while removals of owned connections (by ID) still go ahead.
-  const needsListing = targets.some((r) => wanted.has(r) || (ledger.isPending(r) && !ledger.ownedId(r)));
-  let listing: Map<string, RegistryConnection[]> | Error | undefined;
-  if (needsListing) {
+  // One listing serves every region. If it fails, every region fails with its reason: nothing is created
+  // without knowing what exists, and nothing is deleted without confirming the ID is this account's
+  // connection for that region (a corrupted or edited ownership record must not delete anything else).
+  let listing: Listing | Error = new Listing([]);
+  if (targets.length > 0) {
     try {
-      listing = indexByUrl(await falcon.listConnections(signal));
+      listing = new Listing(await falcon.listConnections(signal));
     } catch (error) {
       listing = new ReconcileSetupError(
         `could not list Falcon registry connections: ${describeError(error)}`,
-        { cause: error },
+        {
+          cause: error,
+        },
       );
     }
   }
-  const existingAt = (url: string): RegistryConnection[] => {
+  const current = (): Listing => {
     if (listing instanceof Error) throw listing;
-    return listing?.get(normalizeRegistryUrl(url)) ?? [];
+    return listing;
   };
 
   const alias = (region: string): string => connectionAlias(deploymentId, accountId, region);
@@ -92,9 +94,9 @@ export async function reconcileConnections(
     const url = ecrRegistryUrl(accountId, region);
     try {
       if (mode.kind === 'apply' && wanted.has(region)) {
-        return await connect(region, url, existingAt, alias(region), mode.connection, deps);
+        return await connect(region, url, current(), alias(region), mode.connection, deps);
       }
-      return await disconnect(region, url, existingAt, alias(region), deps);
+      return await disconnect(region, url, current(), alias(region), deps);
     } catch (error) {
       return {
         region,
@@ -147,26 +149,39 @@ async function wantedRegions(regions: WantedRegions, directory: RegionDirectory)
   return enabled;
 }
 
-function indexByUrl(connections: readonly RegistryConnection[]): Map<string, RegistryConnection[]> {
-  const byUrl = new Map<string, RegistryConnection[]>();
-  for (const c of connections) {
-    const key = normalizeRegistryUrl(c.url);
-    byUrl.set(key, [...(byUrl.get(key) ?? []), c]);
+/** Falcon's connections as listed at the start of the run, by normalized URL and by ID. */
+class Listing {
+  private readonly byUrl = new Map<string, RegistryConnection[]>();
+  private readonly byId = new Map<string, RegistryConnection>();
+
+  constructor(connections: readonly RegistryConnection[]) {
+    for (const c of connections) {
+      const key = normalizeRegistryUrl(c.url);
+      this.byUrl.set(key, [...(this.byUrl.get(key) ?? []), c]);
+      this.byId.set(c.id, c);
+    }
   }
-  return byUrl;
+
+  at(url: string): RegistryConnection[] {
+    return this.byUrl.get(normalizeRegistryUrl(url)) ?? [];
+  }
+
+  get(id: string): RegistryConnection | undefined {
+    return this.byId.get(id);
+  }
 }
 
 /** A wanted region: make sure a connection exists for its URL. */
 async function connect(
   region: string,
   url: string,
-  existingAt: (url: string) => RegistryConnection[],
+  listing: Listing,
   alias: string,
   spec: ConnectionSpec,
   deps: ReconcileDeps,
 ): Promise<RegionResult> {
   const { ledger, falcon, signal } = deps;
-  const existing = existingAt(url);
+  const existing = listing.at(url);
   const ownedId = ledger.ownedId(region);
   if (ownedId !== undefined) {
     if (existing.some((c) => c.id === ownedId)) {
@@ -209,14 +224,26 @@ async function connect(
 async function disconnect(
   region: string,
   url: string,
-  existingAt: (url: string) => RegistryConnection[],
+  listing: Listing,
   alias: string,
   deps: ReconcileDeps,
 ): Promise<RegionResult> {
   const { ledger, falcon, signal } = deps;
   let ownedId = ledger.ownedId(region);
-  if (ownedId === undefined && ledger.isPending(region)) {
-    ownedId = existingAt(url).find((c) => c.userDefinedAlias === alias)?.id;
+  if (ownedId !== undefined) {
+    const found = listing.get(ownedId);
+    if (found === undefined) {
+      // Already deleted in Falcon: nothing left to remove.
+      await ledger.forget(region);
+      return { region, url, outcome: RegionOutcome.Absent, owned: false };
+    }
+    if (normalizeRegistryUrl(found.url) !== normalizeRegistryUrl(url)) {
+      throw new OwnershipRecordError(
+        `the ownership record names connection ${ownedId} for ${region}, but Falcon has it for ${found.url}; not deleting it`,
+      );
+    }
+  } else if (ledger.isPending(region)) {
+    ownedId = listing.at(url).find((c) => c.userDefinedAlias === alias)?.id;
   }
   if (ownedId === undefined) {
     if (ledger.isPending(region)) await ledger.forget(region);

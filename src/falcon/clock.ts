@@ -13,7 +13,13 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: async (ms, signal) => {
-    await delay(ms, undefined, signal ? { signal } : undefined);
+    try {
+      await delay(ms, undefined, signal ? { signal } : undefined);
+    } catch (error) {
+      // Reject with the caller's own reason (as fetch does), not Node's generic AbortError.
+      if (signal?.aborted === true) throw signal.reason;
+      throw error;
+    }
   },
   random: () => Math.random(),
 };

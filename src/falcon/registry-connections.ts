@@ -201,13 +201,17 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
         ...(signal !== undefined ? { signal } : {}),
       });
       if (response.status === 404) continue;
-      const failed = (response.envelope?.errors ?? []).filter(
-        (e) => e.code !== 404 && !/not (be )?found|does not exist/i.test(e.message),
-      );
+      // Falcon may answer 200 with per-ID errors; "not found" is what we wanted anyway.
+      const failure = this.api.failure(response);
+      const entries = response.envelope?.errors ?? [];
+      const failed = (failure.messages ?? []).filter((message, i) => {
+        const code = entries[i]?.code;
+        return code !== 404 && !/not (be )?found|does not exist/i.test(message);
+      });
       if (failed.length > 0) {
         throw new FalconApiError('some registry connections were not deleted', {
-          ...this.api.failure(response),
-          messages: failed.map((e) => e.message),
+          ...failure,
+          messages: failed,
         });
       }
     }

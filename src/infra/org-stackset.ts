@@ -14,7 +14,11 @@ import {
   type StackSetScope,
 } from './metadata.js';
 
-/** CloudFormation's limit for an inline `TemplateBody`; larger templates go through S3. */
+/**
+ * CloudFormation's limit for an inline `TemplateBody`; larger templates go through S3. So do
+ * templates containing `{{`: inline, CloudFormation would read a member's dynamic reference
+ * (`{{resolve:...}}`) as one of the root stack's own.
+ */
 export const TEMPLATE_BODY_LIMIT_BYTES = 51_200;
 
 /** A parameter of the member template and the root-side value the StackSet passes to it. */
@@ -90,7 +94,7 @@ export class OrgStackSet extends Construct {
     const templatePath = join(outdir, this.templateFile);
     writeFileSync(templatePath, `${JSON.stringify(member.template, null, 1)}\n`);
     const template =
-      Buffer.byteLength(body) < TEMPLATE_BODY_LIMIT_BYTES
+      Buffer.byteLength(body) < TEMPLATE_BODY_LIMIT_BYTES && !body.includes('{{')
         ? { templateBody: body }
         : { templateUrl: new Asset(this, 'Template', { path: templatePath }).httpUrl };
 

@@ -13,3 +13,4 @@ export * from './oci-source.js';
 export * from './registry-argument.js';
 export * from './retry.js';
 export * from './www-authenticate.js';
+export * from './transport.js';

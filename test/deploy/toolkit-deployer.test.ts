@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AbortError } from '@aws-cdk/toolkit-lib';
 import * as cdk from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppFactory } from '../../src/deploy/deployer.js';
-import { ToolkitFailedError } from '../../src/deploy/errors.js';
+import { NotConfirmedError, ToolkitFailedError } from '../../src/deploy/errors.js';
 import { ProgressIoHost } from '../../src/deploy/io-host.js';
 import { createProgress } from '../../src/deploy/progress.js';
 import { createScrubber } from '../../src/deploy/secrets.js';
-import { ToolkitDeployer } from '../../src/deploy/toolkit-deployer.js';
+import { ToolkitDeployer, toolkitFailure } from '../../src/deploy/toolkit-deployer.js';
 import { captureOutput, testConfig } from './helpers.js';
 
 /** A tiny stand-in for src/infra/app.ts with the same contract: root stack + the two NoEcho parameters. */
@@ -86,7 +87,7 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
     const SECRET = 'MARKER-toolkit-secret-777';
     const output = captureOutput();
     const scrub = createScrubber([SECRET]);
-    const deployer = new ToolkitDeployer(standIn, { scrub });
+    const deployer = new ToolkitDeployer(standIn);
     const config = testConfig();
     const root = deployer.describeRoot(config);
     const io = new ProgressIoHost({
@@ -99,6 +100,7 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
         config,
         root,
         parameters: { FalconClientId: 'MARKER-id', FalconClientSecret: SECRET },
+        scrub,
         ioHost: io,
       })
       .then(
@@ -110,5 +112,24 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
     expect((error as Error).message).not.toContain(SECRET);
     expect(output.all()).not.toContain(SECRET);
     expect(process.env.AWS_REGION).toBe('eu-west-3');
+  });
+});
+
+describe('toolkitFailure', () => {
+  const scrub = createScrubber(['MARKER-secret-55']);
+
+  it('scrubs the message and drops the raw cause', () => {
+    const error = toolkitFailure('deploy', new Error('Parameter value MARKER-secret-55 is invalid'), scrub);
+    expect(error).toBeInstanceOf(ToolkitFailedError);
+    expect(error.message).toBe('deploy of the root stack failed: Parameter value *** is invalid');
+    expect(error.cause).toBeUndefined();
+  });
+
+  it('turns a toolkit abort into NotConfirmedError (exit 2) and lets our own input errors through', () => {
+    expect(
+      toolkitFailure('deploy', new AbortError('DeployAborted', 'Deployment cancelled'), scrub),
+    ).toBeInstanceOf(NotConfirmedError);
+    const mine = new NotConfirmedError('no');
+    expect(toolkitFailure('destroy', mine, scrub)).toBe(mine);
   });
 });

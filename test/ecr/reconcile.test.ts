@@ -235,7 +235,7 @@ describe('reconcileConnections', () => {
     expect(store.record.connections).toEqual({});
   });
 
-  it('still removes owned connections by ID when listing fails, and fails the regions that needed the listing', async () => {
+  it('fails every region by name and deletes nothing when Falcon connections cannot be listed', async () => {
     const falcon = new MemoryFalcon();
     const store = new MemoryOwnershipStore();
     await run(falcon, store, ['us-east-1', 'eu-west-1']);
@@ -243,10 +243,41 @@ describe('reconcileConnections', () => {
 
     const report = await run(falcon, store, ['us-east-1']);
 
-    expect(outcomes(report)).toEqual({ 'eu-west-1': 'deleted', 'us-east-1': 'failed' });
-    expect(report.results.find((r) => r.region === 'us-east-1')?.reason).toMatch(
-      /could not list Falcon registry connections: HTTP 503/,
-    );
+    expect(outcomes(report)).toEqual({ 'eu-west-1': 'failed', 'us-east-1': 'failed' });
+    expect(report.results[0]?.reason).toMatch(/could not list Falcon registry connections: HTTP 503/);
+    expect(falcon.calls.delete).toBe(0);
+    expect(Object.keys(store.record.connections).sort()).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
+  it('never deletes a connection of another registry even if the ownership record names its ID', async () => {
+    const falcon = new MemoryFalcon();
+    const other = falcon.seed('https://210987654321.dkr.ecr.us-east-1.amazonaws.com');
+    const store = new MemoryOwnershipStore({
+      version: 1,
+      deploymentId: DEPLOYMENT,
+      accountId: ACCOUNT,
+      connections: { 'us-east-1': other.id },
+      pending: [],
+    });
+
+    const report = await run(falcon, store, 'disconnect');
+
+    expect(report.results[0]).toMatchObject({ outcome: 'failed' });
+    expect(report.results[0]?.reason).toMatch(/but Falcon has it for https:\/\/210987654321/);
+    expect(falcon.all().map((c) => c.id)).toEqual([other.id]);
+  });
+
+  it('forgets an owned connection that is already gone when its region is removed', async () => {
+    const falcon = new MemoryFalcon();
+    const store = new MemoryOwnershipStore();
+    await run(falcon, store, ['us-east-1', 'eu-west-1']);
+    falcon.removeBehindBack(store.record.connections['eu-west-1'] as string);
+
+    const report = await run(falcon, store, ['us-east-1']);
+
+    expect(outcomes(report)).toEqual({ 'eu-west-1': 'absent', 'us-east-1': 'kept' });
+    expect(falcon.calls.delete).toBe(0);
+    expect(Object.keys(store.record.connections)).toEqual(['us-east-1']);
   });
 
   it('skips regions not started when the signal is aborted', async () => {

@@ -157,7 +157,7 @@ describe('rate limits, retries and timeouts', () => {
   });
 
   it('times out slow answers, retries, and succeeds when the next answer is quick', async () => {
-    const { client, events } = clientFor(fake, { timeoutMs: 150 });
+    const { client, events } = clientFor(fake, { timeoutMs: 500 });
     await client.registryConnections.listIds();
     fake.slow('registries.query', 3_000, 1);
     await client.registryConnections.listIds();

@@ -59,6 +59,27 @@ describe('ecr-connect handler', () => {
     expect(text).not.toContain(h.falcon.credentials.clientSecret);
   });
 
+  it('marks connections of a commercial account to a government Falcon cloud', async () => {
+    h.secrets.set(
+      FALCON_SECRET,
+      JSON.stringify({
+        ClientId: h.falcon.credentials.clientId,
+        ClientSecret: h.falcon.credentials.clientSecret,
+        Cloud: 'us-gov-1',
+        BaseUrl: h.falcon.baseUrl,
+      }),
+    );
+
+    const answer = await h.invoke(h.event('Create', { ...PROPS, Regions: ['us-east-1'] }));
+
+    expect(answer.Status).toBe('SUCCESS');
+    expect(h.falcon.connections()[0]?.credentialDetails).toEqual({
+      aws_iam_role: ROLE_ARN,
+      aws_external_id: EXTERNAL_ID,
+      aws_gov_using_commercial_connection: true,
+    });
+  });
+
   it('a repeated Create (retry) succeeds without creating anything again', async () => {
     await h.invoke(h.event('Create', PROPS));
     const creates = h.falcon.requestsTo('registries.create').length;

@@ -63,7 +63,7 @@ function ecrFeature(overrides: Record<string, unknown> = {}) {
   });
   const feature = organization.node.tryFindChild('EcrConnections');
   if (!(feature instanceof EcrConnections)) throw new Error('EcrConnections not created');
-  const member = feature.stackSet.memberTemplate as MemberTemplate;
+  const member = feature.stackSet.memberTemplate as unknown as MemberTemplate;
   return { feature, rootStack, organization, member, template: Template.fromJSON(member) };
 }
 
@@ -80,8 +80,11 @@ interface MemberTemplate {
 /** The single resource of a type, with its logical ID; fails when there is not exactly one. */
 function only(member: MemberTemplate, type: string): Resource & { readonly id: string } {
   const found = Object.entries(member.Resources).filter(([, r]) => r.Type === type);
-  expect(found.map(([id]) => id), type).toHaveLength(1);
-  const [id, resource] = found[0]!;
+  expect(
+    found.map(([id]) => id),
+    type,
+  ).toHaveLength(1);
+  const [id, resource] = found[0];
   return { id, ...resource };
 }
 
@@ -90,7 +93,7 @@ function idOf(member: MemberTemplate, type: string, prefix: string): string {
     .filter(([id, r]) => r.Type === type && id.startsWith(prefix))
     .map(([id]) => id);
   expect(ids, `${type} ${prefix}`).toHaveLength(1);
-  return ids[0]!;
+  return ids[0];
 }
 
 const partitionArn = (...parts: unknown[]) => ({
@@ -102,11 +105,11 @@ function connectionRole(member: MemberTemplate) {
     (r) => r.Type === 'AWS::IAM::Role' && typeof r.Properties['RoleName'] === 'string',
   );
   expect(roles).toHaveLength(1);
-  return roles[0]!;
+  return roles[0];
 }
 
 function executionRole(member: MemberTemplate) {
-  return member.Resources[idOf(member, 'AWS::IAM::Role', 'ConnectExecutionRole')]!;
+  return member.Resources[idOf(member, 'AWS::IAM::Role', 'ConnectExecutionRole')];
 }
 
 function executionStatements(member: MemberTemplate): unknown[] {
@@ -114,7 +117,7 @@ function executionStatements(member: MemberTemplate): unknown[] {
     PolicyDocument: { Statement: unknown[] };
   }[];
   expect(policies).toHaveLength(1);
-  return policies[0]!.PolicyDocument.Statement;
+  return policies[0].PolicyDocument.Statement;
 }
 
 describe('ECR Registry Connections: the StackSet (root stack)', () => {
@@ -155,7 +158,8 @@ describe('ECR Registry Connections: the StackSet (root stack)', () => {
   it('passes the credentials as NoEcho parameters and the code location from the artifact bucket', () => {
     const { feature, rootStack, organization, member } = ecrFeature();
     const root = Template.fromStack(rootStack);
-    const stackSet = root.toJSON()['Resources'][rootStack.getLogicalId(feature.stackSet.stackSet)] as Resource;
+    const resources = root.toJSON()['Resources'] as Record<string, Resource>;
+    const stackSet = resources[rootStack.getLogicalId(feature.stackSet.stackSet)];
     const params = stackSet.Properties['Parameters'] as { ParameterKey: string; ParameterValue: unknown }[];
     const byKey = Object.fromEntries(params.map((p) => [p.ParameterKey, p.ParameterValue]));
     expect(Object.keys(byKey).sort()).toEqual([
@@ -185,7 +189,10 @@ describe('ECR Registry Connections: the StackSet (root stack)', () => {
   it('is reported as deployed when enabled and adds nothing when disabled', () => {
     const { organization } = ecrFeature();
     expect(organization.featureStatus.ecrConnections).toBe('deployed');
-    const { organization: off, rootStack } = buildApp(testConfig(), { outdir: dir('ecr'), lambdaDir: dir('l') });
+    const { organization: off, rootStack } = buildApp(testConfig(), {
+      outdir: dir('ecr'),
+      lambdaDir: dir('l'),
+    });
     expect(off.featureStatus.ecrConnections).toBe('disabled');
     expect(off.node.tryFindChild('EcrConnections')).toBeUndefined();
     expect(JSON.stringify(Template.fromStack(rootStack).toJSON())).not.toContain('ecr-connections');
@@ -201,7 +208,7 @@ describe('ECR Registry Connections: the StackSet (root stack)', () => {
 describe('ECR Registry Connections: external ID and connection role', () => {
   it('generates the external ID in Secrets Manager: letters and digits, no value in the template', () => {
     const { member } = ecrFeature();
-    const secret = member.Resources[idOf(member, 'AWS::SecretsManager::Secret', 'ConnectionExternalId')]!;
+    const secret = member.Resources[idOf(member, 'AWS::SecretsManager::Secret', 'ConnectionExternalId')];
     expect(secret.Properties['GenerateSecretString']).toEqual({
       PasswordLength: 32,
       ExcludePunctuation: true,
@@ -219,7 +226,9 @@ describe('ECR Registry Connections: external ID and connection role', () => {
     const after = ecrFeature({
       permissionsBoundary: 'org-boundary',
       falcon: { cloud: 'us-2' },
-      features: { ecrConnections: { regions: ['eu-west-1'], disconnectOnDelete: true, schedule: 'rate(12 hours)' } },
+      features: {
+        ecrConnections: { regions: ['eu-west-1'], disconnectOnDelete: true, schedule: 'rate(12 hours)' },
+      },
     }).member;
     // Assess: same logical ID and same generation settings, so CloudFormation keeps the value.
     const id = idOf(before, 'AWS::SecretsManager::Secret', 'ConnectionExternalId');
@@ -241,7 +250,10 @@ describe('ECR Registry Connections: external ID and connection role', () => {
           Condition: {
             StringEquals: {
               'sts:ExternalId': {
-                'Fn::Join': ['', ['{', '{', 'resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']],
+                'Fn::Join': [
+                  '',
+                  ['{', '{', 'resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}'],
+                ],
               },
             },
           },
@@ -258,7 +270,7 @@ describe('ECR Registry Connections: external ID and connection role', () => {
       connectionRole(member).Properties['AssumeRolePolicyDocument'] as {
         Statement: { Condition: { StringEquals: Record<string, { 'Fn::Join': [string, unknown[]] }> } }[];
       }
-    ).Statement[0]!.Condition.StringEquals['sts:ExternalId']!;
+    ).Statement[0].Condition.StringEquals['sts:ExternalId'];
     // Act: what the member stack's Fn::Join evaluates to once the Ref is the secret's ARN.
     const [separator, parts] = condition['Fn::Join'];
     const joined = parts.map((part) => (typeof part === 'string' ? part : arn)).join(separator);
@@ -273,7 +285,7 @@ describe('ECR Registry Connections: external ID and connection role', () => {
       connectionRole(member).Properties['AssumeRolePolicyDocument'] as { Statement: { Principal: unknown }[] }
     ).Statement;
     expect(statement).toHaveLength(1);
-    expect(statement[0]!.Principal).toEqual({
+    expect(statement[0].Principal).toEqual({
       AWS: 'arn:aws-us-gov:iam::358431324613:role/CrowdStrikeCustomerRegistryAssessmentRole',
     });
     expect(PARTITIONS['aws-us-gov'].registryAssessmentPrincipal).toBe(
@@ -319,9 +331,11 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
 
   it('sets exactly the environment the handler reads, and the handler accepts it', () => {
     const { member } = ecrFeature();
-    const env = (only(member, 'AWS::Lambda::Function').Properties['Environment'] as {
-      Variables: Record<string, unknown>;
-    }).Variables;
+    const env = (
+      only(member, 'AWS::Lambda::Function').Properties['Environment'] as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     const falconSecret = idOf(member, 'AWS::SecretsManager::Secret', 'FalconCredentials');
     const externalId = idOf(member, 'AWS::SecretsManager::Secret', 'ConnectionExternalId');
     const role = Object.entries(member.Resources).find(
@@ -349,7 +363,7 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
 
   it('stores the Falcon credentials for the handler from the NoEcho parameters', () => {
     const plain = ecrFeature().member;
-    const secret = plain.Resources[idOf(plain, 'AWS::SecretsManager::Secret', 'FalconCredentials')]!;
+    const secret = plain.Resources[idOf(plain, 'AWS::SecretsManager::Secret', 'FalconCredentials')];
     expect(secret.Properties['SecretString']).toEqual({
       'Fn::Join': [
         '',
@@ -363,7 +377,7 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
       ],
     });
     const proxied = ecrFeature({ falcon: { baseUrl: 'https://falcon-proxy.example' } }).member;
-    const withUrl = proxied.Resources[idOf(proxied, 'AWS::SecretsManager::Secret', 'FalconCredentials')]!;
+    const withUrl = proxied.Resources[idOf(proxied, 'AWS::SecretsManager::Secret', 'FalconCredentials')];
     expect(JSON.stringify(withUrl.Properties['SecretString'])).toContain(
       '\\",\\"Cloud\\":\\"eu-1\\",\\"BaseUrl\\":\\"https://falcon-proxy.example\\"}',
     );
@@ -414,20 +428,28 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
     expect(role.Properties['PermissionsBoundary']).toBe('arn:aws:iam::123456789012:policy/central');
     expect(role.Properties['AssumeRolePolicyDocument']).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ],
     });
   });
 
   it('drops account:ListRegions when regions are configured, and in GovCloud', () => {
     const configured = ecrFeature({ features: { ecrConnections: { regions: ['eu-west-1'] } } }).member;
     expect(executionStatements(configured)).toEqual(expectedStatements(configured, false));
-    const gov = ecrFeature({ ...GOVCLOUD, features: { ...GOVCLOUD.features, ecrConnections: { enabled: true } } });
+    const gov = ecrFeature({
+      ...GOVCLOUD,
+      features: { ...GOVCLOUD.features, ecrConnections: { enabled: true } },
+    });
     expect(executionStatements(gov.member)).toEqual(expectedStatements(gov.member, false));
   });
 
   it('never grants a wildcard on IAM or Secrets Manager, nor any IAM action', () => {
     const { member } = ecrFeature();
-    for (const statement of executionStatements(member) as { Action: string | string[]; Resource: unknown }[]) {
+    for (const statement of executionStatements(member) as {
+      Action: string | string[];
+      Resource: unknown;
+    }[]) {
       const actions = [statement.Action].flat();
       expect(actions.some((a) => a.startsWith('iam:'))).toBe(false);
       expect(actions.some((a) => a.includes('*'))).toBe(false);
@@ -464,7 +486,13 @@ describe('ECR Registry Connections: custom resource', () => {
       disconnectOnDelete: true,
     });
     const text = JSON.stringify(cr);
-    for (const secretish of ['FalconClientId', 'FalconClientSecret', 'resolve:', 'ExternalId', 'Credentials']) {
+    for (const secretish of [
+      'FalconClientId',
+      'FalconClientSecret',
+      'resolve:',
+      'ExternalId',
+      'Credentials',
+    ]) {
       expect(text).not.toContain(secretish);
     }
   });

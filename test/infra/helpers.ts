@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig, type ResolvedConfig } from '../../src/config/load.js';
@@ -50,4 +50,15 @@ export function dummyLambdaDir(...names: string[]): string {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `falcon-org-${prefix}-`));
+}
+
+/**
+ * A temporary lambda directory with a dummy bundle for every handler in src/handlers, so the whole
+ * app synthesizes without `npm run build` (the content only has to exist and be zipped).
+ */
+export function dummyBundlesForAllHandlers(): string {
+  const names = readdirSync('src/handlers')
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -'.ts'.length));
+  return dummyLambdaDir(...names);
 }

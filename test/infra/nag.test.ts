@@ -3,10 +3,11 @@ import { Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/load.js';
 import { buildApp } from '../../src/infra/app.js';
 import { nagFindings } from '../../src/infra/nag.js';
 import { OrgStackSet } from '../../src/infra/org-stackset.js';
-import { dummyLambdaDir, tempDir, testConfig } from './helpers.js';
+import { dummyBundlesForAllHandlers, dummyLambdaDir, tempDir, testConfig } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -50,6 +51,22 @@ const variants: [string, Record<string, unknown>][] = [
 ];
 
 describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged errors or warnings for the shipped example (every feature)', async () => {
+    const config = await loadConfigFile('examples/organization.yaml');
+    const outdir = tempDir('nag');
+    const lambdaDir = dummyBundlesForAllHandlers();
+    dirs.push(outdir, lambdaDir);
+    const { rootStack, organization } = buildApp(config, { outdir, lambdaDir });
+    const members = organization.node
+      .findAll()
+      .filter((c): c is OrgStackSet => c instanceof OrgStackSet)
+      .map((s) => s.memberStack);
+    expect(members.length).toBeGreaterThanOrEqual(2);
+    for (const stack of [rootStack, ...members]) {
+      expect(nagFindings(stack, 'error'), stack.stackName).toEqual([]);
+    }
+  });
+
   it.each(variants)('reports no unacknowledged errors or warnings on root and member stacks (%s)', (_, o) => {
     const { rootStack, members } = everyStack(o);
     expect(members).toHaveLength(2);

@@ -1,7 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as cdk from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/load.js';
@@ -129,6 +130,35 @@ describe('OrgStackSet', () => {
       TemplateBody: Match.absent(),
       TemplateURL: Match.anyValue(),
     });
+  });
+
+  it('never inlines a member template holding a dynamic reference (CloudFormation would resolve it in the root)', () => {
+    const { template } = build(testConfig(), {
+      defineMember: (member) => {
+        new ssm.CfnParameter(member, 'Ref', {
+          type: 'String',
+          value: cdk.SecretValue.secretsManager(
+            'arn:aws:secretsmanager:eu-central-1:123456789012:secret:x-AbCdEf',
+          ).unsafeUnwrap(),
+        });
+      },
+    });
+    template.hasResourceProperties('AWS::CloudFormation::StackSet', {
+      TemplateBody: Match.absent(),
+      TemplateURL: Match.anyValue(),
+    });
+  });
+
+  it('surfaces cdk-nag errors of the member stack as errors on the StackSet (synth then fails)', () => {
+    const { stack } = build(testConfig(), {
+      defineMember: (member) => {
+        new Bucket(member, 'Careless');
+      },
+    });
+    Annotations.fromStack(stack).hasError(
+      '/Root/Set',
+      Match.stringLikeRegexp('fo-test-demo member stack: AwsSolutions-S10.*/Careless/'),
+    );
   });
 
   it('declares member parameters and passes root values, NoEcho where marked', () => {

@@ -73,6 +73,7 @@ describe('OciRegistrySource', () => {
     manifestGets = 0;
     const known = new OciRegistrySource({
       client,
+      mode: 'head',
       knownDigest: (d) => d === image.digest || d === other.digest,
     });
     const records = await known.listImages('src/app');
@@ -87,12 +88,26 @@ describe('OciRegistrySource', () => {
     expect(manifestGets).toBe(1); // index details cached
 
     manifestGets = 0;
-    const headsOnly = new OciRegistrySource({ client, details: 'none' });
+    const headsOnly = new OciRegistrySource({ client, mode: 'head-only' });
     expect((await headsOnly.listImages('src/app')).map((r) => r.platforms)).toEqual([
       undefined,
       undefined,
       undefined,
     ]);
     expect(manifestGets).toBe(0);
+  });
+
+  it("'get' mode sends exactly one manifest request per tag", async () => {
+    const client = new OciRegistryClient({ url: proxy.url, credentials: registry.credentials });
+    manifestGets = 0;
+    const source = new OciRegistrySource({ client, mode: 'get' });
+    const records = await source.listImages('src/app');
+    expect(records.flatMap((r) => r.tags)).toHaveLength(5);
+    expect(manifestGets).toBe(5);
+    expect(records.find((r) => r.digest === index.digest)?.platforms).toEqual([
+      'linux/amd64',
+      'linux/arm64/v8',
+      'windows/amd64',
+    ]);
   });
 });
