@@ -1,11 +1,13 @@
-import type { ImageRecord, RegistrySource } from '../catalog/source.js';
+import type { ImageRecord, KnownImages, RegistrySource } from '../catalog/source.js';
 import type { OciRegistryClient } from './client.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { imageSizeOf, isIndex, manifestMediaType, parseManifest, platformsOf } from './manifest.js';
 
 /**
  * How listImages reads each tag's manifest:
- * - 'get' (default): one GET per tag; the digest is the sha256 of the body, and the same answer
+ * - 'auto' (default): 'get' when the caller knows nothing of the repository (cold scan), 'head' when
+ *   it passes the repository's known tags (warm scan: most digests known, no manifest bodies read).
+ * - 'get': one GET per tag; the digest is the sha256 of the body, and the same answer
  *   gives media type, platforms of an index and size of an image. One request per tag: the fastest
  *   full scan.
  * - 'head': one HEAD per tag (no body), then one GET per digest not seen before and not known to the
@@ -13,7 +15,7 @@ import { imageSizeOf, isIndex, manifestMediaType, parseManifest, platformsOf } f
  *   GETs against a rate limit (HEADs are usually free).
  * - 'head-only': HEADs only: digest, tags and media type, no platforms or size.
  */
-export type ManifestMode = 'get' | 'head' | 'head-only';
+export type ManifestMode = 'auto' | 'get' | 'head' | 'head-only';
 
 export interface OciSourceOptions {
   readonly client: OciRegistryClient;
@@ -24,11 +26,12 @@ export interface OciSourceOptions {
    * scans at once (16–32 in total measured best against a local registry). @default 8
    */
   readonly concurrency?: number;
-  /** @default 'get' */
+  /** @default 'auto' */
   readonly mode?: ManifestMode;
   /**
-   * 'head' mode: digests whose details the caller already has (e.g. from its store); no GET for
-   * them, their records carry digest, tags and media type only.
+   * 'head' mode: digests whose details the caller already has (e.g. from its store) and does not
+   * pass through `KnownImages.describe`; no GET for them, their records carry digest, tags and
+   * media type only.
    */
   readonly knownDigest?: (digest: string) => boolean;
 }
@@ -61,10 +64,11 @@ export class OciRegistrySource implements RegistrySource {
     return this.options.client.listRepositories({ ...this.pageOptions(), ...(signal ? { signal } : {}) });
   }
 
-  async listImages(repository: string, signal?: AbortSignal): Promise<ImageRecord[]> {
+  async listImages(repository: string, signal?: AbortSignal, known?: KnownImages): Promise<ImageRecord[]> {
     const { client } = this.options;
     const concurrency = this.options.concurrency ?? 8;
-    const mode = this.options.mode ?? 'get';
+    const chosen = this.options.mode ?? 'auto';
+    const mode = chosen !== 'auto' ? chosen : known && known.tagDigests.size > 0 ? 'head' : 'get';
     const tags = [
       ...new Set(await client.listTags(repository, { ...this.pageOptions(), ...(signal ? { signal } : {}) })),
     ];
@@ -92,7 +96,8 @@ export class OciRegistrySource implements RegistrySource {
     return mapWithConcurrency(digests, concurrency, async (digest) => {
       const entry = byDigest.get(digest) ?? { tags: [], mediaType: undefined };
       const details =
-        entry.details ?? (mode === 'head' ? await this.fetchDetails(repository, digest, signal) : undefined);
+        entry.details ??
+        (mode === 'head' ? await this.fetchDetails(repository, digest, known, signal) : undefined);
       const mediaType = details?.mediaType ?? entry.mediaType;
       return {
         digest,
@@ -107,10 +112,19 @@ export class OciRegistrySource implements RegistrySource {
   private async fetchDetails(
     repository: string,
     digest: string,
+    known: KnownImages | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Details | undefined> {
     const cached = this.details.get(digest);
     if (cached) return cached;
+    const described = known?.describe(digest);
+    if (described) {
+      return {
+        mediaType: described.mediaType,
+        ...(described.platforms ? { platforms: [...described.platforms] } : {}),
+        ...(described.sizeBytes !== undefined ? { sizeBytes: described.sizeBytes } : {}),
+      };
+    }
     if (this.options.knownDigest?.(digest)) return undefined;
     const manifest = await this.options.client.getManifest(repository, digest, signal);
     return manifest && this.detailsFrom(repository, digest, manifest.bytes, manifest.mediaType);

@@ -271,7 +271,7 @@ describe('reconcileConnections', () => {
     const falcon = new MemoryFalcon();
     const store = new MemoryOwnershipStore();
     await run(falcon, store, ['us-east-1', 'eu-west-1']);
-    falcon.removeBehindBack(store.record.connections['eu-west-1'] as string);
+    falcon.removeBehindBack(store.record.connections['eu-west-1']);
 
     const report = await run(falcon, store, ['us-east-1']);
 

@@ -14,6 +14,7 @@ describe('OciRegistrySource', () => {
   let other: TestImage;
   let index: TestIndex;
   let manifestGets = 0;
+  let manifestHeads = 0;
   beforeAll(async () => {
     registry = await startRegistry({ auth: 'token' });
     const client = new OciRegistryClient({ url: registry.url, credentials: registry.credentials });
@@ -26,6 +27,7 @@ describe('OciRegistrySource', () => {
     await pushImage(client, 'src/empty', image); // no tags
     proxy = await startFaultProxy(registry.url, (req) => {
       if (req.method === 'GET' && req.url?.includes('/manifests/')) manifestGets++;
+      if (req.method === 'HEAD' && req.url?.includes('/manifests/')) manifestHeads++;
       return undefined;
     });
   });
@@ -109,5 +111,24 @@ describe('OciRegistrySource', () => {
       'linux/arm64/v8',
       'windows/amd64',
     ]);
+  });
+
+  it("'auto' reads each tag's manifest on a cold scan and only HEADs tags of known digests on a warm one", async () => {
+    const client = new OciRegistryClient({ url: proxy.url, credentials: registry.credentials });
+    manifestGets = 0;
+    manifestHeads = 0;
+    const cold = await new OciRegistrySource({ client }).listImages('src/app');
+    expect([manifestGets, manifestHeads]).toEqual([5, 0]);
+
+    const byDigest = new Map(cold.map((r) => [r.digest, r]));
+    const known = {
+      tagDigests: new Map(cold.flatMap((r) => r.tags.map((t): [string, string] => [t, r.digest]))),
+      describe: (digest: string) => byDigest.get(digest),
+    };
+    manifestGets = 0;
+    manifestHeads = 0;
+    const warm = await new OciRegistrySource({ client }).listImages('src/app', undefined, known);
+    expect(warm).toEqual(cold);
+    expect([manifestGets, manifestHeads]).toEqual([0, 5]);
   });
 });

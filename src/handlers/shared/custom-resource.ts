@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { ResponseDeliveryError } from './errors.js';
 
 /** A CloudFormation custom resource request. */
 export interface CustomResourceEvent {
@@ -95,14 +96,14 @@ export async function sendResponse(
     try {
       const status = await put(responseUrl, body, options.timeoutMs ?? 10_000);
       if (status >= 200 && status < 300) return;
-      lastError = new Error(`the response URL answered HTTP ${status}`);
+      lastError = new ResponseDeliveryError(`the response URL answered HTTP ${status}`);
       if (status < 500) break;
     } catch (error) {
       lastError = error;
     }
     if (attempt < attempts) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 1));
   }
-  throw new Error(`could not deliver the CloudFormation response: ${String(lastError)}`, {
+  throw new ResponseDeliveryError(`could not deliver the CloudFormation response: ${String(lastError)}`, {
     cause: lastError,
   });
 }

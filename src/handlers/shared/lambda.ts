@@ -1,3 +1,5 @@
+import { HandlerError } from './errors.js';
+
 /** The parts of the Lambda context the handlers use. */
 export interface LambdaContext {
   readonly invokedFunctionArn: string;
@@ -28,7 +30,7 @@ export function functionIdentity(context: LambdaContext): {
   const parts = context.invokedFunctionArn.split(':');
   const [, partition, , region, accountId] = parts;
   if (!partition || !region || !accountId || !/^\d{12}$/.test(accountId)) {
-    throw new Error(`unexpected function ARN "${context.invokedFunctionArn}"`);
+    throw new HandlerError(`unexpected function ARN "${context.invokedFunctionArn}"`);
   }
   return { accountId, partition, region };
 }

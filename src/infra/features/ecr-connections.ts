@@ -29,10 +29,11 @@ export const ECR_MEMBER_PARAMETERS = {
 
 /**
  * How long CloudFormation waits for the custom resource's answer. The handler always answers before
- * its own 300 s timeout; this only bounds a run that crashed without answering (instead of the
- * default hour), leaving room for a run queued behind a scheduled one (reserved concurrency 1).
+ * its own 300 s timeout, so this only bounds a run that crashed without answering (instead of
+ * CloudFormation's default hour). It leaves room for a request queued behind a scheduled run and
+ * its asynchronous retries (reserved concurrency 1), so a busy function is not mistaken for a dead one.
  */
-export const CUSTOM_RESOURCE_SERVICE_TIMEOUT = cdk.Duration.minutes(15);
+export const CUSTOM_RESOURCE_SERVICE_TIMEOUT = cdk.Duration.minutes(30);
 
 /**
  * ECR Registry Connections: connects every member account's ECR registries to Falcon image assessment.
