@@ -42,6 +42,19 @@ describe('local registry harness', () => {
 
     expect(await deleteImage(client, 'team/app', b.digest)).toBe(true);
     expect((await client.listTags('team/app')).sort()).toEqual(['1.0', 'multi']);
+    expect(await deleteTag(client, 'team/app', 'gone-already')).toBe(false);
+  });
+
+  it('deletes one tag of a Docker image and of a Docker manifest list, keeping the other tags', async () => {
+    const image = buildImage({ format: 'docker' });
+    const list = buildIndex({ format: 'docker' });
+    await pushImage(client, 'team/docker', image, ['a', 'b']);
+    await pushImage(client, 'team/docker', list, ['l1', 'l2']);
+    expect(await deleteTag(client, 'team/docker', 'a')).toBe(true);
+    expect(await deleteTag(client, 'team/docker', 'l1')).toBe(true);
+    expect((await client.listTags('team/docker')).sort()).toEqual(['b', 'l2']);
+    expect((await client.headManifest('team/docker', 'b'))?.digest).toBe(image.digest);
+    expect((await client.headManifest('team/docker', 'l2'))?.digest).toBe(list.digest);
   });
 
   it('pushes a fixture of many repositories and tags', async () => {
