@@ -1,5 +1,4 @@
 import { ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
-import type { PreflightClients } from '../aws/preflight.js';
 import {
   buildStackSetReport,
   type CloudFormationSender,
@@ -8,27 +7,19 @@ import {
   type WaitOptions,
 } from '../aws/stackset-results.js';
 import type { ResolvedConfig } from '../config/load.js';
-import type { Deployer } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
-import { type Confirm, ProgressIoHost } from './io-host.js';
+import { ProgressIoHost } from './io-host.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
-import type { Progress } from './progress.js';
 import type { CommandResult, DestroyedStackSet } from './report.js';
 import { listRootStackSets, type RootStackSet } from './root-stacksets.js';
-import { callAsFor } from './run-deploy.js';
-import { createScrubber } from './secrets.js';
+import { callAsFor, type DeployDependencies } from './run-deploy.js';
+import { CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, createScrubber } from './secrets.js';
 
-export interface DestroyDependencies {
-  readonly deployer: Deployer;
-  readonly clients: PreflightClients & { readonly cloudFormation: CloudFormationSender };
-  readonly env: NodeJS.ProcessEnv;
-  readonly progress: Progress;
-  /** Undefined when nobody can answer (not a terminal): then only --yes lets destroy proceed. */
-  readonly confirm?: Confirm;
-  readonly wait?: WaitOptions;
-  readonly now?: () => Date;
-  readonly transcript?: string[];
-}
+/**
+ * Everything `destroy` talks to: the same as deploy's. `confirm` undefined (not a terminal) means only
+ * --yes lets destroy proceed.
+ */
+export type DestroyDependencies = DeployDependencies;
 
 export interface DestroyFlags {
   readonly yes: boolean;
@@ -47,8 +38,11 @@ export async function runDestroy(
   deps: DestroyDependencies,
 ): Promise<CommandResult> {
   // Falcon credentials are not needed to delete, but scrub them anyway if they are set.
+  // Trimmed as deploy trims them, so the value CloudFormation holds is the one scrubbed.
   const scrub = createScrubber(
-    [deps.env.FALCON_CLIENT_ID, deps.env.FALCON_CLIENT_SECRET].filter((v): v is string => Boolean(v)),
+    [deps.env[CLIENT_ID_VARIABLE], deps.env[CLIENT_SECRET_VARIABLE]]
+      .map((v) => v?.trim() ?? '')
+      .filter((v) => v !== ''),
   );
   const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env);
   const root = deps.deployer.describeRoot(config);

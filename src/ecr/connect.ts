@@ -81,6 +81,12 @@ export async function runEcrConnect(
     return apply(request.deploymentId, request.regions, true, settings, deps, options);
   }
 
+  const stored = await deps.ownership.load();
+  if (stored !== undefined && stored.deploymentId !== request.deploymentId) {
+    // The record is another deployment's: this one owns nothing here, and must not fail its Delete
+    // (a failed Create's rollback would otherwise leave the stack stuck in DELETE_FAILED).
+    return { accountId, results: [] };
+  }
   const ledger = await OwnershipLedger.open(deps.ownership, request.deploymentId, accountId, options.signal);
   const regions = ledger.desired?.regions ?? [];
   if (ledger.isEmpty()) {

@@ -216,6 +216,12 @@ async function connect(
     },
     signal,
   );
+  if (created.userDefinedAlias !== undefined && created.userDefinedAlias !== alias) {
+    // Falcon answered "duplicate" and the client looked the URL up: someone else connected this registry
+    // after our listing. Never record it as ours (that would let a later removal delete it).
+    await ledger.forget(region);
+    return { region, url, outcome: RegionOutcome.Kept, connectionId: created.id, owned: false };
+  }
   await ledger.recordOwned(region, created.id);
   return { region, url, outcome: RegionOutcome.Created, connectionId: created.id, owned: true };
 }

@@ -95,7 +95,13 @@ export function createFalconClient(options: FalconClientOptions): FalconClient {
   return {
     baseUrl,
     api,
-    registryConnections: new FalconRegistryConnections(api, clock, onEvent, options.registryConnections),
+    registryConnections: new FalconRegistryConnections(
+      api,
+      clock,
+      onEvent,
+      options.registryConnections,
+      redactor,
+    ),
     close: () => tokens.revoke(),
   };
 }

@@ -25,6 +25,8 @@ export type FalconEvent =
       readonly type: 'token-issued';
       readonly expiresInSeconds: number;
       readonly reason: 'initial' | 'expiring' | 'rejected';
+      /** The Falcon cloud that answered (X-CS-Region), when it said. */
+      readonly region?: string;
     }
   | { readonly type: 'token-revoked' }
   | { readonly type: 'token-revoke-failed'; readonly error: string }

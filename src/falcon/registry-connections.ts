@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { isObject } from './envelope.js';
 import { FalconApiError, FalconCredentialValidationError } from './errors.js';
 import type { FalconEventListener } from './events.js';
+import type { SecretRedactor } from './redact.js';
 import type { TransportResponse } from './transport.js';
 import type { CreateEcrConnectionInput, RegistryConnection, RegistryConnectionsApi } from './types.js';
 import { normalizeRegistryUrl } from './url.js';
@@ -52,6 +53,8 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
     private readonly clock: Clock,
     private readonly onEvent: FalconEventListener,
     options: RegistryConnectionsOptions = {},
+    /** Told the external IDs sent, so an answer echoing one never carries it into an error. */
+    private readonly redactor?: SecretRedactor,
   ) {
     this.pageSize = clampInt(options.pageSize ?? 500, 1, MAX_PAGE_SIZE);
     this.batchSize = clampInt(options.batchSize ?? 100, 1, 500);
@@ -135,6 +138,8 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
         },
       },
     };
+    // The external ID guards the role's trust policy: keep it out of errors, reasons and logs.
+    this.redactor?.add(input.externalId);
     const deadline = this.clock.now() + this.validation.timeoutMs;
     for (let attempt = 1; ; attempt += 1) {
       const response = await this.api.request({

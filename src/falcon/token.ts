@@ -21,6 +21,11 @@ interface CachedToken {
 
 const TOKEN_PATH = '/oauth2/token';
 const REVOKE_PATH = '/oauth2/revoke';
+/**
+ * Revoking is a courtesy (the token expires anyway): it must never hold up the caller's result, e.g. a
+ * Lambda that still has to answer CloudFormation, for the full retry budget of a real request.
+ */
+const REVOKE_BUDGET_MS = 5_000;
 
 /**
  * OAuth2 client-credentials tokens: one request at a time, cached until `expires_in` minus a margin
@@ -86,6 +91,7 @@ export class TokenManager {
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ token: current.token, client_id: clientId }).toString(),
+        signal: AbortSignal.timeout(REVOKE_BUDGET_MS),
       });
       if (response.status >= 300) throw new FalconApiError('revoke failed', this.transport.failure(response));
       this.onEvent({ type: 'token-revoked' });

@@ -130,10 +130,11 @@ async function onCustomResource(
     reason: response.Reason,
     physicalResourceId: answer.physicalId,
   });
-  // Each attempt must fit in what is left of the invocation.
+  // Every attempt and pause must end before the invocation does (keep a second to return).
   const left = context.getRemainingTimeInMillis();
   await sendResponse(event.ResponseURL, response, {
     timeoutMs: Math.max(1000, Math.min(10_000, Math.floor(left / 3))),
+    budgetMs: Math.max(1000, left - 1000),
     ...sendOptions,
   });
 }
@@ -153,10 +154,12 @@ async function decide(
     // Stable for the resource's life: set on Create, echoed unchanged on Update and Delete.
     if (type === 'Create') physicalId = `falcon-org-ecr-${accountId}-${props.deploymentId}`;
     if (type === 'Update') {
-      const old = parseProperties(event.OldResourceProperties);
-      if (old.deploymentId !== props.deploymentId) {
+      // Only the old DeploymentId matters: old properties that no longer parse (e.g. written by an
+      // earlier version) must not make every Update fail. The ownership record rejects a changed ID too.
+      const oldId = event.OldResourceProperties?.DeploymentId;
+      if (typeof oldId === 'string' && oldId !== props.deploymentId) {
         throw new EcrError(
-          `DeploymentId cannot change on update (was "${old.deploymentId}", now "${props.deploymentId}"): the connections are owned by the old one`,
+          `DeploymentId cannot change on update (was "${oldId}", now "${props.deploymentId}"): the connections are owned by the old one`,
         );
       }
     }

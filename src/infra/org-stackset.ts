@@ -6,6 +6,7 @@ import { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
+import { InfraError } from './errors.js';
 import { nagFindings } from './nag.js';
 import {
   STACKSET_METADATA_KEY,
@@ -81,6 +82,11 @@ export class OrgStackSet extends Construct {
     super(scope, id);
     const { config } = props;
     this.regions = props.scope === 'account' ? [config.aws.homeRegion] : [...(props.regions ?? [])];
+    if (this.regions.length === 0) {
+      throw new InfraError(
+        `StackSet ${props.stackSetName}: an account-region StackSet needs at least one region`,
+      );
+    }
 
     const member = synthesizeMember(props);
     this.memberStack = member.stack;
@@ -99,6 +105,10 @@ export class OrgStackSet extends Construct {
         : { templateUrl: new Asset(this, 'Template', { path: templatePath }).httpUrl };
 
     const excluded = config.organization.excludeAccounts;
+    const parameters = Object.entries(props.parameters ?? {}).map(([key, p]) => ({
+      parameterKey: key,
+      parameterValue: p.value,
+    }));
     this.stackSet = new CfnStackSet(this, 'Resource', {
       stackSetName: props.stackSetName,
       description: props.description,
@@ -121,10 +131,7 @@ export class OrgStackSet extends Construct {
           regions: [...this.regions],
         },
       ],
-      parameters: Object.entries(props.parameters ?? {}).map(([key, p]) => ({
-        parameterKey: key,
-        parameterValue: p.value,
-      })),
+      ...(parameters.length > 0 ? { parameters } : {}),
       ...template,
     });
     const metadata: StackSetMetadata = {

@@ -13,7 +13,7 @@ import {
 import { nextLink } from './link-header.js';
 import { MANIFEST_ACCEPT, bareMediaType } from './media-types.js';
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
-import { nodeTransport, type HttpResponse, type Transport } from './transport.js';
+import { nodeTransport, type ClosableTransport, type HttpResponse, type Transport } from './transport.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 export interface OciClientOptions {
@@ -99,7 +99,7 @@ export class OciRegistryClient {
   readonly url: string;
   private readonly auth: AuthState;
   private readonly transport: Transport;
-  private readonly ownTransport: ReturnType<typeof nodeTransport> | undefined;
+  private readonly ownTransport: ClosableTransport | undefined;
   private readonly timeoutMs: number;
   private readonly retryPolicy: RetryPolicy;
   private readonly now: () => number;
@@ -109,8 +109,12 @@ export class OciRegistryClient {
     this.url = `${base.protocol}//${base.host}`;
     this.now = options.now ?? Date.now;
     this.auth = new AuthState(options.credentials, this.now);
-    this.ownTransport = options.transport ? undefined : nodeTransport();
-    this.transport = options.transport ?? this.ownTransport!;
+    if (options.transport) {
+      this.transport = options.transport;
+    } else {
+      this.ownTransport = nodeTransport();
+      this.transport = this.ownTransport;
+    }
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   }

@@ -224,6 +224,22 @@ describe('runDestroy', () => {
     });
   });
 
+  it('scrubs the credentials from a destroy failure even when the exported values carry whitespace', async () => {
+    aws.stackSets(['a']);
+    aws.operation([{ account: ACCOUNT, region: 'us-east-1', status: 'SUCCEEDED' }]);
+    const deployer = new RecordingDeployer();
+    // deploy trims the exported values, so the stack (and any echo of it) holds the trimmed secret.
+    deployer.failWith = new Error(`parameter FalconClientSecret=${SECRET} rejected`);
+    const { deps: d } = deps(deployer, {
+      env: { FALCON_CLIENT_ID: ` ${ID}`, FALCON_CLIENT_SECRET: `${SECRET}\n` },
+    });
+
+    const result = await runDestroy(testConfig(), { yes: true }, d);
+
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toBe('parameter FalconClientSecret=*** rejected');
+  });
+
   it('does nothing when the root stack does not exist', async () => {
     aws.cfn
       .on(ListStackResourcesCommand)

@@ -220,6 +220,27 @@ describe('reconcileConnections', () => {
     expect(falcon.all().map((c) => c.id)).toEqual([foreign.id]);
   });
 
+  it('does not own a connection someone else created between the listing and the create (duplicate answer)', async () => {
+    const falcon = new MemoryFalcon();
+    const store = new MemoryOwnershipStore();
+    let foreignId: string | undefined;
+    // Falcon answers the create as a duplicate of a connection made by hand a moment earlier.
+    falcon.beforeCreate = (url) => {
+      foreignId = falcon.seed(url, 'made by hand').id;
+      return Promise.resolve();
+    };
+
+    const report = await run(falcon, store, ['us-east-1']);
+    falcon.beforeCreate = undefined;
+    const removal = await run(falcon, store, []);
+
+    expect(report.results[0]).toMatchObject({ outcome: 'kept', owned: false, connectionId: foreignId });
+    expect(store.record.connections).toEqual({});
+    expect(store.record.pending).toEqual([]);
+    expect(removal.results).toEqual([]);
+    expect(falcon.all().map((c) => c.id)).toEqual([foreignId]);
+  });
+
   it('disconnect deletes exactly the owned connections and a second disconnect does nothing', async () => {
     const falcon = new MemoryFalcon();
     const foreign = falcon.seed(ecrRegistryUrl(ACCOUNT, 'eu-west-1'));

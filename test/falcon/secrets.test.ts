@@ -23,13 +23,13 @@ describe('secrets stay out of errors and events', () => {
     await fake.close();
   });
 
-  it('redacts the client secret and issued tokens, even when Falcon echoes them', async () => {
+  it('redacts the client secret, issued tokens and the external ID, even when Falcon echoes them', async () => {
     const events: FalconEvent[] = [];
     const { client } = clientFor(fake, { onEvent: (e) => events.push(e), retry: { maxAttempts: 2 } });
     await client.registryConnections.listIds();
     const token = fake.tokens().at(-1)?.token ?? '';
     expect(token.length).toBeGreaterThan(20);
-    const echo = `bad request for client secret ${fake.credentials.clientSecret} with token ${token}`;
+    const echo = `bad request for client secret ${fake.credentials.clientSecret} with token ${token} and external ID ${EXTERNAL_ID}`;
     fake.inject(
       'registries.create',
       { kind: 'status', status: 500, errors: [{ code: 500, message: echo }] },
@@ -43,9 +43,10 @@ describe('secrets stay out of errors and events', () => {
       }),
     );
     const text = everythingIn(error) + JSON.stringify(events);
-    expect(text).toContain('bad request for client secret *** with token ***');
+    expect(text).toContain('bad request for client secret *** with token *** and external ID ***');
     expect(text).not.toContain(fake.credentials.clientSecret);
     expect(text).not.toContain(token);
+    expect(text).not.toContain(EXTERNAL_ID);
   });
 
   it('never includes the secret in credential errors, events or their causes', async () => {

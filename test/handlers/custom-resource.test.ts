@@ -40,6 +40,23 @@ describe('custom resource responses', () => {
     expect(answer.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'pid', RequestId: 'r1' });
   });
 
+  it('stops retrying when the next pause would outlast the time budget, and says why', async () => {
+    capture.failNext = 100;
+    const before = capture.responses.length;
+
+    const sending = sendResponse(capture.url('budget'), buildResponse(event, 'SUCCESS', 'ok', 'pid'), {
+      attempts: 50,
+      backoffMs: 10_000,
+      budgetMs: 5_000,
+    });
+
+    // One attempt, then no 10 s pause inside a 5 s budget: it gives up instead of sleeping.
+    await expect(sending).rejects.toThrow(/could not deliver the CloudFormation response: .*HTTP 500/);
+    expect(capture.failNext).toBe(99);
+    expect(capture.responses.length).toBe(before);
+    capture.failNext = 0;
+  });
+
   it('reports unfinished work at the deadline and passes an aborted signal to it', async () => {
     let seen: AbortSignal | undefined;
     const result = await withDeadline(20, (signal) => {

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ACCOUNT, EcrConnectHarness, EXTERNAL_ID, FALCON_SECRET, ROLE_ARN } from './ecr-connect-harness.js';
+import {
+  ACCOUNT,
+  EcrConnectHarness,
+  EXTERNAL_ID,
+  FALCON_SECRET,
+  PARAMETER,
+  ROLE_ARN,
+} from './ecr-connect-harness.js';
 
 const PROPS = {
   DeploymentId: 'prod',
@@ -177,6 +184,24 @@ describe('ecr-connect handler', () => {
     expect(scheduled?.results).toEqual([]);
   });
 
+  it("a Create refused because another deployment's record is there rolls back cleanly, touching nothing", async () => {
+    await h.invoke(h.event('Create', { ...PROPS, DeploymentId: 'old' }));
+    const before = h.parameters.get(PARAMETER);
+    const connections = h.connectedUrls();
+
+    const created = await h.invoke(h.event('Create', PROPS));
+    const rollback = await h.invoke(
+      h.event('Delete', PROPS, { PhysicalResourceId: created.PhysicalResourceId as string }),
+    );
+
+    expect(created.Status).toBe('FAILED');
+    expect(created.Reason).toMatch(/belongs to deployment "old"/);
+    expect(rollback.Status).toBe('SUCCESS');
+    expect(h.parameters.get(PARAMETER)).toBe(before);
+    expect(h.connectedUrls()).toEqual(connections);
+    expect(h.falcon.requestsTo('registries.delete')).toHaveLength(0);
+  });
+
   it('rides out transient "failed to validate registry credential" answers while IAM propagates', async () => {
     h.falcon.failCredentialValidation(3);
 
@@ -268,6 +293,31 @@ describe('ecr-connect handler', () => {
     expect(answer.Status).toBe('SUCCESS');
     expect(h.falcon.connections()).toHaveLength(1);
     expect(h.record()?.connections['us-east-1']).toBe(h.falcon.connections()[0]?.id);
+  });
+
+  it('never owns (or later deletes) a connection someone else made between its listing and its create (409)', async () => {
+    h.falcon.behaviour.duplicate = '409';
+    h.beforeFalconRequest = (method, url) => {
+      if (
+        method === 'POST' &&
+        url.includes('/entities/registries/v1') &&
+        h.falcon.connections().length === 0
+      ) {
+        h.falcon.addConnection({ url: h.ecrUrl('us-east-1'), alias: 'set up by hand' });
+      }
+    };
+    const props = { ...PROPS, Regions: ['us-east-1'] };
+    const created = await h.invoke(h.event('Create', props));
+    const foreign = h.falcon.connections()[0];
+
+    const deleted = await h.invoke(
+      h.event('Delete', props, { PhysicalResourceId: created.PhysicalResourceId as string }),
+    );
+
+    expect(created).toMatchObject({ Status: 'SUCCESS', Data: { Created: '0', Kept: '1' } });
+    expect(deleted.Status).toBe('SUCCESS');
+    expect(h.falcon.connections().map((c) => c.id)).toEqual([foreign?.id]);
+    expect(h.falcon.requestsTo('registries.delete')).toHaveLength(0);
   });
 
   it('answers FAILED with a clear reason when the credentials secret is malformed', async () => {

@@ -6,6 +6,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../src/config/load.js';
+import { InfraError } from '../../src/infra/errors.js';
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
 import {
   OrgStackSet,
@@ -159,6 +160,10 @@ describe('OrgStackSet', () => {
       '/Root/Set',
       Match.stringLikeRegexp('fo-test-demo member stack: AwsSolutions-S10.*/Careless/'),
     );
+  });
+
+  it('refuses an account-region StackSet without regions', () => {
+    expect(() => build(testConfig(), { regions: [] })).toThrow(InfraError);
   });
 
   it('declares member parameters and passes root values, NoEcho where marked', () => {

@@ -92,7 +92,7 @@ describe('network failures and errors', () => {
     hits = 0;
     const client = new OciRegistryClient({
       url: url.replace('http://', 'http://user:secret@'),
-      timeoutMs: 100,
+      timeoutMs: 1000,
       retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 },
     });
     const error = await client.getBlob('hang', `sha256:${'0'.repeat(64)}`).catch((e: unknown) => e);

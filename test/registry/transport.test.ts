@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type RequestListener, type Serv
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { nodeTransport } from '../../src/registry/transport.js';
+import { fetchTransport, nodeTransport } from '../../src/registry/transport.js';
 
 async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
@@ -77,5 +77,19 @@ describe('nodeTransport', () => {
     expect(seen[0]?.body).toBe('{"schemaVersion":2}');
     expect(seen[0]?.headers['content-length']).toBe('19');
     transport.close();
+  });
+
+  it('offers the same contract over fetch', async () => {
+    seen.length = 0;
+    const res = await fetchTransport()({
+      method: 'PUT',
+      url: `${registry.url}/v2/a/manifests/t`,
+      headers: { 'content-type': 'application/json' },
+      body: new Uint8Array(Buffer.from('{}')),
+    });
+    expect(res.status).toBe(201);
+    expect(Buffer.from(res.body).toString()).toBe('ok');
+    expect(res.headers.get('link')).toBe('<a>; rel="next"');
+    expect(seen[0]?.body).toBe('{}');
   });
 });

@@ -78,6 +78,11 @@ export interface SendOptions {
   readonly timeoutMs?: number;
   /** First backoff; doubles per attempt. @default 500 */
   readonly backoffMs?: number;
+  /**
+   * Total time all attempts and pauses may take (what is left of the invocation): no attempt or pause
+   * is started that would end after it, so the function never dies mid-retry. @default unbounded
+   */
+  readonly budgetMs?: number;
 }
 
 /**
@@ -91,19 +96,27 @@ export async function sendResponse(
 ): Promise<void> {
   const attempts = options.attempts ?? 4;
   const body = JSON.stringify(response);
+  const deadline = Date.now() + (options.budgetMs ?? Number.POSITIVE_INFINITY);
+  const left = (): number => deadline - Date.now();
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     try {
-      const status = await put(responseUrl, body, options.timeoutMs ?? 10_000);
+      // The first attempt always runs; each one is cut to what is left of the budget.
+      const timeoutMs = Math.max(1, Math.min(options.timeoutMs ?? 10_000, left()));
+      const status = await put(responseUrl, body, timeoutMs);
       if (status >= 200 && status < 300) return;
       lastError = new ResponseDeliveryError(`the response URL answered HTTP ${status}`);
       if (status < 500) break;
     } catch (error) {
       lastError = error;
     }
-    if (attempt < attempts) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 1));
+    const pause = (options.backoffMs ?? 500) * 2 ** (attempt - 1);
+    // Pause only when an attempt can still follow within the budget.
+    if (attempt >= attempts || pause >= left()) break;
+    await sleep(pause);
   }
-  throw new ResponseDeliveryError(`could not deliver the CloudFormation response: ${String(lastError)}`, {
+  const why = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new ResponseDeliveryError(`could not deliver the CloudFormation response: ${why}`, {
     cause: lastError,
   });
 }

@@ -5,6 +5,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
 import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
+import { InfraError } from '../errors.js';
 import { acknowledge } from '../nag.js';
 import { OrgStackSet } from '../org-stackset.js';
 import type { FeatureContext } from './feature.js';
@@ -100,7 +101,7 @@ export class SsmDistributor extends Construct {
 
 function required(params: Readonly<Record<string, cdk.CfnParameter>>, name: string): cdk.CfnParameter {
   const param = params[name];
-  if (!param) throw new Error(`member parameter ${name} was not declared`);
+  if (!param) throw new InfraError(`member parameter ${name} was not declared`);
   return param;
 }
 
