@@ -28,6 +28,14 @@ import { startRegistry } from '../test/services/registry.js';
 
 const exec = promisify(execFile);
 
+if (process.argv.includes('--help')) {
+  console.log(
+    'npx tsx bench/catalog.ts [--repos 500] [--tags 20] [--skopeo-repos 25|all] [--concurrency 24]\n' +
+      'Smaller runs, e.g. --repos 50 --skopeo-repos 5, take seconds instead of minutes.',
+  );
+  process.exit(0);
+}
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
@@ -70,8 +78,14 @@ try {
   console.log(`fixture pushed in ${seconds(push.ms)} s`);
 
   const store = await openCatalogStore({ kind: 'sqlite', file: join(work, 'catalog.sqlite') });
-  const scan = async (): Promise<ScanResult> =>
-    scanRegistry(await createRegistrySource(registry.url, { env: {} }), store, { concurrency: CONCURRENCY });
+  const scan = async (): Promise<ScanResult> => {
+    const source = await createRegistrySource(registry.url, { env: {} });
+    try {
+      return await scanRegistry(source, store, { concurrency: CONCURRENCY });
+    } finally {
+      source.close?.();
+    }
+  };
 
   const cold = await timed(scan);
   const memAfterCold = { peakRssMiB: mib(peakRss), peakHeapMiB: mib(peakHeap) };

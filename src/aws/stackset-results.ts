@@ -33,6 +33,8 @@ export interface StackSetObservation {
   readonly instances: readonly StackInstanceSummary[];
   /** True when an operation was still running when waiting gave up. */
   readonly timedOut: boolean;
+  /** Why the StackSet could not be read (the other StackSets are still reported). */
+  readonly error?: string;
 }
 
 export interface WaitOptions {
@@ -103,6 +105,34 @@ export async function observeStackSet(
     instances,
     timedOut: active.length > 0,
   };
+}
+
+/**
+ * Like {@link observeStackSet}, but a StackSet that cannot be read (throttling, permissions) becomes an
+ * observation carrying the reason instead of failing the whole report.
+ */
+export async function observeStackSetOrReason(
+  cfn: CloudFormationSender,
+  request: ObserveRequest,
+  options: WaitOptions = {},
+): Promise<StackSetObservation> {
+  try {
+    return await observeStackSet(cfn, request, options);
+  } catch (error) {
+    const reason = !(error instanceof Error)
+      ? String(error)
+      : error.name !== 'Error'
+        ? `${error.name}: ${error.message}`
+        : error.message;
+    return {
+      stackSetName: request.stackSetName,
+      operations: [],
+      operationResults: [],
+      instances: [],
+      timedOut: false,
+      error: reason,
+    };
+  }
 }
 
 /** Every stack instance of a StackSet (all pages). */
@@ -197,6 +227,8 @@ export interface StackSetSection {
   readonly rows: readonly InstanceRow[];
   readonly totals: Totals;
   readonly timedOut: boolean;
+  /** Why the StackSet's results could not be read, when they could not. */
+  readonly error?: string;
 }
 
 export interface StackSetReport {
@@ -206,7 +238,9 @@ export interface StackSetReport {
   /** Failed or stopped operations, named `stackSet/operationId`. */
   readonly failedOperations: readonly string[];
   readonly timedOut: readonly string[];
-  /** True when nothing failed and nothing is still running. */
+  /** StackSets whose results could not be read, as `name: reason`. */
+  readonly unreadable: readonly string[];
+  /** True when nothing failed, nothing is still running and every StackSet could be read. */
   readonly ok: boolean;
 }
 
@@ -221,13 +255,19 @@ export function buildStackSetReport(observations: readonly StackSetObservation[]
   );
   const failures = rows.filter((r) => r.outcome === 'failed');
   const timedOut = sections.filter((s) => s.timedOut).map((s) => s.name);
+  const unreadable = sections.flatMap((s) => (s.error !== undefined ? [`${s.name}: ${s.error}`] : []));
   return {
     stackSets: sections,
     totals: totalsOf(rows),
     failures,
     failedOperations,
     timedOut,
-    ok: failures.length === 0 && failedOperations.length === 0 && timedOut.length === 0,
+    unreadable,
+    ok:
+      failures.length === 0 &&
+      failedOperations.length === 0 &&
+      timedOut.length === 0 &&
+      unreadable.length === 0,
   };
 }
 
@@ -286,6 +326,7 @@ function section(obs: StackSetObservation): StackSetSection {
     rows: sorted,
     totals: totalsOf(sorted),
     timedOut: obs.timedOut,
+    ...(obs.error !== undefined ? { error: obs.error } : {}),
   };
 }
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CatalogInputError, RegistryScanError } from './errors.js';
 import { repositoryFilter } from './filter.js';
 import type { CatalogChange, DedupeScope, InventoryEntry, RepositoryFailure, RunRecord } from './model.js';
+import { mapWithConcurrency } from '../registry/concurrency.js';
 import { planRun } from './plan.js';
-import { forEachLimited } from './pool.js';
 import type { ImageRecord, KnownImages, RegistrySource } from './source.js';
 import type { CatalogStore } from './store/store.js';
 
@@ -104,7 +104,7 @@ export async function scanRegistry(
   const failures: RepositoryFailure[] = [];
   let done = 0;
   options.onProgress?.({ total: included.length, done });
-  await forEachLimited(
+  await mapWithConcurrency(
     included,
     concurrency,
     async (repository) => {

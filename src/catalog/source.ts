@@ -35,4 +35,6 @@ export interface RegistrySource {
   listRepositories(signal?: AbortSignal): Promise<string[]>;
   /** Every tagged image of one repository (all pages), one record per digest with all its tags. */
   listImages(repository: string, signal?: AbortSignal, known?: KnownImages): Promise<ImageRecord[]>;
+  /** Releases what the source holds open (pooled connections, SDK clients); called once the scan is over. */
+  close?(): void;
 }

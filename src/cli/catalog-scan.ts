@@ -93,6 +93,7 @@ export function registerCatalogScan(
         throw new PartialScanError(result.run.failures.map((f) => f.repository));
       }
     } finally {
+      source.close?.();
       progress.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

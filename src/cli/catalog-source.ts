@@ -1,5 +1,5 @@
 import { CatalogInputError } from '../catalog/errors.js';
-import type { KnownImages, RegistrySource } from '../catalog/source.js';
+import type { RegistrySource } from '../catalog/source.js';
 import {
   createRegistrySource as buildRegistrySource,
   parseRegistryArgument,
@@ -24,26 +24,6 @@ export function registryId(argument: string): string {
   return target.kind === 'oci' ? target.url : `ecr://${target.accountId}/${target.region}`;
 }
 
-/**
- * Wraps a source built with a `knownDigest` callback so it asks the catalog: the engine hands each
- * listImages call what the store knows, and the source skips the manifest GET of a digest it knows.
- */
-export function askingCatalog(
-  build: (knownDigest: (digest: string) => boolean) => RegistrySource,
-): RegistrySource {
-  let describe: KnownImages['describe'] | undefined;
-  const inner = build((digest) => describe?.(digest) !== undefined);
-  return {
-    registry: inner.registry,
-    listRepositories: (signal) => inner.listRepositories(signal),
-    listImages: (repository, signal, known) => {
-      // The same registry-wide lookup is handed to every call of a scan.
-      if (known) describe = (digest) => known.describe(digest);
-      return inner.listImages(repository, signal, known);
-    },
-  };
-}
-
 /** The CLI's source factory: OCI registries (basic/bearer credentials from the environment) and ECR. */
 export const createRegistrySource: SourceFactory = (argument, settings) => {
   const env = settings.env;
@@ -53,13 +33,13 @@ export const createRegistrySource: SourceFactory = (argument, settings) => {
   try {
     parseRegistryArgument(argument);
     const credentials = registryCredentialsFromEnv(env);
+    // The engine hands each listImages call what the catalog knows (KnownImages), so a warm scan
+    // skips the manifest GET of every digest already catalogued without any extra wiring here.
     return Promise.resolve(
-      askingCatalog((knownDigest) =>
-        buildRegistrySource(argument, {
-          ...(credentials ? { credentials } : {}),
-          oci: { knownDigest, ...(settings.pageSize === undefined ? {} : { pageSize: settings.pageSize }) },
-        }),
-      ),
+      buildRegistrySource(argument, {
+        ...(credentials ? { credentials } : {}),
+        oci: settings.pageSize === undefined ? {} : { pageSize: settings.pageSize },
+      }),
     );
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));

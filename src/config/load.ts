@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { falconBaseUrl, isGovCloud } from './clouds.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
+import { problemFromIssue } from './issues.js';
 import { PARTITIONS, partitionOfRegion } from './partitions.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
@@ -60,31 +60,10 @@ export function parseConfigText(text: string, source: string): ResolvedConfig {
  */
 export function validateConfig(raw: unknown, source = 'configuration'): ResolvedConfig {
   const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
-  const problems = result.success ? [] : result.error.issues.map(toProblem);
+  const problems = result.success ? [] : result.error.issues.map(problemFromIssue);
   problems.push(...crossFieldProblems(raw));
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return resolve(result.data);
-}
-
-function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    return {
-      path,
-      expected: 'only known settings (check the spelling against the configuration reference in README.md)',
-      given: `unknown ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
-    };
-  }
-  const expected = issue.message.startsWith('expected')
-    ? issue.message
-    : `expected ${issue.message.replace(/^Invalid input: expected /i, '').replace(/^Invalid input/i, 'a valid value')}`;
-  return { path, expected, given: describeGiven(issue.input) };
-}
-
-function describeGiven(input: unknown): string {
-  if (input === undefined) return 'nothing';
-  const text = JSON.stringify(input);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** Reads a string at a path of an unvalidated value, or undefined. */
@@ -112,7 +91,7 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
     if (actual !== undefined && actual !== partition.name) {
       problems.push({
         path,
-        expected: `a region of the ${partition.label} partition "${partition.name}"`,
+        expected: `expected a region of the ${partition.label} partition "${partition.name}" (aws.partition)`,
         given: JSON.stringify(region),
       });
     }
@@ -128,21 +107,32 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
     if (arn?.startsWith('arn:') && !arn.startsWith(`arn:${partition.name}:`)) {
       problems.push({
         path,
-        expected: `an ARN in partition "${partition.name}"`,
+        expected: `expected an ARN in partition "${partition.name}" (aws.partition)`,
         given: JSON.stringify(arn),
       });
     }
   };
   arnInPartition('falcon.credentials.secretArn', stringAt(raw, 'falcon', 'credentials', 'secretArn'));
   arnInPartition('permissionsBoundary', stringAt(raw, 'permissionsBoundary'));
+  // CloudFormation resolves the dynamic references to the secret in the home region.
+  const secretRegion = stringAt(raw, 'falcon', 'credentials', 'secretArn')?.split(':')[3];
+  const homeRegion = stringAt(raw, 'aws', 'homeRegion');
+  if (secretRegion !== undefined && homeRegion !== undefined && secretRegion !== homeRegion) {
+    problems.push({
+      path: 'falcon.credentials.secretArn',
+      expected: `expected a secret in the home region ${JSON.stringify(homeRegion)} (aws.homeRegion); replicate the secret there and use the replica's ARN`,
+      given: `a secret in ${JSON.stringify(secretRegion)}`,
+    });
+  }
   const schedule = stringAt(raw, 'features', 'ssmDistributor', 'schedule');
   const applyOnlyAtCron = (raw as { features?: { ssmDistributor?: { applyOnlyAtCronInterval?: unknown } } })
     ?.features?.ssmDistributor?.applyOnlyAtCronInterval;
   if (applyOnlyAtCron === true && !(schedule ?? '').startsWith('cron(')) {
     problems.push({
       path: 'features.ssmDistributor.applyOnlyAtCronInterval',
-      expected: 'false unless the schedule is a cron expression (State Manager rejects it with rate())',
-      given: 'true',
+      expected:
+        'expected false unless the schedule is a cron expression (State Manager rejects it with rate()); set a cron() schedule or remove applyOnlyAtCronInterval',
+      given: `true with schedule ${JSON.stringify(schedule ?? 'rate(1 day)')}`,
     });
   }
   return problems;

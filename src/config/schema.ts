@@ -60,9 +60,16 @@ const falconSchema = z
         }),
         secretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN').optional(),
       })
-      .refine((c) => c.source !== 'secretsManager' || c.secretArn !== undefined, {
-        message: 'expected secretArn when source is "secretsManager"',
-        path: ['secretArn'],
+      .superRefine((c, ctx) => {
+        if (c.source === 'secretsManager' && c.secretArn === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['secretArn'],
+            input: undefined,
+            message:
+              'expected the ARN of the existing secret (keys ClientId, ClientSecret) when source is "secretsManager"',
+          });
+        }
       })
       .prefault({ source: 'environment' }),
   })

@@ -40,7 +40,8 @@ export function renderStackSetReport(report: StackSetReport): string {
     lines.push(
       `StackSet ${set.name}${ops ? ` — ${ops}` : ' — no operations'}${set.timedOut ? ' — still running' : ''}`,
     );
-    if (set.rows.length === 0) lines.push('  (no stack instances)');
+    if (set.error !== undefined) lines.push(`  could not read its results: ${oneLine(set.error)}`);
+    else if (set.rows.length === 0) lines.push('  (no stack instances)');
     else lines.push(...table(set.rows).map((l) => `  ${l}`));
     lines.push(`  ${describeTotals(set.totals)}`);
     lines.push('');
@@ -57,6 +58,8 @@ export function renderStackSetReport(report: StackSetReport): string {
     lines.push(`Failed operations: ${report.failedOperations.join(', ')}`);
   if (report.timedOut.length > 0)
     lines.push(`Still running when waiting stopped: ${report.timedOut.join(', ')}`);
+  if (report.unreadable.length > 0)
+    lines.push(`Results not read: ${report.unreadable.map((u) => oneLine(u)).join('; ')}`);
   return lines.join('\n');
 }
 
@@ -90,6 +93,8 @@ export function failureSummary(report: StackSetReport): string {
     parts.push(`operation(s) failed or stopped: ${report.failedOperations.join(', ')}`);
   if (report.timedOut.length > 0)
     parts.push(`still running, check again later: ${report.timedOut.join(', ')}`);
+  if (report.unreadable.length > 0)
+    parts.push(`results could not be read: ${report.unreadable.map((u) => oneLine(u)).join('; ')}`);
   return parts.join('; ');
 }
 

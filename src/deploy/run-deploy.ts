@@ -3,7 +3,7 @@ import type { PreflightClients } from '../aws/preflight.js';
 import {
   buildStackSetReport,
   type CloudFormationSender,
-  observeStackSet,
+  observeStackSetOrReason,
   type StackSetReport,
   type WaitOptions,
 } from '../aws/stackset-results.js';
@@ -84,9 +84,10 @@ export async function runDeploy(
   const stackSets = (await listRootStackSets(deps.clients.cloudFormation, outcome.stackName)) ?? [];
   const callAs = callAsFor(config);
   const since = new Date(started.getTime() - CLOCK_SKEW_MS);
+  // The stack is deployed by now: a StackSet whose results cannot be read is reported, not fatal.
   const observations = await Promise.all(
     stackSets.map((s) =>
-      observeStackSet(
+      observeStackSetOrReason(
         deps.clients.cloudFormation,
         { stackSetName: s.stackSetName, callAs, since },
         {

@@ -9,7 +9,7 @@ import type { RegionDirectory } from './regions.js';
 import {
   parseExternalId,
   parseFalconCredentials,
-  type FalconCredentials,
+  type FalconApiSecret,
   type SecretReader,
 } from './secrets.js';
 import { ecrRegistryUrl } from './urls.js';
@@ -42,7 +42,7 @@ export interface EcrConnectDeps {
   readonly ownership: OwnershipStore;
   readonly regionDirectory: RegionDirectory;
   /** Builds the Falcon client from the credentials read from the secret. */
-  readonly createFalcon: (credentials: FalconCredentials) => FalconSession;
+  readonly createFalcon: (credentials: FalconApiSecret) => FalconSession;
 }
 
 /** A Falcon client for one run; closed (token revoked, best effort) when the run ends. */
@@ -156,7 +156,7 @@ async function apply(
 
 async function withFalcon<T>(
   deps: EcrConnectDeps,
-  credentials: FalconCredentials,
+  credentials: FalconApiSecret,
   work: (falcon: RegistryConnectionsApi) => Promise<T>,
 ): Promise<T> {
   const session = deps.createFalcon(credentials);
@@ -167,10 +167,7 @@ async function withFalcon<T>(
   }
 }
 
-async function readCredentials(
-  settings: EcrConnectSettings,
-  deps: EcrConnectDeps,
-): Promise<FalconCredentials> {
+async function readCredentials(settings: EcrConnectSettings, deps: EcrConnectDeps): Promise<FalconApiSecret> {
   return parseFalconCredentials(
     await deps.secrets.getSecretString(settings.falconSecretId),
     settings.falconSecretId,

@@ -96,10 +96,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * The ownership record of one deployment in one account, held in memory and written through to its store
  * after every change. Writes are serialized (regions run concurrently) and each write carries every change
- * made so far, so the stored record never loses an entry to a race.
+ * made so far, so the stored record never loses an entry to a race. Changes made while a write is waiting
+ * share the next write (SSM PutParameter allows only a few calls per second).
  */
 export class OwnershipLedger {
   private chain: Promise<void> = Promise.resolve();
+  /** The write not yet started, which every new change joins. */
+  private queued: Promise<void> | undefined;
   private sealed = false;
 
   private constructor(
@@ -189,22 +192,31 @@ export class OwnershipLedger {
 
   /** Removes the stored record altogether (used once nothing is owned and the resource is deleted). */
   async removeRecord(): Promise<void> {
-    if (this.sealed)
-      throw new OwnershipRecordError('the run was stopped at its deadline; nothing more is recorded');
+    if (this.sealed) throw sealedError();
     await this.chain.catch(() => undefined);
     await this.store.remove();
   }
 
   private update(change: (r: OwnershipRecord) => OwnershipRecord): Promise<void> {
-    if (this.sealed) {
-      return Promise.reject(
-        new OwnershipRecordError('the run was stopped at its deadline; nothing more is recorded'),
-      );
-    }
+    if (this.sealed) return Promise.reject(sealedError());
     this.record = change(this.record);
-    const snapshot = this.record;
-    const write = this.chain.catch(() => undefined).then(() => this.store.save(snapshot));
-    this.chain = write;
-    return write;
+    if (this.queued === undefined) {
+      const write = this.chain
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = undefined;
+          // A write that would start after the deadline could land during a later invocation (a frozen
+          // Lambda resumes its old promises) and overwrite what that run recorded.
+          if (this.sealed) throw sealedError();
+          return this.store.save(this.record);
+        });
+      this.queued = write;
+      this.chain = write;
+    }
+    return this.queued;
   }
+}
+
+function sealedError(): OwnershipRecordError {
+  return new OwnershipRecordError('the run was stopped at its deadline; nothing more is recorded');
 }

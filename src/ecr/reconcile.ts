@@ -216,9 +216,10 @@ async function connect(
     },
     signal,
   );
-  if (created.userDefinedAlias !== undefined && created.userDefinedAlias !== alias) {
-    // Falcon answered "duplicate" and the client looked the URL up: someone else connected this registry
-    // after our listing. Never record it as ours (that would let a later removal delete it).
+  if (created.existed && created.userDefinedAlias !== alias) {
+    // Falcon answered "duplicate" and the client found a connection by URL that lacks our alias: someone
+    // else connected this registry after our listing. Never record it as ours (a later removal would
+    // delete it). With our alias it is our own earlier attempt (a retried POST), so it is ours.
     await ledger.forget(region);
     return { region, url, outcome: RegionOutcome.Kept, connectionId: created.id, owned: false };
   }

@@ -8,8 +8,11 @@ export interface SecretReader {
   getSecretString(secretId: string): Promise<string>;
 }
 
-/** Falcon API credentials as stored in the deployment's secret. */
-export interface FalconCredentials {
+/**
+ * Falcon API credentials as stored in the deployment's secret. Not the HTTP client's FalconCredentials:
+ * this adds the cloud and base URL the client is built for.
+ */
+export interface FalconApiSecret {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly cloud: FalconCloud;
@@ -48,7 +51,7 @@ const CREDENTIAL_KEYS = ['ClientId', 'ClientSecret', 'Cloud'] as const;
  * Parses `{"ClientId", "ClientSecret", "Cloud", "BaseUrl"?}`. Errors name the secret and the offending
  * keys, never a value.
  */
-export function parseFalconCredentials(text: string, secretId: string): FalconCredentials {
+export function parseFalconCredentials(text: string, secretId: string): FalconApiSecret {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -12,5 +12,10 @@ export {
 } from './registry-connections.js';
 export type { FalconCredentials } from './token.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './transport.js';
-export type { CreateEcrConnectionInput, RegistryConnection, RegistryConnectionsApi } from './types.js';
+export type {
+  CreateEcrConnectionInput,
+  CreatedConnection,
+  RegistryConnection,
+  RegistryConnectionsApi,
+} from './types.js';
 export { normalizeRegistryUrl, sameRegistryUrl } from './url.js';

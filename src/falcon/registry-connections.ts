@@ -6,7 +6,12 @@ import { FalconApiError, FalconCredentialValidationError } from './errors.js';
 import type { FalconEventListener } from './events.js';
 import type { SecretRedactor } from './redact.js';
 import type { TransportResponse } from './transport.js';
-import type { CreateEcrConnectionInput, RegistryConnection, RegistryConnectionsApi } from './types.js';
+import type {
+  CreateEcrConnectionInput,
+  CreatedConnection,
+  RegistryConnection,
+  RegistryConnectionsApi,
+} from './types.js';
 import { normalizeRegistryUrl } from './url.js';
 
 export const REGISTRY_QUERY_PATH = '/container-security/queries/registries/v1';
@@ -123,7 +128,7 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
   async createEcrConnection(
     input: CreateEcrConnectionInput,
     signal?: AbortSignal,
-  ): Promise<RegistryConnection> {
+  ): Promise<CreatedConnection> {
     const body = {
       type: 'ecr',
       url: input.url,
@@ -160,7 +165,7 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
         if (remaining <= 0) {
           // It may have been saved anyway.
           const saved = await this.findByUrl(input.url, signal);
-          if (saved !== undefined) return saved;
+          if (saved !== undefined) return { ...saved, existed: true };
           throw new FalconCredentialValidationError(
             `Falcon could not validate the role for ${input.url} within ${this.validation.timeoutMs} ms ` +
               `(${attempt} attempts; check the role's trust policy and external ID)`,
@@ -191,7 +196,7 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
           ? response.envelope.resources[0]
           : response.envelope?.resources,
       );
-      if (created !== undefined) return created;
+      if (created !== undefined) return { ...created, existed: false };
       return this.existing(input.url, response, `answered ${response.status} without a connection`, signal);
     }
   }
@@ -228,9 +233,9 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
     response: TransportResponse,
     what: string,
     signal: AbortSignal | undefined,
-  ): Promise<RegistryConnection> {
+  ): Promise<CreatedConnection> {
     const found = await this.findByUrl(url, signal);
-    if (found !== undefined) return found;
+    if (found !== undefined) return { ...found, existed: true };
     throw new FalconApiError(
       `registry create for ${url} ${what}, but no connection with that URL exists`,
       this.api.failure(response),

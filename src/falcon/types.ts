@@ -22,6 +22,15 @@ export interface CreateEcrConnectionInput {
   readonly govUsingCommercialConnection?: boolean;
 }
 
+/** What a create answered: the connection, and whether Falcon made it now or it existed already. */
+export interface CreatedConnection extends RegistryConnection {
+  /**
+   * True when Falcon did not confirm a new connection (duplicate answer, or saved despite a validation
+   * error) and the client found this one by URL: it may be someone else's, so compare its alias.
+   */
+  readonly existed: boolean;
+}
+
 /**
  * `signal` (optional everywhere) aborts waits and requests, e.g. at a Lambda's deadline; the promise
  * then rejects with the signal's reason.
@@ -36,7 +45,7 @@ export interface RegistryConnectionsApi {
    * then looked up by URL), and "failed to validate registry credential" while IAM propagates
    * (retried for a bounded time, then looked up by URL before failing).
    */
-  createEcrConnection(input: CreateEcrConnectionInput, signal?: AbortSignal): Promise<RegistryConnection>;
+  createEcrConnection(input: CreateEcrConnectionInput, signal?: AbortSignal): Promise<CreatedConnection>;
   /** Deletes connections by ID; an ID that no longer exists is not an error. */
   deleteConnections(ids: readonly string[], signal?: AbortSignal): Promise<void>;
 }

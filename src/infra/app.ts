@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ResolvedConfig } from '../config/load.js';
 import { DEFAULT_LAMBDA_DIR, FalconOrganization } from './falcon-organization.js';
+import { applyPermissionsBoundary } from './permissions-boundary.js';
 import { TagRawResources } from './tag-everything.js';
 
 export interface BuildAppOptions {
@@ -24,8 +25,8 @@ export function rootStackName(config: ResolvedConfig): string {
 
 /**
  * Builds the CDK app: one root stack in the home region (account left to deploy time, so synth
- * needs no credentials) holding `FalconOrganization`, the configured tags on every resource and
- * cdk-nag's AwsSolutions checks. Throws `MissingLambdaBundleError` when a feature needs a bundle
+ * needs no credentials) holding `FalconOrganization`, the configured tags on every resource, the
+ * permissions boundary on every role and cdk-nag's AwsSolutions checks. Throws `MissingLambdaBundleError` when a feature needs a bundle
  * that has not been built.
  */
 export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}): BuiltApp {
@@ -46,6 +47,8 @@ export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}):
   });
   for (const [key, value] of Object.entries(config.tags)) cdk.Tags.of(app).add(key, value);
   cdk.Aspects.of(app).add(new TagRawResources(config.tags));
+  // Also reaches the roles of CDK's own providers (bucket auto-delete and bucket deployment).
+  applyPermissionsBoundary(rootStack, config.permissionsBoundary);
   cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, rootStack, organization };
 }

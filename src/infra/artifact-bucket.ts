@@ -75,9 +75,10 @@ export class ArtifactBucket extends Construct {
     if (!existsSync(join(dir, 'index.mjs')) && !existsSync(join(dir, 'index.js'))) {
       throw new MissingLambdaBundleError(name, join(dir, 'index.mjs'));
     }
+    const prefix = `lambda/${name}/`;
     const deployment = new s3deploy.BucketDeployment(this, `Deploy-${name}`, {
       destinationBucket: this.bucket,
-      destinationKeyPrefix: `lambda/${name}/`,
+      destinationKeyPrefix: prefix,
       sources: [s3deploy.Source.asset(dir)],
       extract: false,
       // Keep earlier versions: StackSet instances still on the old key keep working until updated.
@@ -85,7 +86,10 @@ export class ArtifactBucket extends Construct {
       retainOnDelete: false,
     });
     this.acknowledgeDeploymentHandler();
-    const location = { bucketName: this.bucket.bucketName, key: cdk.Fn.select(0, deployment.objectKeys) };
+    // `objectKeys` are the source keys (`<hash>.zip`); with extract off the handler copies each zip
+    // to `<destinationKeyPrefix><source key>`, so the object Lambda must read carries the prefix.
+    const key = cdk.Fn.join('', [prefix, cdk.Fn.select(0, deployment.objectKeys)]);
+    const location = { bucketName: this.bucket.bucketName, key };
     this.locations.set(name, location);
     return location;
   }

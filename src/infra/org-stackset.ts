@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { InfraError } from './errors.js';
 import { nagFindings } from './nag.js';
+import { applyPermissionsBoundary } from './permissions-boundary.js';
 import {
   STACKSET_METADATA_KEY,
   type FeatureName,
@@ -51,7 +52,8 @@ export interface OrgStackSetProps {
   /**
    * Builds the member stack's resources. The stack is environment-agnostic (use `Aws.ACCOUNT_ID`,
    * `Aws.REGION`, `Aws.PARTITION`), has no CDK assets (Lambda code comes from the artifact bucket)
-   * and receives the declared parameters.
+   * and receives the declared parameters. Every IAM role in it gets the configured permissions
+   * boundary and every resource the configured tags, without the feature doing anything.
    */
   readonly defineMember: (stack: cdk.Stack, parameters: Readonly<Record<string, cdk.CfnParameter>>) => void;
 }
@@ -178,6 +180,7 @@ function synthesizeMember(props: OrgStackSetProps): SynthesizedMember {
       });
     }
     props.defineMember(stack, parameters);
+    applyPermissionsBoundary(stack, props.config.permissionsBoundary);
     const errors = nagFindings(stack, 'error').map((f) => `${props.stackSetName} member stack: ${f}`);
     const assembly = app.synth();
     const template = assembly.getStackArtifact(stack.artifactId).template as Record<string, unknown>;
@@ -185,4 +188,14 @@ function synthesizeMember(props: OrgStackSetProps): SynthesizedMember {
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** A declared member parameter by name; a missing one is a defect in the feature, not user input. */
+export function memberParameter(
+  params: Readonly<Record<string, cdk.CfnParameter>>,
+  name: string,
+): cdk.CfnParameter {
+  const param = params[name];
+  if (!param) throw new InfraError(`member parameter ${name} was not declared`);
+  return param;
 }

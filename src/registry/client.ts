@@ -377,7 +377,10 @@ export class OciRegistryClient {
     missingIsEmpty = false,
   ): AsyncGenerator<unknown> {
     let url: string | undefined = first;
-    while (url) {
+    const visited = new Set<string>();
+    // A Link back to a page already read would loop forever: treat it as the end.
+    while (url && !visited.has(url)) {
+      visited.add(url);
       const res = await this.request({
         method: 'GET',
         url,
@@ -405,8 +408,10 @@ export class OciRegistryClient {
         const learnt = this.auth.learn(challenges);
         const sentBasic = header?.startsWith('Basic ') === true;
         if (learnt?.scheme === 'bearer') {
+          const asked = scopes.length;
           if (learnt.scopes) scopes = [...new Set([...scopes, ...learnt.scopes])];
-          if (token === undefined || round === 0) continue;
+          // Retry with a (new) token unless a token for exactly these scopes was just refused.
+          if (token === undefined || round === 0 || scopes.length > asked) continue;
         } else if (learnt?.scheme === 'basic' && this.auth.credentials && !sentBasic) {
           continue;
         }

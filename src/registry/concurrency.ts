@@ -1,20 +1,56 @@
+/** Runs tasks with at most a fixed number in flight, the rest waiting in FIFO order. */
+export type Limiter = <R>(task: () => Promise<R>) => Promise<R>;
+
 /**
- * Maps items with at most `limit` calls in flight, keeping input order in the result. The first
- * failure rejects the whole map (work already started finishes in the background, ignored).
+ * A limiter shared by whoever should share one budget, e.g. every manifest request of a scan
+ * whatever repository it is for.
+ */
+export function limiter(limit: number): Limiter {
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a whole number ≥ 1, got ${limit}`);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active += 1;
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter (active stays the same), or free it.
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    }
+  };
+}
+
+/**
+ * Maps items through `limit` (a Limiter, or a number for a limiter of its own), keeping input order.
+ * The first failure rejects the whole map and no further item of this map is started (calls already
+ * in flight finish in the background, their results ignored); an abort of `signal` does the same.
  */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
-  limit: number,
+  limit: number | Limiter,
   fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
 ): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const run = typeof limit === 'number' ? limiter(Math.max(1, limit)) : limit;
+  let failed = false;
+  const results = await Promise.all(
+    items.map((item, index) =>
+      run(async () => {
+        if (failed) return undefined as R; // the map has already rejected; nobody reads this
+        signal?.throwIfAborted();
+        try {
+          return await fn(item, index);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }),
+    ),
+  );
+  signal?.throwIfAborted();
   return results;
 }

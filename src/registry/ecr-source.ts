@@ -8,6 +8,8 @@ export interface EcrSourceOptions {
   readonly accountId: string;
   readonly region: string;
   readonly clients: EcrClients;
+  /** close() destroys `clients` too (set when the clients were made for this source alone). */
+  readonly ownsClients?: boolean;
 }
 
 /** Page size for DescribeRepositories and DescribeImages (the API maximum). */
@@ -28,6 +30,10 @@ export class EcrRegistrySource implements RegistrySource {
 
   constructor(private readonly options: EcrSourceOptions) {
     this.registry = `ecr://${options.accountId}/${options.region}`;
+  }
+
+  close(): void {
+    if (this.options.ownsClients) this.options.clients.destroy();
   }
 
   async listRepositories(signal?: AbortSignal): Promise<string[]> {

@@ -64,7 +64,7 @@ export interface RegistrySourceOptions {
   readonly credentials?: RegistryCredentials;
   /** OCI: client settings (timeouts, retry, fetch). */
   readonly client?: Omit<OciClientOptions, 'url' | 'credentials'>;
-  /** OCI: page size, concurrency, details, knownDigest. */
+  /** OCI: page size, concurrency, manifest mode, knownDigest. */
   readonly oci?: Omit<OciSourceOptions, 'client'>;
   /** ECR: shared clients and cross-account credentials. @default new EcrClients() (default credential chain) */
   readonly ecrClients?: EcrClients;
@@ -80,7 +80,9 @@ export interface RegistrySourceOptions {
 export function createRegistrySource(argument: string, options: RegistrySourceOptions = {}): RegistrySource {
   const target = parseRegistryArgument(argument);
   if (target.kind === 'ecr') {
-    return new EcrRegistrySource({ ...target, clients: options.ecrClients ?? new EcrClients() });
+    return options.ecrClients
+      ? new EcrRegistrySource({ ...target, clients: options.ecrClients })
+      : new EcrRegistrySource({ ...target, clients: new EcrClients(), ownsClients: true });
   }
   const client = new OciRegistryClient({
     ...options.client,

@@ -45,6 +45,7 @@ describe('falcon-org catalog (CLI)', () => {
     expect(result.stdout).toMatch(/removed\s+0\n/);
     expect(result.stdout).toMatch(/moved\s+0\n/);
     expect(result.stdout).toMatch(/newly inventoried\s+2\n/);
+    expect(registry.closed).toBe(1); // pooled connections released once the scan is over
   });
 
   it('scan --json prints the run, its changes and the newly inventoried digests', async () => {

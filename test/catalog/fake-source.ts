@@ -10,6 +10,8 @@ export class FakeRegistry implements RegistrySource {
   readonly details = new Map<string, Omit<ImageRecord, 'digest' | 'tags'>>();
   readonly knownSeen = new Map<string, KnownImages | undefined>();
   failListing = false;
+  /** How often close() was called. */
+  closed = 0;
 
   constructor(readonly registry = 'http://fake.test') {}
 
@@ -28,6 +30,10 @@ export class FakeRegistry implements RegistrySource {
   deleteRepository(repository: string): this {
     this.repos.delete(repository);
     return this;
+  }
+
+  close(): void {
+    this.closed += 1;
   }
 
   listRepositories(): Promise<string[]> {

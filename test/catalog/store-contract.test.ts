@@ -249,3 +249,30 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
       await expect(openCatalogStore(location)).rejects.toThrow(/schema version 99/);
     }));
 });
+
+// PostgreSQL only: two connections in one process can interleave their transactions there. Two
+// SQLite connections in one process cannot (a busy write lock blocks the whole thread); SQLite's
+// BEGIN IMMEDIATE already serialises commits across processes.
+describe('catalog store on PostgreSQL, two processes racing', () => {
+  it('lets only one of two concurrent first scans of a registry commit; the other gets ConcurrentScanError', async () => {
+    if (!postgres) throw new Error('PostgreSQL did not start');
+    const location: StoreLocation = {
+      kind: 'postgres',
+      url: await postgres.createDatabase(`race_${++counter}`),
+    };
+    const [left, right] = [await openCatalogStore(location), await openCatalogStore(location)];
+    try {
+      const outcomes = await Promise.allSettled([
+        left.commit(planRun(emptyPlan('http://race.test', 'left', 0))),
+        right.commit(planRun(emptyPlan('http://race.test', 'right', 0))),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(rejected?.reason).toBeInstanceOf(ConcurrentScanError);
+      expect((await left.load('http://race.test')).generation).toBe(1);
+    } finally {
+      await left.close();
+      await right.close();
+    }
+  });
+});

@@ -2,15 +2,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import type { Plan } from '../../src/plan/plan.js';
 import { dummyBundlesForAllHandlers, tempDir } from '../infra/helpers.js';
-
-function capture(): Output & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, interactive: false, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
+import { capture } from './helpers.js';
 
 let dir: string;
 /** Dummy Lambda bundles for every handler: plan needs them to exist, not to work. */
@@ -48,14 +42,18 @@ describe('falcon-org validate', () => {
     expect(await run(['validate', '--config', file], output)).toBe(2);
     const text = output.stderr.join('\n');
     expect(text).toContain('5 problems');
-    for (const path of [
-      'falcon.cloud',
-      'aws.homeRegion',
-      'organization.targets.0',
-      'features.ssmDistributor.maxErrors',
-      'features.ssmDistributor.documentVersion',
+    // Each problem on its own line: the field, what was expected, what was given.
+    for (const [path, given] of [
+      ['falcon.cloud', '"us-7"'],
+      ['aws.homeRegion', '"mars-north-1"'],
+      ['organization.targets.0', '"ou-bad"'],
+      ['features.ssmDistributor.maxErrors', '"lots"'],
+      ['features.ssmDistributor.documentVersion', '"v2"'],
     ]) {
-      expect(text).toContain(`${path}:`);
+      const line = text.split('\n').find((l) => l.includes(`- ${path}: `));
+      expect(line, path).toMatch(
+        new RegExp(`: expected .+, got ${given.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      );
     }
     expect(text).not.toMatch(/\n\s+at /);
   });

@@ -2,19 +2,16 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
-import { dummyBundlesForAllHandlers, tempDir } from '../infra/helpers.js';
-
-function capture(): Output & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, interactive: false, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
-}
+import { dummyBundlesForAllHandlers, filesUnder, tempDir } from '../infra/helpers.js';
+import { capture } from './helpers.js';
 
 interface Template {
   Resources: Record<string, { Type: string }>;
   Parameters?: Record<string, { NoEcho?: boolean }>;
 }
+
+const SECRET_MARKER = 'MARKERsynthSecretQwErTy0987654321';
+const CLIENT_ID_MARKER = 'MARKERsynthClientId1234567890ab';
 
 let dir: string;
 /** Dummy Lambda bundles for every handler: synth needs them to exist, not to work. */
@@ -29,12 +26,14 @@ afterAll(() => {
 });
 
 describe('falcon-org synth', () => {
-  it('writes the root template and the SSM StackSet templates without AWS credentials', async () => {
-    // Prepare: no credentials of any kind.
+  it('writes the root template and the SSM StackSet templates without AWS credentials, and never the Falcon secret', async () => {
+    // Prepare: no AWS credentials of any kind; Falcon credentials set to markers.
     const saved = { ...process.env };
     for (const name of Object.keys(process.env)) {
       if (name.startsWith('AWS_') || name.startsWith('FALCON_')) delete process.env[name];
     }
+    process.env['FALCON_CLIENT_ID'] = CLIENT_ID_MARKER;
+    process.env['FALCON_CLIENT_SECRET'] = SECRET_MARKER;
     process.env['AWS_CONFIG_FILE'] = join(dir, 'no-config');
     process.env['AWS_SHARED_CREDENTIALS_FILE'] = join(dir, 'no-credentials');
     const out = join(dir, 'out');
@@ -66,6 +65,15 @@ describe('falcon-org synth', () => {
     expect(existsSync(join(out, 'manifest.json'))).toBe(true);
     expect(output.stdout.join('\n')).toContain('falcon-org-ssm-association.stackset.template.json');
     expect(output.stderr.join('\n')).toMatch(/eksProtection is enabled but not implemented in this version/);
+    // The markers appear in no file under DIR and in nothing the command printed.
+    const files = filesUnder(out);
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const content = readFileSync(file);
+      expect(content.includes(SECRET_MARKER), file).toBe(false);
+      expect(content.includes(CLIENT_ID_MARKER), file).toBe(false);
+    }
+    expect([...output.stdout, ...output.stderr].join('\n')).not.toMatch(/MARKER/);
   });
 
   it('exits 2 with the build hint when a needed Lambda bundle is missing', async () => {

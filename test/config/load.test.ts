@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/index.js';
+import {
+  ConfigError,
+  formatProblem,
+  loadConfigFile,
+  parseConfigText,
+  type ConfigProblem,
+} from '../../src/config/index.js';
 
 const minimal = `
 falcon: { cloud: us-1 }
@@ -97,5 +103,72 @@ features:
 
   it('names the file when it cannot be read', async () => {
     await expect(loadConfigFile('does/not/exist.yaml')).rejects.toThrow(/--config: expected a readable/);
+  });
+});
+
+function problemsIn(text: string): ConfigProblem[] {
+  try {
+    parseConfigText(text, 'test.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('problem messages', () => {
+  it('name the field, what was expected and what was given, in plain words', () => {
+    const problems = problemsIn(`
+${minimal.trim()}
+stackSets: { maxConcurrentPercentage: lots, failureTolerancePercentage: 150 }
+tags: { "aws:team": x }
+`);
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, formatProblem(p)]));
+    expect(byPath).toEqual({
+      'stackSets.maxConcurrentPercentage': 'stackSets.maxConcurrentPercentage: expected a number, got "lots"',
+      'stackSets.failureTolerancePercentage':
+        'stackSets.failureTolerancePercentage: expected a number at most 100, got 150',
+      'tags.aws:team': 'tags.aws:team: expected a tag key not starting with "aws:", got "aws:team"',
+    });
+  });
+
+  it('suggest the known setting for a misspelt one, at any depth', () => {
+    const problems = problemsIn(`
+${minimal.trim()}
+resoursePrefix: x
+features: { ssmDistributor: { schedul: "rate(1 day)", colour: red } }
+`);
+    expect(problems.map(formatProblem).sort()).toEqual([
+      '(top level): expected only known settings; rename "resoursePrefix" to "resourcePrefix" or remove it, got unknown "resoursePrefix"',
+      'features.ssmDistributor: expected only known settings; rename "schedul" to "schedule" or remove it; remove "colour", got unknown "schedul", "colour"',
+    ]);
+  });
+
+  it('say what is missing when Secrets Manager is chosen without a secret, and want the secret in the home region', () => {
+    const missing = problemsIn(
+      minimal.replace('{ cloud: us-1 }', '{ cloud: us-1, credentials: { source: secretsManager } }'),
+    );
+    expect(missing.map(formatProblem)).toEqual([
+      'falcon.credentials.secretArn: expected the ARN of the existing secret (keys ClientId, ClientSecret) when source is "secretsManager", got nothing',
+    ]);
+    const elsewhere = problemsIn(
+      minimal.replace(
+        '{ cloud: us-1 }',
+        '{ cloud: us-1, credentials: { source: secretsManager, secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:falcon-AbCdEf" } }',
+      ),
+    );
+    expect(elsewhere.map((p) => [p.path, p.given])).toEqual([
+      ['falcon.credentials.secretArn', 'a secret in "eu-west-1"'],
+    ]);
+    expect(elsewhere[0]?.expected).toContain('"us-east-1"');
+  });
+
+  it('explain how to fix ApplyOnlyAtCronInterval with a rate() schedule', () => {
+    const [problem] = problemsIn(
+      `${minimal.trim()}\nfeatures: { ssmDistributor: { applyOnlyAtCronInterval: true } }\n`,
+    );
+    expect(problem && formatProblem(problem)).toBe(
+      'features.ssmDistributor.applyOnlyAtCronInterval: expected false unless the schedule is a cron expression (State Manager rejects it with rate()); set a cron() schedule or remove applyOnlyAtCronInterval, got true with schedule "rate(1 day)"',
+    );
   });
 });

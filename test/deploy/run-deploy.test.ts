@@ -1,9 +1,14 @@
-import { ListStackInstancesCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ListStackInstancesCommand,
+  ListStackResourcesCommand,
+  ListStackSetOperationsCommand,
+} from '@aws-sdk/client-cloudformation';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
 import { NotConfirmedError, PreflightError, ToolkitFailedError } from '../../src/deploy/errors.js';
 import { createProgress } from '../../src/deploy/progress.js';
+import { failureSummary } from '../../src/deploy/report.js';
 import { runDeploy } from '../../src/deploy/run-deploy.js';
 import { runDestroy } from '../../src/deploy/run-destroy.js';
 import { ACCOUNT, captureOutput, mockAws, RecordingDeployer, STACK, testConfig } from './helpers.js';
@@ -107,6 +112,25 @@ describe('runDeploy', () => {
         reason: 'Role falcon-org-ssm-automation already exists',
       }),
     ]);
+  });
+
+  it('still reports the other StackSets when one cannot be read, and is not ok', async () => {
+    aws.stackSets(['good', 'denied']);
+    aws.operation([{ account: ACCOUNT, region: 'us-east-1', status: 'SUCCEEDED' }]);
+    aws.cfn
+      .on(ListStackSetOperationsCommand, { StackSetName: 'denied:0000-uuid' })
+      .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+
+    const result = await runDeploy(testConfig(), { yes: true }, deps().deps);
+
+    expect(result.ok).toBe(false);
+    expect(result.stackSets.stackSets.map((s) => [s.name, s.totals.succeeded, s.error])).toEqual([
+      ['good:0000-uuid', 1, undefined],
+      ['denied:0000-uuid', 0, 'AccessDeniedException: not allowed'],
+    ]);
+    expect(failureSummary(result.stackSets)).toBe(
+      'results could not be read: denied:0000-uuid: AccessDeniedException: not allowed',
+    );
   });
 
   it('changes nothing when pre-flight fails', async () => {

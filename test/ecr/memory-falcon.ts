@@ -1,5 +1,6 @@
 import type {
   CreateEcrConnectionInput,
+  CreatedConnection,
   RegistryConnection,
   RegistryConnectionsApi,
 } from '../../src/falcon/types.js';
@@ -59,18 +60,19 @@ export class MemoryFalcon implements RegistryConnectionsApi {
     return Promise.resolve(this.byUrl(url));
   }
 
-  async createEcrConnection(input: CreateEcrConnectionInput): Promise<RegistryConnection> {
+  async createEcrConnection(input: CreateEcrConnectionInput): Promise<CreatedConnection> {
     this.calls.create += 1;
     await this.beforeCreate?.(input.url);
     const failure = this.failCreateFor.get(normalizeRegistryUrl(input.url));
     if (failure !== undefined) throw new Error(failure);
     const existing = this.byUrl(input.url);
-    if (existing) return existing;
-    return this.put(input.url, input.alias, {
+    if (existing) return { ...existing, existed: true };
+    const created = this.put(input.url, input.alias, {
       roleArn: input.roleArn,
       externalId: input.externalId,
       gov: input.govUsingCommercialConnection === true,
     });
+    return { ...created, existed: false };
   }
 
   deleteConnections(ids: readonly string[]): Promise<void> {

@@ -20,6 +20,47 @@ describe('ownership ledger', () => {
       connections: { 'us-east-1': 'a', 'eu-west-1': 'b' },
       pending: ['ap-south-1'],
     });
+    // Changes waiting for the same write share it (SSM PutParameter allows only a few calls per second).
+    expect(store.saves).toBe(1);
+  });
+
+  it('writes changes made during a write in one more write, which carries all of them', async () => {
+    const store = new MemoryOwnershipStore();
+    const ledger = await OwnershipLedger.open(store, 'prod', ACCOUNT);
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const firstStarted = new Promise<void>((resolve) => (started = resolve));
+    const save = store.save.bind(store);
+    let calls = 0;
+    store.save = async (record) => {
+      calls += 1;
+      if (calls === 1) {
+        started();
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return save(record);
+    };
+
+    const first = ledger.markPending('us-east-1');
+    await firstStarted;
+    const later = [ledger.recordOwned('us-east-1', 'a'), ledger.recordOwned('eu-west-1', 'b')];
+    release();
+    await Promise.all([first, ...later]);
+
+    expect(calls).toBe(2);
+    expect(store.record).toMatchObject({ connections: { 'us-east-1': 'a', 'eu-west-1': 'b' }, pending: [] });
+  });
+
+  it('does not start a queued write once the run was abandoned', async () => {
+    const store = new MemoryOwnershipStore();
+    const controller = new AbortController();
+    const ledger = await OwnershipLedger.open(store, 'prod', ACCOUNT, controller.signal);
+
+    const queued = ledger.recordOwned('us-east-1', 'a');
+    controller.abort();
+
+    await expect(queued).rejects.toThrow(OwnershipRecordError);
+    expect(store.saves).toBe(0);
   });
 
   it('refuses writes once the run was abandoned at its deadline', async () => {

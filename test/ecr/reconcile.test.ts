@@ -241,6 +241,20 @@ describe('reconcileConnections', () => {
     expect(falcon.all().map((c) => c.id)).toEqual([foreignId]);
   });
 
+  it('owns a duplicate that carries its own alias (its retried create had landed)', async () => {
+    const falcon = new MemoryFalcon();
+    const store = new MemoryOwnershipStore();
+    falcon.beforeCreate = (url) => {
+      falcon.seed(url, connectionAlias(DEPLOYMENT, ACCOUNT, 'us-east-1'));
+      return Promise.resolve();
+    };
+
+    const report = await run(falcon, store, ['us-east-1']);
+
+    expect(report.results[0]).toMatchObject({ outcome: 'created', owned: true });
+    expect(store.record.connections['us-east-1']).toBe(falcon.all()[0]?.id);
+  });
+
   it('disconnect deletes exactly the owned connections and a second disconnect does nothing', async () => {
     const falcon = new MemoryFalcon();
     const foreign = falcon.seed(ecrRegistryUrl(ACCOUNT, 'eu-west-1'));

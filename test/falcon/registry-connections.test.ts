@@ -96,7 +96,12 @@ describe('registry connections', () => {
     it('creates an ECR connection (201) with the documented body', async () => {
       const { client } = clientFor(fake);
       const created = await client.registryConnections.createEcrConnection(input);
-      expect(created).toMatchObject({ type: 'ecr', url: ECR_URL, userDefinedAlias: input.alias });
+      expect(created).toMatchObject({
+        type: 'ecr',
+        url: ECR_URL,
+        userDefinedAlias: input.alias,
+        existed: false,
+      });
       const stored = fake.connection(created.id);
       expect(stored?.credentialDetails).toEqual({ aws_iam_role: ROLE_ARN, aws_external_id: EXTERNAL_ID });
       const body: unknown = JSON.parse(fake.requestsTo('registries.create')[0]?.bodyText ?? '');
@@ -139,6 +144,7 @@ describe('registry connections', () => {
         const result = await client.registryConnections.createEcrConnection(input);
         expect(result.id).toBe(existing.id);
         expect(result.userDefinedAlias).toBe('made earlier');
+        expect(result.existed).toBe(true);
         expect(fake.requestsTo('registries.create')[0]?.status).toBe(mode === '409' ? 409 : 200);
         expect(fake.connections()).toHaveLength(4);
       },
@@ -185,7 +191,7 @@ describe('registry connections', () => {
         registryConnections: { credentialValidation: { timeoutMs: 20_000, baseDelayMs: 5_000 } },
       });
       const result = await client.registryConnections.createEcrConnection(input);
-      expect(result.id).toBe(saved.id);
+      expect(result).toMatchObject({ id: saved.id, existed: true });
       // 3 750 + 7 500 + the 8 750 left of the 20 s budget, then one last look-up.
       expect(clock.sleeps).toEqual([3_750, 7_500, 8_750]);
       expect(fake.requests.map((r) => r.route)).toEqual([

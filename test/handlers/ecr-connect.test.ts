@@ -220,6 +220,9 @@ describe('ecr-connect handler', () => {
     expect(answer.Status).toBe('SUCCESS');
     expect(h.falcon.connections()).toHaveLength(2);
     expect(h.falcon.requests.filter((r) => r.status === 429)).toHaveLength(5);
+    // Each wait is the 2 s Falcon asked for, not a guess.
+    const waits = h.falconEvents.flatMap((e) => (e.type === 'rate-limited' ? [e.waitMs] : []));
+    expect(waits).toEqual([2000, 2000, 2000, 2000, 2000]);
   });
 
   it('survives a token that expires mid-run', async () => {

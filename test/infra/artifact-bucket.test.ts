@@ -83,11 +83,21 @@ describe('ArtifactBucket', () => {
       DestinationBucketKeyPrefix: 'lambda/ecr-connect/',
       SourceObjectKeys: [Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$')],
     });
-    const resolved = stack.resolve(first.key) as {
-      'Fn::Select': [number, { 'Fn::GetAtt': [string, string] }];
-    };
-    expect(resolved['Fn::Select'][0]).toBe(0);
-    expect(resolved['Fn::Select'][1]['Fn::GetAtt'][1]).toBe('SourceObjectKeys');
+    // The handler copies `<hash>.zip` to `lambda/ecr-connect/<hash>.zip`: the key Lambda reads must
+    // carry the destination prefix, or CreateFunction finds no object.
+    const deployments = template.findResources('Custom::CDKBucketDeployment', {
+      Properties: { DestinationBucketKeyPrefix: 'lambda/ecr-connect/' },
+    });
+    expect(Object.keys(deployments)).toHaveLength(1);
+    expect(stack.resolve(first.key)).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'lambda/ecr-connect/',
+          { 'Fn::Select': [0, { 'Fn::GetAtt': [Object.keys(deployments)[0], 'SourceObjectKeys'] }] },
+        ],
+      ],
+    });
     expect(stack.resolve(first.bucketName)).toEqual({
       Ref: expect.stringMatching(/^ArtifactsBucket/) as unknown,
     });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import {
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
 import { nagFindings } from '../../src/infra/nag.js';
 import { synthesize } from '../../src/infra/synth.js';
-import { dummyLambdaDir, tempDir, testConfig } from './helpers.js';
+import { dummyLambdaDir, filesUnder, tempDir, testConfig } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -586,13 +586,6 @@ describe('ECR Registry Connections: cdk-nag', () => {
     }
   });
 });
-
-function filesUnder(root: string): string[] {
-  return readdirSync(root).flatMap((name) => {
-    const path = join(root, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 describe('ECR Registry Connections: synthesized output', () => {
   it('holds no credential values even when FALCON_CLIENT_ID and FALCON_CLIENT_SECRET are set', () => {

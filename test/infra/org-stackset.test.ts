@@ -187,7 +187,7 @@ describe('OrgStackSet', () => {
     });
   });
 
-  it('tags the StackSet and every member resource with the configured tags', () => {
+  it('tags every member resource with the configured tags (buildApp tags the StackSet itself)', () => {
     const { stackSet } = build(testConfig({ tags: { team: 'sec', 'cost-center': '42' } }));
     const member = Template.fromJSON(stackSet.memberTemplate);
     member.hasResourceProperties('AWS::SSM::Parameter', {

@@ -55,10 +55,13 @@ describe('SSM Distributor: automation role (per account)', () => {
               {
                 Effect: 'Allow',
                 Action: 'secretsmanager:GetSecretValue',
-                Resource: partitionArn(
-                  ':secretsmanager:*:',
-                  { Ref: 'AWS::AccountId' },
-                  ':secret:fo-test-falcon-api-??????',
+                // Exactly the Falcon secret, in exactly the configured SSM regions.
+                Resource: ['eu-central-1', 'eu-west-1'].map((region) =>
+                  partitionArn(
+                    `:secretsmanager:${region}:`,
+                    { Ref: 'AWS::AccountId' },
+                    ':secret:fo-test-falcon-api-??????',
+                  ),
                 ),
               },
             ],
@@ -148,12 +151,13 @@ describe('SSM Distributor: secret and association (per account and region)', () 
     });
   });
 
-  it('uses the defaults: Install, daily, 10% errors, 20% concurrency, document version 3', () => {
+  it('uses the defaults: Install, daily without ApplyOnlyAtCronInterval, 10% errors, 20% concurrency, document version 3', () => {
     const template = Template.fromJSON(ssmFeature().associationStackSet.memberTemplate);
     template.hasResourceProperties('AWS::SSM::Association', {
       Parameters: Match.objectLike({ Action: ['Install'] }),
       ScheduleExpression: 'rate(1 day)',
-      ApplyOnlyAtCronInterval: false,
+      // Only valid with cron(): a rate() schedule must not carry it at all.
+      ApplyOnlyAtCronInterval: Match.absent(),
       MaxErrors: '10%',
       MaxConcurrency: '20%',
       DocumentVersion: '3',

@@ -94,3 +94,36 @@ describe('Link header parsing', () => {
     expect(nextLink(null, 'https://r.example/')).toBeUndefined();
   });
 });
+
+describe('a registry whose Link points back at a page already read', () => {
+  let server: Server;
+  let url = '';
+  let requests = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests += 1;
+      // page 2 links back to page 1, which links to page 2 again: a cycle
+      const second = req.url?.includes('last=') ?? false;
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          link: `<${second ? '/v2/loop/tags/list?n=1' : '/v2/loop/tags/list?n=1&last=a'}>; rel="next"`,
+        })
+        .end(JSON.stringify({ name: 'loop', tags: [second ? 'b' : 'a'] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('stops instead of reading the same pages forever', async () => {
+    const client = new OciRegistryClient({ url });
+    try {
+      expect(await client.listTags('loop', { pageSize: 1 })).toEqual(['a', 'b']);
+      expect(requests).toBe(2);
+    } finally {
+      client.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import type {
   ChangeKind,
   DedupeScope,
   InventoryEntry,
+  RegistryState,
   RepositoryState,
   RunRecord,
   ScanSummary,
@@ -94,6 +95,50 @@ function toInventory(row: SqlRow): InventoryEntry {
   };
 }
 
+function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return (a[i] ?? '') < (b[i] ?? '') ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * The catalog of one registry from its image and tag rows. Tags are sorted here, not with ORDER BY:
+ * PostgreSQL sorts text by the database's collation (e.g. en_US ignores punctuation), SQLite by code
+ * point; JavaScript's sort gives the same order on both, and the one sources use.
+ */
+function toState(imageRows: readonly SqlRow[], tagRows: readonly SqlRow[]): RegistryState {
+  const tags = new Map<string, string[]>();
+  for (const row of tagRows) {
+    const key = `${str(row.repository)}\n${str(row.digest)}`;
+    const list = tags.get(key);
+    if (list) list.push(str(row.tag));
+    else tags.set(key, [str(row.tag)]);
+  }
+  for (const list of tags.values()) list.sort();
+  const state = new Map<string, RepositoryState & { images: Map<string, ImageRecord> }>();
+  for (const row of imageRows) {
+    const repository = str(row.repository);
+    const digest = str(row.digest);
+    const mediaType = optStr(row.media_type);
+    const platforms = optList(row.platforms);
+    const pushedAt = optStr(row.pushed_at);
+    const sizeBytes = optNum(row.size_bytes);
+    const image: ImageRecord = {
+      digest,
+      tags: tags.get(`${repository}\n${digest}`) ?? [],
+      ...(mediaType === undefined ? {} : { mediaType }),
+      ...(platforms === undefined ? {} : { platforms }),
+      ...(pushedAt === undefined ? {} : { pushedAt }),
+      ...(sizeBytes === undefined ? {} : { sizeBytes }),
+    };
+    let repo = state.get(repository);
+    if (!repo) state.set(repository, (repo = { images: new Map() }));
+    repo.images.set(digest, image);
+  }
+  return state;
+}
+
 /** The catalog's queries, written once; the driver decides whether they run on SQLite or PostgreSQL. */
 export class SqlCatalogStore implements CatalogStore {
   private constructor(
@@ -126,44 +171,35 @@ export class SqlCatalogStore implements CatalogStore {
   }
 
   async load(registry: string): Promise<StoredRegistry> {
-    const [generations, imageRows, tagRows] = await Promise.all([
-      this.driver.all('SELECT generation FROM catalog_registries WHERE registry = ?', [registry]),
-      this.driver.all(
-        'SELECT repository, digest, media_type, platforms, pushed_at, size_bytes FROM catalog_images WHERE registry = ?',
-        [registry],
-      ),
-      this.driver.all('SELECT repository, tag, digest FROM catalog_tags WHERE registry = ? ORDER BY tag', [
-        registry,
-      ]),
+    // The rows must all come from one committed generation, or a run would plan against a mix of
+    // two runs' states. Each statement sees its own snapshot (PostgreSQL's READ COMMITTED), so read
+    // the generation before and after the rows: every commit bumps it, so equal means no commit
+    // landed in between. Portable, and it never holds a transaction open while reading.
+    for (let attempt = 0; ; attempt++) {
+      const before = await this.generation(registry);
+      const [imageRows, tagRows] = await Promise.all([
+        this.driver.all(
+          'SELECT repository, digest, media_type, platforms, pushed_at, size_bytes FROM catalog_images WHERE registry = ?',
+          [registry],
+        ),
+        this.driver.all('SELECT repository, tag, digest FROM catalog_tags WHERE registry = ?', [registry]),
+      ]);
+      if ((await this.generation(registry)) === before) {
+        return { state: toState(imageRows, tagRows), generation: before };
+      }
+      if (attempt >= 4) {
+        throw new CatalogStoreError(
+          `the catalog of ${registry} kept changing while it was read; another scan may be running`,
+        );
+      }
+    }
+  }
+
+  private async generation(registry: string): Promise<number> {
+    const rows = await this.driver.all('SELECT generation FROM catalog_registries WHERE registry = ?', [
+      registry,
     ]);
-    const tags = new Map<string, string[]>();
-    for (const row of tagRows) {
-      const key = `${str(row.repository)}\n${str(row.digest)}`;
-      const list = tags.get(key);
-      if (list) list.push(str(row.tag));
-      else tags.set(key, [str(row.tag)]);
-    }
-    const state = new Map<string, RepositoryState & { images: Map<string, ImageRecord> }>();
-    for (const row of imageRows) {
-      const repository = str(row.repository);
-      const digest = str(row.digest);
-      const mediaType = optStr(row.media_type);
-      const platforms = optList(row.platforms);
-      const pushedAt = optStr(row.pushed_at);
-      const sizeBytes = optNum(row.size_bytes);
-      const image: ImageRecord = {
-        digest,
-        tags: tags.get(`${repository}\n${digest}`) ?? [],
-        ...(mediaType === undefined ? {} : { mediaType }),
-        ...(platforms === undefined ? {} : { platforms }),
-        ...(pushedAt === undefined ? {} : { pushedAt }),
-        ...(sizeBytes === undefined ? {} : { sizeBytes }),
-      };
-      let repo = state.get(repository);
-      if (!repo) state.set(repository, (repo = { images: new Map() }));
-      repo.images.set(digest, image);
-    }
-    return { state, generation: generations[0] ? Number(generations[0].generation) : 0 };
+    return rows[0] ? Number(rows[0].generation) : 0;
   }
 
   async inventoriedDigests(registry: string, scope: DedupeScope): Promise<Set<string>> {
@@ -307,14 +343,13 @@ export class SqlCatalogStore implements CatalogStore {
     runId: string,
   ): Promise<void> {
     if (base === 0) {
-      const existing = await tx.all('SELECT generation FROM catalog_registries WHERE registry = ?', [
-        registry,
-      ]);
-      if (existing.length > 0) throw new ConcurrentScanError(registry);
-      await tx.run('INSERT INTO catalog_registries (registry, generation, last_run_id) VALUES (?, 1, ?)', [
-        registry,
-        runId,
-      ]);
+      // ON CONFLICT rather than SELECT-then-INSERT: two first scans racing on PostgreSQL must end in
+      // ConcurrentScanError for the loser, not in a primary-key violation.
+      const inserted = await tx.run(
+        'INSERT INTO catalog_registries (registry, generation, last_run_id) VALUES (?, 1, ?) ON CONFLICT (registry) DO NOTHING',
+        [registry, runId],
+      );
+      if (inserted !== 1) throw new ConcurrentScanError(registry);
       return;
     }
     const updated = await tx.run(
@@ -354,11 +389,10 @@ export class SqlCatalogStore implements CatalogStore {
     }
     if (!query.includeAssessed) where.push('assessed_at IS NULL');
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = await this.driver.all(
-      `SELECT * FROM catalog_inventory ${clause} ORDER BY inventoried_at, registry, repository, digest`,
-      params,
-    );
-    return rows.map(toInventory);
+    const rows = await this.driver.all(`SELECT * FROM catalog_inventory ${clause}`, params);
+    // Sorted here rather than with ORDER BY, so both engines give the same order whatever the collation.
+    const key = (e: InventoryEntry): string[] => [e.inventoriedAt, e.registry, e.repository, e.digest];
+    return rows.map(toInventory).sort((a, b) => compareKeys(key(a), key(b)));
   }
 
   async markAssessed(request: MarkAssessed): Promise<{ marked: number; unknown: string[] }> {

@@ -5,9 +5,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
 import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
-import { InfraError } from '../errors.js';
 import { acknowledge } from '../nag.js';
-import { OrgStackSet } from '../org-stackset.js';
+import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import { ecrConfigHash } from './ecr/config-hash.js';
 import { ConnectFunction } from './ecr/connect-function.js';
 import { ConnectionRole } from './ecr/connection-role.js';
@@ -104,15 +103,14 @@ function defineMember(
   const ecr = config.features.ecrConnections;
   const connect = new ConnectFunction(stack, 'Connect', {
     functionName: names.function,
-    codeBucket: required(params, p.codeBucket).valueAsString,
-    codeKey: required(params, p.codeKey).valueAsString,
+    codeBucket: memberParameter(params, p.codeBucket).valueAsString,
+    codeKey: memberParameter(params, p.codeKey).valueAsString,
     falconSecret,
     externalIdSecret: connection.externalId,
     connectionRole: connection.role,
     ownershipParameterName: names.ownershipParameter,
     // GovCloud regions are known to the handler; in commercial AWS it asks account:ListRegions.
     discoversRegions: config.derived.ecrRegions.length === 0 && config.aws.partition === 'aws',
-    permissionsBoundary: config.permissionsBoundary,
   });
 
   // Properties are what the handler parses (src/ecr/properties.ts); none is secret.
@@ -127,7 +125,7 @@ function defineMember(
       DisconnectOnDelete: String(ecr.disconnectOnDelete),
       ConfigHash: ecrConfigHash(config),
       // A new bundle re-runs the reconcile with the new code.
-      CodeKey: required(params, p.codeKey).valueAsString,
+      CodeKey: memberParameter(params, p.codeKey).valueAsString,
     },
   });
   // The role must exist before Falcon is asked to use it; IAM propagation is handled by the handler,
@@ -152,8 +150,8 @@ function falconCredentialsSecret(
   const secret = new secretsmanager.Secret(stack, 'FalconCredentials', {
     description: 'falcon-org: Falcon API credentials read by the ecr-connect function',
     secretObjectValue: {
-      ClientId: cdk.SecretValue.cfnParameter(required(params, p.clientId)),
-      ClientSecret: cdk.SecretValue.cfnParameter(required(params, p.clientSecret)),
+      ClientId: cdk.SecretValue.cfnParameter(memberParameter(params, p.clientId)),
+      ClientSecret: cdk.SecretValue.cfnParameter(memberParameter(params, p.clientSecret)),
       Cloud: cdk.SecretValue.unsafePlainText(config.falcon.cloud),
       ...(config.falcon.baseUrl ? { BaseUrl: cdk.SecretValue.unsafePlainText(config.falcon.baseUrl) } : {}),
     },
@@ -161,10 +159,4 @@ function falconCredentialsSecret(
   });
   acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });
   return secret;
-}
-
-function required(params: Readonly<Record<string, cdk.CfnParameter>>, name: string): cdk.CfnParameter {
-  const param = params[name];
-  if (!param) throw new InfraError(`member parameter ${name} was not declared`);
-  return param;
 }

@@ -43,7 +43,8 @@ export function associationProperties(
       AutomationAssumeRole: [names.roleArn],
     },
     scheduleExpression: ssm.schedule,
-    applyOnlyAtCronInterval: ssm.applyOnlyAtCronInterval,
+    // State Manager accepts ApplyOnlyAtCronInterval only with a cron schedule; with rate() it is left out.
+    ...(ssm.schedule.startsWith('cron(') ? { applyOnlyAtCronInterval: ssm.applyOnlyAtCronInterval } : {}),
     maxErrors: ssm.maxErrors,
     maxConcurrency: ssm.maxConcurrency,
   };

@@ -5,9 +5,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
 import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
-import { InfraError } from '../errors.js';
 import { acknowledge } from '../nag.js';
-import { OrgStackSet } from '../org-stackset.js';
+import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import type { FeatureContext } from './feature.js';
 import { associationProperties } from './ssm-association.js';
 
@@ -44,7 +43,7 @@ export class SsmDistributor extends Construct {
       stackSetName: names.roleStackSet,
       description: 'falcon-org SSM Distributor: automation role State Manager assumes (per account)',
       scope: 'account',
-      defineMember: (stack) => automationRole(stack, config, names),
+      defineMember: (stack) => automationRole(stack, names, config.derived.ssmRegions),
     });
 
     const credentials = context.credentials;
@@ -75,8 +74,8 @@ export class SsmDistributor extends Construct {
           secretName: names.secretName,
           description: 'Falcon API credentials read by the CrowdStrike-FalconSensorDeploy automation',
           secretObjectValue: {
-            ClientId: cdk.SecretValue.cfnParameter(required(params, 'FalconClientId')),
-            ClientSecret: cdk.SecretValue.cfnParameter(required(params, 'FalconClientSecret')),
+            ClientId: cdk.SecretValue.cfnParameter(memberParameter(params, 'FalconClientId')),
+            ClientSecret: cdk.SecretValue.cfnParameter(memberParameter(params, 'FalconClientSecret')),
             Cloud: cdk.SecretValue.unsafePlainText(config.falcon.cloud),
           },
           removalPolicy: cdk.RemovalPolicy.DESTROY,
@@ -99,14 +98,17 @@ export class SsmDistributor extends Construct {
   }
 }
 
-function required(params: Readonly<Record<string, cdk.CfnParameter>>, name: string): cdk.CfnParameter {
-  const param = params[name];
-  if (!param) throw new InfraError(`member parameter ${name} was not declared`);
-  return param;
+/** The ARN of the Falcon secret in one region of the member account (`??????`: Secrets Manager's random suffix). */
+function secretArn(region: string, secretName: string): string {
+  return `arn:${cdk.Aws.PARTITION}:secretsmanager:${region}:${cdk.Aws.ACCOUNT_ID}:secret:${secretName}-??????`;
 }
 
-function automationRole(stack: cdk.Stack, config: ResolvedConfig, names: ReturnType<typeof ssmNames>): void {
-  const boundary = config.permissionsBoundary;
+/** One role per account serves the association of every SSM region: it reads the secret there and nowhere else. */
+function automationRole(
+  stack: cdk.Stack,
+  names: ReturnType<typeof ssmNames>,
+  regions: readonly string[],
+): void {
   const role = new iam.Role(stack, 'AutomationRole', {
     roleName: names.roleName,
     description: 'Assumed by State Manager to run CrowdStrike-FalconSensorDeploy',
@@ -120,24 +122,11 @@ function automationRole(stack: cdk.Stack, config: ResolvedConfig, names: ReturnT
           new iam.PolicyStatement({
             effect: iam.Effect.ALLOW,
             actions: ['secretsmanager:GetSecretValue'],
-            resources: [
-              `arn:${cdk.Aws.PARTITION}:secretsmanager:*:${cdk.Aws.ACCOUNT_ID}:secret:${names.secretName}-??????`,
-            ],
+            resources: regions.map((region) => secretArn(region, names.secretName)),
           }),
         ],
       }),
     },
-    ...(boundary
-      ? {
-          permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(
-            stack,
-            'PermissionsBoundary',
-            boundary.startsWith('arn:')
-              ? boundary
-              : `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:policy/${boundary}`,
-          ),
-        }
-      : {}),
   });
   acknowledge(
     role,
@@ -146,10 +135,10 @@ function automationRole(stack: cdk.Stack, config: ResolvedConfig, names: ReturnT
       reason:
         'AWS-managed policy intended for State Manager automation; CrowdStrike-FalconSensorDeploy needs its SSM and EC2 permissions to run the Distributor package on targeted instances.',
     },
-    {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:${names.secretName}-??????]`,
+    ...regions.map((region) => ({
+      id: `AwsSolutions-IAM5[Resource::${secretArn(region, names.secretName).replace(cdk.Aws.PARTITION, '<AWS::Partition>').replace(cdk.Aws.ACCOUNT_ID, '<AWS::AccountId>')}]`,
       reason:
-        'One role serves every region, so the region is a wildcard; the name is fixed and ?????? is the random suffix Secrets Manager appends, so only the Falcon secret matches.',
-    },
+        'The secret name is fixed and ?????? stands for the six random characters Secrets Manager appends to it, so only the Falcon secret of this account and region matches.',
+    })),
   );
 }

@@ -6,7 +6,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../../nag.js';
-import { permissionsBoundary } from './boundary.js';
 import { ssmParameterArn } from './names.js';
 
 /** The Lambda settings of `ecr-connect`. */
@@ -33,7 +32,6 @@ export interface ConnectFunctionProps {
   readonly ownershipParameterName: string;
   /** True when the handler must discover the account's enabled regions (no regions configured, commercial AWS). */
   readonly discoversRegions: boolean;
-  readonly permissionsBoundary: string | undefined;
 }
 
 /**
@@ -53,14 +51,12 @@ export class ConnectFunction extends Construct {
       retention: ECR_CONNECT_FUNCTION.logRetention,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
-    const boundary = permissionsBoundary(this, 'PermissionsBoundary', props.permissionsBoundary);
     this.role = new iam.Role(this, 'ExecutionRole', {
       description: 'Execution role of the falcon-org ecr-connect function',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {
         EcrConnect: new iam.PolicyDocument({ statements: executionStatements(props, this.logGroup) }),
       },
-      ...(boundary ? { permissionsBoundary: boundary } : {}),
     });
     if (props.discoversRegions) {
       acknowledge(this.role, {

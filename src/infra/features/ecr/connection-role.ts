@@ -5,7 +5,6 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../config/load.js';
 import { PARTITIONS } from '../../../config/partitions.js';
 import { acknowledge } from '../../nag.js';
-import { permissionsBoundary } from './boundary.js';
 
 /** The AWS managed policy CrowdStrike documents for registry assessment: read-only ECR access. */
 export const ECR_READ_ONLY_POLICY = 'AmazonEC2ContainerRegistryReadOnly';
@@ -52,7 +51,6 @@ export class ConnectionRole extends Construct {
         'The external ID is registered with every Falcon registry connection of the account; rotating it alone would break them. It is not a credential: the trust policy also pins the CrowdStrike principal.',
     });
 
-    const boundary = permissionsBoundary(this, 'PermissionsBoundary', config.permissionsBoundary);
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
       description: 'Assumed by CrowdStrike Falcon registry assessment to read ECR images (falcon-org)',
@@ -62,7 +60,6 @@ export class ConnectionRole extends Construct {
         StringEquals: { 'sts:ExternalId': splitDynamicReference(this.externalId.secretArn) },
       }),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(ECR_READ_ONLY_POLICY)],
-      ...(boundary ? { permissionsBoundary: boundary } : {}),
     });
     acknowledge(this.role, {
       id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${ECR_READ_ONLY_POLICY}]`,
