@@ -46,7 +46,7 @@ export function parseConfigText(text: string, source: string): ResolvedConfig {
       source,
       doc.errors.map((e) => ({
         path: e.linePos ? `line ${e.linePos[0].line}` : '',
-        expected: 'valid YAML or JSON',
+        expected: 'expected valid YAML or JSON (fix the syntax at that line)',
         given: e.message.split('\n')[0] ?? e.code,
       })),
     );

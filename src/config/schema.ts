@@ -31,6 +31,11 @@ const regionList = z
   .array(region)
   .refine((list) => new Set(list).size === list.length, { message: 'expected each region once' });
 
+/** A region list that may not be empty: leaving the setting out is how the home region is chosen. */
+const homeDefaultedRegions = regionList.refine((list) => list.length > 0, {
+  message: 'expected at least one region; remove the setting to use the home region (aws.homeRegion)',
+});
+
 function schedule(rules: ScheduleRules) {
   return z.string().superRefine((value, ctx) => {
     const problem = scheduleProblem(value, rules);
@@ -133,7 +138,7 @@ const ssmTargetsSchema = z.discriminatedUnion(
 
 const ssmSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  regions: regionList.optional().describe('Regions to deploy to; default: the home region'),
+  regions: homeDefaultedRegions.optional().describe('Regions to deploy to; default: the home region'),
   action: z
     .enum(['Install', 'Uninstall'], { message: 'expected "Install" or "Uninstall"' })
     .default('Install'),
@@ -155,7 +160,7 @@ const ssmSchema = z.strictObject({
 
 const eksSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  regions: regionList.optional().describe('Regions to watch; default: the home region'),
+  regions: homeDefaultedRegions.optional().describe('Regions to watch; default: the home region'),
   sensor: z.enum(['kernel', 'bpf'], { message: 'expected "kernel" or "bpf"' }).default('bpf'),
   admissionController: z.boolean().default(true),
 });

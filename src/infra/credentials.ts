@@ -3,6 +3,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { acknowledge } from './nag.js';
+import type { OrgStackSetParameter } from './org-stackset.js';
 
 /** Names of the root stack's NoEcho parameters that `deploy` fills from the environment. */
 export const CLIENT_ID_PARAMETER = 'FalconClientId';
@@ -17,6 +18,42 @@ export const CREDENTIAL_PATTERN = '^[^"\\\\\\x00-\\x1f]+$';
 
 export const SECRET_ROTATION_REASON =
   'Falcon API clients are rotated in the Falcon console, not by a rotation Lambda; a new client is rolled out by deploying again with the new values.';
+
+/**
+ * The StackSet parameters that carry the credentials to member accounts: NoEcho on both sides, named
+ * like the root stack's parameters.
+ */
+export function credentialParameters(
+  credentials: Pick<FalconCredentials, 'clientId' | 'clientSecret'>,
+): Record<string, OrgStackSetParameter> {
+  const parameter = (value: string, description: string): OrgStackSetParameter => ({
+    value,
+    noEcho: true,
+    allowedPattern: CREDENTIAL_PATTERN,
+    description,
+  });
+  return {
+    [CLIENT_ID_PARAMETER]: parameter(credentials.clientId, 'Falcon API client ID'),
+    [CLIENT_SECRET_PARAMETER]: parameter(credentials.clientSecret, 'Falcon API client secret'),
+  };
+}
+
+/**
+ * The JSON object a Falcon credentials secret holds: `ClientId` and `ClientSecret` from NoEcho
+ * parameters (CloudFormation fills them in; no template holds a value), then the plain settings
+ * (`Cloud`, optionally `BaseUrl`).
+ */
+export function credentialsSecretObject(
+  clientId: cdk.CfnParameter,
+  clientSecret: cdk.CfnParameter,
+  plain: Readonly<Record<string, string>>,
+): Record<string, cdk.SecretValue> {
+  return {
+    ClientId: cdk.SecretValue.cfnParameter(clientId),
+    ClientSecret: cdk.SecretValue.cfnParameter(clientSecret),
+    ...Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, cdk.SecretValue.unsafePlainText(v)])),
+  };
+}
 
 export interface FalconCredentialsProps {
   readonly config: ResolvedConfig;
@@ -60,11 +97,7 @@ export class FalconCredentials extends Construct {
     });
     const secret = new secretsmanager.Secret(this, 'Secret', {
       description: 'Falcon API credentials used by falcon-org in the home account',
-      secretObjectValue: {
-        ClientId: cdk.SecretValue.cfnParameter(idParam),
-        ClientSecret: cdk.SecretValue.cfnParameter(secretParam),
-        Cloud: cdk.SecretValue.unsafePlainText(cloud),
-      },
+      secretObjectValue: credentialsSecretObject(idParam, secretParam, { Cloud: cloud }),
       removalPolicy: cdk.RemovalPolicy.DESTROY,
     });
     acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });

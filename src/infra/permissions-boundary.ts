@@ -2,15 +2,21 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
+/** A customer managed policy ARN: the part after `policy/` is the policy's path and name. */
+const CUSTOMER_POLICY_ARN = /^arn:[a-z-]+:iam::\d{12}:policy\/(.+)$/;
+
 /**
- * The configured permissions boundary as the ARN of a managed policy. A bare policy name is taken as
- * a customer managed policy of the account the role is created in (so the same name works in the
- * home account and in every member account).
+ * The configured permissions boundary as the ARN of a managed policy in the account the role is
+ * created in. IAM only accepts a boundary from the role's own account (or an AWS managed policy), so
+ * a bare name and the path and name of a customer managed policy ARN both resolve to that policy in
+ * the deploying account: the same boundary then works in the home account and in every member
+ * account, provided the policy exists there under that name. An AWS managed policy ARN is kept.
  */
 export function permissionsBoundaryArn(boundary: string): string {
-  return boundary.startsWith('arn:')
-    ? boundary
-    : `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:policy/${boundary}`;
+  const customer = CUSTOMER_POLICY_ARN.exec(boundary);
+  if (boundary.startsWith('arn:') && !customer) return boundary;
+  const pathAndName = customer?.[1] ?? boundary;
+  return `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:policy/${pathAndName}`;
 }
 
 /**

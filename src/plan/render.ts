@@ -12,14 +12,18 @@ export function renderPlan(plan: Plan): string {
   for (const feature of plan.features) {
     lines.push(`Feature ${feature.name}: ${feature.status}`);
     for (const s of feature.stackSets) {
-      const per = s.scope === 'account' ? 'per account' : 'per account and region';
       lines.push(`  StackSet ${s.name} (${s.scope}, call as ${s.callAs})`);
       lines.push(`    targets:  ${s.targets.organizationalUnitIds.join(', ')}`);
       if (s.targets.excludedAccounts.length > 0) {
         lines.push(`    excluded: ${s.targets.excludedAccounts.join(', ')}`);
       }
       lines.push(`    regions:  ${s.regions.join(', ')}`);
-      lines.push(`    ${count(s.resources.length, 'resource')} ${per}; ${s.resourcesPerAccount} per account`);
+      const instance = count(s.resources.length, 'resource');
+      lines.push(
+        s.scope === 'account'
+          ? `    ${instance} per account`
+          : `    ${instance} per account and region; ${s.resourcesPerAccount} per account`,
+      );
       lines.push(...typeSummary(s.resources).map((t) => `      ${t}`));
     }
     if (feature.stackSets.length > 0) {

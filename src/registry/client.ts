@@ -4,6 +4,7 @@ import { AuthState, CATALOG_SCOPE, repositoryScope } from './auth.js';
 import type { BearerRealm, RegistryCredentials, Scope } from './auth.js';
 import { isDigest, sha256Digest, verifyDigest } from './digest.js';
 import {
+  DigestMismatchError,
   RegistryAuthError,
   RegistryHttpError,
   RegistryNetworkError,
@@ -11,7 +12,7 @@ import {
   type RegistryErrorCode,
 } from './errors.js';
 import { nextLink } from './link-header.js';
-import { MANIFEST_ACCEPT, bareMediaType } from './media-types.js';
+import { MANIFEST_ACCEPT, bareMediaType, isSchema1MediaType } from './media-types.js';
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
 import { nodeTransport, type ClosableTransport, type HttpResponse, type Transport } from './transport.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
@@ -199,7 +200,11 @@ export class OciRegistryClient {
     };
   }
 
-  /** GET a manifest by tag or digest; the digest is the sha256 of the bytes (checked when asked by digest). */
+  /**
+   * GET a manifest by tag or digest. The digest is the sha256 of the bytes, checked against the
+   * digest asked for or, by tag, the registry's Docker-Content-Digest; for a legacy schema 1
+   * manifest it is the registry's Docker-Content-Digest (its bytes carry signatures).
+   */
   async getManifest(
     repository: string,
     reference: string,
@@ -218,9 +223,21 @@ export class OciRegistryClient {
       return undefined;
     }
     const bytes = res.body;
+    const mediaType = bareMediaType(res.headers.get('content-type'));
+    const announced = res.headers.get('docker-content-digest') ?? undefined;
+    const what = `manifest ${repository}@${reference}`;
+    if (isSchema1MediaType(mediaType)) {
+      // Signed schema 1: the bytes do not hash to the digest; take the registry's, as HEAD does, so
+      // a scan by HEAD and a scan by GET see the same digest.
+      const digest = announced ?? (isDigest(reference) ? reference : sha256Digest(bytes));
+      if (isDigest(reference) && digest !== reference) throw new DigestMismatchError(what, reference, digest);
+      return { digest, mediaType, bytes };
+    }
     const digest = sha256Digest(bytes);
-    if (isDigest(reference)) verifyDigest(`manifest ${repository}@${reference}`, reference, bytes);
-    return { digest, mediaType: bareMediaType(res.headers.get('content-type')), bytes };
+    if (isDigest(reference)) verifyDigest(what, reference, bytes);
+    // By tag: the registry's own digest must name these bytes too (HEAD answers report that digest).
+    else if (announced && isDigest(announced)) verifyDigest(what, announced, bytes);
+    return { digest, mediaType, bytes };
   }
 
   /** PUT manifest bytes under a tag or their digest; returns the digest the registry stored. */

@@ -2,6 +2,7 @@ import type { ImageRecord, KnownImages, RegistrySource } from '../catalog/source
 import type { OciRegistryClient } from './client.js';
 import { limiter, mapWithConcurrency, type Limiter } from './concurrency.js';
 import { imageSizeOf, isIndex, manifestMediaType, parseManifest, platformsOf } from './manifest.js';
+import { isSchema1MediaType } from './media-types.js';
 
 /**
  * How listImages reads each tag's manifest:
@@ -157,6 +158,8 @@ export class OciRegistrySource implements RegistrySource {
   ): Details {
     const cached = this.details.get(digest);
     if (cached) return cached;
+    // Legacy schema 1 has neither index children nor a config descriptor: catalog its type only.
+    if (isSchema1MediaType(contentType)) return { mediaType: contentType };
     const doc = parseManifest(bytes, `${repository}@${digest}`);
     const mediaType = manifestMediaType(doc, contentType);
     const size = imageSizeOf(doc);

@@ -163,6 +163,16 @@ features: { ssmDistributor: { schedul: "rate(1 day)", colour: red } }
     expect(elsewhere[0]?.expected).toContain('"us-east-1"');
   });
 
+  it('refuse an empty SSM or EKS region list and say how to get the home region', () => {
+    const problems = problemsIn(
+      `${minimal.trim()}\nfeatures: { ssmDistributor: { regions: [] }, eksProtection: { regions: [] } }\n`,
+    );
+    expect(problems.map(formatProblem)).toEqual([
+      'features.ssmDistributor.regions: expected at least one region; remove the setting to use the home region (aws.homeRegion), got []',
+      'features.eksProtection.regions: expected at least one region; remove the setting to use the home region (aws.homeRegion), got []',
+    ]);
+  });
+
   it('explain how to fix ApplyOnlyAtCronInterval with a rate() schedule', () => {
     const [problem] = problemsIn(
       `${minimal.trim()}\nfeatures: { ssmDistributor: { applyOnlyAtCronInterval: true } }\n`,
@@ -170,5 +180,15 @@ features: { ssmDistributor: { schedul: "rate(1 day)", colour: red } }
     expect(problem && formatProblem(problem)).toBe(
       'features.ssmDistributor.applyOnlyAtCronInterval: expected false unless the schedule is a cron expression (State Manager rejects it with rate()); set a cron() schedule or remove applyOnlyAtCronInterval, got true with schedule "rate(1 day)"',
     );
+  });
+});
+
+describe('unreadable input', () => {
+  it('names the line of a YAML syntax error', () => {
+    const problems = problemsIn('falcon: { cloud: us-1\naws: [\n');
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems[0]?.path).toMatch(/^line \d+$/);
+    expect(problems[0]?.expected).toBe('expected valid YAML or JSON (fix the syntax at that line)');
+    expect(problems[0]?.given).not.toBe('');
   });
 });

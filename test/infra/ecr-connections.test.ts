@@ -425,7 +425,10 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
     expect(executionStatements(member)).toEqual(expectedStatements(member, true));
     const role = executionRole(member);
     expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
-    expect(role.Properties['PermissionsBoundary']).toBe('arn:aws:iam::123456789012:policy/central');
+    // The policy of that name in each member account: IAM takes no boundary from another account.
+    expect(role.Properties['PermissionsBoundary']).toEqual(
+      partitionArn(':iam::', { Ref: 'AWS::AccountId' }, ':policy/central'),
+    );
     expect(role.Properties['AssumeRolePolicyDocument']).toEqual({
       Version: '2012-10-17',
       Statement: [

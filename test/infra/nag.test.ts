@@ -64,6 +64,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(members.length).toBeGreaterThanOrEqual(2);
     for (const stack of [rootStack, ...members]) {
       expect(nagFindings(stack, 'error'), stack.stackName).toEqual([]);
+      expect(nagFindings(stack, 'warning'), stack.stackName).toEqual([]);
     }
   });
 

@@ -101,6 +101,8 @@ describe('buildPlan', () => {
     expect(text).toContain('Root stack demo (home region us-east-1): 3 resources');
     expect(text).toContain('StackSet assoc (account-region, call as SELF)');
     expect(text).toContain('2 resources per account and region; 4 per account');
+    // An account-scoped StackSet says its count once.
+    expect(text).toMatch(/StackSet roles \(account, call as SELF\)\n(?:.*\n){2} {4}1 resource per account\n/);
     expect(text).toContain('Feature ecrConnections: not implemented in this version');
     expect(text).toContain('per account and region: us-east-1 3, eu-west-1 2');
   });

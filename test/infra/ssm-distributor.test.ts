@@ -72,10 +72,21 @@ describe('SSM Distributor: automation role (per account)', () => {
     expect(JSON.stringify(feature.roleStackSet.memberTemplate)).not.toContain('SecretsManagerReadWrite');
   });
 
-  it('uses a permissions boundary ARN as given and omits the boundary when none is configured', () => {
-    const arn = 'arn:aws:iam::123456789012:policy/central-boundary';
+  it("takes a customer policy ARN's path and name in each member account, keeps an AWS managed ARN, omits none", () => {
+    // IAM accepts a boundary only from the role's own account: one account's ARN would fail in all others.
+    const arn = 'arn:aws:iam::123456789012:policy/security/central-boundary';
     const withArn = Template.fromJSON(ssmFeature({ permissionsBoundary: arn }).roleStackSet.memberTemplate);
-    withArn.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: arn });
+    withArn.hasResourceProperties('AWS::IAM::Role', {
+      PermissionsBoundary: partitionArn(
+        ':iam::',
+        { Ref: 'AWS::AccountId' },
+        ':policy/security/central-boundary',
+      ),
+    });
+    const managed = 'arn:aws:iam::aws:policy/PowerUserAccess';
+    Template.fromJSON(
+      ssmFeature({ permissionsBoundary: managed }).roleStackSet.memberTemplate,
+    ).hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: managed });
     const without = Template.fromJSON(ssmFeature().roleStackSet.memberTemplate);
     without.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: Match.absent() });
   });

@@ -2,9 +2,11 @@ import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { scanRegistry } from '../../src/catalog/scan.js';
 import { EcrClients, roleArnFor, type EcrCredentials } from '../../src/registry/ecr-clients.js';
 import { EcrRegistrySource } from '../../src/registry/ecr-source.js';
 import { RegistryError } from '../../src/registry/errors.js';
+import { memoryStore } from '../catalog/helpers.js';
 
 const ecr = mockClient(ECRClient);
 afterEach(() => ecr.reset());
@@ -102,6 +104,63 @@ describe('EcrRegistrySource', () => {
     expect((error as Error).message).toBe(
       `ecr://${ACCOUNT}/us-east-1: DescribeImages(secret) failed: AccessDeniedException: not authorized`,
     );
+  });
+});
+
+describe('catalog scans of an ECR registry (faked ECR client)', () => {
+  it('catalogs every page, dedupes a digest in two repositories and reports a moved tag', async () => {
+    const images: Record<string, { imageDigest: string; imageTags: string[] }[][]> = {
+      // two DescribeImages pages for app, one for mirror (the same image as app's 1.0)
+      app: [
+        [{ imageDigest: digest(1), imageTags: ['1.0', 'latest'] }],
+        [{ imageDigest: digest(2), imageTags: ['0.9'] }],
+      ],
+      mirror: [[{ imageDigest: digest(1), imageTags: ['upstream'] }]],
+    };
+    const fake = (): void => {
+      ecr.reset();
+      ecr
+        .on(DescribeRepositoriesCommand, { nextToken: undefined })
+        .resolves({ repositories: [{ repositoryName: 'app' }], nextToken: 'r2' })
+        .on(DescribeRepositoriesCommand, { nextToken: 'r2' })
+        .resolves({ repositories: [{ repositoryName: 'mirror' }] });
+      for (const [repositoryName, pages] of Object.entries(images)) {
+        pages.forEach((imageDetails, i) => {
+          ecr
+            .on(DescribeImagesCommand, { repositoryName, nextToken: i === 0 ? undefined : `p${i}` })
+            .resolves({ imageDetails, ...(i + 1 < pages.length ? { nextToken: `p${i + 1}` } : {}) });
+        });
+      }
+    };
+    const store = await memoryStore();
+    const source = new EcrRegistrySource({
+      accountId: ACCOUNT,
+      region: 'eu-west-1',
+      clients: new EcrClients(),
+    });
+    try {
+      fake();
+      const first = await scanRegistry(source, store);
+      expect(first.run.summary).toMatchObject({ repositories: 2, images: 3, tags: 4, inventoried: 2 });
+      expect(first.inventoried.map((e) => [e.repository, e.digest])).toEqual([
+        ['app', digest(1)],
+        ['app', digest(2)],
+      ]);
+
+      // latest moves from 1 to 2 (ECR re-tags in place): a move, nothing new to inventory.
+      images.app = [
+        [{ imageDigest: digest(1), imageTags: ['1.0'] }],
+        [{ imageDigest: digest(2), imageTags: ['0.9', 'latest'] }],
+      ];
+      fake();
+      const second = await scanRegistry(source, store);
+      expect(second.changes).toEqual([
+        { kind: 'tag-moved', repository: 'app', digest: digest(2), tag: 'latest', fromDigest: digest(1) },
+      ]);
+      expect(second.inventoried).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 });
 

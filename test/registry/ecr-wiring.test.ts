@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EcrClients } from '../../src/registry/ecr-clients.js';
 import { EcrRegistrySource } from '../../src/registry/ecr-source.js';
+import { listenOnLoopback } from '../services/free-port.js';
 
 interface Seen {
   readonly kind: 'sts' | 'ecr';
@@ -58,9 +59,7 @@ describe('ECR cross-account wiring through the SDK endpoint settings', () => {
         res.writeHead(200, { 'content-type': 'text/xml' }).end(ASSUME_ROLE_RESPONSE);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const url = await listenOnLoopback(server);
     process.env.AWS_ENDPOINT_URL_STS = url;
     process.env.AWS_ENDPOINT_URL_ECR = url;
     process.env.AWS_ACCESS_KEY_ID = 'AKIACALLERKEY';

@@ -6,6 +6,7 @@ import { OciRegistryClient } from '../../src/registry/client.js';
 import { nextLink } from '../../src/registry/link-header.js';
 import { OciRegistrySource } from '../../src/registry/oci-source.js';
 import { startFaultProxy, type FaultProxy } from '../services/fault-proxy.js';
+import { listenOnLoopback } from '../services/free-port.js';
 import { buildImage, pushImage } from '../services/oci-images.js';
 import { startRegistry, type LocalRegistry } from '../services/registry.js';
 
@@ -63,9 +64,7 @@ describe('tag pagination (distribution 2.8 ignores n for tags, so a fake registr
       }
       res.writeHead(200, headers).end(JSON.stringify({ name: 'app', tags: page }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await listenOnLoopback(server);
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -111,9 +110,7 @@ describe('a registry whose Link points back at a page already read', () => {
         })
         .end(JSON.stringify({ name: 'loop', tags: [second ? 'b' : 'a'] }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await listenOnLoopback(server);
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 

@@ -7,7 +7,7 @@ import { RegistryHttpError, RegistryNetworkError } from '../../src/registry/erro
 import { OciRegistrySource } from '../../src/registry/oci-source.js';
 import { parseRetryAfter, retryDelay } from '../../src/registry/retry.js';
 import { startFaultProxy, type FaultProxy } from '../services/fault-proxy.js';
-import { freePort } from '../services/free-port.js';
+import { freePort, listenOnLoopback } from '../services/free-port.js';
 import { buildImage, pushImage } from '../services/oci-images.js';
 import { startRegistry, type LocalRegistry } from '../services/registry.js';
 
@@ -76,9 +76,7 @@ describe('network failures and errors', () => {
         }),
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    url = await listenOnLoopback(server);
   });
   afterAll(
     () =>

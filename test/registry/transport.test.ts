@@ -3,12 +3,11 @@ import { createServer, type IncomingHttpHeaders, type RequestListener, type Serv
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fetchTransport, nodeTransport } from '../../src/registry/transport.js';
+import { listenOnLoopback } from '../services/free-port.js';
 
 async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+  return { server, url: await listenOnLoopback(server) };
 }
 
 describe('nodeTransport', () => {

@@ -1,5 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 
+import { listenOnLoopback } from './free-port.js';
+
 export interface Fault {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
@@ -67,11 +69,9 @@ export async function startFaultProxy(
     if (fault && fault.delayMs > 0) setTimeout(forward, fault.delayMs);
     else forward();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     injected: () => injected,
     forwarded: () => forwarded,
     stop: () =>

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { listenOnLoopback } from './free-port.js';
+
 const run = promisify(execFile);
 
 /** A key pair and self-signed certificate (PEM files) the registry trusts as `rootcertbundle`. */
@@ -120,11 +122,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = await listenOnLoopback(server);
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `${url}/token`,
     requests,
     total: () => total,
     stop: () =>

@@ -343,9 +343,13 @@ export class SqlCatalogStore implements CatalogStore {
     runId: string,
   ): Promise<void> {
     if (base === 0) {
-      const existing = await tx.all('SELECT generation FROM catalog_registries WHERE registry = ?', [registry]);
-      if (existing.length > 0) throw new ConcurrentScanError(registry);
-      await tx.run('INSERT INTO catalog_registries (registry, generation, last_run_id) VALUES (?, 1, ?)', [registry, runId]);
+      // ON CONFLICT rather than SELECT-then-INSERT: two first scans racing on PostgreSQL must end in
+      // ConcurrentScanError for the loser, not in a primary-key violation.
+      const inserted = await tx.run(
+        'INSERT INTO catalog_registries (registry, generation, last_run_id) VALUES (?, 1, ?) ON CONFLICT (registry) DO NOTHING',
+        [registry, runId],
+      );
+      if (inserted !== 1) throw new ConcurrentScanError(registry);
       return;
     }
     const updated = await tx.run(

@@ -4,7 +4,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
-import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
+import {
+  CLIENT_ID_PARAMETER,
+  CLIENT_SECRET_PARAMETER,
+  credentialParameters,
+  credentialsSecretObject,
+  SECRET_ROTATION_REASON,
+} from '../credentials.js';
 import { acknowledge } from '../nag.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import { ecrConfigHash } from './ecr/config-hash.js';
@@ -20,8 +26,8 @@ export const ECR_CONNECTIONS_RESOURCE_TYPE = 'Custom::FalconEcrConnections';
 
 /** Member template parameters, filled by the StackSet from the root stack. */
 export const ECR_MEMBER_PARAMETERS = {
-  clientId: 'FalconClientId',
-  clientSecret: 'FalconClientSecret',
+  clientId: CLIENT_ID_PARAMETER,
+  clientSecret: CLIENT_SECRET_PARAMETER,
   codeBucket: 'LambdaCodeBucket',
   codeKey: 'LambdaCodeKey',
 } as const;
@@ -68,18 +74,7 @@ export class EcrConnections extends Construct {
         'falcon-org ECR Registry Connections: connection role, ecr-connect function, custom resource and schedule (per account)',
       scope: 'account',
       parameters: {
-        [p.clientId]: {
-          value: credentials.clientId,
-          noEcho: true,
-          allowedPattern: CREDENTIAL_PATTERN,
-          description: 'Falcon API client ID',
-        },
-        [p.clientSecret]: {
-          value: credentials.clientSecret,
-          noEcho: true,
-          allowedPattern: CREDENTIAL_PATTERN,
-          description: 'Falcon API client secret',
-        },
+        ...credentialParameters(credentials),
         [p.codeBucket]: { value: code.bucketName, description: 'Bucket holding the ecr-connect bundle' },
         [p.codeKey]: {
           value: code.key,
@@ -149,12 +144,11 @@ function falconCredentialsSecret(
   const p = ECR_MEMBER_PARAMETERS;
   const secret = new secretsmanager.Secret(stack, 'FalconCredentials', {
     description: 'falcon-org: Falcon API credentials read by the ecr-connect function',
-    secretObjectValue: {
-      ClientId: cdk.SecretValue.cfnParameter(memberParameter(params, p.clientId)),
-      ClientSecret: cdk.SecretValue.cfnParameter(memberParameter(params, p.clientSecret)),
-      Cloud: cdk.SecretValue.unsafePlainText(config.falcon.cloud),
-      ...(config.falcon.baseUrl ? { BaseUrl: cdk.SecretValue.unsafePlainText(config.falcon.baseUrl) } : {}),
-    },
+    secretObjectValue: credentialsSecretObject(
+      memberParameter(params, p.clientId),
+      memberParameter(params, p.clientSecret),
+      { Cloud: config.falcon.cloud, ...(config.falcon.baseUrl ? { BaseUrl: config.falcon.baseUrl } : {}) },
+    ),
     removalPolicy: cdk.RemovalPolicy.DESTROY,
   });
   acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });

@@ -4,7 +4,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
-import { CREDENTIAL_PATTERN, SECRET_ROTATION_REASON } from '../credentials.js';
+import {
+  CLIENT_ID_PARAMETER,
+  CLIENT_SECRET_PARAMETER,
+  credentialParameters,
+  credentialsSecretObject,
+  SECRET_ROTATION_REASON,
+} from '../credentials.js';
 import { acknowledge } from '../nag.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import type { FeatureContext } from './feature.js';
@@ -25,7 +31,8 @@ export function ssmNames(config: ResolvedConfig) {
 /**
  * SSM Distributor: installs the Falcon sensor on every SSM-managed instance of every targeted
  * account and region with a State Manager association of `CrowdStrike-FalconSensorDeploy`.
- * - per account (home region): the automation role SSM assumes;
+ * - per account (home region): the automation role SSM assumes (it reads the Falcon secret in the
+ *   configured SSM regions only; the permissions boundary comes from `OrgStackSet`);
  * - per account × region: the credentials secret and the association.
  */
 export class SsmDistributor extends Construct {
@@ -55,29 +62,16 @@ export class SsmDistributor extends Construct {
         'falcon-org SSM Distributor: Falcon API secret and sensor association (per account and region)',
       scope: 'account-region',
       regions: config.derived.ssmRegions,
-      parameters: {
-        FalconClientId: {
-          value: credentials.clientId,
-          noEcho: true,
-          allowedPattern: CREDENTIAL_PATTERN,
-          description: 'Falcon API client ID',
-        },
-        FalconClientSecret: {
-          value: credentials.clientSecret,
-          noEcho: true,
-          allowedPattern: CREDENTIAL_PATTERN,
-          description: 'Falcon API client secret',
-        },
-      },
+      parameters: credentialParameters(credentials),
       defineMember: (stack, params) => {
         const secret = new secretsmanager.Secret(stack, 'FalconSecret', {
           secretName: names.secretName,
           description: 'Falcon API credentials read by the CrowdStrike-FalconSensorDeploy automation',
-          secretObjectValue: {
-            ClientId: cdk.SecretValue.cfnParameter(memberParameter(params, 'FalconClientId')),
-            ClientSecret: cdk.SecretValue.cfnParameter(memberParameter(params, 'FalconClientSecret')),
-            Cloud: cdk.SecretValue.unsafePlainText(config.falcon.cloud),
-          },
+          secretObjectValue: credentialsSecretObject(
+            memberParameter(params, CLIENT_ID_PARAMETER),
+            memberParameter(params, CLIENT_SECRET_PARAMETER),
+            { Cloud: config.falcon.cloud },
+          ),
           removalPolicy: cdk.RemovalPolicy.DESTROY,
         });
         acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });
@@ -98,9 +92,17 @@ export class SsmDistributor extends Construct {
   }
 }
 
-/** The ARN of the Falcon secret in one region of the member account (`??????`: Secrets Manager's random suffix). */
-function secretArn(region: string, secretName: string): string {
-  return `arn:${cdk.Aws.PARTITION}:secretsmanager:${region}:${cdk.Aws.ACCOUNT_ID}:secret:${secretName}-??????`;
+/**
+ * The ARN of the Falcon secret in one region of the member account (`??????`: the random suffix
+ * Secrets Manager appends). cdk-nag names resources with `<AWS::Partition>` and `<AWS::AccountId>`.
+ */
+function secretArn(
+  region: string,
+  secretName: string,
+  partition: string = cdk.Aws.PARTITION,
+  account: string = cdk.Aws.ACCOUNT_ID,
+): string {
+  return `arn:${partition}:secretsmanager:${region}:${account}:secret:${secretName}-??????`;
 }
 
 /** One role per account serves the association of every SSM region: it reads the secret there and nowhere else. */
@@ -136,7 +138,7 @@ function automationRole(
         'AWS-managed policy intended for State Manager automation; CrowdStrike-FalconSensorDeploy needs its SSM and EC2 permissions to run the Distributor package on targeted instances.',
     },
     ...regions.map((region) => ({
-      id: `AwsSolutions-IAM5[Resource::${secretArn(region, names.secretName).replace(cdk.Aws.PARTITION, '<AWS::Partition>').replace(cdk.Aws.ACCOUNT_ID, '<AWS::AccountId>')}]`,
+      id: `AwsSolutions-IAM5[Resource::${secretArn(region, names.secretName, '<AWS::Partition>', '<AWS::AccountId>')}]`,
       reason:
         'The secret name is fixed and ?????? stands for the six random characters Secrets Manager appends to it, so only the Falcon secret of this account and region matches.',
     })),

@@ -1,0 +1,72 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/main.js';
+import { tempDir } from '../infra/helpers.js';
+import { capture } from './helpers.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('cli-validate');
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('falcon-org validate', () => {
+  it('accepts the shipped example (exit 0)', async () => {
+    const output = capture();
+    expect(await run(['validate', '--config', 'examples/organization.yaml'], output)).toBe(0);
+    expect(output.stdout.join('\n')).toContain('valid');
+  });
+
+  it('names all five mistakes of a broken configuration at once (exit 2, no stack trace)', async () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(
+      file,
+      [
+        'falcon: { cloud: us-7 }',
+        'aws: { partition: aws, homeRegion: mars-north-1 }',
+        'organization: { id: o-a1b2c3d4e5, targets: [ou-bad] }',
+        'features:',
+        '  ssmDistributor: { enabled: true, maxErrors: lots, documentVersion: "v2" }',
+        '',
+      ].join('\n'),
+    );
+    const output = capture();
+    expect(await run(['validate', '--config', file], output)).toBe(2);
+    const text = output.stderr.join('\n');
+    expect(text).toContain('5 problems');
+    // Each problem on its own line: the field, what was expected, what was given.
+    for (const [path, given] of [
+      ['falcon.cloud', '"us-7"'],
+      ['aws.homeRegion', '"mars-north-1"'],
+      ['organization.targets.0', '"ou-bad"'],
+      ['features.ssmDistributor.maxErrors', '"lots"'],
+      ['features.ssmDistributor.documentVersion', '"v2"'],
+    ]) {
+      const line = text.split('\n').find((l) => l.includes(`- ${path}: `));
+      expect(line, path).toMatch(
+        new RegExp(`: expected .+, got ${given.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+      );
+    }
+    expect(text).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects ParameterStore secret storage with the field and the fix', async () => {
+    const file = join(dir, 'parameter-store.yaml');
+    writeFileSync(
+      file,
+      [
+        'falcon: { cloud: us-1 }',
+        'aws: { partition: aws, homeRegion: us-east-1 }',
+        'organization: { id: o-a1b2c3d4e5, targets: [r-ab12] }',
+        'features: { ssmDistributor: { enabled: true, secretStorage: ParameterStore } }',
+        '',
+      ].join('\n'),
+    );
+    const output = capture();
+    expect(await run(['validate', '--config', file], output)).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(/features\.ssmDistributor\.secretStorage: .*"SecretsManager"/);
+  });
+});
