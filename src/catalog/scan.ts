@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CatalogInputError, RegistryScanError } from './errors.js';
 import { repositoryFilter } from './filter.js';
 import type { CatalogChange, DedupeScope, InventoryEntry, RepositoryFailure, RunRecord } from './model.js';
-import { mapWithConcurrency } from '../registry/concurrency.js';
+import { mapWithConcurrency } from '../fanout/concurrency.js';
 import { planRun } from './plan.js';
 import type { ImageRecord, KnownImages, RegistrySource } from './source.js';
 import type { CatalogStore } from './store/store.js';

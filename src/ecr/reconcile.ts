@@ -3,7 +3,7 @@ import { normalizeRegistryUrl } from '../falcon/url.js';
 import { describeError, OwnershipRecordError, ReconcileSetupError } from './errors.js';
 import { RegionOutcome, type ReconcileReport, type RegionResult } from './outcome.js';
 import type { OwnershipLedger, WantedRegions } from './ownership.js';
-import { mapBounded } from './pool.js';
+import { mapEachOutcome } from '../fanout/concurrency.js';
 import type { RegionDirectory } from './regions.js';
 import { connectionAlias, ecrRegistryUrl } from './urls.js';
 
@@ -108,7 +108,7 @@ export async function reconcileConnections(
     }
   };
 
-  const results = await mapBounded(
+  const results = await mapEachOutcome(
     targets,
     deps.concurrency ?? 8,
     async (region) => {

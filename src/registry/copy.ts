@@ -1,5 +1,5 @@
 import type { OciRegistryClient } from './client.js';
-import { mapWithConcurrency } from './concurrency.js';
+import { mapWithConcurrency } from '../fanout/concurrency.js';
 import { RegistryError } from './errors.js';
 import { blobsOf, isIndex, manifestMediaType, parseManifest } from './manifest.js';
 

@@ -1,6 +1,5 @@
 export * from './auth.js';
 export * from './client.js';
-export * from './concurrency.js';
 export * from './copy.js';
 export * from './digest.js';
 export * from './ecr-clients.js';

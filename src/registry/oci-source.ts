@@ -1,6 +1,6 @@
 import type { ImageRecord, KnownImages, RegistrySource } from '../catalog/source.js';
 import type { OciRegistryClient } from './client.js';
-import { limiter, mapWithConcurrency, type Limiter } from './concurrency.js';
+import { limiter, mapWithConcurrency, type Limiter } from '../fanout/concurrency.js';
 import { imageSizeOf, isIndex, manifestMediaType, parseManifest, platformsOf } from './manifest.js';
 import { isSchema1MediaType } from './media-types.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { OciRegistryClient } from '../../src/registry/client.js';
-import { mapWithConcurrency } from '../../src/registry/concurrency.js';
+import { mapWithConcurrency } from '../../src/fanout/concurrency.js';
 import { sha256Digest } from '../../src/registry/digest.js';
 import { MediaType } from '../../src/registry/media-types.js';
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 
-import { limiter, mapWithConcurrency } from '../../src/registry/concurrency.js';
+import { limiter, mapEachOutcome, mapWithConcurrency } from '../../src/fanout/concurrency.js';
 
 describe('mapWithConcurrency', () => {
   it('keeps input order and never has more than the limit in flight', async () => {
@@ -76,5 +76,42 @@ describe('mapWithConcurrency', () => {
       mapWithConcurrency(items, shared, work),
     ]);
     expect(peak).toBe(3);
+  });
+});
+
+describe('mapEachOutcome', () => {
+  it('keeps input order and never runs more than the limit at once', async () => {
+    let active = 0;
+    let peak = 0;
+    const results = await mapEachOutcome(
+      [30, 10, 20, 5, 15],
+      2,
+      async (ms) => {
+        active += 1;
+        peak = Math.max(peak, active);
+        await sleep(ms);
+        active -= 1;
+        return `done ${ms}`;
+      },
+      (ms) => `skipped ${ms}`,
+    );
+    expect(results).toEqual(['done 30', 'done 10', 'done 20', 'done 5', 'done 15']);
+    expect(peak).toBe(2);
+  });
+
+  it('reports items not started before an abort as skipped, and finishes those in flight', async () => {
+    const controller = new AbortController();
+    const results = await mapEachOutcome(
+      ['a', 'b', 'c', 'd'],
+      1,
+      async (item) => {
+        if (item === 'b') controller.abort();
+        await sleep(1);
+        return `done ${item}`;
+      },
+      (item) => `skipped ${item}`,
+      controller.signal,
+    );
+    expect(results).toEqual(['done a', 'done b', 'skipped c', 'skipped d']);
   });
 });

@@ -54,3 +54,19 @@ export async function mapWithConcurrency<T, R>(
   signal?.throwIfAborted();
   return results;
 }
+
+/**
+ * Maps items with at most `limit` in flight, for work that reports its own outcome per item (each
+ * account, region or repository succeeds or fails on its own, so `work` is expected to catch its own
+ * errors). Items not yet started when `signal` aborts get `onSkipped(item)` instead. Keeps input order.
+ */
+export async function mapEachOutcome<T, R>(
+  items: readonly T[],
+  limit: number | Limiter,
+  work: (item: T) => Promise<R>,
+  onSkipped: (item: T) => R,
+  signal?: AbortSignal,
+): Promise<R[]> {
+  const run = typeof limit === 'number' ? limiter(Math.max(1, limit)) : limit;
+  return Promise.all(items.map((item) => run(async () => (signal?.aborted ? onSkipped(item) : work(item)))));
+}
