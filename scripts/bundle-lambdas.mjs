@@ -2,19 +2,26 @@
 // Target: the Lambda Node.js 22 runtime; the output also loads on Node.js 20 (syntax target node20).
 import { build } from 'esbuild';
 import { readdirSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { join, basename } from 'node:path';
+import { join, basename, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const handlersDir = 'src/handlers';
-const outRoot = 'dist/lambda';
-const entries = readdirSync(handlersDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
-rmSync(outRoot, { recursive: true, force: true });
-for (const file of entries) {
-  const name = basename(file, '.ts');
+export const HANDLERS_DIR = 'src/handlers';
+
+/** The entry points: every `src/handlers/*.ts` file (shared code lives in subfolders). */
+export function handlerNames(handlersDir = HANDLERS_DIR) {
+  return readdirSync(handlersDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => basename(f, '.ts'));
+}
+
+/** Bundles one handler into `<outRoot>/<name>/index.mjs` and returns the file's path and size. */
+export async function bundleHandler(name, outRoot, handlersDir = HANDLERS_DIR) {
   const outdir = join(outRoot, name);
   mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, 'index.mjs');
   await build({
-    entryPoints: [join(handlersDir, file)],
-    outfile: join(outdir, 'index.mjs'),
+    entryPoints: [join(handlersDir, `${name}.ts`)],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -26,7 +33,18 @@ for (const file of entries) {
     banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
     logLevel: 'warning',
   });
-  const size = statSync(join(outdir, 'index.mjs')).size;
-  console.log(`bundled ${name}: ${(size / 1024).toFixed(0)} KiB`);
+  return { file: outfile, bytes: statSync(outfile).size };
 }
-if (entries.length === 0) console.log('no Lambda handlers to bundle');
+
+async function main() {
+  const outRoot = 'dist/lambda';
+  rmSync(outRoot, { recursive: true, force: true });
+  const names = handlerNames();
+  for (const name of names) {
+    const { bytes } = await bundleHandler(name, outRoot);
+    console.log(`bundled ${name}: ${(bytes / 1024).toFixed(0)} KiB`);
+  }
+  if (names.length === 0) console.log('no Lambda handlers to bundle');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
