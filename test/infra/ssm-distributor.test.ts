@@ -98,7 +98,7 @@ describe('SSM Distributor: automation role (per account)', () => {
 });
 
 describe('SSM Distributor: secret and association (per account and region)', () => {
-  it('builds the secret from NoEcho parameters with ClientId, ClientSecret and Cloud', () => {
+  it('builds the secret from NoEcho parameters with ClientId, ClientSecret and Cloud (the API base URL)', () => {
     const template = Template.fromJSON(ssmFeature().associationStackSet.memberTemplate);
     template.templateMatches({
       Parameters: {
@@ -116,7 +116,7 @@ describe('SSM Distributor: secret and association (per account and region)', () 
             { Ref: 'FalconClientId' },
             '","ClientSecret":"',
             { Ref: 'FalconClientSecret' },
-            '","Cloud":"eu-1"}',
+            '","Cloud":"https://api.eu-1.crowdstrike.com"}',
           ],
         ],
       },

@@ -70,7 +70,9 @@ export class SsmDistributor extends Construct {
           secretObjectValue: credentialsSecretObject(
             memberParameter(params, CLIENT_ID_PARAMETER),
             memberParameter(params, CLIENT_SECRET_PARAMETER),
-            { Cloud: config.falcon.cloud },
+            // The Distributor document reads `Cloud` as the API base URL (CrowdStrike documents the
+            // value as "the BASE URL" of the API client), so the URL goes here, not the cloud name.
+            { Cloud: config.derived.falconBaseUrl },
           ),
           removalPolicy: cdk.RemovalPolicy.DESTROY,
         });
