@@ -1,14 +1,11 @@
 import { CatalogInputError } from '../catalog/errors.js';
 import type { RegistrySource } from '../catalog/source.js';
 import {
-  createRegistrySource as buildRegistrySource,
   parseRegistryArgument,
   registryCredentialsFromEnv,
+  REGISTRY_PASSWORD_ENV as PASSWORD_ENV,
+  REGISTRY_USERNAME_ENV as USERNAME_ENV,
 } from '../registry/registry-argument.js';
-
-/** Environment variables holding registry credentials (never taken from the command line). */
-export const USERNAME_ENV = 'FALCON_ORG_REGISTRY_USERNAME';
-export const PASSWORD_ENV = 'FALCON_ORG_REGISTRY_PASSWORD';
 
 export interface SourceSettings {
   readonly pageSize?: number;
@@ -25,23 +22,18 @@ export function registryId(argument: string): string {
 }
 
 /** The CLI's source factory: OCI registries (basic/bearer credentials from the environment) and ECR. */
-export const createRegistrySource: SourceFactory = (argument, settings) => {
+export const createRegistrySource: SourceFactory = async (argument, settings) => {
   const env = settings.env;
   if (Boolean(env[USERNAME_ENV]) !== Boolean(env[PASSWORD_ENV])) {
-    return Promise.reject(new CatalogInputError(`set both ${USERNAME_ENV} and ${PASSWORD_ENV}, or neither`));
+    throw new CatalogInputError(`set both ${USERNAME_ENV} and ${PASSWORD_ENV}, or neither`);
   }
-  try {
-    parseRegistryArgument(argument);
-    const credentials = registryCredentialsFromEnv(env);
-    // The engine hands each listImages call what the catalog knows (KnownImages), so a warm scan
-    // skips the manifest GET of every digest already catalogued without any extra wiring here.
-    return Promise.resolve(
-      buildRegistrySource(argument, {
-        ...(credentials ? { credentials } : {}),
-        oci: settings.pageSize === undefined ? {} : { pageSize: settings.pageSize },
-      }),
-    );
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
+  // Loaded on use: the sources bring the AWS SDK's ECR client, which no other command needs.
+  const { createRegistrySource: buildRegistrySource } = await import('../registry/registry-source.js');
+  const credentials = registryCredentialsFromEnv(env);
+  // The engine hands each listImages call what the catalog knows (KnownImages), so a warm scan
+  // skips the manifest GET of every digest already catalogued without any extra wiring here.
+  return buildRegistrySource(argument, {
+    ...(credentials ? { credentials } : {}),
+    oci: settings.pageSize === undefined ? {} : { pageSize: settings.pageSize },
+  });
 };

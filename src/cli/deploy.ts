@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runCommand, type CommandOptions } from '../deploy/command.js';
+import type { CommandOptions } from '../deploy/command.js';
 import type { Output } from './output.js';
 
 export function registerDeploy(program: Command, output: Output): void {
@@ -13,5 +13,9 @@ export function registerDeploy(program: Command, output: Output): void {
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
     .option('-y, --yes', 'approve security-sensitive changes (IAM) without asking')
-    .action((opts: CommandOptions) => runCommand('deploy', opts, output));
+    .action(async (opts: CommandOptions) => {
+      // Loaded on use: the AWS SDK clients and toolkit-lib are heavy, other commands skip them.
+      const { runCommand } = await import('../deploy/command.js');
+      await runCommand('deploy', opts, output);
+    });
 }

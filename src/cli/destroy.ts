@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runCommand, type CommandOptions } from '../deploy/command.js';
+import type { CommandOptions } from '../deploy/command.js';
 import type { Output } from './output.js';
 
 export function registerDestroy(program: Command, output: Output): void {
@@ -12,5 +12,9 @@ export function registerDestroy(program: Command, output: Output): void {
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action((opts: CommandOptions) => runCommand('destroy', opts, output));
+    .action(async (opts: CommandOptions) => {
+      // Loaded on use: the AWS SDK clients and toolkit-lib are heavy, other commands skip them.
+      const { runCommand } = await import('../deploy/command.js');
+      await runCommand('destroy', opts, output);
+    });
 }

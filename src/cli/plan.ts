@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
-import { synthesize } from '../infra/synth.js';
 import { readPlan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { printJson, type Output } from './output.js';
@@ -17,6 +16,8 @@ export function registerPlan(program: Command, output: Output): void {
     .option('--lambda-dir <dir>', 'directory with the built Lambda bundles', 'dist/lambda')
     .action(async (opts: { config: string; json?: boolean; lambdaDir: string }) => {
       const config = await loadConfigFile(opts.config);
+      // Loaded on use: aws-cdk-lib and cdk-nag take most of a second to import, other commands skip them.
+      const { synthesize } = await import('../infra/synth.js');
       const dir = mkdtempSync(join(tmpdir(), 'falcon-org-plan-'));
       try {
         output.err(`synthesizing ${config.resourcePrefix} to read the plan ...`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
-import { synthesize } from '../infra/synth.js';
 import type { Output } from './output.js';
 
 export function registerSynth(program: Command, output: Output): void {
@@ -14,6 +13,8 @@ export function registerSynth(program: Command, output: Output): void {
     .option('--lambda-dir <dir>', 'directory with the built Lambda bundles', 'dist/lambda')
     .action(async (opts: { config: string; out: string; lambdaDir: string }) => {
       const config = await loadConfigFile(opts.config);
+      // Loaded on use: aws-cdk-lib and cdk-nag take most of a second to import, other commands skip them.
+      const { synthesize } = await import('../infra/synth.js');
       output.err(`synthesizing ${config.resourcePrefix} into ${opts.out} ...`);
       const result = synthesize(config, { outdir: opts.out, lambdaDir: opts.lambdaDir });
       for (const warning of result.warnings) output.err(`warning: ${warning}`);

@@ -1,7 +1,6 @@
 import { isGovCloud } from '../config/clouds.js';
 import type { PartitionName } from '../config/partitions.js';
 import type { RegistryConnectionsApi } from '../falcon/types.js';
-import { OwnershipRecordError } from './errors.js';
 import { RegionOutcome, type ReconcileReport } from './outcome.js';
 import { OwnershipLedger, type OwnershipStore, type WantedRegions } from './ownership.js';
 import { reconcileConnections, type ReconcileObserver } from './reconcile.js';
@@ -70,15 +69,24 @@ export async function runEcrConnect(
   if (request.kind === 'repair') {
     const record = await deps.ownership.load();
     if (!record?.desired?.active) return { accountId, results: [] };
-    if (record.accountId !== accountId) {
-      throw new OwnershipRecordError(
-        `the ownership record belongs to account ${record.accountId}, not ${accountId}`,
-      );
-    }
-    return apply(record.deploymentId, record.desired.regions, false, settings, deps, options);
+    // The ledger works on the record just read (and rejects another account's).
+    const ledger = OwnershipLedger.fromStored(
+      deps.ownership,
+      record,
+      record.deploymentId,
+      accountId,
+      options.signal,
+    );
+    return apply(ledger, record.deploymentId, record.desired.regions, false, settings, deps, options);
   }
   if (request.kind === 'apply') {
-    return apply(request.deploymentId, request.regions, true, settings, deps, options);
+    const ledger = await OwnershipLedger.open(
+      deps.ownership,
+      request.deploymentId,
+      accountId,
+      options.signal,
+    );
+    return apply(ledger, request.deploymentId, request.regions, true, settings, deps, options);
   }
 
   const stored = await deps.ownership.load();
@@ -87,7 +95,13 @@ export async function runEcrConnect(
     // (a failed Create's rollback would otherwise leave the stack stuck in DELETE_FAILED).
     return { accountId, results: [] };
   }
-  const ledger = await OwnershipLedger.open(deps.ownership, request.deploymentId, accountId, options.signal);
+  const ledger = OwnershipLedger.fromStored(
+    deps.ownership,
+    stored,
+    request.deploymentId,
+    accountId,
+    options.signal,
+  );
   const regions = ledger.desired?.regions ?? [];
   if (ledger.isEmpty()) {
     // Nothing owned (a repeated Delete, or nothing was ever created): no Falcon call, no secret needed.
@@ -122,6 +136,7 @@ export async function runEcrConnect(
 }
 
 async function apply(
+  ledger: OwnershipLedger,
   deploymentId: string,
   regions: WantedRegions,
   recordDesired: boolean,
@@ -129,7 +144,6 @@ async function apply(
   deps: EcrConnectDeps,
   options: RunOptions,
 ): Promise<ReconcileReport> {
-  const ledger = await OwnershipLedger.open(deps.ownership, deploymentId, settings.accountId, options.signal);
   const credentials = await readCredentials(settings, deps);
   const externalId = parseExternalId(
     await deps.secrets.getSecretString(settings.externalIdSecretId),

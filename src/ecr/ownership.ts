@@ -122,7 +122,18 @@ export class OwnershipLedger {
     accountId: string,
     signal?: AbortSignal,
   ): Promise<OwnershipLedger> {
-    const record = (await store.load()) ?? emptyRecord(deploymentId, accountId);
+    return OwnershipLedger.fromStored(store, await store.load(), deploymentId, accountId, signal);
+  }
+
+  /** As {@link OwnershipLedger.open}, over the record the caller has just loaded from `store` (read once). */
+  static fromStored(
+    store: OwnershipStore,
+    stored: OwnershipRecord | undefined,
+    deploymentId: string,
+    accountId: string,
+    signal?: AbortSignal,
+  ): OwnershipLedger {
+    const record = stored ?? emptyRecord(deploymentId, accountId);
     if (record.deploymentId !== deploymentId) {
       throw new OwnershipRecordError(
         `the ownership record belongs to deployment "${record.deploymentId}", not "${deploymentId}"; ` +

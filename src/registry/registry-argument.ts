@@ -1,10 +1,5 @@
-import type { RegistrySource } from '../catalog/source.js';
 import type { RegistryCredentials } from './auth.js';
-import { OciRegistryClient, type OciClientOptions } from './client.js';
-import { EcrClients } from './ecr-clients.js';
-import { EcrRegistrySource } from './ecr-source.js';
 import { RegistryArgumentError } from './errors.js';
-import { OciRegistrySource, type OciSourceOptions } from './oci-source.js';
 
 export type RegistryTarget =
   | { readonly kind: 'oci'; readonly url: string }
@@ -50,44 +45,15 @@ function redactArgument(argument: string): string {
   return argument.replace(/\/\/[^/@]*@/, '//***@');
 }
 
+/** Environment variables holding OCI registry credentials (never taken from the command line). */
+export const REGISTRY_USERNAME_ENV = 'FALCON_ORG_REGISTRY_USERNAME';
+export const REGISTRY_PASSWORD_ENV = 'FALCON_ORG_REGISTRY_PASSWORD';
+
 /** Basic credentials for OCI registries from FALCON_ORG_REGISTRY_USERNAME and FALCON_ORG_REGISTRY_PASSWORD. */
 export function registryCredentialsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): RegistryCredentials | undefined {
-  const username = env.FALCON_ORG_REGISTRY_USERNAME;
-  const password = env.FALCON_ORG_REGISTRY_PASSWORD;
+  const username = env[REGISTRY_USERNAME_ENV];
+  const password = env[REGISTRY_PASSWORD_ENV];
   return username && password ? { username, password } : undefined;
-}
-
-export interface RegistrySourceOptions {
-  /** OCI: credentials for basic auth or the token service. */
-  readonly credentials?: RegistryCredentials;
-  /** OCI: client settings (timeouts, retry, fetch). */
-  readonly client?: Omit<OciClientOptions, 'url' | 'credentials'>;
-  /** OCI: page size, concurrency, manifest mode, knownDigest. */
-  readonly oci?: Omit<OciSourceOptions, 'client'>;
-  /** ECR: shared clients and cross-account credentials. @default new EcrClients() (default credential chain) */
-  readonly ecrClients?: EcrClients;
-}
-
-/**
- * Turns a CLI `<registry>` argument into a RegistrySource.
- *
- * @example
- * const source = createRegistrySource('http://127.0.0.1:5000', { credentials: registryCredentialsFromEnv() });
- * const ecr = createRegistrySource('ecr://123456789012/eu-west-1', { ecrClients: new EcrClients({ roleArnPattern }) });
- */
-export function createRegistrySource(argument: string, options: RegistrySourceOptions = {}): RegistrySource {
-  const target = parseRegistryArgument(argument);
-  if (target.kind === 'ecr') {
-    return options.ecrClients
-      ? new EcrRegistrySource({ ...target, clients: options.ecrClients })
-      : new EcrRegistrySource({ ...target, clients: new EcrClients(), ownsClients: true });
-  }
-  const client = new OciRegistryClient({
-    ...options.client,
-    url: target.url,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
-  return new OciRegistrySource({ ...options.oci, client });
 }

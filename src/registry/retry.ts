@@ -2,7 +2,7 @@
 export interface RetryPolicy {
   /** Retries after the first attempt. @default 4 */
   readonly retries: number;
-  /** First backoff; doubles each retry, with full jitter. @default 200 */
+  /** First backoff ceiling; doubles each retry, "equal jitter" (uniform in [c/2, c)). @default 200 */
   readonly baseDelayMs: number;
   /** Upper bound for one wait, also for a `Retry-After` the registry asks for. @default 20000 */
   readonly maxDelayMs: number;
@@ -21,7 +21,9 @@ export function isRetryableStatus(status: number): boolean {
 export function parseRetryAfter(header: string | null, now: number): number | undefined {
   if (!header) return undefined;
   const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // RFC 9110 says whole seconds, but some registries and proxies send decimals ("1.5"); Date.parse
+  // would read those as a date in 2001 and the client would not wait at all.
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SourceFactory } from '../../src/cli/catalog-source.js';
+import { CatalogInputError } from '../../src/catalog/errors.js';
+import { createRegistrySource, type SourceFactory } from '../../src/cli/catalog-source.js';
 import { runCatalog } from './cli-harness.js';
 import { digest, FakeRegistry } from './fake-source.js';
 
@@ -176,5 +177,15 @@ describe('falcon-org catalog (CLI)', () => {
     }
     const listed = await runCatalog(['inventory', '--store', store, '--json']);
     expect((JSON.parse(listed.stdout) as { inventory: unknown[] }).inventory).toHaveLength(1);
+  });
+});
+
+describe('the CLI source factory', () => {
+  it('refuses registry credentials given by halves (one of the two variables set)', async () => {
+    const half = createRegistrySource('http://127.0.0.1:1', { env: { FALCON_ORG_REGISTRY_USERNAME: 'u' } });
+    await expect(half).rejects.toThrow(CatalogInputError);
+    await expect(half).rejects.toThrow(
+      'set both FALCON_ORG_REGISTRY_USERNAME and FALCON_ORG_REGISTRY_PASSWORD, or neither',
+    );
   });
 });

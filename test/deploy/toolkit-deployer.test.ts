@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AbortError } from '@aws-cdk/toolkit-lib';
 import * as cdk from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { ProgressIoHost } from '../../src/deploy/io-host.js';
 import { createProgress } from '../../src/deploy/progress.js';
 import { createScrubber } from '../../src/deploy/secrets.js';
 import { ToolkitDeployer, toolkitFailure } from '../../src/deploy/toolkit-deployer.js';
+import { listenOnLoopback } from '../services/free-port.js';
 import { captureOutput, testConfig } from './helpers.js';
 
 /** A tiny stand-in for src/infra/app.ts with the same contract: root stack + the two NoEcho parameters. */
@@ -64,9 +64,9 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
           '<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>',
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = await listenOnLoopback(server);
     for (const v of vars) saved[v] = process.env[v];
-    process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.env.AWS_ENDPOINT_URL = url;
     process.env.AWS_ACCESS_KEY_ID = 'AKIAEXAMPLEEXAMPLE00';
     process.env.AWS_SECRET_ACCESS_KEY = 'not-a-real-key';
     process.env.AWS_REGION = 'eu-west-3';

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEcrAwsClients } from '../../src/ecr/aws-deps.js';
 import { SecretsManagerReader } from '../../src/ecr/secrets.js';
 import { SsmOwnershipStore } from '../../src/ecr/ssm-ownership-store.js';
+import { listenOnLoopback } from '../services/free-port.js';
 
 /**
  * The default clients take their endpoints from the SDK's own settings: pointing AWS_ENDPOINT_URL_SSM and
@@ -29,8 +29,7 @@ describe('AWS endpoint settings', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const url = await listenOnLoopback(server);
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',

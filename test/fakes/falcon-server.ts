@@ -12,12 +12,12 @@
  * await falcon.close();
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorReply, reply, type FakeApiError, type FakeReply } from './falcon/envelope.js';
 import { InjectionQueue, type FakeRoute, type Injection } from './falcon/quirks.js';
 import { FakeFalconRoutes, routeOf, type FakeRequest, type RegistryBehaviour } from './falcon/routes.js';
 import { newConnection, type FakeConnection, type FakeToken } from './falcon/state.js';
+import { listenOnLoopback } from '../services/free-port.js';
 
 export type { FakeRoute, Injection } from './falcon/quirks.js';
 export type { FakeConnection, FakeToken } from './falcon/state.js';
@@ -197,13 +197,8 @@ export class FakeFalconServer {
         }
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    this.url = await listenOnLoopback(server);
     this.server = server;
-    this.url = `http://127.0.0.1:${port}`;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

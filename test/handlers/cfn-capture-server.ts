@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../services/free-port.js';
 
 export interface CapturedResponse {
   readonly path: string;
@@ -38,12 +38,8 @@ export class CfnCaptureServer {
         res.writeHead(200).end();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    capture.base = await listenOnLoopback(server);
     capture.server = server;
-    capture.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return capture;
   }
 

@@ -1,3 +1,4 @@
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ACCOUNT,
@@ -378,6 +379,21 @@ describe('ecr-connect handler', () => {
       h.ecrUrl('us-west-2'),
     ]);
     expect(h.record()?.connections['us-west-2']).not.toBe(gone?.id);
+  });
+
+  it('reads the ownership record once per run: Create, scheduled repair and Delete', async () => {
+    const reads = (): number => h.ssm.commandCalls(GetParameterCommand).length;
+    const created = await h.invoke(h.event('Create', PROPS));
+    const afterCreate = reads();
+    await h.handler()(SCHEDULED, h.context());
+    const afterRepair = reads();
+    const deleted = await h.invoke(
+      h.event('Delete', PROPS, { PhysicalResourceId: created.PhysicalResourceId as string }),
+    );
+
+    expect(created.Status).toBe('SUCCESS');
+    expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
+    expect([afterCreate, afterRepair - afterCreate, reads() - afterRepair]).toEqual([1, 1, 1]);
   });
 
   it('a scheduled run before any deployment does nothing, and a failing scheduled run throws naming the region', async () => {

@@ -4,11 +4,8 @@ import { UserInputError } from '../../src/config/errors.js';
 import { EcrClients } from '../../src/registry/ecr-clients.js';
 import { EcrRegistrySource } from '../../src/registry/ecr-source.js';
 import { OciRegistrySource } from '../../src/registry/oci-source.js';
-import {
-  createRegistrySource,
-  parseRegistryArgument,
-  registryCredentialsFromEnv,
-} from '../../src/registry/registry-argument.js';
+import { parseRegistryArgument, registryCredentialsFromEnv } from '../../src/registry/registry-argument.js';
+import { createRegistrySource } from '../../src/registry/registry-source.js';
 
 describe('parseRegistryArgument', () => {
   it.each([

@@ -16,7 +16,13 @@ export function freePort(): Promise<number> {
 
 /** Starts `server` on 127.0.0.1 with a port the OS picks, and returns its `http://127.0.0.1:<port>`. */
 export async function listenOnLoopback(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const address = server.address();
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }

@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { CatalogInputError, CatalogStoreError } from '../errors.js';
-import { PostgresDriver } from './postgres.js';
 import { SqliteDriver } from './sqlite.js';
 import { SqlCatalogStore } from './sql-store.js';
+import type { SqlDriver } from './sql.js';
 import type { CatalogStore } from './store.js';
 
 /** Environment variable naming the store when `--store` is not given. */
@@ -53,9 +53,16 @@ export async function openCatalogStore(location: StoreLocation): Promise<Catalog
   const where = describeStoreLocation(location);
   let driver;
   try {
-    driver = location.kind === 'sqlite' ? new SqliteDriver(location.file) : new PostgresDriver(location.url);
+    driver = await openDriver(location);
   } catch (error) {
     throw new CatalogStoreError(`could not open the catalog store at ${where}`, { cause: error });
   }
   return SqlCatalogStore.open(driver, where);
+}
+
+async function openDriver(location: StoreLocation): Promise<SqlDriver> {
+  if (location.kind === 'sqlite') return new SqliteDriver(location.file);
+  // pg is loaded only for a PostgreSQL store, so no other command pays for importing it.
+  const { PostgresDriver } = await import('./postgres.js');
+  return new PostgresDriver(location.url);
 }
