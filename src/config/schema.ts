@@ -171,6 +171,12 @@ const ecrSchema = z.strictObject({
     .optional()
     .describe('Regions to connect; default: every region enabled for the account'),
   disconnectOnDelete: z.boolean().default(false),
+  reserveConcurrency: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Reserve one concurrent execution for ecr-connect so scheduled and deploy-time runs never overlap; set false for accounts whose Lambda concurrency quota is 10',
+    ),
   schedule: schedule({ minimumMinutes: 60, allowSecondsField: false }).default('rate(1 day)'),
 });
 

@@ -329,6 +329,13 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
     expect(member.Resources[logGroupId]?.Properties['RetentionInDays']).toBe(365);
   });
 
+  it('leaves concurrency unreserved when the configuration opts out (accounts with a quota of 10)', () => {
+    const { member } = ecrFeature({ features: { ecrConnections: { reserveConcurrency: false } } });
+    const fn = only(member, 'AWS::Lambda::Function');
+    expect(fn.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(fn.Properties).toMatchObject({ FunctionName: 'fo-test-ecr-connect', Runtime: 'nodejs22.x' });
+  });
+
   it('sets exactly the environment the handler reads, and the handler accepts it', () => {
     const { member } = ecrFeature();
     const env = (

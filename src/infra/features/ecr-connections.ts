@@ -106,6 +106,7 @@ function defineMember(
     ownershipParameterName: names.ownershipParameter,
     // GovCloud regions are known to the handler; in commercial AWS it asks account:ListRegions.
     discoversRegions: config.derived.ecrRegions.length === 0 && config.aws.partition === 'aws',
+    reserveConcurrency: config.features.ecrConnections.reserveConcurrency,
   });
 
   // Properties are what the handler parses (src/ecr/properties.ts); none is secret.

@@ -15,7 +15,10 @@ export const ECR_CONNECT_FUNCTION = {
   /** The handler answers CloudFormation before this runs out (it keeps a reserve for the answer). */
   timeout: cdk.Duration.seconds(300),
   memorySize: 256,
-  /** One run at a time: the schedule and the custom resource never race on the ownership record. */
+  /**
+   * One run at a time (unless the configuration opts out): the schedule and the custom resource never
+   * race on the ownership record.
+   */
   reservedConcurrentExecutions: 1,
   logRetention: logs.RetentionDays.ONE_YEAR,
 } as const;
@@ -32,6 +35,12 @@ export interface ConnectFunctionProps {
   readonly ownershipParameterName: string;
   /** True when the handler must discover the account's enabled regions (no regions configured, commercial AWS). */
   readonly discoversRegions: boolean;
+  /**
+   * Reserve one concurrent execution. Lambda keeps 10 executions unreserved, so an account whose quota
+   * is still 10 refuses any reservation; such organizations opt out (runs may then overlap, which the
+   * handler survives: duplicates are absorbed and only recorded connections are ever deleted).
+   */
+  readonly reserveConcurrency: boolean;
 }
 
 /**
@@ -77,7 +86,9 @@ export class ConnectFunction extends Construct {
       ),
       timeout: ECR_CONNECT_FUNCTION.timeout,
       memorySize: ECR_CONNECT_FUNCTION.memorySize,
-      reservedConcurrentExecutions: ECR_CONNECT_FUNCTION.reservedConcurrentExecutions,
+      ...(props.reserveConcurrency
+        ? { reservedConcurrentExecutions: ECR_CONNECT_FUNCTION.reservedConcurrentExecutions }
+        : {}),
       role: this.role,
       logGroup: this.logGroup,
       // Exactly what src/ecr/environment.ts reads; nothing secret (ARNs and a parameter name).
