@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { handlerNames } from '../../scripts/bundle-lambdas.mjs';
 import { validateConfig, type ResolvedConfig } from '../../src/config/load.js';
 
 /** A configuration like examples/organization.yaml, with per-test changes merged in (objects deep, arrays replaced). */
@@ -57,10 +58,7 @@ export function tempDir(prefix: string): string {
  * app synthesizes without `npm run build` (the content only has to exist and be zipped).
  */
 export function dummyBundlesForAllHandlers(): string {
-  const names = readdirSync('src/handlers')
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.slice(0, -'.ts'.length));
-  return dummyLambdaDir(...names);
+  return dummyLambdaDir(...handlerNames());
 }
 
 /** Every file below a directory, recursively. */
