@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { FALCON_CLOUD_NAMES } from './clouds.js';
+import { coverageSchema } from './coverage-schema.js';
+import { eksDeployerSchema } from './eks-deployer-schema.js';
 import { ALL_REGIONS } from './partitions.js';
 import {
   ACCOUNT_ID,
@@ -163,6 +165,7 @@ const eksSchema = z.strictObject({
   regions: homeDefaultedRegions.optional().describe('Regions to watch; default: the home region'),
   sensor: z.enum(['kernel', 'bpf'], { message: 'expected "kernel" or "bpf"' }).default('bpf'),
   admissionController: z.boolean().default(true),
+  deployer: eksDeployerSchema.prefault({}),
 });
 
 const ecrSchema = z.strictObject({
@@ -213,6 +216,7 @@ export const configSchema = z.strictObject({
       ecrConnections: ecrSchema.prefault({}),
     })
     .prefault({}),
+  coverage: coverageSchema.prefault({}),
 });
 
 /** The configuration as written in the file, before defaults are applied. */

@@ -1,0 +1,122 @@
+/*
+ * The one small contract between EKS discovery/events (which start runs), the deployer (which
+ * executes one run against one cluster) and the coverage report (which reads the outcome).
+ * Everything here is data: names of environment variables, the runs-table item layout and the
+ * result document. No I/O.
+ */
+
+/** Compute a cluster offers to workloads, as read from the EKS API. */
+export type ComputeMode = 'nodes' | 'fargate' | 'mixed' | 'none';
+export const COMPUTE_MODES: readonly ComputeMode[] = ['nodes', 'fargate', 'mixed', 'none'];
+
+/** What a deployer run does. */
+export type RunMode = 'install' | 'uninstall';
+
+/**
+ * Environment overrides given to each CodeBuild run (per cluster). The run is always started in
+ * the HOME region's project; `region` names the cluster's region.
+ */
+export const RUN_ENV = {
+  accountId: 'FALCON_ORG_ACCOUNT_ID',
+  region: 'FALCON_ORG_CLUSTER_REGION',
+  cluster: 'FALCON_ORG_CLUSTER_NAME',
+  compute: 'FALCON_ORG_COMPUTE',
+  executionRoleArn: 'FALCON_ORG_EXECUTION_ROLE_ARN',
+  runId: 'FALCON_ORG_RUN_ID',
+  mode: 'FALCON_ORG_MODE',
+} as const;
+
+/** Environment set once on the CodeBuild project (same for every run). */
+export const PROJECT_ENV = {
+  /** Name of the runs table. */
+  runsTable: 'FALCON_ORG_RUNS_TABLE',
+  /** JSON of the non-secret deployer settings (`DeployerRunSettings`). */
+  settings: 'FALCON_ORG_DEPLOYER_SETTINGS',
+  /** Secrets Manager references (CodeBuild env type SECRETS_MANAGER), never plaintext. */
+  clientId: 'FALCON_CLIENT_ID',
+  clientSecret: 'FALCON_CLIENT_SECRET',
+} as const;
+
+/** What a run needs to know about its cluster, as given in `RUN_ENV`. */
+export interface RunRequest {
+  readonly accountId: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly compute: ComputeMode;
+  readonly executionRoleArn: string;
+  readonly runId: string;
+  readonly mode: RunMode;
+}
+
+/** How a run ended. `already-protected` is the no-op re-run. */
+export type RunOutcome =
+  | 'protected'
+  | 'already-protected'
+  | 'upgraded'
+  | 'uninstalled'
+  | 'not-reachable'
+  | 'failed';
+
+export interface RunComponent {
+  /** e.g. "operator", "FalconNodeSensor", "FalconContainer", "FalconAdmission". */
+  readonly name: string;
+  readonly version?: string;
+  readonly status: 'applied' | 'unchanged' | 'removed' | 'failed' | 'skipped';
+}
+
+/** The one JSON result a run reports (log, runs table, exit code). */
+export interface RunResult {
+  readonly runId: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly mode: RunMode;
+  readonly outcome: RunOutcome;
+  readonly reason?: string;
+  readonly components: readonly RunComponent[];
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Milliseconds spent per step, e.g. { waitActive: 1200, apply: 5300 }. */
+  readonly durationsMs: Readonly<Record<string, number>>;
+}
+
+/** Whether discovery judged the cluster protectable, and why not. */
+export type VerdictKind = 'eligible' | 'ineligible';
+
+export interface ClusterVerdict {
+  readonly kind: VerdictKind;
+  /** Stable code, e.g. "config-map-auth", "private-endpoint", "not-active", "unsupported-version", "no-listable-compute". */
+  readonly code: string;
+  /** One sentence for people: what is wrong and what to do. */
+  readonly reason: string;
+}
+
+/**
+ * Runs table (DynamoDB, home account). One item per cluster:
+ * - partition key `pk` (S) = `clusterKey(account, region, cluster)`; no sort key;
+ * - `accountId`, `region`, `clusterName` (S);
+ * - `lockRunId` (S) and `lockExpiresAt` (N, epoch seconds) while a run holds the lock: taken with a
+ *   conditional write `attribute_not_exists(lockRunId) OR lockExpiresAt < :now`, released by the
+ *   deployer with a condition `lockRunId = :runId`;
+ * - `verdict` (M: ClusterVerdict) and `verdictAt` (S, ISO 8601), written by discovery and events;
+ * - `lastRun` (M: RunResult), written by the deployer when it releases the lock;
+ * - `updatedAt` (S, ISO 8601).
+ */
+export const RUNS_TABLE = {
+  partitionKey: 'pk',
+  attributes: {
+    accountId: 'accountId',
+    region: 'region',
+    cluster: 'clusterName',
+    lockRunId: 'lockRunId',
+    lockExpiresAt: 'lockExpiresAt',
+    verdict: 'verdict',
+    verdictAt: 'verdictAt',
+    lastRun: 'lastRun',
+    updatedAt: 'updatedAt',
+  },
+} as const;
+
+export function clusterKey(accountId: string, region: string, cluster: string): string {
+  return `${accountId}#${region}#${cluster}`;
+}
