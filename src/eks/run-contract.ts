@@ -50,12 +50,7 @@ export interface RunRequest {
 
 /** How a run ended. `already-protected` is the no-op re-run. */
 export type RunOutcome =
-  | 'protected'
-  | 'already-protected'
-  | 'upgraded'
-  | 'uninstalled'
-  | 'not-reachable'
-  | 'failed';
+  'protected' | 'already-protected' | 'upgraded' | 'uninstalled' | 'not-reachable' | 'failed';
 
 export interface RunComponent {
   /** e.g. "operator", "FalconNodeSensor", "FalconContainer", "FalconAdmission". */
@@ -119,4 +114,36 @@ export const RUNS_TABLE = {
 
 export function clusterKey(accountId: string, region: string, cluster: string): string {
   return `${accountId}#${region}#${cluster}`;
+}
+
+/**
+ * Environment of the `eks-discover` and `eks-event` functions, set by the infrastructure
+ * (src/infra/features/eks-protection*). Owned jointly: the functions read exactly these.
+ */
+export const EKS_FUNCTION_ENV = {
+  /** JSON of `EksFunctionSettings`. */
+  settings: 'FALCON_ORG_EKS_SETTINGS',
+  runsTable: 'FALCON_ORG_RUNS_TABLE',
+  /** Name of the deployer CodeBuild project in the home region. */
+  deployerProject: 'FALCON_ORG_DEPLOYER_PROJECT',
+  /** SQS queue that spreads discovery over several invocations when one cannot finish in time. */
+  discoveryQueueUrl: 'FALCON_ORG_DISCOVERY_QUEUE_URL',
+} as const;
+
+/** Non-secret settings of the EKS functions, passed as JSON in `EKS_FUNCTION_ENV.settings`. */
+export interface EksFunctionSettings {
+  readonly partition: string;
+  readonly homeAccountId: string;
+  readonly homeRegion: string;
+  /** Root ID or OU IDs whose accounts (nested OUs included) are in scope. */
+  readonly targets: readonly string[];
+  readonly excludeAccounts: readonly string[];
+  /** Configured EKS regions, or "enabled" for every region enabled in each account. */
+  readonly regions: readonly string[] | 'enabled';
+  /** Name of the member execution role (same name in every member account). */
+  readonly executionRoleName: string;
+  /** Upper bound of calls in flight (accounts × regions) in one invocation. */
+  readonly concurrency: number;
+  /** How long a run lock lives before another run may take it (seconds). */
+  readonly lockTtlSeconds: number;
 }
