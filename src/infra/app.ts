@@ -10,6 +10,8 @@ export interface BuildAppOptions {
   readonly outdir?: string;
   /** Directory with `<name>/index.mjs` Lambda bundles. @default 'dist/lambda' */
   readonly lambdaDir?: string;
+  /** Synthesize the pre-delete template of `destroy --purge`. @default false */
+  readonly purgeOnDelete?: boolean;
 }
 
 export interface BuiltApp {
@@ -44,6 +46,7 @@ export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}):
   const organization = new FalconOrganization(rootStack, 'FalconOrganization', {
     config,
     lambdaDir: options.lambdaDir ?? DEFAULT_LAMBDA_DIR,
+    ...(options.purgeOnDelete ? { purgeOnDelete: true } : {}),
   });
   for (const [key, value] of Object.entries(config.tags)) cdk.Tags.of(app).add(key, value);
   cdk.Aspects.of(app).add(new TagRawResources(config.tags));

@@ -22,6 +22,8 @@ export interface FalconOrganizationProps {
   readonly config: ResolvedConfig;
   /** Directory with `<name>/index.mjs` Lambda bundles. @default 'dist/lambda' */
   readonly lambdaDir?: string;
+  /** Synthesize the pre-delete template of `destroy --purge` (see `FeatureContext.purgeOnDelete`). @default false */
+  readonly purgeOnDelete?: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface FalconOrganizationProps {
 export class FalconOrganization extends Construct implements FeatureContext {
   readonly config: ResolvedConfig;
   readonly artifacts: ArtifactBucket;
+  readonly purgeOnDelete: boolean;
   /** What happened to each feature: deployed, disabled, or not implemented in this version. */
   readonly featureStatus: Readonly<Record<FeatureName, FeatureStatus>>;
   private centralCredentials?: FalconCredentials;
@@ -43,6 +46,7 @@ export class FalconOrganization extends Construct implements FeatureContext {
   constructor(scope: Construct, id: string, props: FalconOrganizationProps) {
     super(scope, id);
     this.config = props.config;
+    this.purgeOnDelete = props.purgeOnDelete ?? false;
     this.artifacts = new ArtifactBucket(this, 'Artifacts', {
       organizationId: props.config.organization.id,
       lambdaDir: props.lambdaDir ?? DEFAULT_LAMBDA_DIR,

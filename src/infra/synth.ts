@@ -8,6 +8,8 @@ import { SynthesisError } from './errors.js';
 export interface SynthOptions {
   readonly outdir: string;
   readonly lambdaDir?: string;
+  /** Synthesize the pre-delete template of `destroy --purge` (see `FeatureContext.purgeOnDelete`). @default false */
+  readonly purgeOnDelete?: boolean;
 }
 
 export interface SynthResult {
@@ -34,6 +36,7 @@ export function synthesize(config: ResolvedConfig, options: SynthOptions): Synth
   const { app, rootStack } = buildApp(config, {
     outdir,
     ...(options.lambdaDir ? { lambdaDir: options.lambdaDir } : {}),
+    ...(options.purgeOnDelete ? { purgeOnDelete: true } : {}),
   });
   let assembly;
   try {

@@ -10,6 +10,12 @@ export interface FeatureContext {
   readonly artifacts: ArtifactBucket;
   /** The central Falcon credentials; created on first use, so features that need none add no parameters. */
   readonly credentials: FalconCredentials;
+  /**
+   * True only in the template `falcon-org destroy --purge` deploys just before deleting: features
+   * that normally retain per-account leftovers (ownership records, log groups) pass it to their
+   * custom resources so the Delete that follows removes those too. @default false
+   */
+  readonly purgeOnDelete?: boolean;
 }
 
 /** Creates one feature's constructs (usually one or more `OrgStackSet`s) under `scope`. */
