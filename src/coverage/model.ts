@@ -1,0 +1,295 @@
+/*
+ * The coverage report: what is protected where and why, per account × region × feature.
+ * Everything here is data and the narrow ports the core reads through; no I/O.
+ *
+ * The JSON document (`falcon-org status --json`, `latest.json`) is a `CoverageReport`. Its layout is
+ * versioned by `schemaVersion`: fields may be added within a version, never renamed or removed.
+ */
+
+import type { OwnershipRecord } from '../ecr/ownership.js';
+import type { ClusterVerdict, RunResult } from '../eks/run-contract.js';
+
+/** Version of the report layout. Bump on any incompatible change. */
+export const COVERAGE_SCHEMA_VERSION = 1;
+
+/** The features coverage judges, named as in the configuration's `features` keys. */
+export type CoverageFeature = 'ssmDistributor' | 'ecrConnections' | 'eksProtection';
+export const COVERAGE_FEATURES: readonly CoverageFeature[] = [
+  'ssmDistributor',
+  'ecrConnections',
+  'eksProtection',
+];
+
+/**
+ * State of a cell (and of an item in it):
+ * - `protected`: everything in it is protected, as Falcon itself confirms where it can;
+ * - `partial`: some items are protected, some are not;
+ * - `unprotected`: there is something to protect and none of it is;
+ * - `not-applicable`: nothing to protect here (no instances, no clusters);
+ * - `unknown`: could not be read (the reason says why).
+ */
+export type CoverageState = 'protected' | 'partial' | 'unprotected' | 'not-applicable' | 'unknown';
+export const COVERAGE_STATES: readonly CoverageState[] = [
+  'protected',
+  'partial',
+  'unprotected',
+  'not-applicable',
+  'unknown',
+];
+
+/** State of one item (an instance, a registry, a cluster). */
+export type ItemState = 'protected' | 'unprotected' | 'not-applicable' | 'unknown';
+
+/** Stable reason codes (the text is for people and may change). */
+export type ReasonCode =
+  // reading
+  | 'account-unreadable'
+  | 'region-unreadable'
+  | 'falcon-unreadable'
+  // SSM Distributor + Falcon truth
+  | 'no-association'
+  | 'association-failed'
+  | 'association-pending'
+  | 'not-ssm-managed'
+  | 'ssm-offline'
+  | 'not-compliant'
+  | 'installed-not-reporting'
+  | 'reporting'
+  | 'no-instances'
+  // ECR
+  | 'no-connection'
+  | 'connection-not-owned'
+  | 'connection-state'
+  | 'connected'
+  // EKS
+  | 'no-clusters'
+  | 'not-deployed'
+  | 'ineligible'
+  | 'run-failed'
+  | 'run-in-progress'
+  | 'nodes-not-reporting'
+  | 'nodes-reporting'
+  | 'deployed';
+
+export interface CoverageReason {
+  readonly code: ReasonCode;
+  /** One sentence for people: what is wrong and, where there is one, what to do. */
+  readonly text: string;
+}
+
+/** Small facts about an item, for the details view (all strings, numbers or booleans). */
+export type ItemFacts = Readonly<Record<string, string | number | boolean>>;
+
+/** One thing judged in a cell: an EC2 instance, the account's registry in the region, an EKS cluster. */
+export interface CoverageItem {
+  readonly kind: 'instance' | 'registry' | 'cluster';
+  /** Instance ID, registry URL or cluster name. */
+  readonly id: string;
+  readonly name?: string;
+  readonly state: ItemState;
+  readonly reasons: readonly CoverageReason[];
+  readonly facts: ItemFacts;
+}
+
+/** How many items of a cell are in each item state. */
+export interface CellCounts {
+  readonly total: number;
+  readonly protected: number;
+  readonly unprotected: number;
+  readonly notApplicable: number;
+  readonly unknown: number;
+}
+
+export interface CoverageCell {
+  readonly accountId: string;
+  readonly region: string;
+  readonly feature: CoverageFeature;
+  readonly state: CoverageState;
+  readonly counts: CellCounts;
+  /** Reasons of the cell as a whole, most important first (e.g. why it is not protected). */
+  readonly reasons: readonly CoverageReason[];
+  readonly items: readonly CoverageItem[];
+}
+
+export interface ScopeAccount {
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** The accounts in the report and, for each one that could not be read at all, why. */
+export interface ReportAccount extends ScopeAccount {
+  readonly readable: boolean;
+  readonly reason?: CoverageReason;
+}
+
+export interface ReportScope {
+  readonly partition: string;
+  readonly homeAccountId?: string;
+  readonly homeRegion: string;
+  /** Root or OU IDs whose accounts are in scope. */
+  readonly targets: readonly string[];
+  readonly excludeAccounts: readonly string[];
+  /** Applied `--account` filter, if any. */
+  readonly accountFilter?: readonly string[];
+  readonly features: readonly CoverageFeature[];
+}
+
+/** Per feature: how many cells are in each state. */
+export type CoverageTotals = Readonly<Record<CoverageFeature, Readonly<Record<CoverageState, number>>>>;
+
+export interface CoverageReport {
+  readonly schemaVersion: typeof COVERAGE_SCHEMA_VERSION;
+  /** ISO 8601. */
+  readonly generatedAt: string;
+  readonly scope: ReportScope;
+  readonly accounts: readonly ReportAccount[];
+  /** Every region that appears in a cell, sorted. */
+  readonly regions: readonly string[];
+  /** Sorted by feature, account, region. */
+  readonly cells: readonly CoverageCell[];
+  readonly totals: CoverageTotals;
+  /** True when every cell is `protected` or `not-applicable`. */
+  readonly allProtected: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports: what the core reads through. Adapters live in aws-deps.ts (AWS SDK v3, Falcon API).
+// ---------------------------------------------------------------------------------------------
+
+/** The accounts in scope (targets, nested OUs, ACTIVE only, exclusions applied). */
+export interface AccountDirectory {
+  listAccounts(signal?: AbortSignal): Promise<readonly ScopeAccount[]>;
+}
+
+export interface Ec2Instance {
+  readonly instanceId: string;
+  readonly name?: string;
+  readonly platform?: string;
+}
+
+export interface ManagedInstance {
+  readonly instanceId: string;
+  /** SSM ping status: "Online", "ConnectionLost", "Inactive". */
+  readonly pingStatus: string;
+}
+
+export interface AssociationInfo {
+  readonly associationId: string;
+  readonly associationName?: string;
+  /** Overview status of the last execution: "Success", "Failed", "Pending", … */
+  readonly lastExecutionStatus?: string;
+  readonly lastExecutionDate?: string;
+}
+
+/** Association compliance of one instance: "COMPLIANT", "NON_COMPLIANT", … */
+export interface AssociationCompliance {
+  readonly instanceId: string;
+  readonly status: string;
+}
+
+/** Read-only view of one member account, through its coverage role. */
+export interface AccountReader {
+  /** Regions enabled for the account (used when a feature is configured for "every region"). */
+  enabledRegions(signal?: AbortSignal): Promise<readonly string[]>;
+  /** Running EC2 instances of the region. */
+  runningInstances(region: string, signal?: AbortSignal): Promise<readonly Ec2Instance[]>;
+  /** Instances SSM manages in the region. */
+  managedInstances(region: string, signal?: AbortSignal): Promise<readonly ManagedInstance[]>;
+  /** This deployment's Distributor association in the region, or undefined when there is none. */
+  association(region: string, name: string, signal?: AbortSignal): Promise<AssociationInfo | undefined>;
+  /** Per-instance association compliance of the given association. */
+  associationCompliance(
+    region: string,
+    associationId: string,
+    signal?: AbortSignal,
+  ): Promise<readonly AssociationCompliance[]>;
+  /** EKS cluster names of the region. */
+  clusters(region: string, signal?: AbortSignal): Promise<readonly string[]>;
+  /** This deployment's ECR ownership record in the account (home region), if any. */
+  ecrOwnership(signal?: AbortSignal): Promise<OwnershipRecord | undefined>;
+}
+
+/** Opens a reader per account; rejects when the account cannot be read at all (role not assumable). */
+export interface AccountReaders {
+  open(account: ScopeAccount, signal?: AbortSignal): Promise<AccountReader>;
+}
+
+/** A host as Falcon sees it (subset of the device entity). */
+export interface FalconHost {
+  readonly deviceId: string;
+  readonly hostname?: string;
+  readonly instanceId?: string;
+  readonly cloudAccountId?: string;
+  readonly serviceProvider?: string;
+  readonly zoneGroup?: string;
+  readonly platformName?: string;
+  readonly agentVersion?: string;
+  readonly lastSeen?: string;
+  readonly status?: string;
+  /** Kubernetes cluster name when the sensor reports one. */
+  readonly clusterName?: string;
+}
+
+/** Falcon's host inventory, queried per cloud account. */
+export interface FalconHostsPort {
+  /** Hosts Falcon sees in the given AWS account (all regions). */
+  hostsInAccount(accountId: string, signal?: AbortSignal): Promise<readonly FalconHost[]>;
+}
+
+export interface RegistryConnectionInfo {
+  readonly id: string;
+  readonly url: string;
+  readonly state?: string;
+}
+
+/** The tenant's registry connections (read once per report). */
+export interface RegistryConnectionsPort {
+  listConnections(signal?: AbortSignal): Promise<readonly RegistryConnectionInfo[]>;
+}
+
+/** One runs-table item, as coverage needs it. */
+export interface ClusterRunRecord {
+  readonly accountId: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly verdict?: ClusterVerdict;
+  readonly lastRun?: RunResult;
+  /** A run holds the lock right now. */
+  readonly running: boolean;
+}
+
+export interface RunsTablePort {
+  /** Items of the account's clusters (all regions). */
+  clustersOfAccount(accountId: string, signal?: AbortSignal): Promise<readonly ClusterRunRecord[]>;
+}
+
+export interface CoverageDeps {
+  readonly directory: AccountDirectory;
+  readonly readers: AccountReaders;
+  readonly falconHosts: FalconHostsPort;
+  readonly registries: RegistryConnectionsPort;
+  /** Absent when EKS protection is not deployed: every cluster is then "not deployed". */
+  readonly runsTable?: RunsTablePort;
+  readonly now: () => Date;
+}
+
+/** Regions a feature is judged in: a list, or every region enabled for each account. */
+export type FeatureRegions = readonly string[] | 'enabled';
+
+export interface CoverageOptions {
+  readonly scope: Omit<ReportScope, 'features' | 'accountFilter'>;
+  /** Enabled features and their regions. */
+  readonly features: Readonly<Partial<Record<CoverageFeature, FeatureRegions>>>;
+  /** SSM association name of this deployment (same in every account and region). */
+  readonly associationName: string;
+  /** ECR ownership: the deployment ID this deployment records connections under. */
+  readonly deploymentId: string;
+  /** Only these accounts (the `--account` filter). */
+  readonly accounts?: readonly string[];
+  /** Accounts read at once. @default 8 */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The core entry point (src/coverage/build.ts). */
+export type BuildCoverageReport = (deps: CoverageDeps, options: CoverageOptions) => Promise<CoverageReport>;
