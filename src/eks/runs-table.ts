@@ -1,0 +1,319 @@
+/**
+ * The runs table (DynamoDB, home account): one item per cluster holding the run lock, the last
+ * verdict and the last run result. Layout: `RUNS_TABLE` in ./run-contract.ts.
+ *
+ * Why a hand-written conditional write and not Powertools for AWS Lambda's idempotency utility:
+ * Powertools makes one Lambda invocation idempotent — the same invocation (same payload key) takes
+ * the record, and the same function completes it with its own return value. Our lock is taken by
+ * one process (the discover or event Lambda) and released by another (the CodeBuild deployer, which
+ * is not a Lambda), its key is the cluster and not the payload (a CreateCluster event and a
+ * discovery sweep for the same cluster must exclude each other), and the release carries a
+ * `RunResult` the coverage report reads. That is a lease, which one conditional write expresses
+ * directly: `attribute_not_exists(lockRunId) OR lockExpiresAt < :now`.
+ *
+ * Example:
+ * ```ts
+ * const table = new DynamoRunsTable(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'falcon-org-eks-runs');
+ * const lock = await table.takeLock({ accountId, region, cluster }, runId, 3600);
+ * if (lock.taken) { ...start the run... } else { ...a run is in progress: lock.heldBy... }
+ * ```
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RunsTableError } from './errors.js';
+import { clusterKey, RUNS_TABLE, type ClusterVerdict, type RunResult } from './run-contract.js';
+
+/** Which cluster an item is about. */
+export interface ClusterRef {
+  readonly accountId: string;
+  readonly region: string;
+  readonly cluster: string;
+}
+
+/** One item of the runs table, as read back. */
+export interface RunsTableItem extends ClusterRef {
+  readonly lockRunId?: string;
+  /** Epoch seconds. */
+  readonly lockExpiresAt?: number;
+  readonly verdict?: ClusterVerdict;
+  readonly verdictAt?: string;
+  readonly lastRun?: RunResult;
+  readonly updatedAt?: string;
+}
+
+export type LockAttempt =
+  | { readonly taken: true; readonly runId: string; readonly expiresAt: number }
+  | { readonly taken: false; readonly heldBy?: string; readonly expiresAt?: number };
+
+export type ReleaseOutcome =
+  /** The lock was ours; it is gone and the result is recorded. */
+  | 'released'
+  /** The lock was no longer ours (it expired and another run took it, or it was never taken); the
+   * result is still recorded unless a newer run's result is already there. */
+  | 'not-held';
+
+/** The port the cores use; `DynamoRunsTable` is the adapter, tests may use their own. */
+export interface RunsTable {
+  takeLock(ref: ClusterRef, runId: string, ttlSeconds: number): Promise<LockAttempt>;
+  releaseLock(result: RunResult): Promise<ReleaseOutcome>;
+  recordVerdict(ref: ClusterRef, verdict: ClusterVerdict): Promise<void>;
+  get(ref: ClusterRef): Promise<RunsTableItem | undefined>;
+  list(): Promise<RunsTableItem[]>;
+}
+
+const A = RUNS_TABLE.attributes;
+
+/** The condition under which a lock may be taken: nobody holds it, or the holder's lease ran out. */
+export const TAKE_LOCK_CONDITION = `attribute_not_exists(#lockRunId) OR #lockExpiresAt < :now`;
+/** The condition under which a lock may be released: the releasing run holds it. */
+export const RELEASE_LOCK_CONDITION = `#lockRunId = :runId`;
+/** A result is recorded without the lock only when no newer run's result is there. */
+export const LATE_RESULT_CONDITION = `attribute_not_exists(#lastRun) OR #lastRun.#startedAt <= :startedAt`;
+
+export interface DynamoRunsTableOptions {
+  /** Current time in milliseconds; tests move it. @default Date.now */
+  readonly now?: () => number;
+}
+
+export class DynamoRunsTable implements RunsTable {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: DynamoRunsTableOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async takeLock(ref: ClusterRef, runId: string, ttlSeconds: number): Promise<LockAttempt> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+      throw new RangeError(`lock TTL must be a whole number of seconds ≥ 1, got ${ttlSeconds}`);
+    }
+    const nowMs = this.now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const expiresAt = nowSeconds + ttlSeconds;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
+          UpdateExpression:
+            'SET #accountId = :accountId, #region = :region, #cluster = :cluster, ' +
+            '#lockRunId = :runId, #lockExpiresAt = :expiresAt, #updatedAt = :updatedAt',
+          ConditionExpression: TAKE_LOCK_CONDITION,
+          ExpressionAttributeNames: {
+            '#accountId': A.accountId,
+            '#region': A.region,
+            '#cluster': A.cluster,
+            '#lockRunId': A.lockRunId,
+            '#lockExpiresAt': A.lockExpiresAt,
+            '#updatedAt': A.updatedAt,
+          },
+          ExpressionAttributeValues: {
+            ':accountId': ref.accountId,
+            ':region': ref.region,
+            ':cluster': ref.cluster,
+            ':runId': runId,
+            ':expiresAt': expiresAt,
+            ':now': nowSeconds,
+            ':updatedAt': new Date(nowMs).toISOString(),
+          },
+        }),
+      );
+      return { taken: true, runId, expiresAt };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw wrap(`take the run lock of ${describeRef(ref)}`, error);
+    }
+    // Lost the race or a run is in progress: say who holds it (one extra read, only on contention).
+    const holder = await this.get(ref);
+    return {
+      taken: false,
+      ...(holder?.lockRunId ? { heldBy: holder.lockRunId } : {}),
+      ...(holder?.lockExpiresAt !== undefined ? { expiresAt: holder.lockExpiresAt } : {}),
+    };
+  }
+
+  async releaseLock(result: RunResult): Promise<ReleaseOutcome> {
+    const key = { [RUNS_TABLE.partitionKey]: clusterKey(result.accountId, result.region, result.cluster) };
+    const updatedAt = new Date(this.now()).toISOString();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression:
+            'SET #lastRun = :result, #updatedAt = :updatedAt REMOVE #lockRunId, #lockExpiresAt',
+          ConditionExpression: RELEASE_LOCK_CONDITION,
+          ExpressionAttributeNames: {
+            '#lastRun': A.lastRun,
+            '#updatedAt': A.updatedAt,
+            '#lockRunId': A.lockRunId,
+            '#lockExpiresAt': A.lockExpiresAt,
+          },
+          ExpressionAttributeValues: { ':result': result, ':updatedAt': updatedAt, ':runId': result.runId },
+        }),
+      );
+      return 'released';
+    } catch (error) {
+      if (!isConditionFailure(error))
+        throw wrap(`release the run lock of ${describeRef(toRef(result))}`, error);
+    }
+    // Not ours any more: keep the result (the run did happen) unless a newer run already reported,
+    // and leave the current holder's lock alone.
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression:
+            'SET #lastRun = :result, #updatedAt = :updatedAt, #accountId = :accountId, #region = :region, #cluster = :cluster',
+          ConditionExpression: LATE_RESULT_CONDITION,
+          ExpressionAttributeNames: {
+            '#lastRun': A.lastRun,
+            '#startedAt': 'startedAt',
+            '#updatedAt': A.updatedAt,
+            '#accountId': A.accountId,
+            '#region': A.region,
+            '#cluster': A.cluster,
+          },
+          ExpressionAttributeValues: {
+            ':result': result,
+            ':updatedAt': updatedAt,
+            ':startedAt': result.startedAt,
+            ':accountId': result.accountId,
+            ':region': result.region,
+            ':cluster': result.cluster,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error))
+        throw wrap(`record the run result of ${describeRef(toRef(result))}`, error);
+    }
+    return 'not-held';
+  }
+
+  async recordVerdict(ref: ClusterRef, verdict: ClusterVerdict): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
+          UpdateExpression:
+            'SET #accountId = :accountId, #region = :region, #cluster = :cluster, ' +
+            '#verdict = :verdict, #verdictAt = :at, #updatedAt = :at',
+          ExpressionAttributeNames: {
+            '#accountId': A.accountId,
+            '#region': A.region,
+            '#cluster': A.cluster,
+            '#verdict': A.verdict,
+            '#verdictAt': A.verdictAt,
+            '#updatedAt': A.updatedAt,
+          },
+          ExpressionAttributeValues: {
+            ':accountId': ref.accountId,
+            ':region': ref.region,
+            ':cluster': ref.cluster,
+            ':verdict': { kind: verdict.kind, code: verdict.code, reason: verdict.reason },
+            ':at': at,
+          },
+        }),
+      );
+    } catch (error) {
+      throw wrap(`record the verdict of ${describeRef(ref)}`, error);
+    }
+  }
+
+  async get(ref: ClusterRef): Promise<RunsTableItem | undefined> {
+    try {
+      const out = await this.doc.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? toItem(out.Item) : undefined;
+    } catch (error) {
+      throw wrap(`read ${describeRef(ref)}`, error);
+    }
+  }
+
+  /** Every item, following every page of the scan. */
+  async list(): Promise<RunsTableItem[]> {
+    const items: RunsTableItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.doc.send(
+          new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
+        );
+        for (const raw of page.Items ?? []) {
+          const item = toItem(raw);
+          if (item) items.push(item);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw wrap('list the runs table', error);
+    }
+    return items;
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+function wrap(what: string, error: unknown): RunsTableError {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new RunsTableError(`could not ${what} in the runs table: ${detail}`, { cause: error });
+}
+
+function toRef(result: RunResult): ClusterRef {
+  return { accountId: result.accountId, region: result.region, cluster: result.cluster };
+}
+
+function describeRef(ref: ClusterRef): string {
+  return `cluster ${ref.cluster} (account ${ref.accountId}, ${ref.region})`;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Reads one raw item; items without the cluster attributes (not written by us) are skipped. */
+function toItem(raw: Record<string, unknown>): RunsTableItem | undefined {
+  const accountId = str(raw[A.accountId]);
+  const region = str(raw[A.region]);
+  const cluster = str(raw[A.cluster]);
+  if (!accountId || !region || !cluster) return undefined;
+  const expires = raw[A.lockExpiresAt];
+  const lockRunId = str(raw[A.lockRunId]);
+  const verdictAt = str(raw[A.verdictAt]);
+  const updatedAt = str(raw[A.updatedAt]);
+  return {
+    accountId,
+    region,
+    cluster,
+    ...(lockRunId ? { lockRunId } : {}),
+    ...(typeof expires === 'number' ? { lockExpiresAt: expires } : {}),
+    ...(isVerdict(raw[A.verdict]) ? { verdict: raw[A.verdict] as ClusterVerdict } : {}),
+    ...(verdictAt ? { verdictAt } : {}),
+    ...(typeof raw[A.lastRun] === 'object' && raw[A.lastRun] !== null
+      ? { lastRun: raw[A.lastRun] as RunResult }
+      : {}),
+    ...(updatedAt ? { updatedAt } : {}),
+  };
+}
+
+function isVerdict(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (v.kind === 'eligible' || v.kind === 'ineligible') && typeof v.code === 'string';
+}

@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RunsTableError } from '../../src/eks/errors.js';
+import type { RunResult } from '../../src/eks/run-contract.js';
+import { DynamoRunsTable } from '../../src/eks/runs-table.js';
+import { FakeDynamoTable } from './fake-dynamo.js';
+
+const TABLE = 'falcon-org-eks-runs';
+const REF = { accountId: '111111111111', region: 'eu-west-1', cluster: 'prod' };
+const T0 = Date.parse('2026-11-29T10:00:00Z');
+
+function result(runId: string, startedAt = '2026-11-29T10:00:00.000Z'): RunResult {
+  return {
+    runId,
+    ...REF,
+    mode: 'install',
+    outcome: 'protected',
+    components: [{ name: 'operator', version: '1.2.0', status: 'applied' }],
+    startedAt,
+    finishedAt: '2026-11-29T10:05:00.000Z',
+    durationsMs: { apply: 5000 },
+  };
+}
+
+describe('runs table', () => {
+  let fake: FakeDynamoTable;
+  let now: number;
+  let table: DynamoRunsTable;
+
+  beforeEach(() => {
+    fake = new FakeDynamoTable(TABLE);
+    now = T0;
+    table = new DynamoRunsTable(fake.client, TABLE, { now: () => now });
+  });
+  afterEach(() => fake.reset());
+
+  it('lets exactly one of two concurrent takers have the lock, and tells the loser who holds it', async () => {
+    const [a, b] = await Promise.all([
+      table.takeLock(REF, 'run-a', 3600),
+      table.takeLock(REF, 'run-b', 3600),
+    ]);
+
+    expect([a.taken, b.taken].sort()).toEqual([false, true]);
+    const winner = a.taken ? 'run-a' : 'run-b';
+    const loser = a.taken ? b : a;
+    expect(loser).toEqual({ taken: false, heldBy: winner, expiresAt: T0 / 1000 + 3600 });
+    expect(fake.items.get('111111111111#eu-west-1#prod')).toMatchObject({
+      accountId: '111111111111',
+      region: 'eu-west-1',
+      clusterName: 'prod',
+      lockRunId: winner,
+      lockExpiresAt: T0 / 1000 + 3600,
+    });
+  });
+
+  it('keeps the lock while it is live and lets a new run take it once a crashed run’s lock expired', async () => {
+    expect((await table.takeLock(REF, 'crashed', 600)).taken).toBe(true);
+    now = T0 + 599_000;
+    expect((await table.takeLock(REF, 'too-early', 600)).taken).toBe(false);
+    now = T0 + 601_000; // the crashed run never released; its lease ran out
+
+    const retry = await table.takeLock(REF, 'after-crash', 600);
+
+    expect(retry).toEqual({ taken: true, runId: 'after-crash', expiresAt: (T0 + 601_000) / 1000 + 600 });
+    expect((await table.get(REF))?.lockRunId).toBe('after-crash');
+  });
+
+  it('releases with the result only for the run holding the lock; a late run keeps its result without touching the new lock', async () => {
+    await table.takeLock(REF, 'old', 60);
+    now = T0 + 120_000;
+    await table.takeLock(REF, 'new', 60);
+
+    expect(await table.releaseLock(result('old', '2026-11-29T10:00:00.000Z'))).toBe('not-held');
+    let item = await table.get(REF);
+    expect(item?.lockRunId).toBe('new');
+    expect(item?.lastRun?.runId).toBe('old');
+
+    expect(await table.releaseLock(result('new', '2026-11-29T10:02:00.000Z'))).toBe('released');
+    item = await table.get(REF);
+    expect(item?.lockRunId).toBeUndefined();
+    expect(item?.lockExpiresAt).toBeUndefined();
+    expect(item?.lastRun?.runId).toBe('new');
+    expect(item?.lastRun?.components).toEqual([{ name: 'operator', version: '1.2.0', status: 'applied' }]);
+
+    // An even older straggler must not overwrite the newer result.
+    expect(await table.releaseLock(result('ancient', '2026-11-29T09:00:00.000Z'))).toBe('not-held');
+    expect((await table.get(REF))?.lastRun?.runId).toBe('new');
+    // And the lock is free again: create → release → create again.
+    expect((await table.takeLock(REF, 'again', 60)).taken).toBe(true);
+  });
+
+  it('records verdicts beside the lock and lists every item across pages', async () => {
+    await table.takeLock(REF, 'run-1', 60);
+    await table.recordVerdict(REF, { kind: 'eligible', code: 'eligible', reason: 'ok' });
+    for (const cluster of ['a', 'b', 'c', 'd']) {
+      await table.recordVerdict(
+        { ...REF, cluster },
+        { kind: 'ineligible', code: 'config-map-auth', reason: 'uses CONFIG_MAP' },
+      );
+    }
+
+    const items = await table.list();
+
+    expect(items.map((i) => i.cluster).sort()).toEqual(['a', 'b', 'c', 'd', 'prod']);
+    const prod = items.find((i) => i.cluster === 'prod');
+    expect(prod).toMatchObject({ lockRunId: 'run-1', verdict: { kind: 'eligible', code: 'eligible' } });
+    expect(prod?.verdictAt).toBe(new Date(T0).toISOString());
+    expect(fake.mock.commandCalls((await import('@aws-sdk/lib-dynamodb')).ScanCommand).length).toBe(3);
+  });
+
+  it('wraps other DynamoDB failures in RunsTableError naming the cluster', async () => {
+    fake.failNext.push(
+      Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+    );
+
+    const attempt = table.takeLock(REF, 'run-1', 60);
+
+    await expect(attempt).rejects.toBeInstanceOf(RunsTableError);
+    await expect(attempt).rejects.toThrow(
+      /cluster prod \(account 111111111111, eu-west-1\).*ProvisionedThroughput/,
+    );
+  });
+
+  it('returns undefined for a cluster never seen', async () => {
+    expect(await table.get({ ...REF, cluster: 'nope' })).toBeUndefined();
+  });
+});
