@@ -44,15 +44,38 @@ describe('SSM Distributor: automation role (per account)', () => {
           },
         ],
       },
-      ManagedPolicyArns: [partitionArn(':iam::aws:policy/service-role/AmazonSSMAutomationRole')],
+      ManagedPolicyArns: Match.absent(),
       PermissionsBoundary: partitionArn(':iam::', { Ref: 'AWS::AccountId' }, ':policy/org-boundary'),
       Policies: [
         {
-          PolicyName: 'FalconSecretRead',
+          PolicyName: 'FalconSensorDeploy',
           PolicyDocument: {
             Version: '2012-10-17',
+            // Exactly what CrowdStrike-FalconSensorDeploy does, in the configured SSM regions only.
             Statement: [
               {
+                Sid: 'InstanceStatusReads',
+                Effect: 'Allow',
+                Action: ['ssm:GetInventory', 'ssm:DescribeInstanceInformation'],
+                Resource: '*',
+              },
+              {
+                Sid: 'RunConfigurePackage',
+                Effect: 'Allow',
+                Action: 'ssm:SendCommand',
+                Resource: ['eu-central-1', 'eu-west-1'].flatMap((region) => [
+                  partitionArn(`:ssm:${region}::document/AWS-ConfigureAWSPackage`),
+                  partitionArn(`:ec2:${region}:`, { Ref: 'AWS::AccountId' }, ':instance/*'),
+                ]),
+              },
+              {
+                Sid: 'CommandStatusReads',
+                Effect: 'Allow',
+                Action: ['ssm:ListCommands', 'ssm:ListCommandInvocations'],
+                Resource: '*',
+              },
+              {
+                Sid: 'FalconSecretRead',
                 Effect: 'Allow',
                 Action: 'secretsmanager:GetSecretValue',
                 // Exactly the Falcon secret, in exactly the configured SSM regions.
@@ -69,6 +92,10 @@ describe('SSM Distributor: automation role (per account)', () => {
         },
       ],
     });
+    const text = JSON.stringify(feature.roleStackSet.memberTemplate);
+    // No AWS-managed policy: AmazonSSMAutomationRole grants ssm:* on *, EC2 run/terminate and stack changes.
+    expect(text).not.toContain('AmazonSSMAutomationRole');
+    expect(text).not.toContain('ssm:*');
     expect(JSON.stringify(feature.roleStackSet.memberTemplate)).not.toContain('SecretsManagerReadWrite');
   });
 
@@ -195,8 +222,11 @@ describe('SSM Distributor: secret and association (per account and region)', () 
       }).associationStackSet.memberTemplate,
     );
     grouped.hasResourceProperties('AWS::SSM::Association', {
-      Targets: [{ Key: 'resource-groups:Name', Values: ['falcon-hosts'] }],
+      // Automation (rate-controlled) targets name a resource group with `ResourceGroup`; the Run
+      // Command key `resource-groups:Name` would match nothing (SSM API Reference, data type Target).
+      Targets: [{ Key: 'ResourceGroup', Values: ['falcon-hosts'] }],
     });
+    expect(JSON.stringify(grouped.toJSON())).not.toContain('resource-groups:Name');
     expect(associationTargets({ type: 'all' })).toEqual([{ key: 'InstanceIds', values: ['*'] }]);
   });
 

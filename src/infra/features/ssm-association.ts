@@ -15,7 +15,13 @@ export function associationTargets(targets: SsmTargets): CfnAssociation.TargetPr
         values: [...values],
       }));
     case 'resourceGroup':
-      return [{ key: 'resource-groups:Name', values: [targets.name] }];
+      // The association runs an Automation document with rate control (AutomationTargetParameterName),
+      // and Automation takes a resource group as `ResourceGroup`; `resource-groups:Name` is the key of
+      // Run Command and maintenance windows. Source: AWS Systems Manager API Reference, data type
+      // "Target" ("For Automation and Change Manager: Key=ResourceGroup,Values=resource-group-name";
+      // "For Run Command and Maintenance Windows: Key=resource-groups:Name,...") and the user guide's
+      // "About targets" page for Automation (targeting Resource Groups).
+      return [{ key: 'ResourceGroup', values: [targets.name] }];
   }
 }
 

@@ -107,7 +107,68 @@ function secretArn(
   return `arn:${partition}:secretsmanager:${region}:${account}:secret:${secretName}-??????`;
 }
 
-/** One role per account serves the association of every SSM region: it reads the secret there and nowhere else. */
+/**
+ * What `CrowdStrike-FalconSensorDeploy` (CrowdStrike's published automation document, version 3/4:
+ * HandlePreqrequisites → Branch → ExecuteDistributorPackage → HandleCleanup) does with the role, and
+ * the action each step needs; read from the document's source as CrowdStrike publishes it:
+ * - HandlePreqrequisites (aws:executeScript): `ssm:GetInventory` on the targeted instance IDs (it falls
+ *   back to `ssm:DescribeInstanceInformation` when GetInventory is denied) to skip stopped,
+ *   terminated and unmanaged instances; then, with SecretStorageMethod SecretsManager,
+ *   `secretsmanager:GetSecretValue` on the secret named in SecretsManagerSecretName.
+ * - Branch (aws:branch): no AWS call.
+ * - ExecuteDistributorPackage (aws:runCommand): `ssm:SendCommand` of the AWS-owned
+ *   `AWS-ConfigureAWSPackage` document to the active instances; Automation then polls the command
+ *   with `ssm:ListCommands` and `ssm:ListCommandInvocations` until it finishes. The package itself is
+ *   fetched by the SSM agent with the instance's own profile, not with this role.
+ * - HandleCleanup (aws:executeScript): `secretsmanager:GetSecretValue` again, to revoke the OAuth token.
+ * GetInventory, DescribeInstanceInformation, ListCommands and ListCommandInvocations support no
+ * resource-level permissions (IAM's service authorization reference), so they take `*`; SendCommand
+ * is limited to the one document and to EC2 instances of this account in the SSM regions.
+ */
+export function automationRoleStatements(
+  names: Pick<ReturnType<typeof ssmNames>, 'secretName'>,
+  regions: readonly string[],
+  partition: string = cdk.Aws.PARTITION,
+  account: string = cdk.Aws.ACCOUNT_ID,
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'InstanceStatusReads',
+      effect: iam.Effect.ALLOW,
+      actions: ['ssm:GetInventory', 'ssm:DescribeInstanceInformation'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'RunConfigurePackage',
+      effect: iam.Effect.ALLOW,
+      actions: ['ssm:SendCommand'],
+      resources: regions.flatMap((region) => [
+        `arn:${partition}:ssm:${region}::document/${CONFIGURE_PACKAGE_DOCUMENT}`,
+        `arn:${partition}:ec2:${region}:${account}:instance/*`,
+      ]),
+    }),
+    new iam.PolicyStatement({
+      sid: 'CommandStatusReads',
+      effect: iam.Effect.ALLOW,
+      actions: ['ssm:ListCommands', 'ssm:ListCommandInvocations'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'FalconSecretRead',
+      effect: iam.Effect.ALLOW,
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: regions.map((region) => secretArn(region, names.secretName, partition, account)),
+    }),
+  ];
+}
+
+/** The AWS-owned Run Command document the Falcon automation sends to instances. */
+export const CONFIGURE_PACKAGE_DOCUMENT = 'AWS-ConfigureAWSPackage';
+
+/**
+ * One role per account serves the association of every SSM region: exactly what the automation
+ * document does (see {@link automationRoleStatements}), no AWS-managed policy.
+ */
 function automationRole(
   stack: cdk.Stack,
   names: ReturnType<typeof ssmNames>,
@@ -119,28 +180,25 @@ function automationRole(
     assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
       conditions: { StringEquals: { 'aws:SourceAccount': cdk.Aws.ACCOUNT_ID } },
     }),
-    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonSSMAutomationRole')],
     inlinePolicies: {
-      FalconSecretRead: new iam.PolicyDocument({
-        statements: [
-          new iam.PolicyStatement({
-            effect: iam.Effect.ALLOW,
-            actions: ['secretsmanager:GetSecretValue'],
-            resources: regions.map((region) => secretArn(region, names.secretName)),
-          }),
-        ],
-      }),
+      FalconSensorDeploy: new iam.PolicyDocument({ statements: automationRoleStatements(names, regions) }),
     },
   });
+  const nag = { partition: '<AWS::Partition>', account: '<AWS::AccountId>' };
   acknowledge(
     role,
     {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonSSMAutomationRole]',
+      id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'AWS-managed policy intended for State Manager automation; CrowdStrike-FalconSensorDeploy needs its SSM and EC2 permissions to run the Distributor package on targeted instances.',
+        'ssm:GetInventory, ssm:DescribeInstanceInformation, ssm:ListCommands and ssm:ListCommandInvocations support no resource-level permissions; they only read instance and command status.',
     },
     ...regions.map((region) => ({
-      id: `AwsSolutions-IAM5[Resource::${secretArn(region, names.secretName, '<AWS::Partition>', '<AWS::AccountId>')}]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${nag.partition}:ec2:${region}:${nag.account}:instance/*]`,
+      reason:
+        'The association targets instances chosen at run time (all, by tag or resource group); SendCommand is limited to the AWS-ConfigureAWSPackage document and this account and region.',
+    })),
+    ...regions.map((region) => ({
+      id: `AwsSolutions-IAM5[Resource::${secretArn(region, names.secretName, nag.partition, nag.account)}]`,
       reason:
         'The secret name is fixed and ?????? stands for the six random characters Secrets Manager appends to it, so only the Falcon secret of this account and region matches.',
     })),
