@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { FALCON_CLOUD_NAMES } from '../config/clouds.js';
+import type { EksDeployerConfig } from '../config/eks-deployer-schema.js';
+import type { FalconCloud } from '../config/clouds.js';
+import { DeployerSettingsError } from './errors.js';
+
+/*
+ * The non-secret settings every deployer run gets, as JSON in PROJECT_ENV.settings
+ * (src/eks/run-contract.ts). The infrastructure builds them with `deployerRunSettings` and
+ * serialises them with JSON.stringify; the deployer parses them with `parseDeployerRunSettings`.
+ */
+
+const positiveSeconds = z.number().int().positive();
+
+export const deployerRunSettingsSchema = z.strictObject({
+  /** AWS partition of the organization ("aws", "aws-us-gov", "aws-cn"). */
+  partition: z.string().min(1),
+  homeAccountId: z.string().regex(/^\d{12}$/),
+  homeRegion: z.string().min(1),
+  falcon: z.strictObject({
+    /** Falcon cloud of the CID; also `cloud_region` in every custom resource (never autodiscover). */
+    cloud: z.enum(FALCON_CLOUD_NAMES),
+    /** Explicit API base URL (proxies, emulators); overrides the cloud table. */
+    baseUrl: z.url().optional(),
+    /** CID with checksum; when absent it is read from the Falcon API (CCID). */
+    cid: z.string().optional(),
+  }),
+  operator: z.strictObject({
+    version: z.string().min(1),
+    manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Where `deploy` put the checked manifest in the artifact bucket. */
+    manifestBucket: z.string().min(3),
+    manifestKey: z.string().min(1),
+  }),
+  nodeSensor: z.strictObject({ backend: z.enum(['kernel', 'bpf']) }),
+  admission: z.strictObject({
+    enabled: z.boolean(),
+    failurePolicy: z.enum(['Ignore', 'Fail']),
+    replicas: z.number().int().min(1),
+  }),
+  fargateInjectionLabel: z.string().min(1),
+  keepAccessEntry: z.boolean(),
+  allowListEgress: z.boolean(),
+  egressCidrs: z.array(z.string()),
+  mirrorImages: z.strictObject({
+    enabled: z.boolean(),
+    repositoryPrefix: z.string().min(1),
+    /** Sensor image tags to mirror and use, per image ("falcon-sensor", "falcon-container", "falcon-kac"). */
+    tags: z.record(z.string(), z.string()).default({}),
+  }),
+  deadlines: z.strictObject({
+    clusterActiveSeconds: positiveSeconds,
+    accessPropagationSeconds: positiveSeconds,
+    crdEstablishedSeconds: positiveSeconds,
+    operatorAvailableSeconds: positiveSeconds,
+    sensorsReadySeconds: positiveSeconds,
+    uninstallSeconds: positiveSeconds,
+  }),
+});
+
+export type DeployerRunSettings = z.output<typeof deployerRunSettingsSchema>;
+
+/** Parses PROJECT_ENV.settings; the error names the first bad field. */
+export function parseDeployerRunSettings(
+  json: string | undefined,
+  source = 'deployer settings',
+): DeployerRunSettings {
+  if (json === undefined || json.trim() === '') {
+    throw new DeployerSettingsError(
+      `${source}: missing; the CodeBuild project sets it from the configuration`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (error) {
+    throw new DeployerSettingsError(`${source}: not JSON`, { cause: error });
+  }
+  const parsed = deployerRunSettingsSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new DeployerSettingsError(`${source}: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** What the infrastructure knows besides the deployer's own configuration block. */
+export interface DeployerRunSettingsInput {
+  readonly partition: string;
+  readonly homeAccountId: string;
+  readonly homeRegion: string;
+  readonly falcon: { readonly cloud: FalconCloud; readonly baseUrl?: string; readonly cid?: string };
+  readonly sensor: 'kernel' | 'bpf';
+  readonly admissionController: boolean;
+  readonly deployer: EksDeployerConfig;
+  readonly manifestBucket: string;
+  readonly manifestKey: string;
+}
+
+/** Builds the settings from the validated configuration (for the infrastructure to serialise). */
+export function deployerRunSettings(input: DeployerRunSettingsInput): DeployerRunSettings {
+  const d = input.deployer;
+  return {
+    partition: input.partition,
+    homeAccountId: input.homeAccountId,
+    homeRegion: input.homeRegion,
+    falcon: {
+      cloud: input.falcon.cloud,
+      ...(input.falcon.baseUrl !== undefined ? { baseUrl: input.falcon.baseUrl } : {}),
+      ...(input.falcon.cid !== undefined ? { cid: input.falcon.cid } : {}),
+    },
+    operator: {
+      version: d.operator.version,
+      manifestSha256: d.operator.manifestSha256,
+      manifestBucket: input.manifestBucket,
+      manifestKey: input.manifestKey,
+    },
+    nodeSensor: { backend: input.sensor },
+    admission: {
+      enabled: input.admissionController,
+      failurePolicy: d.admission.failurePolicy,
+      replicas: d.admission.replicas,
+    },
+    fargateInjectionLabel: d.fargateInjectionLabel,
+    keepAccessEntry: d.keepAccessEntry,
+    allowListEgress: d.allowListEgress,
+    egressCidrs: [...d.egressCidrs],
+    mirrorImages: {
+      enabled: d.mirrorImages.enabled,
+      repositoryPrefix: d.mirrorImages.repositoryPrefix,
+      tags: {},
+    },
+    deadlines: { ...d.deadlines },
+  };
+}
