@@ -40,13 +40,25 @@ export interface HomeClients {
   readonly ssm: SSMClient;
   readonly cloudFormation: CloudFormationClient;
   readonly organizations: OrganizationsClient;
+  /** An SSM client for another region of the home account (created once per region). */
+  readonly ssmFor: (region: string) => SSMClient;
 }
 
 /** Creates the home-region clients; pass them around instead of creating clients deep inside core code. */
 export function createHomeClients(settings: AwsClientSettings): HomeClients {
+  const ssm = createClient(SSMClient, settings);
+  const regional = new Map<string, SSMClient>([[settings.region, ssm]]);
   return {
     sts: createClient(STSClient, settings),
-    ssm: createClient(SSMClient, settings),
+    ssm,
+    ssmFor: (region) => {
+      let client = regional.get(region);
+      if (!client) {
+        client = createClient(SSMClient, { ...settings, region });
+        regional.set(region, client);
+      }
+      return client;
+    },
     cloudFormation: createClient(CloudFormationClient, settings),
     organizations: createClient(OrganizationsClient, settings),
   };

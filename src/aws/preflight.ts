@@ -8,7 +8,7 @@ import {
   ListDelegatedAdministratorsCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeDocumentCommand, GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 
 /** Service principal CloudFormation StackSets uses for delegated administration. */
@@ -20,7 +20,14 @@ export const BOOTSTRAP_STACK_NAME = 'CDKToolkit';
 export const MIN_BOOTSTRAP_VERSION = 6;
 
 export type PreflightCheck =
-  'credentials' | 'partition' | 'region' | 'bootstrap' | 'organization' | 'accountType' | 'trustedAccess';
+  | 'credentials'
+  | 'partition'
+  | 'region'
+  | 'bootstrap'
+  | 'organization'
+  | 'accountType'
+  | 'trustedAccess'
+  | 'distributorDocument';
 
 /** Outcome of one check: `error` stops the deploy, `warning` could not be verified or looks odd. */
 export type FindingSeverity = 'ok' | 'warning' | 'error';
@@ -44,6 +51,16 @@ export interface PreflightExpectations {
   readonly organizationId: string;
   /** Region the user's environment would pick (AWS_REGION / AWS_DEFAULT_REGION), if any. */
   readonly ambientRegion?: string;
+  /** The SSM automation document the SSM Distributor associates, when that feature is enabled. */
+  readonly distributorDocument?: DistributorDocumentExpectation;
+}
+
+export interface DistributorDocumentExpectation {
+  readonly name: string;
+  /** The configured document version (`3`, `$DEFAULT`, `$LATEST`). */
+  readonly version: string;
+  /** Every region an association will be created in. */
+  readonly regions: readonly string[];
 }
 
 export interface PreflightResult {
@@ -58,6 +75,8 @@ export interface PreflightClients {
   readonly ssm: Pick<SSMClient, 'send'>;
   readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
   readonly organizations: Pick<OrganizationsClient, 'send'>;
+  /** SSM in another region of the caller's account; needed for the per-region document check. */
+  readonly ssmFor?: (region: string) => Pick<SSMClient, 'send'>;
 }
 
 /** True when any finding stops the deploy. */
@@ -100,6 +119,9 @@ export async function runPreflight(
   const bootstrapVersion = await checkBootstrap(clients, identity, expected.homeRegion, findings);
   await checkOrganization(clients, identity, expected, findings);
   await checkTrustedAccess(clients.cloudFormation, expected, findings);
+  if (expected.distributorDocument && clients.ssmFor) {
+    findings.push(...(await checkDistributorDocument(clients.ssmFor, expected.distributorDocument)));
+  }
   return { identity, findings, ...(bootstrapVersion === undefined ? {} : { bootstrapVersion }) };
 }
 
@@ -313,6 +335,66 @@ async function checkTrustedAccess(
   } catch (error) {
     findings.push(cannotCheck('trustedAccess', 'read StackSets trusted access', error));
   }
+}
+
+/**
+ * The Distributor document must be readable (`ssm:DescribeDocument`) in every region an association
+ * will be created in: CrowdStrike does not publish it in every region or partition, and an
+ * association of a missing document fails its stack instance in every account of that region.
+ * One error names all the regions where it is missing; regions that could not be asked are warnings.
+ */
+export async function checkDistributorDocument(
+  ssmFor: (region: string) => Pick<SSMClient, 'send'>,
+  document: DistributorDocumentExpectation,
+): Promise<PreflightFinding[]> {
+  const outcomes = await Promise.all(
+    document.regions.map(async (region) => {
+      try {
+        const out = await ssmFor(region).send(
+          new DescribeDocumentCommand({ Name: document.name, DocumentVersion: document.version }),
+        );
+        const status = out.Document?.Status;
+        return status === undefined || status === 'Active'
+          ? { region, state: 'available' as const }
+          : { region, state: 'missing' as const, detail: `status ${status}` };
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'InvalidDocument' || name === 'InvalidDocumentVersion') {
+          return {
+            region,
+            state: 'missing' as const,
+            detail: name === 'InvalidDocumentVersion' ? `no version ${document.version}` : 'not published',
+          };
+        }
+        return { region, state: 'unknown' as const, detail: errorText(error) };
+      }
+    }),
+  );
+  const missing = outcomes.filter((o) => o.state === 'missing');
+  const unknown = outcomes.filter((o) => o.state === 'unknown');
+  const findings: PreflightFinding[] = [];
+  if (missing.length > 0) {
+    findings.push({
+      check: 'distributorDocument',
+      severity: 'error',
+      message:
+        `${document.name} (version ${document.version}) is not available in ` +
+        `${missing.map((m) => `${m.region} (${m.detail})`).join(', ')}; an association there fails in every ` +
+        `account: remove ${missing.length === 1 ? 'this region' : 'these regions'} from features.ssmDistributor.regions` +
+        `${missing.some((m) => m.detail.startsWith('no version')) ? ', or set features.ssmDistributor.documentVersion to a version published there' : ''}`,
+    });
+  }
+  for (const u of unknown) {
+    findings.push(cannotCheck('distributorDocument', `describe ${document.name} in ${u.region}`, u.detail));
+  }
+  if (missing.length === 0 && unknown.length === 0) {
+    findings.push({
+      check: 'distributorDocument',
+      severity: 'ok',
+      message: `${document.name} is available in ${document.regions.join(', ')}`,
+    });
+  }
+  return findings;
 }
 
 function cannotCheck(check: PreflightCheck, what: string, error: unknown): PreflightFinding {

@@ -5,6 +5,7 @@ import {
   runPreflight,
 } from '../aws/preflight.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { FALCON_DEPLOY_DOCUMENT } from '../infra/features/ssm-association.js';
 import type { RootStackInfo } from './deployer.js';
 import { PreflightError } from './errors.js';
 import type { Progress } from './progress.js';
@@ -32,6 +33,15 @@ export async function preflightGate(
     accountType: config.aws.accountType,
     organizationId: config.organization.id,
     ...(ambientRegion ? { ambientRegion } : {}),
+    ...(config.features.ssmDistributor.enabled
+      ? {
+          distributorDocument: {
+            name: FALCON_DEPLOY_DOCUMENT,
+            version: config.features.ssmDistributor.documentVersion,
+            regions: config.derived.ssmRegions,
+          },
+        }
+      : {}),
   });
   const findings = result.findings;
   const warnings = findings.filter((f) => f.severity === 'warning').map((f) => `${f.check}: ${f.message}`);

@@ -8,7 +8,7 @@ import {
   ListDelegatedAdministratorsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeDocumentCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -210,5 +210,93 @@ describe('runPreflight', () => {
     const [finding] = errorsOf((await runPreflight(clients(), expected)).findings);
     expect(finding?.check).toBe('trustedAccess');
     expect(finding?.message).toContain('aws cloudformation activate-organizations-access');
+  });
+});
+
+describe('pre-flight: the Distributor document in every SSM region', () => {
+  const document = {
+    name: 'CrowdStrike-FalconSensorDeploy',
+    version: '3',
+    regions: ['us-east-1', 'eu-west-1', 'il-central-1', 'ap-east-2'],
+  };
+  /** Answers DescribeDocument per region of the client that sends it (not per input). */
+  function documentIn(answers: Record<string, 'active' | 'missing' | 'no-version' | 'denied'>): void {
+    ssm.on(DescribeDocumentCommand).callsFake(async (input: { Name?: string }, getClient) => {
+      const region = await (getClient() as SSMClient).config.region();
+      const answer = answers[region];
+      if (answer === 'missing') throw awsError('InvalidDocument', `Document ${input.Name} does not exist`);
+      if (answer === 'no-version') throw awsError('InvalidDocumentVersion', 'no such version');
+      if (answer === 'denied') throw awsError('AccessDeniedException', 'not allowed');
+      return { Document: { Name: input.Name, Status: 'Active' } };
+    });
+  }
+
+  it('names every region where the document is not published and stops the deploy', async () => {
+    healthy();
+    documentIn({
+      'us-east-1': 'active',
+      'eu-west-1': 'active',
+      'il-central-1': 'missing',
+      'ap-east-2': 'missing',
+    });
+    const result = await runPreflight(clients(), { ...expected, distributorDocument: document });
+    const [finding] = errorsOf(result.findings);
+    expect(finding).toMatchObject({ check: 'distributorDocument', severity: 'error' });
+    expect(finding?.message).toContain(
+      'not available in il-central-1 (not published), ap-east-2 (not published)',
+    );
+    expect(finding?.message).not.toContain('us-east-1');
+    expect(finding?.message).toContain('remove these regions from features.ssmDistributor.regions');
+    // Asked once per region, with the configured version.
+    const calls = ssm.commandCalls(DescribeDocumentCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(4);
+    expect(calls[0]).toEqual({ Name: 'CrowdStrike-FalconSensorDeploy', DocumentVersion: '3' });
+  });
+
+  it('says when only the configured version is missing, and how to fix it', async () => {
+    healthy();
+    documentIn({
+      'us-east-1': 'active',
+      'eu-west-1': 'no-version',
+      'il-central-1': 'active',
+      'ap-east-2': 'active',
+    });
+    const [finding] = errorsOf(
+      (await runPreflight(clients(), { ...expected, distributorDocument: document })).findings,
+    );
+    expect(finding?.message).toContain('eu-west-1 (no version 3)');
+    expect(finding?.message).toContain('features.ssmDistributor.documentVersion');
+  });
+
+  it('passes when the document is readable everywhere, and only warns for a region it cannot ask', async () => {
+    healthy();
+    documentIn({
+      'us-east-1': 'active',
+      'eu-west-1': 'active',
+      'il-central-1': 'active',
+      'ap-east-2': 'active',
+    });
+    const ok = await runPreflight(clients(), { ...expected, distributorDocument: document });
+    expect(hasErrors(ok)).toBe(false);
+    expect(ok.findings.find((f) => f.check === 'distributorDocument')?.severity).toBe('ok');
+
+    documentIn({
+      'us-east-1': 'active',
+      'eu-west-1': 'denied',
+      'il-central-1': 'active',
+      'ap-east-2': 'active',
+    });
+    const denied = await runPreflight(clients(), { ...expected, distributorDocument: document });
+    expect(hasErrors(denied)).toBe(false);
+    expect(denied.findings.find((f) => f.check === 'distributorDocument')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringContaining('in eu-west-1: AccessDeniedException') as unknown,
+    });
+  });
+
+  it('does not ask when the SSM Distributor is not enabled', async () => {
+    healthy();
+    await runPreflight(clients(), expected);
+    expect(ssm.commandCalls(DescribeDocumentCommand)).toHaveLength(0);
   });
 });

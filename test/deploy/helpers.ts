@@ -10,7 +10,7 @@ import {
   ListStackSetOperationsCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeDocumentCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Output } from '../../src/cli/output.js';
@@ -83,6 +83,9 @@ export function mockAws() {
       .on(GetCallerIdentityCommand)
       .resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:role/Admin` });
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '30' } });
+    ssm
+      .on(DescribeDocumentCommand)
+      .resolves({ Document: { Name: 'CrowdStrike-FalconSensorDeploy', Status: 'Active' } });
     org
       .on(DescribeOrganizationCommand)
       .resolves({ Organization: { Id: 'o-abcdefghij', MasterAccountId: ACCOUNT } });

@@ -3,6 +3,7 @@ import {
   ListStackResourcesCommand,
   ListStackSetOperationsCommand,
 } from '@aws-sdk/client-cloudformation';
+import { DescribeDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
@@ -139,6 +140,22 @@ describe('runDeploy', () => {
       .rejects(Object.assign(new Error('no creds'), { name: 'CredentialsProviderError' }));
     const { deps: d, deployer } = deps();
     await expect(runDeploy(testConfig(), { yes: true }, d)).rejects.toBeInstanceOf(PreflightError);
+    expect(deployer.deploys).toHaveLength(0);
+  });
+
+  it('stops before deploying when the Distributor document is missing in an SSM region, naming it', async () => {
+    aws.ssm.on(DescribeDocumentCommand).callsFake(async (_input, getClient) => {
+      const region = await (getClient() as SSMClient).config.region();
+      if (region === 'eu-west-1')
+        throw Object.assign(new Error('Document does not exist'), { name: 'InvalidDocument' });
+      return { Document: { Status: 'Active' } };
+    });
+    const { deps: d, deployer } = deps();
+    const error = await runDeploy(testConfig(), { yes: true }, d).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PreflightError);
+    expect((error as PreflightError).message).toMatch(
+      /distributorDocument: CrowdStrike-FalconSensorDeploy \(version 3\) is not available in eu-west-1 \(not published\)/,
+    );
     expect(deployer.deploys).toHaveLength(0);
   });
 
