@@ -19,3 +19,10 @@ export type {
   RegistryConnectionsApi,
 } from './types.js';
 export { normalizeRegistryUrl, sameRegistryUrl } from './url.js';
+export {
+  FalconHosts,
+  awsAccountFilter,
+  instanceIdsFilter,
+  type FalconHostEntity,
+  type HostsOptions,
+} from './hosts.js';

@@ -14,6 +14,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorReply, reply, type FakeApiError, type FakeReply } from './falcon/envelope.js';
+import type { FakeHosts } from './falcon/hosts.js';
 import { InjectionQueue, type FakeRoute, type Injection } from './falcon/quirks.js';
 import { FakeFalconRoutes, routeOf, type FakeRequest, type RegistryBehaviour } from './falcon/routes.js';
 import { newConnection, type FakeConnection, type FakeToken } from './falcon/state.js';
@@ -22,6 +23,7 @@ import { listenOnLoopback } from '../services/free-port.js';
 export type { FakeRoute, Injection } from './falcon/quirks.js';
 export type { FakeConnection, FakeToken } from './falcon/state.js';
 export type { RegistryBehaviour } from './falcon/routes.js';
+export type { FakeHost, FakeHosts } from './falcon/hosts.js';
 
 export interface FakeFalconOptions {
   /** @default 'fake-client-id' */
@@ -55,6 +57,8 @@ export class FakeFalconServer {
   readonly credentials: { readonly clientId: string; readonly clientSecret: string };
   /** Registry quirks (create status, duplicate answer, credential-validation failures). */
   readonly behaviour: RegistryBehaviour;
+  /** The hosts (devices) Falcon sees; seed with `hosts.add({...})`. */
+  readonly hosts: FakeHosts;
   tokenTtlSeconds: number;
 
   private readonly injections = new InjectionQueue();
@@ -75,6 +79,7 @@ export class FakeFalconServer {
       options.region ?? 'us-1',
     );
     this.behaviour = this.routes.behaviour;
+    this.hosts = this.routes.hosts;
   }
 
   /** Starts on 127.0.0.1 with a free port. */

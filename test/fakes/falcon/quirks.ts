@@ -8,7 +8,11 @@ export type FakeRoute =
   | 'registries.get'
   | 'registries.create'
   | 'registries.update'
-  | 'registries.delete';
+  | 'registries.delete'
+  | 'hosts.query'
+  | 'hosts.scroll'
+  | 'hosts.get'
+  | 'hosts.post';
 
 export const FAKE_ROUTES: readonly FakeRoute[] = [
   'token',
@@ -18,6 +22,10 @@ export const FAKE_ROUTES: readonly FakeRoute[] = [
   'registries.create',
   'registries.update',
   'registries.delete',
+  'hosts.query',
+  'hosts.scroll',
+  'hosts.get',
+  'hosts.post',
 ];
 
 /** A one-shot answer injected for the next request to a route. */

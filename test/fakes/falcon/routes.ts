@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorReply, reply, type FakeApiError, type FakeReply } from './envelope.js';
+import { FakeHosts, hostsRouteOf } from './hosts.js';
 import type { FakeRoute } from './quirks.js';
 import {
   fakeUrlKey,
@@ -63,7 +64,7 @@ export function routeOf(method: string, path: string): FakeRoute | undefined {
     if (method === 'PATCH') return 'registries.update';
     if (method === 'DELETE') return 'registries.delete';
   }
-  return undefined;
+  return hostsRouteOf(method, p);
 }
 
 function header(req: FakeRequest, name: string): string | undefined {
@@ -87,6 +88,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export class FakeFalconRoutes {
   readonly connections = new Map<string, FakeConnection>();
   readonly tokens = new Map<string, FakeToken>();
+  readonly hosts = new FakeHosts();
   readonly behaviour: RegistryBehaviour = {
     createStatus: 201,
     duplicate: '409',
@@ -114,6 +116,7 @@ export class FakeFalconRoutes {
         if (route === 'registries.get') return this.get(req);
         if (route === 'registries.create') return this.create(req);
         if (route === 'registries.update') return this.update(req);
+        if (route.startsWith('hosts.')) return this.hosts.handle(route, req);
         return this.delete(req);
       }
     }

@@ -4,6 +4,8 @@
  * fields, as swagger 2.0 does.
  */
 import { z } from 'zod';
+import { HOSTS_RESPONSE_SCHEMAS, HOSTS_SCHEMAS } from './hosts-schemas.js';
+import type { FakeRoute } from './quirks.js';
 
 const int = z.number().int();
 
@@ -100,18 +102,12 @@ export const SCHEMAS = {
   'domain.ExternalRegistryResponse': domainExternalRegistryResponse,
   'registryassessment.externalCredPayload': registryassessmentExternalCredPayload,
   'registryassessment.externalRegistryPayload': registryassessmentExternalRegistryPayload,
+  ...HOSTS_SCHEMAS,
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;
 
-type Route =
-  | 'token'
-  | 'revoke'
-  | 'registries.query'
-  | 'registries.get'
-  | 'registries.create'
-  | 'registries.update'
-  | 'registries.delete';
+type Route = FakeRoute;
 
 /** Which definition each documented status of each operation answers with (from the swagger paths). */
 export const RESPONSE_SCHEMAS: Readonly<Record<Route, Readonly<Record<number, SchemaName>>>> = {
@@ -164,6 +160,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<Route, Readonly<Record<number, Sc
     403: 'msa.ReplyMetaOnly',
     429: 'msa.ReplyMetaOnly',
   },
+  ...HOSTS_RESPONSE_SCHEMAS,
 };
 
 /** Headers every documented answer carries; 429s add X-RateLimit-RetryAfter, token 201s X-CS-Region. */
