@@ -6,19 +6,15 @@
  * versioned by `schemaVersion`: fields may be added within a version, never renamed or removed.
  */
 
+import type { OrganizationDirectory } from '../aws/organization-scope.js';
+import type { CoverageFeature } from '../config/coverage-schema.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
-import type { ClusterVerdict, RunResult } from '../eks/run-contract.js';
+import type { RunsTableItem } from '../eks/runs-table.js';
+
+export { COVERAGE_FEATURES, type CoverageFeature } from '../config/coverage-schema.js';
 
 /** Version of the report layout. Bump on any incompatible change. */
 export const COVERAGE_SCHEMA_VERSION = 1;
-
-/** The features coverage judges, named as in the configuration's `features` keys. */
-export type CoverageFeature = 'ssmDistributor' | 'ecrConnections' | 'eksProtection';
-export const COVERAGE_FEATURES: readonly CoverageFeature[] = [
-  'ssmDistributor',
-  'ecrConnections',
-  'eksProtection',
-];
 
 /**
  * State of a cell (and of an item in it):
@@ -156,11 +152,6 @@ export interface CoverageReport {
 // Ports: what the core reads through. Adapters live in aws-deps.ts (AWS SDK v3, Falcon API).
 // ---------------------------------------------------------------------------------------------
 
-/** The accounts in scope (targets, nested OUs, ACTIVE only, exclusions applied). */
-export interface AccountDirectory {
-  listAccounts(signal?: AbortSignal): Promise<readonly ScopeAccount[]>;
-}
-
 export interface Ec2Instance {
   readonly instanceId: string;
   readonly name?: string;
@@ -247,24 +238,14 @@ export interface RegistryConnectionsPort {
   listConnections(signal?: AbortSignal): Promise<readonly RegistryConnectionInfo[]>;
 }
 
-/** One runs-table item, as coverage needs it. */
-export interface ClusterRunRecord {
-  readonly accountId: string;
-  readonly region: string;
-  readonly cluster: string;
-  readonly verdict?: ClusterVerdict;
-  readonly lastRun?: RunResult;
-  /** A run holds the lock right now. */
-  readonly running: boolean;
-}
-
+/** The runs table of EKS protection (read once per report with a paged scan). */
 export interface RunsTablePort {
-  /** Items of the account's clusters (all regions). */
-  clustersOfAccount(accountId: string, signal?: AbortSignal): Promise<readonly ClusterRunRecord[]>;
+  list(): Promise<readonly RunsTableItem[]>;
 }
 
 export interface CoverageDeps {
-  readonly directory: AccountDirectory;
+  /** Organizations, walked by the shared scope code (targets, nested OUs, ACTIVE, exclusions). */
+  readonly directory: OrganizationDirectory;
   readonly readers: AccountReaders;
   readonly falconHosts: FalconHostsPort;
   readonly registries: RegistryConnectionsPort;
