@@ -1,0 +1,188 @@
+/**
+ * Publishing a coverage report: the JSON and HTML to S3 (`latest.json`, `latest.html` and a dated
+ * copy) and per-feature CloudWatch metrics. The metric data is computed by pure functions; the
+ * writes go through the S3 and CloudWatch clients given (created once by the caller).
+ *
+ * @example
+ * await publishReport(report, renderHtml(report), { bucket, namespace }, { s3, cloudWatch });
+ */
+import {
+  PutMetricDataCommand,
+  StandardUnit,
+  type CloudWatchClient,
+  type MetricDatum,
+} from '@aws-sdk/client-cloudwatch';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { COVERAGE_FEATURES, type CoverageFeature, type CoverageReport, type ItemState } from './model.js';
+import { CoveragePublishError } from './publish-errors.js';
+
+/** Object keys in the report bucket. */
+export const REPORT_KEYS = {
+  latestJson: 'latest.json',
+  latestHtml: 'latest.html',
+  /** Prefix of both `latest.*` objects (the lifecycle rule for their replaced versions). */
+  latestPrefix: 'latest.',
+  /** Prefix of the dated copies: `reports/YYYY/MM/DD/<timestamp>.json`. */
+  datedPrefix: 'reports/',
+} as const;
+
+/** Dimension name of every coverage metric; its value is the feature (`ssmDistributor`, …). */
+export const FEATURE_DIMENSION = 'Feature';
+
+/**
+ * Metric names, per feature. `*Cells` count account × region cells by state (an unreadable account is
+ * `UnknownCells` even though nothing in it could be counted); `*Resources` count the instances,
+ * registries and clusters inside the cells by their own state.
+ */
+export const COVERAGE_METRICS = {
+  protectedCells: 'ProtectedCells',
+  partialCells: 'PartialCells',
+  unprotectedCells: 'UnprotectedCells',
+  notApplicableCells: 'NotApplicableCells',
+  unknownCells: 'UnknownCells',
+  protectedResources: 'ProtectedResources',
+  unprotectedResources: 'UnprotectedResources',
+  unknownResources: 'UnknownResources',
+} as const;
+
+/** PutMetricData's per-request limit on metric data in older API versions and emulators. */
+export const METRICS_PER_REQUEST = 20;
+
+/** `reports/YYYY/MM/DD/<ISO timestamp with : and . as ->.json`, from the report's own time (UTC). */
+export function datedReportKey(generatedAt: string): string {
+  const time = new Date(generatedAt);
+  if (Number.isNaN(time.getTime())) {
+    throw new CoveragePublishError(`report generatedAt "${generatedAt}" is not a date`);
+  }
+  const iso = time.toISOString();
+  const [year, month, day] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
+  return `${REPORT_KEYS.datedPrefix}${year}/${month}/${day}/${iso.replace(/[:.]/g, '-')}.json`;
+}
+
+/** How many resources of one feature are in each item state, summed over its cells. */
+export function resourceTotals(
+  report: Pick<CoverageReport, 'cells'>,
+  feature: CoverageFeature,
+): Record<Exclude<ItemState, 'not-applicable'>, number> {
+  const totals = { protected: 0, unprotected: 0, unknown: 0 };
+  for (const cell of report.cells) {
+    if (cell.feature !== feature) continue;
+    totals.protected += cell.counts.protected;
+    totals.unprotected += cell.counts.unprotected;
+    totals.unknown += cell.counts.unknown;
+  }
+  return totals;
+}
+
+/** The metric data of a report: for each feature in its scope, every metric of {@link COVERAGE_METRICS}. */
+export function coverageMetricData(report: CoverageReport): MetricDatum[] {
+  const timestamp = new Date(report.generatedAt);
+  const features = COVERAGE_FEATURES.filter((f) => report.scope.features.includes(f));
+  return features.flatMap((feature) => {
+    const cells = report.totals[feature];
+    const resources = resourceTotals(report, feature);
+    const m = COVERAGE_METRICS;
+    const values: [string, number][] = [
+      [m.protectedCells, cells.protected],
+      [m.partialCells, cells.partial],
+      [m.unprotectedCells, cells.unprotected],
+      [m.notApplicableCells, cells['not-applicable']],
+      [m.unknownCells, cells.unknown],
+      [m.protectedResources, resources.protected],
+      [m.unprotectedResources, resources.unprotected],
+      [m.unknownResources, resources.unknown],
+    ];
+    return values.map(([name, value]) => ({
+      MetricName: name,
+      Dimensions: [{ Name: FEATURE_DIMENSION, Value: feature }],
+      Timestamp: timestamp,
+      Unit: StandardUnit.Count,
+      Value: value,
+    }));
+  });
+}
+
+export interface PublishTarget {
+  readonly bucket: string;
+  readonly namespace: string;
+}
+
+export interface PublishClients {
+  readonly s3: Pick<S3Client, 'send'>;
+  readonly cloudWatch: Pick<CloudWatchClient, 'send'>;
+}
+
+export interface PublishResult {
+  /** Keys written, in order. */
+  readonly keys: readonly string[];
+  readonly metrics: number;
+}
+
+/**
+ * Writes the dated copy, then `latest.html`, then `latest.json` (last, so `status --latest` never sees
+ * a JSON document newer than its dated copy), and publishes the metrics. Metrics are published even
+ * when a write failed (alarms must keep working); any failure is thrown afterwards with all reasons.
+ */
+export async function publishReport(
+  report: CoverageReport,
+  html: string,
+  target: PublishTarget,
+  clients: PublishClients,
+  signal?: AbortSignal,
+): Promise<PublishResult> {
+  const json = `${JSON.stringify(report)}\n`;
+  const objects = [
+    { key: datedReportKey(report.generatedAt), body: json, type: 'application/json' },
+    { key: REPORT_KEYS.latestHtml, body: html, type: 'text/html; charset=utf-8' },
+    { key: REPORT_KEYS.latestJson, body: json, type: 'application/json' },
+  ];
+  const failures: string[] = [];
+  const keys: string[] = [];
+  let cause: unknown;
+  for (const object of objects) {
+    try {
+      await clients.s3.send(
+        new PutObjectCommand({
+          Bucket: target.bucket,
+          Key: object.key,
+          Body: object.body,
+          ContentType: object.type,
+          ...(object.key.startsWith(REPORT_KEYS.latestPrefix) ? { CacheControl: 'no-cache' } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      keys.push(object.key);
+    } catch (error) {
+      cause ??= error;
+      failures.push(`s3://${target.bucket}/${object.key}: ${describe(error)}`);
+      // A later object must not claim a report its predecessor failed to store.
+      break;
+    }
+  }
+  const data = coverageMetricData(report);
+  let metrics = 0;
+  for (let i = 0; i < data.length; i += METRICS_PER_REQUEST) {
+    const batch = data.slice(i, i + METRICS_PER_REQUEST);
+    try {
+      await clients.cloudWatch.send(
+        new PutMetricDataCommand({ Namespace: target.namespace, MetricData: batch }),
+        { abortSignal: signal },
+      );
+      metrics += batch.length;
+    } catch (error) {
+      cause ??= error;
+      failures.push(`metrics in ${target.namespace}: ${describe(error)}`);
+    }
+  }
+  if (failures.length > 0) {
+    throw new CoveragePublishError(`publishing the coverage report failed: ${failures.join('; ')}`, {
+      cause,
+    });
+  }
+  return { keys, metrics };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,146 @@
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  coverageMetricData,
+  datedReportKey,
+  publishReport,
+  resourceTotals,
+} from '../../src/coverage/publish.js';
+import { CoveragePublishError } from '../../src/coverage/publish-errors.js';
+import { sampleReport } from './publish-fixture.js';
+
+const s3 = mockClient(S3Client);
+const cloudWatch = mockClient(CloudWatchClient);
+afterEach(() => {
+  s3.reset();
+  cloudWatch.reset();
+});
+
+const clients = () => ({ s3: new S3Client({}), cloudWatch: new CloudWatchClient({}) });
+const target = { bucket: 'coverage-bucket', namespace: 'FalconOrg/Coverage' };
+
+/** value of one metric of one feature in a list of metric data */
+function valueOf(data: ReturnType<typeof coverageMetricData>, feature: string, name: string): number | undefined {
+  const datum = data.find((d) => d.MetricName === name && d.Dimensions?.[0]?.Value === feature);
+  return datum?.Value;
+}
+
+describe('dated report key', () => {
+  it('files a report under its UTC day with a key-safe timestamp', () => {
+    expect(datedReportKey('2026-11-29T06:00:05.123Z')).toBe(
+      'reports/2026/11/29/2026-11-29T06-00-05-123Z.json',
+    );
+    // 23:30 at UTC-5 is the next day in UTC
+    expect(datedReportKey('2026-12-31T23:30:00-05:00')).toBe(
+      'reports/2027/01/01/2027-01-01T04-30-00-000Z.json',
+    );
+  });
+
+  it('refuses a report without a usable time', () => {
+    expect(() => datedReportKey('yesterday')).toThrow(CoveragePublishError);
+  });
+});
+
+describe('metric data', () => {
+  it('has the cell and resource counts of each feature in scope, and none for a feature out of scope', () => {
+    // Prepare
+    const report = sampleReport();
+    // Act
+    const data = coverageMetricData(report);
+    // Assess
+    expect(data).toHaveLength(16);
+    expect(new Set(data.map((d) => d.Dimensions?.[0]?.Value))).toEqual(
+      new Set(['ssmDistributor', 'ecrConnections']),
+    );
+    expect(data.every((d) => d.Unit === 'Count' && d.Dimensions?.[0]?.Name === 'Feature')).toBe(true);
+    expect(data.every((d) => d.Timestamp?.toISOString() === '2026-11-29T06:00:05.123Z')).toBe(true);
+    const ssm = (name: string) => valueOf(data, 'ssmDistributor', name);
+    expect([
+      ssm('ProtectedCells'),
+      ssm('PartialCells'),
+      ssm('UnprotectedCells'),
+      ssm('NotApplicableCells'),
+      ssm('UnknownCells'),
+    ]).toEqual([1, 1, 1, 1, 2]);
+    expect([ssm('ProtectedResources'), ssm('UnprotectedResources'), ssm('UnknownResources')]).toEqual([
+      7, 7, 0,
+    ]);
+    const ecr = (name: string) => valueOf(data, 'ecrConnections', name);
+    expect([ecr('ProtectedCells'), ecr('UnprotectedCells'), ecr('UnknownCells')]).toEqual([2, 1, 3]);
+    expect([ecr('ProtectedResources'), ecr('UnprotectedResources'), ecr('UnknownResources')]).toEqual([
+      2, 1, 1,
+    ]);
+  });
+
+  it('sums resources only over the cells of the feature', () => {
+    expect(resourceTotals(sampleReport(), 'eksProtection')).toEqual({ protected: 0, unprotected: 0, unknown: 0 });
+  });
+});
+
+describe('publishReport', () => {
+  it('writes the dated copy, latest.html, then latest.json, and the metrics in batches of 20', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+    const report = sampleReport();
+    // Act
+    const result = await publishReport(report, '<html>report</html>', target, clients());
+    // Assess
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => [p.Bucket, p.Key, p.ContentType, p.CacheControl])).toEqual([
+      ['coverage-bucket', 'reports/2026/11/29/2026-11-29T06-00-05-123Z.json', 'application/json', undefined],
+      ['coverage-bucket', 'latest.html', 'text/html; charset=utf-8', 'no-cache'],
+      ['coverage-bucket', 'latest.json', 'application/json', 'no-cache'],
+    ]);
+    expect(JSON.parse(puts[2]?.Body as string)).toEqual(report);
+    expect(puts[0]?.Body).toBe(puts[2]?.Body);
+    expect(puts[1]?.Body).toBe('<html>report</html>');
+    const metricCalls = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
+    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([
+      ['FalconOrg/Coverage', 16],
+    ]);
+    expect(result).toEqual({
+      keys: ['reports/2026/11/29/2026-11-29T06-00-05-123Z.json', 'latest.html', 'latest.json'],
+      metrics: 16,
+    });
+  });
+
+  it('splits more than 20 metrics over several requests', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+    const base = sampleReport();
+    const report = { ...base, scope: { ...base.scope, features: ['ssmDistributor', 'ecrConnections', 'eksProtection'] as const } };
+    const result = await publishReport(report, '', target, clients());
+    const sizes = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData?.length);
+    expect(sizes).toEqual([20, 4]);
+    expect(result.metrics).toBe(24);
+  });
+
+  it('never moves latest.* past a dated copy that failed, still publishes the metrics, then fails with every reason', async () => {
+    // Prepare: the dated copy cannot be written
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+    // Act
+    const attempt = publishReport(sampleReport(), '<html/>', target, clients());
+    // Assess
+    await expect(attempt).rejects.toThrow(
+      'publishing the coverage report failed: s3://coverage-bucket/reports/2026/11/29/2026-11-29T06-00-05-123Z.json: AccessDenied: Access Denied',
+    );
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(cloudWatch.commandCalls(PutMetricDataCommand)).toHaveLength(1);
+  });
+
+  it('reports a metrics failure after the reports are stored', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    cloudWatch.on(PutMetricDataCommand).rejects(new Error('Throttling'));
+    const error = await publishReport(sampleReport(), '', target, clients()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CoveragePublishError);
+    expect((error as Error).message).toBe(
+      'publishing the coverage report failed: metrics in FalconOrg/Coverage: Error: Throttling',
+    );
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(3);
+  });
+});
