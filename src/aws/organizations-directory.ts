@@ -1,0 +1,50 @@
+import {
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  type Account,
+  type OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import type { DirectoryAccount, OrganizationDirectory } from './organization-scope.js';
+
+/**
+ * `OrganizationDirectory` over AWS Organizations (management or delegated-admin account). Give the
+ * client generous retries (e.g. `maxAttempts: 10`): Organizations throttles at a few calls per second.
+ */
+export class OrganizationsDirectory implements OrganizationDirectory {
+  constructor(private readonly client: OrganizationsClient) {}
+
+  async listAccounts(parentId: string): Promise<DirectoryAccount[]> {
+    const accounts: DirectoryAccount[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListAccountsForParentCommand({ ParentId: parentId, NextToken: nextToken }),
+      );
+      for (const a of page.Accounts ?? []) if (a.Id) accounts.push(toAccount(a, a.Id));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return accounts;
+  }
+
+  async listChildOus(parentId: string): Promise<string[]> {
+    const ous: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: nextToken }),
+      );
+      for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) ous.push(ou.Id);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return ous;
+  }
+}
+
+/**
+ * Organizations is replacing the account `Status` field by `State` (which adds CLOSED and
+ * PENDING_ACTIVATION): read `State` when present, else `Status`, else treat the account as unknown
+ * (never as active).
+ */
+function toAccount(a: Account, id: string): DirectoryAccount {
+  return { id, ...(a.Name ? { name: a.Name } : {}), state: a.State ?? a.Status ?? 'UNKNOWN' };
+}
