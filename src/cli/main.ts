@@ -7,6 +7,7 @@ import { registerDestroy } from './destroy.js';
 import { registerCatalog } from './catalog.js';
 import { registerPlan } from './plan.js';
 import { registerSynth } from './synth.js';
+import { showEachWarningOnce } from './warnings.js';
 
 /** Builds the program; each command lives in its own file and registers itself here. */
 export function buildProgram(output: Output): Command {
@@ -27,6 +28,7 @@ export function buildProgram(output: Output): Command {
 /** Runs the CLI and returns the exit code; never throws. */
 export async function run(argv: readonly string[], output: Output = processOutput): Promise<number> {
   const program = buildProgram(output);
+  const restoreWarnings = showEachWarningOnce();
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.Ok;
@@ -40,5 +42,7 @@ export async function run(argv: readonly string[], output: Output = processOutpu
     const { message, code } = describeFailure(error, debug);
     output.err(`falcon-org: ${message}`);
     return code;
+  } finally {
+    restoreWarnings();
   }
 }
