@@ -131,6 +131,7 @@ export interface ReportScope {
 }
 
 /** Per feature: how many cells are in each state. */
+/** Every feature is present (features not in the report count zero everywhere). */
 export type CoverageTotals = Readonly<Record<CoverageFeature, Readonly<Record<CoverageState, number>>>>;
 
 export interface CoverageReport {
@@ -269,6 +270,8 @@ export interface CoverageOptions {
   readonly accounts?: readonly string[];
   /** Accounts read at once. @default 8 */
   readonly concurrency?: number;
+  /** Regions of one account read at once. @default 8 */
+  readonly regionConcurrency?: number;
   readonly signal?: AbortSignal;
 }
 

@@ -1,0 +1,266 @@
+import { resolveScope, type ScopeAccount as DirectoryScopeAccount } from '../aws/organization-scope.js';
+import type { RunsTableItem } from '../eks/runs-table.js';
+import { mapEachOutcome, mapWithConcurrency } from '../fanout/concurrency.js';
+import { unknownCell, totalsOf } from './cells.js';
+import { indexConnections, judgeEcrRegion } from './ecr.js';
+import { judgeEksRegion } from './eks.js';
+import { CoverageInputError, CoverageScopeError, describeError } from './errors.js';
+import {
+  COVERAGE_FEATURES,
+  COVERAGE_SCHEMA_VERSION,
+  type AccountReader,
+  type CoverageCell,
+  type CoverageDeps,
+  type CoverageFeature,
+  type CoverageOptions,
+  type CoverageReason,
+  type CoverageReport,
+  type FalconHost,
+  type RegistryConnectionInfo,
+  type ReportAccount,
+  type ScopeAccount,
+} from './model.js';
+import { judgeSsmRegion } from './ssm.js';
+
+type Unreadable = { readonly unreadable: string };
+
+interface AccountResult {
+  readonly account: ReportAccount;
+  readonly cells: readonly CoverageCell[];
+}
+
+/**
+ * Builds the coverage report: resolves the accounts in scope, reads the tenant-wide facts once
+ * (registry connections, runs table), then every account × region × feature with bounded
+ * concurrency. An account, region or feature that cannot be read becomes `unknown` cells with the
+ * reason; only an unreadable organization (or an `--account` not in scope) fails the report.
+ *
+ * @example
+ * const report = await buildCoverageReport(deps, {
+ *   scope: { partition: 'aws', homeRegion: 'us-east-1', targets: ['r-ab12'], excludeAccounts: [] },
+ *   features: { ssmDistributor: ['us-east-1'], ecrConnections: 'enabled' },
+ *   associationName: 'falcon-org-falcon-sensor', deploymentId: 'falcon-org',
+ * });
+ */
+export async function buildCoverageReport(deps: CoverageDeps, options: CoverageOptions): Promise<CoverageReport> {
+  const features = COVERAGE_FEATURES.filter((f) => options.features[f] !== undefined);
+  const signal = options.signal;
+  let inScope: readonly DirectoryScopeAccount[];
+  try {
+    inScope = (
+      await resolveScope(deps.directory, { targets: options.scope.targets, excludeAccounts: options.scope.excludeAccounts })
+    ).accounts;
+  } catch (error) {
+    throw new CoverageScopeError(`could not read the organization: ${describeError(error)}`, { cause: error });
+  }
+  let accounts: readonly ScopeAccount[] = inScope.map((a) => ({ id: a.id, ...(a.name !== undefined ? { name: a.name } : {}) }));
+  if (options.accounts !== undefined) {
+    const known = new Set(accounts.map((a) => a.id));
+    const missing = options.accounts.filter((id) => !known.has(id));
+    if (missing.length > 0) {
+      throw new CoverageInputError(
+        `--account ${missing.join(', ')}: not in scope (organization.targets ${options.scope.targets.join(', ')}, ACTIVE accounts, minus organization.excludeAccounts)`,
+      );
+    }
+    const wanted = new Set(options.accounts);
+    accounts = accounts.filter((a) => wanted.has(a.id));
+  }
+
+  const [connections, runs] = await Promise.all([
+    features.includes('ecrConnections') ? readOrReason(() => deps.registries.listConnections(signal)) : undefined,
+    features.includes('eksProtection') && deps.runsTable !== undefined
+      ? readOrReason(() => deps.runsTable?.list() ?? Promise.resolve([]))
+      : undefined,
+  ]);
+  const tenant: TenantFacts = {
+    connections: connections === undefined || isUnreadable(connections) ? (connections ?? { unreadable: 'not read' }) : indexConnections(connections),
+    runs: runs === undefined ? undefined : isUnreadable(runs) ? runs : groupRuns(runs),
+  };
+
+  const results = await mapEachOutcome(
+    accounts,
+    options.concurrency ?? 8,
+    (account) => readAccount(deps, options, features, tenant, account),
+    (account) => unreadableAccount(options, features, account, { code: 'account-unreadable', text: 'Not read: the report was stopped before this account was reached.' }),
+    signal,
+  );
+  const cells = results.flatMap((r) => r.cells).sort(cellOrder);
+  const regions = [...new Set(cells.map((c) => c.region))].sort();
+  return {
+    schemaVersion: COVERAGE_SCHEMA_VERSION,
+    generatedAt: deps.now().toISOString(),
+    scope: {
+      ...options.scope,
+      features,
+      ...(options.accounts !== undefined ? { accountFilter: [...options.accounts] } : {}),
+    },
+    accounts: results.map((r) => r.account),
+    regions,
+    cells,
+    totals: totalsOf(cells),
+    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+  };
+}
+
+interface TenantFacts {
+  readonly connections: ReadonlyMap<string, RegistryConnectionInfo> | Unreadable;
+  /** account → region → items; undefined when there is no runs table. */
+  readonly runs: ReadonlyMap<string, readonly RunsTableItem[]> | Unreadable | undefined;
+}
+
+async function readAccount(
+  deps: CoverageDeps,
+  options: CoverageOptions,
+  features: readonly CoverageFeature[],
+  tenant: TenantFacts,
+  account: ScopeAccount,
+): Promise<AccountResult> {
+  const signal = options.signal;
+  let reader: AccountReader;
+  try {
+    reader = await deps.readers.open(account, signal);
+  } catch (error) {
+    return unreadableAccount(options, features, account, {
+      code: 'account-unreadable',
+      text: `The account could not be read: ${describeError(error)}. Check that the coverage role exists in the account (coverage.enabled, then deploy) and trusts this principal.`,
+    });
+  }
+  const needsHosts = features.includes('ssmDistributor') || features.includes('eksProtection');
+  const [hosts, ownership] = await Promise.all([
+    needsHosts ? readOrReason(() => deps.falconHosts.hostsInAccount(account.id, signal)) : Promise.resolve([] as readonly FalconHost[]),
+    features.includes('ecrConnections') ? readOrReason(() => reader.ecrOwnership(signal)) : Promise.resolve(undefined),
+  ]);
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  const cells: CoverageCell[] = [];
+  for (const feature of features) {
+    const wanted = options.features[feature] ?? [];
+    let regions: readonly string[];
+    try {
+      regions = wanted === 'enabled' ? await reader.enabledRegions(signal) : wanted;
+    } catch (error) {
+      cells.push(
+        unknownCell(
+          { accountId: account.id, region: options.scope.homeRegion, feature },
+          { code: 'account-unreadable', text: `The account's enabled regions could not be listed: ${describeError(error)}` },
+        ),
+      );
+      continue;
+    }
+    const judged = await mapWithConcurrency(regions, options.regionConcurrency ?? 8, async (region) => {
+      const where = { accountId: account.id, region, feature };
+      try {
+        switch (feature) {
+          case 'ssmDistributor':
+            return await ssmCell(reader, options, account.id, region, hosts);
+          case 'ecrConnections':
+            return judgeEcrRegion({
+              accountId: account.id,
+              region,
+              connections: tenant.connections,
+              ownership,
+              deploymentId: options.deploymentId,
+            });
+          case 'eksProtection':
+            return judgeEksRegion({
+              accountId: account.id,
+              region,
+              clusters: await reader.clusters(region, signal),
+              runs: runsOf(tenant.runs, account.id, region),
+              hosts,
+              nowSeconds,
+            });
+        }
+      } catch (error) {
+        return unknownCell(where, { code: 'region-unreadable', text: `Could not be read: ${describeError(error)}` });
+      }
+    });
+    cells.push(...judged);
+  }
+  return { account: { ...account, readable: true }, cells };
+}
+
+async function ssmCell(
+  reader: AccountReader,
+  options: CoverageOptions,
+  accountId: string,
+  region: string,
+  hosts: readonly FalconHost[] | Unreadable,
+): Promise<CoverageCell> {
+  const signal = options.signal;
+  const [association, instances, managed] = await Promise.all([
+    reader.association(region, options.associationName, signal),
+    reader.runningInstances(region, signal),
+    reader.managedInstances(region, signal),
+  ]);
+  const compliance =
+    association !== undefined && instances.length > 0
+      ? await reader.associationCompliance(region, association.associationId, signal)
+      : [];
+  return judgeSsmRegion({
+    accountId,
+    region,
+    associationName: options.associationName,
+    association,
+    instances,
+    managed,
+    compliance,
+    hosts,
+  });
+}
+
+/** Unknown cells for every feature of an account that could not be read at all. */
+function unreadableAccount(
+  options: CoverageOptions,
+  features: readonly CoverageFeature[],
+  account: ScopeAccount,
+  reason: CoverageReason,
+): AccountResult {
+  const cells = features.flatMap((feature) => {
+    const wanted = options.features[feature] ?? [];
+    // "Every enabled region" cannot be listed without reading the account: one cell in the home region.
+    const regions = wanted === 'enabled' ? [options.scope.homeRegion] : wanted;
+    return regions.map((region) => unknownCell({ accountId: account.id, region, feature }, reason));
+  });
+  return { account: { ...account, readable: false, reason }, cells };
+}
+
+function runsOf(
+  runs: TenantFacts['runs'],
+  accountId: string,
+  region: string,
+): readonly RunsTableItem[] | undefined {
+  if (runs === undefined) return undefined;
+  if (isUnreadable(runs)) throw new Error(`the EKS runs table could not be read: ${runs.unreadable}`);
+  return runs.get(`${accountId}#${region}`) ?? [];
+}
+
+function groupRuns(items: readonly RunsTableItem[]): Map<string, RunsTableItem[]> {
+  const map = new Map<string, RunsTableItem[]>();
+  for (const item of items) {
+    const key = `${item.accountId}#${item.region}`;
+    const list = map.get(key);
+    if (list) list.push(item);
+    else map.set(key, [item]);
+  }
+  return map;
+}
+
+async function readOrReason<T>(read: () => Promise<T>): Promise<T | Unreadable> {
+  try {
+    return await read();
+  } catch (error) {
+    return { unreadable: describeError(error) };
+  }
+}
+
+function isUnreadable(value: unknown): value is Unreadable {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'unreadable' in value && !(value instanceof Map);
+}
+
+function cellOrder(a: CoverageCell, b: CoverageCell): number {
+  return (
+    COVERAGE_FEATURES.indexOf(a.feature) - COVERAGE_FEATURES.indexOf(b.feature) ||
+    a.accountId.localeCompare(b.accountId) ||
+    a.region.localeCompare(b.region)
+  );
+}

@@ -1,0 +1,143 @@
+import { cellOf } from './cells.js';
+import type {
+  AssociationCompliance,
+  AssociationInfo,
+  CoverageCell,
+  CoverageItem,
+  CoverageReason,
+  Ec2Instance,
+  FalconHost,
+  ManagedInstance,
+} from './model.js';
+
+/** What was read for one account × region of SSM Distributor. */
+export interface SsmRegionFacts {
+  readonly accountId: string;
+  readonly region: string;
+  readonly associationName: string;
+  readonly association: AssociationInfo | undefined;
+  readonly instances: readonly Ec2Instance[];
+  readonly managed: readonly ManagedInstance[];
+  readonly compliance: readonly AssociationCompliance[];
+  /** Hosts Falcon sees in the account, or why they could not be read. */
+  readonly hosts: readonly FalconHost[] | { readonly unreadable: string };
+}
+
+const FAILED_EXECUTION = new Set(['Failed', 'TimedOut', 'Cancelled']);
+
+/**
+ * Judges every running instance of the region. Falcon is the truth: an instance is protected only when
+ * Falcon sees a sensor with its instance ID in this account, however the sensor got there. For the
+ * others, the first reason says why, from the SSM side: not managed, offline, no association, failed,
+ * pending, or "installed, not reporting" (the association is COMPLIANT but Falcon does not see it).
+ */
+export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
+  const where = { accountId: facts.accountId, region: facts.region, feature: 'ssmDistributor' as const };
+  const cellReasons: CoverageReason[] = [];
+  const association = facts.association;
+  if (association === undefined) {
+    cellReasons.push({
+      code: 'no-association',
+      text: `No State Manager association "${facts.associationName}" in this region. Enable SSM Distributor for the region (features.ssmDistributor.regions) and deploy.`,
+    });
+  } else if (association.lastExecutionStatus !== undefined && FAILED_EXECUTION.has(association.lastExecutionStatus)) {
+    cellReasons.push({
+      code: 'association-failed',
+      text: `The association's last execution ended ${association.lastExecutionStatus}${at(association.lastExecutionDate)}. Open its execution history in Systems Manager for the failing instances.`,
+    });
+  }
+  if (facts.instances.length === 0) {
+    return { ...cellOf(where, [], cellReasons), reasons: [{ code: 'no-instances', text: 'No running EC2 instances.' }, ...cellReasons] };
+  }
+  const managed = new Map(facts.managed.map((m) => [m.instanceId, m]));
+  const compliance = new Map(facts.compliance.map((c) => [c.instanceId, c.status]));
+  const hosts = 'unreadable' in facts.hosts ? undefined : facts.hosts;
+  const seen = new Map<string, FalconHost>();
+  for (const host of hosts ?? []) if (host.instanceId !== undefined) seen.set(host.instanceId, host);
+
+  const items = facts.instances.map((instance): CoverageItem => {
+    const m = managed.get(instance.instanceId);
+    const status = compliance.get(instance.instanceId);
+    const facts_: Record<string, string | number | boolean> = {
+      ssmManaged: m !== undefined,
+      ...(m !== undefined ? { ssmPing: m.pingStatus } : {}),
+      ...(status !== undefined ? { associationCompliance: status } : {}),
+      ...(instance.platform !== undefined ? { platform: instance.platform } : {}),
+    };
+    const base = {
+      kind: 'instance' as const,
+      id: instance.instanceId,
+      ...(instance.name !== undefined ? { name: instance.name } : {}),
+    };
+    const host = seen.get(instance.instanceId);
+    if (host !== undefined) {
+      return {
+        ...base,
+        state: 'protected',
+        reasons: [{ code: 'reporting', text: `Falcon sees the sensor (host ${host.hostname ?? host.deviceId}${at(host.lastSeen, 'last seen')}).` }],
+        facts: {
+          ...facts_,
+          falconDeviceId: host.deviceId,
+          ...(host.agentVersion !== undefined ? { sensorVersion: host.agentVersion } : {}),
+          ...(host.lastSeen !== undefined ? { lastSeen: host.lastSeen } : {}),
+        },
+      };
+    }
+    if (hosts === undefined) {
+      return {
+        ...base,
+        state: 'unknown',
+        reasons: [{ code: 'falcon-unreadable', text: `Falcon's host list could not be read: ${(facts.hosts as { unreadable: string }).unreadable}` }],
+        facts: facts_,
+      };
+    }
+    return { ...base, state: 'unprotected', reasons: [whyNot(m, status, association)], facts: facts_ };
+  });
+  return cellOf(where, items, cellReasons, 'instance');
+}
+
+function whyNot(
+  managed: ManagedInstance | undefined,
+  compliance: string | undefined,
+  association: AssociationInfo | undefined,
+): CoverageReason {
+  if (managed === undefined) {
+    return {
+      code: 'not-ssm-managed',
+      text: 'Not covered: not SSM-managed. Give the instance an instance profile with AmazonSSMManagedInstanceCore and a running SSM Agent (or turn on Default Host Management), or install the sensor another way.',
+    };
+  }
+  if (managed.pingStatus !== 'Online') {
+    return {
+      code: 'ssm-offline',
+      text: `The SSM Agent is ${managed.pingStatus}, so the association cannot run. Check the agent and the instance's network path to Systems Manager.`,
+    };
+  }
+  if (association === undefined) {
+    return { code: 'no-association', text: 'No Falcon association in this region. Enable SSM Distributor for the region and deploy.' };
+  }
+  if (compliance === 'COMPLIANT') {
+    return {
+      code: 'installed-not-reporting',
+      text: 'Installed, not reporting: the association succeeded but Falcon does not see this instance. Check the sensor service, the CID and outbound access to the Falcon cloud.',
+    };
+  }
+  if (compliance !== undefined) {
+    return {
+      code: 'not-compliant',
+      text: `The association is ${compliance} on this instance. Read the instance's association output in Systems Manager.`,
+    };
+  }
+  if (association.lastExecutionStatus !== undefined && FAILED_EXECUTION.has(association.lastExecutionStatus)) {
+    return { code: 'association-failed', text: `The association's last execution ended ${association.lastExecutionStatus}.` };
+  }
+  return {
+    code: 'association-pending',
+    text: 'The association has not run on this instance yet; it runs at its next schedule (or apply it now in State Manager).',
+  };
+}
+
+function at(date: string | undefined, label = ''): string {
+  if (date === undefined) return '';
+  return label === '' ? ` on ${date}` : `, ${label} ${date}`;
+}
