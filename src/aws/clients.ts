@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 
@@ -40,6 +41,8 @@ export interface HomeClients {
   readonly ssm: SSMClient;
   readonly cloudFormation: CloudFormationClient;
   readonly organizations: OrganizationsClient;
+  /** Reads the version of `falcon.credentials.secretArn` (a home-region secret). */
+  readonly secretsManager: SecretsManagerClient;
   /** An SSM client for another region of the home account (created once per region). */
   readonly ssmFor: (region: string) => SSMClient;
 }
@@ -61,5 +64,6 @@ export function createHomeClients(settings: AwsClientSettings): HomeClients {
     },
     cloudFormation: createClient(CloudFormationClient, settings),
     organizations: createClient(OrganizationsClient, settings),
+    secretsManager: createClient(SecretsManagerClient, settings),
   };
 }

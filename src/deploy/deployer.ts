@@ -2,10 +2,18 @@ import type { IIoHost } from '@aws-cdk/toolkit-lib';
 import type { App, Stack } from 'aws-cdk-lib';
 import type { ResolvedConfig } from '../config/load.js';
 
+/** What a deploy decides about the app at deploy time (see `BuildAppOptions` in src/infra/app.ts). */
+export interface DeployTimeAppOptions {
+  /** The AWSCURRENT version of `falcon.credentials.secretArn`, so a rotation changes the template. */
+  readonly credentialsVersionId?: string;
+  /** The pre-delete template of `destroy --purge`. */
+  readonly purgeOnDelete?: boolean;
+}
+
 /** The shape of `buildApp` in src/infra/app.ts, injected so tests can use a stand-in app. */
 export type AppFactory = (
   config: ResolvedConfig,
-  options: { outdir?: string; lambdaDir?: string },
+  options: { outdir?: string; lambdaDir?: string } & DeployTimeAppOptions,
 ) => { app: App; rootStack: Stack };
 
 /** What the command needs to know about the root stack before anything is deployed. */
@@ -28,6 +36,8 @@ export interface DeployRequest {
   readonly ioHost: IIoHost;
   /** Removes secret values from any text the deployer puts into an error. */
   readonly scrub: (text: string) => string;
+  /** Passed to the app factory when the deployer synthesizes. @default {} */
+  readonly appOptions?: DeployTimeAppOptions;
 }
 
 export interface DestroyRequest {

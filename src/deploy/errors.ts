@@ -72,3 +72,16 @@ export class StackSetFailuresError extends DeployError {
     this.name = 'StackSetFailuresError';
   }
 }
+
+/** The version of `falcon.credentials.secretArn` could not be read before deploying (exit code 2). */
+export class SecretVersionError extends UserInputError {
+  constructor(secretArn: string, reason: string, options?: ErrorOptions) {
+    super(
+      `falcon.credentials.secretArn: could not read the current version of ${secretArn} (${reason}); deploy ` +
+        'pins the credentials to it so a rotation reaches every member account: check the ARN and allow ' +
+        'secretsmanager:DescribeSecret on it for the deploying credentials',
+      options,
+    );
+    this.name = 'SecretVersionError';
+  }
+}

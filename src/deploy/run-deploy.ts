@@ -1,4 +1,5 @@
 import type { CallAs } from '@aws-sdk/client-cloudformation';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { PreflightClients } from '../aws/preflight.js';
 import {
   buildStackSetReport,
@@ -8,6 +9,7 @@ import {
   type WaitOptions,
 } from '../aws/stackset-results.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { currentCredentialsVersion } from './credentials-version.js';
 import type { Deployer } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
 import { type Confirm, ProgressIoHost } from './io-host.js';
@@ -20,7 +22,10 @@ import { createScrubber, rootParameters } from './secrets.js';
 /** Everything `deploy` talks to, injected. */
 export interface DeployDependencies {
   readonly deployer: Deployer;
-  readonly clients: PreflightClients & { readonly cloudFormation: CloudFormationSender };
+  readonly clients: PreflightClients & {
+    readonly cloudFormation: CloudFormationSender;
+    readonly secretsManager: Pick<SecretsManagerClient, 'send'>;
+  };
   readonly env: NodeJS.ProcessEnv;
   readonly progress: Progress;
   /** Undefined when nobody can answer questions (stdin/stderr not a terminal). */
@@ -58,6 +63,10 @@ export async function runDeploy(
   const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env);
   const root = deps.deployer.describeRoot(config);
   checkRootEnvironment(root, config, identity);
+  const credentialsVersionId = await currentCredentialsVersion(deps.clients.secretsManager, config);
+  if (credentialsVersionId) {
+    deps.progress.line(`Falcon credentials: version ${credentialsVersionId} of falcon.credentials.secretArn`);
+  }
 
   const now = deps.now ?? (() => new Date());
   const started = now();
@@ -75,7 +84,14 @@ export async function runDeploy(
   });
   let outcome;
   try {
-    outcome = await deps.deployer.deploy({ config, root, parameters: supplied, ioHost, scrub });
+    outcome = await deps.deployer.deploy({
+      config,
+      root,
+      parameters: supplied,
+      ioHost,
+      scrub,
+      ...(credentialsVersionId ? { appOptions: { credentialsVersionId } } : {}),
+    });
   } finally {
     deps.progress.stop();
   }

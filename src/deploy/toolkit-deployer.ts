@@ -13,6 +13,7 @@ import type {
   Deployer,
   DeployOutcome,
   DeployRequest,
+  DeployTimeAppOptions,
   DestroyOutcome,
   DestroyRequest,
   RootStackInfo,
@@ -56,7 +57,7 @@ export class ToolkitDeployer implements Deployer {
   async deploy(request: DeployRequest): Promise<DeployOutcome> {
     return this.inHomeRegion(request.config, async () => {
       const toolkit = new Toolkit({ ioHost: request.ioHost, color: false, emojis: false });
-      const cx = await this.assembly(toolkit, request.config);
+      const cx = await this.assembly(toolkit, request.config, request.appOptions);
       try {
         const result = await toolkit.deploy(cx, {
           stacks: selectRoot(request.root),
@@ -94,16 +95,24 @@ export class ToolkitDeployer implements Deployer {
     });
   }
 
-  private appOptions(outdir?: string): { outdir?: string; lambdaDir?: string } {
+  private appOptions(
+    outdir?: string,
+    deployTime: DeployTimeAppOptions = {},
+  ): { outdir?: string; lambdaDir?: string } & DeployTimeAppOptions {
     return {
       ...(outdir ? { outdir } : {}),
       ...(this.options.lambdaDir ? { lambdaDir: this.options.lambdaDir } : {}),
+      ...deployTime,
     };
   }
 
-  private assembly(toolkit: Toolkit, config: ResolvedConfig): Promise<ICloudAssemblySource> {
+  private assembly(
+    toolkit: Toolkit,
+    config: ResolvedConfig,
+    deployTime: DeployTimeAppOptions = {},
+  ): Promise<ICloudAssemblySource> {
     return toolkit.fromAssemblyBuilder(async (props) => {
-      const { app } = this.buildApp(config, this.appOptions(props.outdir));
+      const { app } = this.buildApp(config, this.appOptions(props.outdir, deployTime));
       return Promise.resolve(app.synth());
     });
   }

@@ -12,6 +12,8 @@ export interface BuildAppOptions {
   readonly lambdaDir?: string;
   /** Synthesize the pre-delete template of `destroy --purge`. @default false */
   readonly purgeOnDelete?: boolean;
+  /** The version of `falcon.credentials.secretArn` to read; `deploy` passes AWSCURRENT's. @default - unpinned */
+  readonly credentialsVersionId?: string;
 }
 
 export interface BuiltApp {
@@ -47,6 +49,7 @@ export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}):
     config,
     lambdaDir: options.lambdaDir ?? DEFAULT_LAMBDA_DIR,
     ...(options.purgeOnDelete ? { purgeOnDelete: true } : {}),
+    ...(options.credentialsVersionId ? { credentialsVersionId: options.credentialsVersionId } : {}),
   });
   for (const [key, value] of Object.entries(config.tags)) cdk.Tags.of(app).add(key, value);
   cdk.Aspects.of(app).add(new TagRawResources(config.tags));

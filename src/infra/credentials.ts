@@ -57,6 +57,15 @@ export function credentialsSecretObject(
 
 export interface FalconCredentialsProps {
   readonly config: ResolvedConfig;
+  /**
+   * With `secretsManager`: the version ID of the secret to read (`falcon-org deploy` passes the
+   * AWSCURRENT version it finds). It is part of the dynamic references, so the template text changes
+   * when the secret is rotated and CloudFormation rolls the new values out to every member account;
+   * a deploy without a rotation leaves the template unchanged.
+   * @default - the dynamic references name no version (CloudFormation reads AWSCURRENT, and does not
+   * notice a rotation)
+   */
+  readonly secretVersionId?: string;
 }
 
 /**
@@ -78,8 +87,13 @@ export class FalconCredentials extends Construct {
     const { credentials, cloud } = props.config.falcon;
     if (credentials.source === 'secretsManager' && credentials.secretArn) {
       this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', credentials.secretArn);
-      this.clientId = this.secret.secretValueFromJson('ClientId').unsafeUnwrap();
-      this.clientSecret = this.secret.secretValueFromJson('ClientSecret').unsafeUnwrap();
+      const field = (jsonField: string) =>
+        cdk.SecretValue.secretsManager(this.secret.secretArn, {
+          jsonField,
+          ...(props.secretVersionId ? { versionId: props.secretVersionId } : {}),
+        }).unsafeUnwrap();
+      this.clientId = field('ClientId');
+      this.clientSecret = field('ClientSecret');
       return;
     }
     const stack = cdk.Stack.of(this);

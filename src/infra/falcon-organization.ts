@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { FalconCredentials } from './credentials.js';
+import { Coverage } from './features/coverage.js';
 import type { FeatureContext } from './features/feature.js';
 import { FEATURE_FACTORIES } from './features/registry.js';
 import {
@@ -24,6 +25,8 @@ export interface FalconOrganizationProps {
   readonly lambdaDir?: string;
   /** Synthesize the pre-delete template of `destroy --purge` (see `FeatureContext.purgeOnDelete`). @default false */
   readonly purgeOnDelete?: boolean;
+  /** The version of `falcon.credentials.secretArn` to read (see `FalconCredentialsProps.secretVersionId`). */
+  readonly credentialsVersionId?: string;
 }
 
 /**
@@ -42,11 +45,13 @@ export class FalconOrganization extends Construct implements FeatureContext {
   /** What happened to each feature: deployed, disabled, or not implemented in this version. */
   readonly featureStatus: Readonly<Record<FeatureName, FeatureStatus>>;
   private centralCredentials?: FalconCredentials;
+  private readonly credentialsVersionId: string | undefined;
 
   constructor(scope: Construct, id: string, props: FalconOrganizationProps) {
     super(scope, id);
     this.config = props.config;
     this.purgeOnDelete = props.purgeOnDelete ?? false;
+    this.credentialsVersionId = props.credentialsVersionId;
     this.artifacts = new ArtifactBucket(this, 'Artifacts', {
       organizationId: props.config.organization.id,
       lambdaDir: props.lambdaDir ?? DEFAULT_LAMBDA_DIR,
@@ -67,13 +72,18 @@ export class FalconOrganization extends Construct implements FeatureContext {
       }
     }
     this.featureStatus = status;
+    // The coverage report is not a feature: it reports on them, in the home account and every member.
+    if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
     const stack = cdk.Stack.of(this);
     const metadata: RootMetadata = { features: status };
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };
   }
 
   get credentials(): FalconCredentials {
-    this.centralCredentials ??= new FalconCredentials(this, 'Credentials', { config: this.config });
+    this.centralCredentials ??= new FalconCredentials(this, 'Credentials', {
+      config: this.config,
+      ...(this.credentialsVersionId ? { secretVersionId: this.credentialsVersionId } : {}),
+    });
     return this.centralCredentials;
   }
 }

@@ -10,6 +10,7 @@ import {
   ListStackSetOperationsCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeDocumentCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -78,6 +79,7 @@ export function mockAws() {
   const ssm = mockClient(SSMClient);
   const cfn = mockClient(CloudFormationClient);
   const org = mockClient(OrganizationsClient);
+  const secretsManager = mockClient(SecretsManagerClient);
   const healthy = () => {
     sts
       .on(GetCallerIdentityCommand)
@@ -132,8 +134,11 @@ export function mockAws() {
       })),
     });
   };
-  const reset = () => [sts, ssm, cfn, org].forEach((m) => m.reset());
-  return { sts, ssm, cfn, org, healthy, stackSets, operation, reset };
+  const reset = () => {
+    [sts, ssm, cfn, org].forEach((m) => m.reset());
+    secretsManager.reset();
+  };
+  return { sts, ssm, cfn, org, secretsManager, healthy, stackSets, operation, reset };
 }
 
 /** Records every call; behaviour on failure is configurable. Never echoes: it returns what a deploy returns. */
