@@ -1,10 +1,13 @@
 import { isGovCloud } from '../config/clouds.js';
 import type { PartitionName } from '../config/partitions.js';
 import type { RegistryConnectionsApi } from '../falcon/types.js';
-import { RegionOutcome, type ReconcileReport } from './outcome.js';
+import { randomUUID } from 'node:crypto';
+import type { AccountLeftovers } from './leftovers.js';
+import { RegionOutcome, unsuccessful, type ReconcileReport } from './outcome.js';
 import { OwnershipLedger, type OwnershipStore, type WantedRegions } from './ownership.js';
 import { reconcileConnections, type ReconcileObserver } from './reconcile.js';
 import type { RegionDirectory } from './regions.js';
+import { withRunLease, type LeaseOptions, type RunLease } from './run-lease.js';
 import {
   parseExternalId,
   parseFalconCredentials,
@@ -15,10 +18,27 @@ import { ecrRegistryUrl } from './urls.js';
 
 /** What a trigger asks for. */
 export type EcrConnectRequest =
-  /** CloudFormation Create or Update: connect these regions from now on. */
-  | { readonly kind: 'apply'; readonly deploymentId: string; readonly regions: WantedRegions }
-  /** CloudFormation Delete: remove owned connections when `disconnect`, otherwise leave them. */
-  | { readonly kind: 'delete'; readonly deploymentId: string; readonly disconnect: boolean }
+  /**
+   * CloudFormation Create or Update: connect these regions from now on. `provisional` (a Create): what
+   * this run creates is removed by the rollback Delete if the Create does not succeed.
+   */
+  | {
+      readonly kind: 'apply';
+      readonly deploymentId: string;
+      readonly regions: WantedRegions;
+      readonly provisional?: boolean;
+    }
+  /**
+   * CloudFormation Delete: remove owned connections when `disconnect`, otherwise leave them (but always
+   * remove what an unsuccessful Create made). `purge`: also remove the record, the run lease and the
+   * function's log group.
+   */
+  | {
+      readonly kind: 'delete';
+      readonly deploymentId: string;
+      readonly disconnect: boolean;
+      readonly purge?: boolean;
+    }
   /** Schedule: repair drift toward what the last Create/Update asked for. */
   | { readonly kind: 'repair' };
 
@@ -42,6 +62,10 @@ export interface EcrConnectDeps {
   readonly regionDirectory: RegionDirectory;
   /** Builds the Falcon client from the credentials read from the secret. */
   readonly createFalcon: (credentials: FalconApiSecret) => FalconSession;
+  /** Serialises the runs of the account (see SsmRunLease). */
+  readonly lease: RunLease;
+  /** What a purge removes besides the record. */
+  readonly leftovers: AccountLeftovers;
 }
 
 /** A Falcon client for one run; closed (token revoked, best effort) when the run ends. */
@@ -53,17 +77,55 @@ export interface FalconSession {
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly observer?: ReconcileObserver;
+  /** Who this run is and how long it holds or waits for the lease. @default a random holder, 15 min, no wait */
+  readonly lease?: Omit<LeaseOptions, 'signal'>;
+}
+
+/** What a run did; `deferredRun` when it did nothing because another run held the lease. */
+export interface EcrConnectReport extends ReconcileReport {
+  readonly deferredRun?: string;
+  /** What a purge removed (the record, the lease, the log group). */
+  readonly purged?: readonly string[];
 }
 
 /**
- * Reads the secrets and the ownership record, then runs the reconcile for one trigger. Secrets are read
- * before anything is changed, so a malformed secret changes nothing.
+ * Takes the account's run lease, reads the secrets and the ownership record, then runs the reconcile for
+ * one trigger. Secrets are read before anything is changed, so a malformed secret changes nothing.
  */
 export async function runEcrConnect(
   request: EcrConnectRequest,
   settings: EcrConnectSettings,
   deps: EcrConnectDeps,
   options: RunOptions = {},
+): Promise<EcrConnectReport> {
+  const leaseOptions: LeaseOptions = {
+    holder: `run-${randomUUID()}`,
+    ttlMs: 15 * 60_000,
+    waitMs: 0,
+    ...options.lease,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  };
+  const leased = await withRunLease(deps.lease, leaseOptions, () =>
+    runLeased(request, settings, deps, options),
+  );
+  if (!leased.ran) return { accountId: settings.accountId, results: [], deferredRun: leased.reason };
+  if (request.kind !== 'delete' || request.purge !== true) return leased.value;
+  // After the lease was given back (releasing writes the lease parameter, which the purge removes).
+  const purged: string[] = [];
+  const record = await deps.ownership.load();
+  if (record === undefined || record.deploymentId === request.deploymentId) {
+    if (record !== undefined) purged.push('the ownership record');
+    await deps.ownership.remove();
+  }
+  purged.push(...(await deps.leftovers.purge()));
+  return { ...leased.value, purged };
+}
+
+async function runLeased(
+  request: EcrConnectRequest,
+  settings: EcrConnectSettings,
+  deps: EcrConnectDeps,
+  options: RunOptions,
 ): Promise<ReconcileReport> {
   const { accountId } = settings;
   if (request.kind === 'repair') {
@@ -77,7 +139,7 @@ export async function runEcrConnect(
       accountId,
       options.signal,
     );
-    return apply(ledger, record.deploymentId, record.desired.regions, false, settings, deps, options);
+    return apply(ledger, record.deploymentId, record.desired.regions, 'repair', settings, deps, options);
   }
   if (request.kind === 'apply') {
     const ledger = await OwnershipLedger.open(
@@ -86,7 +148,8 @@ export async function runEcrConnect(
       accountId,
       options.signal,
     );
-    return apply(ledger, request.deploymentId, request.regions, true, settings, deps, options);
+    const trigger = request.provisional === true ? 'create' : 'update';
+    return apply(ledger, request.deploymentId, request.regions, trigger, settings, deps, options);
   }
 
   const stored = await deps.ownership.load();
@@ -108,7 +171,13 @@ export async function runEcrConnect(
     await ledger.removeRecord();
     return { accountId, results: [] };
   }
-  if (!request.disconnect) {
+  // Without disconnect, owned connections stay; but what an unsuccessful Create made (provisional) and
+  // creates whose answer was never recorded (pending) are removed: they were never part of a deployment
+  // that succeeded, and reporting them as "left" would count connections that may not exist.
+  const only = request.disconnect
+    ? undefined
+    : new Set([...ledger.provisionalRegions(), ...ledger.snapshot.pending]);
+  if (only !== undefined && only.size === 0) {
     await ledger.setDesired({ regions, active: false });
     return {
       accountId,
@@ -127,19 +196,37 @@ export async function runEcrConnect(
     reconcileConnections(
       accountId,
       request.deploymentId,
-      { kind: 'disconnect' },
+      { kind: 'disconnect', ...(only !== undefined ? { only } : {}) },
       { falcon, ledger, regionDirectory: deps.regionDirectory, ...reconcileOptions(settings, options) },
     ),
   );
-  if (ledger.isEmpty()) await ledger.removeRecord();
+  // With disconnect, the record goes once nothing failed: what is left behind (Falcon unreachable or out
+  // of budget) is named in the results, and a record kept would make a later re-creation think it still
+  // owns them. Without disconnect, it stays while it owns something (a re-creation takes them back).
+  const done = unsuccessful(report.results).length === 0;
+  if (ledger.isEmpty() || (request.disconnect && done)) await ledger.removeRecord();
   return report;
+}
+
+/**
+ * After a Create answered SUCCESS without finishing (its time budget ran out and the rest was deferred
+ * to the schedule), what it made is no longer provisional. Best effort, outside the lease: the run that
+ * made them was abandoned at its deadline.
+ */
+export async function confirmCreate(
+  deploymentId: string,
+  accountId: string,
+  deps: EcrConnectDeps,
+): Promise<void> {
+  const ledger = await OwnershipLedger.open(deps.ownership, deploymentId, accountId);
+  await ledger.confirm();
 }
 
 async function apply(
   ledger: OwnershipLedger,
   deploymentId: string,
   regions: WantedRegions,
-  recordDesired: boolean,
+  trigger: 'create' | 'update' | 'repair',
   settings: EcrConnectSettings,
   deps: EcrConnectDeps,
   options: RunOptions,
@@ -149,8 +236,9 @@ async function apply(
     await deps.secrets.getSecretString(settings.externalIdSecretId),
     settings.externalIdSecretId,
   );
-  if (recordDesired) await ledger.setDesired({ regions, active: true });
-  return withFalcon(deps, credentials, (falcon) =>
+  if (trigger !== 'repair') await ledger.setDesired({ regions, active: true });
+  if (trigger === 'create') ledger.startProvisional();
+  const report = await withFalcon(deps, credentials, (falcon) =>
     reconcileConnections(
       settings.accountId,
       deploymentId,
@@ -166,6 +254,9 @@ async function apply(
       { falcon, ledger, regionDirectory: deps.regionDirectory, ...reconcileOptions(settings, options) },
     ),
   );
+  // A Create or Update that succeeded: from now on its connections belong to a working deployment.
+  if (trigger !== 'repair' && unsuccessful(report.results).length === 0) await ledger.confirm();
+  return report;
 }
 
 async function withFalcon<T>(

@@ -8,6 +8,7 @@ import { EcrSettingsError } from './errors.js';
  * - CONNECTION_ROLE_ARN: the role Falcon assumes to read ECR (same account)
  * - OWNERSHIP_PARAMETER_NAME: SSM parameter recording the connections this deployment created
  * - ECR_CONCURRENCY (optional, 1-32, default 8): regions handled at once
+ * - LOG_GROUP_NAME (optional): the function's own log group, removed by a purging Delete
  */
 export interface EcrEnvironment {
   readonly falconSecretId: string;
@@ -15,6 +16,7 @@ export interface EcrEnvironment {
   readonly connectionRoleArn: string;
   readonly ownershipParameterName: string;
   readonly concurrency: number;
+  readonly logGroupName?: string;
 }
 
 const ROLE_ARN = /^arn:(aws|aws-us-gov):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
@@ -57,5 +59,13 @@ export function readEcrEnvironment(
     }
   }
   if (problems.length > 0) throw new EcrSettingsError(`invalid function environment: ${problems.join('; ')}`);
-  return { falconSecretId, externalIdSecretId, connectionRoleArn, ownershipParameterName, concurrency };
+  const logGroupName = env.LOG_GROUP_NAME?.trim();
+  return {
+    falconSecretId,
+    externalIdSecretId,
+    connectionRoleArn,
+    ownershipParameterName,
+    concurrency,
+    ...(logGroupName ? { logGroupName } : {}),
+  };
 }

@@ -1,4 +1,11 @@
 import { UserInputError } from '../config/errors.js';
+import {
+  FalconApiError,
+  FalconAuthError,
+  FalconNetworkError,
+  FalconRateLimitError,
+  FalconTimeoutError,
+} from '../falcon/errors.js';
 
 /** Base class for errors of the ECR registry-connection area. */
 export class EcrError extends Error {
@@ -50,4 +57,34 @@ export function describeError(error: unknown): string {
     return text.length > 300 ? `${text.slice(0, 297)}...` : text;
   }
   return String(error);
+}
+
+/** The error and its causes, outermost first (bounded, in case of a cycle). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = error;
+  while (current !== undefined && chain.length < 8) {
+    chain.push(current);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return chain;
+}
+
+/**
+ * Falcon cannot be reached (network, timeouts) or refuses the API client (401/403: revoked client, wrong
+ * secret, missing scope). On Delete this must not block the stack's teardown.
+ */
+export function isFalconUnreachable(error: unknown): boolean {
+  return causes(error).some(
+    (e) =>
+      e instanceof FalconAuthError ||
+      e instanceof FalconNetworkError ||
+      e instanceof FalconTimeoutError ||
+      (e instanceof FalconApiError && (e.status === 401 || e.status === 403)),
+  );
+}
+
+/** Falcon kept answering 429 beyond the run's allowance: the region is deferred, not failed. */
+export function isFalconBudgetExhausted(error: unknown): boolean {
+  return causes(error).some((e) => e instanceof FalconRateLimitError);
 }

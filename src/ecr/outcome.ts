@@ -12,6 +12,16 @@ export const RegionOutcome = {
   Absent: 'absent',
   /** The region is no longer wanted but its owned connection is deliberately left in place (no disconnect). */
   Left: 'left',
+  /**
+   * The owned connection was made with another role ARN or external ID (the stack instance was
+   * re-created): it was deleted and created again with the current ones.
+   */
+  Replaced: 'replaced',
+  /**
+   * Not done in this run because Falcon's budget ran out (the run's time, or its waits for 429 answers);
+   * not a failure: the next scheduled run picks the region up.
+   */
+  Deferred: 'deferred',
   /** The region's work failed; `reason` says why. Other regions are unaffected. */
   Failed: 'failed',
   /** The region's work was not attempted or not finished (the run hit its deadline). */

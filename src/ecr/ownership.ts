@@ -26,6 +26,18 @@ export interface OwnershipRecord {
    * so a crash between create and record can be recovered without guessing).
    */
   readonly pending: readonly string[];
+  /**
+   * region → fingerprint of the role ARN and external ID the owned (or pending) connection was made with
+   * (see credentialFingerprint). A different fingerprint means the stack instance was re-created with a
+   * new external ID or role, and the connection must be replaced. Absent in records written before
+   * fingerprints existed: such a connection is treated as stale once and replaced.
+   */
+  readonly fingerprints?: Readonly<Record<string, string>>;
+  /**
+   * Regions whose connection (or pending create) was made by a CloudFormation Create that has not
+   * succeeded yet. The rollback Delete of that Create removes them, even without disconnectOnDelete.
+   */
+  readonly provisional?: readonly string[];
 }
 
 /** Where the record lives (an SSM parameter in the account; in memory in tests). */
@@ -69,6 +81,14 @@ export function parseRecord(text: string, where: string): OwnershipRecord {
   if (!Array.isArray(pending) || !pending.every((p) => typeof p === 'string')) {
     return fail('expected pending to be a list of regions');
   }
+  const fingerprints = raw.fingerprints ?? {};
+  if (!isObject(fingerprints) || !Object.values(fingerprints).every((v) => typeof v === 'string')) {
+    return fail('expected fingerprints to map regions to fingerprints');
+  }
+  const provisional = raw.provisional ?? [];
+  if (!Array.isArray(provisional) || !provisional.every((p) => typeof p === 'string')) {
+    return fail('expected provisional to be a list of regions');
+  }
   let desired: DesiredState | undefined;
   if (raw.desired !== undefined) {
     const d = raw.desired;
@@ -86,6 +106,8 @@ export function parseRecord(text: string, where: string): OwnershipRecord {
     ...(desired ? { desired } : {}),
     connections: connections as Record<string, string>,
     pending: pending,
+    ...(Object.keys(fingerprints).length > 0 ? { fingerprints: fingerprints as Record<string, string> } : {}),
+    ...(provisional.length > 0 ? { provisional: provisional } : {}),
   };
 }
 
@@ -104,6 +126,8 @@ export class OwnershipLedger {
   /** The write not yet started, which every new change joins. */
   private queued: Promise<void> | undefined;
   private sealed = false;
+  /** When true, regions this run starts creating are marked provisional (a CloudFormation Create). */
+  private provisionalMode = false;
 
   private constructor(
     private readonly store: OwnershipStore,
@@ -176,16 +200,53 @@ export class OwnershipLedger {
     return this.regions().length === 0;
   }
 
-  markPending(region: string): Promise<void> {
-    return this.update((r) => ({ ...r, pending: [...r.pending.filter((p) => p !== region), region] }));
+  /** The fingerprint recorded for a region's owned or pending connection, if any. */
+  fingerprint(region: string): string | undefined {
+    const all = this.record.fingerprints ?? {};
+    return Object.hasOwn(all, region) ? all[region] : undefined;
   }
 
-  recordOwned(region: string, connectionId: string): Promise<void> {
-    return this.update((r) => ({
-      ...r,
-      connections: { ...r.connections, [region]: connectionId },
-      pending: r.pending.filter((p) => p !== region),
-    }));
+  /** Regions made by a Create that has not succeeded yet (see OwnershipRecord.provisional). */
+  provisionalRegions(): string[] {
+    return [...(this.record.provisional ?? [])];
+  }
+
+  /** From now on, connections this run starts creating are provisional until {@link confirm}. */
+  startProvisional(): void {
+    this.provisionalMode = true;
+  }
+
+  /** The Create succeeded: nothing is provisional any more (writes only when something was). */
+  async confirm(): Promise<void> {
+    this.provisionalMode = false;
+    if ((this.record.provisional ?? []).length === 0) return;
+    await this.update((r) => withoutKey(r, 'provisional'));
+  }
+
+  /** A create is about to start in `region`, for a connection with this credential fingerprint. */
+  markPending(region: string, fingerprint?: string): Promise<void> {
+    const provisional = this.provisionalMode;
+    return this.update((r) =>
+      tidy({
+        ...r,
+        pending: [...r.pending.filter((p) => p !== region), region],
+        fingerprints:
+          fingerprint === undefined ? r.fingerprints : { ...r.fingerprints, [region]: fingerprint },
+        provisional: provisional ? [...new Set([...(r.provisional ?? []), region])] : r.provisional,
+      }),
+    );
+  }
+
+  recordOwned(region: string, connectionId: string, fingerprint?: string): Promise<void> {
+    return this.update((r) =>
+      tidy({
+        ...r,
+        connections: { ...r.connections, [region]: connectionId },
+        pending: r.pending.filter((p) => p !== region),
+        fingerprints:
+          fingerprint === undefined ? r.fingerprints : { ...r.fingerprints, [region]: fingerprint },
+      }),
+    );
   }
 
   /** Drops a region's entry (its owned connection was deleted or is gone). */
@@ -193,7 +254,15 @@ export class OwnershipLedger {
     return this.update((r) => {
       const connections = { ...r.connections };
       delete connections[region];
-      return { ...r, connections, pending: r.pending.filter((p) => p !== region) };
+      const fingerprints = { ...r.fingerprints };
+      delete fingerprints[region];
+      return tidy({
+        ...r,
+        connections,
+        pending: r.pending.filter((p) => p !== region),
+        fingerprints,
+        provisional: (r.provisional ?? []).filter((p) => p !== region),
+      });
     });
   }
 
@@ -226,6 +295,21 @@ export class OwnershipLedger {
     }
     return this.queued;
   }
+}
+
+/** Drops empty optional fields, so records stay small and compare equal to older ones. */
+function tidy(record: OwnershipRecord): OwnershipRecord {
+  let r = record;
+  if (r.fingerprints !== undefined && Object.keys(r.fingerprints).length === 0)
+    r = withoutKey(r, 'fingerprints');
+  if (r.provisional !== undefined && r.provisional.length === 0) r = withoutKey(r, 'provisional');
+  return r;
+}
+
+function withoutKey(record: OwnershipRecord, key: 'fingerprints' | 'provisional'): OwnershipRecord {
+  const copy: { -readonly [K in keyof OwnershipRecord]: OwnershipRecord[K] } = { ...record };
+  delete copy[key];
+  return copy;
 }
 
 function sealedError(): OwnershipRecordError {

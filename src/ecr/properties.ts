@@ -13,12 +13,19 @@ export interface EcrConnectProperties {
   readonly disconnectOnDelete: boolean;
   /** Changes whenever the configuration does, so CloudFormation sends an Update; otherwise unused. */
   readonly configHash?: string;
+  /** Delete also removes the record, the run lease and the log group (`destroy --purge`). */
+  readonly purgeOnDelete: boolean;
+  /** The configured repair schedule; the answer's `RepairSchedule` is it, spread by account. */
+  readonly schedule: string;
 }
 
 const DEPLOYMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
-/** Reads `DeploymentId`, `Regions`, `DisconnectOnDelete`, `ConfigHash`; collects every problem and throws once. */
+/**
+ * Reads `DeploymentId`, `Regions`, `DisconnectOnDelete`, `PurgeOnDelete`, `RepairSchedule`, `ConfigHash`;
+ * collects every problem and throws once.
+ */
 export function parseProperties(props: Readonly<Record<string, unknown>> | undefined): EcrConnectProperties {
   const p = props ?? {};
   const problems: string[] = [];
@@ -51,11 +58,11 @@ export function parseProperties(props: Readonly<Record<string, unknown>> | undef
     regions = [...new Set(list)].sort();
   }
 
-  const flag = p.DisconnectOnDelete;
-  let disconnectOnDelete = false;
-  if (flag === true || flag === 'true') disconnectOnDelete = true;
-  else if (!(flag === undefined || flag === false || flag === 'false' || flag === '')) {
-    problems.push('DisconnectOnDelete: expected "true" or "false"');
+  const disconnectOnDelete = flag(p.DisconnectOnDelete, 'DisconnectOnDelete', problems);
+  const purgeOnDelete = flag(p.PurgeOnDelete, 'PurgeOnDelete', problems);
+  const schedule = p.RepairSchedule ?? 'rate(1 day)';
+  if (typeof schedule !== 'string' || !/^(rate|cron)\(.+\)$/.test(schedule)) {
+    problems.push('RepairSchedule: expected a rate(...) or cron(...) expression');
   }
 
   if (problems.length > 0)
@@ -64,6 +71,16 @@ export function parseProperties(props: Readonly<Record<string, unknown>> | undef
     deploymentId: deploymentId as string,
     regions,
     disconnectOnDelete,
+    purgeOnDelete,
+    schedule: schedule as string,
     ...(typeof p.ConfigHash === 'string' ? { configHash: p.ConfigHash } : {}),
   };
+}
+
+/** A "true"/"false" property (absent = false). */
+function flag(value: unknown, name: string, problems: string[]): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === undefined || value === false || value === 'false' || value === '') return false;
+  problems.push(`${name}: expected "true" or "false"`);
+  return false;
 }

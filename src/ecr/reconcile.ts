@@ -1,6 +1,13 @@
 import type { RegistryConnection, RegistryConnectionsApi } from '../falcon/types.js';
 import { normalizeRegistryUrl } from '../falcon/url.js';
-import { describeError, OwnershipRecordError, ReconcileSetupError } from './errors.js';
+import {
+  describeError,
+  isFalconBudgetExhausted,
+  isFalconUnreachable,
+  OwnershipRecordError,
+  ReconcileSetupError,
+} from './errors.js';
+import { credentialFingerprint } from './fingerprint.js';
 import { RegionOutcome, type ReconcileReport, type RegionResult } from './outcome.js';
 import type { OwnershipLedger, WantedRegions } from './ownership.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
@@ -16,12 +23,13 @@ export interface ConnectionSpec {
 }
 
 /**
- * `apply`: connect exactly the wanted regions (create missing, keep existing, delete owned connections in
- * regions no longer wanted). `disconnect`: delete every connection this deployment owns.
+ * `apply`: connect exactly the wanted regions (create missing, keep existing, replace owned connections
+ * made with another credential, delete owned connections in regions no longer wanted). `disconnect`:
+ * delete every connection this deployment owns, or only those in `only` (the others are reported `left`).
  */
 export type ReconcileMode =
   | { readonly kind: 'apply'; readonly regions: WantedRegions; readonly connection: ConnectionSpec }
-  | { readonly kind: 'disconnect' };
+  | { readonly kind: 'disconnect'; readonly only?: ReadonlySet<string> };
 
 /** Told about progress, so a caller that must stop early can say which regions were unfinished. */
 export interface ReconcileObserver {
@@ -92,19 +100,47 @@ export async function reconcileConnections(
 
   const handle = async (region: string): Promise<RegionResult> => {
     const url = ecrRegistryUrl(accountId, region);
+    if (mode.kind === 'disconnect' && mode.only !== undefined && !mode.only.has(region)) {
+      return leftAlone(region, url, ledger);
+    }
     try {
       if (mode.kind === 'apply' && wanted.has(region)) {
         return await connect(region, url, current(), alias(region), mode.connection, deps);
       }
       return await disconnect(region, url, current(), alias(region), deps);
     } catch (error) {
-      return {
-        region,
-        url,
-        outcome: RegionOutcome.Failed,
-        owned: ledger.ownedId(region) !== undefined,
-        reason: describeError(error),
-      };
+      const ownedId = ledger.ownedId(region);
+      const owned = ownedId !== undefined;
+      if (isFalconBudgetExhausted(error)) {
+        return {
+          region,
+          url,
+          outcome: RegionOutcome.Deferred,
+          owned,
+          ...(ownedId !== undefined ? { connectionId: ownedId } : {}),
+          reason: `Falcon's rate limit allowance ran out: ${describeError(error)}`,
+        };
+      }
+      if (mode.kind === 'disconnect' && isFalconUnreachable(error)) {
+        // Teardown must not hang on Falcon: the connection (if any) is left behind and named.
+        return ownedId !== undefined
+          ? {
+              region,
+              url,
+              outcome: RegionOutcome.Left,
+              owned,
+              connectionId: ownedId,
+              reason: `Falcon could not be reached or refused the API client: ${describeError(error)}`,
+            }
+          : {
+              region,
+              url,
+              outcome: RegionOutcome.Absent,
+              owned,
+              reason: `an unfinished create could not be checked: ${describeError(error)}`,
+            };
+      }
+      return { region, url, outcome: RegionOutcome.Failed, owned, reason: describeError(error) };
     }
   };
 
@@ -116,16 +152,31 @@ export async function reconcileConnections(
       deps.observer?.finished?.(result);
       return result;
     },
-    (region) => ({
-      region,
-      url: ecrRegistryUrl(accountId, region),
-      outcome: RegionOutcome.Skipped,
-      owned: ledger.ownedId(region) !== undefined,
-      reason: 'not started before the deadline',
-    }),
+    (region) => deferredResult(region, ecrRegistryUrl(accountId, region), ledger),
     signal,
   );
   return { accountId, results };
+}
+
+/** A region not reached because the run's time budget ran out; the next scheduled run does it. */
+export function deferredResult(region: string, url: string, ledger: OwnershipLedger): RegionResult {
+  const ownedId = ledger.ownedId(region);
+  return {
+    region,
+    url,
+    outcome: RegionOutcome.Deferred,
+    owned: ownedId !== undefined,
+    ...(ownedId !== undefined ? { connectionId: ownedId } : {}),
+    reason: "not reached before the run's time budget ran out",
+  };
+}
+
+/** A region a disconnect was told not to touch: its owned connection stays in Falcon. */
+function leftAlone(region: string, url: string, ledger: OwnershipLedger): RegionResult {
+  const ownedId = ledger.ownedId(region);
+  return ownedId !== undefined
+    ? { region, url, outcome: RegionOutcome.Left, connectionId: ownedId, owned: true }
+    : { region, url, outcome: RegionOutcome.Absent, owned: false };
 }
 
 async function wantedRegions(regions: WantedRegions, directory: RegionDirectory): Promise<string[]> {
@@ -171,7 +222,7 @@ class Listing {
   }
 }
 
-/** A wanted region: make sure a connection exists for its URL. */
+/** A wanted region: make sure a connection exists for its URL, made with the current credential. */
 async function connect(
   region: string,
   url: string,
@@ -181,31 +232,47 @@ async function connect(
   deps: ReconcileDeps,
 ): Promise<RegionResult> {
   const { ledger, falcon, signal } = deps;
-  const existing = listing.at(url);
+  const fingerprint = credentialFingerprint(spec);
+  let existing = listing.at(url);
+  let replaced = false;
+  /** Deletes our connection made with another credential; the create below makes it again. */
+  const replace = async (id: string): Promise<void> => {
+    await falcon.deleteConnections([id], signal);
+    await ledger.forget(region);
+    existing = existing.filter((c) => c.id !== id);
+    replaced = true;
+  };
   const ownedId = ledger.ownedId(region);
   if (ownedId !== undefined) {
-    if (existing.some((c) => c.id === ownedId)) {
+    if (!existing.some((c) => c.id === ownedId)) {
+      // Our connection was deleted in Falcon: forget it, then repair below.
+      await ledger.forget(region);
+    } else if (ledger.fingerprint(region) === fingerprint) {
       return { region, url, outcome: RegionOutcome.Kept, connectionId: ownedId, owned: true };
+    } else {
+      // Made with another role ARN or external ID (the stack instance was re-created, or the record
+      // predates fingerprints): Falcon's assume-role would fail with it. Falcon's API cannot change a
+      // connection's credential in place, so it is replaced.
+      await replace(ownedId);
     }
-    // Our connection was deleted in Falcon: forget it, then repair below.
-    await ledger.forget(region);
   }
   if (ledger.isPending(region)) {
     // A create was started but its answer never recorded (crash, timeout). The URL was absent when that
     // create began, so a connection there carrying our alias is the one we created.
     const ours = existing.find((c) => c.userDefinedAlias === alias);
-    if (ours) {
-      await ledger.recordOwned(region, ours.id);
+    if (ours && ledger.fingerprint(region) === fingerprint) {
+      await ledger.recordOwned(region, ours.id, fingerprint);
       return { region, url, outcome: RegionOutcome.Adopted, connectionId: ours.id, owned: true };
     }
-    if (existing.length > 0) await ledger.forget(region);
+    if (ours) await replace(ours.id);
+    else if (existing.length > 0) await ledger.forget(region);
   }
   const foreign = existing[0];
   if (foreign) {
     // Someone else connected this registry: use it as it is, never modify or delete it.
     return { region, url, outcome: RegionOutcome.Kept, connectionId: foreign.id, owned: false };
   }
-  await ledger.markPending(region);
+  await ledger.markPending(region, fingerprint);
   const created = await falcon.createEcrConnection(
     {
       url,
@@ -223,8 +290,14 @@ async function connect(
     await ledger.forget(region);
     return { region, url, outcome: RegionOutcome.Kept, connectionId: created.id, owned: false };
   }
-  await ledger.recordOwned(region, created.id);
-  return { region, url, outcome: RegionOutcome.Created, connectionId: created.id, owned: true };
+  await ledger.recordOwned(region, created.id, fingerprint);
+  return {
+    region,
+    url,
+    outcome: replaced ? RegionOutcome.Replaced : RegionOutcome.Created,
+    connectionId: created.id,
+    owned: true,
+  };
 }
 
 /** A region not (or no longer) wanted: delete what this deployment owns there, nothing else. */

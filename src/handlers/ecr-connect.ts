@@ -5,12 +5,20 @@
  */
 import type { PartitionName } from '../config/partitions.js';
 import { createEcrAwsClients, createEcrConnectDeps, type EcrAwsClients } from '../ecr/aws-deps.js';
-import { runEcrConnect, type EcrConnectDeps, type EcrConnectRequest } from '../ecr/connect.js';
+import {
+  confirmCreate,
+  runEcrConnect,
+  type EcrConnectDeps,
+  type EcrConnectReport,
+  type EcrConnectRequest,
+} from '../ecr/connect.js';
 import { readEcrEnvironment, type EcrEnvironment } from '../ecr/environment.js';
 import { describeError, EcrError } from '../ecr/errors.js';
-import { unsuccessful, type ReconcileReport } from '../ecr/outcome.js';
-import { parseProperties } from '../ecr/properties.js';
+import { RegionOutcome, unsuccessful, type ReconcileReport, type RegionResult } from '../ecr/outcome.js';
+import { parseProperties, type EcrConnectProperties } from '../ecr/properties.js';
 import { resultData, summarizeResults } from '../ecr/report.js';
+import { spreadSchedule } from '../ecr/schedule-spread.js';
+import { ecrRegistryUrl } from '../ecr/urls.js';
 import {
   buildResponse,
   isCustomResourceEvent,
@@ -29,19 +37,32 @@ export interface EcrConnectHandlerOptions {
   /** Builds the adapters; default: AWS SDK clients created once per module and the Falcon HTTP client. */
   readonly services?: (env: EcrEnvironment, partition: PartitionName) => EcrConnectDeps;
   readonly send?: SendOptions;
+  /** Pause between attempts to take the run lease while a custom resource request waits. @default 2000 */
+  readonly leasePollMs?: number;
 }
 
 export interface ScheduledRunSummary {
   readonly summary: string;
   readonly results: ReconcileReport['results'];
+  /** Set when the run did nothing because another run held the account's lease. */
+  readonly deferred?: string;
 }
+
+/** A custom resource request waits for the lease at most this long before its own work must start. */
+const WORK_RESERVE_MS = 45_000;
 
 let moduleClients: EcrAwsClients | undefined;
 
 function defaultServices(env: EcrEnvironment, partition: PartitionName): EcrConnectDeps {
   moduleClients ??= createEcrAwsClients();
-  return createEcrConnectDeps(moduleClients, env.ownershipParameterName, partition, (event) =>
-    logJson('info', 'falcon', { event }),
+  return createEcrConnectDeps(
+    moduleClients,
+    {
+      ownershipParameterName: env.ownershipParameterName,
+      ...(env.logGroupName !== undefined ? { logGroupName: env.logGroupName } : {}),
+    },
+    partition,
+    (event) => logJson('info', 'falcon', { event }),
   );
 }
 
@@ -51,10 +72,10 @@ export function createEcrConnectHandler(options: EcrConnectHandlerOptions = {}) 
   return async (event: unknown, context: LambdaContext): Promise<ScheduledRunSummary | undefined> => {
     const env = options.env ?? process.env;
     if (isCustomResourceEvent(event)) {
-      await onCustomResource(event, context, env, services, options.send);
+      await onCustomResource(event, context, env, services, options.send, options.leasePollMs);
       return undefined;
     }
-    if (isScheduledEvent(event)) return onSchedule(context, env, services);
+    if (isScheduledEvent(event)) return onSchedule(context, env, services, options.leasePollMs);
     throw new EcrError(
       'unsupported event: expected a CloudFormation custom resource request or a scheduled event',
     );
@@ -82,14 +103,22 @@ function setUp(
   return { accountId: identity.accountId, partition, env, deps: services(env, partition) };
 }
 
+/** What a run ended with: every region's result (deferred for those not reached), or why it did not run. */
+type RunEnd =
+  | { readonly kind: 'done'; readonly report: EcrConnectReport; readonly complete: boolean }
+  | { readonly kind: 'not-planned'; readonly why: string };
+
 async function run(
   setup: Setup,
   request: EcrConnectRequest,
   context: LambdaContext,
-  progress: RegionProgress,
-) {
-  const budget = workBudgetMs(context.getRemainingTimeInMillis());
-  return withDeadline(budget, (signal) =>
+  waitForLease: boolean,
+  leasePollMs: number | undefined,
+): Promise<RunEnd> {
+  const progress = new RegionProgress<RegionResult>();
+  const remaining = context.getRemainingTimeInMillis();
+  const budget = workBudgetMs(remaining);
+  const outcome = await withDeadline(budget, (signal) =>
     runEcrConnect(
       request,
       {
@@ -101,9 +130,37 @@ async function run(
         concurrency: setup.env.concurrency,
       },
       setup.deps,
-      { signal, observer: progress },
+      {
+        signal,
+        observer: progress,
+        lease: {
+          holder: context.awsRequestId ?? `run-${Date.now()}`,
+          // Outlives this invocation, so a crash frees the lease by expiry and never while it runs.
+          ttlMs: remaining + 60_000,
+          waitMs: waitForLease ? Math.max(0, budget - WORK_RESERVE_MS) : 0,
+          ...(leasePollMs !== undefined ? { pollMs: leasePollMs } : {}),
+        },
+      },
     ),
   );
+  if (outcome.finished) return { kind: 'done', report: outcome.value, complete: true };
+  const unfinished = progress.unfinished();
+  if (unfinished === undefined) {
+    return { kind: 'not-planned', why: `timed out before finishing: ${progress.describeUnfinished()}` };
+  }
+  // The time budget ran out: what finished stands, the rest is deferred to the next scheduled run
+  // (a create in flight stays pending in the record and is adopted then).
+  const results: RegionResult[] = [
+    ...progress.results(),
+    ...unfinished.map((region) => ({
+      region,
+      url: ecrRegistryUrl(setup.accountId, region),
+      outcome: RegionOutcome.Deferred,
+      owned: false,
+      reason: "not reached before the run's time budget ran out",
+    })),
+  ].sort((a, b) => a.region.localeCompare(b.region));
+  return { kind: 'done', report: { accountId: setup.accountId, results }, complete: false };
 }
 
 const UNCONFIGURED = 'unconfigured';
@@ -121,8 +178,9 @@ async function onCustomResource(
   rawEnv: Readonly<Record<string, string | undefined>>,
   services: NonNullable<EcrConnectHandlerOptions['services']>,
   sendOptions: SendOptions | undefined,
+  leasePollMs: number | undefined,
 ): Promise<void> {
-  const answer = await decide(event, context, rawEnv, services);
+  const answer = await decide(event, context, rawEnv, services, leasePollMs);
   const response = buildResponse(event, answer.status, answer.reason, answer.physicalId, answer.data);
   logJson(answer.status === 'SUCCESS' ? 'info' : 'error', 'custom resource answer', {
     requestType: event.RequestType,
@@ -145,14 +203,12 @@ async function decide(
   context: LambdaContext,
   rawEnv: Readonly<Record<string, string | undefined>>,
   services: NonNullable<EcrConnectHandlerOptions['services']>,
+  leasePollMs: number | undefined,
 ): Promise<Answer> {
   const { RequestType: type } = event;
   let physicalId = event.PhysicalResourceId ?? `falcon-org-ecr-${UNCONFIGURED}`;
   try {
-    const accountId = safeAccountId(context);
     const props = parseProperties(event.ResourceProperties);
-    // Stable for the resource's life: set on Create, echoed unchanged on Update and Delete.
-    if (type === 'Create') physicalId = `falcon-org-ecr-${accountId}-${props.deploymentId}`;
     if (type === 'Update') {
       // Only the old DeploymentId matters: old properties that no longer parse (e.g. written by an
       // earlier version) must not make every Update fail. The ownership record rejects a changed ID too.
@@ -163,27 +219,45 @@ async function decide(
         );
       }
     }
+    // The environment is checked before a Create gets its physical ID: a Create that never got past
+    // validation keeps the "unconfigured" ID, so its rollback Delete succeeds without the environment.
     const setup = setUp(context, rawEnv, services);
+    // Stable for the resource's life: set on Create, echoed unchanged on Update and Delete.
+    if (type === 'Create') physicalId = `falcon-org-ecr-${setup.accountId}-${props.deploymentId}`;
     const request: EcrConnectRequest =
       type === 'Delete'
-        ? { kind: 'delete', deploymentId: props.deploymentId, disconnect: props.disconnectOnDelete }
-        : { kind: 'apply', deploymentId: props.deploymentId, regions: props.regions };
-    const progress = new RegionProgress();
-    const outcome = await run(setup, request, context, progress);
-    if (!outcome.finished) {
-      return {
-        status: 'FAILED',
-        reason: `timed out before finishing: ${progress.describeUnfinished()}`,
-        physicalId,
-      };
+        ? {
+            kind: 'delete',
+            deploymentId: props.deploymentId,
+            disconnect: props.disconnectOnDelete,
+            purge: props.purgeOnDelete,
+          }
+        : {
+            kind: 'apply',
+            deploymentId: props.deploymentId,
+            regions: props.regions,
+            provisional: type === 'Create',
+          };
+    const end = await run(setup, request, context, true, leasePollMs);
+    if (end.kind === 'not-planned') return { status: 'FAILED', reason: end.why, physicalId };
+    const { report } = end;
+    if (report.deferredRun !== undefined) {
+      return { status: 'FAILED', reason: `not run: ${report.deferredRun}; retry later`, physicalId };
     }
-    const { results } = outcome.value;
-    logResults(type, results);
+    logResults(type, report.results);
+    const ok = unsuccessful(report.results).length === 0;
+    if (ok && !end.complete && type === 'Create') {
+      await confirmCreate(props.deploymentId, setup.accountId, setup.deps).catch((error: unknown) => {
+        logJson('warn', 'could not confirm the Create in the ownership record', {
+          reason: describeError(error),
+        });
+      });
+    }
     return {
-      status: unsuccessful(results).length === 0 ? 'SUCCESS' : 'FAILED',
-      reason: summarizeResults(results),
+      status: ok ? 'SUCCESS' : 'FAILED',
+      reason: reasonFor(report),
       physicalId,
-      data: resultData(results),
+      data: answerData(type, report, props, setup.accountId),
     };
   } catch (error) {
     const reason = describeError(error);
@@ -195,18 +269,41 @@ async function decide(
   }
 }
 
+function reasonFor(report: EcrConnectReport): string {
+  const summary = summarizeResults(report.results);
+  if (report.purged === undefined) return summary;
+  const removed = report.purged.length > 0 ? report.purged.join(', ') : 'nothing was left';
+  return `${summary}; purged: ${removed}`;
+}
+
+/** Counts, and on Create/Update the account's repair schedule (read by the schedule rule). */
+function answerData(
+  type: CustomResourceEvent['RequestType'],
+  report: EcrConnectReport,
+  props: EcrConnectProperties,
+  accountId: string,
+): Record<string, string> {
+  const data = resultData(report.results);
+  return type === 'Delete' ? data : { ...data, RepairSchedule: spreadSchedule(props.schedule, accountId) };
+}
+
 async function onSchedule(
   context: LambdaContext,
   rawEnv: Readonly<Record<string, string | undefined>>,
   services: NonNullable<EcrConnectHandlerOptions['services']>,
+  leasePollMs: number | undefined,
 ): Promise<ScheduledRunSummary> {
   const setup = setUp(context, rawEnv, services);
-  const progress = new RegionProgress();
-  const outcome = await run(setup, { kind: 'repair' }, context, progress);
-  if (!outcome.finished) {
-    throw new EcrError(`scheduled repair timed out before finishing: ${progress.describeUnfinished()}`);
+  // A scheduled run never waits: whoever holds the lease is doing the same work.
+  const end = await run(setup, { kind: 'repair' }, context, false, leasePollMs);
+  if (end.kind === 'not-planned') throw new EcrError(`scheduled repair ${end.why}`);
+  const { report } = end;
+  if (report.deferredRun !== undefined) {
+    const summary = `deferred: ${report.deferredRun}`;
+    logJson('info', 'scheduled repair deferred', { reason: report.deferredRun });
+    return { summary, results: [], deferred: report.deferredRun };
   }
-  const { results } = outcome.value;
+  const { results } = report;
   logResults('Scheduled', results);
   const summary = summarizeResults(results);
   // Fail the invocation so the Errors metric and any alarm see it; every region already reported its own outcome.
@@ -214,17 +311,10 @@ async function onSchedule(
   return { summary, results };
 }
 
-function safeAccountId(context: LambdaContext): string {
-  try {
-    return functionIdentity(context).accountId;
-  } catch {
-    return 'unknown-account';
-  }
-}
-
 function logResults(trigger: string, results: ReconcileReport['results']): void {
   for (const r of results) {
-    logJson(r.outcome === 'failed' || r.outcome === 'skipped' ? 'warn' : 'info', 'region', { trigger, ...r });
+    const warn = r.outcome === 'failed' || r.outcome === 'skipped' || r.outcome === 'deferred';
+    logJson(warn ? 'warn' : 'info', 'region', { trigger, ...r });
   }
 }
 

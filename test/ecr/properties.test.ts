@@ -10,14 +10,30 @@ describe('custom resource properties', () => {
         DeploymentId: 'prod-1',
         Regions: ['us-west-2', 'us-east-1', 'us-east-1'],
         DisconnectOnDelete: 'true',
+        PurgeOnDelete: 'true',
+        RepairSchedule: 'rate(12 hours)',
         ConfigHash: 'abc',
       }),
     ).toEqual({
       deploymentId: 'prod-1',
       regions: ['us-east-1', 'us-west-2'],
       disconnectOnDelete: true,
+      purgeOnDelete: true,
+      schedule: 'rate(12 hours)',
       configHash: 'abc',
     });
+  });
+
+  it('defaults: no purge, a daily schedule; a bad PurgeOnDelete or RepairSchedule is named', () => {
+    expect(parseProperties({ DeploymentId: 'p' })).toMatchObject({
+      purgeOnDelete: false,
+      schedule: 'rate(1 day)',
+    });
+    expect(() =>
+      parseProperties({ DeploymentId: 'p', PurgeOnDelete: 'yes', RepairSchedule: 'daily' }),
+    ).toThrow(
+      /PurgeOnDelete: expected "true" or "false"; RepairSchedule: expected a rate\(...\) or cron\(...\) expression/,
+    );
   });
 
   it('means every enabled region when Regions is absent or empty, and disconnect defaults to false', () => {

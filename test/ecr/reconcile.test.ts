@@ -315,7 +315,7 @@ describe('reconcileConnections', () => {
     expect(Object.keys(store.record.connections)).toEqual(['us-east-1']);
   });
 
-  it('skips regions not started when the signal is aborted', async () => {
+  it('defers regions not started when the signal is aborted (the budget ran out)', async () => {
     const falcon = new MemoryFalcon();
     const store = new MemoryOwnershipStore();
     const controller = new AbortController();
@@ -331,9 +331,12 @@ describe('reconcileConnections', () => {
 
     expect(outcomes(report)).toEqual({
       'eu-west-1': 'created',
-      'us-east-1': 'skipped',
-      'us-west-2': 'skipped',
+      'us-east-1': 'deferred',
+      'us-west-2': 'deferred',
     });
+    expect(report.results.find((r) => r.region === 'us-east-1')?.reason).toBe(
+      "not reached before the run's time budget ran out",
+    );
   });
 
   it('handles regions concurrently', async () => {

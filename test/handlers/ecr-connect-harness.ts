@@ -5,9 +5,16 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import {
+  CloudWatchLogsClient,
+  DeleteLogGroupCommand,
+  ResourceNotFoundException as LogsResourceNotFound,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
   DeleteParameterCommand,
   GetParameterCommand,
+  ParameterAlreadyExists,
   ParameterNotFound,
+  ParameterVersionNotFound,
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -27,6 +34,8 @@ export const FALCON_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret
 export const EXTERNAL_ID_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:falcon-org/ecr-external-id-GhIjKl`;
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/falcon-org-ecr-connection`;
 export const PARAMETER = '/falcon-org/ecr/prod/connections';
+export const LEASE_PARAMETER = `${PARAMETER}-lease`;
+export const LOG_GROUP = 'StackSet-falcon-org-ecr-ConnectLogs-AbC123';
 export const EXTERNAL_ID = 'Xy7Qw2Er9Ty4Ui1Op3As5Df8';
 
 export const ENV = {
@@ -35,6 +44,14 @@ export const ENV = {
   CONNECTION_ROLE_ARN: ROLE_ARN,
   OWNERSHIP_PARAMETER_NAME: PARAMETER,
 };
+
+export interface StoredRecord {
+  connections: Record<string, string>;
+  pending: string[];
+  desired?: { regions: string[] | 'all'; active: boolean };
+  fingerprints?: Record<string, string>;
+  provisional?: string[];
+}
 
 /**
  * Everything a handler test needs: the Falcon stand-in, a capture server for CloudFormation answers,
@@ -45,8 +62,18 @@ export class EcrConnectHarness {
   readonly secretsManager = mockClient(SecretsManagerClient);
   readonly ssm = mockClient(SSMClient);
   readonly account = mockClient(AccountClient);
-  /** SSM parameters by name (the ownership record lives here). */
+  readonly logs = mockClient(CloudWatchLogsClient);
+  /** SSM parameters by name: the current value (the ownership record and the run lease live here). */
   readonly parameters = new Map<string, string>();
+  /**
+   * Every version of each parameter, as SSM numbers them (1, 2, …, one per PutParameter; a deleted
+   * parameter starts again at 1). `name:version` selectors read old versions.
+   */
+  readonly history = new Map<string, string[]>();
+  /** Log groups that exist in the account. */
+  readonly logGroups = new Set<string>([LOG_GROUP]);
+  /** When set, every Falcon request waits for it first (to hold a run in the middle). */
+  falconGate: Promise<void> | undefined;
   /** Secret values by ARN; a missing entry answers ResourceNotFoundException. */
   readonly secrets = new Map<string, string>();
   enabledRegions = ['us-east-1', 'us-west-2'];
@@ -56,6 +83,7 @@ export class EcrConnectHarness {
   /** Added to the function's environment. */
   envOverrides: Record<string, string> = {};
   private requestCounter = 0;
+  private invocationCounter = 0;
 
   private constructor(
     readonly falcon: FakeFalconServer,
@@ -85,21 +113,41 @@ export class EcrConnectHarness {
       return { SecretString: value };
     });
     this.ssm.on(GetParameterCommand).callsFake((input: { Name: string }) => {
-      const value = this.parameters.get(input.Name);
-      if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
-      return { Parameter: { Name: input.Name, Value: value, Type: 'String' } };
+      const selector = /^(.*):(\d+)$/.exec(input.Name);
+      const name = selector ? (selector[1] ?? '') : input.Name;
+      const versions = this.history.get(name);
+      if (versions === undefined || !this.parameters.has(name)) {
+        throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      }
+      const version = selector ? Number(selector[2]) : versions.length;
+      const value = versions[version - 1];
+      if (value === undefined) {
+        throw new ParameterVersionNotFound({ message: 'no such version', $metadata: {} });
+      }
+      return { Parameter: { Name: name, Value: value, Type: 'String', Version: version } };
     });
     this.ssm
       .on(PutParameterCommand)
       .callsFake((input: { Name: string; Value: string; Overwrite?: boolean }) => {
-        if (this.parameters.has(input.Name) && input.Overwrite !== true)
-          throw new Error('ParameterAlreadyExists');
+        if (this.parameters.has(input.Name) && input.Overwrite !== true) {
+          throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} });
+        }
         this.parameters.set(input.Name, input.Value);
-        return { Version: 1 };
+        const versions = this.history.get(input.Name) ?? [];
+        versions.push(input.Value);
+        this.history.set(input.Name, versions);
+        return { Version: versions.length, Tier: 'Standard' };
       });
     this.ssm.on(DeleteParameterCommand).callsFake((input: { Name: string }) => {
       if (!this.parameters.delete(input.Name))
         throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      this.history.delete(input.Name);
+      return {};
+    });
+    this.logs.on(DeleteLogGroupCommand).callsFake((input: { logGroupName: string }) => {
+      if (!this.logGroups.delete(input.logGroupName)) {
+        throw new LogsResourceNotFound({ message: 'The specified log group does not exist.', $metadata: {} });
+      }
       return {};
     });
     this.account.on(ListRegionsCommand).callsFake(() => ({
@@ -113,19 +161,25 @@ export class EcrConnectHarness {
       secretsManager: new SecretsManagerClient({ region: REGION }),
       ssm: new SSMClient({ region: REGION }),
       account: () => new AccountClient({ region: REGION }),
+      logs: () => new CloudWatchLogsClient({ region: REGION }),
     };
-    const fetchWithHook: typeof fetch = (input, init) => {
+    const fetchWithHook: typeof fetch = async (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
+      if (this.falconGate !== undefined) await this.falconGate;
       this.beforeFalconRequest?.(init?.method ?? 'GET', url, typeof init?.body === 'string' ? init.body : '');
       return fetch(input, init);
     };
     return createEcrConnectHandler({
       env: { ...ENV, ...this.envOverrides },
       send: { backoffMs: 1 },
+      leasePollMs: 20,
       services: (env, partition) =>
         createEcrConnectDeps(
           clients,
-          env.ownershipParameterName,
+          {
+            ownershipParameterName: env.ownershipParameterName,
+            ...(env.logGroupName !== undefined ? { logGroupName: env.logGroupName } : {}),
+          },
           partition,
           (e) => this.falconEvents.push(e),
           {
@@ -141,9 +195,10 @@ export class EcrConnectHarness {
 
   context(remainingMs = 300_000): LambdaContext {
     const start = Date.now();
+    this.invocationCounter += 1;
     return {
       invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:falcon-org-ecr-connect`,
-      awsRequestId: 'lambda-request',
+      awsRequestId: `lambda-request-${this.invocationCounter}`,
       getRemainingTimeInMillis: () => remainingMs - (Date.now() - start),
     };
   }
@@ -174,9 +229,15 @@ export class EcrConnectHarness {
   }
 
   /** The stored ownership record (parsed), if any. */
-  record(): { connections: Record<string, string>; desired?: unknown } | undefined {
+  record(): StoredRecord | undefined {
     const text = this.parameters.get(PARAMETER);
-    return text === undefined ? undefined : (JSON.parse(text) as { connections: Record<string, string> });
+    return text === undefined ? undefined : (JSON.parse(text) as StoredRecord);
+  }
+
+  /** The stored run lease (parsed), if any. */
+  lease(): { holder: string; expiresAtMs: number } | undefined {
+    const text = this.parameters.get(LEASE_PARAMETER);
+    return text === undefined ? undefined : (JSON.parse(text) as { holder: string; expiresAtMs: number });
   }
 
   ecrUrl(region: string, account = ACCOUNT): string {
@@ -195,6 +256,7 @@ export class EcrConnectHarness {
     this.secretsManager.restore();
     this.ssm.restore();
     this.account.restore();
+    this.logs.restore();
     await this.falcon.close();
     await this.capture.close();
   }

@@ -1,3 +1,4 @@
+import { ListRegionsCommand } from '@aws-sdk/client-account';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -350,13 +351,37 @@ describe('ecr-connect handler', () => {
     });
   });
 
-  it('answers FAILED naming the unfinished regions before its own timeout when Falcon is slow', async () => {
+  it('answers SUCCESS with the unreached regions deferred before its own timeout when Falcon is slow, and the schedule finishes them', async () => {
     h.falcon.slow('registries.query', 60_000);
 
     const answer = await h.invoke(h.event('Create', PROPS), 1200);
 
+    expect(answer.Status).toBe('SUCCESS');
+    expect(answer.Reason).toBe(
+      "2 region(s): 2 deferred. eu-west-1, us-east-1 deferred: not reached before the run's time budget ran out",
+    );
+    expect(answer.Data).toMatchObject({ Deferred: '2', Failed: '0' });
+    // The abandoned run's lease expires after its invocation would have ended; the next run takes it.
+    const lease = h.lease();
+    if (lease === undefined) throw new Error('no lease written');
+    vi.useFakeTimers({ toFake: ['Date'], now: lease.expiresAtMs + 1 });
+    try {
+      const repaired = await h.handler()(SCHEDULED, h.context());
+      expect(repaired?.results.map((r) => r.outcome)).toEqual(['created', 'created']);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(h.connectedUrls()).toEqual([h.ecrUrl('eu-west-1'), h.ecrUrl('us-east-1')]);
+  });
+
+  it('answers FAILED when the time runs out before the run knows its regions', async () => {
+    h.envOverrides = { ECR_CONCURRENCY: '1' };
+    h.account.on(ListRegionsCommand).callsFake(() => new Promise(() => undefined));
+
+    const answer = await h.invoke(h.event('Create', { ...PROPS, Regions: [] }), 1200);
+
     expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason).toBe('timed out before finishing: unfinished regions: eu-west-1, us-east-1');
+    expect(answer.Reason).toMatch(/^timed out before finishing: the run had not yet determined its regions/);
   });
 
   it('a scheduled run recreates a connection deleted in Falcon and connects a newly enabled region', async () => {
@@ -382,7 +407,8 @@ describe('ecr-connect handler', () => {
   });
 
   it('reads the ownership record once per run: Create, scheduled repair and Delete', async () => {
-    const reads = (): number => h.ssm.commandCalls(GetParameterCommand).length;
+    const reads = (): number =>
+      h.ssm.commandCalls(GetParameterCommand).filter((c) => c.args[0].input.Name === PARAMETER).length;
     const created = await h.invoke(h.event('Create', PROPS));
     const afterCreate = reads();
     await h.handler()(SCHEDULED, h.context());

@@ -1,14 +1,25 @@
-/** Remembers which regions a run planned and which it finished, to name the unfinished ones at a deadline. */
-export class RegionProgress {
+/**
+ * Remembers which regions a run planned and the results of those it finished, to report the finished
+ * ones and name the unfinished ones at a deadline.
+ */
+export class RegionProgress<R extends { readonly region: string } = { readonly region: string }> {
   private plannedRegions: readonly string[] | undefined;
-  private readonly done = new Set<string>();
+  private readonly done = new Map<string, R>();
 
   planned(regions: readonly string[]): void {
     this.plannedRegions = regions;
   }
 
-  finished(result: { readonly region: string }): void {
-    this.done.add(result.region);
+  finished(result: R): void {
+    this.done.set(result.region, result);
+  }
+
+  /** Results of the regions finished so far, in the planned order. */
+  results(): R[] {
+    return (this.plannedRegions ?? []).flatMap((r) => {
+      const result = this.done.get(r);
+      return result === undefined ? [] : [result];
+    });
   }
 
   /** Unfinished regions, or undefined when the run had not yet decided which regions to handle. */

@@ -1,0 +1,128 @@
+import {
+  GetParameterCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  ParameterVersionNotFound,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { OwnershipRecordError } from './errors.js';
+import {
+  parseLease,
+  serializeLease,
+  type LeaseAttempt,
+  type LeaseGrant,
+  type RunLease,
+} from './run-lease.js';
+
+/** The lease parameter kept next to the ownership record (`<record>-lease`). */
+export function leaseParameterName(ownershipParameterName: string): string {
+  return `${ownershipParameterName}-lease`;
+}
+
+/**
+ * The run lease in an SSM String parameter. SSM has no conditional write, but it numbers the versions of
+ * a parameter atomically, one per successful PutParameter, and that is enough for a compare-and-swap:
+ *
+ * - No parameter yet: PutParameter with `Overwrite: false` succeeds for exactly one caller.
+ * - A held lease (not expired): wait or give up; nothing is written.
+ * - An expired or released lease read at version V: write our lease with `Overwrite: true` and get
+ *   version W. Of all runs that read version V, exactly one gets W = V + 1: it holds the lease. The others
+ *   lost the race (their value is current for a moment, but it only makes later runs wait, never two
+ *   runs work). To be sure version V is the one we read, not a version of a parameter deleted and
+ *   created again meanwhile, the winner also reads `name:V` back and compares it with what it read.
+ *
+ * The lease lasts longer than the invocation, so a crashed holder frees it by expiry; a holder releases
+ * it by writing an expired value, and only while its own lease has not expired (so it never releases
+ * a lease taken over by someone else). The parameter belongs to the handler, like the record.
+ */
+export class SsmRunLease implements RunLease {
+  constructor(
+    private readonly ssm: SSMClient,
+    private readonly parameterName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async tryAcquire(holder: string, nowMs: number, ttlMs: number): Promise<LeaseAttempt> {
+    const grant: LeaseGrant = { holder, expiresAtMs: nowMs + ttlMs };
+    const current = await this.read(this.parameterName);
+    if (current === undefined) {
+      try {
+        await this.put(serializeLease(grant), false);
+        return { acquired: true, grant };
+      } catch (error) {
+        if (!isNamed(error, ParameterAlreadyExists, 'ParameterAlreadyExists')) throw error;
+        const now = await this.read(this.parameterName);
+        const value = parseLease(now?.text ?? '');
+        return { acquired: false, holder: value.holder, expiresAtMs: value.expiresAtMs };
+      }
+    }
+    const value = parseLease(current.text);
+    if (value.expiresAtMs > nowMs) {
+      return { acquired: false, holder: value.holder, expiresAtMs: value.expiresAtMs };
+    }
+    const written = await this.put(serializeLease(grant), true);
+    if (written === current.version + 1) {
+      const before = await this.read(`${this.parameterName}:${current.version}`);
+      if (before?.text === current.text) return { acquired: true, grant };
+    }
+    const winner = await this.read(this.parameterName);
+    const shown = parseLease(winner?.text ?? '');
+    return { acquired: false, holder: shown.holder, expiresAtMs: shown.expiresAtMs };
+  }
+
+  async release(grant: LeaseGrant): Promise<void> {
+    // Past its expiry the lease may already be someone else's: leave it alone.
+    if (this.now() >= grant.expiresAtMs) return;
+    await this.put(serializeLease({ holder: grant.holder, expiresAtMs: 0 }), true);
+  }
+
+  private async read(name: string): Promise<{ text: string; version: number } | undefined> {
+    try {
+      const out = await this.ssm.send(new GetParameterCommand({ Name: name }));
+      const text = out.Parameter?.Value;
+      const version = out.Parameter?.Version;
+      if (text === undefined || version === undefined) return undefined;
+      return { text, version };
+    } catch (error) {
+      if (isNamed(error, ParameterNotFound, 'ParameterNotFound')) return undefined;
+      if (isNamed(error, ParameterVersionNotFound, 'ParameterVersionNotFound')) return undefined;
+      throw this.wrap(error, 'read');
+    }
+  }
+
+  private async put(value: string, overwrite: boolean): Promise<number> {
+    try {
+      return await this.send(value, overwrite);
+    } catch (error) {
+      if (isNamed(error, ParameterAlreadyExists, 'ParameterAlreadyExists')) throw error;
+      throw this.wrap(error, 'write');
+    }
+  }
+
+  private async send(value: string, overwrite: boolean): Promise<number> {
+    const out = await this.ssm.send(
+      new PutParameterCommand({
+        Name: this.parameterName,
+        Value: value,
+        Type: 'String',
+        Overwrite: overwrite,
+        ...(overwrite
+          ? {}
+          : { Description: 'falcon-org: serialises ecr-connect runs of this account (do not edit)' }),
+      }),
+    );
+    return out.Version ?? 0;
+  }
+
+  private wrap(error: unknown, what: 'read' | 'write'): OwnershipRecordError {
+    const text = error instanceof Error ? error.message : String(error);
+    return new OwnershipRecordError(`could not ${what} SSM parameter ${this.parameterName}: ${text}`, {
+      cause: error,
+    });
+  }
+}
+
+function isNamed(error: unknown, type: abstract new (...args: never[]) => Error, name: string): boolean {
+  return error instanceof type || (error instanceof Error && error.name === name);
+}
