@@ -96,6 +96,8 @@ export interface ClusterVerdict {
  * - `verdict` (M: ClusterVerdict) and `verdictAt` (S, ISO 8601), written by discovery and events;
  * - `lastRun` (M: RunResult), written by the deployer when it releases the lock;
  * - `updatedAt` (S, ISO 8601).
+ * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
+ * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
  */
 export const RUNS_TABLE = {
   partitionKey: 'pk',
@@ -114,6 +116,21 @@ export const RUNS_TABLE = {
 
 export function clusterKey(accountId: string, region: string, cluster: string): string {
   return `${accountId}#${region}#${cluster}`;
+}
+
+export function accountKey(accountId: string): string {
+  return `account#${accountId}`;
+}
+
+/** How the last discovery of one account ended (account item of the runs table). */
+export interface AccountOutcome {
+  readonly accountId: string;
+  readonly status: 'ok' | 'failed';
+  readonly reason?: string;
+  /** Regions that failed or were configured but not enabled, with the reason. */
+  readonly regions: readonly { readonly region: string; readonly status: string; readonly reason?: string }[];
+  readonly clusters: number;
+  readonly discoveredAt: string;
 }
 
 /**
@@ -146,4 +163,8 @@ export interface EksFunctionSettings {
   readonly concurrency: number;
   /** How long a run lock lives before another run may take it (seconds). */
   readonly lockTtlSeconds: number;
+  /** Oldest Kubernetes version a run is started for. @default "1.28" */
+  readonly minKubernetesVersion?: string;
+  /** Accounts per discovery queue message when the work is spread over invocations. @default 25 */
+  readonly accountsPerMessage?: number;
 }

@@ -21,7 +21,14 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RunsTableError } from './errors.js';
-import { clusterKey, RUNS_TABLE, type ClusterVerdict, type RunResult } from './run-contract.js';
+import {
+  accountKey,
+  clusterKey,
+  RUNS_TABLE,
+  type AccountOutcome,
+  type ClusterVerdict,
+  type RunResult,
+} from './run-contract.js';
 
 /** Which cluster an item is about. */
 export interface ClusterRef {
@@ -59,6 +66,9 @@ export interface RunsTable {
   recordVerdict(ref: ClusterRef, verdict: ClusterVerdict): Promise<void>;
   get(ref: ClusterRef): Promise<RunsTableItem | undefined>;
   list(): Promise<RunsTableItem[]>;
+  /** Records how an account's discovery ended (one item per account, replaced each time). */
+  recordAccount(outcome: AccountOutcome): Promise<void>;
+  listAccounts(): Promise<AccountOutcome[]>;
 }
 
 const A = RUNS_TABLE.attributes;
@@ -241,19 +251,65 @@ export class DynamoRunsTable implements RunsTable {
     }
   }
 
-  /** Every item, following every page of the scan. */
+  /** Every cluster item, following every page of the scan. */
   async list(): Promise<RunsTableItem[]> {
     const items: RunsTableItem[] = [];
+    for (const raw of await this.scanAll()) {
+      const item = toItem(raw);
+      if (item) items.push(item);
+    }
+    return items;
+  }
+
+  async recordAccount(outcome: AccountOutcome): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUNS_TABLE.partitionKey]: accountKey(outcome.accountId) },
+          UpdateExpression: 'SET #accountId = :accountId, #discovery = :discovery, #updatedAt = :at',
+          ExpressionAttributeNames: {
+            '#accountId': A.accountId,
+            '#discovery': 'discovery',
+            '#updatedAt': A.updatedAt,
+          },
+          ExpressionAttributeValues: {
+            ':accountId': outcome.accountId,
+            ':discovery': JSON.parse(JSON.stringify(outcome)) as Record<string, unknown>,
+            ':at': new Date(this.now()).toISOString(),
+          },
+        }),
+      );
+    } catch (error) {
+      throw wrap(`record the discovery of account ${outcome.accountId}`, error);
+    }
+  }
+
+  async listAccounts(): Promise<AccountOutcome[]> {
+    const out: AccountOutcome[] = [];
+    for (const raw of await this.scanAll()) {
+      const d = raw.discovery;
+      if (
+        typeof raw[RUNS_TABLE.partitionKey] === 'string' &&
+        String(raw[RUNS_TABLE.partitionKey]).startsWith('account#') &&
+        typeof d === 'object' &&
+        d !== null
+      ) {
+        out.push(d as AccountOutcome);
+      }
+    }
+    return out.sort((a, b) => a.accountId.localeCompare(b.accountId));
+  }
+
+  private async scanAll(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     try {
       do {
         const page = await this.doc.send(
           new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
         );
-        for (const raw of page.Items ?? []) {
-          const item = toItem(raw);
-          if (item) items.push(item);
-        }
+        items.push(...(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     } catch (error) {
