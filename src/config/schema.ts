@@ -160,9 +160,39 @@ const ssmSchema = z.strictObject({
   targets: ssmTargetsSchema.default({ type: 'all' }),
 });
 
+const wholeNumber = (min: number, max: number, hint = '') =>
+  z
+    .number({ message: `expected a whole number from ${min} to ${max}` })
+    .int({ message: `expected a whole number from ${min} to ${max}` })
+    .min(min, { message: `expected a whole number from ${min} to ${max}` })
+    .max(max, { message: `expected a whole number from ${min} to ${max}${hint}` });
+
 const eksSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  regions: homeDefaultedRegions.optional().describe('Regions to watch; default: the home region'),
+  regions: homeDefaultedRegions
+    .optional()
+    .describe(
+      'Regions whose new clusters are caught (one forwarding rule per account and region) and discovered; default: the home region',
+    ),
+  discoverEnabledRegions: z
+    .boolean()
+    .default(false)
+    .describe('Discovery also sweeps every region enabled in each account, not only `regions`'),
+  schedule: schedule({ minimumMinutes: 60, allowSecondsField: false })
+    .default('rate(1 day)')
+    .describe('When discovery runs again (EventBridge rate or cron, at least 60 minutes apart)'),
+  concurrency: wholeNumber(1, 500, '; lower it if member accounts are throttled')
+    .default(50)
+    .describe('Account-region pairs one discovery invocation works on at once'),
+  lockTtlMinutes: wholeNumber(45, 1440)
+    .default(120)
+    .describe('How long a cluster stays locked for one deployer run; a crashed run frees it after this'),
+  createOrganizationTrail: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Create an organization trail logging management events (EventBridge only sees CreateCluster where one exists)',
+    ),
   sensor: z.enum(['kernel', 'bpf'], { message: 'expected "kernel" or "bpf"' }).default('bpf'),
   admissionController: z.boolean().default(true),
   deployer: eksDeployerSchema.prefault({}),

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { MissingLambdaBundleError } from './errors.js';
+import { MissingDeployerBundleError, MissingLambdaBundleError } from './errors.js';
 import { acknowledge } from './nag.js';
 
 export interface ArtifactBucketProps {
@@ -13,6 +13,19 @@ export interface ArtifactBucketProps {
   readonly organizationId: string;
   /** Directory holding `<name>/index.mjs` bundles (`npm run build` writes dist/lambda). */
   readonly lambdaDir: string;
+  /**
+   * Directory holding the EKS deployer bundle `index.mjs`.
+   * @default - `deployer` next to `lambdaDir` (dist/lambda → dist/deployer)
+   */
+  readonly deployerDir?: string;
+}
+
+/** Key prefix of everything the EKS deployer's CodeBuild runs read: its bundle, and the operator manifest `deploy` uploads. */
+export const DEPLOYER_PREFIX = 'deployer/';
+
+/** Where `deploy` puts the checked Falcon Operator manifest of a pinned release, for the deployer to read. */
+export function operatorManifestKey(version: string): string {
+  return `${DEPLOYER_PREFIX}operator/${version}/falcon-operator.yaml`;
 }
 
 /** Where a Lambda bundle lives once deployed; both values are tokens of the root stack. */
@@ -33,11 +46,14 @@ export interface LambdaCodeLocation {
 export class ArtifactBucket extends Construct {
   readonly bucket: s3.Bucket;
   private readonly lambdaDir: string;
+  private readonly deployerDir: string;
+  private deployer?: LambdaCodeLocation;
   private readonly locations = new Map<string, LambdaCodeLocation>();
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
     super(scope, id);
     this.lambdaDir = resolve(props.lambdaDir);
+    this.deployerDir = resolve(props.deployerDir ?? join(dirname(this.lambdaDir), 'deployer'));
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -75,8 +91,27 @@ export class ArtifactBucket extends Construct {
     if (!existsSync(join(dir, 'index.mjs')) && !existsSync(join(dir, 'index.js'))) {
       throw new MissingLambdaBundleError(name, join(dir, 'index.mjs'));
     }
-    const prefix = `lambda/${name}/`;
-    const deployment = new s3deploy.BucketDeployment(this, `Deploy-${name}`, {
+    const location = this.upload(`Deploy-${name}`, dir, `lambda/${name}/`);
+    this.locations.set(name, location);
+    return location;
+  }
+
+  /**
+   * Requests the EKS deployer bundle (`<deployerDir>/index.mjs` and whatever lies next to it) as one
+   * zip under {@link DEPLOYER_PREFIX}: the form a CodeBuild S3 source takes. Throws
+   * {@link MissingDeployerBundleError} when it has not been built.
+   */
+  deployerBundle(): LambdaCodeLocation {
+    if (this.deployer) return this.deployer;
+    if (!existsSync(join(this.deployerDir, 'index.mjs'))) {
+      throw new MissingDeployerBundleError(join(this.deployerDir, 'index.mjs'));
+    }
+    this.deployer = this.upload('DeployEksDeployer', this.deployerDir, `${DEPLOYER_PREFIX}bundle/`);
+    return this.deployer;
+  }
+
+  private upload(id: string, dir: string, prefix: string): LambdaCodeLocation {
+    const deployment = new s3deploy.BucketDeployment(this, id, {
       destinationBucket: this.bucket,
       destinationKeyPrefix: prefix,
       sources: [s3deploy.Source.asset(dir)],
@@ -89,14 +124,12 @@ export class ArtifactBucket extends Construct {
     // `objectKeys` are the source keys (`<hash>.zip`); with extract off the handler copies each zip
     // to `<destinationKeyPrefix><source key>`, so the object Lambda must read carries the prefix.
     const key = cdk.Fn.join('', [prefix, cdk.Fn.select(0, deployment.objectKeys)]);
-    const location = { bucketName: this.bucket.bucketName, key };
-    this.locations.set(name, location);
-    return location;
+    return { bucketName: this.bucket.bucketName, key };
   }
 
   /** Acknowledges, with reasons, what cdk-nag finds in CDK's own upload handler (shared by every deployment). */
   private acknowledgeDeploymentHandler(): void {
-    if (this.locations.size > 0) return;
+    if (this.locations.size > 0 || this.deployer) return;
     const stack = cdk.Stack.of(this);
     const handler = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
     if (!handler) return;

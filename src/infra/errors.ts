@@ -19,6 +19,17 @@ export class MissingLambdaBundleError extends UserInputError {
   }
 }
 
+/** EKS Protection needs the deployer bundle (the program its CodeBuild runs execute) and it has not been built. */
+export class MissingDeployerBundleError extends UserInputError {
+  constructor(path: string, options?: ErrorOptions) {
+    super(
+      `the EKS deployer bundle is missing (expected ${path}); run "npm run build" first, or disable features.eksProtection`,
+      options,
+    );
+    this.name = 'MissingDeployerBundleError';
+  }
+}
+
 /** cdk-nag or CDK reported errors while synthesizing: a defect in the constructs, not in the input. */
 export class SynthesisError extends InfraError {
   readonly findings: readonly string[];

@@ -28,6 +28,11 @@ export interface StackSetMetadata {
   readonly description: string;
 }
 
+/** Top-level template Metadata key of the root stack holding each feature's plan notes. */
+export const PLAN_NOTES_METADATA_KEY = 'FalconOrg::PlanNotes';
+/** Sentences `plan` prints under a feature, beyond what the resources say. */
+export type PlanNotesMetadata = Partial<Record<FeatureName, readonly string[]>>;
+
 export interface RootMetadata {
   readonly features: Readonly<Record<FeatureName, FeatureStatus>>;
 }

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FEATURE_NAMES,
+  PLAN_NOTES_METADATA_KEY,
   ROOT_METADATA_KEY,
   STACKSET_METADATA_KEY,
   type FeatureName,
   type FeatureStatus,
+  type PlanNotesMetadata,
   type RootMetadata,
   type StackSetMetadata,
   type StackSetScope,
@@ -45,6 +47,8 @@ export interface PlanFeature {
   readonly status: FeatureStatus;
   readonly stackSets: readonly PlanStackSet[];
   readonly resourcesPerAccount: number;
+  /** What the resources alone do not say (the program a project runs, a prerequisite outside the stack). */
+  readonly notes: readonly string[];
 }
 
 export interface Plan {
@@ -88,6 +92,7 @@ export interface PlanInput {
 export function buildPlan(input: PlanInput): Plan {
   const rootResources = resourcesOf(input.rootTemplate);
   const rootMeta = input.rootTemplate.Metadata?.[ROOT_METADATA_KEY] as RootMetadata | undefined;
+  const notes = input.rootTemplate.Metadata?.[PLAN_NOTES_METADATA_KEY] as PlanNotesMetadata | undefined;
   const stackSets = new Map<FeatureName, PlanStackSet[]>();
   const byRegion: Record<string, number> = {};
 
@@ -123,6 +128,7 @@ export function buildPlan(input: PlanInput): Plan {
       status: rootMeta?.features[name] ?? (sets.length > 0 ? 'deployed' : 'disabled'),
       stackSets: sets,
       resourcesPerAccount: sum(sets.map((s) => s.resourcesPerAccount)),
+      notes: [...(notes?.[name] ?? [])],
     };
   });
   return {

@@ -26,6 +26,7 @@ export function renderPlan(plan: Plan): string {
       );
       lines.push(...typeSummary(s.resources).map((t) => `      ${t}`));
     }
+    for (const note of feature.notes) lines.push(`  note: ${note}`);
     if (feature.stackSets.length > 0) {
       lines.push(`  ${feature.name} total: ${count(feature.resourcesPerAccount, 'resource')} per account`);
     }

@@ -59,8 +59,20 @@ describe('falcon-org plan', () => {
       'AWS::SecretsManager::Secret',
     ]);
     expect(ssm?.resourcesPerAccount).toBe(1 + 2 * 4);
-    expect(plan.features.find((f) => f.name === 'eksProtection')?.status).toBe(
-      'not implemented in this version',
+    const eks = plan.features.find((f) => f.name === 'eksProtection');
+    expect(eks?.status).toBe('deployed');
+    expect(eks?.stackSets.map((s) => [s.name, s.scope, s.regions])).toEqual([
+      ['falcon-org-eks-roles', 'account', ['us-east-1']],
+      ['falcon-org-eks-rules', 'account-region', ['us-east-1', 'us-west-2']],
+    ]);
+    expect(eks?.notes).toEqual([
+      expect.stringMatching(
+        /^deployer: CodeBuild project falcon-org-eks-deployer \(home region us-east-1\) runs the bundled deployer \(dist\/deployer\/index\.mjs/,
+      ),
+      expect.stringMatching(/^CloudTrail: needs an organization trail logging management events/),
+    ]);
+    expect(plan.rootStack.resources.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['AWS::CodeBuild::Project', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table']),
     );
     // Totals add up over every feature (other features contribute their own StackSets).
     const all = plan.features.flatMap((f) => f.stackSets);
@@ -80,7 +92,10 @@ describe('falcon-org plan', () => {
     const text = output.stdout.join('\n');
     expect(text).toContain('StackSet falcon-org-ssm-association (account-region, call as DELEGATED_ADMIN)');
     expect(text).toContain('excluded: 111111111111');
-    expect(text).toContain('eksProtection: not implemented in this version');
+    expect(text).toContain('Feature eksProtection: deployed');
+    expect(text).toContain('StackSet falcon-org-eks-rules (account-region, call as DELEGATED_ADMIN)');
+    expect(text).toMatch(/note: deployer: CodeBuild project falcon-org-eks-deployer/);
+    expect(text).toMatch(/note: CloudTrail: needs an organization trail/);
     expect(text).toMatch(
       /Totals: \d+ StackSets, \d+ resources in the root stack, \d+ resources in each targeted account/,
     );

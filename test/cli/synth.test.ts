@@ -64,7 +64,15 @@ describe('falcon-org synth', () => {
     expect(association.Parameters?.['FalconClientSecret']?.NoEcho).toBe(true);
     expect(existsSync(join(out, 'manifest.json'))).toBe(true);
     expect(output.stdout.join('\n')).toContain('falcon-org-ssm-association.stackset.template.json');
-    expect(output.stderr.join('\n')).toMatch(/eksProtection is enabled but not implemented in this version/);
+    expect(output.stderr.join('\n')).not.toMatch(/not implemented in this version/);
+    const eksRoles = read('falcon-org-eks-roles.stackset.template.json');
+    expect(Object.values(eksRoles.Resources).map((r) => r.Type)).toEqual(['AWS::IAM::Role']);
+    const eksRules = read('falcon-org-eks-rules.stackset.template.json');
+    expect(
+      Object.values(eksRules.Resources)
+        .map((r) => r.Type)
+        .sort(),
+    ).toEqual(['AWS::Events::Rule', 'AWS::IAM::Role']);
     // The markers appear in no file under DIR and in nothing the command printed.
     const files = filesUnder(out);
     expect(files.length).toBeGreaterThan(5);

@@ -41,7 +41,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** A temporary lambda directory holding dummy bundles `<name>/index.mjs` (no real build needed). */
 export function dummyLambdaDir(...names: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'falcon-org-lambda-'));
+  // Inside a private parent, so a deployer bundle next to it (withDummyDeployer) is private too.
+  const dir = join(mkdtempSync(join(tmpdir(), 'falcon-org-lambda-')), 'lambda');
+  mkdirSync(dir, { recursive: true });
   for (const name of names) {
     mkdirSync(join(dir, name), { recursive: true });
     writeFileSync(join(dir, name, 'index.mjs'), `export const handler = async () => '${name}';\n`);
@@ -58,7 +60,18 @@ export function tempDir(prefix: string): string {
  * app synthesizes without `npm run build` (the content only has to exist and be zipped).
  */
 export function dummyBundlesForAllHandlers(): string {
-  return dummyLambdaDir(...handlerNames());
+  return withDummyDeployer(dummyLambdaDir(...handlerNames()));
+}
+
+/**
+ * Puts a dummy EKS deployer bundle where the app looks for it by default: `deployer/index.mjs` next
+ * to the lambda directory (dist/lambda → dist/deployer). Returns the lambda directory.
+ */
+export function withDummyDeployer(lambdaDir: string): string {
+  const deployer = join(lambdaDir, '..', 'deployer');
+  mkdirSync(deployer, { recursive: true });
+  writeFileSync(join(deployer, 'index.mjs'), "console.log('deployer');\n");
+  return lambdaDir;
 }
 
 /** Every file below a directory, recursively. */

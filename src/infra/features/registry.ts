@@ -1,5 +1,6 @@
 import type { FeatureName } from '../metadata.js';
 import { EcrConnections } from './ecr-connections.js';
+import { EksProtection } from './eks-protection.js';
 import type { FeatureFactory } from './feature.js';
 import { SsmDistributor } from './ssm-distributor.js';
 
@@ -13,4 +14,5 @@ import { SsmDistributor } from './ssm-distributor.js';
 export const FEATURE_FACTORIES: Readonly<Partial<Record<FeatureName, FeatureFactory>>> = {
   ssmDistributor: (scope, context) => new SsmDistributor(scope, 'SsmDistributor', context),
   ecrConnections: (scope, ctx) => new EcrConnections(scope, 'EcrConnections', ctx),
+  eksProtection: (scope, ctx) => new EksProtection(scope, 'EksProtection', ctx),
 };

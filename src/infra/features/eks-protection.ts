@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+import * as cdk from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { deployerRunSettings } from '../../cluster/settings.js';
+import type { ResolvedConfig } from '../../config/load.js';
+import { EKS_FUNCTION_ENV } from '../../eks/run-contract.js';
+import { operatorManifestKey } from '../artifact-bucket.js';
+import { acknowledge } from '../nag.js';
+import { memberParameter, OrgStackSet } from '../org-stackset.js';
+import { addPlanNote } from '../plan-notes.js';
+import { CLUSTER_EVENT_PATTERN } from './eks/cluster-events.js';
+import { DeployerProject } from './eks/deployer-project.js';
+import { EksFunction } from './eks/eks-function.js';
+import { CentralBus } from './eks/event-bus.js';
+import { ExecutionRole } from './eks/execution-role.js';
+import { ForwardingRule } from './eks/forwarding-rule.js';
+import { eksFunctionSettings } from './eks/function-settings.js';
+import { eksNames, eventBusArn, roleArn, type EksNames } from './eks/names.js';
+import { OrganizationTrail } from './eks/organization-trail.js';
+import { encryptedQueue } from './eks/queues.js';
+import { RunsTable } from './eks/runs-table.js';
+import type { FeatureContext } from './feature.js';
+
+/** The Lambda bundles (`dist/lambda/<name>/index.mjs`) the feature runs in the home account. */
+export const EKS_DISCOVER_BUNDLE = 'eks-discover';
+export const EKS_EVENT_BUNDLE = 'eks-event';
+/** CloudFormation type of the custom resource that runs discovery when the stack is deployed. */
+export const EKS_DISCOVERY_RESOURCE_TYPE = 'Custom::FalconEksDiscovery';
+/** Member template parameter: the home account, whose roles and bus the member pieces name. */
+export const EKS_MEMBER_PARAMETERS = { homeAccountId: 'HomeAccountId' } as const;
+
+/** Function settings; discovery gets Lambda's longest timeout and spreads the rest over its queue. */
+export const EKS_DISCOVER_TIMEOUT = cdk.Duration.minutes(15);
+export const EKS_EVENT_TIMEOUT = cdk.Duration.minutes(1);
+/** Attempts EventBridge makes to hand a cluster event to `eks-event` before it goes to the DLQ. */
+export const EKS_EVENT_RETRY_ATTEMPTS = 8;
+/** Deliveries of one discovery work message before it goes to the discovery DLQ. */
+export const DISCOVERY_MAX_RECEIVE_COUNT = 3;
+/** Discovery invocations working through the queue at once (SQS event source maximum concurrency). */
+export const DISCOVERY_QUEUE_CONCURRENCY = 10;
+
+/**
+ * EKS Protection: finds every cluster of the organization, catches new ones, and starts one deployer
+ * run per eligible cluster in the home region's CodeBuild project.
+ *
+ * Member accounts (StackSets): an execution role trusted only by the exact ARNs of this feature's
+ * three home roles (once per account), and a forwarding rule for CreateCluster / CreateFargateProfile
+ * with its own role (per account and configured region).
+ *
+ * Home account: the central event bus (organization principals only) with its rule to `eks-event`
+ * (retries, SQS dead-letter queue); `eks-discover` run at deploy time (custom resource), on a
+ * schedule and from its work queue (batch item failures, dead-letter queue); the runs table; the
+ * deployer project; optionally an organization trail.
+ *
+ * @example
+ * // features/registry.ts
+ * eksProtection: (scope, ctx) => new EksProtection(scope, 'EksProtection', ctx),
+ */
+export class EksProtection extends Construct {
+  readonly names: EksNames;
+  readonly rolesStackSet: OrgStackSet;
+  readonly rulesStackSet: OrgStackSet;
+  readonly bus: CentralBus;
+  readonly runsTable: RunsTable;
+  readonly deployer: DeployerProject;
+  readonly discover: EksFunction;
+  readonly event: EksFunction;
+  readonly trail?: OrganizationTrail;
+
+  constructor(scope: Construct, id: string, context: FeatureContext) {
+    super(scope, id);
+    const { config, artifacts } = context;
+    const eks = config.features.eksProtection;
+    const names = eksNames(config);
+    this.names = names;
+    const stack = cdk.Stack.of(this);
+    // Every bundle is checked first: a missing one fails synth with the build hint.
+    const discoverCode = artifacts.codeFor(EKS_DISCOVER_BUNDLE);
+    const eventCode = artifacts.codeFor(EKS_EVENT_BUNDLE);
+    const deployerBundle = artifacts.deployerBundle();
+
+    if (eks.createOrganizationTrail) {
+      this.trail = new OrganizationTrail(this, 'OrganizationTrail', {
+        trailName: `${config.resourcePrefix}-organization`,
+        organizationId: config.organization.id,
+      });
+    }
+    this.bus = new CentralBus(this, 'EventBus', {
+      eventBusName: names.eventBus,
+      organizationId: config.organization.id,
+    });
+    this.runsTable = new RunsTable(this, 'Runs');
+    const table = this.runsTable.table;
+
+    const eventDeadLetters = encryptedQueue(this, 'EventDeadLetters', {
+      retentionPeriod: cdk.Duration.days(14),
+    });
+    const discoveryDeadLetters = encryptedQueue(this, 'DiscoveryDeadLetters', {
+      retentionPeriod: cdk.Duration.days(14),
+    });
+    const discoveryQueue = encryptedQueue(this, 'DiscoveryQueue', {
+      // Lambda's advice for SQS event sources: six times the function timeout.
+      visibilityTimeout: cdk.Duration.seconds(EKS_DISCOVER_TIMEOUT.toSeconds() * 6),
+      retentionPeriod: cdk.Duration.days(1),
+      deadLetterQueue: { queue: discoveryDeadLetters, maxReceiveCount: DISCOVERY_MAX_RECEIVE_COUNT },
+    });
+
+    const manifestKey = operatorManifestKey(eks.deployer.operator.version);
+    const settings = deployerRunSettings({
+      partition: config.aws.partition,
+      homeAccountId: cdk.Aws.ACCOUNT_ID,
+      homeRegion: config.aws.homeRegion,
+      falcon: {
+        cloud: config.falcon.cloud,
+        ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
+        ...(config.falcon.cid !== undefined ? { cid: config.falcon.cid } : {}),
+      },
+      sensor: eks.sensor,
+      admissionController: eks.admissionController,
+      deployer: eks.deployer,
+      manifestBucket: artifacts.bucket.bucketName,
+      manifestKey,
+    });
+    this.deployer = new DeployerProject(this, 'Deployer', {
+      projectName: names.deployerProject,
+      roleName: names.deployerRole,
+      artifactsBucket: artifacts.bucket,
+      bundle: deployerBundle,
+      falconSecret: context.credentials.secret,
+      runsTableName: table.tableName,
+      runsTableArn: table.tableArn,
+      settingsJson: stack.toJsonString(settings),
+      executionRoleName: names.executionRole,
+      lockTtlMinutes: eks.lockTtlMinutes,
+      ...(eks.deployer.mirrorImages.enabled
+        ? { mirrorRepositoryPrefix: eks.deployer.mirrorImages.repositoryPrefix }
+        : {}),
+    });
+
+    const environment = {
+      [EKS_FUNCTION_ENV.settings]: stack.toJsonString(eksFunctionSettings(config, names.executionRole)),
+      [EKS_FUNCTION_ENV.runsTable]: table.tableName,
+      [EKS_FUNCTION_ENV.deployerProject]: this.deployer.project.projectName,
+      [EKS_FUNCTION_ENV.discoveryQueueUrl]: discoveryQueue.queueUrl,
+    };
+    const common = homeFunctionStatements(names, table.tableArn, this.deployer.project.projectArn);
+    const codeBucket = s3.Bucket.fromBucketName(this, 'CodeBucket', discoverCode.bucketName);
+    this.discover = new EksFunction(this, 'Discover', {
+      functionName: names.discoverFunction,
+      roleName: names.discoverRole,
+      description: 'falcon-org: finds every EKS cluster of the organization and starts deployer runs',
+      codeBucket,
+      codeKey: discoverCode.key,
+      timeout: EKS_DISCOVER_TIMEOUT,
+      memorySize: 512,
+      environment,
+      statements: [
+        ...common,
+        new iam.PolicyStatement({
+          sid: 'SpreadDiscoveryWork',
+          actions: [
+            'sqs:SendMessage',
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueAttributes',
+          ],
+          resources: [discoveryQueue.queueArn],
+        }),
+      ],
+    });
+    this.event = new EksFunction(this, 'Event', {
+      functionName: names.eventFunction,
+      roleName: names.eventRole,
+      description: 'falcon-org: starts a deployer run for a new EKS cluster or Fargate profile',
+      codeBucket,
+      codeKey: eventCode.key,
+      timeout: EKS_EVENT_TIMEOUT,
+      memorySize: 256,
+      environment,
+      deadLetterQueue: eventDeadLetters,
+      statements: common,
+    });
+    acknowledgeHomeFunctionRole(this.discover.role, names);
+    acknowledgeHomeFunctionRole(this.event.role, names);
+
+    new lambda.EventSourceMapping(this, 'DiscoveryWork', {
+      target: this.discover.function,
+      eventSourceArn: discoveryQueue.queueArn,
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      maxConcurrency: DISCOVERY_QUEUE_CONCURRENCY,
+    }).node.addDependency(this.discover.role);
+
+    const clusterEvents = new events.Rule(this, 'ClusterEvents', {
+      eventBus: this.bus.bus,
+      description: 'falcon-org: EKS cluster events from member accounts to eks-event',
+      eventPattern: CLUSTER_EVENT_PATTERN,
+    });
+    clusterEvents.addTarget(
+      new targets.LambdaFunction(this.event.function, {
+        retryAttempts: EKS_EVENT_RETRY_ATTEMPTS,
+        maxEventAge: cdk.Duration.hours(6),
+        deadLetterQueue: eventDeadLetters,
+      }),
+    );
+    const schedule = new events.Rule(this, 'DiscoverySchedule', {
+      description: 'falcon-org: runs EKS discovery again to catch missed events and repair drift',
+      schedule: events.Schedule.expression(eks.schedule),
+    });
+    schedule.addTarget(new targets.LambdaFunction(this.discover.function));
+
+    const homeRoleArns = (params: Readonly<Record<string, cdk.CfnParameter>>) => {
+      const home = memberParameter(params, EKS_MEMBER_PARAMETERS.homeAccountId).valueAsString;
+      return [names.discoverRole, names.eventRole, names.deployerRole].map((n) => roleArn(home, n));
+    };
+    const homeParameter = {
+      [EKS_MEMBER_PARAMETERS.homeAccountId]: {
+        value: cdk.Aws.ACCOUNT_ID,
+        description: 'The home account: its EKS Protection roles and event bus',
+        allowedPattern: '^\\d{12}$',
+      },
+    };
+    this.rolesStackSet = new OrgStackSet(this, 'RolesStackSet', {
+      config,
+      feature: 'eksProtection',
+      stackSetName: names.rolesStackSet,
+      description: 'falcon-org EKS Protection: the execution role the home account uses (per account)',
+      scope: 'account',
+      parameters: homeParameter,
+      defineMember: (member, params) =>
+        new ExecutionRole(member, 'Execution', {
+          roleName: names.executionRole,
+          trustedRoleArns: homeRoleArns(params),
+          listsRegions: eks.discoverEnabledRegions,
+          widensAllowList: eks.deployer.allowListEgress,
+        }),
+    });
+    // IAM resolves the trusted role ARNs when the member role is created: they must exist first.
+    this.rolesStackSet.node.addDependency(this.discover.role, this.event.role, this.deployer.role);
+
+    this.rulesStackSet = new OrgStackSet(this, 'RulesStackSet', {
+      config,
+      feature: 'eksProtection',
+      stackSetName: names.rulesStackSet,
+      description:
+        'falcon-org EKS Protection: forwards CreateCluster and CreateFargateProfile to the central bus (per account and region)',
+      scope: 'account-region',
+      regions: config.derived.eksRegions,
+      parameters: homeParameter,
+      defineMember: (member, params) =>
+        new ForwardingRule(member, 'Forward', {
+          centralBusArn: eventBusArn(
+            config.aws.homeRegion,
+            memberParameter(params, EKS_MEMBER_PARAMETERS.homeAccountId).valueAsString,
+            names.eventBus,
+          ),
+        }),
+    });
+    this.rulesStackSet.node.addDependency(this.bus);
+
+    const discovery = new cdk.CustomResource(this, 'Discovery', {
+      serviceToken: this.discover.function.functionArn,
+      resourceType: EKS_DISCOVERY_RESOURCE_TYPE,
+      serviceTimeout: cdk.Duration.minutes(20),
+      properties: {
+        // Non-secret; a change re-runs discovery with the new settings or code.
+        ConfigHash: eksConfigHash(config),
+        CodeKey: discoverCode.key,
+        DeployerKey: deployerBundle.key,
+      },
+    });
+    discovery.node.addDependency(
+      this.rolesStackSet,
+      this.rulesStackSet,
+      this.deployer,
+      this.runsTable,
+      this.discover,
+      discoveryQueue,
+    );
+
+    addPlanNote(
+      this,
+      'eksProtection',
+      `deployer: CodeBuild project ${names.deployerProject} (home region ${config.aws.homeRegion}) runs the bundled deployer (${DEPLOYER_DESCRIPTION}) once per eligible cluster; operator ${eks.deployer.operator.version}`,
+    );
+    addPlanNote(
+      this,
+      'eksProtection',
+      eks.createOrganizationTrail
+        ? `CloudTrail: creates the organization trail ${config.resourcePrefix}-organization (write management events, every region)`
+        : 'CloudTrail: needs an organization trail logging management events (not created here; deploy checks for it, or set createOrganizationTrail: true)',
+    );
+  }
+}
+
+/** What a deployer run does, as `plan` says it. */
+export const DEPLOYER_DESCRIPTION =
+  'dist/deployer/index.mjs: access entry, Falcon Operator, sensors by compute mode, verification, cleanup';
+
+/** Statements both home functions need: member role, organization structure, runs table, deployer runs. */
+function homeFunctionStatements(
+  names: EksNames,
+  tableArn: string,
+  projectArn: string,
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'AssumeMemberExecutionRole',
+      actions: ['sts:AssumeRole'],
+      resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${names.executionRole}`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadOrganizationStructure',
+      actions: ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'KeepRunsTable',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [tableArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'StartDeployerRuns',
+      actions: ['codebuild:StartBuild'],
+      resources: [projectArn],
+    }),
+  ];
+}
+
+function acknowledgeHomeFunctionRole(role: iam.Role, names: EksNames): void {
+  acknowledge(
+    role,
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'AWS Organizations read actions (the accounts under the configured OUs, nested OUs included) are only authorized on "*" from a delegated administrator, whose management account is not known at synth time.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${names.executionRole}]`,
+      reason:
+        "Clusters live in any member account, found at run time: the function may assume the EKS execution role of that name in any account, and that role's trust policy admits only this function's role (and the two other EKS Protection roles).",
+    },
+  );
+}
+
+/** Changes whenever a setting that changes what discovery does changes (re-runs it on update). */
+export function eksConfigHash(config: ResolvedConfig): string {
+  const eks = config.features.eksProtection;
+  const relevant = {
+    targets: config.organization.targets,
+    excludeAccounts: config.organization.excludeAccounts,
+    regions: config.derived.eksRegions,
+    discoverEnabledRegions: eks.discoverEnabledRegions,
+    sensor: eks.sensor,
+    admissionController: eks.admissionController,
+    deployer: eks.deployer,
+  };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,50 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { CLUSTER_EVENT_PATTERN } from './cluster-events.js';
+
+export interface ForwardingRuleProps {
+  /** ARN of the central bus in the home account and region. */
+  readonly centralBusArn: string;
+}
+
+/**
+ * In one member account and region: a rule on the default bus matching EKS CreateCluster and
+ * CreateFargateProfile calls (CloudTrail management events) that forwards them to the central bus,
+ * with a role that may put events on that bus and nowhere else. The role's name is left to
+ * CloudFormation: one exists per region of the account.
+ */
+export class ForwardingRule extends Construct {
+  readonly rule: events.Rule;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ForwardingRuleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      description: 'falcon-org EKS Protection: forwards EKS cluster events to the central event bus',
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      inlinePolicies: {
+        PutOnCentralBus: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'PutOnCentralBus',
+              actions: ['events:PutEvents'],
+              resources: [props.centralBusArn],
+            }),
+          ],
+        }),
+      },
+    });
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'falcon-org: forwards EKS CreateCluster and CreateFargateProfile to the central bus',
+      eventPattern: CLUSTER_EVENT_PATTERN,
+    });
+    // The role is handed over immutable: its inline policy is all it may do, the target adds nothing.
+    this.rule.addTarget(
+      new targets.EventBus(events.EventBus.fromEventBusArn(this, 'CentralBus', props.centralBusArn), {
+        role: this.role.withoutPolicyUpdates(),
+      }),
+    );
+  }
+}
