@@ -135,6 +135,18 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
       given: `true with schedule ${JSON.stringify(schedule ?? 'rate(1 day)')}`,
     });
   }
+  // An organization trail a delegated administrator creates belongs to the management account, so
+  // the trail bucket's policy, written in the deploying account, could not name it.
+  const createTrail = (raw as { features?: { eksProtection?: { createOrganizationTrail?: unknown } } })
+    ?.features?.eksProtection?.createOrganizationTrail;
+  if (createTrail === true && stringAt(raw, 'aws', 'accountType') === 'delegatedAdmin') {
+    problems.push({
+      path: 'features.eksProtection.createOrganizationTrail',
+      expected:
+        'expected false when aws.accountType is "delegatedAdmin" (an organization trail created by a delegated administrator belongs to the management account); create the trail from the management account, or remove the setting if one already logs management events',
+      given: 'true',
+    });
+  }
   return problems;
 }
 

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatProblem } from '../../src/config/errors.js';
+import { validateConfig } from '../../src/config/load.js';
+
+const base = {
+  falcon: { cloud: 'us-1' },
+  aws: { partition: 'aws', homeRegion: 'us-east-1' },
+  organization: { id: 'o-a1b2c3d4e5', targets: ['r-ab12'] },
+};
+
+function withEks(eks: Record<string, unknown>, aws: Record<string, unknown> = {}) {
+  return { ...base, aws: { ...base.aws, ...aws }, features: { eksProtection: { enabled: true, ...eks } } };
+}
+
+function problems(raw: unknown): string[] {
+  try {
+    validateConfig(raw, 'test');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map(formatProblem);
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('features.eksProtection settings', () => {
+  it('defaults: home region, configured regions only, daily discovery, 50 at once, 2 h lock, no trail', () => {
+    const config = validateConfig(withEks({}), 'test');
+    expect(config.features.eksProtection).toMatchObject({
+      enabled: true,
+      discoverEnabledRegions: false,
+      schedule: 'rate(1 day)',
+      concurrency: 50,
+      lockTtlMinutes: 120,
+      createOrganizationTrail: false,
+    });
+    expect(config.derived.eksRegions).toEqual(['us-east-1']);
+  });
+
+  it('resolves the configured regions', () => {
+    const config = validateConfig(withEks({ regions: ['eu-west-1', 'us-west-2'] }), 'test');
+    expect(config.derived.eksRegions).toEqual(['eu-west-1', 'us-west-2']);
+  });
+
+  it('names the field, what is expected and what was given', () => {
+    expect(
+      problems(
+        withEks({
+          concurrency: 0,
+          lockTtlMinutes: 10,
+          schedule: 'rate(5 minutes)',
+          createOrganizationTrail: 'yes',
+        }),
+      ).sort(),
+    ).toEqual([
+      'features.eksProtection.concurrency: expected a whole number from 1 to 500, got 0',
+      'features.eksProtection.createOrganizationTrail: expected a boolean, got "yes"',
+      'features.eksProtection.lockTtlMinutes: expected a whole number from 45 to 1440, got 10',
+      expect.stringMatching(
+        /^features\.eksProtection\.schedule: expected a valid schedule: .*60 minutes.*, got "rate\(5 minutes\)"$/,
+      ),
+    ]);
+    expect(problems(withEks({ concurrency: 1000 }))).toEqual([
+      'features.eksProtection.concurrency: expected a whole number from 1 to 500; lower it if member accounts are throttled, got 1000',
+    ]);
+    expect(problems(withEks({ regions: ['us-gov-west-1'] }))).toEqual([
+      expect.stringMatching(
+        /^features\.eksProtection\.regions\.0: expected a region of the .* partition "aws"/,
+      ),
+    ]);
+  });
+
+  it('refuses an organization trail from a delegated administrator, and says what to do instead', () => {
+    expect(problems(withEks({ createOrganizationTrail: true }, { accountType: 'delegatedAdmin' }))).toEqual([
+      'features.eksProtection.createOrganizationTrail: expected false when aws.accountType is "delegatedAdmin" (an organization trail created by a delegated administrator belongs to the management account); create the trail from the management account, or remove the setting if one already logs management events, got true',
+    ]);
+    expect(
+      validateConfig(withEks({ createOrganizationTrail: true }), 'test').features.eksProtection
+        .createOrganizationTrail,
+    ).toBe(true);
+  });
+});
