@@ -216,6 +216,7 @@ export interface FalconHost {
   readonly zoneGroup?: string;
   readonly platformName?: string;
   readonly agentVersion?: string;
+  readonly firstSeen?: string;
   readonly lastSeen?: string;
   readonly status?: string;
   /** Kubernetes cluster name when the sensor reports one. */

@@ -1,0 +1,201 @@
+import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import {
+  DescribeInstanceInformationCommand,
+  ListAssociationsCommand,
+  ListComplianceItemsCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { AccountCredentials, CredentialProvider } from '../aws/account-credentials.js';
+import { AccountApiEnabledRegions, type EnabledRegions } from '../aws/account-regions.js';
+import { createClient, type AwsCredentials } from '../aws/clients.js';
+import type { OwnershipRecord } from '../ecr/ownership.js';
+import { SsmOwnershipStore } from '../ecr/ssm-ownership-store.js';
+import type {
+  AccountReader,
+  AccountReaders,
+  AssociationCompliance,
+  AssociationInfo,
+  Ec2Instance,
+  ManagedInstance,
+  ScopeAccount,
+} from './model.js';
+
+export interface AwsReadersSettings {
+  readonly homeRegion: string;
+  /** The deployment's ECR ownership parameter (same name in every account, home region). */
+  readonly ownershipParameterName: string;
+  /** SDK retries per call (throttling included). @default 6 */
+  readonly maxAttempts?: number;
+  /** @default account:ListRegions under the member's credentials */
+  readonly enabledRegions?: EnabledRegions;
+}
+
+/**
+ * `AccountReaders` over the AWS SDK v3: credentials of the member's coverage role (assumed once per
+ * account, shared by every region), one client per service and region. Each call here is one action
+ * of the coverage role's policy (src/infra/features/coverage/read-role.ts).
+ */
+export class AwsAccountReaders implements AccountReaders {
+  private readonly enabled: EnabledRegions;
+
+  constructor(
+    private readonly credentials: AccountCredentials,
+    private readonly settings: AwsReadersSettings,
+  ) {
+    this.enabled = settings.enabledRegions ?? new AccountApiEnabledRegions();
+  }
+
+  async open(account: ScopeAccount): Promise<AccountReader> {
+    // Fails here (AssumeRoleError) when the role is missing or does not trust us: the account is unreadable.
+    await this.credentials.get(account.id);
+    return new AwsAccountReader(account.id, this.credentials.provider(account.id), this.settings, this.enabled);
+  }
+}
+
+class AwsAccountReader implements AccountReader {
+  private readonly clients = new Map<string, unknown>();
+
+  constructor(
+    private readonly accountId: string,
+    private readonly credentials: CredentialProvider,
+    private readonly settings: AwsReadersSettings,
+    private readonly enabled: EnabledRegions,
+  ) {}
+
+  private client<C>(Client: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C, region: string): C {
+    const key = `${Client.name}@${region}`;
+    let client = this.clients.get(key) as C | undefined;
+    if (client === undefined) {
+      client = createClient(Client, { region, credentials: this.credentials, maxAttempts: this.settings.maxAttempts ?? 6 });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  async enabledRegions(): Promise<readonly string[]> {
+    return (await this.enabled.list(this.accountId, this.credentials)).sort();
+  }
+
+  async runningInstances(region: string, signal?: AbortSignal): Promise<readonly Ec2Instance[]> {
+    const ec2 = this.client(EC2Client, region);
+    const out: Ec2Instance[] = [];
+    let token: string | undefined;
+    do {
+      const page = await ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
+          MaxResults: 1000,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      for (const reservation of page.Reservations ?? []) {
+        for (const i of reservation.Instances ?? []) {
+          if (i.InstanceId === undefined) continue;
+          const name = i.Tags?.find((t) => t.Key === 'Name')?.Value;
+          const platform = i.PlatformDetails ?? i.Platform;
+          out.push({
+            instanceId: i.InstanceId,
+            ...(name !== undefined && name !== '' ? { name } : {}),
+            ...(platform !== undefined ? { platform } : {}),
+          });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async managedInstances(region: string, signal?: AbortSignal): Promise<readonly ManagedInstance[]> {
+    const ssm = this.client(SSMClient, region);
+    const out: ManagedInstance[] = [];
+    let token: string | undefined;
+    do {
+      const page = await ssm.send(
+        new DescribeInstanceInformationCommand({ MaxResults: 50, NextToken: token }),
+        { abortSignal: signal },
+      );
+      for (const info of page.InstanceInformationList ?? []) {
+        // Hybrid nodes (mi-…) are not EC2 instances.
+        if (info.InstanceId?.startsWith('i-') === true) {
+          out.push({ instanceId: info.InstanceId, pingStatus: info.PingStatus ?? 'Unknown' });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async association(region: string, name: string, signal?: AbortSignal): Promise<AssociationInfo | undefined> {
+    const ssm = this.client(SSMClient, region);
+    let token: string | undefined;
+    do {
+      const page = await ssm.send(
+        new ListAssociationsCommand({
+          AssociationFilterList: [{ key: 'AssociationName', value: name }],
+          MaxResults: 50,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      const found = (page.Associations ?? []).find((a) => a.AssociationName === name && a.AssociationId);
+      if (found?.AssociationId !== undefined) {
+        return {
+          associationId: found.AssociationId,
+          associationName: name,
+          ...(found.Overview?.Status !== undefined ? { lastExecutionStatus: found.Overview.Status } : {}),
+          ...(found.LastExecutionDate !== undefined ? { lastExecutionDate: found.LastExecutionDate.toISOString() } : {}),
+        };
+      }
+      token = page.NextToken;
+    } while (token);
+    return undefined;
+  }
+
+  /** Association compliance items carry the association ID as their `Id`; keep this association's. */
+  async associationCompliance(
+    region: string,
+    associationId: string,
+    signal?: AbortSignal,
+  ): Promise<readonly AssociationCompliance[]> {
+    const ssm = this.client(SSMClient, region);
+    const out: AssociationCompliance[] = [];
+    let token: string | undefined;
+    do {
+      const page = await ssm.send(
+        new ListComplianceItemsCommand({
+          ResourceTypes: ['ManagedInstance'],
+          Filters: [{ Key: 'ComplianceType', Values: ['Association'], Type: 'EQUAL' }],
+          MaxResults: 50,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      for (const item of page.ComplianceItems ?? []) {
+        if (item.Id === associationId && item.ResourceId !== undefined && item.Status !== undefined) {
+          out.push({ instanceId: item.ResourceId, status: item.Status });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+
+  async clusters(region: string, signal?: AbortSignal): Promise<readonly string[]> {
+    const eks = this.client(EKSClient, region);
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken: token }), { abortSignal: signal });
+      out.push(...(page.clusters ?? []));
+      token = page.nextToken;
+    } while (token);
+    return out;
+  }
+
+  async ecrOwnership(): Promise<OwnershipRecord | undefined> {
+    const ssm = this.client(SSMClient, this.settings.homeRegion);
+    return new SsmOwnershipStore(ssm, this.settings.ownershipParameterName).load();
+  }
+}
