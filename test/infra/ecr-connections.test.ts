@@ -56,10 +56,11 @@ function withEcr(overrides: Record<string, unknown> = {}): Record<string, unknow
   };
 }
 
-function ecrFeature(overrides: Record<string, unknown> = {}) {
+function ecrFeature(overrides: Record<string, unknown> = {}, options: { purgeOnDelete?: boolean } = {}) {
   const { rootStack, organization } = buildApp(testConfig(withEcr(overrides)), {
     outdir: dir('ecr'),
     lambdaDir: lambdaDir(),
+    ...options,
   });
   const feature = organization.node.tryFindChild('EcrConnections');
   if (!(feature instanceof EcrConnections)) throw new Error('EcrConnections not created');
@@ -311,8 +312,8 @@ describe('ECR Registry Connections: external ID and connection role', () => {
 });
 
 describe('ECR Registry Connections: the ecr-connect function', () => {
-  it('runs the bundle from the artifact bucket on Node.js 22 with one execution at a time', () => {
-    const { member } = ecrFeature();
+  it('runs the bundle from the artifact bucket on Node.js 22 with one execution at a time when asked', () => {
+    const { member } = ecrFeature({ features: { ecrConnections: { reserveConcurrency: true } } });
     const fn = only(member, 'AWS::Lambda::Function');
     const logGroupId = idOf(member, 'AWS::Logs::LogGroup', 'ConnectLogs');
     expect(fn.Properties).toMatchObject({
@@ -329,8 +330,8 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
     expect(member.Resources[logGroupId]?.Properties['RetentionInDays']).toBe(365);
   });
 
-  it('leaves concurrency unreserved when the configuration opts out (accounts with a quota of 10)', () => {
-    const { member } = ecrFeature({ features: { ecrConnections: { reserveConcurrency: false } } });
+  it('leaves concurrency unreserved by default (accounts with a quota of 10 refuse any reservation)', () => {
+    const { member } = ecrFeature();
     const fn = only(member, 'AWS::Lambda::Function');
     expect(fn.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
     expect(fn.Properties).toMatchObject({ FunctionName: 'fo-test-ecr-connect', Runtime: 'nodejs22.x' });
@@ -353,6 +354,7 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
       EXTERNAL_ID_SECRET_ARN: { Ref: externalId },
       CONNECTION_ROLE_ARN: { 'Fn::GetAtt': [role, 'Arn'] },
       OWNERSHIP_PARAMETER_NAME: '/fo-test/ecr-connections/ownership',
+      LOG_GROUP_NAME: { Ref: idOf(member, 'AWS::Logs::LogGroup', 'ConnectLogs') },
     });
     // What CloudFormation would resolve these to in account 123456789012 is valid for the handler.
     const resolved = readEcrEnvironment(
@@ -361,11 +363,13 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
         EXTERNAL_ID_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:ext-AbCdEf',
         CONNECTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/fo-test-ecr-connection',
         OWNERSHIP_PARAMETER_NAME: env['OWNERSHIP_PARAMETER_NAME'] as string,
+        LOG_GROUP_NAME: 'StackSet-fo-test-ecr-connections-abc-ConnectLogs0123-AbCd',
       },
       '123456789012',
       'aws',
     );
     expect(resolved.ownershipParameterName).toBe('/fo-test/ecr-connections/ownership');
+    expect(resolved.logGroupName).toBe('StackSet-fo-test-ecr-connections-abc-ConnectLogs0123-AbCd');
   });
 
   it('stores the Falcon credentials for the handler from the NoEcho parameters', () => {
@@ -392,7 +396,7 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
 });
 
 describe('ECR Registry Connections: least-privilege execution role', () => {
-  function expectedStatements(member: MemberTemplate, discover: boolean): unknown[] {
+  function expectedStatements(member: MemberTemplate, discover: boolean, purge = false): unknown[] {
     const falconSecret = idOf(member, 'AWS::SecretsManager::Secret', 'FalconCredentials');
     const externalId = idOf(member, 'AWS::SecretsManager::Secret', 'ConnectionExternalId');
     const logGroup = idOf(member, 'AWS::Logs::LogGroup', 'ConnectLogs');
@@ -407,13 +411,22 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
         Sid: 'KeepOwnershipRecord',
         Effect: 'Allow',
         Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
-        Resource: partitionArn(
-          ':ssm:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':parameter/fo-test/ecr-connections/ownership',
-        ),
+        Resource: [
+          partitionArn(
+            ':ssm:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':parameter/fo-test/ecr-connections/ownership',
+          ),
+          partitionArn(
+            ':ssm:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':parameter/fo-test/ecr-connections/ownership-lease',
+          ),
+        ],
       },
       {
         Sid: 'WriteOwnLogs',
@@ -421,6 +434,26 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
       },
+      ...(purge
+        ? [
+            {
+              Sid: 'PurgeOwnLogGroup',
+              Effect: 'Allow',
+              Action: 'logs:DeleteLogGroup',
+              Resource: [
+                partitionArn(
+                  ':logs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':log-group:',
+                  { Ref: logGroup },
+                ),
+                { 'Fn::GetAtt': [logGroup, 'Arn'] },
+              ],
+            },
+          ]
+        : []),
       ...(discover
         ? [{ Sid: 'DiscoverEnabledRegions', Effect: 'Allow', Action: 'account:ListRegions', Resource: '*' }]
         : []),
@@ -442,6 +475,11 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
         { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
       ],
     });
+  });
+
+  it('may delete exactly its own log group only in the template of destroy --purge', () => {
+    const { member } = ecrFeature({}, { purgeOnDelete: true });
+    expect(executionStatements(member)).toEqual(expectedStatements(member, true, true));
   });
 
   it('drops account:ListRegions when regions are configured, and in GovCloud', () => {
@@ -485,6 +523,8 @@ describe('ECR Registry Connections: custom resource', () => {
       DeploymentId: 'fo-test',
       Regions: ['eu-central-1', 'eu-west-1'],
       DisconnectOnDelete: 'true',
+      PurgeOnDelete: 'false',
+      RepairSchedule: 'rate(1 day)',
       ConfigHash: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown,
       CodeKey: { Ref: 'LambdaCodeKey' },
     });
@@ -505,6 +545,14 @@ describe('ECR Registry Connections: custom resource', () => {
     ]) {
       expect(text).not.toContain(secretish);
     }
+  });
+
+  it('asks the Delete to purge only in the template of destroy --purge', () => {
+    const purging = only(ecrFeature({}, { purgeOnDelete: true }).member, ECR_CONNECTIONS_RESOURCE_TYPE);
+    expect(purging.Properties['PurgeOnDelete']).toBe('true');
+    expect(parseProperties(purging.Properties)).toMatchObject({ purgeOnDelete: true });
+    const plain = only(ecrFeature().member, ECR_CONNECTIONS_RESOURCE_TYPE);
+    expect(parseProperties(plain.Properties)).toMatchObject({ purgeOnDelete: false });
   });
 
   it('asks for every enabled region when none are configured and does not disconnect by default', () => {
@@ -537,7 +585,10 @@ describe('ECR Registry Connections: drift-repair schedule', () => {
     const { member } = ecrFeature();
     const rule = only(member, 'AWS::Events::Rule');
     const fnArn = { 'Fn::GetAtt': [idOf(member, 'AWS::Lambda::Function', 'ConnectFunction'), 'Arn'] };
-    expect(rule.Properties['ScheduleExpression']).toBe('rate(1 day)');
+    const cr = only(member, ECR_CONNECTIONS_RESOURCE_TYPE);
+    // The handler answers the configured schedule spread by account; the rule reads it from there.
+    expect(cr.Properties['RepairSchedule']).toBe('rate(1 day)');
+    expect(rule.Properties['ScheduleExpression']).toEqual({ 'Fn::GetAtt': [cr.id, 'RepairSchedule'] });
     expect(rule.Properties['State']).toBe('ENABLED');
     expect(rule.Properties['Targets']).toEqual([{ Arn: fnArn, Id: 'Target0' }]);
     const permission = only(member, 'AWS::Lambda::Permission');
@@ -565,7 +616,9 @@ describe('ECR Registry Connections: drift-repair schedule', () => {
 
   it('uses the configured schedule', () => {
     const { member } = ecrFeature({ features: { ecrConnections: { schedule: 'cron(0 3 * * ? *)' } } });
-    expect(only(member, 'AWS::Events::Rule').Properties['ScheduleExpression']).toBe('cron(0 3 * * ? *)');
+    const cr = only(member, ECR_CONNECTIONS_RESOURCE_TYPE);
+    expect(cr.Properties['RepairSchedule']).toBe('cron(0 3 * * ? *)');
+    expect(parseProperties(cr.Properties).schedule).toBe('cron(0 3 * * ? *)');
   });
 });
 

@@ -81,7 +81,8 @@ export class EcrConnections extends Construct {
           description: 'Key of the ecr-connect bundle (changes with its content)',
         },
       },
-      defineMember: (stack, params) => defineMember(stack, params, config, names),
+      defineMember: (stack, params) =>
+        defineMember(stack, params, config, names, context.purgeOnDelete === true),
     });
   }
 }
@@ -91,6 +92,7 @@ function defineMember(
   params: Readonly<Record<string, cdk.CfnParameter>>,
   config: ResolvedConfig,
   names: EcrNames,
+  purgeOnDelete: boolean,
 ): void {
   const p = ECR_MEMBER_PARAMETERS;
   const connection = new ConnectionRole(stack, 'Connection', { config, roleName: names.connectionRole });
@@ -107,6 +109,7 @@ function defineMember(
     // GovCloud regions are known to the handler; in commercial AWS it asks account:ListRegions.
     discoversRegions: config.derived.ecrRegions.length === 0 && config.aws.partition === 'aws',
     reserveConcurrency: config.features.ecrConnections.reserveConcurrency,
+    purgeOnDelete,
   });
 
   // Properties are what the handler parses (src/ecr/properties.ts); none is secret.
@@ -119,6 +122,11 @@ function defineMember(
       // Empty: every region enabled for the account, found at run time.
       Regions: [...config.derived.ecrRegions].sort(),
       DisconnectOnDelete: String(ecr.disconnectOnDelete),
+      // Only in the template `destroy --purge` deploys before deleting: the Delete then also removes
+      // the ownership record, the run lease and the function's log group.
+      PurgeOnDelete: String(purgeOnDelete),
+      // The handler answers it spread by account (Data.RepairSchedule), read by the rule below.
+      RepairSchedule: ecr.schedule,
       ConfigHash: ecrConfigHash(config),
       // A new bundle re-runs the reconcile with the new code.
       CodeKey: memberParameter(params, p.codeKey).valueAsString,
@@ -129,10 +137,13 @@ function defineMember(
   connections.node.addDependency(connection.role, connect.role, connect.function);
 
   // Drift repair: the scheduled event as EventBridge sends it (source aws.events, detail-type
-  // "Scheduled Event") is what the handler recognizes, so the target passes it unchanged.
+  // "Scheduled Event") is what the handler recognizes, so the target passes it unchanged. The
+  // expression is the configured one at a minute (and hour) derived from the account ID, computed by
+  // the handler (CloudFormation has no hash function) and read from the custom resource's answer, so
+  // the accounts of an organization do not all call Falcon at once; no extra permission is needed.
   const schedule = new events.Rule(stack, 'RepairSchedule', {
     description: 'falcon-org: repairs drift in the Falcon registry connections of this account',
-    schedule: events.Schedule.expression(ecr.schedule),
+    schedule: events.Schedule.expression(connections.getAttString('RepairSchedule')),
   });
   schedule.addTarget(new targets.LambdaFunction(connect.function));
 }

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../../nag.js';
+import { leaseParameterName } from '../../../ecr/ssm-run-lease.js';
 import { ssmParameterArn } from './names.js';
 
 /** The Lambda settings of `ecr-connect`. */
@@ -16,8 +17,8 @@ export const ECR_CONNECT_FUNCTION = {
   timeout: cdk.Duration.seconds(300),
   memorySize: 256,
   /**
-   * One run at a time (unless the configuration opts out): the schedule and the custom resource never
-   * race on the ownership record.
+   * When the configuration asks for it: one run at a time by Lambda itself. Without it the handler's
+   * run lease (an SSM parameter next to the ownership record) serialises the runs.
    */
   reservedConcurrentExecutions: 1,
   logRetention: logs.RetentionDays.ONE_YEAR,
@@ -37,10 +38,15 @@ export interface ConnectFunctionProps {
   readonly discoversRegions: boolean;
   /**
    * Reserve one concurrent execution. Lambda keeps 10 executions unreserved, so an account whose quota
-   * is still 10 refuses any reservation; such organizations opt out (runs may then overlap, which the
-   * handler survives: duplicates are absorbed and only recorded connections are ever deleted).
+   * is still 10 refuses any reservation; that is why it is off by default: overlapping runs then
+   * serialise on the handler's run lease instead.
    */
   readonly reserveConcurrency: boolean;
+  /**
+   * The template `destroy --purge` deploys before deleting: the function may also delete its own log
+   * group (the custom resource's Delete removes it). @default false
+   */
+  readonly purgeOnDelete?: boolean;
 }
 
 /**
@@ -97,6 +103,7 @@ export class ConnectFunction extends Construct {
         EXTERNAL_ID_SECRET_ARN: props.externalIdSecret.secretArn,
         CONNECTION_ROLE_ARN: props.connectionRole.roleArn,
         OWNERSHIP_PARAMETER_NAME: props.ownershipParameterName,
+        LOG_GROUP_NAME: this.logGroup.logGroupName,
       },
     });
     acknowledge(this.function, {
@@ -111,7 +118,7 @@ export class ConnectFunction extends Construct {
 export function executionStatements(
   props: Pick<
     ConnectFunctionProps,
-    'falconSecret' | 'externalIdSecret' | 'ownershipParameterName' | 'discoversRegions'
+    'falconSecret' | 'externalIdSecret' | 'ownershipParameterName' | 'discoversRegions' | 'purgeOnDelete'
   >,
   logGroup: logs.ILogGroup,
 ): iam.PolicyStatement[] {
@@ -124,7 +131,11 @@ export function executionStatements(
     new iam.PolicyStatement({
       sid: 'KeepOwnershipRecord',
       actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
-      resources: [ssmParameterArn(props.ownershipParameterName)],
+      // The record and the run lease next to it.
+      resources: [
+        ssmParameterArn(props.ownershipParameterName),
+        ssmParameterArn(leaseParameterName(props.ownershipParameterName)),
+      ],
     }),
     new iam.PolicyStatement({
       sid: 'WriteOwnLogs',
@@ -133,6 +144,24 @@ export function executionStatements(
       resources: [logGroup.logGroupArn],
     }),
   ];
+  if (props.purgeOnDelete === true) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'PurgeOwnLogGroup',
+        actions: ['logs:DeleteLogGroup'],
+        // The group itself, in both forms IAM may be asked about (with and without ":*").
+        resources: [
+          cdk.Stack.of(logGroup).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: logGroup.logGroupName,
+            arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
+          }),
+          logGroup.logGroupArn,
+        ],
+      }),
+    );
+  }
   if (props.discoversRegions) {
     statements.push(
       new iam.PolicyStatement({
