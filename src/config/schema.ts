@@ -206,9 +206,9 @@ const ecrSchema = z.strictObject({
   disconnectOnDelete: z.boolean().default(false),
   reserveConcurrency: z
     .boolean()
-    .default(true)
+    .default(false)
     .describe(
-      'Reserve one concurrent execution for ecr-connect so scheduled and deploy-time runs never overlap; set false for accounts whose Lambda concurrency quota is 10',
+      'Reserve one concurrent execution for ecr-connect; off by default because accounts whose Lambda concurrency quota is 10 refuse any reservation (overlapping runs serialise on a lease parameter instead)',
     ),
   schedule: schedule({ minimumMinutes: 60, allowSecondsField: false }).default('rate(1 day)'),
 });
