@@ -1,5 +1,7 @@
-/** Base class for errors of publishing coverage reports (the scheduled function, S3, metrics, `--latest`). */
-export class CoveragePublishError extends Error {
+import { CoverageError } from './errors.js';
+
+/** Errors of publishing coverage reports (the scheduled function, S3, metrics, `--latest`). */
+export class CoveragePublishError extends CoverageError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'CoveragePublishError';

@@ -13,7 +13,13 @@ import {
   type MetricDatum,
 } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { COVERAGE_FEATURES, type CoverageFeature, type CoverageReport, type ItemState } from './model.js';
+import {
+  COVERAGE_FEATURES,
+  type CoverageFeature,
+  type CoverageReport,
+  type CoverageState,
+  type ItemState,
+} from './model.js';
 import { CoveragePublishError } from './publish-errors.js';
 
 /** Object keys in the report bucket. */
@@ -74,12 +80,28 @@ export function resourceTotals(
   return totals;
 }
 
+/** How many cells of one feature are in each state, counted from the cells. */
+export function cellTotals(
+  report: Pick<CoverageReport, 'cells'>,
+  feature: CoverageFeature,
+): Record<CoverageState, number> {
+  const totals: Record<CoverageState, number> = {
+    protected: 0,
+    partial: 0,
+    unprotected: 0,
+    'not-applicable': 0,
+    unknown: 0,
+  };
+  for (const cell of report.cells) if (cell.feature === feature) totals[cell.state] += 1;
+  return totals;
+}
+
 /** The metric data of a report: for each feature in its scope, every metric of {@link COVERAGE_METRICS}. */
 export function coverageMetricData(report: CoverageReport): MetricDatum[] {
   const timestamp = new Date(report.generatedAt);
   const features = COVERAGE_FEATURES.filter((f) => report.scope.features.includes(f));
   return features.flatMap((feature) => {
-    const cells = report.totals[feature];
+    const cells = report.totals[feature] ?? cellTotals(report, feature);
     const resources = resourceTotals(report, feature);
     const m = COVERAGE_METRICS;
     const values: [string, number][] = [

@@ -19,8 +19,11 @@ export type StackSetScope = 'account' | 'account-region';
 export const NOT_IMPLEMENTED = 'not implemented in this version';
 export type FeatureStatus = 'deployed' | 'disabled' | typeof NOT_IMPLEMENTED;
 
+/** What a StackSet belongs to: a feature, or the coverage report (which reports on the features). */
+export type StackSetOwner = FeatureName | 'coverage';
+
 export interface StackSetMetadata {
-  readonly feature: FeatureName;
+  readonly feature: StackSetOwner;
   readonly scope: StackSetScope;
   readonly regions: readonly string[];
   /** File name of the member template, relative to the cloud assembly directory. */

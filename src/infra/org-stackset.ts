@@ -11,8 +11,8 @@ import { nagFindings } from './nag.js';
 import { applyPermissionsBoundary } from './permissions-boundary.js';
 import {
   STACKSET_METADATA_KEY,
-  type FeatureName,
   type StackSetMetadata,
+  type StackSetOwner,
   type StackSetScope,
 } from './metadata.js';
 
@@ -38,7 +38,7 @@ export interface OrgStackSetProps {
   readonly config: ResolvedConfig;
   /** The StackSet's name; also names the member template file in the cloud assembly. */
   readonly stackSetName: string;
-  readonly feature: FeatureName;
+  readonly feature: StackSetOwner;
   readonly description: string;
   /**
    * 'account': one instance per account in the home region (IAM roles and other global resources).

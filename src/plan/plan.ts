@@ -10,6 +10,7 @@ import {
   type PlanNotesMetadata,
   type RootMetadata,
   type StackSetMetadata,
+  type StackSetOwner,
   type StackSetScope,
 } from '../infra/metadata.js';
 
@@ -93,7 +94,7 @@ export function buildPlan(input: PlanInput): Plan {
   const rootResources = resourcesOf(input.rootTemplate);
   const rootMeta = input.rootTemplate.Metadata?.[ROOT_METADATA_KEY] as RootMetadata | undefined;
   const notes = input.rootTemplate.Metadata?.[PLAN_NOTES_METADATA_KEY] as PlanNotesMetadata | undefined;
-  const stackSets = new Map<FeatureName, PlanStackSet[]>();
+  const stackSets = new Map<StackSetOwner, PlanStackSet[]>();
   const byRegion: Record<string, number> = {};
 
   for (const resource of Object.values(input.rootTemplate.Resources ?? {})) {

@@ -1,0 +1,134 @@
+/**
+ * `falcon-org status --latest`: the last report the scheduled `coverage` function stored, read from
+ * its bucket without reading the organization again. The bucket is found through the SSM parameter
+ * the stack writes (`/<resourcePrefix>/coverage/report-bucket`, home region), or named directly.
+ *
+ * @example
+ * const report = await loadLatestReport({ ssm, s3 }, { resourcePrefix: config.resourcePrefix });
+ */
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from './model.js';
+import { LatestReportError } from './publish-errors.js';
+import { REPORT_KEYS } from './publish.js';
+
+/** Name of the SSM parameter (home account and region) holding the report bucket's name. */
+export function reportBucketParameterName(resourcePrefix: string): string {
+  return `/${resourcePrefix}/coverage/report-bucket`;
+}
+
+export interface LatestClients {
+  readonly ssm: Pick<SSMClient, 'send'>;
+  readonly s3: Pick<S3Client, 'send'>;
+}
+
+export interface LatestOptions {
+  readonly resourcePrefix: string;
+  /** Skip the parameter lookup. */
+  readonly bucket?: string;
+  /** The function's name, for the hint when nothing is stored yet. */
+  readonly functionName?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Where the latest report came from, with the report. */
+export interface LatestReport {
+  readonly bucket: string;
+  readonly key: string;
+  readonly report: CoverageReport;
+}
+
+/** Finds the bucket (unless given) and reads `latest.json` from it. */
+export async function loadLatestReport(clients: LatestClients, options: LatestOptions): Promise<LatestReport> {
+  const bucket = options.bucket ?? (await locateReportBucket(clients.ssm, options.resourcePrefix, options.signal));
+  const report = await readLatestReport(clients.s3, bucket, options);
+  return { bucket, key: REPORT_KEYS.latestJson, report };
+}
+
+/** The report bucket's name from the stack's SSM parameter. */
+export async function locateReportBucket(
+  ssm: Pick<SSMClient, 'send'>,
+  resourcePrefix: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const name = reportBucketParameterName(resourcePrefix);
+  try {
+    const out = await ssm.send(new GetParameterCommand({ Name: name }), { abortSignal: signal });
+    const value = out.Parameter?.Value?.trim();
+    if (!value) throw new LatestReportError(`SSM parameter ${name} is empty`);
+    return value;
+  } catch (error) {
+    if (error instanceof ParameterNotFound || (error as { name?: string }).name === 'ParameterNotFound') {
+      throw new LatestReportError(
+        `no coverage report bucket is recorded (SSM parameter ${name} not found in this account and region): deploy with coverage.enabled: true, or run status without --latest`,
+        { cause: error },
+      );
+    }
+    if (error instanceof LatestReportError) throw error;
+    throw new LatestReportError(`could not read SSM parameter ${name}: ${describe(error)}`, { cause: error });
+  }
+}
+
+/** Reads and checks `latest.json` of a bucket. */
+export async function readLatestReport(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  options: Pick<LatestOptions, 'functionName' | 'signal'> = {},
+): Promise<CoverageReport> {
+  const where = `s3://${bucket}/${REPORT_KEYS.latestJson}`;
+  let text: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: REPORT_KEYS.latestJson }), {
+      abortSignal: options.signal,
+    });
+    if (!out.Body) throw new LatestReportError(`${where} is empty`);
+    text = await out.Body.transformToString('utf-8');
+  } catch (error) {
+    if (error instanceof LatestReportError) throw error;
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
+      const fn = options.functionName ?? '<resourcePrefix>-coverage';
+      throw new LatestReportError(
+        `no coverage report has been stored yet (${where} does not exist): wait for the schedule or run one now with "aws lambda invoke --function-name ${fn} --invocation-type Event /dev/null"`,
+        { cause: error },
+      );
+    }
+    throw new LatestReportError(`could not read ${where}: ${describe(error)}`, { cause: error });
+  }
+  return parseStoredReport(text, where);
+}
+
+/** Parses a stored report and checks it is one this version can show. */
+export function parseStoredReport(text: string, where: string): CoverageReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new LatestReportError(`${where} is not JSON`, { cause });
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw new LatestReportError(`${where} is not a coverage report`);
+  }
+  const r = value as Partial<Record<keyof CoverageReport, unknown>>;
+  if (r.schemaVersion !== COVERAGE_SCHEMA_VERSION) {
+    throw new LatestReportError(
+      `${where} has report schema version ${JSON.stringify(r.schemaVersion)}; this falcon-org reads version ${COVERAGE_SCHEMA_VERSION} (use the falcon-org version the function runs)`,
+    );
+  }
+  if (
+    typeof r.generatedAt !== 'string' ||
+    !Array.isArray(r.cells) ||
+    !Array.isArray(r.accounts) ||
+    !Array.isArray(r.regions) ||
+    typeof r.totals !== 'object' ||
+    r.totals === null ||
+    typeof r.scope !== 'object' ||
+    typeof r.allProtected !== 'boolean'
+  ) {
+    throw new LatestReportError(`${where} is not a complete coverage report`);
+  }
+  return value as CoverageReport;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,163 @@
+import * as cdk from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { ConfigError } from '../../config/errors.js';
+import type { ResolvedConfig } from '../../config/load.js';
+import { reportBucketParameterName } from '../../coverage/latest.js';
+import type { CoverageFunctionSettings } from '../../coverage/publish-environment.js';
+import type { CoverageFeature, FeatureRegions } from '../../coverage/model.js';
+import { memberParameter, OrgStackSet } from '../org-stackset.js';
+import { CoverageFunction } from './coverage/coverage-function.js';
+import { coverageNames, type CoverageNames } from './coverage/names.js';
+import { CoverageReadRole } from './coverage/read-role.js';
+import { ReportBucket } from './coverage/report-bucket.js';
+import { ecrNames } from './ecr/names.js';
+import type { FeatureContext } from './feature.js';
+import { ssmNames } from './ssm-distributor.js';
+
+/** The Lambda bundle (`dist/lambda/<name>/index.mjs`) the coverage function runs. */
+export const COVERAGE_BUNDLE = 'coverage';
+
+/** Member template parameters, filled by the StackSet from the root stack. */
+export const COVERAGE_MEMBER_PARAMETERS = {
+  functionRoleArn: 'CoverageFunctionRoleArn',
+} as const;
+
+const ROLE_ARN_PATTERN = '^arn:aws(-us-gov)?:iam::\\d{12}:role/[\\w+=,.@/-]+$';
+
+/**
+ * The continuous coverage report. Not one of the three features: it reports on them.
+ * - per member account (StackSet, home region): the read-only coverage role, trusted only by the
+ *   home coverage function's role (and the configured reader roles);
+ * - in the home account: the report bucket, an SSM parameter naming it (for `status --latest`), the
+ *   `coverage` function and its schedule; and, when the organization root is targeted and this is the
+ *   management account (which StackSets never deploy to), the read role here too.
+ *
+ * @example
+ * if (config.coverage.enabled) new Coverage(organization, 'Coverage', organization);
+ */
+export class Coverage extends Construct {
+  readonly names: CoverageNames;
+  readonly stackSet: OrgStackSet;
+  readonly reports: ReportBucket;
+  readonly function: CoverageFunction;
+  readonly schedule: events.Rule;
+  readonly bucketParameter: ssm.StringParameter;
+  /** The read role of the management account itself, when the root is targeted. */
+  readonly homeReadRole?: CoverageReadRole;
+
+  constructor(scope: Construct, id: string, context: FeatureContext) {
+    super(scope, id);
+    const { config } = context;
+    const names = coverageNames(config);
+    this.names = names;
+    const settings = coverageSettings(config, names);
+
+    this.reports = new ReportBucket(this, 'Reports', { retentionDays: config.coverage.retentionDays });
+    this.bucketParameter = new ssm.StringParameter(this, 'ReportBucketName', {
+      parameterName: reportBucketParameterName(config.resourcePrefix),
+      description: 'falcon-org: bucket holding the coverage reports (read by falcon-org status --latest)',
+      stringValue: this.reports.bucket.bucketName,
+    });
+
+    const code = context.artifacts.codeFor(COVERAGE_BUNDLE);
+    this.function = new CoverageFunction(this, 'Function', {
+      functionName: names.function,
+      code: lambda.Code.fromBucket(context.artifacts.bucket, code.key),
+      settings,
+      falconSecret: context.credentials.secret,
+      bucket: this.reports.bucket,
+      metricNamespace: config.coverage.metricNamespace,
+      ...(settings.features.eksProtection ? { runsTableName: names.runsTable } : {}),
+    });
+
+    // The scheduled event is passed unchanged; an on-demand invocation sends any other event.
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: 'falcon-org: runs the coverage report',
+      schedule: events.Schedule.expression(config.coverage.schedule),
+    });
+    this.schedule.addTarget(new targets.LambdaFunction(this.function.function));
+
+    const functionRoleArn = this.function.role.roleArn;
+    const ownershipParameterName = ecrNames(config).ownershipParameter;
+    const p = COVERAGE_MEMBER_PARAMETERS;
+    this.stackSet = new OrgStackSet(this, 'StackSet', {
+      config,
+      feature: 'coverage',
+      stackSetName: names.stackSet,
+      description: 'falcon-org coverage: read-only role the home coverage function assumes (per account)',
+      scope: 'account',
+      parameters: {
+        [p.functionRoleArn]: {
+          value: functionRoleArn,
+          description:
+            'Role of the home account coverage function (the only principal besides configured reader roles)',
+          allowedPattern: ROLE_ARN_PATTERN,
+        },
+      },
+      defineMember: (stack, params) => {
+        new CoverageReadRole(stack, 'Read', {
+          roleName: names.readRole,
+          trustedRoleArns: [
+            memberParameter(params, p.functionRoleArn).valueAsString,
+            ...config.coverage.readerRoleArns,
+          ],
+          ownershipParameterName,
+        });
+      },
+    });
+
+    if (
+      config.aws.accountType === 'management' &&
+      config.organization.targets.some((t) => t.startsWith('r-'))
+    ) {
+      this.homeReadRole = new CoverageReadRole(this, 'HomeRead', {
+        roleName: names.readRole,
+        trustedRoleArns: [functionRoleArn, ...config.coverage.readerRoleArns],
+        ownershipParameterName,
+      });
+    }
+    new cdk.CfnOutput(this, 'ReportBucketOutput', {
+      key: 'CoverageReportBucket',
+      description: 'Bucket holding latest.json, latest.html and reports/YYYY/MM/DD/*.json',
+      value: this.reports.bucket.bucketName,
+    });
+  }
+}
+
+/** The function's settings from the configuration (nothing secret). */
+export function coverageSettings(config: ResolvedConfig, names: CoverageNames): CoverageFunctionSettings {
+  const { features } = config;
+  const regions: Record<CoverageFeature, FeatureRegions> = {
+    ssmDistributor: config.derived.ssmRegions,
+    eksProtection: config.derived.eksRegions,
+    ecrConnections: config.derived.ecrRegions.length > 0 ? config.derived.ecrRegions : 'enabled',
+  };
+  const reported =
+    config.coverage.features ??
+    (['ssmDistributor', 'eksProtection', 'ecrConnections'] as const).filter((f) => features[f].enabled);
+  if (reported.length === 0) {
+    throw new ConfigError('configuration', [
+      {
+        path: 'coverage.enabled',
+        expected:
+          'expected at least one feature to report: enable a feature under features, list the ones to report in coverage.features, or set coverage.enabled to false',
+        given: 'true with no feature enabled',
+      },
+    ]);
+  }
+  return {
+    partition: config.aws.partition,
+    homeRegion: config.aws.homeRegion,
+    targets: [...config.organization.targets],
+    excludeAccounts: [...config.organization.excludeAccounts],
+    features: Object.fromEntries(reported.map((f) => [f, regions[f]])),
+    associationName: ssmNames(config).associationName,
+    deploymentId: ecrNames(config).deploymentId,
+    readRoleName: names.readRole,
+    concurrency: config.coverage.concurrency,
+  };
+}

@@ -1,0 +1,183 @@
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  COVERAGE_FUNCTION_ENV,
+  type CoverageFunctionSettings,
+} from '../../../coverage/publish-environment.js';
+import { REPORT_KEYS } from '../../../coverage/publish.js';
+import { acknowledge } from '../../nag.js';
+
+/** The Lambda settings of `coverage`. */
+export const COVERAGE_FUNCTION = {
+  runtime: lambda.Runtime.NODEJS_22_X,
+  handler: 'index.handler',
+  /** Lambda's maximum: a large organization is read in one invocation (see the benchmark). */
+  timeout: cdk.Duration.minutes(15),
+  /** The benchmark's 1,000 accounts × 17 regions stay well under 512 MiB; more memory buys CPU. */
+  memorySize: 1024,
+  logRetention: logs.RetentionDays.ONE_YEAR,
+} as const;
+
+/** Organizations reads of the scope code (targets, nested OUs, ACTIVE accounts). */
+export const ORGANIZATION_READ_ACTIONS = [
+  'organizations:ListAccountsForParent',
+  'organizations:ListOrganizationalUnitsForParent',
+] as const;
+
+/** DynamoDB reads of the EKS runs table. */
+export const RUNS_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'] as const;
+
+export interface CoverageFunctionProps {
+  readonly functionName: string;
+  readonly code: lambda.Code;
+  readonly settings: CoverageFunctionSettings;
+  readonly falconSecret: secretsmanager.ISecret;
+  readonly bucket: s3.IBucket;
+  readonly metricNamespace: string;
+  /** Name of the EKS runs table; absent when EKS protection is not deployed. */
+  readonly runsTableName?: string;
+}
+
+/**
+ * The `coverage` function of the home account, with its own log group and an execution role that
+ * can do exactly what the handler does: read the Falcon secret, read the organization's structure,
+ * assume the read-only coverage role (by name) in member accounts, read the EKS runs table, write
+ * the three report objects and publish metrics in its one namespace.
+ */
+export class CoverageFunction extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: CoverageFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: COVERAGE_FUNCTION.logRetention,
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
+    });
+    // Named by CloudFormation: a replaced role gets a new ARN, which updates every member trust policy.
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      description: 'Execution role of the falcon-org coverage function',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: {
+        Coverage: new iam.PolicyDocument({ statements: coverageStatements(props, this.logGroup) }),
+      },
+    });
+    acknowledge(
+      this.role,
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:PutMetricData has no resource-level permissions and is limited to one namespace by the cloudwatch:namespace condition; the Organizations list calls that read the scope are authorized on the organization as a whole.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${props.settings.readRoleName}]`,
+        reason:
+          'The read-only coverage role has the same name in every member account; the function assumes it in each account in scope, and the role trusts this function role alone.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${REPORT_KEYS.datedPrefix}*]`,
+        reason: 'Dated copies are written under reports/YYYY/MM/DD/; nothing else in the bucket is writable.',
+      },
+    );
+    if (props.runsTableName) {
+      acknowledge(this.role, {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${props.runsTableName}/index/*]`,
+        reason: "Reads the EKS runs table's items through whichever index the reader queries; read-only.",
+      });
+    }
+
+    this.function = new lambda.Function(this, 'Function', {
+      functionName: props.functionName,
+      description: 'falcon-org: reports what Falcon protects across the organization (coverage)',
+      runtime: COVERAGE_FUNCTION.runtime,
+      handler: COVERAGE_FUNCTION.handler,
+      code: props.code,
+      timeout: COVERAGE_FUNCTION.timeout,
+      memorySize: COVERAGE_FUNCTION.memorySize,
+      role: this.role,
+      logGroup: this.logGroup,
+      // Exactly what src/coverage/publish-environment.ts reads; nothing secret.
+      environment: {
+        [COVERAGE_FUNCTION_ENV.settings]: JSON.stringify(props.settings),
+        [COVERAGE_FUNCTION_ENV.falconSecret]: props.falconSecret.secretArn,
+        [COVERAGE_FUNCTION_ENV.bucket]: props.bucket.bucketName,
+        [COVERAGE_FUNCTION_ENV.metricNamespace]: props.metricNamespace,
+        ...(props.runsTableName ? { [COVERAGE_FUNCTION_ENV.runsTable]: props.runsTableName } : {}),
+      },
+    });
+    acknowledge(this.function, {
+      id: 'AwsSolutions-L1',
+      reason:
+        'The coverage bundle is built and tested for Node.js 22 (nodejs22.x); the runtime moves deliberately, together with the build target.',
+    });
+  }
+}
+
+function logicalIdOf(bucket: s3.IBucket): string {
+  const resource = bucket.node.defaultChild;
+  return resource instanceof cdk.CfnElement ? cdk.Stack.of(bucket).getLogicalId(resource) : bucket.node.id;
+}
+
+/** The execution role's statements, each action on exactly the resources it needs. */
+export function coverageStatements(
+  props: Pick<
+    CoverageFunctionProps,
+    'settings' | 'falconSecret' | 'bucket' | 'metricNamespace' | 'runsTableName'
+  >,
+  logGroup: logs.ILogGroup,
+): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReadFalconCredentials',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [props.falconSecret.secretArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadOrganizationScope',
+      actions: [...ORGANIZATION_READ_ACTIONS],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'AssumeCoverageReadRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${props.settings.readRoleName}`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'WriteReports',
+      actions: ['s3:PutObject'],
+      resources: [
+        props.bucket.arnForObjects(REPORT_KEYS.latestJson),
+        props.bucket.arnForObjects(REPORT_KEYS.latestHtml),
+        props.bucket.arnForObjects(`${REPORT_KEYS.datedPrefix}*`),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PublishCoverageMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': props.metricNamespace } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  ];
+  if (props.runsTableName) {
+    const table = `arn:${cdk.Aws.PARTITION}:dynamodb:${cdk.Aws.REGION}:${cdk.Aws.ACCOUNT_ID}:table/${props.runsTableName}`;
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadEksRuns',
+        actions: [...RUNS_TABLE_READ_ACTIONS],
+        resources: [table, `${table}/index/*`],
+      }),
+    );
+  }
+  return statements;
+}

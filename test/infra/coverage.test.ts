@@ -1,0 +1,388 @@
+import { rmSync } from 'node:fs';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { readCoverageEnvironment } from '../../src/coverage/publish-environment.js';
+import { buildApp } from '../../src/infra/app.js';
+import { Coverage } from '../../src/infra/features/coverage.js';
+import { COVERAGE_READ_ACTIONS } from '../../src/infra/features/coverage/read-role.js';
+import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
+import { nagFindings } from '../../src/infra/nag.js';
+import { dummyLambdaDir, tempDir, testConfig } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function dir(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+interface TemplateJson {
+  readonly Parameters?: Record<string, Record<string, unknown>>;
+  readonly Resources: Record<string, Resource>;
+}
+interface Statement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+  readonly Principal?: unknown;
+}
+
+function coverage(overrides: Record<string, unknown> = {}) {
+  const lambdaDir = dummyLambdaDir('coverage', 'ecr-connect');
+  dirs.push(lambdaDir);
+  const base = { coverage: { enabled: true, ...((overrides['coverage'] as object | undefined) ?? {}) } };
+  const config = testConfig({ ...overrides, ...base });
+  const { rootStack, organization } = buildApp(config, { outdir: dir('coverage'), lambdaDir });
+  const feature = organization.node.tryFindChild('Coverage');
+  if (!(feature instanceof Coverage)) throw new Error('Coverage not created');
+  const root = rootStack.resolve(Template.fromStack(rootStack).toJSON()) as TemplateJson;
+  const member = feature.stackSet.memberTemplate as unknown as TemplateJson;
+  return { config, feature, rootStack, organization, root, member };
+}
+
+function resourcesOf(template: TemplateJson, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+function only(template: TemplateJson, type: string, prefix = ''): Resource & { id: string } {
+  const found = resourcesOf(template, type).filter(([id]) => id.startsWith(prefix));
+  expect(
+    found.map(([id]) => id),
+    `${type} ${prefix}`,
+  ).toHaveLength(1);
+  const [id, resource] = found[0] ?? ['', { Type: type, Properties: {} }];
+  return { id, ...resource };
+}
+
+function statementsOf(role: Resource): Statement[] {
+  const policies = role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[];
+  expect(policies).toHaveLength(1);
+  return policies[0]?.PolicyDocument.Statement ?? [];
+}
+
+const actionsOf = (s: Statement | undefined) => [s?.Action ?? []].flat();
+
+describe('coverage: member read role (StackSet)', () => {
+  it('is one account-scope StackSet in the home region, owned by "coverage"', () => {
+    const { root } = coverage();
+    const stackSets = resourcesOf(root, 'AWS::CloudFormation::StackSet').filter(
+      ([, r]) => r.Properties['StackSetName'] === 'fo-test-coverage-read',
+    );
+    expect(stackSets).toHaveLength(1);
+    const props = stackSets[0]?.[1].Properties ?? {};
+    expect(props['StackInstancesGroup']).toEqual([
+      {
+        DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-11111111', 'ou-ab12-22222222'] },
+        Regions: ['eu-central-1'],
+      },
+    ]);
+    const meta = (stackSets[0]?.[1] as { Metadata?: Record<string, unknown> }).Metadata;
+    expect(meta?.[STACKSET_METADATA_KEY]).toMatchObject({ feature: 'coverage', scope: 'account' });
+  });
+
+  it('is trusted by the home function role alone, passed as the only StackSet parameter', () => {
+    // Prepare / Act
+    const { root, member, feature, rootStack } = coverage();
+    // Assess: the member template
+    const role = only(member, 'AWS::IAM::Role');
+    expect(Object.keys(member.Resources)).toEqual([role.id]);
+    expect(role.Properties['RoleName']).toBe('fo-test-coverage-read');
+    expect(role.Properties['ManagedPolicyArns']).toBeUndefined();
+    expect(role.Properties['AssumeRolePolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: { Ref: 'CoverageFunctionRoleArn' } } },
+      ],
+    });
+    expect(member.Parameters?.['CoverageFunctionRoleArn']).toMatchObject({ Type: 'String' });
+    // Assess: the root side fills it with the function's execution role
+    const stackSet = Object.values(root.Resources).find(
+      (r) => r.Properties['StackSetName'] === 'fo-test-coverage-read',
+    );
+    const functionRoleId = rootStack.getLogicalId(feature.function.role.node.defaultChild as CfnElement);
+    expect(stackSet?.Properties['Parameters']).toEqual([
+      { ParameterKey: 'CoverageFunctionRoleArn', ParameterValue: { 'Fn::GetAtt': [functionRoleId, 'Arn'] } },
+    ]);
+    const executionRole = root.Resources[functionRoleId];
+    expect(executionRole?.Properties['AssumeRolePolicyDocument']).toMatchObject({
+      Statement: [{ Principal: { Service: 'lambda.amazonaws.com' } }],
+    });
+    // CloudFormation names it: a replaced role gets a new ARN, so member trust policies follow.
+    expect(executionRole?.Properties['RoleName']).toBeUndefined();
+  });
+
+  it('adds the configured reader roles, and nothing else, to the trust policy', () => {
+    const reader = 'arn:aws:iam::999999999999:role/SecurityAudit';
+    const { member } = coverage({ coverage: { readerRoleArns: [reader] } });
+    const role = only(member, 'AWS::IAM::Role');
+    const trust = role.Properties['AssumeRolePolicyDocument'] as { Statement: Statement[] };
+    expect(trust.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: { Ref: 'CoverageFunctionRoleArn' } } },
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: reader } },
+    ]);
+  });
+
+  it('allows exactly the read actions of the readers, the ownership record alone scoped', () => {
+    const { member } = coverage();
+    const statements = statementsOf(only(member, 'AWS::IAM::Role'));
+    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(statements.map((s) => [s.Sid, actionsOf(s).sort(), s.Resource])).toEqual([
+      [
+        'ListAndDescribe',
+        [
+          'account:ListRegions',
+          'ec2:DescribeInstances',
+          'eks:ListClusters',
+          'ssm:DescribeInstanceInformation',
+          'ssm:ListAssociations',
+          'ssm:ListComplianceItems',
+        ],
+        '*',
+      ],
+      [
+        'ReadEcrOwnershipRecord',
+        ['ssm:GetParameter'],
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ssm:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':parameter/fo-test/ecr-connections/ownership',
+            ],
+          ],
+        },
+      ],
+    ]);
+    const all = statements.flatMap(actionsOf);
+    expect(all.some((a) => /(Put|Create|Delete|Update|Send|Start|\*)/.test(a.split(':')[1] ?? ''))).toBe(
+      false,
+    );
+    expect(new Set(all)).toEqual(
+      new Set([...COVERAGE_READ_ACTIONS.accountWide, ...COVERAGE_READ_ACTIONS.ownershipRecord]),
+    );
+  });
+
+  it('also creates the read role in the management account when the root is targeted, never in a delegated admin', () => {
+    const rootTargets = { organization: { targets: ['r-ab12'] } };
+    const management = coverage(rootTargets);
+    expect(management.feature.homeReadRole).toBeDefined();
+    const named = resourcesOf(management.root, 'AWS::IAM::Role').filter(
+      ([, r]) => r.Properties['RoleName'] === 'fo-test-coverage-read',
+    );
+    expect(named).toHaveLength(1);
+    const delegated = coverage({ ...rootTargets, aws: { accountType: 'delegatedAdmin' } });
+    expect(delegated.feature.homeReadRole).toBeUndefined();
+    const ous = coverage();
+    expect(ous.feature.homeReadRole).toBeUndefined();
+  });
+});
+
+describe('coverage: home function, bucket, schedule and metrics', () => {
+  it('keeps reports in a versioned, encrypted, TLS-only, private bucket with lifecycle for dated copies', () => {
+    const { root } = coverage({ coverage: { retentionDays: 30 } });
+    const buckets = resourcesOf(root, 'AWS::S3::Bucket').filter(([id]) =>
+      id.startsWith('FalconOrganizationCoverage'),
+    );
+    expect(buckets).toHaveLength(1);
+    const [bucketId, bucket] = buckets[0] ?? ['', { Type: '', Properties: {} }];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties['BucketName']).toBeUndefined();
+    expect(bucket.Properties).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    const rules = (bucket.Properties['LifecycleConfiguration'] as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules).toEqual([
+      expect.objectContaining({
+        Id: 'ExpireDatedReports',
+        Prefix: 'reports/',
+        ExpirationInDays: 30,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        Status: 'Enabled',
+      }),
+      expect.objectContaining({
+        Id: 'ExpireReplacedLatest',
+        Prefix: 'latest.',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        Status: 'Enabled',
+      }),
+    ]);
+    expect(rules[1]?.['ExpirationInDays']).toBeUndefined();
+    const policy = Object.values(root.Resources).find(
+      (r) =>
+        r.Type === 'AWS::S3::BucketPolicy' &&
+        JSON.stringify(r.Properties['Bucket']) === JSON.stringify({ Ref: bucketId }),
+    );
+    const statements = (policy?.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement;
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]);
+    // status --latest finds the bucket through this parameter
+    const parameter = only(root, 'AWS::SSM::Parameter', 'FalconOrganizationCoverage');
+    expect(parameter.Properties).toMatchObject({
+      Name: '/fo-test/coverage/report-bucket',
+      Value: { Ref: bucketId },
+    });
+  });
+
+  it('runs the coverage function on the configured schedule with the settings the handler reads', () => {
+    const { root, feature, rootStack } = coverage({
+      coverage: { schedule: 'cron(0 6 * * ? *)', concurrency: 24, metricNamespace: 'Sec/Falcon' },
+      features: { ecrConnections: { enabled: true } },
+    });
+    const fn = only(root, 'AWS::Lambda::Function', 'FalconOrganizationCoverageFunction');
+    expect(fn.Properties).toMatchObject({
+      FunctionName: 'fo-test-coverage',
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Timeout: 900,
+      MemorySize: 1024,
+    });
+    const rule = only(root, 'AWS::Events::Rule', 'FalconOrganizationCoverage');
+    expect(rule.Properties['ScheduleExpression']).toBe('cron(0 6 * * ? *)');
+    expect(rule.Properties['Targets']).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [fn.id, 'Arn'] } }),
+    ]);
+    const permissions = resourcesOf(root, 'AWS::Lambda::Permission').map(([, r]) => r.Properties);
+    expect(permissions).toContainEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fn.id, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [rule.id, 'Arn'] },
+    });
+    // The environment is exactly what the handler parses.
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    const bucketId = rootStack.getLogicalId(feature.reports.bucket.node.defaultChild as CfnElement);
+    expect(variables['FALCON_ORG_COVERAGE_BUCKET']).toEqual({ Ref: bucketId });
+    expect(variables['FALCON_SECRET_ARN']).toEqual({
+      Ref: expect.stringMatching(/^FalconOrganizationCredentialsSecret/) as unknown,
+    });
+    const env = readCoverageEnvironment({
+      ...(variables as Record<string, string>),
+      FALCON_ORG_COVERAGE_BUCKET: 'bucket',
+      FALCON_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:999999999999:secret:x',
+    });
+    expect(env.metricNamespace).toBe('Sec/Falcon');
+    expect(env.runsTable).toBeUndefined();
+    expect(env.settings).toEqual({
+      partition: 'aws',
+      homeRegion: 'eu-central-1',
+      targets: ['ou-ab12-11111111', 'ou-ab12-22222222'],
+      excludeAccounts: [],
+      features: { ssmDistributor: ['eu-central-1', 'eu-west-1'], ecrConnections: 'enabled' },
+      associationName: 'fo-test-falcon-sensor',
+      deploymentId: 'fo-test',
+      readRoleName: 'fo-test-coverage-read',
+      concurrency: 24,
+    });
+  });
+
+  it('lets the function write the three report objects, assume the read role by name and publish metrics in its namespace only', () => {
+    const { root, feature, rootStack } = coverage({ coverage: { metricNamespace: 'Sec/Falcon' } });
+    const roleId = rootStack.getLogicalId(feature.function.role.node.defaultChild as CfnElement);
+    const bucketId = rootStack.getLogicalId(feature.reports.bucket.node.defaultChild as CfnElement);
+    const statements = statementsOf(root.Resources[roleId] ?? { Type: '', Properties: {} });
+    const bySid: Record<string, Statement> = Object.fromEntries(statements.map((s) => [s.Sid ?? '', s]));
+    expect(Object.keys(bySid)).toEqual([
+      'ReadFalconCredentials',
+      'ReadOrganizationScope',
+      'AssumeCoverageReadRoles',
+      'WriteReports',
+      'PublishCoverageMetrics',
+      'WriteOwnLogs',
+    ]);
+    expect(bySid['PublishCoverageMetrics']).toEqual({
+      Sid: 'PublishCoverageMetrics',
+      Effect: 'Allow',
+      Action: 'cloudwatch:PutMetricData',
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'Sec/Falcon' } },
+    });
+    const object = (key: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${key}`]] });
+    expect(bySid['WriteReports']).toMatchObject({
+      Action: 's3:PutObject',
+      Resource: [object('latest.json'), object('latest.html'), object('reports/*')],
+    });
+    expect(bySid['AssumeCoverageReadRoles']).toMatchObject({
+      Action: 'sts:AssumeRole',
+      Resource: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/fo-test-coverage-read']],
+      },
+    });
+    expect(bySid['ReadFalconCredentials']).toMatchObject({
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: { Ref: expect.stringMatching(/^FalconOrganizationCredentialsSecret/) as unknown },
+    });
+    expect(actionsOf(bySid['ReadOrganizationScope']).every((a) => a.startsWith('organizations:List'))).toBe(
+      true,
+    );
+    // Nothing grants reading or deleting reports, or any other namespace.
+    const all = statements.flatMap(actionsOf);
+    expect(all.filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);
+  });
+
+  it('reads the EKS runs table only when EKS protection is reported', () => {
+    const eks = coverage({ coverage: { features: ['ssmDistributor', 'eksProtection'] } });
+    const roleId = eks.rootStack.getLogicalId(eks.feature.function.role.node.defaultChild as CfnElement);
+    const statements = statementsOf(eks.root.Resources[roleId] ?? { Type: '', Properties: {} });
+    const runs = statements.find((s) => s.Sid === 'ReadEksRuns');
+    expect(actionsOf(runs)).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+    expect(JSON.stringify(runs?.Resource)).toContain(':table/fo-test-eks-runs');
+    const fn = only(eks.root, 'AWS::Lambda::Function', 'FalconOrganizationCoverageFunction');
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(variables['FALCON_ORG_RUNS_TABLE']).toBe('fo-test-eks-runs');
+  });
+
+  it('passes cdk-nag in the root stack and the member stack', () => {
+    const { rootStack, feature } = coverage({ coverage: { features: ['ssmDistributor', 'eksProtection'] } });
+    expect(nagFindings(feature, 'error')).toEqual([]);
+    expect(nagFindings(feature.stackSet.memberStack, 'error')).toEqual([]);
+    expect(nagFindings(rootStack, 'error').filter((f) => f.includes('/Coverage/'))).toEqual([]);
+  });
+
+  it('deploys nothing when disabled', () => {
+    const lambdaDir = dummyLambdaDir('ecr-connect');
+    dirs.push(lambdaDir);
+    const { organization, rootStack } = buildApp(testConfig(), { outdir: dir('off'), lambdaDir });
+    expect(organization.node.tryFindChild('Coverage')).toBeUndefined();
+    expect(JSON.stringify(Template.fromStack(rootStack).toJSON())).not.toContain('coverage');
+  });
+
+  it('refuses to deploy a report with nothing to report, naming the fix', () => {
+    expect(() => coverage({ features: { ssmDistributor: { enabled: false } } })).toThrow(ConfigError);
+    expect(() => coverage({ features: { ssmDistributor: { enabled: false } } })).toThrow(
+      /coverage\.enabled: expected at least one feature to report/,
+    );
+  });
+});
