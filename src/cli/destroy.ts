@@ -7,11 +7,17 @@ export function registerDestroy(program: Command, output: Output): void {
     .command('destroy')
     .description(
       'Delete the root stack; its SERVICE_MANAGED StackSets and their stack instances in member accounts go ' +
-        'with it. Asks first on a terminal; without a terminal it needs --yes',
+        'with it, except what ECR connections keep by design in each account (the ownership SSM parameter and ' +
+        'the retained log group), which the report names and --purge removes. Asks first on a terminal; ' +
+        'without a terminal it needs --yes',
     )
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option(
+      '--purge',
+      "first update the stack so each account's ECR handler also deletes its ownership parameter and log group, then delete",
+    )
     .action(async (opts: CommandOptions) => {
       // Loaded on use: the AWS SDK clients and toolkit-lib are heavy, other commands skip them.
       const { runCommand } = await import('../deploy/command.js');

@@ -6,6 +6,7 @@ import { UserInputError } from '../config/errors.js';
 import { terminalConfirm } from './confirm.js';
 import { PreflightError, StackSetFailuresError } from './errors.js';
 import { createProgress } from './progress.js';
+import { renderLeftovers } from './leftovers.js';
 import { failureSummary, renderDestroyed, renderStackSetReport, type CommandResult } from './report.js';
 import { runDeploy } from './run-deploy.js';
 import { runDestroy } from './run-destroy.js';
@@ -14,6 +15,8 @@ export interface CommandOptions {
   readonly config: string;
   readonly json?: boolean;
   readonly yes?: boolean;
+  /** destroy only: also remove what stack instances leave behind by default. */
+  readonly purge?: boolean;
 }
 
 /**
@@ -41,7 +44,9 @@ export async function runCommand(
     };
     const flags = { yes: opts.yes === true };
     const result =
-      action === 'deploy' ? await runDeploy(config, flags, deps) : await runDestroy(config, flags, deps);
+      action === 'deploy'
+        ? await runDeploy(config, flags, deps)
+        : await runDestroy(config, { ...flags, purge: opts.purge === true }, deps);
     print(result, json, output);
     if (!result.ok) throw new StackSetFailuresError(failureMessage(result));
   } catch (error) {
@@ -65,6 +70,7 @@ function print(result: CommandResult, json: boolean, output: Output): void {
   const parts: string[] = [];
   if (result.stackSets) parts.push(renderStackSetReport(result.stackSets));
   if (result.destroyed && result.stack?.existed !== false) parts.push(renderDestroyed(result.destroyed));
+  if (result.leftovers) parts.push(renderLeftovers(result.leftovers));
   if (result.stack && result.action === 'destroy' && result.ok) {
     parts.push(
       result.stack.existed === false

@@ -38,6 +38,8 @@ export interface DeployRequest {
   readonly scrub: (text: string) => string;
   /** Passed to the app factory when the deployer synthesizes. @default {} */
   readonly appOptions?: DeployTimeAppOptions;
+  /** Keep the deployed stack's parameter values (`parameters` must then be empty). @default false */
+  readonly keepExistingParameters?: boolean;
 }
 
 export interface DestroyRequest {

@@ -24,6 +24,7 @@ export async function preflightGate(
   config: ResolvedConfig,
   progress: Progress,
   env: NodeJS.ProcessEnv,
+  options: { readonly checkDistributorDocument?: boolean } = {},
 ): Promise<GateResult> {
   progress.line(`Pre-flight checks for aws.homeRegion ${config.aws.homeRegion} (${config.aws.partition})...`);
   const ambientRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
@@ -33,12 +34,22 @@ export async function preflightGate(
     accountType: config.aws.accountType,
     organizationId: config.organization.id,
     ...(ambientRegion ? { ambientRegion } : {}),
-    ...(config.features.ssmDistributor.enabled
+    // Only a deploy creates associations; deleting them needs no document.
+    ...(config.features.ssmDistributor.enabled && options.checkDistributorDocument !== false
       ? {
           distributorDocument: {
             name: FALCON_DEPLOY_DOCUMENT,
             version: config.features.ssmDistributor.documentVersion,
             regions: config.derived.ssmRegions,
+          },
+        }
+      : {}),
+    ...(config.features.eksProtection.enabled
+      ? {
+          organizationTrail: {
+            regions: config.derived.eksRegions,
+            createdByDeployment: config.features.eksProtection.createOrganizationTrail,
+            schedule: config.features.eksProtection.schedule,
           },
         }
       : {}),

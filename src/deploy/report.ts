@@ -1,5 +1,6 @@
 import type { PreflightFinding } from '../aws/preflight.js';
 import type { InstanceRow, StackSetReport, Totals } from '../aws/stackset-results.js';
+import type { Leftovers } from './leftovers.js';
 
 /** One StackSet's fate in `destroy`. */
 export interface DestroyedStackSet {
@@ -25,6 +26,8 @@ export interface CommandResult {
   readonly warnings: readonly string[];
   readonly stackSets?: StackSetReport;
   readonly destroyed?: readonly DestroyedStackSet[];
+  /** destroy: what stays in member accounts by default, or what `--purge` removed. */
+  readonly leftovers?: Leftovers;
   readonly error?: { readonly message: string; readonly findings?: readonly PreflightFinding[] };
   /** Set on error results: 2 for input the user can fix, 1 for failures. */
   readonly exitCode?: number;

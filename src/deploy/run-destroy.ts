@@ -1,4 +1,4 @@
-import { ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
+import { ListStackInstancesCommand, type StackInstanceSummary } from '@aws-sdk/client-cloudformation';
 import {
   buildStackSetReport,
   type CloudFormationSender,
@@ -7,7 +7,10 @@ import {
   type WaitOptions,
 } from '../aws/stackset-results.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { currentCredentialsVersion } from './credentials-version.js';
+import type { RootStackInfo } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
+import { isEcrStackSet, leftoversOf } from './leftovers.js';
 import { ProgressIoHost } from './io-host.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { CommandResult, DestroyedStackSet } from './report.js';
@@ -23,12 +26,20 @@ export type DestroyDependencies = DeployDependencies;
 
 export interface DestroyFlags {
   readonly yes: boolean;
+  /**
+   * Also remove what the stack instances leave behind by default (the ECR ownership parameter and
+   * log group): the root stack is first updated so the ECR custom resources carry PurgeOnDelete,
+   * then deleted. @default false
+   */
+  readonly purge?: boolean;
 }
 
 /**
  * destroy: pre-flight → inventory of the root stack's StackSets and instances → confirmation
- * (unless --yes; refused without a terminal) → toolkit destroy of the root stack, which deletes
- * the SERVICE_MANAGED StackSets and their instances → per-StackSet account of what happened.
+ * (unless --yes; refused without a terminal) → with --purge, an update of the root stack that has
+ * the ECR custom resources remove their leftovers on delete → toolkit destroy of the root stack,
+ * which deletes the SERVICE_MANAGED StackSets and their instances → per-StackSet account of what
+ * happened and of what stays in member accounts.
  * Error results (failed destroy) are returned with `ok: false` and `error`, not thrown, so the
  * per-StackSet account is still shown.
  */
@@ -44,7 +55,9 @@ export async function runDestroy(
       .map((v) => v?.trim() ?? '')
       .filter((v) => v !== ''),
   );
-  const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env);
+  const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env, {
+    checkDistributorDocument: false,
+  });
   const root = deps.deployer.describeRoot(config);
   checkRootEnvironment(root, config, identity);
   const cfn = deps.clients.cloudFormation;
@@ -58,13 +71,20 @@ export async function runDestroy(
     return { action: 'destroy', ok: true, stack: { ...stack, existed: false }, warnings, destroyed: [] };
   }
   const before = new Map<string, number>();
-  for (const s of stackSets)
-    before.set(s.stackSetName, (await listInstances(cfn, s.stackSetName, callAs)).length);
+  let ecrInstances: StackInstanceSummary[] = [];
+  for (const s of stackSets) {
+    const instances = await listInstances(cfn, s.stackSetName, callAs);
+    before.set(s.stackSetName, instances.length);
+    if (isEcrStackSet(config, s.stackSetName)) ecrInstances = instances;
+  }
   const instanceCount = [...before.values()].reduce((a, b) => a + b, 0);
+  const purge = flags.purge === true && ecrInstances.length > 0;
+  const leftovers = ecrInstances.length > 0 ? leftoversOf(config, ecrInstances, purge) : undefined;
 
   const question =
     `Delete stack ${root.stackName} in ${where} with ${stackSets.length} StackSet(s) and their ` +
-    `${instanceCount} stack instance(s) in member accounts? [y/N] `;
+    `${instanceCount} stack instance(s) in member accounts` +
+    `${purge ? `, and purge the ECR ownership parameter and log group in ${ecrInstances.length} account(s)` : ''}? [y/N] `;
   if (!flags.yes) {
     if (!deps.confirm) {
       throw new NotConfirmedError(
@@ -74,6 +94,25 @@ export async function runDestroy(
     }
     if (!(await deps.confirm(question)))
       throw new NotConfirmedError('destroy cancelled; nothing was changed');
+  }
+
+  if (purge) {
+    const failure = await purgeUpdate(config, root, deps, scrub);
+    if (failure !== undefined) {
+      return {
+        action: 'destroy',
+        ok: false,
+        stack,
+        warnings,
+        destroyed: [],
+        error: {
+          message: scrub(
+            `the update that makes the stack instances purge on delete failed, so nothing was deleted: ${failure}; ` +
+              're-run destroy --purge, or destroy without --purge to leave the ECR leftovers in place',
+          ),
+        },
+      };
+    }
   }
 
   const started = (deps.now ?? (() => new Date()))();
@@ -110,8 +149,50 @@ export async function runDestroy(
     stack,
     warnings,
     destroyed,
+    ...(leftovers ? { leftovers } : {}),
     ...(message ? { error: { message: scrub(message) } } : {}),
   };
+}
+
+/**
+ * Deploys the root stack as it is, except that the ECR custom resources carry PurgeOnDelete "true"
+ * (and the credentials keep their deployed values): the Delete that follows then has each
+ * account's handler remove its ownership parameter and log group. Returns why it failed, if it did.
+ */
+async function purgeUpdate(
+  config: ResolvedConfig,
+  root: RootStackInfo,
+  deps: DestroyDependencies,
+  scrub: (text: string) => string,
+): Promise<string | undefined> {
+  const credentialsVersionId = await currentCredentialsVersion(deps.clients.secretsManager, config);
+  deps.progress.line(
+    `Updating stack ${root.stackName} so its ECR stack instances purge their leftovers when deleted...`,
+  );
+  const ioHost = new ProgressIoHost({
+    progress: deps.progress,
+    scrub,
+    // The user confirmed the destroy with --purge; this update only flips the purge setting.
+    approveDeploy: () => Promise.resolve(true),
+    ...(deps.transcript ? { transcript: deps.transcript } : {}),
+  });
+  try {
+    await deps.deployer.deploy({
+      config,
+      root,
+      parameters: {},
+      keepExistingParameters: true,
+      ioHost,
+      scrub,
+      appOptions: { purgeOnDelete: true, ...(credentialsVersionId ? { credentialsVersionId } : {}) },
+    });
+    return undefined;
+  } catch (error) {
+    if (error instanceof NotConfirmedError) throw error;
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    deps.progress.stop();
+  }
 }
 
 async function afterDestroy(

@@ -61,7 +61,9 @@ export class ToolkitDeployer implements Deployer {
       try {
         const result = await toolkit.deploy(cx, {
           stacks: selectRoot(request.root),
-          parameters: StackParameters.exactly({ ...request.parameters }),
+          parameters: request.keepExistingParameters
+            ? StackParameters.onlyExisting()
+            : StackParameters.exactly({ ...request.parameters }),
         });
         const stack = result.stacks.find((s) => s.stackName === request.root.stackName) ?? result.stacks[0];
         if (!stack) throw new ToolkitFailedError('deploy', 'the toolkit deployed no stack');

@@ -184,4 +184,30 @@ describe('falcon-org destroy', () => {
     expect(output.stdout.join('\n')).toContain('StackSet s:0000-uuid: deleted with its 1 stack instance');
     expect(createdDeployers[0]?.destroys).toHaveLength(1);
   });
+
+  it('--purge updates before deleting and says so; without it the report names the leftovers, also in --json', async () => {
+    aws.stackSets(['falcon-org-ecr-connections']);
+    // The StackSet exists until the latest CLI run's deployer has destroyed the stack.
+    aws.cfn.on(ListStackInstancesCommand).callsFake(() => {
+      if ((createdDeployers.at(-1)?.destroys.length ?? 0) > 0)
+        throw Object.assign(new Error('gone'), { name: 'StackSetNotFoundException' });
+      return { Summaries: [{ Account: '222222222222', Region: 'us-east-1', Status: 'CURRENT' }] };
+    });
+    const plain = captureOutput();
+    expect(await run(['destroy', '--config', configFile(), '--yes'], plain)).toBe(0);
+    const text = plain.stdout.join('\n');
+    expect(text).toMatch(/Left behind in 1 account\(s\)/);
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership');
+    expect(text).toContain('222222222222 us-east-1');
+    expect(createdDeployers[0]?.calls).toEqual(['destroy']);
+
+    const json = captureOutput();
+    expect(await run(['destroy', '--config', configFile(), '--yes', '--purge', '--json'], json)).toBe(0);
+    const result = JSON.parse(json.stdout[0] ?? '') as {
+      leftovers: { purged: boolean; accounts: unknown[] };
+    };
+    expect(result.leftovers).toMatchObject({ purged: true, accounts: [{ account: '222222222222' }] });
+    expect(createdDeployers[1]?.calls).toEqual(['deploy', 'destroy']);
+    expect(createdDeployers[1]?.deploys[0]?.appOptions).toEqual({ purgeOnDelete: true });
+  });
 });

@@ -145,6 +145,8 @@ export function mockAws() {
 export class RecordingDeployer implements Deployer {
   readonly deploys: DeployRequest[] = [];
   readonly destroys: DestroyRequest[] = [];
+  /** Every call in order: 'deploy' or 'destroy'. */
+  readonly calls: ('deploy' | 'destroy')[] = [];
   failWith?: Error;
   /** Messages the fake "toolkit" sends through the IoHost during deploy/destroy. */
   toolkitMessages: string[] = [];
@@ -160,6 +162,7 @@ export class RecordingDeployer implements Deployer {
 
   async deploy(request: DeployRequest): Promise<DeployOutcome> {
     this.deploys.push(request);
+    this.calls.push('deploy');
     await this.talk(request);
     if (this.failWith) throw this.failWith;
     return {
@@ -173,6 +176,7 @@ export class RecordingDeployer implements Deployer {
 
   async destroy(request: DestroyRequest): Promise<DestroyOutcome> {
     this.destroys.push(request);
+    this.calls.push('destroy');
     await this.talk(request);
     if (this.failWith) throw this.failWith;
     return { stackName: STACK, existed: true };

@@ -87,7 +87,11 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
     const SECRET = 'MARKER-toolkit-secret-777';
     const output = captureOutput();
     const scrub = createScrubber([SECRET]);
-    const deployer = new ToolkitDeployer(standIn);
+    const built: Parameters<AppFactory>[1][] = [];
+    const deployer = new ToolkitDeployer((config, options) => {
+      built.push(options);
+      return standIn(config, options);
+    });
     const config = testConfig();
     const root = deployer.describeRoot(config);
     const io = new ProgressIoHost({
@@ -102,6 +106,7 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
         parameters: { FalconClientId: 'MARKER-id', FalconClientSecret: SECRET },
         scrub,
         ioHost: io,
+        appOptions: { credentialsVersionId: 'v-42' },
       })
       .then(
         () => undefined,
@@ -112,6 +117,9 @@ describe('ToolkitDeployer.deploy against an endpoint that refuses every call', (
     expect((error as Error).message).not.toContain(SECRET);
     expect(output.all()).not.toContain(SECRET);
     expect(process.env.AWS_REGION).toBe('eu-west-3');
+    // describeRoot builds without deploy-time options; the deploy's synthesis gets them.
+    expect(built[0]).toEqual({});
+    expect(built.slice(1)).toContainEqual(expect.objectContaining({ credentialsVersionId: 'v-42' }));
   });
 });
 

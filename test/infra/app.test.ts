@@ -141,4 +141,37 @@ describe('buildApp', () => {
     template.resourceCountIs('AWS::S3::Bucket', 1);
     expect(Object.keys(template.toJSON()['Parameters'] as object)).not.toContain(CLIENT_ID_PARAMETER);
   });
+
+  it('hands purgeOnDelete to every feature only when destroy --purge asks for it', () => {
+    const outdir = dir('app');
+    const plain = buildApp(testConfig(), { outdir, lambdaDir: outdir });
+    expect(plain.organization.purgeOnDelete).toBe(false);
+    const purge = buildApp(testConfig(), { outdir: dir('app'), lambdaDir: outdir, purgeOnDelete: true });
+    expect(purge.organization.purgeOnDelete).toBe(true);
+  });
+
+  it('pins the dynamic references to the secret version deploy found, so a rotation changes the template', () => {
+    const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:falcon-AbCdEf';
+    const config = testConfig({ falcon: { credentials: { source: 'secretsManager', secretArn: arn } } });
+    const params = (versionId: string) => {
+      const outdir = dir('app');
+      const { rootStack } = buildApp(config, { outdir, lambdaDir: outdir, credentialsVersionId: versionId });
+      const sets = Template.fromStack(rootStack).findResources('AWS::CloudFormation::StackSet');
+      return Object.values(sets).flatMap(
+        (r) => (r as { Properties: { Parameters?: unknown[] } }).Properties.Parameters ?? [],
+      );
+    };
+    expect(params('v-1')).toEqual([
+      {
+        ParameterKey: 'FalconClientId',
+        ParameterValue: `{{resolve:secretsmanager:${arn}:SecretString:ClientId::v-1}}`,
+      },
+      {
+        ParameterKey: 'FalconClientSecret',
+        ParameterValue: `{{resolve:secretsmanager:${arn}:SecretString:ClientSecret::v-1}}`,
+      },
+    ]);
+    expect(params('v-1')).toEqual(params('v-1'));
+    expect(params('v-2')).not.toEqual(params('v-1'));
+  });
 });

@@ -1,0 +1,76 @@
+import type { StackInstanceSummary } from '@aws-sdk/client-cloudformation';
+import type { ResolvedConfig } from '../config/load.js';
+
+/**
+ * What deleting the stack instances leaves in a member account by default, and `destroy --purge`
+ * removes. Names as the ECR member template has them (src/infra/features/ecr-connections.ts,
+ * src/infra/features/ecr/names.ts, src/infra/features/ecr/connect-function.ts).
+ */
+export interface AccountLeftovers {
+  readonly account: string;
+  readonly region: string;
+  /** The ECR ownership record, kept by the handler (not CloudFormation) so connections stay owned. */
+  readonly ssmParameter: string;
+  /**
+   * The `ecr-connect` function's log group: RemovalPolicy RETAIN, named by CloudFormation after the
+   * member stack (`StackSet-<StackSet name>-<id>-<logical ID>-<suffix>`), so known by this prefix.
+   */
+  readonly logGroupPrefix: string;
+}
+
+export interface Leftovers {
+  /** True when `--purge` had the handler remove them on delete. */
+  readonly purged: boolean;
+  readonly accounts: readonly AccountLeftovers[];
+}
+
+/** The ECR StackSet's name (without CloudFormation's `:uuid`); see `ecrNames` in src/infra/features/ecr/names.ts. */
+export function ecrStackSetName(config: ResolvedConfig): string {
+  return `${config.resourcePrefix}-ecr-connections`;
+}
+
+/** True when a root StackSet physical ID (`name` or `name:uuid`) is the ECR StackSet. */
+export function isEcrStackSet(config: ResolvedConfig, physicalId: string): boolean {
+  return physicalId.split(':')[0] === ecrStackSetName(config);
+}
+
+/** One entry per ECR stack instance (one per account, in the home region). */
+export function leftoversOf(
+  config: ResolvedConfig,
+  instances: readonly StackInstanceSummary[],
+  purged: boolean,
+): Leftovers {
+  const stackSet = ecrStackSetName(config);
+  const accounts = instances
+    .map((i) => ({
+      account: i.Account ?? '?',
+      region: i.Region ?? config.aws.homeRegion,
+      ssmParameter: `/${config.resourcePrefix}/ecr-connections/ownership`,
+      logGroupPrefix: `StackSet-${stackSet}-`,
+    }))
+    .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+  return { purged, accounts };
+}
+
+/** Text for the destroy report (empty when nothing is left). */
+export function renderLeftovers(leftovers: Leftovers): string {
+  const first = leftovers.accounts[0];
+  if (!first) return '';
+  const count = leftovers.accounts.length;
+  const where = leftovers.accounts.map((a) => `  ${a.account} ${a.region}`);
+  if (leftovers.purged) {
+    return [
+      `Removed with the stack instances (--purge) in ${count} account(s): SSM parameter ${first.ssmParameter} and the log group ${first.logGroupPrefix}* of ecr-connect`,
+      ...where,
+    ].join('\n');
+  }
+  return [
+    `Left behind in ${count} account(s) by design (ECR connections keep them when the stack instance is deleted):`,
+    `  - SSM parameter ${first.ssmParameter}: the ownership record of the Falcon connections this deployment made`,
+    '    (with disconnectOnDelete: false those connections stay in Falcon, and a new deploy takes them over again)',
+    `  - log group ${first.logGroupPrefix}*: the ecr-connect function's logs (retained)`,
+    ...where,
+    'falcon-org destroy --purge removes them together with the stack; now that the stack is gone, delete them in',
+    `each account: aws ssm delete-parameter --name ${first.ssmParameter}; aws logs delete-log-group --log-group-name <name>`,
+  ].join('\n');
+}

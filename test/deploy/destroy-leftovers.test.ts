@@ -1,0 +1,160 @@
+import { ListStackInstancesCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHomeClients } from '../../src/aws/clients.js';
+import { ToolkitFailedError } from '../../src/deploy/errors.js';
+import { renderLeftovers } from '../../src/deploy/leftovers.js';
+import { createProgress } from '../../src/deploy/progress.js';
+import { runDestroy } from '../../src/deploy/run-destroy.js';
+import { ACCOUNT, captureOutput, mockAws, RecordingDeployer, testConfig } from './helpers.js';
+
+const aws = mockAws();
+const ECR = 'falcon-org-ecr-connections:0000-uuid';
+const SSM = 'falcon-org-ssm-association:0000-uuid';
+const MEMBER = '222222222222';
+
+/** The root stack owns the SSM and ECR StackSets; ECR has one instance per account (home region). */
+function organizationWithEcr(): void {
+  aws.cfn.on(ListStackResourcesCommand).resolves({
+    StackResourceSummaries: [SSM, ECR].map((id, i) => ({
+      LogicalResourceId: `StackSet${i}`,
+      PhysicalResourceId: id,
+      ResourceType: 'AWS::CloudFormation::StackSet',
+      ResourceStatus: 'UPDATE_COMPLETE',
+      LastUpdatedTimestamp: new Date(),
+    })),
+  });
+  aws.cfn.on(ListStackInstancesCommand, { StackSetName: SSM }).resolves({
+    Summaries: [ACCOUNT, MEMBER].flatMap((account) =>
+      ['us-east-1', 'eu-west-1'].map((region) => ({ Account: account, Region: region, Status: 'CURRENT' })),
+    ),
+  });
+  aws.cfn.on(ListStackInstancesCommand, { StackSetName: ECR }).resolves({
+    Summaries: [MEMBER, ACCOUNT].map((account) => ({
+      Account: account,
+      Region: 'us-east-1',
+      Status: 'CURRENT',
+    })),
+  });
+}
+
+/** Once the destroy has run, every StackSet is gone. */
+class DeletingDeployer extends RecordingDeployer {
+  override async destroy(request: Parameters<RecordingDeployer['destroy']>[0]) {
+    const outcome = await super.destroy(request);
+    aws.cfn
+      .on(ListStackInstancesCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'StackSetNotFoundException' }));
+    return outcome;
+  }
+}
+
+function deps(deployer: RecordingDeployer) {
+  const output = captureOutput();
+  return {
+    output,
+    deps: {
+      deployer,
+      clients: createHomeClients({ region: 'us-east-1' }),
+      env: {},
+      progress: createProgress(output),
+      wait: { sleep: () => Promise.resolve(), initialDelayMs: 1 },
+    },
+  };
+}
+
+beforeEach(() => {
+  aws.healthy();
+  organizationWithEcr();
+});
+afterEach(() => aws.reset());
+
+describe('destroy: what stays in member accounts', () => {
+  it('by default deletes without updating first and names, per account, the ownership parameter and the retained log group', async () => {
+    const deployer = new DeletingDeployer();
+    const result = await runDestroy(testConfig(), { yes: true }, deps(deployer).deps);
+
+    expect(result.ok).toBe(true);
+    expect(deployer.calls).toEqual(['destroy']);
+    expect(result.leftovers).toEqual({
+      purged: false,
+      accounts: [ACCOUNT, MEMBER].map((account) => ({
+        account,
+        region: 'us-east-1',
+        ssmParameter: '/falcon-org/ecr-connections/ownership',
+        logGroupPrefix: 'StackSet-falcon-org-ecr-connections-',
+      })),
+    });
+    const text = renderLeftovers(result.leftovers ?? { purged: false, accounts: [] });
+    expect(text).toMatch(/^Left behind in 2 account\(s\)/);
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership');
+    expect(text).toContain('log group StackSet-falcon-org-ecr-connections-*');
+    expect(text).toContain(`  ${MEMBER} us-east-1`);
+    expect(text).toContain('falcon-org destroy --purge removes them');
+  });
+
+  it('with --purge, first deploys the purge template (keeping the parameters), then deletes', async () => {
+    const deployer = new DeletingDeployer();
+    const questions: string[] = [];
+    const { deps: d } = deps(deployer);
+    const result = await runDestroy(
+      testConfig(),
+      { yes: false, purge: true },
+      {
+        ...d,
+        confirm: (q: string) => {
+          questions.push(q);
+          return Promise.resolve(true);
+        },
+      },
+    );
+
+    expect(result.ok).toBe(true);
+    // The update comes before the delete, and only flips the purge setting.
+    expect(deployer.calls).toEqual(['deploy', 'destroy']);
+    expect(deployer.deploys[0]).toMatchObject({
+      parameters: {},
+      keepExistingParameters: true,
+      appOptions: { purgeOnDelete: true },
+    });
+    expect(questions[0]).toMatch(
+      /and purge the ECR ownership parameter and log group in 2 account\(s\)\? \[y\/N\] $/,
+    );
+    expect(result.leftovers?.purged).toBe(true);
+    expect(renderLeftovers(result.leftovers ?? { purged: false, accounts: [] })).toMatch(
+      /^Removed with the stack instances \(--purge\) in 2 account\(s\)/,
+    );
+  });
+
+  it('with --purge, deletes nothing when the purge update fails', async () => {
+    const deployer = new DeletingDeployer();
+    deployer.deploy = (request) => {
+      deployer.calls.push('deploy');
+      deployer.deploys.push(request);
+      return Promise.reject(new ToolkitFailedError('deploy', 'UPDATE_ROLLBACK_COMPLETE'));
+    };
+    const result = await runDestroy(testConfig(), { yes: true, purge: true }, deps(deployer).deps);
+    expect(result.ok).toBe(false);
+    expect(deployer.calls).toEqual(['deploy']);
+    expect(result.error?.message).toMatch(
+      /nothing was deleted: deploy of the root stack failed: UPDATE_ROLLBACK_COMPLETE/,
+    );
+  });
+
+  it('with --purge but no ECR StackSet, has nothing to purge and does not update', async () => {
+    aws.cfn.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: [
+        {
+          LogicalResourceId: 'StackSet0',
+          PhysicalResourceId: SSM,
+          ResourceType: 'AWS::CloudFormation::StackSet',
+          ResourceStatus: 'UPDATE_COMPLETE',
+          LastUpdatedTimestamp: new Date(),
+        },
+      ],
+    });
+    const deployer = new DeletingDeployer();
+    const result = await runDestroy(testConfig(), { yes: true, purge: true }, deps(deployer).deps);
+    expect(deployer.calls).toEqual(['destroy']);
+    expect(result.leftovers).toBeUndefined();
+  });
+});
