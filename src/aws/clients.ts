@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -45,6 +46,8 @@ export interface HomeClients {
   readonly secretsManager: SecretsManagerClient;
   /** An SSM client for another region of the home account (created once per region). */
   readonly ssmFor: (region: string) => SSMClient;
+  /** Reads trails and their event selectors (EKS Protection's organization trail check). */
+  readonly cloudTrail: CloudTrailClient;
 }
 
 /** Creates the home-region clients; pass them around instead of creating clients deep inside core code. */
@@ -65,5 +68,6 @@ export function createHomeClients(settings: AwsClientSettings): HomeClients {
     cloudFormation: createClient(CloudFormationClient, settings),
     organizations: createClient(OrganizationsClient, settings),
     secretsManager: createClient(SecretsManagerClient, settings),
+    cloudTrail: createClient(CloudTrailClient, settings),
   };
 }

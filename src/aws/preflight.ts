@@ -3,6 +3,7 @@ import {
   DescribeOrganizationsAccessCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import {
   DescribeOrganizationCommand,
   ListDelegatedAdministratorsCommand,
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { DescribeDocumentCommand, GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { checkOrganizationTrail, type OrganizationTrailExpectation } from './organization-trail.js';
 
 /** Service principal CloudFormation StackSets uses for delegated administration. */
 export const STACKSETS_SERVICE_PRINCIPAL = 'member.org.stacksets.cloudformation.amazonaws.com';
@@ -27,7 +29,8 @@ export type PreflightCheck =
   | 'organization'
   | 'accountType'
   | 'trustedAccess'
-  | 'distributorDocument';
+  | 'distributorDocument'
+  | 'organizationTrail';
 
 /** Outcome of one check: `error` stops the deploy, `warning` could not be verified or looks odd. */
 export type FindingSeverity = 'ok' | 'warning' | 'error';
@@ -53,6 +56,8 @@ export interface PreflightExpectations {
   readonly ambientRegion?: string;
   /** The SSM automation document the SSM Distributor associates, when that feature is enabled. */
   readonly distributorDocument?: DistributorDocumentExpectation;
+  /** EKS Protection: an organization trail must log EKS management events (src/aws/organization-trail.ts). */
+  readonly organizationTrail?: OrganizationTrailExpectation;
 }
 
 export interface DistributorDocumentExpectation {
@@ -77,6 +82,8 @@ export interface PreflightClients {
   readonly organizations: Pick<OrganizationsClient, 'send'>;
   /** SSM in another region of the caller's account; needed for the per-region document check. */
   readonly ssmFor?: (region: string) => Pick<SSMClient, 'send'>;
+  /** CloudTrail in the home region; needed for the organization trail check. */
+  readonly cloudTrail?: Pick<CloudTrailClient, 'send'>;
 }
 
 /** True when any finding stops the deploy. */
@@ -121,6 +128,9 @@ export async function runPreflight(
   await checkTrustedAccess(clients.cloudFormation, expected, findings);
   if (expected.distributorDocument && clients.ssmFor) {
     findings.push(...(await checkDistributorDocument(clients.ssmFor, expected.distributorDocument)));
+  }
+  if (expected.organizationTrail && clients.cloudTrail) {
+    findings.push(await checkOrganizationTrail(clients.cloudTrail, expected.organizationTrail));
   }
   return { identity, findings, ...(bootstrapVersion === undefined ? {} : { bootstrapVersion }) };
 }
