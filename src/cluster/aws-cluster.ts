@@ -1,0 +1,172 @@
+import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+  DeleteAccessEntryCommand,
+  DescribeAccessEntryCommand,
+  DescribeClusterCommand,
+  DescribeUpdateCommand,
+  UpdateClusterConfigCommand,
+  type Cluster,
+  type EKSClient,
+} from '@aws-sdk/client-eks';
+import { ClusterError, ClusterGoneError } from './errors.js';
+import { pollUntil, type DeployerClock } from './wait.js';
+
+/** Marks access entries this deployer created, so only those are ever removed. */
+export const OWNER_TAG = { key: 'falcon-org:managed-by', value: 'eks-deployer' } as const;
+
+export interface ClusterEndpoint {
+  readonly endpoint: string;
+  readonly caPem: string;
+  readonly authenticationMode: string | undefined;
+  readonly publicAccess: boolean;
+  readonly privateAccess: boolean;
+  readonly publicAccessCidrs: readonly string[];
+  readonly version: string | undefined;
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+function endpointOf(cluster: Cluster): ClusterEndpoint {
+  const vpc = cluster.resourcesVpcConfig ?? {};
+  return {
+    endpoint: cluster.endpoint ?? '',
+    caPem: Buffer.from(cluster.certificateAuthority?.data ?? '', 'base64').toString('utf8'),
+    authenticationMode: cluster.accessConfig?.authenticationMode,
+    publicAccess: vpc.endpointPublicAccess ?? false,
+    privateAccess: vpc.endpointPrivateAccess ?? false,
+    publicAccessCidrs: vpc.publicAccessCidrs ?? [],
+    version: cluster.version,
+  };
+}
+
+/**
+ * Waits until the cluster is ACTIVE (a cluster just created is CREATING for 10+ minutes). Gone,
+ * DELETING or FAILED end the wait with ClusterGoneError; the deadline with DeadlineError.
+ */
+export async function waitClusterActive(
+  eks: EKSClient,
+  name: string,
+  clock: DeployerClock,
+  deadlineSeconds: number,
+): Promise<ClusterEndpoint> {
+  const cluster = await pollUntil(
+    clock,
+    { what: `cluster ${name} to be ACTIVE`, deadlineSeconds, initialDelayMs: 5000, maxDelayMs: 30_000 },
+    async () => {
+      let found: Cluster | undefined;
+      try {
+        found = (await eks.send(new DescribeClusterCommand({ name }))).cluster;
+      } catch (error) {
+        if (errorName(error) === 'ResourceNotFoundException') {
+          throw new ClusterGoneError(`cluster ${name} does not exist (deleted while waiting?)`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      const status = found?.status ?? 'UNKNOWN';
+      if (status === 'DELETING' || status === 'FAILED') {
+        throw new ClusterGoneError(`cluster ${name} is ${status}; nothing to protect`);
+      }
+      return { done: status === 'ACTIVE', value: found, seen: `status ${status}` };
+    },
+  );
+  if (!cluster?.endpoint) throw new ClusterError(`cluster ${name} is ACTIVE but has no endpoint`);
+  return endpointOf(cluster);
+}
+
+export interface AccessEntryState {
+  /** True when this run (or an earlier run of this deployer) created the entry. */
+  readonly ours: boolean;
+  readonly created: boolean;
+}
+
+/**
+ * Ensures an access entry for the principal and associates the cluster admin access policy
+ * (installing CRDs, cluster roles and webhooks needs it). An existing entry is not an error; it is
+ * only ours (and so removed afterwards) when it carries our tag.
+ */
+export async function ensureAccessEntry(
+  eks: EKSClient,
+  cluster: string,
+  principalArn: string,
+  partition: string,
+): Promise<AccessEntryState> {
+  let created = false;
+  let ours: boolean;
+  try {
+    await eks.send(
+      new CreateAccessEntryCommand({
+        clusterName: cluster,
+        principalArn,
+        type: 'STANDARD',
+        tags: { [OWNER_TAG.key]: OWNER_TAG.value },
+      }),
+    );
+    created = true;
+    ours = true;
+  } catch (error) {
+    if (errorName(error) !== 'ResourceInUseException') throw error;
+    const existing = await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }));
+    ours = existing.accessEntry?.tags?.[OWNER_TAG.key] === OWNER_TAG.value;
+  }
+  await eks.send(
+    new AssociateAccessPolicyCommand({
+      clusterName: cluster,
+      principalArn,
+      policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+      accessScope: { type: 'cluster' },
+    }),
+  );
+  return { ours, created };
+}
+
+export async function removeAccessEntry(
+  eks: EKSClient,
+  cluster: string,
+  principalArn: string,
+): Promise<void> {
+  try {
+    await eks.send(new DeleteAccessEntryCommand({ clusterName: cluster, principalArn }));
+  } catch (error) {
+    if (errorName(error) !== 'ResourceNotFoundException') throw error;
+  }
+}
+
+/** Sets the public endpoint allow-list and waits until EKS has applied the change. */
+export async function setPublicAccessCidrs(
+  eks: EKSClient,
+  cluster: string,
+  cidrs: readonly string[],
+  clock: DeployerClock,
+  deadlineSeconds: number,
+): Promise<void> {
+  const started = await eks.send(
+    new UpdateClusterConfigCommand({ name: cluster, resourcesVpcConfig: { publicAccessCidrs: [...cidrs] } }),
+  );
+  const updateId = started.update?.id;
+  if (!updateId) throw new ClusterError(`cluster ${cluster}: UpdateClusterConfig returned no update ID`);
+  await pollUntil(
+    clock,
+    {
+      what: `endpoint allow-list update ${updateId} on ${cluster}`,
+      deadlineSeconds,
+      initialDelayMs: 5000,
+      maxDelayMs: 30_000,
+    },
+    async () => {
+      const update = (await eks.send(new DescribeUpdateCommand({ name: cluster, updateId }))).update;
+      const status = update?.status ?? 'Unknown';
+      if (status === 'Failed' || status === 'Cancelled') {
+        const detail = update?.errors?.map((e) => e.errorMessage).join('; ') ?? '';
+        throw new ClusterError(
+          `cluster ${cluster}: allow-list update ${status}${detail ? `: ${detail}` : ''}`,
+        );
+      }
+      return { done: status === 'Successful', seen: `update ${status}` };
+    },
+  );
+}
