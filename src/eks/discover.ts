@@ -1,0 +1,223 @@
+/**
+ * Discovery of every cluster in a set of accounts: per account the member role is assumed once, the
+ * regions resolved, and every region's clusters read, judged and recorded; eligible clusters get a
+ * deployer run. Every account, region and cluster ends with a status and, when not ok, a reason; one
+ * failing or slow account never fails or stalls the others.
+ *
+ * Calls are bounded twice: by a global in-flight limit (the invocation's budget) and by an adaptive
+ * limit per account (each account has its own API rates; its throttling lowers only its own limit).
+ */
+import type { CredentialProvider } from '../aws/account-credentials.js';
+import { regionsForAccount, type EnabledRegions } from '../aws/account-regions.js';
+import { KeyedAdaptiveLimiters, type AdaptiveLimiterOptions } from '../fanout/adaptive.js';
+import { limiter, type Limiter } from '../fanout/concurrency.js';
+import { settleEach } from '../fanout/outcome.js';
+import type { ClusterApi } from './cluster-api.js';
+import { clusterFacts } from './cluster-facts.js';
+import { describeError } from './errors.js';
+import {
+  countReport,
+  type AccountReport,
+  type ClusterReport,
+  type DiscoveryReport,
+  type RegionReport,
+} from './report.js';
+import type { RunsTable } from './runs-table.js';
+import type { RunStarter } from './start-run.js';
+import { judgeCluster, type VerdictOptions } from './verdict.js';
+
+/** The member-account side: credentials assumed once per account. */
+export interface MemberCredentials {
+  /** Assumes (or reuses) the account's role; rejects when the account cannot be entered. */
+  get(accountId: string): Promise<unknown>;
+  provider(accountId: string): CredentialProvider;
+}
+
+export interface DiscoveryDeps {
+  readonly credentials: MemberCredentials;
+  readonly enabledRegions: EnabledRegions;
+  /** EKS of one account and region, signed with the account's (shared) credentials. */
+  readonly clusterApi: (accountId: string, region: string, credentials: CredentialProvider) => ClusterApi;
+  readonly table: RunsTable;
+  readonly runs: RunStarter;
+}
+
+export interface DiscoverySettings extends VerdictOptions {
+  /** Configured regions, or "enabled" for every region enabled in each account. */
+  readonly regions: readonly string[] | 'enabled';
+  /** Calls in flight across the whole invocation. */
+  readonly concurrency: number;
+  /** Adaptive limit per account (tuning and tests). @default { max: 8 } */
+  readonly perAccount?: AdaptiveLimiterOptions;
+  /** Shared with other work of the same invocation, if any. @default a limiter of `concurrency` */
+  readonly calls?: Limiter;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Discovers the given accounts. When `signal` aborts (the invocation's time is running out) accounts
+ * not yet started end `not-started`, for the caller to hand on; accounts in progress finish.
+ */
+export async function discoverAccounts(
+  accountIds: readonly string[],
+  deps: DiscoveryDeps,
+  settings: DiscoverySettings,
+  signal?: AbortSignal,
+): Promise<DiscoveryReport> {
+  const now = settings.now ?? Date.now;
+  const started = now();
+  const perAccount = new KeyedAdaptiveLimiters(settings.perAccount ?? { max: 8 });
+  const calls = settings.calls ?? limiter(settings.concurrency);
+  const call = <R>(accountId: string, fn: () => Promise<R>): Promise<R> =>
+    perAccount.run(accountId, () => calls(fn));
+
+  // Accounts in flight: enough to keep every call slot busy; each account's regions run concurrently.
+  const outcomes = await settleEach(
+    accountIds,
+    Math.max(1, settings.concurrency),
+    (accountId) => discoverAccount(accountId, deps, settings, call),
+    describeError,
+    signal,
+  );
+  const accounts: AccountReport[] = outcomes.map((o) => {
+    if (o.status === 'ok') return o.value;
+    if (o.status === 'failed') return { accountId: o.item, status: 'failed', reason: o.reason, regions: [] };
+    return { accountId: o.item, status: 'not-started', regions: [] };
+  });
+  return {
+    accounts,
+    counts: countReport(accounts),
+    throttled: perAccount.throttled,
+    durationMs: now() - started,
+  };
+}
+
+type Call = <R>(accountId: string, fn: () => Promise<R>) => Promise<R>;
+
+async function discoverAccount(
+  accountId: string,
+  deps: DiscoveryDeps,
+  settings: DiscoverySettings,
+  call: Call,
+): Promise<AccountReport> {
+  try {
+    await call(accountId, () => deps.credentials.get(accountId)); // once per account, every region shares it
+  } catch (error) {
+    return {
+      accountId,
+      status: 'failed',
+      reason: `could not enter the account: ${describeError(error)}`,
+      regions: [],
+    };
+  }
+  const credentials = deps.credentials.provider(accountId);
+  let plan: Awaited<ReturnType<typeof regionsForAccount>>;
+  try {
+    plan = await call(accountId, () =>
+      regionsForAccount(accountId, settings.regions, deps.enabledRegions, credentials),
+    );
+  } catch (error) {
+    return {
+      accountId,
+      status: 'failed',
+      reason: `could not list the account's enabled regions: ${describeError(error)}`,
+      regions: [],
+    };
+  }
+  const outcomes = await settleEach(
+    plan.regions,
+    plan.regions.length || 1,
+    (region) =>
+      discoverRegion(
+        accountId,
+        region,
+        deps.clusterApi(accountId, region, credentials),
+        deps,
+        settings,
+        call,
+      ),
+    describeError,
+  );
+  const regions: RegionReport[] = outcomes.map((o) =>
+    o.status === 'ok'
+      ? o.value
+      : {
+          region: o.item,
+          status: 'failed',
+          reason: o.status === 'failed' ? o.reason : 'not started',
+          clusters: [],
+        },
+  );
+  for (const region of plan.notEnabled) {
+    regions.push({
+      region,
+      status: 'not-enabled',
+      reason: 'configured, but not enabled in this account (opt-in region); enable it to have it covered',
+      clusters: [],
+    });
+  }
+  const failed = regions.filter((r) => r.status === 'failed').length;
+  return {
+    accountId,
+    status: failed > 0 && failed === plan.regions.length ? 'failed' : 'ok',
+    ...(failed > 0 ? { reason: `${failed} of ${plan.regions.length} regions failed` } : {}),
+    regions,
+  };
+}
+
+async function discoverRegion(
+  accountId: string,
+  region: string,
+  api: ClusterApi,
+  deps: DiscoveryDeps,
+  settings: DiscoverySettings,
+  call: Call,
+): Promise<RegionReport> {
+  let names: string[];
+  try {
+    names = await call(accountId, () => api.listClusters());
+  } catch (error) {
+    return {
+      region,
+      status: 'failed',
+      reason: `could not list clusters: ${describeError(error)}`,
+      clusters: [],
+    };
+  }
+  const outcomes = await settleEach(
+    names,
+    names.length || 1,
+    (name) => discoverCluster(accountId, region, name, api, deps, settings, call),
+    describeError,
+  );
+  const clusters: ClusterReport[] = outcomes.map((o) =>
+    o.status === 'ok'
+      ? o.value
+      : { cluster: o.item, status: 'failed', reason: o.status === 'failed' ? o.reason : 'not started' },
+  );
+  return { region, status: 'ok', clusters };
+}
+
+async function discoverCluster(
+  accountId: string,
+  region: string,
+  name: string,
+  api: ClusterApi,
+  deps: DiscoveryDeps,
+  settings: DiscoverySettings,
+  call: Call,
+): Promise<ClusterReport> {
+  const [cluster, nodegroups, fargate] = await Promise.all([
+    call(accountId, () => api.describeCluster(name)),
+    call(accountId, () => api.listNodegroups(name)),
+    call(accountId, () => api.listFargateProfiles(name)),
+  ]);
+  const facts = clusterFacts(cluster, nodegroups, fargate);
+  const verdict = judgeCluster(facts, settings);
+  const ref = { accountId, region, cluster: name };
+  await deps.table.recordVerdict(ref, verdict);
+  if (verdict.kind !== 'eligible') return { cluster: name, status: 'ok', facts, verdict };
+  const run = await deps.runs.start(ref, facts.compute);
+  return { cluster: name, status: 'ok', facts, verdict, run };
+}

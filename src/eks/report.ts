@@ -1,0 +1,110 @@
+import type { SkippedAccount } from '../aws/organization-scope.js';
+import type { ClusterFacts } from './cluster-facts.js';
+import type { ClusterVerdict } from './run-contract.js';
+import type { RunStart } from './start-run.js';
+
+/** What happened to one cluster. */
+export interface ClusterReport {
+  readonly cluster: string;
+  readonly status: 'ok' | 'failed';
+  /** Why the cluster could not be read or judged (status failed). */
+  readonly reason?: string;
+  readonly facts?: ClusterFacts;
+  readonly verdict?: ClusterVerdict;
+  /** Absent when no run was asked for (ineligible, or failed before). */
+  readonly run?: RunStart;
+}
+
+export interface RegionReport {
+  readonly region: string;
+  /** not-enabled: a configured opt-in region the account has not enabled (not called). */
+  readonly status: 'ok' | 'failed' | 'not-enabled' | 'not-started';
+  readonly reason?: string;
+  readonly clusters: readonly ClusterReport[];
+}
+
+export interface AccountReport {
+  readonly accountId: string;
+  /** not-started: the invocation's time ran out first; the account was handed to the next one. */
+  readonly status: 'ok' | 'failed' | 'not-started';
+  readonly reason?: string;
+  readonly regions: readonly RegionReport[];
+}
+
+export interface DiscoveryCounts {
+  readonly accounts: number;
+  readonly accountsFailed: number;
+  readonly accountsNotStarted: number;
+  readonly regions: number;
+  readonly regionsFailed: number;
+  readonly clusters: number;
+  readonly clustersFailed: number;
+  readonly eligible: number;
+  readonly ineligible: number;
+  readonly runsStarted: number;
+  readonly runsInProgress: number;
+  readonly runsFailed: number;
+}
+
+export interface DiscoveryReport {
+  readonly accounts: readonly AccountReport[];
+  /** Accounts under the targets but left out (excluded, not ACTIVE); only where scope was resolved. */
+  readonly skippedAccounts?: readonly SkippedAccount[];
+  readonly counts: DiscoveryCounts;
+  /** Throttling answers absorbed by backoff (none of them failed an item unless a reason says so). */
+  readonly throttled: number;
+  readonly durationMs: number;
+}
+
+export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts {
+  let regions = 0;
+  let regionsFailed = 0;
+  let clusters = 0;
+  let clustersFailed = 0;
+  let eligible = 0;
+  let ineligible = 0;
+  let runsStarted = 0;
+  let runsInProgress = 0;
+  let runsFailed = 0;
+  for (const a of accounts) {
+    for (const r of a.regions) {
+      if (r.status === 'ok' || r.status === 'failed') regions += 1;
+      if (r.status === 'failed') regionsFailed += 1;
+      for (const c of r.clusters) {
+        clusters += 1;
+        if (c.status === 'failed') clustersFailed += 1;
+        if (c.verdict?.kind === 'eligible') eligible += 1;
+        if (c.verdict?.kind === 'ineligible') ineligible += 1;
+        if (c.run?.status === 'started') runsStarted += 1;
+        if (c.run?.status === 'in-progress') runsInProgress += 1;
+        if (c.run?.status === 'failed') runsFailed += 1;
+      }
+    }
+  }
+  return {
+    accounts: accounts.length,
+    accountsFailed: accounts.filter((a) => a.status === 'failed').length,
+    accountsNotStarted: accounts.filter((a) => a.status === 'not-started').length,
+    regions,
+    regionsFailed,
+    clusters,
+    clustersFailed,
+    eligible,
+    ineligible,
+    runsStarted,
+    runsInProgress,
+    runsFailed,
+  };
+}
+
+/** One line for CloudFormation's Reason and logs. */
+export function summarize(report: DiscoveryReport): string {
+  const c = report.counts;
+  const parts = [
+    `${c.accounts} accounts (${c.accountsFailed} failed${c.accountsNotStarted ? `, ${c.accountsNotStarted} queued for the next invocation` : ''})`,
+    `${c.regions} regions (${c.regionsFailed} failed)`,
+    `${c.clusters} clusters: ${c.eligible} eligible, ${c.ineligible} ineligible, ${c.clustersFailed} unreadable`,
+    `runs: ${c.runsStarted} started, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start`,
+  ];
+  return parts.join('; ');
+}

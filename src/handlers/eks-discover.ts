@@ -1,0 +1,242 @@
+/**
+ * `eks-discover`: finds every cluster of the organization, records a verdict per cluster and starts a
+ * deployer run for each eligible one. Three triggers, one core (runDiscovery):
+ * - the CloudFormation custom resource at deploy time: always answered SUCCESS (discovery failures are
+ *   reported in the answer and the log, never fatal to the stack); Delete does nothing;
+ * - an EventBridge schedule: the same sweep, repairing whatever was missed;
+ * - the discovery SQS queue: batches of accounts a previous invocation could not start in time
+ *   (partial batch response: only messages whose accounts could not be handed on are retried).
+ */
+import {
+  createEksHomeClients,
+  createEksServices,
+  type EksHomeClients,
+  type EksServices,
+} from '../eks/aws-deps.js';
+import { parseDiscoveryBatch } from '../eks/discovery-queue.js';
+import { readEksEnvironment, type EksEnvironment } from '../eks/environment.js';
+import { describeError, EksError } from '../eks/errors.js';
+import { summarize, type DiscoveryReport } from '../eks/report.js';
+import { runDiscovery, type DiscoveryInput, type DiscoveryRun } from '../eks/run-discovery.js';
+import {
+  buildResponse,
+  isCustomResourceEvent,
+  sendResponse,
+  withDeadline,
+  workBudgetMs,
+  type CustomResourceEvent,
+  type SendOptions,
+} from './shared/custom-resource.js';
+import { isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+
+export interface SqsRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly eventSource?: string;
+}
+
+export interface SqsBatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+export interface EksDiscoverHandlerOptions {
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Builds the adapters; default: SDK clients created once per module. */
+  readonly services?: (env: EksEnvironment) => EksServices;
+  readonly send?: SendOptions;
+  /**
+   * How much of the remaining time is kept back when deciding to stop starting accounts (the ones in
+   * flight must still finish, the rest be queued and CloudFormation answered).
+   * @default max(30 s, a quarter of the remaining time)
+   */
+  readonly reserveMs?: (remainingMs: number) => number;
+}
+
+let moduleClients: EksHomeClients | undefined;
+
+function defaultServices(env: EksEnvironment): EksServices {
+  moduleClients ??= createEksHomeClients(env.settings.homeRegion);
+  return createEksServices(env, moduleClients, 'falcon-org-eks-discover');
+}
+
+const defaultReserve = (remaining: number) => Math.max(30_000, Math.floor(remaining / 4));
+
+export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}) {
+  const services = options.services ?? defaultServices;
+  const reserve = options.reserveMs ?? defaultReserve;
+
+  async function discover(input: DiscoveryInput, context: LambdaContext): Promise<DiscoveryRun> {
+    const env = readEksEnvironment(options.env ?? process.env);
+    const deps = services(env);
+    const s = env.settings;
+    const remaining = context.getRemainingTimeInMillis();
+    const stop = new AbortController();
+    const timer = setTimeout(
+      () => stop.abort(new Error('time to hand on')),
+      Math.max(0, remaining - reserve(remaining)),
+    );
+    try {
+      const run = await runDiscovery(
+        input,
+        { ...deps, scope: () => deps.scope.scope() },
+        {
+          regions: s.regions,
+          concurrency: s.concurrency,
+          ...(s.minKubernetesVersion ? { minKubernetesVersion: s.minKubernetesVersion } : {}),
+          ...(s.accountsPerMessage ? { accountsPerMessage: s.accountsPerMessage } : {}),
+        },
+        stop.signal,
+      );
+      logReport(input.kind, run);
+      return run;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return async (event: unknown, context: LambdaContext): Promise<unknown> => {
+    if (isCustomResourceEvent(event)) {
+      await onCustomResource(event, context, discover, options.send);
+      return undefined;
+    }
+    if (isScheduledEvent(event)) {
+      const run = await discover({ kind: 'sweep' }, context);
+      return {
+        summary: summarize(run.report),
+        counts: run.report.counts,
+        queuedAccounts: run.queuedAccounts,
+      };
+    }
+    if (isSqsEvent(event)) return onQueue(event.Records, context, discover);
+    throw new EksError(
+      'unsupported event: expected a CloudFormation custom resource request, a scheduled event or SQS messages',
+    );
+  };
+}
+
+type Discover = (input: DiscoveryInput, context: LambdaContext) => Promise<DiscoveryRun>;
+
+async function onCustomResource(
+  event: CustomResourceEvent,
+  context: LambdaContext,
+  discover: Discover,
+  sendOptions: SendOptions | undefined,
+): Promise<void> {
+  const physicalId =
+    event.PhysicalResourceId ?? `falcon-org-eks-discovery-${event.StackId.split('/').pop() ?? 'stack'}`;
+  let reason: string;
+  let data: Record<string, string> | undefined;
+  if (event.RequestType === 'Delete') {
+    reason = 'nothing to do on delete (removing Falcon from clusters is a deployer run in uninstall mode)';
+  } else {
+    try {
+      const outcome = await withDeadline(workBudgetMs(context.getRemainingTimeInMillis()), () =>
+        discover({ kind: 'sweep' }, context),
+      );
+      if (outcome.finished) {
+        reason = `discovery: ${summarize(outcome.value.report)}${queueNote(outcome.value)}`;
+        data = Object.fromEntries(
+          Object.entries(outcome.value.report.counts).map(([k, v]) => [k, String(v)]),
+        );
+      } else {
+        reason = 'discovery did not finish before the deploy-time deadline; the schedule completes it';
+      }
+    } catch (error) {
+      // Reported, not fatal: the stack must not fail or roll back because discovery could not run.
+      reason = `discovery could not run (${describeError(error)}); the schedule retries it`;
+      logJson('error', 'eks discovery failed', { trigger: event.RequestType, error: describeError(error) });
+    }
+  }
+  const response = buildResponse(event, 'SUCCESS', reason, physicalId, data);
+  logJson('info', 'custom resource answer', {
+    requestType: event.RequestType,
+    status: 'SUCCESS',
+    reason: response.Reason,
+  });
+  const left = context.getRemainingTimeInMillis();
+  await sendResponse(event.ResponseURL, response, {
+    timeoutMs: Math.max(1000, Math.min(10_000, Math.floor(left / 3))),
+    budgetMs: Math.max(1000, left - 1000),
+    ...sendOptions,
+  });
+}
+
+async function onQueue(
+  records: readonly SqsRecord[],
+  context: LambdaContext,
+  discover: Discover,
+): Promise<SqsBatchResponse> {
+  const owners = new Map<string, string[]>(); // account → message IDs that asked for it
+  for (const record of records) {
+    const batch = parseDiscoveryBatch(record.body);
+    if ('error' in batch) {
+      // A message that can never succeed is dropped with a clear line, not retried into the DLQ.
+      logJson('warn', 'dropped malformed discovery message', {
+        messageId: record.messageId,
+        reason: batch.error,
+      });
+      continue;
+    }
+    for (const account of batch.accounts)
+      owners.set(account, [...(owners.get(account) ?? []), record.messageId]);
+  }
+  if (owners.size === 0) return { batchItemFailures: [] };
+  const run = await discover({ kind: 'batch', accounts: [...owners.keys()] }, context);
+  if (!run.queueError) return { batchItemFailures: [] };
+  // Unstarted accounts could not be handed on: let SQS redeliver the messages that named them.
+  const failed = new Set<string>();
+  for (const a of run.report.accounts)
+    if (a.status === 'not-started') for (const id of owners.get(a.accountId) ?? []) failed.add(id);
+  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+function isSqsEvent(event: unknown): event is { Records: SqsRecord[] } {
+  if (typeof event !== 'object' || event === null) return false;
+  const records = (event as { Records?: unknown }).Records;
+  return (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    records.every(
+      (r) =>
+        typeof r === 'object' &&
+        r !== null &&
+        (r as SqsRecord).eventSource === 'aws:sqs' &&
+        typeof (r as SqsRecord).messageId === 'string' &&
+        typeof (r as SqsRecord).body === 'string',
+    )
+  );
+}
+
+function queueNote(run: DiscoveryRun): string {
+  if (run.queuedAccounts > 0)
+    return `; ${run.queuedAccounts} accounts handed to the discovery queue (${run.queuedMessages} messages)`;
+  if (run.queueError)
+    return `; unstarted accounts could not be queued (${run.queueError}), the schedule retries them`;
+  return '';
+}
+
+/** The structured report: one JSON line per account, then the summary. */
+function logReport(trigger: string, run: DiscoveryRun): void {
+  const report: DiscoveryReport = run.report;
+  for (const account of report.accounts) {
+    const troubled =
+      account.status !== 'ok' ||
+      account.regions.some((r) => r.status === 'failed' || r.clusters.some((c) => c.status === 'failed'));
+    logJson(troubled ? 'warn' : 'info', 'eks discovery account', { trigger, ...account });
+  }
+  for (const skipped of report.skippedAccounts ?? [])
+    logJson('info', 'eks discovery skipped account', { trigger, ...skipped });
+  logJson('info', 'eks discovery summary', {
+    trigger,
+    summary: summarize(report),
+    counts: report.counts,
+    throttled: report.throttled,
+    durationMs: report.durationMs,
+    queuedAccounts: run.queuedAccounts,
+    queuedMessages: run.queuedMessages,
+    ...(run.queueError ? { queueError: run.queueError } : {}),
+  });
+}
+
+export const handler = createEksDiscoverHandler();
