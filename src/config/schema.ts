@@ -113,10 +113,18 @@ const organizationSchema = z.strictObject({
 const stackSetsSchema = z
   .strictObject({
     maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
-    failureTolerancePercentage: z.number().int().min(0).max(100).default(0),
+    // Accounts per region (rounded down) an operation may fail in before CloudFormation stops it and
+    // fails the StackSet, which rolls the root stack back: 0 let one account undo the organization.
+    failureTolerancePercentage: z.number().int().min(0).max(100).default(20),
     regionConcurrency: z
       .enum(['PARALLEL', 'SEQUENTIAL'], { message: 'expected "PARALLEL" or "SEQUENTIAL"' })
       .default('PARALLEL'),
+    // SOFT: run at maxConcurrentPercentage whatever the tolerance (STRICT caps concurrency at tolerance + 1).
+    concurrencyMode: z
+      .enum(['SOFT_FAILURE_TOLERANCE', 'STRICT_FAILURE_TOLERANCE'], {
+        message: 'expected "SOFT_FAILURE_TOLERANCE" or "STRICT_FAILURE_TOLERANCE"',
+      })
+      .default('SOFT_FAILURE_TOLERANCE'),
   })
   .prefault({});
 
@@ -187,6 +195,13 @@ const eksSchema = z.strictObject({
   lockTtlMinutes: wholeNumber(45, 1440)
     .default(120)
     .describe('How long a cluster stays locked for one deployer run; a crashed run frees it after this'),
+  minKubernetesVersion: z
+    .string()
+    .regex(/^1\.\d{1,2}$/, { message: 'expected a Kubernetes minor version such as "1.28"' })
+    .optional()
+    .describe(
+      'Oldest Kubernetes version a deployer run is started for; older clusters are reported (default: 1.28)',
+    ),
   createOrganizationTrail: z
     .boolean()
     .default(false)

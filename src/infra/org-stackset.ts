@@ -123,6 +123,7 @@ export class OrgStackSet extends Construct {
         maxConcurrentPercentage: config.stackSets.maxConcurrentPercentage,
         failureTolerancePercentage: config.stackSets.failureTolerancePercentage,
         regionConcurrencyType: config.stackSets.regionConcurrency,
+        concurrencyMode: config.stackSets.concurrencyMode,
       },
       stackInstancesGroup: [
         {

@@ -5,7 +5,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ResolvedConfig } from '../../src/config/load.js';
+import { parseConfigText, type ResolvedConfig } from '../../src/config/load.js';
 import { InfraError } from '../../src/infra/errors.js';
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
 import {
@@ -39,6 +39,29 @@ function build(config: ResolvedConfig, props: Partial<OrgStackSetProps> = {}) {
 }
 
 describe('OrgStackSet', () => {
+  it('by default tolerates failures in a fifth of the accounts per region and keeps its concurrency when some fail', () => {
+    // A healthy organization deploys when a few accounts cannot: with a tolerance of 0, one account
+    // that refuses its instance fails the operation, the StackSet resource and the whole root stack.
+    const config = parseConfigText(
+      [
+        'falcon: { cloud: us-1 }',
+        'aws: { partition: aws, homeRegion: us-east-1 }',
+        'organization: { id: o-abcdefghij, targets: [r-abcd] }',
+      ].join('\n'),
+      'defaults.yaml',
+    );
+    const { template } = build(config);
+    template.hasResourceProperties('AWS::CloudFormation::StackSet', {
+      OperationPreferences: {
+        MaxConcurrentPercentage: 25,
+        FailureTolerancePercentage: 20,
+        RegionConcurrencyType: 'PARALLEL',
+        // STRICT (CloudFormation's default) would cap concurrency at tolerance + 1 accounts.
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+      },
+    });
+  });
+
   it('creates a SERVICE_MANAGED StackSet with auto-deployment, targets, exclusions and operation preferences', () => {
     const { template } = build(
       testConfig({ organization: { excludeAccounts: ['111111111111', '222222222222'] } }),
@@ -54,6 +77,7 @@ describe('OrgStackSet', () => {
         MaxConcurrentPercentage: 30,
         FailureTolerancePercentage: 5,
         RegionConcurrencyType: 'SEQUENTIAL',
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
       },
       StackInstancesGroup: [
         {
