@@ -34,6 +34,8 @@ export interface CoverageFunctionSettings {
   readonly deploymentId: string;
   /** Name of the read-only coverage role in every member account. */
   readonly readRoleName: string;
+  /** SSM parameter (home region of each member account) holding the ECR ownership record. */
+  readonly ownershipParameterName: string;
   /** Accounts read at once. */
   readonly concurrency: number;
 }
@@ -111,6 +113,7 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
   const associationName = text('associationName');
   const deploymentId = text('deploymentId');
   const readRoleName = text('readRoleName');
+  const ownershipParameterName = text('ownershipParameterName');
   const targets = list('targets');
   if (targets.length === 0 && problems.length === before) problems.push(`${name}.targets must not be empty`);
   const excludeAccounts = list('excludeAccounts');
@@ -145,6 +148,7 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
     associationName,
     deploymentId,
     readRoleName,
+    ownershipParameterName,
     concurrency: concurrency as number,
   };
 }

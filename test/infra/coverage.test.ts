@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,9 @@ import { Coverage } from '../../src/infra/features/coverage.js';
 import { COVERAGE_READ_ACTIONS } from '../../src/infra/features/coverage/read-role.js';
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
 import { nagFindings } from '../../src/infra/nag.js';
-import { dummyLambdaDir, tempDir, testConfig } from './helpers.js';
+import { handlerNames } from '../../scripts/bundle-lambdas.mjs';
+import { EksProtection } from '../../src/infra/features/eks-protection.js';
+import { dummyLambdaDir, tempDir, testConfig, withDummyDeployer } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -40,7 +42,7 @@ interface Statement {
 }
 
 function coverage(overrides: Record<string, unknown> = {}) {
-  const lambdaDir = dummyLambdaDir('coverage', 'ecr-connect');
+  const lambdaDir = withDummyDeployer(dummyLambdaDir(...handlerNames(), 'coverage'));
   dirs.push(lambdaDir);
   const base = { coverage: { enabled: true, ...((overrides['coverage'] as object | undefined) ?? {}) } };
   const config = testConfig({ ...overrides, ...base });
@@ -179,6 +181,32 @@ describe('coverage: member read role (StackSet)', () => {
     );
   });
 
+  it('matches the calls the readers make, read from their source', () => {
+    // Each SDK command the member-side readers import is one IAM action (service prefix + command name).
+    const commands = (file: string): string[] => {
+      const text = readFileSync(file, 'utf8');
+      return [...text.matchAll(/import\s*{([^}]*)}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)].flatMap(
+        ([, names, service]) =>
+          (names ?? '')
+            .split(',')
+            .map((n) => n.trim())
+            .filter((n) => /^[A-Z]\w*Command$/.test(n))
+            .map((n) => `${service}:${n.replace(/Command$/, '')}`),
+      );
+    };
+    const readers = readFileSync('src/coverage/aws-readers.ts', 'utf8');
+    // The ownership record is only loaded (SsmOwnershipStore.load: one GetParameter), never saved.
+    expect(readers).toMatch(/new SsmOwnershipStore\([^)]*\)\.load\(\)/);
+    const used = new Set([
+      ...commands('src/coverage/aws-readers.ts'),
+      ...commands('src/aws/account-regions.ts'),
+      'ssm:GetParameter',
+    ]);
+    const { member } = coverage();
+    const granted = new Set(statementsOf(only(member, 'AWS::IAM::Role')).flatMap(actionsOf));
+    expect(granted).toEqual(used);
+  });
+
   it('also creates the read role in the management account when the root is targeted, never in a delegated admin', () => {
     const rootTargets = { organization: { targets: ['r-ab12'] } };
     const management = coverage(rootTargets);
@@ -304,6 +332,7 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       associationName: 'fo-test-falcon-sensor',
       deploymentId: 'fo-test',
       readRoleName: 'fo-test-coverage-read',
+      ownershipParameterName: '/fo-test/ecr-connections/ownership',
       concurrency: 24,
     });
   });
@@ -352,16 +381,35 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
     expect(all.filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);
   });
 
-  it('reads the EKS runs table only when EKS protection is reported', () => {
-    const eks = coverage({ coverage: { features: ['ssmDistributor', 'eksProtection'] } });
+  it('reads the EKS runs table (one scan) only when EKS protection is deployed and reported', () => {
+    // Prepare / Act
+    const eks = coverage({ features: { eksProtection: { enabled: true } } });
+    // Assess
+    const protection = eks.organization.node.tryFindChild('EksProtection');
+    if (!(protection instanceof EksProtection)) throw new Error('EksProtection not created');
+    const tableId = eks.rootStack.getLogicalId(protection.runsTable.table.node.defaultChild as CfnElement);
     const roleId = eks.rootStack.getLogicalId(eks.feature.function.role.node.defaultChild as CfnElement);
     const statements = statementsOf(eks.root.Resources[roleId] ?? { Type: '', Properties: {} });
     const runs = statements.find((s) => s.Sid === 'ReadEksRuns');
-    expect(actionsOf(runs)).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']);
-    expect(JSON.stringify(runs?.Resource)).toContain(':table/fo-test-eks-runs');
+    expect(runs).toMatchObject({ Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } });
     const fn = only(eks.root, 'AWS::Lambda::Function', 'FalconOrganizationCoverageFunction');
     const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
-    expect(variables['FALCON_ORG_RUNS_TABLE']).toBe('fo-test-eks-runs');
+    expect(variables['FALCON_ORG_RUNS_TABLE']).toEqual({ Ref: tableId });
+    const env = readCoverageEnvironment({
+      ...(variables as Record<string, string>),
+      FALCON_ORG_COVERAGE_BUCKET: 'bucket',
+      FALCON_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:999999999999:secret:x',
+      FALCON_ORG_RUNS_TABLE: 'runs',
+    });
+    expect(env.settings.features.eksProtection).toEqual(['eu-central-1']);
+
+    // EKS reported but not deployed: every cluster is "not deployed", and there is no table to read.
+    const notDeployed = coverage({ coverage: { features: ['ssmDistributor', 'eksProtection'] } });
+    const role2 = notDeployed.rootStack.getLogicalId(
+      notDeployed.feature.function.role.node.defaultChild as CfnElement,
+    );
+    const statements2 = statementsOf(notDeployed.root.Resources[role2] ?? { Type: '', Properties: {} });
+    expect(statements2.map((s) => s.Sid)).not.toContain('ReadEksRuns');
   });
 
   it('passes cdk-nag in the root stack and the member stack', () => {

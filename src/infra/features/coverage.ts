@@ -15,6 +15,7 @@ import { coverageNames, type CoverageNames } from './coverage/names.js';
 import { CoverageReadRole } from './coverage/read-role.js';
 import { ReportBucket } from './coverage/report-bucket.js';
 import { ecrNames } from './ecr/names.js';
+import { EksProtection } from './eks-protection.js';
 import type { FeatureContext } from './feature.js';
 import { ssmNames } from './ssm-distributor.js';
 
@@ -64,6 +65,10 @@ export class Coverage extends Construct {
     });
 
     const code = context.artifacts.codeFor(COVERAGE_BUNDLE);
+    // EKS protection's runs table, when it is deployed (a sibling construct) and reported.
+    const eks = scope.node.tryFindChild('EksProtection');
+    const runsTable =
+      settings.features.eksProtection && eks instanceof EksProtection ? eks.runsTable.table : undefined;
     this.function = new CoverageFunction(this, 'Function', {
       functionName: names.function,
       code: lambda.Code.fromBucket(context.artifacts.bucket, code.key),
@@ -71,7 +76,7 @@ export class Coverage extends Construct {
       falconSecret: context.credentials.secret,
       bucket: this.reports.bucket,
       metricNamespace: config.coverage.metricNamespace,
-      ...(settings.features.eksProtection ? { runsTableName: names.runsTable } : {}),
+      ...(runsTable ? { runsTable } : {}),
     });
 
     // The scheduled event is passed unchanged; an on-demand invocation sends any other event.
@@ -158,6 +163,7 @@ export function coverageSettings(config: ResolvedConfig, names: CoverageNames): 
     associationName: ssmNames(config).associationName,
     deploymentId: ecrNames(config).deploymentId,
     readRoleName: names.readRole,
+    ownershipParameterName: ecrNames(config).ownershipParameter,
     concurrency: config.coverage.concurrency,
   };
 }

@@ -1,4 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,8 +30,8 @@ export const ORGANIZATION_READ_ACTIONS = [
   'organizations:ListOrganizationalUnitsForParent',
 ] as const;
 
-/** DynamoDB reads of the EKS runs table. */
-export const RUNS_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'] as const;
+/** DynamoDB reads of the EKS runs table (one paged scan per report). */
+export const RUNS_TABLE_READ_ACTIONS = ['dynamodb:Scan'] as const;
 
 export interface CoverageFunctionProps {
   readonly functionName: string;
@@ -39,8 +40,8 @@ export interface CoverageFunctionProps {
   readonly falconSecret: secretsmanager.ISecret;
   readonly bucket: s3.IBucket;
   readonly metricNamespace: string;
-  /** Name of the EKS runs table; absent when EKS protection is not deployed. */
-  readonly runsTableName?: string;
+  /** The EKS runs table; absent when EKS protection is not deployed. */
+  readonly runsTable?: dynamodb.ITable;
 }
 
 /**
@@ -85,12 +86,6 @@ export class CoverageFunction extends Construct {
         reason: 'Dated copies are written under reports/YYYY/MM/DD/; nothing else in the bucket is writable.',
       },
     );
-    if (props.runsTableName) {
-      acknowledge(this.role, {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/${props.runsTableName}/index/*]`,
-        reason: "Reads the EKS runs table's items through whichever index the reader queries; read-only.",
-      });
-    }
 
     this.function = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
@@ -108,7 +103,7 @@ export class CoverageFunction extends Construct {
         [COVERAGE_FUNCTION_ENV.falconSecret]: props.falconSecret.secretArn,
         [COVERAGE_FUNCTION_ENV.bucket]: props.bucket.bucketName,
         [COVERAGE_FUNCTION_ENV.metricNamespace]: props.metricNamespace,
-        ...(props.runsTableName ? { [COVERAGE_FUNCTION_ENV.runsTable]: props.runsTableName } : {}),
+        ...(props.runsTable ? { [COVERAGE_FUNCTION_ENV.runsTable]: props.runsTable.tableName } : {}),
       },
     });
     acknowledge(this.function, {
@@ -128,7 +123,7 @@ function logicalIdOf(bucket: s3.IBucket): string {
 export function coverageStatements(
   props: Pick<
     CoverageFunctionProps,
-    'settings' | 'falconSecret' | 'bucket' | 'metricNamespace' | 'runsTableName'
+    'settings' | 'falconSecret' | 'bucket' | 'metricNamespace' | 'runsTable'
   >,
   logGroup: logs.ILogGroup,
 ): iam.PolicyStatement[] {
@@ -169,13 +164,12 @@ export function coverageStatements(
       resources: [logGroup.logGroupArn],
     }),
   ];
-  if (props.runsTableName) {
-    const table = `arn:${cdk.Aws.PARTITION}:dynamodb:${cdk.Aws.REGION}:${cdk.Aws.ACCOUNT_ID}:table/${props.runsTableName}`;
+  if (props.runsTable) {
     statements.push(
       new iam.PolicyStatement({
         sid: 'ReadEksRuns',
         actions: [...RUNS_TABLE_READ_ACTIONS],
-        resources: [table, `${table}/index/*`],
+        resources: [props.runsTable.tableArn],
       }),
     );
   }

@@ -7,8 +7,6 @@ export interface CoverageNames {
   readonly readRole: string;
   /** The `coverage` function in the home account (fixed, so an operator can invoke it by name). */
   readonly function: string;
-  /** The EKS runs table the function reads when EKS protection is enabled. */
-  readonly runsTable: string;
 }
 
 export function coverageNames(config: ResolvedConfig): CoverageNames {
@@ -17,6 +15,5 @@ export function coverageNames(config: ResolvedConfig): CoverageNames {
     stackSet: `${prefix}-coverage-read`,
     readRole: `${prefix}-coverage-read`,
     function: `${prefix}-coverage`,
-    runsTable: `${prefix}-eks-runs`,
   };
 }
