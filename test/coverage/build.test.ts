@@ -1,0 +1,220 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildCoverageReport } from '../../src/coverage/build.js';
+import { CoverageInputError } from '../../src/coverage/errors.js';
+import type { CoverageCell, CoverageFeature, CoverageReport } from '../../src/coverage/model.js';
+import { FakeFalconServer } from '../fakes/falcon-server.js';
+import { DEV, EXCLUDED, LOCKED, PROD, SUSPENDED, buildFixture, type Fixture } from './fixture.js';
+
+function cell(report: CoverageReport, feature: CoverageFeature, account: string, region: string): CoverageCell {
+  const found = report.cells.find((c) => c.feature === feature && c.accountId === account && c.region === region);
+  if (found === undefined) throw new Error(`no ${feature} cell for ${account} ${region}`);
+  return found;
+}
+
+function itemReason(c: CoverageCell, id: string): string | undefined {
+  return c.items.find((i) => i.id === id)?.reasons[0]?.code;
+}
+
+describe('buildCoverageReport over a small organization with every state', () => {
+  let fake: FakeFalconServer;
+  let fx: Fixture;
+  beforeAll(async () => {
+    fake = await FakeFalconServer.start();
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(async () => {
+    fx = await buildFixture(fake);
+  });
+  afterEach(() => {
+    fx.restore();
+    for (const c of fake.connections()) fake.deleteConnection(c.id);
+    fake.hosts.hosts.clear();
+    fake.clearInjections();
+    fake.requests.length = 0;
+  });
+
+  it('judges every account × region × feature cell, with the reasons', async () => {
+    const report = await buildCoverageReport(fx.deps, fx.options);
+
+    expect(report.schemaVersion).toBe(1);
+    expect(report.generatedAt).toBe('2026-11-29T12:00:00.000Z');
+    expect(report.accounts.map((a) => [a.id, a.readable])).toEqual([
+      [PROD, true],
+      [DEV, true],
+      [LOCKED, false],
+    ]);
+    expect(report.accounts.map((a) => a.id)).not.toContain(SUSPENDED);
+    expect(report.accounts.map((a) => a.id)).not.toContain(EXCLUDED);
+
+    const states = report.cells.map((c) => `${c.feature} ${c.accountId} ${c.region} ${c.state}`);
+    expect(states).toEqual([
+      `ssmDistributor ${PROD} us-east-1 partial`,
+      `ssmDistributor ${PROD} us-west-2 protected`,
+      `ssmDistributor ${DEV} us-east-1 unprotected`,
+      `ssmDistributor ${DEV} us-west-2 not-applicable`,
+      `ssmDistributor ${LOCKED} us-east-1 unknown`,
+      `ssmDistributor ${LOCKED} us-west-2 unknown`,
+      `eksProtection ${PROD} us-east-1 partial`,
+      `eksProtection ${PROD} us-west-2 not-applicable`,
+      `eksProtection ${DEV} us-east-1 unprotected`,
+      `eksProtection ${DEV} us-west-2 not-applicable`,
+      `eksProtection ${LOCKED} us-east-1 unknown`,
+      `eksProtection ${LOCKED} us-west-2 unknown`,
+      `ecrConnections ${PROD} us-east-1 protected`,
+      `ecrConnections ${PROD} us-west-2 unprotected`,
+      `ecrConnections ${DEV} us-east-1 unprotected`,
+      `ecrConnections ${DEV} us-west-2 protected`,
+      `ecrConnections ${LOCKED} us-east-1 unknown`,
+    ]);
+    expect(report.allProtected).toBe(false);
+    expect(report.regions).toEqual(['us-east-1', 'us-west-2']);
+  });
+
+  it('SSM: Falcon is the truth; installed-but-not-reporting and not SSM-managed are told apart', async () => {
+    const report = await buildCoverageReport(fx.deps, fx.options);
+    const east = cell(report, 'ssmDistributor', PROD, 'us-east-1');
+    expect(east.counts).toEqual({ total: 3, protected: 1, unprotected: 2, notApplicable: 0, unknown: 0 });
+    expect(itemReason(east, 'i-0a000000000000001')).toBe('reporting');
+    // COMPLIANT but Falcon does not see it in this account (a host with that ID in another account does not count).
+    expect(itemReason(east, 'i-0a000000000000002')).toBe('installed-not-reporting');
+    expect(east.items.find((i) => i.id === 'i-0a000000000000002')?.reasons[0]?.text).toMatch(/^Installed, not reporting/);
+    expect(itemReason(east, 'i-0a000000000000003')).toBe('not-ssm-managed');
+    expect(east.items.find((i) => i.id === 'i-0a000000000000003')?.reasons[0]?.text).toMatch(
+      /^Not covered: not SSM-managed/,
+    );
+    expect(east.items.find((i) => i.id === 'i-0a000000000000001')?.facts).toMatchObject({
+      ssmManaged: true,
+      associationCompliance: 'COMPLIANT',
+      lastSeen: '2026-11-29T12:00:00Z',
+    });
+    expect(east.reasons.map((r) => r.text)).toEqual([
+      '1 instance: Installed, not reporting: the association succeeded but Falcon does not see this instance',
+      '1 instance: Not covered: not SSM-managed',
+    ]);
+    const dev = cell(report, 'ssmDistributor', DEV, 'us-east-1');
+    expect(dev.reasons.map((r) => r.code)).toEqual(['not-ssm-managed']);
+    expect(cell(report, 'ssmDistributor', DEV, 'us-west-2').reasons[0]?.code).toBe('no-instances');
+  });
+
+  it('ECR: connection state and ownership per region', async () => {
+    const report = await buildCoverageReport(fx.deps, fx.options);
+    const owned = cell(report, 'ecrConnections', PROD, 'us-east-1');
+    expect(owned.items[0]).toMatchObject({
+      id: `https://${PROD}.dkr.ecr.us-east-1.amazonaws.com`,
+      state: 'protected',
+      facts: { connectionId: fx.connections.prodEast, connectionState: 'enabled', ownedByThisDeployment: true },
+    });
+    const paused = cell(report, 'ecrConnections', PROD, 'us-west-2');
+    expect(paused.items[0]?.reasons[0]).toMatchObject({ code: 'connection-state' });
+    expect(paused.items[0]?.reasons[0]?.text).toContain('"paused"');
+    expect(cell(report, 'ecrConnections', DEV, 'us-east-1').items[0]?.reasons[0]?.code).toBe('no-connection');
+    const theirs = cell(report, 'ecrConnections', DEV, 'us-west-2');
+    expect(theirs.state).toBe('protected');
+    expect(theirs.items[0]?.facts.ownedByThisDeployment).toBe(false);
+    expect(theirs.reasons.map((r) => r.code)).toContain('connection-not-owned');
+  });
+
+  it('EKS: verdict, last run and nodes reporting per cluster; no item = not deployed', async () => {
+    const report = await buildCoverageReport(fx.deps, fx.options);
+    const east = cell(report, 'eksProtection', PROD, 'us-east-1');
+    expect(east.items.map((i) => [i.id, i.state, i.reasons[0]?.code])).toEqual([
+      ['prod-eks', 'protected', 'nodes-reporting'],
+      ['legacy', 'unprotected', 'ineligible'],
+    ]);
+    expect(east.items[1]?.reasons[0]?.text).toContain('config-map-auth');
+    expect(east.items[0]?.facts).toMatchObject({ lastRunOutcome: 'protected', verdict: 'eligible', nodesReporting: 1 });
+    expect(cell(report, 'eksProtection', DEV, 'us-east-1').items[0]?.reasons[0]?.code).toBe('not-deployed');
+  });
+
+  it('an unreadable account is a row of unknown cells with the reason, never a failed report', async () => {
+    const report = await buildCoverageReport(fx.deps, fx.options);
+    const locked = report.cells.filter((c) => c.accountId === LOCKED);
+    expect(locked).toHaveLength(5);
+    for (const c of locked) {
+      expect(c.state).toBe('unknown');
+      expect(c.reasons[0]?.code).toBe('account-unreadable');
+      expect(c.reasons[0]?.text).toContain('sts:AssumeRole');
+    }
+    expect(report.accounts.find((a) => a.id === LOCKED)?.reason?.code).toBe('account-unreadable');
+    expect(fx.org.memberCalls(LOCKED)).toBe(0);
+  });
+
+  it('a region whose service refuses is unknown there only', async () => {
+    const west = fx.org.accounts.get(PROD)?.regions['us-west-2'];
+    if (west === undefined) throw new Error('fixture');
+    west.deny = 'ec2';
+    const report = await buildCoverageReport(fx.deps, fx.options);
+    const c = cell(report, 'ssmDistributor', PROD, 'us-west-2');
+    expect(c.state).toBe('unknown');
+    expect(c.reasons[0]?.code).toBe('region-unreadable');
+    expect(c.reasons[0]?.text).toContain('DescribeInstances');
+    expect(cell(report, 'ssmDistributor', PROD, 'us-east-1').state).toBe('partial');
+    expect(cell(report, 'eksProtection', PROD, 'us-west-2').state).toBe('not-applicable');
+  });
+
+  it('Falcon unreachable for hosts: instances Falcon would confirm become unknown, not unprotected', async () => {
+    fake.serverError('hosts.scroll', 50, 500, 'internal');
+    const { FalconHostsAdapter } = await import('../../src/coverage/falcon-ports.js');
+    const { FalconHosts } = await import('../../src/falcon/index.js');
+    const deps = { ...fx.deps, falconHosts: new FalconHostsAdapter(new FalconHosts(fx.falcon.api)) };
+    const report = await buildCoverageReport(deps, fx.options);
+    fake.clearInjections();
+    const east = cell(report, 'ssmDistributor', PROD, 'us-east-1');
+    // Even the unmanaged instance is unknown: Falcon may see a sensor installed another way.
+    expect(east.items.map((i) => i.state)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(east.state).toBe('unknown');
+    expect(east.items[0]?.reasons[0]?.code).toBe('falcon-unreadable');
+    // ECR does not depend on hosts.
+    expect(cell(report, 'ecrConnections', PROD, 'us-east-1').state).toBe('protected');
+  });
+
+  it('--account limits the report; an account not in scope is bad input', async () => {
+    const report = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [DEV] });
+    expect(new Set(report.cells.map((c) => c.accountId))).toEqual(new Set([DEV]));
+    expect(report.scope.accountFilter).toEqual([DEV]);
+    await expect(buildCoverageReport(fx.deps, { ...fx.options, accounts: [SUSPENDED] })).rejects.toThrow(
+      CoverageInputError,
+    );
+  });
+
+  it('fixing the causes turns the cells protected (lifecycle: report, fix, report again)', async () => {
+    const first = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [PROD] });
+    expect(cell(first, 'ssmDistributor', PROD, 'us-east-1').state).toBe('partial');
+    // The sensor starts reporting, the unmanaged instance is terminated, the registry is resumed.
+    fake.hosts.add({ instance_id: 'i-0a000000000000002', service_provider_account_id: PROD, hostname: 'web-2' });
+    const east = fx.org.accounts.get(PROD)?.regions['us-east-1'];
+    if (east === undefined) throw new Error('fixture');
+    east.instances = east.instances.filter((i) => i.id !== 'i-0a000000000000003');
+    east.clusters = ['prod-eks'];
+    const paused = fake.connection(fx.connections.prodWest);
+    if (paused === undefined) throw new Error('fixture');
+    paused.state = 'enabled';
+    const second = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [PROD] });
+    expect(second.cells.map((c) => c.state).filter((s) => s !== 'not-applicable')).toEqual(
+      Array(5).fill('protected'),
+    );
+    expect(second.allProtected).toBe(true);
+  });
+
+  it('totals count cells per feature and state', async () => {
+    const report = await buildCoverageReport(fx.deps, fx.options);
+    expect(report.totals.ssmDistributor).toEqual({
+      protected: 1,
+      partial: 1,
+      unprotected: 1,
+      'not-applicable': 1,
+      unknown: 2,
+    });
+    expect(report.totals.ecrConnections).toEqual({
+      protected: 2,
+      partial: 0,
+      unprotected: 2,
+      'not-applicable': 0,
+      unknown: 1,
+    });
+    const sum = Object.values(report.totals).reduce((n, row) => n + Object.values(row).reduce((a, b) => a + b, 0), 0);
+    expect(sum).toBe(report.cells.length);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * A small AWS organization for coverage tests, faked at the SDK level (aws-sdk-client-mock): who a
+ * member call is for comes from the client itself (its region, and the access key STS issued for the
+ * account's coverage role), so the unchanged adapters run against per-account, per-region state.
+ */
+import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import {
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import {
+  DescribeInstanceInformationCommand,
+  GetParameterCommand,
+  ListAssociationsCommand,
+  ListComplianceItemsCommand,
+  ParameterNotFound,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { OwnershipRecord } from '../../src/ecr/ownership.js';
+
+export const PARTITION = 'aws';
+export const HOME_REGION = 'us-east-1';
+export const READ_ROLE = 'falcon-org-coverage-read';
+export const OWNERSHIP_PARAMETER = '/falcon-org/ecr-connections/ownership';
+export const ASSOCIATION_NAME = 'falcon-org-falcon-sensor';
+export const DEPLOYMENT_ID = 'falcon-org';
+
+export interface FakeInstance {
+  readonly id: string;
+  readonly name?: string;
+  /** SSM ping status when SSM manages it. */
+  readonly ssm?: 'Online' | 'ConnectionLost';
+  /** Association compliance of this deployment's association. */
+  readonly compliance?: 'COMPLIANT' | 'NON_COMPLIANT';
+}
+
+export interface FakeRegion {
+  instances: FakeInstance[];
+  association?: { id: string; status: string };
+  clusters: string[];
+  /** Calls of this service in this region fail with AccessDenied. */
+  deny?: 'ec2' | 'ssm' | 'eks';
+}
+
+export interface FakeAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly parent: string;
+  state: 'ACTIVE' | 'SUSPENDED';
+  /** False: the coverage role is missing or does not trust the caller. */
+  assumable: boolean;
+  enabledRegions: string[];
+  regions: Record<string, FakeRegion>;
+  ownership?: OwnershipRecord;
+}
+
+function denied(what: string): Error {
+  const error = new Error(`User is not authorized to perform: ${what}`);
+  error.name = 'AccessDeniedException';
+  return error;
+}
+
+export class FakeOrganization {
+  readonly accounts = new Map<string, FakeAccount>();
+  /** OU tree: parent → child OU IDs. */
+  readonly ous = new Map<string, string[]>();
+  /** Calls per member service, for counting. */
+  readonly calls: { account: string; region: string; command: string }[] = [];
+
+  readonly organizations = mockClient(OrganizationsClient);
+  readonly sts = mockClient(STSClient);
+  readonly ec2 = mockClient(EC2Client);
+  readonly ssm = mockClient(SSMClient);
+  readonly eks = mockClient(EKSClient);
+  readonly account = mockClient(AccountClient);
+
+  constructor() {
+    this.organizations.on(ListAccountsForParentCommand).callsFake((input: { ParentId: string }) => ({
+      Accounts: [...this.accounts.values()]
+        .filter((a) => a.parent === input.ParentId)
+        .map((a) => ({ Id: a.id, Name: a.name, State: a.state })),
+    }));
+    this.organizations
+      .on(ListOrganizationalUnitsForParentCommand)
+      .callsFake((input: { ParentId: string }) => ({
+        OrganizationalUnits: (this.ous.get(input.ParentId) ?? []).map((Id) => ({ Id })),
+      }));
+    this.sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => {
+      const match = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(input.RoleArn);
+      const account = match ? this.accounts.get(match[1] ?? '') : undefined;
+      if (account === undefined || !account.assumable || match?.[2] !== READ_ROLE) {
+        throw denied(`sts:AssumeRole on resource: ${input.RoleArn}`);
+      }
+      return {
+        Credentials: {
+          AccessKeyId: `ASIA${account.id}`,
+          SecretAccessKey: 'secret',
+          SessionToken: 'token',
+          Expiration: new Date(Date.now() + 3_600_000),
+        },
+      };
+    });
+    this.account.on(ListRegionsCommand).callsFake(async (_input, getClient) => {
+      const { account } = await this.who(getClient, 'ListRegions');
+      return { Regions: account.enabledRegions.map((RegionName) => ({ RegionName, RegionOptStatus: 'ENABLED' })) };
+    });
+    this.ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
+      const region = await this.regionOf(getClient, 'DescribeInstances', 'ec2');
+      return {
+        Reservations: [
+          {
+            Instances: region.instances.map((i) => ({
+              InstanceId: i.id,
+              PlatformDetails: 'Linux/UNIX',
+              ...(i.name !== undefined ? { Tags: [{ Key: 'Name', Value: i.name }] } : {}),
+            })),
+          },
+        ],
+      };
+    });
+    this.ssm.on(DescribeInstanceInformationCommand).callsFake(async (_input, getClient) => {
+      const region = await this.regionOf(getClient, 'DescribeInstanceInformation', 'ssm');
+      return {
+        InstanceInformationList: region.instances
+          .filter((i) => i.ssm !== undefined)
+          .map((i) => ({ InstanceId: i.id, PingStatus: i.ssm })),
+      };
+    });
+    this.ssm
+      .on(ListAssociationsCommand)
+      .callsFake(async (input: { AssociationFilterList?: { key: string; value: string }[] }, getClient) => {
+        const region = await this.regionOf(getClient, 'ListAssociations', 'ssm');
+        const wanted = input.AssociationFilterList?.find((f) => f.key === 'AssociationName')?.value;
+        const a = region.association;
+        if (a === undefined || wanted !== ASSOCIATION_NAME) return { Associations: [] };
+        return {
+          Associations: [
+            {
+              AssociationId: a.id,
+              AssociationName: ASSOCIATION_NAME,
+              Overview: { Status: a.status },
+              LastExecutionDate: new Date('2026-11-29T06:00:00Z'),
+            },
+          ],
+        };
+      });
+    this.ssm.on(ListComplianceItemsCommand).callsFake(async (_input, getClient) => {
+      const region = await this.regionOf(getClient, 'ListComplianceItems', 'ssm');
+      const id = region.association?.id;
+      return {
+        ComplianceItems: region.instances
+          .filter((i) => i.compliance !== undefined && id !== undefined)
+          .flatMap((i) => [
+            { ComplianceType: 'Association', ResourceType: 'ManagedInstance', ResourceId: i.id, Id: id, Status: i.compliance },
+            // Another association on the same instance must not count.
+            { ComplianceType: 'Association', ResourceType: 'ManagedInstance', ResourceId: i.id, Id: 'other-assoc', Status: 'NON_COMPLIANT' },
+          ]),
+      };
+    });
+    this.ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }, getClient) => {
+      const { account, region } = await this.who(getClient, 'GetParameter');
+      if (region !== HOME_REGION || input.Name !== OWNERSHIP_PARAMETER || account.ownership === undefined) {
+        throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      }
+      return { Parameter: { Name: input.Name, Value: JSON.stringify(account.ownership) } };
+    });
+    this.eks.on(ListClustersCommand).callsFake(async (_input, getClient) => {
+      const region = await this.regionOf(getClient, 'ListClusters', 'eks');
+      return { clusters: region.clusters };
+    });
+  }
+
+  addAccount(account: Omit<FakeAccount, 'state' | 'assumable' | 'enabledRegions'> & Partial<FakeAccount>): FakeAccount {
+    const full: FakeAccount = {
+      state: 'ACTIVE',
+      assumable: true,
+      enabledRegions: Object.keys(account.regions),
+      ...account,
+    };
+    this.accounts.set(full.id, full);
+    return full;
+  }
+
+  restore(): void {
+    for (const m of [this.organizations, this.sts, this.ec2, this.ssm, this.eks, this.account]) m.restore();
+  }
+
+  memberCalls(account: string): number {
+    return this.calls.filter((c) => c.account === account).length;
+  }
+
+  private async who(
+    getClient: () => { config: { region: unknown; credentials: unknown } },
+    command: string,
+  ): Promise<{ account: FakeAccount; region: string }> {
+    const config = getClient().config as {
+      region: () => Promise<string>;
+      credentials: () => Promise<{ accessKeyId: string }>;
+    };
+    const region = await config.region();
+    const { accessKeyId } = await config.credentials();
+    const account = this.accounts.get(accessKeyId.replace(/^ASIA/, ''));
+    if (account === undefined) throw denied(`${command}: unknown credentials`);
+    this.calls.push({ account: account.id, region, command });
+    return { account, region };
+  }
+
+  private async regionOf(
+    getClient: () => { config: { region: unknown; credentials: unknown } },
+    command: string,
+    service: FakeRegion['deny'],
+  ): Promise<FakeRegion> {
+    const { account, region } = await this.who(getClient, command);
+    const state = account.regions[region];
+    if (state === undefined) throw denied(`${command} in ${region}: region not enabled`);
+    if (state.deny === service) throw denied(`${service}:${command}`);
+    return state;
+  }
+}
