@@ -59,6 +59,9 @@ describe('features.eksProtection settings', () => {
         /^features\.eksProtection\.schedule: expected a valid schedule: .*60 minutes.*, got "rate\(5 minutes\)"$/,
       ),
     ]);
+    expect(problems(withEks({ minKubernetesVersion: 'v1.28' }))).toEqual([
+      'features.eksProtection.minKubernetesVersion: expected a Kubernetes minor version such as "1.28", got "v1.28"',
+    ]);
     expect(problems(withEks({ concurrency: 1000 }))).toEqual([
       'features.eksProtection.concurrency: expected a whole number from 1 to 500; lower it if member accounts are throttled, got 1000',
     ]);

@@ -55,6 +55,7 @@ beforeAll(() => {
       discoverEnabledRegions: true,
       createOrganizationTrail: true,
       lockTtlMinutes: 90,
+      minKubernetesVersion: '1.29',
       deployer: { allowListEgress: true, mirrorImages: { enabled: true } },
     },
     { resourcePrefix: 'fo-full' },
@@ -385,6 +386,7 @@ describe('EKS Protection: home account', () => {
     const fullSettings = JSON.parse(
       resolveJoin(fullVariables[EKS_FUNCTION_ENV.settings], REFS),
     ) as EksFunctionSettings;
+    expect(fullSettings).toMatchObject({ minKubernetesVersion: '1.29' });
     expect(fullSettings).toMatchObject({
       regions: 'enabled',
       lockTtlSeconds: 5400,
@@ -444,6 +446,42 @@ describe('EKS Protection: home account', () => {
       for (const role of policy.Properties['Roles'] as { Ref: string }[]) {
         expect(featureRoleIds).not.toContain(role.Ref);
       }
+    }
+  });
+});
+
+describe('EKS Protection: what the stack leaves behind', () => {
+  it('keeps the function and deployer logs by default and removes them for destroy --purge', () => {
+    const logGroups = (template: Template) =>
+      Object.entries(
+        template.findResources('AWS::Logs::LogGroup') as Record<string, { DeletionPolicy?: string }>,
+      )
+        .filter(([id]) => id.includes('EksProtection'))
+        .map(([, r]) => r.DeletionPolicy);
+    expect(logGroups(plain.root)).toEqual(['Retain', 'Retain', 'Retain']);
+    const config = testConfig({
+      features: { ssmDistributor: { enabled: false }, eksProtection: { enabled: true } },
+    });
+    const outdir = tempDir('eks-purge');
+    dirs.push(outdir);
+    const { rootStack } = buildApp(config, { outdir, lambdaDir: bundles(), purgeOnDelete: true });
+    expect(logGroups(Template.fromStack(rootStack))).toEqual(['Delete', 'Delete', 'Delete']);
+  }, 60_000);
+
+  it('removes the runs table, queues and bus with the stack, and keeps only the audit bucket of the trail', () => {
+    const policies = (type: string) =>
+      Object.values(full.root.findResources(type) as Record<string, { DeletionPolicy?: string }>).map(
+        (r) => r.DeletionPolicy,
+      );
+    expect(policies('AWS::DynamoDB::Table')).toEqual(['Delete']);
+    expect(policies('AWS::SQS::Queue')).toEqual(['Delete', 'Delete', 'Delete']);
+    expect(policies('AWS::Events::EventBus')).toEqual(['Delete']);
+    const [, trailBucket] = one(full.root, 'AWS::S3::Bucket', 'OrganizationTrail');
+    expect((trailBucket as CfnResource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+    // Names CloudFormation chooses for what is kept, so creating the stack again never collides.
+    expect(trailBucket.Properties['BucketName']).toBeUndefined();
+    for (const [id, group] of resources(full.root, 'AWS::Logs::LogGroup')) {
+      if (id.includes('EksProtection')) expect(group.Properties['LogGroupName']).toBeUndefined();
     }
   });
 });

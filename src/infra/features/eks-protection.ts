@@ -79,6 +79,9 @@ export class EksProtection extends Construct {
     const names = eksNames(config);
     this.names = names;
     const stack = cdk.Stack.of(this);
+    // Logs outlive the stack, unless `destroy --purge` asked for nothing to be left behind.
+    const logRemovalPolicy =
+      context.purgeOnDelete === true ? cdk.RemovalPolicy.DESTROY : cdk.RemovalPolicy.RETAIN;
     // Every bundle is checked first: a missing one fails synth with the build hint.
     const discoverCode = artifacts.codeFor(EKS_DISCOVER_BUNDLE);
     const eventCode = artifacts.codeFor(EKS_EVENT_BUNDLE);
@@ -137,6 +140,7 @@ export class EksProtection extends Construct {
       settingsJson: stack.toJsonString(settings),
       executionRoleName: names.executionRole,
       lockTtlMinutes: eks.lockTtlMinutes,
+      logRemovalPolicy,
       ...(eks.deployer.mirrorImages.enabled
         ? { mirrorRepositoryPrefix: eks.deployer.mirrorImages.repositoryPrefix }
         : {}),
@@ -158,6 +162,7 @@ export class EksProtection extends Construct {
       codeKey: discoverCode.key,
       timeout: EKS_DISCOVER_TIMEOUT,
       memorySize: 512,
+      logRemovalPolicy,
       environment,
       statements: [
         ...common,
@@ -182,6 +187,7 @@ export class EksProtection extends Construct {
       codeKey: eventCode.key,
       timeout: EKS_EVENT_TIMEOUT,
       memorySize: 256,
+      logRemovalPolicy,
       environment,
       deadLetterQueue: eventDeadLetters,
       statements: common,
@@ -357,6 +363,7 @@ export function eksConfigHash(config: ResolvedConfig): string {
     excludeAccounts: config.organization.excludeAccounts,
     regions: config.derived.eksRegions,
     discoverEnabledRegions: eks.discoverEnabledRegions,
+    minKubernetesVersion: eks.minKubernetesVersion,
     sensor: eks.sensor,
     admissionController: eks.admissionController,
     deployer: eks.deployer,

@@ -32,6 +32,8 @@ export interface DeployerProjectProps {
   readonly executionRoleName: string;
   /** The run lock's lifetime: a build never outlives it, queue time included. */
   readonly lockTtlMinutes: number;
+  /** Keep the log group when the stack is deleted (default) or remove it (`destroy --purge`). */
+  readonly logRemovalPolicy: cdk.RemovalPolicy;
   /** ECR repositories (home account) the deployer mirrors Falcon images into, when mirroring is on. */
   readonly mirrorRepositoryPrefix?: string;
 }
@@ -52,7 +54,7 @@ export class DeployerProject extends Construct {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: cdk.RemovalPolicy.RETAIN,
+      removalPolicy: props.logRemovalPolicy,
     });
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,

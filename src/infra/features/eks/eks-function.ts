@@ -19,6 +19,8 @@ export interface EksFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** Where Lambda puts asynchronous events that failed every retry (the role gets sqs:SendMessage on it). */
   readonly deadLetterQueue?: sqs.IQueue;
+  /** Keep the log group when the stack is deleted (default) or remove it (`destroy --purge`). */
+  readonly logRemovalPolicy: cdk.RemovalPolicy;
   /** What the function does besides writing its logs, each action on its resources. */
   readonly statements: readonly iam.PolicyStatement[];
 }
@@ -40,7 +42,7 @@ export class EksFunction extends Construct {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: cdk.RemovalPolicy.RETAIN,
+      removalPolicy: props.logRemovalPolicy,
     });
     this.role = new iam.Role(this, 'ExecutionRole', {
       roleName: props.roleName,

@@ -18,5 +18,6 @@ export function eksFunctionSettings(config: ResolvedConfig, executionRoleName: s
     executionRoleName,
     concurrency: eks.concurrency,
     lockTtlSeconds: eks.lockTtlMinutes * 60,
+    ...(eks.minKubernetesVersion !== undefined ? { minKubernetesVersion: eks.minKubernetesVersion } : {}),
   };
 }
