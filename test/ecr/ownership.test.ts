@@ -97,4 +97,40 @@ describe('ownership ledger', () => {
       ),
     ).toThrow(/connections to map regions to connection IDs/);
   });
+
+  it('keeps fingerprints and provisional regions, drops them with the region, and confirm clears provisional', async () => {
+    const store = new MemoryOwnershipStore();
+    const ledger = await OwnershipLedger.open(store, 'prod', ACCOUNT);
+    ledger.startProvisional();
+    await ledger.markPending('us-east-1', 'f1');
+    await ledger.recordOwned('us-east-1', 'a', 'f1');
+    await ledger.markPending('eu-west-1', 'f2');
+
+    expect(store.record).toMatchObject({
+      connections: { 'us-east-1': 'a' },
+      pending: ['eu-west-1'],
+      fingerprints: { 'us-east-1': 'f1', 'eu-west-1': 'f2' },
+      provisional: ['us-east-1', 'eu-west-1'],
+    });
+    await ledger.forget('eu-west-1');
+    expect(store.record.provisional).toEqual(['us-east-1']);
+    expect(store.record.fingerprints).toEqual({ 'us-east-1': 'f1' });
+    await ledger.confirm();
+    expect(store.record).not.toHaveProperty('provisional');
+    const saves = store.saves;
+    await ledger.confirm();
+    expect(store.saves).toBe(saves);
+    expect(() =>
+      parseRecord(
+        JSON.stringify({
+          version: 1,
+          deploymentId: 'p',
+          accountId: ACCOUNT,
+          connections: {},
+          provisional: 'x',
+        }),
+        'here',
+      ),
+    ).toThrow(/provisional to be a list of regions/);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReconcileSetupError, OwnershipRecordError } from '../../src/ecr/errors.js';
+import { FalconRateLimitError } from '../../src/falcon/errors.js';
 import { RegionOutcome, type ReconcileReport } from '../../src/ecr/outcome.js';
 import { OwnershipLedger, type WantedRegions } from '../../src/ecr/ownership.js';
 import { reconcileConnections, type ConnectionSpec, type ReconcileMode } from '../../src/ecr/reconcile.js';
@@ -386,5 +387,87 @@ describe('reconcileConnections', () => {
       { falcon, ledger, regionDirectory: new StaticRegionDirectory([]) },
     );
     expect(falcon.all()[0]?.credential.gov).toBe(true);
+  });
+
+  it('replaces an owned connection made with another external ID, and records the new fingerprint', async () => {
+    const falcon = new MemoryFalcon();
+    const store = new MemoryOwnershipStore();
+    await run(falcon, store, ['us-east-1']);
+    const oldId = store.record.connections['us-east-1'];
+    const oldPrint = store.record.fingerprints?.['us-east-1'];
+    const ledger = await OwnershipLedger.open(store, DEPLOYMENT, ACCOUNT);
+
+    const report = await reconcileConnections(
+      ACCOUNT,
+      DEPLOYMENT,
+      { kind: 'apply', regions: ['us-east-1'], connection: { ...spec, externalId: 'ext-new456' } },
+      { falcon, ledger, regionDirectory: new StaticRegionDirectory(['us-east-1']) },
+    );
+
+    expect(outcomes(report)).toEqual({ 'us-east-1': 'replaced' });
+    expect(falcon.deletedIds).toEqual([oldId]);
+    const now = falcon.byUrl(ecrRegistryUrl(ACCOUNT, 'us-east-1'));
+    expect(now?.credential.externalId).toBe('ext-new456');
+    expect(store.record.connections['us-east-1']).toBe(now?.id);
+    expect(store.record.fingerprints?.['us-east-1']).toMatch(/^[0-9a-f]{24}$/);
+    expect(store.record.fingerprints?.['us-east-1']).not.toBe(oldPrint);
+    // The record never holds the external ID itself.
+    expect(store.text).not.toContain('ext-new456');
+    expect(store.text).not.toContain(spec.externalId);
+  });
+
+  it('replaces once a connection recorded before fingerprints existed, then keeps it', async () => {
+    const falcon = new MemoryFalcon();
+    const legacy = falcon.seed(
+      ecrRegistryUrl(ACCOUNT, 'us-east-1'),
+      connectionAlias(DEPLOYMENT, ACCOUNT, 'us-east-1'),
+    );
+    const store = new MemoryOwnershipStore({
+      version: 1,
+      deploymentId: DEPLOYMENT,
+      accountId: ACCOUNT,
+      connections: { 'us-east-1': legacy.id },
+      pending: [],
+    });
+
+    const first = await run(falcon, store, ['us-east-1']);
+    const second = await run(falcon, store, ['us-east-1']);
+
+    expect(outcomes(first)).toEqual({ 'us-east-1': 'replaced' });
+    expect(outcomes(second)).toEqual({ 'us-east-1': 'kept' });
+    expect(falcon.byUrl(ecrRegistryUrl(ACCOUNT, 'us-east-1'))?.credential.externalId).toBe(spec.externalId);
+  });
+
+  it('replaces an interrupted create of another credential instead of adopting it', async () => {
+    const falcon = new MemoryFalcon();
+    const store = new MemoryOwnershipStore();
+    const ledger = await OwnershipLedger.open(store, DEPLOYMENT, ACCOUNT);
+    await ledger.markPending('us-east-1', 'fingerprint-of-an-old-external-id');
+    const landed = falcon.seed(
+      ecrRegistryUrl(ACCOUNT, 'us-east-1'),
+      connectionAlias(DEPLOYMENT, ACCOUNT, 'us-east-1'),
+    );
+
+    const report = await run(falcon, store, ['us-east-1']);
+
+    expect(outcomes(report)).toEqual({ 'us-east-1': 'replaced' });
+    expect(falcon.deletedIds).toEqual([landed.id]);
+  });
+
+  it('defers regions when Falcon keeps answering 429 beyond the allowance, and fails them for other errors', async () => {
+    const falcon = new MemoryFalcon();
+    const store = new MemoryOwnershipStore();
+    falcon.listConnections = () =>
+      Promise.reject(
+        new FalconRateLimitError('still rate limited after 10 waits', {
+          operation: 'GET /container-security/queries/registries/v1',
+          status: 429,
+        }),
+      );
+
+    const report = await run(falcon, store, ['us-east-1', 'eu-west-1']);
+
+    expect(outcomes(report)).toEqual({ 'eu-west-1': 'deferred', 'us-east-1': 'deferred' });
+    expect(report.results[0]?.reason).toMatch(/^Falcon's rate limit allowance ran out: could not list/);
   });
 });
