@@ -99,6 +99,13 @@ export class KubeStandIn {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const instance = new KubeStandIn(server, options);
+    for (const ns of ['default', 'kube-system']) {
+      instance.putInternal(`/api/v1/namespaces/${ns}`, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns },
+      });
+    }
     holder.instance = instance;
     return instance;
   }
