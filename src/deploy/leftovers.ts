@@ -25,8 +25,18 @@ export interface Leftovers {
 }
 
 /** The ECR StackSet's name (without CloudFormation's `:uuid`); see `ecrNames` in src/infra/features/ecr/names.ts. */
-export function ecrStackSetName(config: ResolvedConfig): string {
+export function ecrStackSetName(config: Pick<ResolvedConfig, 'resourcePrefix'>): string {
   return `${config.resourcePrefix}-ecr-connections`;
+}
+
+/** The SSM parameter each account's ECR handler keeps its ownership record in. */
+export function ecrOwnershipParameter(config: Pick<ResolvedConfig, 'resourcePrefix'>): string {
+  return `/${config.resourcePrefix}/ecr-connections/ownership`;
+}
+
+/** How the retained `ecr-connect` log group's CloudFormation-made name begins. */
+export function ecrLogGroupPrefix(config: Pick<ResolvedConfig, 'resourcePrefix'>): string {
+  return `StackSet-${ecrStackSetName(config)}-`;
 }
 
 /** True when a root StackSet physical ID (`name` or `name:uuid`) is the ECR StackSet. */
@@ -40,13 +50,12 @@ export function leftoversOf(
   instances: readonly StackInstanceSummary[],
   purged: boolean,
 ): Leftovers {
-  const stackSet = ecrStackSetName(config);
   const accounts = instances
     .map((i) => ({
       account: i.Account ?? '?',
       region: i.Region ?? config.aws.homeRegion,
-      ssmParameter: `/${config.resourcePrefix}/ecr-connections/ownership`,
-      logGroupPrefix: `StackSet-${stackSet}-`,
+      ssmParameter: ecrOwnershipParameter(config),
+      logGroupPrefix: ecrLogGroupPrefix(config),
     }))
     .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
   return { purged, accounts };

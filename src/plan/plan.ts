@@ -13,6 +13,8 @@ import {
   type StackSetOwner,
   type StackSetScope,
 } from '../infra/metadata.js';
+import { afterDestroyOf, type PlannedStackSetForDestroy } from './after-destroy.js';
+import { type OperationPreferences, type PlanRollout, rolloutOf } from './rollout.js';
 
 /*
  * The plan is read back from the synthesized templates, so it shows exactly what `synth` wrote
@@ -67,6 +69,10 @@ export interface Plan {
     /** Resources each targeted account gets in each region. */
     readonly resourcesPerAccountByRegion: Readonly<Record<string, number>>;
   };
+  /** How StackSet operations roll out and what their failure tolerance means (absent without StackSets). */
+  readonly rollout?: PlanRollout;
+  /** What `falcon-org destroy` leaves behind by default, and what `--purge` removes. */
+  readonly afterDestroy: readonly string[];
 }
 
 /** A CloudFormation template as far as the plan reads it. */
@@ -78,6 +84,7 @@ export interface TemplateJson {
       readonly Type: string;
       readonly Properties?: Record<string, unknown>;
       readonly Metadata?: Record<string, unknown>;
+      readonly DeletionPolicy?: string;
     }
   >;
 }
@@ -96,6 +103,8 @@ export function buildPlan(input: PlanInput): Plan {
   const notes = input.rootTemplate.Metadata?.[PLAN_NOTES_METADATA_KEY] as PlanNotesMetadata | undefined;
   const stackSets = new Map<StackSetOwner, PlanStackSet[]>();
   const byRegion: Record<string, number> = {};
+  const forDestroy: PlannedStackSetForDestroy[] = [];
+  let preferences: OperationPreferences | undefined;
 
   for (const resource of Object.values(input.rootTemplate.Resources ?? {})) {
     const meta = resource.Metadata?.[STACKSET_METADATA_KEY] as StackSetMetadata | undefined;
@@ -103,7 +112,9 @@ export function buildPlan(input: PlanInput): Plan {
     const props = resource.Properties ?? {};
     const group = (props['StackInstancesGroup'] as StackInstancesGroup[] | undefined)?.[0];
     const targets = group?.DeploymentTargets ?? {};
-    const resources = resourcesOf(input.readMemberTemplate(meta.templateFile));
+    const member = input.readMemberTemplate(meta.templateFile);
+    const resources = resourcesOf(member);
+    preferences ??= props['OperationPreferences'] as OperationPreferences | undefined;
     const regions = group?.Regions ?? meta.regions;
     for (const region of regions) byRegion[region] = (byRegion[region] ?? 0) + resources.length;
     const planned: PlanStackSet = {
@@ -120,6 +131,12 @@ export function buildPlan(input: PlanInput): Plan {
       resourcesPerAccount: resources.length * regions.length,
     };
     stackSets.set(meta.feature, [...(stackSets.get(meta.feature) ?? []), planned]);
+    forDestroy.push({
+      owner: meta.feature,
+      name: planned.name,
+      scope: meta.scope,
+      resources: member.Resources ?? {},
+    });
   }
 
   const features = FEATURE_NAMES.map((name): PlanFeature => {
@@ -141,6 +158,8 @@ export function buildPlan(input: PlanInput): Plan {
       resourcesPerAccount: sum(features.map((f) => f.resourcesPerAccount)),
       resourcesPerAccountByRegion: byRegion,
     },
+    ...(preferences ? { rollout: rolloutOf(preferences) } : {}),
+    afterDestroy: afterDestroyOf(input.rootStackName, forDestroy),
   };
 }
 

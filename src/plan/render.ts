@@ -41,6 +41,20 @@ export function renderPlan(plan: Plan): string {
   if (regions.length > 0) {
     lines.push(`  per account and region: ${regions.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   }
+  if (plan.rollout) {
+    const r = plan.rollout;
+    lines.push('');
+    lines.push(
+      `Rollout: ${r.maxConcurrentPercentage}% of accounts at once, failure tolerance ${r.failureTolerancePercentage}%, ` +
+        `${r.concurrencyMode}, regions ${r.regionConcurrency}`,
+    );
+    lines.push(...r.explanation.map((e) => `  ${e}`));
+  }
+  if (plan.afterDestroy.length > 0) {
+    lines.push('');
+    lines.push('Left behind by "falcon-org destroy":');
+    lines.push(...plan.afterDestroy.map((e) => `  - ${e}`));
+  }
   return lines.join('\n');
 }
 

@@ -100,6 +100,13 @@ describe('falcon-org plan', () => {
       /Totals: \d+ StackSets, \d+ resources in the root stack, \d+ resources in each targeted account/,
     );
     expect(text).toContain('ssmDistributor total: 9 resources per account');
+    // The failure tolerance and what destroy leaves are explained, from the synthesized templates.
+    expect(text).toContain('Rollout: 25% of accounts at once, failure tolerance 20%, SOFT_FAILURE_TOLERANCE');
+    expect(text).toMatch(/Failure tolerance 20% per region, rounded down to whole accounts/);
+    expect(text).toMatch(
+      /Left behind by "falcon-org destroy":\n {2}- AWS::Logs::LogGroup \w+ in each account \(StackSet falcon-org-ecr-connections\): retained/,
+    );
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership in each account');
     expect(output.stderr.join('\n')).toContain('synthesizing');
   });
 

@@ -1,0 +1,56 @@
+import { ecrLogGroupPrefix, ecrOwnershipParameter } from '../deploy/leftovers.js';
+import type { StackSetOwner, StackSetScope } from '../infra/metadata.js';
+
+/** A member template resource as far as this reads it. */
+export interface MemberResource {
+  readonly Type: string;
+  readonly DeletionPolicy?: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+export interface PlannedStackSetForDestroy {
+  readonly owner: StackSetOwner;
+  readonly name: string;
+  readonly scope: StackSetScope;
+  readonly resources: Readonly<Record<string, MemberResource>>;
+}
+
+/**
+ * What `falcon-org destroy` leaves behind by default, read from the member templates: resources
+ * CloudFormation retains, the records the ECR handler keeps, and connections left in Falcon.
+ */
+export function afterDestroyOf(
+  resourcePrefix: string,
+  stackSets: readonly PlannedStackSetForDestroy[],
+): string[] {
+  const lines: string[] = [];
+  let ecr = false;
+  for (const set of stackSets) {
+    const where = set.scope === 'account' ? 'each account' : 'each account and region';
+    for (const [logicalId, r] of Object.entries(set.resources)) {
+      if (r.DeletionPolicy === 'Retain' || r.DeletionPolicy === 'RetainExceptOnCreate') {
+        const known = r.Type === 'AWS::Logs::LogGroup' && set.owner === 'ecrConnections';
+        lines.push(
+          `${r.Type} ${logicalId} in ${where} (StackSet ${set.name}): retained` +
+            (known ? `; its name starts with ${ecrLogGroupPrefix({ resourcePrefix })}` : ''),
+        );
+      }
+      if (r.Properties?.['DisconnectOnDelete'] === 'false') {
+        lines.push(
+          `Falcon registry connections this deployment made stay in Falcon (features.ecrConnections.disconnectOnDelete: false)`,
+        );
+      }
+    }
+    if (set.owner === 'ecrConnections') ecr = true;
+  }
+  if (ecr) {
+    lines.push(
+      `SSM parameter ${ecrOwnershipParameter({ resourcePrefix })} in each account: the ECR ownership record, kept by ` +
+        'the ecr-connect handler (not CloudFormation) so a later deploy takes its connections over again',
+    );
+    lines.push(
+      '"falcon-org destroy --purge" removes the ECR ownership parameter and log group with the stack.',
+    );
+  }
+  return lines;
+}
