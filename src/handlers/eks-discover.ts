@@ -226,7 +226,12 @@ function logReport(trigger: string, run: DiscoveryRun): void {
     logJson(troubled ? 'warn' : 'info', 'eks discovery account', { trigger, ...account });
   }
   for (const skipped of report.skippedAccounts ?? [])
-    logJson('info', 'eks discovery skipped account', { trigger, ...skipped });
+    logJson('info', 'eks discovery skipped account', {
+      trigger,
+      accountId: skipped.id,
+      reason: skipped.reason,
+      ...(skipped.state ? { state: skipped.state } : {}),
+    });
   logJson('info', 'eks discovery summary', {
     trigger,
     summary: summarize(report),
