@@ -94,6 +94,15 @@ export function simulateOperator(standIn: KubeStandIn): void {
       if (now >= stored.deletingSince + standIn.operatorSim.cleanupAfterMs) {
         for (const w of workloads) standIn.store.delete(w.key);
         standIn.store.delete(key);
+        // The operator removes the namespaces it created once nothing of its own is left there.
+        const remaining = [...standIn.store.keys()].filter((k) => k.startsWith(CR_PREFIX));
+        const stillUsed = new Set(
+          remaining.flatMap((k) =>
+            workloadsOf(str(standIn.store.get(k)?.object['kind']), standIn).map((w) => w.namespace),
+          ),
+        );
+        for (const w of workloads)
+          if (!stillUsed.has(w.namespace)) standIn.remove(`/api/v1/namespaces/${w.namespace}`);
       }
       continue;
     }

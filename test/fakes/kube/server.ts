@@ -432,8 +432,9 @@ export class KubeStandIn {
 
   remove(key: string): void {
     this.store.delete(key);
-    if (key.startsWith('/api/v1/namespaces/')) {
-      const ns = key.split('/')[4];
+    const parts = key.split('/');
+    if (key.startsWith('/api/v1/namespaces/') && parts.length === 5) {
+      const ns = parts[4];
       for (const k of [...this.store.keys()]) if (k.includes(`/namespaces/${ns}/`)) this.store.delete(k);
     }
   }
