@@ -3,6 +3,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployerRunSettings } from '../../src/cluster/settings.js';
+import { readEksEnvironment } from '../../src/eks/environment.js';
 import { EKS_FUNCTION_ENV, PROJECT_ENV, type EksFunctionSettings } from '../../src/eks/run-contract.js';
 import { buildApp } from '../../src/infra/app.js';
 import { MissingDeployerBundleError, MissingLambdaBundleError } from '../../src/infra/errors.js';
@@ -28,7 +29,11 @@ function eksApp(eks: Record<string, unknown> = {}, overrides: Record<string, unk
   dirs.push(outdir);
   const config = testConfig({
     ...overrides,
-    features: { ssmDistributor: { enabled: false }, eksProtection: { enabled: true, ...eks } },
+    // The SSM feature is off; its regions only have to belong to the partition.
+    features: {
+      ssmDistributor: { enabled: false, regions: [homeRegionOf(overrides)] },
+      eksProtection: { enabled: true, ...eks },
+    },
   });
   const { rootStack, organization } = buildApp(config, { outdir, lambdaDir: bundles() });
   const feature = organization.node.tryFindChild('EksProtection');
@@ -42,6 +47,10 @@ function eksApp(eks: Record<string, unknown> = {}, overrides: Record<string, unk
     roles: Template.fromJSON(feature.rolesStackSet.memberTemplate),
     rules: Template.fromJSON(feature.rulesStackSet.memberTemplate),
   };
+}
+
+function homeRegionOf(overrides: Record<string, unknown>): string {
+  return (overrides['aws'] as { homeRegion?: string } | undefined)?.homeRegion ?? 'eu-central-1';
 }
 
 type App = ReturnType<typeof eksApp>;
@@ -394,6 +403,20 @@ describe('EKS Protection: home account', () => {
     });
   });
 
+  it('sets an environment the functions accept', () => {
+    for (const app of [plain, full]) {
+      const [, fn] = one(app.root, 'AWS::Lambda::Function', 'EventFunction');
+      const variables = (fn.Properties['Environment'] as { Variables: Record<string, CfnValue> }).Variables;
+      const refs = { ...REFS, ...logicalIdsAsValues(app) };
+      const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolveJoin(v, refs)]));
+      const read = readEksEnvironment(env);
+      expect(read.runsTable).toBe(one(app.root, 'AWS::DynamoDB::Table')[0]);
+      expect(read.deployerProject).toBe(one(app.root, 'AWS::CodeBuild::Project')[0]);
+      expect(read.discoveryQueueUrl).toBe(one(app.root, 'AWS::SQS::Queue', 'DiscoveryQueue')[0]);
+      expect(read.settings.executionRoleName).toBe(`${app.config.resourcePrefix}-eks-execution`);
+    }
+  });
+
   it('gives each home function role exactly what it uses, in the role itself', () => {
     const [, discover] = one(plain.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
     const [, event] = one(plain.root, 'AWS::IAM::Role', 'EventExecutionRole');
@@ -693,6 +716,27 @@ describe('EKS Protection: cdk-nag and missing bundles', () => {
     for (const r of reasons) expect(JSON.stringify(r).length).toBeGreaterThan(40);
   });
 
+  it('synthesizes for GovCloud with the partition in every ARN and no unacknowledged findings', () => {
+    const gov = eksApp(
+      { regions: ['us-gov-west-1', 'us-gov-east-1'] },
+      { aws: { partition: 'aws-us-gov', homeRegion: 'us-gov-west-1' }, falcon: { cloud: 'us-gov-1' } },
+    );
+    expect(gov.feature.rulesStackSet.regions).toEqual(['us-gov-west-1', 'us-gov-east-1']);
+    const [, rule] = one(gov.rules, 'AWS::Events::Rule');
+    const target = (rule.Properties['Targets'] as Record<string, CfnValue>[])[0]?.['Arn'];
+    expect(resolveJoin(target, { ...REFS, 'AWS::Partition': 'aws-us-gov' })).toBe(
+      'arn:aws-us-gov:events:us-gov-west-1:123456789012:event-bus/fo-test-eks-events',
+    );
+    const members = gov.organization.node
+      .findAll()
+      .filter((c): c is OrgStackSet => c instanceof OrgStackSet)
+      .map((s) => s.memberStack);
+    for (const stack of [gov.rootStack, ...members]) {
+      expect(nagFindings(stack, 'error'), stack.stackName).toEqual([]);
+      expect(nagFindings(stack, 'warning'), stack.stackName).toEqual([]);
+    }
+  }, 60_000);
+
   it('fails synth with the build hint when the deployer bundle is missing, instead of deploying a broken project', () => {
     const config = testConfig({ features: { eksProtection: { enabled: true } } });
     const lambdaDir = dummyLambdaDir('eks-discover', 'eks-event');
@@ -713,6 +757,11 @@ describe('EKS Protection: cdk-nag and missing bundles', () => {
     );
   });
 });
+
+/** Every logical ID of the root template as the value of its Ref (a stand-in for the deployed name). */
+function logicalIdsAsValues(app: App): Record<string, string> {
+  return Object.fromEntries(Object.keys(app.root.toJSON()['Resources'] as object).map((id) => [id, id]));
+}
 
 function artifactsBucketId(app: App = plain): string {
   return one(app.root, 'AWS::S3::Bucket', 'Artifacts')[0];
