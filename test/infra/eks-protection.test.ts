@@ -185,7 +185,7 @@ describe('EKS Protection: member execution role (per account)', () => {
   it('may widen allow-lists and list regions only when configured to', () => {
     const [, role] = one(full.roles, 'AWS::IAM::Role');
     expect(statement(role, 'WidenEndpointAllowListForARun')).toMatchObject({
-      Action: 'eks:UpdateClusterConfig',
+      Action: ['eks:UpdateClusterConfig', 'eks:DescribeUpdate'],
       Resource: partitionArn(':eks:*:', { Ref: 'AWS::AccountId' }, ':cluster/*'),
     });
     expect(statement(role, 'ListClusters')['Action']).toEqual([

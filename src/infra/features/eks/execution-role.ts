@@ -116,7 +116,8 @@ export function executionRoleStatements(
     statements.push(
       new iam.PolicyStatement({
         sid: 'WidenEndpointAllowListForARun',
-        actions: ['eks:UpdateClusterConfig'],
+        // DescribeUpdate: the deployer waits for each endpoint change to finish.
+        actions: ['eks:UpdateClusterConfig', 'eks:DescribeUpdate'],
         resources: [eksArn(CLUSTER)],
       }),
     );
