@@ -110,6 +110,8 @@ export async function runEcrConnect(
   );
   if (!leased.ran) return { accountId: settings.accountId, results: [], deferredRun: leased.reason };
   if (request.kind !== 'delete' || request.purge !== true) return leased.value;
+  // A Delete that failed keeps the record, so CloudFormation's retry can still finish the job.
+  if (unsuccessful(leased.value.results).length > 0) return leased.value;
   // After the lease was given back (releasing writes the lease parameter, which the purge removes).
   const purged: string[] = [];
   const record = await deps.ownership.load();

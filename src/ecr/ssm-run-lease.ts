@@ -25,7 +25,7 @@ export function leaseParameterName(ownershipParameterName: string): string {
  * a parameter atomically, one per successful PutParameter, and that is enough for a compare-and-swap:
  *
  * - No parameter yet: PutParameter with `Overwrite: false` succeeds for exactly one caller.
- * - A held lease (not expired): wait or give up; nothing is written.
+ * - A held lease (not expired, another holder): wait or give up; nothing is written.
  * - An expired or released lease read at version V: write our lease with `Overwrite: true` and get
  *   version W. Of all runs that read version V, exactly one gets W = V + 1: it holds the lease. The others
  *   lost the race (their value is current for a moment, but it only makes later runs wait, never two
@@ -58,7 +58,10 @@ export class SsmRunLease implements RunLease {
       }
     }
     const value = parseLease(current.text);
-    if (value.expiresAtMs > nowMs) {
+    // Our own holder ID on a live lease: Lambda retries an asynchronous invocation (CloudFormation's,
+    // EventBridge's) with the same request ID only after the earlier attempt ended, so that lease is a
+    // leftover of ours and is taken over like an expired one (still through the version check).
+    if (value.expiresAtMs > nowMs && value.holder !== holder) {
       return { acquired: false, holder: value.holder, expiresAtMs: value.expiresAtMs };
     }
     const written = await this.put(serializeLease(grant), true);

@@ -80,6 +80,17 @@ describe('SsmRunLease', () => {
     expect(result.acquired).toBe(false);
   });
 
+  it('a retried invocation (same request ID) takes over the lease its crashed attempt left', async () => {
+    const crashed = await lease().tryAcquire('req-1', Date.now(), 600_000);
+    expect(crashed.acquired).toBe(true);
+
+    const retried = await lease().tryAcquire('req-1', Date.now(), 600_000);
+    const other = await lease().tryAcquire('req-2', Date.now(), 600_000);
+
+    expect(retried.acquired).toBe(true);
+    expect(other).toMatchObject({ acquired: false, holder: 'req-1' });
+  });
+
   it('does not release a lease once its own has expired (it may be someone else’s by then)', async () => {
     let clock = 1_000;
     const mine = lease(() => clock);

@@ -261,6 +261,25 @@ describe('ecr-connect through the lifecycle', () => {
       expect(h.parameters.size).toBe(0);
     });
 
+    it('a purging Delete that fails keeps the record, so the retry can finish removing the connections', async () => {
+      const props = { ...DISCONNECT, PurgeOnDelete: 'true' };
+      const created = await create(props);
+      h.falcon.serverError('registries.delete', 20, 500);
+
+      const failed = await remove(created.PhysicalResourceId, props);
+      expect(failed.Status).toBe('FAILED');
+      expect(failed.Reason).not.toContain('purged');
+      expect(Object.keys(h.record()?.connections ?? {})).toHaveLength(2);
+
+      h.falcon.clearInjections();
+      const retried = await remove(created.PhysicalResourceId, props);
+      expect(retried).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
+      // The record went with the last connection; the purge removed the lease.
+      expect(retried.Reason).toBe(`2 region(s): 2 deleted; purged: SSM parameter ${LEASE_PARAMETER}`);
+      expect(h.falcon.connections()).toEqual([]);
+      expect(h.parameters.size).toBe(0);
+    });
+
     it('without purge the Delete keeps the record (what is left is named) and the log group', async () => {
       h.envOverrides = { LOG_GROUP_NAME: LOG_GROUP };
       const created = await create();

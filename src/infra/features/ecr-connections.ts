@@ -35,8 +35,9 @@ export const ECR_MEMBER_PARAMETERS = {
 /**
  * How long CloudFormation waits for the custom resource's answer. The handler always answers before
  * its own 300 s timeout, so this only bounds a run that crashed without answering (instead of
- * CloudFormation's default hour). It leaves room for a request queued behind a scheduled run and
- * its asynchronous retries (reserved concurrency 1), so a busy function is not mistaken for a dead one.
+ * CloudFormation's default hour). It leaves room for a request queued behind a scheduled run (with
+ * reserved concurrency) or waiting for its run lease, and for Lambda's asynchronous retries, so a busy
+ * function is not mistaken for a dead one.
  */
 export const CUSTOM_RESOURCE_SERVICE_TIMEOUT = cdk.Duration.minutes(30);
 
