@@ -19,12 +19,13 @@ const META_IDENTITY = new Set([
 /** Every leaf path of an applied configuration (identity fields excluded). */
 export function leafPaths(value: Json, prefix: string[] = []): string[][] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [prefix];
+  // An empty object applied on purpose is a leaf of its own.
+  if (Object.keys(value).length === 0) return prefix.length === 0 ? [] : [prefix];
   const out: string[][] = [];
   for (const [key, child] of Object.entries(value)) {
     if (prefix.length === 0 && (IDENTITY.has(key) || key === 'status')) continue;
     if (prefix.length === 1 && prefix[0] === 'metadata' && META_IDENTITY.has(key)) continue;
-    const childPaths = leafPaths(child, [...prefix, key]);
-    out.push(...(childPaths.length === 0 ? [[...prefix, key]] : childPaths));
+    out.push(...leafPaths(child, [...prefix, key]));
   }
   return out;
 }
