@@ -35,6 +35,8 @@ export interface StackSetObservation {
   readonly timedOut: boolean;
   /** Why the StackSet could not be read (the other StackSets are still reported). */
   readonly error?: string;
+  /** Something the reader should know about where these results come from. */
+  readonly note?: string;
 }
 
 export interface WaitOptions {
@@ -149,7 +151,11 @@ export async function listInstances(
   });
 }
 
-async function relevantOperations(
+/**
+ * The operations of this run (created since `request.since`, or still active), newest first; the
+ * latest one when there are none. Cheap: no per-account results are read.
+ */
+export async function relevantOperations(
   cfn: CloudFormationSender,
   request: ObserveRequest,
 ): Promise<StackSetOperationSummary[]> {
@@ -192,6 +198,22 @@ function time(date: Date | undefined): number {
   return date ? date.getTime() : 0;
 }
 
+/**
+ * Only the failed or stopped operations of an observation, with their results: after a failed
+ * deploy, the rollback's later operation would otherwise hide each account's failure and reason.
+ * An observation without a failed operation is returned unchanged.
+ */
+export function focusOnFailedOperations(observation: StackSetObservation): StackSetObservation {
+  const failed = observation.operations.filter((op) => op.Status === 'FAILED' || op.Status === 'STOPPED');
+  if (failed.length === 0) return observation;
+  const ids = new Set(failed.map((op) => op.OperationId ?? ''));
+  return {
+    ...observation,
+    operations: failed,
+    operationResults: observation.operationResults.filter((r) => ids.has(r.OperationId)),
+  };
+}
+
 /* ------------------------------------------------------------------ report (pure) */
 
 export type InstanceOutcome = 'succeeded' | 'failed' | 'in-progress' | 'other';
@@ -229,6 +251,7 @@ export interface StackSetSection {
   readonly timedOut: boolean;
   /** Why the StackSet's results could not be read, when they could not. */
   readonly error?: string;
+  readonly note?: string;
 }
 
 export interface StackSetReport {
@@ -327,6 +350,7 @@ function section(obs: StackSetObservation): StackSetSection {
     totals: totalsOf(sorted),
     timedOut: obs.timedOut,
     ...(obs.error !== undefined ? { error: obs.error } : {}),
+    ...(obs.note !== undefined ? { note: obs.note } : {}),
   };
 }
 

@@ -82,6 +82,10 @@ function print(result: CommandResult, json: boolean, output: Output): void {
 }
 
 function failureMessage(result: CommandResult): string {
+  if (result.stackSets && result.error) {
+    const summary = failureSummary(result.stackSets);
+    return `${result.error.message}${summary ? `; StackSet results: ${summary}` : ''}`;
+  }
   if (result.stackSets) return `deploy finished with failures: ${failureSummary(result.stackSets)}`;
   return `destroy did not finish cleanly: ${result.error?.message ?? 'unknown failure'}`;
 }

@@ -43,6 +43,7 @@ export function renderStackSetReport(report: StackSetReport): string {
     lines.push(
       `StackSet ${set.name}${ops ? ` — ${ops}` : ' — no operations'}${set.timedOut ? ' — still running' : ''}`,
     );
+    if (set.note !== undefined) lines.push(`  (${set.note})`);
     if (set.error !== undefined) lines.push(`  could not read its results: ${oneLine(set.error)}`);
     else if (set.rows.length === 0) lines.push('  (no stack instances)');
     else lines.push(...table(set.rows).map((l) => `  ${l}`));

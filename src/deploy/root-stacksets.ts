@@ -9,11 +9,12 @@ export interface RootStackSet {
 
 /**
  * The StackSets the root stack owns (every page of ListStackResources), or undefined when the
- * root stack does not exist.
+ * root stack does not exist. Deleted ones only with `includeDeleted` (after a failed deploy).
  */
 export async function listRootStackSets(
   cfn: CloudFormationSender,
   stackName: string,
+  options: { readonly includeDeleted?: boolean } = {},
 ): Promise<RootStackSet[] | undefined> {
   const found: RootStackSet[] = [];
   let token: string | undefined;
@@ -22,7 +23,8 @@ export async function listRootStackSets(
       const out = await cfn.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token }));
       for (const r of out.StackResourceSummaries ?? []) {
         if (r.ResourceType !== 'AWS::CloudFormation::StackSet' || !r.PhysicalResourceId) continue;
-        if (r.ResourceStatus === 'DELETE_COMPLETE') continue;
+        // A rolled-back create leaves its StackSets listed as DELETE_COMPLETE.
+        if (r.ResourceStatus === 'DELETE_COMPLETE' && options.includeDeleted !== true) continue;
         found.push({ logicalId: r.LogicalResourceId ?? '', stackSetName: r.PhysicalResourceId });
       }
       token = out.NextToken;

@@ -8,16 +8,19 @@ import {
   type StackSetReport,
   type WaitOptions,
 } from '../aws/stackset-results.js';
+import { UserInputError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { currentCredentialsVersion } from './credentials-version.js';
 import type { Deployer } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
+import { stackSetResultsAfterFailure } from './failed-deploy.js';
 import { type Confirm, ProgressIoHost } from './io-host.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { Progress } from './progress.js';
 import type { CommandResult } from './report.js';
 import { listRootStackSets } from './root-stacksets.js';
 import { createScrubber, rootParameters } from './secrets.js';
+import { watchStackSets, type WatchOptions } from './stackset-watch.js';
 
 /** Everything `deploy` talks to, injected. */
 export interface DeployDependencies {
@@ -31,6 +34,8 @@ export interface DeployDependencies {
   /** Undefined when nobody can answer questions (stdin/stderr not a terminal). */
   readonly confirm?: Confirm;
   readonly wait?: WaitOptions;
+  /** How often the StackSets are looked at while the root stack deploys. */
+  readonly watch?: WatchOptions;
   readonly now?: () => Date;
   /** Receives the scrubbed text of every toolkit message (tests, --debug). */
   readonly transcript?: string[];
@@ -50,8 +55,10 @@ export function callAsFor(config: ResolvedConfig): CallAs {
 
 /**
  * deploy: credentials from the environment → pre-flight → toolkit deploy of the root stack →
- * wait for the StackSet operations → per-account/region report. Returns the result; the caller
- * prints it and turns `ok: false` into exit code 1.
+ * wait for the StackSet operations → per-account/region report. When the root stack fails, the
+ * report holds the failed operations' per-account results (from the watch kept during the deploy
+ * when the rollback deleted the StackSets) and `error` the toolkit's message. Returns the result;
+ * the caller prints it and turns `ok: false` into exit code 1.
  */
 export async function runDeploy(
   config: ResolvedConfig,
@@ -70,6 +77,8 @@ export async function runDeploy(
 
   const now = deps.now ?? (() => new Date());
   const started = now();
+  const callAs = callAsFor(config);
+  const since = new Date(started.getTime() - CLOCK_SKEW_MS);
   const supplied = Object.fromEntries(
     Object.entries(parameters).filter(([name]) => root.parameterNames.includes(name)),
   );
@@ -82,6 +91,12 @@ export async function runDeploy(
     approveDeploy: (motivation, diff) => approve(flags, deps, motivation, diff),
     ...(deps.transcript ? { transcript: deps.transcript } : {}),
   });
+  // Watched during the deploy: a rolled-back first deploy deletes the StackSets with their results.
+  const watch = watchStackSets(
+    deps.clients.cloudFormation,
+    { stackName: root.stackName, callAs, since },
+    deps.watch,
+  );
   let outcome;
   try {
     outcome = await deps.deployer.deploy({
@@ -92,14 +107,33 @@ export async function runDeploy(
       scrub,
       ...(credentialsVersionId ? { appOptions: { credentialsVersionId } } : {}),
     });
+  } catch (error) {
+    const watched = await watch.stop();
+    deps.progress.stop();
+    // Declined confirmations and other input errors keep their exit code 2; nothing was deployed.
+    if (error instanceof UserInputError) throw error;
+    deps.progress.line(`Stack ${root.stackName} failed to deploy; reading its StackSet operations...`);
+    const report = await stackSetResultsAfterFailure(
+      deps.clients.cloudFormation,
+      { stackName: root.stackName, callAs, since },
+      watched,
+      deps.wait,
+    );
+    return {
+      action: 'deploy',
+      ok: false,
+      stack: { name: root.stackName, account: identity.account, region: config.aws.homeRegion },
+      warnings,
+      stackSets: report,
+      error: { message: scrub(error instanceof Error ? error.message : String(error)) },
+    };
   } finally {
     deps.progress.stop();
   }
+  await watch.stop();
   deps.progress.line(`Stack ${outcome.stackName} deployed; waiting for StackSet operations...`);
 
   const stackSets = (await listRootStackSets(deps.clients.cloudFormation, outcome.stackName)) ?? [];
-  const callAs = callAsFor(config);
-  const since = new Date(started.getTime() - CLOCK_SKEW_MS);
   // The stack is deployed by now: a StackSet whose results cannot be read is reported, not fatal.
   const observations = await Promise.all(
     stackSets.map((s) =>

@@ -150,6 +150,7 @@ describe('falcon-org deploy', () => {
   });
 
   it('exits 1 when the toolkit fails, without the secret in the message', async () => {
+    aws.stackSets([]);
     const { ToolkitFailedError } = await import('../../src/deploy/errors.js');
     nextDeployer.failWith = new ToolkitFailedError('deploy', 'stack rolled back');
     nextDeployer.toolkitMessages = [`CREATE_FAILED FalconClientSecret ${SECRET} does not match pattern`];
@@ -158,6 +159,38 @@ describe('falcon-org deploy', () => {
     expect(output.stderr).toContain('CREATE_FAILED FalconClientSecret *** does not match pattern');
     expect(output.stderr.at(-1)).toBe('falcon-org: deploy of the root stack failed: stack rolled back');
     expect(output.all()).not.toContain(SECRET);
+  });
+
+  it('prints the failed accounts of the StackSet operations before exiting 1 when the root stack fails, also as JSON', async () => {
+    const { ToolkitFailedError } = await import('../../src/deploy/errors.js');
+    aws.stackSets(['falcon-org-ssm-association']);
+    aws.operation([
+      { account: ACCOUNT, region: 'us-east-1', status: 'SUCCEEDED' },
+      { account: '222222222222', region: 'eu-west-1', status: 'FAILED', reason: 'Rate exceeded for SSM' },
+    ]);
+    nextDeployer.failWith = new ToolkitFailedError('deploy', 'UPDATE_ROLLBACK_COMPLETE');
+    const text = captureOutput();
+    expect(await run(['deploy', '--config', configFile()], text)).toBe(1);
+    expect(text.stdout.join('\n')).toMatch(/222222222222\s+eu-west-1\s+FAILED\s+Rate exceeded for SSM/);
+    expect(text.stderr.at(-1)).toBe(
+      'falcon-org: deploy of the root stack failed: UPDATE_ROLLBACK_COMPLETE; StackSet results: 1 stack instance(s) ' +
+        'failed: 222222222222/eu-west-1 (falcon-org-ssm-association:0000-uuid); operation(s) failed or stopped: ' +
+        'falcon-org-ssm-association:0000-uuid/op-1',
+    );
+
+    const json = captureOutput();
+    expect(await run(['deploy', '--config', configFile(), '--json'], json)).toBe(1);
+    expect(json.stdout).toHaveLength(1);
+    const result = JSON.parse(json.stdout[0] ?? '') as {
+      ok: boolean;
+      error: { message: string };
+      stackSets: { failures: { account: string; reason: string }[] };
+    };
+    expect(result.ok).toBe(false);
+    expect(result.error.message).toBe('deploy of the root stack failed: UPDATE_ROLLBACK_COMPLETE');
+    expect(result.stackSets.failures).toEqual([
+      expect.objectContaining({ account: '222222222222', reason: 'Rate exceeded for SSM' }),
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   ListStackInstancesCommand,
   ListStackResourcesCommand,
+  ListStackSetOperationResultsCommand,
   ListStackSetOperationsCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm';
@@ -9,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
 import { NotConfirmedError, PreflightError, ToolkitFailedError } from '../../src/deploy/errors.js';
 import { createProgress } from '../../src/deploy/progress.js';
-import { failureSummary } from '../../src/deploy/report.js';
+import { failureSummary, renderStackSetReport } from '../../src/deploy/report.js';
 import { runDeploy } from '../../src/deploy/run-deploy.js';
 import { runDestroy } from '../../src/deploy/run-destroy.js';
 import { ACCOUNT, captureOutput, mockAws, RecordingDeployer, STACK, testConfig } from './helpers.js';
@@ -36,6 +37,12 @@ function deps(deployer = new RecordingDeployer(), extra: Record<string, unknown>
       ...extra,
     },
   };
+}
+
+/** Waits (on real time, briefly) until a condition holds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
+  if (!condition()) throw new Error('condition never held');
 }
 
 beforeEach(() => aws.healthy());
@@ -159,13 +166,163 @@ describe('runDeploy', () => {
     expect(deployer.deploys).toHaveLength(0);
   });
 
-  it('does not look at StackSets when the toolkit fails, and keeps its secret-free message', async () => {
+  it('after a failed update, names each failed account from the failed operation, not from its rollback', async () => {
+    aws.stackSets(['falcon-org-ssm-association']);
+    const id = 'falcon-org-ssm-association:0000-uuid';
+    const t0 = Date.now();
+    aws.cfn.on(ListStackSetOperationsCommand, { StackSetName: id }).resolves({
+      Summaries: [
+        // The rollback's operation is newer and succeeded everywhere it ran.
+        {
+          OperationId: 'op-rollback',
+          Action: 'UPDATE',
+          Status: 'SUCCEEDED',
+          CreationTimestamp: new Date(t0 + 2),
+        },
+        {
+          OperationId: 'op-update',
+          Action: 'UPDATE',
+          Status: 'FAILED',
+          StatusReason: 'Failure tolerance exceeded',
+          CreationTimestamp: new Date(t0 + 1),
+        },
+      ],
+    });
+    aws.cfn.on(ListStackSetOperationResultsCommand, { OperationId: 'op-update' }).resolves({
+      Summaries: [
+        {
+          Account: '222222222222',
+          Region: 'eu-west-1',
+          Status: 'FAILED',
+          StatusReason:
+            'Specified ReservedConcurrentExecutions decreases account UnreservedConcurrentExecution below its minimum value of [10].',
+        },
+        {
+          Account: '333333333333',
+          Region: 'eu-west-1',
+          Status: 'FAILED',
+          StatusReason: 'Resource of type AWS::SSM::Association failed: document not found',
+        },
+        { Account: ACCOUNT, Region: 'us-east-1', Status: 'SUCCEEDED' },
+      ],
+    });
+    aws.cfn.on(ListStackSetOperationResultsCommand, { OperationId: 'op-rollback' }).resolves({
+      Summaries: ['222222222222', '333333333333', ACCOUNT].map((a) => ({
+        Account: a,
+        Region: a === ACCOUNT ? 'us-east-1' : 'eu-west-1',
+        Status: 'SUCCEEDED',
+      })),
+    });
+    aws.cfn.on(ListStackInstancesCommand).resolves({
+      Summaries: ['222222222222', '333333333333', ACCOUNT].map((a) => ({
+        Account: a,
+        Region: a === ACCOUNT ? 'us-east-1' : 'eu-west-1',
+        Status: 'CURRENT',
+      })),
+    });
     const deployer = new RecordingDeployer();
     deployer.failWith = new ToolkitFailedError('deploy', 'UPDATE_ROLLBACK_COMPLETE');
-    await expect(runDeploy(testConfig(), { yes: true }, deps(deployer).deps)).rejects.toThrow(
-      /UPDATE_ROLLBACK_COMPLETE/,
+
+    const result = await runDeploy(testConfig(), { yes: true }, deps(deployer).deps);
+
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toBe('deploy of the root stack failed: UPDATE_ROLLBACK_COMPLETE');
+    expect(result.stackSets.failures.map((f) => [f.account, f.region, f.reason])).toEqual([
+      ['222222222222', 'eu-west-1', expect.stringContaining('ReservedConcurrentExecutions')],
+      ['333333333333', 'eu-west-1', 'Resource of type AWS::SSM::Association failed: document not found'],
+    ]);
+    expect(result.stackSets.failedOperations).toEqual([`${id}/op-update`]);
+    expect(renderStackSetReport(result.stackSets)).toMatch(
+      /333333333333\s+eu-west-1\s+FAILED\s+Resource of type AWS::SSM::Association/,
     );
-    expect(aws.cfn.commandCalls(ListStackResourcesCommand)).toHaveLength(0);
+  });
+
+  it('after a rolled-back first deploy, reports the failed accounts seen before the rollback deleted the StackSets', async () => {
+    const id = 'falcon-org-ssm-association:0000-uuid';
+    const deployer = new RecordingDeployer();
+    deployer.deploy = async (request) => {
+      deployer.deploys.push(request);
+      // Create: the StackSet appears and its operation fails in one account.
+      aws.stackSets(['falcon-org-ssm-association']);
+      aws.operation([
+        { account: ACCOUNT, region: 'us-east-1', status: 'SUCCEEDED' },
+        {
+          account: '222222222222',
+          region: 'us-east-1',
+          status: 'FAILED',
+          reason: 'Account 222222222222 should have AWSCloudFormationStackSetExecutionRole',
+        },
+      ]);
+      // The deploy goes on until the watch has looked at the failed operation ...
+      await until(() => aws.cfn.commandCalls(ListStackInstancesCommand).length > 0);
+      await new Promise((r) => setTimeout(r, 5)); // its answer reaches the watch
+      // ... then CloudFormation rolls the first deploy back: the StackSet and its history are gone.
+      const gone = Object.assign(new Error(`StackSet ${id} not found`), {
+        name: 'StackSetNotFoundException',
+      });
+      aws.cfn.on(ListStackResourcesCommand).resolves({
+        StackResourceSummaries: [
+          {
+            LogicalResourceId: 'StackSet0',
+            PhysicalResourceId: id,
+            ResourceType: 'AWS::CloudFormation::StackSet',
+            ResourceStatus: 'DELETE_COMPLETE',
+            LastUpdatedTimestamp: new Date(),
+          },
+        ],
+      });
+      aws.cfn.on(ListStackSetOperationsCommand).rejects(gone);
+      aws.cfn.on(ListStackSetOperationResultsCommand).rejects(gone);
+      aws.cfn.on(ListStackInstancesCommand).rejects(gone);
+      throw new ToolkitFailedError('deploy', 'ROLLBACK_COMPLETE');
+    };
+
+    const result = await runDeploy(
+      testConfig(),
+      { yes: true },
+      deps(deployer, { watch: { intervalMs: 1 } }).deps,
+    );
+
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toMatch(/ROLLBACK_COMPLETE/);
+    expect(result.stackSets.failures).toEqual([
+      expect.objectContaining({
+        account: '222222222222',
+        region: 'us-east-1',
+        reason: 'Account 222222222222 should have AWSCloudFormationStackSetExecutionRole',
+      }),
+    ]);
+    expect(result.stackSets.stackSets[0]?.note).toBe(
+      'deleted by the rollback; results as seen during the deploy',
+    );
+    expect(renderStackSetReport(result.stackSets)).toContain(
+      '(deleted by the rollback; results as seen during the deploy)',
+    );
+  });
+
+  it('says when a rolled-back StackSet was deleted before anything could be read', async () => {
+    const id = 'falcon-org-ssm-association:0000-uuid';
+    aws.cfn.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: [
+        {
+          LogicalResourceId: 'StackSet0',
+          PhysicalResourceId: id,
+          ResourceType: 'AWS::CloudFormation::StackSet',
+          ResourceStatus: 'DELETE_COMPLETE',
+          LastUpdatedTimestamp: new Date(),
+        },
+      ],
+    });
+    aws.cfn
+      .on(ListStackSetOperationsCommand)
+      .rejects(Object.assign(new Error('not found'), { name: 'StackSetNotFoundException' }));
+    const deployer = new RecordingDeployer();
+    deployer.failWith = new ToolkitFailedError('deploy', 'ROLLBACK_COMPLETE');
+    const result = await runDeploy(testConfig(), { yes: true }, deps(deployer).deps);
+    expect(result.ok).toBe(false);
+    expect(result.stackSets.unreadable).toEqual([
+      `${id}: deleted by the rollback before its per-account results could be read; the events of stack falcon-org name the failure`,
+    ]);
   });
 
   it('needs --yes for security-sensitive changes without a terminal, and asks on one', async () => {
