@@ -348,6 +348,29 @@ describe('ecr-connect through the lifecycle', () => {
       expect(h.record()).toBeUndefined();
     });
 
+    it('a Create that answered SUCCESS with regions deferred at its deadline is confirmed: its Delete leaves what it made', async () => {
+      h.envOverrides = { ECR_CONCURRENCY: '1' };
+      h.beforeFalconRequest = (method, _url, body) => {
+        if (method === 'POST' && body.includes('us-east-1')) h.falcon.slow('registries.create', 60_000);
+      };
+      const created = await h.invoke(h.event('Create', PROPS), 1500);
+      expect(created).toMatchObject({ Status: 'SUCCESS', Data: { Created: '1', Deferred: '1' } });
+      expect(h.record()?.provisional).toBeUndefined();
+      h.beforeFalconRequest = undefined;
+      const euId = h.record()?.connections['eu-west-1'];
+      // The abandoned run's lease has expired by the time the stack is deleted.
+      vi.useFakeTimers({ toFake: ['Date'], now: (h.lease()?.expiresAtMs ?? 0) + 1 });
+      try {
+        const deleted = await remove(created.PhysicalResourceId);
+        expect(deleted.Status).toBe('SUCCESS');
+        // eu-west-1 is left (the Create succeeded); us-east-1's create never answered and is not counted as left.
+        expect(deleted.Reason).toMatch(/^2 region\(s\): 1 (absent|deleted), 1 left\./);
+        expect(deleted.Reason).toContain(`connections left in Falcon: ${euId ?? 'none'} (eu-west-1)`);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
     it('after a Create that succeeded, a Delete without disconnect leaves its connections', async () => {
       const created = await create();
       const deleted = await remove(created.PhysicalResourceId);
