@@ -1,7 +1,8 @@
 /**
- * The regions to visit in one member account: the configured list, or every region enabled there.
- * A configured region the account has not enabled (an opt-in region) is reported, not called: calls
- * there fail with an authentication error that would look like a broken account.
+ * The regions to visit in one member account: the configured list as is, or every region enabled
+ * there (account:ListRegions, which the member role has only when discovery sweeps enabled regions).
+ * A configured opt-in region the account has not enabled is recognised by the answer of the first
+ * call there (`isRegionNotEnabledError`) and reported as not enabled, not as a broken account.
  */
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import type { CredentialProvider } from './account-credentials.js';
@@ -23,12 +24,18 @@ export async function regionsForAccount(
   enabled: EnabledRegions,
   credentials: CredentialProvider,
 ): Promise<AccountRegions> {
-  const on = new Set(await enabled.list(accountId, credentials));
-  if (configured === 'enabled') return { regions: [...on].sort(), notEnabled: [] };
-  return {
-    regions: configured.filter((r) => on.has(r)),
-    notEnabled: configured.filter((r) => !on.has(r)),
-  };
+  if (configured !== 'enabled') return { regions: [...configured], notEnabled: [] };
+  return { regions: [...new Set(await enabled.list(accountId, credentials))].sort(), notEnabled: [] };
+}
+
+/**
+ * What AWS answers in a region the account has not enabled: the session token is not valid there
+ * (UnrecognizedClientException from JSON APIs such as EKS, InvalidClientTokenId / AuthFailure from
+ * query APIs).
+ */
+export function isRegionNotEnabledError(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : '';
+  return name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'AuthFailure';
 }
 
 /**

@@ -8,7 +8,7 @@
  * limit per account (each account has its own API rates; its throttling lowers only its own limit).
  */
 import type { CredentialProvider } from '../aws/account-credentials.js';
-import { regionsForAccount, type EnabledRegions } from '../aws/account-regions.js';
+import { isRegionNotEnabledError, regionsForAccount, type EnabledRegions } from '../aws/account-regions.js';
 import { KeyedAdaptiveLimiters, type AdaptiveLimiterOptions } from '../fanout/adaptive.js';
 import { limiter, type Limiter } from '../fanout/concurrency.js';
 import { settleEach } from '../fanout/outcome.js';
@@ -178,6 +178,14 @@ async function discoverRegion(
   try {
     names = await call(accountId, () => api.listClusters());
   } catch (error) {
+    if (isRegionNotEnabledError(error)) {
+      return {
+        region,
+        status: 'not-enabled',
+        reason: `not enabled in this account (opt-in region; ${describeError(error)}); enable it to have it covered`,
+        clusters: [],
+      };
+    }
     return {
       region,
       status: 'failed',

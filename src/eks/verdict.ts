@@ -68,7 +68,7 @@ export function judgeCluster(facts: ClusterFacts, options: VerdictOptions = {}):
   return {
     kind: 'eligible',
     code: VERDICT_CODES.eligible,
-    reason: `Eligible (${facts.compute}${restricted ? `; the public endpoint admits only ${facts.endpoint.publicAccessCidrs.join(', ')}: the deployer must connect from one of them` : ''}).`,
+    reason: `Eligible (${facts.compute}${restricted ? `; the public endpoint admits only ${facts.endpoint.publicAccessCidrs.join(', ')}: the deployer connects from one of them, or adds its own address for the run with deployer.allowListEgress` : ''}).`,
   };
 }
 

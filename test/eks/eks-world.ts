@@ -147,6 +147,13 @@ export class EksWorld {
       const account = await callerAccount(client);
       const region = await client.config.region();
       this.eksCalls.set(account, (this.eksCalls.get(account) ?? 0) + 1);
+      if (!(this.enabledRegions.get(account) ?? this.defaultEnabledRegions).includes(region)) {
+        // What AWS answers in an opt-in region the account has not enabled.
+        throw Object.assign(new Error('The security token included in the request is invalid.'), {
+          name: 'UnrecognizedClientException',
+          $metadata: { httpStatusCode: 403 },
+        });
+      }
       if (this.eksLatencyMs > 0) await new Promise((r) => setTimeout(r, this.eksLatencyMs));
       const throttled = this.throttleNext.get(account) ?? 0;
       if (throttled > 0) {

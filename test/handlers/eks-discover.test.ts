@@ -169,22 +169,37 @@ describe('eks-discover on a schedule', () => {
     world.enabledRegions.set(A1, ['us-east-1', 'ap-east-1']);
     world.enabledRegions.set(A2, ['us-east-1']);
     world.addCluster(A1, 'ap-east-1', { name: 'hk', authenticationMode: 'API', nodegroups: ['ng'] });
+    world.addCluster(A2, 'us-east-1', { name: 'va', authenticationMode: 'API', nodegroups: ['ng'] });
+
+    // Configured regions: the opt-in one is tried and recognised as not enabled where it is not.
     world.settings = { ...world.settings, regions: ['us-east-1', 'ap-east-1'] };
+    const configured = (await handler()(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] };
 
-    await handler()(SCHEDULE, world.context());
-
-    expect(world.builds.map((b) => [b.env[RUN_ENV.accountId], b.env[RUN_ENV.region]])).toEqual([
+    expect(world.builds.map((b) => [b.env[RUN_ENV.accountId], b.env[RUN_ENV.region]]).sort()).toEqual([
       [A1, 'ap-east-1'],
+      [A2, 'us-east-1'],
     ]);
+    expect(configured.counts).toMatchObject({ accountsFailed: 0, regionsFailed: 0 });
     const a2 = (await world.table.listAccounts()).find((a) => a.accountId === A2);
+    expect(a2?.status).toBe('ok');
     expect(a2?.regions).toEqual([
       {
         region: 'ap-east-1',
         status: 'not-enabled',
-        reason: expect.stringMatching(/not enabled in this account/) as unknown,
+        reason: expect.stringMatching(
+          /not enabled in this account \(opt-in region; UnrecognizedClientException/,
+        ) as unknown,
       },
     ]);
-    expect(world.eksCalls.get(A2)).toBe(1); // only us-east-1 was called
+
+    // Every enabled region: each account's own list, opt-in regions included, nothing called elsewhere.
+    world.builds.length = 0;
+    world.eksCalls.clear();
+    world.settings = { ...world.settings, regions: 'enabled' };
+    // Locks from the first sweep are still held, so both clusters report a run in progress.
+    const swept = (await handler()(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] };
+    expect(swept.counts).toMatchObject({ regions: 3, regionsFailed: 0, clusters: 2, runsInProgress: 2 });
+    expect(world.eksCalls.get(A2)).toBe(1 + 3); // us-east-1 only: list, then describe + two lists
   });
 
   it('rides out throttling: the throttled account slows down and retries, no item fails, the others are untouched', async () => {
