@@ -1,5 +1,3 @@
-import { describeError } from './errors.js';
-
 /**
  * A lease that serialises the `ecr-connect` runs of one account when the function has no reserved
  * concurrency (the schedule, a deploy-time Create/Update/Delete and CloudFormation's retries may then
@@ -104,9 +102,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       { once: true },
     );
   });
-}
-
-/** For reasons and logs. */
-export function describeLeaseError(error: unknown): string {
-  return `could not take the run lease: ${describeError(error)}`;
 }

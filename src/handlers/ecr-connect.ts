@@ -149,7 +149,12 @@ async function run(
     return { kind: 'not-planned', why: `timed out before finishing: ${progress.describeUnfinished()}` };
   }
   // The time budget ran out: what finished stands, the rest is deferred to the next scheduled run
-  // (a create in flight stays pending in the record and is adopted then).
+  // (a create in flight stays pending in the record and is adopted then). A Delete does not block the
+  // stack's deletion on it either; what it did not reach stays in Falcon and in the record.
+  const reason =
+    request.kind === 'delete'
+      ? "not reached before the run's time budget ran out; its connection, if any, stays in Falcon and in the ownership record"
+      : "not reached before the run's time budget ran out";
   const results: RegionResult[] = [
     ...progress.results(),
     ...unfinished.map((region) => ({
@@ -157,7 +162,7 @@ async function run(
       url: ecrRegistryUrl(setup.accountId, region),
       outcome: RegionOutcome.Deferred,
       owned: false,
-      reason: "not reached before the run's time budget ran out",
+      reason,
     })),
   ].sort((a, b) => a.region.localeCompare(b.region));
   return { kind: 'done', report: { accountId: setup.accountId, results }, complete: false };

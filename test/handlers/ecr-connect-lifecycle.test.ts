@@ -261,6 +261,22 @@ describe('ecr-connect through the lifecycle', () => {
       expect(h.parameters.size).toBe(0);
     });
 
+    it('a Delete that runs out of time answers SUCCESS and says what stays, so teardown is not blocked', async () => {
+      const created = await create(DISCONNECT);
+      h.falcon.slow('registries.query', 60_000);
+
+      const deleted = await h.invoke(
+        h.event('Delete', DISCONNECT, { PhysicalResourceId: created.PhysicalResourceId as string }),
+        1500,
+      );
+
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(deleted.Reason).toMatch(
+        /^2 region\(s\): 2 deferred\. eu-west-1, us-east-1 deferred: not reached before the run's time budget ran out; its connection, if any, stays in Falcon and in the ownership record$/,
+      );
+      expect(Object.keys(h.record()?.connections ?? {})).toHaveLength(2);
+    });
+
     it('a purging Delete that fails keeps the record, so the retry can finish removing the connections', async () => {
       const props = { ...DISCONNECT, PurgeOnDelete: 'true' };
       const created = await create(props);
