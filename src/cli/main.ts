@@ -7,6 +7,7 @@ import { registerDestroy } from './destroy.js';
 import { registerCatalog } from './catalog.js';
 import { registerPlan } from './plan.js';
 import { registerSynth } from './synth.js';
+import { registerStatus } from './status.js';
 import { showEachWarningOnce } from './warnings.js';
 
 /** Builds the program; each command lives in its own file and registers itself here. */
@@ -22,6 +23,7 @@ export function buildProgram(output: Output): Command {
   registerCatalog(program, output);
   registerPlan(program, output);
   registerSynth(program, output);
+  registerStatus(program, output);
   return program;
 }
 
