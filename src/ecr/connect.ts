@@ -141,6 +141,9 @@ async function runLeased(
       accountId,
       options.signal,
     );
+    // A Create that has not succeeded yet (its rollback may be coming): what the repair makes now is
+    // as provisional as what that Create made, so the rollback removes it too.
+    if (ledger.provisionalRegions().length > 0) ledger.startProvisional();
     return apply(ledger, record.deploymentId, record.desired.regions, 'repair', settings, deps, options);
   }
   if (request.kind === 'apply') {

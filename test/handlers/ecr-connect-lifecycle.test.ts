@@ -334,6 +334,26 @@ describe('ecr-connect through the lifecycle', () => {
       expect(Object.values(h.record()?.connections ?? {})).toEqual([keptId]);
     });
 
+    it('what a scheduled repair makes between a failed Create and its rollback is removed by the rollback too', async () => {
+      h.envOverrides = { ECR_CONCURRENCY: '1' };
+      h.falcon.inject(
+        'registries.create',
+        { kind: 'status', status: 400, errors: [{ code: 400, message: 'role not assumable' }] },
+        1,
+      );
+      const created = await create();
+      expect(created.Status).toBe('FAILED');
+      expect(h.falcon.connections()).toHaveLength(1);
+
+      const repair = await h.handler()(SCHEDULED, h.context());
+      expect(repair?.results.map((r) => r.outcome)).toEqual(['created', 'kept']);
+      const rollback = await remove(created.PhysicalResourceId);
+
+      expect(rollback).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
+      expect(h.falcon.connections()).toEqual([]);
+      expect(h.record()).toBeUndefined();
+    });
+
     it('a create that landed in Falcon but whose answer was lost is removed, not counted as left', async () => {
       h.beforeFalconRequest = (method, url) => {
         if (
