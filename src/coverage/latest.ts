@@ -8,6 +8,7 @@
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { createClient } from '../aws/clients.js';
 import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from './model.js';
 import { LatestReportError } from './publish-errors.js';
 import { REPORT_KEYS } from './publish.js';
@@ -36,6 +37,30 @@ export interface LatestReport {
   readonly bucket: string;
   readonly key: string;
   readonly report: CoverageReport;
+}
+
+/**
+ * For the CLI: SSM and S3 clients in the home region (credentials from the SDK's default chain,
+ * endpoints from its own settings), then {@link loadLatestReport}.
+ */
+export async function loadLatestReportFor(
+  config: { readonly resourcePrefix: string; readonly aws: { readonly homeRegion: string } },
+  options: Omit<LatestOptions, 'resourcePrefix'> = {},
+): Promise<LatestReport> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { SSMClient } = await import('@aws-sdk/client-ssm');
+  const settings = { region: config.aws.homeRegion };
+  const clients = { ssm: createClient(SSMClient, settings), s3: createClient(S3Client, settings) };
+  try {
+    return await loadLatestReport(clients, {
+      functionName: `${config.resourcePrefix}-coverage`,
+      ...options,
+      resourcePrefix: config.resourcePrefix,
+    });
+  } finally {
+    clients.ssm.destroy();
+    clients.s3.destroy();
+  }
 }
 
 /** Finds the bucket (unless given) and reads `latest.json` from it. */
