@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -526,6 +527,33 @@ describe('EKS Protection: the deployer project', () => {
     expect(project.Properties['Name']).toBe('fo-test-eks-deployer');
     expect(project.Properties['Environment']).toMatchObject({ PrivilegedMode: false });
   });
+
+  it('ships a new deployer bundle under a new key, so the next runs use it and discovery re-runs', () => {
+    const deployment = (app: App) =>
+      resources(app.root, 'Custom::CDKBucketDeployment').find(
+        ([, r]) => r.Properties['DestinationBucketKeyPrefix'] === 'deployer/bundle/',
+      )?.[1].Properties;
+    expect(deployment(plain)).toMatchObject({ Extract: false, Prune: false });
+    const lambdaDir = bundles();
+    writeFileSync(join(lambdaDir, '..', 'deployer', 'index.mjs'), "console.log('deployer v2');\n");
+    const outdir = tempDir('eks-v2');
+    dirs.push(outdir);
+    const config = testConfig({
+      features: { ssmDistributor: { enabled: false }, eksProtection: { enabled: true } },
+    });
+    const { rootStack } = buildApp(config, { outdir, lambdaDir });
+    const v2 = Template.fromStack(rootStack);
+    const keys = (t: Template) =>
+      JSON.stringify(
+        resources(t, 'Custom::CDKBucketDeployment').find(
+          ([, r]) => r.Properties['DestinationBucketKeyPrefix'] === 'deployer/bundle/',
+        )?.[1].Properties['SourceObjectKeys'],
+      );
+    expect(keys(v2)).not.toBe(keys(plain.root));
+    // The discovery custom resource carries the bundle's key: a new bundle is an update, so discovery runs again.
+    const [, discovery] = one(v2, 'Custom::FalconEksDiscovery');
+    expect(JSON.stringify(discovery.Properties['DeployerKey'])).toContain('DeployEksDeployer');
+  }, 60_000);
 
   it('gets the Falcon credentials as Secrets Manager references to the central secret, never as plaintext', () => {
     const [, project] = one(plain.root, 'AWS::CodeBuild::Project');
