@@ -5,3 +5,5 @@ export declare function bundleHandler(
   outRoot: string,
   handlersDir?: string,
 ): Promise<{ file: string; bytes: number }>;
+export declare const DEPLOYER_ENTRY: string;
+export declare function bundleDeployer(outDir?: string): Promise<{ file: string; bytes: number }>;

@@ -1,4 +1,5 @@
-// Bundles every Lambda entry point in src/handlers into dist/lambda/<name>/index.mjs exporting `handler`.
+// Bundles every Lambda entry point in src/handlers into dist/lambda/<name>/index.mjs exporting `handler`,
+// and the EKS deployer (src/cluster/entry.ts) into dist/deployer/index.mjs.
 // Target: the Lambda Node.js 22 runtime; the output also loads on Node.js 20 (syntax target node20).
 import { build } from 'esbuild';
 import { readdirSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -36,6 +37,29 @@ export async function bundleHandler(name, outRoot, handlersDir = HANDLERS_DIR) {
   return { file: outfile, bytes: statSync(outfile).size };
 }
 
+/** The EKS deployer's entry point; bundled to `<outDir>/index.mjs` and run by CodeBuild with `node index.mjs`. */
+export const DEPLOYER_ENTRY = 'src/cluster/entry.ts';
+
+/** Bundles the EKS deployer into `<outDir>/index.mjs` (Node.js 20, top-level await) and returns its path and size. */
+export async function bundleDeployer(outDir = 'dist/deployer') {
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, 'index.mjs');
+  await build({
+    entryPoints: [DEPLOYER_ENTRY],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return { file: outfile, bytes: statSync(outfile).size };
+}
+
 async function main() {
   const outRoot = 'dist/lambda';
   rmSync(outRoot, { recursive: true, force: true });
@@ -45,6 +69,9 @@ async function main() {
     console.log(`bundled ${name}: ${(bytes / 1024).toFixed(0)} KiB`);
   }
   if (names.length === 0) console.log('no Lambda handlers to bundle');
+  rmSync('dist/deployer', { recursive: true, force: true });
+  const deployer = await bundleDeployer('dist/deployer');
+  console.log(`bundled deployer: ${(deployer.bytes / 1024).toFixed(0)} KiB`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
