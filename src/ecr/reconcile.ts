@@ -33,7 +33,8 @@ export type ReconcileMode =
 
 /** Told about progress, so a caller that must stop early can say which regions were unfinished. */
 export interface ReconcileObserver {
-  planned?(regions: readonly string[]): void;
+  /** The regions the run will handle, and the connections it owns at the start (region → ID). */
+  planned?(regions: readonly string[], owned: Readonly<Record<string, string>>): void;
   finished?(result: RegionResult): void;
 }
 
@@ -73,7 +74,7 @@ export async function reconcileConnections(
     mode.kind === 'apply' ? await wantedRegions(mode.regions, deps.regionDirectory) : [],
   );
   const targets = [...new Set([...wanted, ...ledger.regions()])].sort();
-  deps.observer?.planned?.(targets);
+  deps.observer?.planned?.(targets, ledger.snapshot.connections);
 
   // One listing serves every region. If it fails, every region fails with its reason: nothing is created
   // without knowing what exists, and nothing is deleted without confirming the ID is this account's

@@ -150,20 +150,32 @@ async function run(
   }
   // The time budget ran out: what finished stands, the rest is deferred to the next scheduled run
   // (a create in flight stays pending in the record and is adopted then). A Delete does not block the
-  // stack's deletion on it either; what it did not reach stays in Falcon and in the record.
-  const reason =
-    request.kind === 'delete'
-      ? "not reached before the run's time budget ran out; its connection, if any, stays in Falcon and in the ownership record"
-      : "not reached before the run's time budget ran out";
+  // stack's deletion on it either: the owned connections it did not reach are named as left in Falcon
+  // (they stay in the ownership record too).
+  const notReached = "not reached before the run's time budget ran out";
   const results: RegionResult[] = [
     ...progress.results(),
-    ...unfinished.map((region) => ({
-      region,
-      url: ecrRegistryUrl(setup.accountId, region),
-      outcome: RegionOutcome.Deferred,
-      owned: false,
-      reason,
-    })),
+    ...unfinished.map((region): RegionResult => {
+      const url = ecrRegistryUrl(setup.accountId, region);
+      const ownedId = progress.ownedAtStart(region);
+      if (request.kind === 'delete' && ownedId !== undefined) {
+        return {
+          region,
+          url,
+          outcome: RegionOutcome.Left,
+          owned: true,
+          connectionId: ownedId,
+          reason: notReached,
+        };
+      }
+      return {
+        region,
+        url,
+        outcome: RegionOutcome.Deferred,
+        owned: ownedId !== undefined,
+        reason: notReached,
+      };
+    }),
   ].sort((a, b) => a.region.localeCompare(b.region));
   return { kind: 'done', report: { accountId: setup.accountId, results }, complete: false };
 }

@@ -4,10 +4,17 @@
  */
 export class RegionProgress<R extends { readonly region: string } = { readonly region: string }> {
   private plannedRegions: readonly string[] | undefined;
+  private owned: Readonly<Record<string, string>> = {};
   private readonly done = new Map<string, R>();
 
-  planned(regions: readonly string[]): void {
+  planned(regions: readonly string[], owned: Readonly<Record<string, string>> = {}): void {
     this.plannedRegions = regions;
+    this.owned = owned;
+  }
+
+  /** The connection the run owned in `region` when it started, if any. */
+  ownedAtStart(region: string): string | undefined {
+    return Object.hasOwn(this.owned, region) ? this.owned[region] : undefined;
   }
 
   finished(result: R): void {
