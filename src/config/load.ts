@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { falconBaseUrl, isGovCloud } from './clouds.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
+import { buildTimeoutMinutes, installWaitMinutes, minimumLockTtlMinutes } from './eks-run-budget.js';
 import { problemFromIssue } from './issues.js';
 import { PARTITIONS, partitionOfRegion } from './partitions.js';
 import { configSchema, type ParsedConfig } from './schema.js';
@@ -62,6 +63,7 @@ export function validateConfig(raw: unknown, source = 'configuration'): Resolved
   const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
   const problems = result.success ? [] : result.error.issues.map(problemFromIssue);
   problems.push(...crossFieldProblems(raw));
+  if (result.success) problems.push(...parsedProblems(result.data));
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return resolve(result.data);
 }
@@ -148,6 +150,20 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
     });
   }
   return problems;
+}
+
+/** Checks over defaulted values (a default on one side can conflict with a setting on the other). */
+function parsedProblems(config: ParsedConfig): ConfigProblem[] {
+  const eks = config.features.eksProtection;
+  const minimum = minimumLockTtlMinutes(eks.deployer.deadlines);
+  if (!eks.enabled || eks.lockTtlMinutes >= minimum) return [];
+  return [
+    {
+      path: 'features.eksProtection.lockTtlMinutes',
+      expected: `expected at least ${minimum}: a run's build (lock minus 15 minutes) must hold the deployer's waits (features.eksProtection.deployer.deadlines, ${installWaitMinutes(eks.deployer.deadlines)} minutes one after the other) and its work, or a second run could start while the first still works; raise lockTtlMinutes or shorten the deadlines`,
+      given: `${eks.lockTtlMinutes} (a build of ${buildTimeoutMinutes(eks.lockTtlMinutes)} minutes)`,
+    },
+  ];
 }
 
 function resolve(config: ParsedConfig): ResolvedConfig {

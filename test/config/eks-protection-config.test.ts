@@ -72,6 +72,25 @@ describe('features.eksProtection settings', () => {
     ]);
   });
 
+  it("keeps every run inside its lock: the build (lock minus 15 minutes) must hold the deployer's waits", () => {
+    // Default deadlines: 1800 + 180 + 120 + 300 + 900 s = 55 minutes of waits, 5 of work, 15 of queue and margin.
+    expect(problems(withEks({ lockTtlMinutes: 74 }))).toEqual([
+      "features.eksProtection.lockTtlMinutes: expected at least 75: a run's build (lock minus 15 minutes) must hold the deployer's waits (features.eksProtection.deployer.deadlines, 55 minutes one after the other) and its work, or a second run could start while the first still works; raise lockTtlMinutes or shorten the deadlines, got 74 (a build of 59 minutes)",
+    ]);
+    expect(
+      validateConfig(withEks({ lockTtlMinutes: 75 }), 'test').features.eksProtection.lockTtlMinutes,
+    ).toBe(75);
+    const shorter = {
+      lockTtlMinutes: 45,
+      deployer: { deadlines: { clusterActiveSeconds: 600, sensorsReadySeconds: 300 } },
+    };
+    expect(validateConfig(withEks(shorter), 'test').features.eksProtection.lockTtlMinutes).toBe(45);
+    // Only checked where it matters.
+    expect(
+      validateConfig({ ...base, features: { eksProtection: { lockTtlMinutes: 45 } } }, 'test'),
+    ).toBeDefined();
+  });
+
   it('refuses an organization trail from a delegated administrator, and says what to do instead', () => {
     expect(problems(withEks({ createOrganizationTrail: true }, { accountType: 'delegatedAdmin' }))).toEqual([
       'features.eksProtection.createOrganizationTrail: expected false when aws.accountType is "delegatedAdmin" (an organization trail created by a delegated administrator belongs to the management account); create the trail from the management account, or remove the setting if one already logs management events, got true',

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { buildTimeoutMinutes, DEPLOYER_QUEUED_TIMEOUT_MINUTES } from '../../../config/eks-run-budget.js';
 import { PROJECT_ENV } from '../../../eks/run-contract.js';
 import { DEPLOYER_PREFIX, type LambdaCodeLocation } from '../../artifact-bucket.js';
 import { acknowledge } from '../../nag.js';
@@ -13,8 +14,6 @@ import { acknowledge } from '../../nag.js';
 export const DEPLOYER_COMMAND = 'node index.mjs';
 /** Node.js major version the deployer bundle is built for (CodeBuild `runtime-versions`). */
 export const DEPLOYER_NODE_VERSION = 20;
-/** How long a run may wait in CodeBuild's queue; counted against the run lock with the build timeout. */
-export const DEPLOYER_QUEUED_TIMEOUT_MINUTES = 10;
 
 export interface DeployerProjectProps {
   readonly projectName: string;
@@ -105,11 +104,6 @@ export class DeployerProject extends Construct {
     });
     acknowledgeWildcards(this.role, props);
   }
-}
-
-/** Build timeout: the lock's lifetime minus the queue time and a margin, so a run never outlives its lock. */
-export function buildTimeoutMinutes(lockTtlMinutes: number): number {
-  return lockTtlMinutes - DEPLOYER_QUEUED_TIMEOUT_MINUTES - 5;
 }
 
 function deployerStatements(props: DeployerProjectProps, logGroup: logs.ILogGroup): iam.PolicyStatement[] {
