@@ -151,7 +151,7 @@ main{flex:1;min-width:0}
 label.s-protected{color:var(--ok)}label.s-partial{color:#b07800}label.s-unprotected{color:var(--bad)}label.s-unknown{color:var(--unk)}
 #verdict.s-protected{color:var(--ok)}#verdict.s-unprotected{color:var(--bad)}
 aside{width:34rem;max-width:45vw;background:#fff;border:1px solid #ccd;padding:.6rem 1rem;position:sticky;top:1rem;max-height:90vh;overflow:auto}
-aside table{font-size:.8rem;width:100%}aside td,aside th{border-bottom:1px solid #eee;padding:.2rem .3rem;text-align:left;vertical-align:top}
+aside table{font-size:.8rem;width:100%;table-layout:fixed}aside td{overflow-wrap:anywhere}aside td,aside th{border-bottom:1px solid #eee;padding:.2rem .3rem;text-align:left;vertical-align:top}
 #close{float:right;border:none;background:none;font-size:1.4rem;cursor:pointer}
 `;
 
