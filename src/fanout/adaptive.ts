@@ -1,8 +1,10 @@
 /**
  * An adaptive limiter for calls to one throttled budget (e.g. one member account's API rate): at most
  * `limit` calls in flight, the limit halved when the service answers "slow down" and raised by one
- * after each `limit` successes (additive increase, multiplicative decrease). A throttled call waits a
- * full-jitter exponential backoff and is tried again, so throttling costs time, not items.
+ * after each `limit` successes (additive increase, multiplicative decrease). When even one call in
+ * flight is too fast for the service (its rate is below 1 / latency), calls are also spaced: the gap
+ * between starts doubles on each further throttle and shrinks by 3 % on each success. A throttled
+ * call waits a full-jitter exponential backoff and is tried again, so throttling costs time, not items.
  *
  * Example:
  * ```ts
@@ -34,6 +36,8 @@ export interface AdaptiveLimiterOptions extends BackoffPolicy {
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default Math.random */
   readonly random?: () => number;
+  /** Milliseconds, for spacing calls. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** Thrown (with the last throttling error as cause) when a call is still throttled after every try. */
@@ -64,6 +68,10 @@ export class AdaptiveLimiter {
   private readonly isThrottled: (error: unknown) => boolean;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly now: () => number;
+  /** Gap kept between call starts (0: none). */
+  private intervalMs = 0;
+  private nextStartAt = 0;
   /** Throttling answers seen (for reports and tests). */
   throttled = 0;
   /** Lowest limit reached (for reports and tests). */
@@ -83,6 +91,12 @@ export class AdaptiveLimiter {
     this.isThrottled = options.isThrottled ?? isThrottlingError;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Gap kept between call starts, in milliseconds (0 while concurrency alone keeps up). */
+  get spacingMs(): number {
+    return this.intervalMs;
   }
 
   /** Calls allowed in flight right now. */
@@ -117,6 +131,12 @@ export class AdaptiveLimiter {
   private async acquire(): Promise<void> {
     while (this.active >= this.current) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active += 1;
+    if (this.intervalMs > 0) {
+      const now = this.now();
+      const at = Math.max(now, this.nextStartAt);
+      this.nextStartAt = at + this.intervalMs;
+      if (at > now) await this.sleep(at - now);
+    }
   }
 
   private release(): void {
@@ -133,6 +153,10 @@ export class AdaptiveLimiter {
   }
 
   private onSuccess(): void {
+    if (this.intervalMs > 0) {
+      this.intervalMs = this.intervalMs < 1 ? 0 : this.intervalMs * 0.97;
+      return; // first stop spacing, then raise the limit
+    }
     this.successes += 1;
     if (this.successes >= this.current && this.current < this.max) {
       this.current += 1;
@@ -146,8 +170,12 @@ export class AdaptiveLimiter {
     this.successes = 0;
     if (startedIn !== this.epoch) return; // this overload was already answered by a decrease
     this.epoch += 1;
-    this.current = Math.max(this.min, Math.floor(this.current / 2));
-    this.lowest = Math.min(this.lowest, this.current);
+    if (this.current > this.min) {
+      this.current = Math.max(this.min, Math.floor(this.current / 2));
+      this.lowest = Math.min(this.lowest, this.current);
+    } else {
+      this.intervalMs = Math.min(this.maxDelayMs, Math.max(this.baseDelayMs / 4, this.intervalMs * 2));
+    }
   }
 }
 
