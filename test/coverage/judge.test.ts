@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { stateOf } from '../../src/coverage/cells.js';
+import { judgeEcrRegion, indexConnections } from '../../src/coverage/ecr.js';
+import { judgeEksRegion, type EksRegionFacts } from '../../src/coverage/eks.js';
+import { judgeSsmRegion, type SsmRegionFacts } from '../../src/coverage/ssm.js';
+import type { RunsTableItem } from '../../src/eks/runs-table.js';
+import type { RunResult } from '../../src/eks/run-contract.js';
+
+const A = '111111111111';
+const ssm = (over: Partial<SsmRegionFacts>): SsmRegionFacts => ({
+  accountId: A,
+  region: 'eu-west-1',
+  associationName: 'falcon-org-falcon-sensor',
+  association: { associationId: 'a-1', lastExecutionStatus: 'Success' },
+  instances: [{ instanceId: 'i-01' }],
+  managed: [{ instanceId: 'i-01', pingStatus: 'Online' }],
+  compliance: [],
+  hosts: [],
+  ...over,
+});
+
+describe('cell state from item counts', () => {
+  it.each([
+    [{ total: 0, protected: 0, unprotected: 0, notApplicable: 0, unknown: 0 }, 'not-applicable'],
+    [{ total: 2, protected: 2, unprotected: 0, notApplicable: 0, unknown: 0 }, 'protected'],
+    [{ total: 2, protected: 0, unprotected: 2, notApplicable: 0, unknown: 0 }, 'unprotected'],
+    [{ total: 2, protected: 1, unprotected: 1, notApplicable: 0, unknown: 0 }, 'partial'],
+    [{ total: 2, protected: 0, unprotected: 1, notApplicable: 0, unknown: 1 }, 'partial'],
+    [{ total: 2, protected: 0, unprotected: 0, notApplicable: 0, unknown: 2 }, 'unknown'],
+    [{ total: 3, protected: 2, unprotected: 0, notApplicable: 1, unknown: 0 }, 'protected'],
+  ] as const)('%o → %s', (counts, state) => {
+    expect(stateOf(counts)).toBe(state);
+  });
+});
+
+describe('SSM judgement', () => {
+  const reason = (facts: Partial<SsmRegionFacts>) => judgeSsmRegion(ssm(facts)).items[0]?.reasons[0]?.code;
+
+  it('names why an instance Falcon does not see is unprotected', () => {
+    expect(reason({ managed: [] })).toBe('not-ssm-managed');
+    expect(reason({ managed: [{ instanceId: 'i-01', pingStatus: 'ConnectionLost' }] })).toBe('ssm-offline');
+    expect(reason({ association: undefined })).toBe('no-association');
+    expect(reason({ compliance: [{ instanceId: 'i-01', status: 'COMPLIANT' }] })).toBe('installed-not-reporting');
+    expect(reason({ compliance: [{ instanceId: 'i-01', status: 'NON_COMPLIANT' }] })).toBe('not-compliant');
+    expect(reason({ association: { associationId: 'a-1', lastExecutionStatus: 'Failed' } })).toBe(
+      'association-failed',
+    );
+    expect(reason({})).toBe('association-pending');
+  });
+
+  it('a sensor Falcon sees protects the instance even without SSM', () => {
+    const cell = judgeSsmRegion(ssm({ managed: [], hosts: [{ deviceId: 'd1', instanceId: 'i-01' }] }));
+    expect(cell.state).toBe('protected');
+  });
+
+  it('a missing or failed association is a cell reason', () => {
+    expect(judgeSsmRegion(ssm({ association: undefined })).reasons[0]?.code).toBe('no-association');
+    const failed = judgeSsmRegion(ssm({ association: { associationId: 'a', lastExecutionStatus: 'TimedOut' } }));
+    expect(failed.reasons[0]?.code).toBe('association-failed');
+    expect(failed.reasons[0]?.text).toContain('TimedOut');
+  });
+});
+
+describe('ECR judgement', () => {
+  const url = `https://${A}.dkr.ecr.eu-west-1.amazonaws.com`;
+  const judge = (state: string | undefined) =>
+    judgeEcrRegion({
+      accountId: A,
+      region: 'eu-west-1',
+      connections: indexConnections([{ id: 'c1', url: `${url}/`, ...(state !== undefined ? { state } : {}) }]),
+      ownership: undefined,
+      deploymentId: 'falcon-org',
+    });
+
+  it('matches the URL however it is written and judges the state', () => {
+    expect(judge('pending').state).toBe('protected');
+    expect(judge(undefined).state).toBe('protected');
+    for (const broken of ['paused', 'disabled', 'credential_error', 'Failed']) expect(judge(broken).state).toBe('unprotected');
+  });
+
+  it('an unreadable ownership record leaves ownership unknown, not false', () => {
+    const cell = judgeEcrRegion({
+      accountId: A,
+      region: 'eu-west-1',
+      connections: indexConnections([{ id: 'c1', url, state: 'enabled' }]),
+      ownership: { unreadable: 'AccessDenied' },
+      deploymentId: 'falcon-org',
+    });
+    expect(cell.items[0]?.facts.ownedByThisDeployment).toBe('unknown');
+  });
+});
+
+describe('EKS judgement', () => {
+  const result = (outcome: RunResult['outcome'], components: RunResult['components']): RunResult => ({
+    runId: 'r1',
+    accountId: A,
+    region: 'eu-west-1',
+    cluster: 'c',
+    mode: 'install',
+    outcome,
+    components,
+    startedAt: '2026-11-29T10:00:00Z',
+    finishedAt: '2026-11-29T10:05:00Z',
+    durationsMs: {},
+  });
+  const item = (over: Partial<RunsTableItem>): RunsTableItem => ({ accountId: A, region: 'eu-west-1', cluster: 'c', ...over });
+  const judge = (over: Partial<EksRegionFacts>) =>
+    judgeEksRegion({ accountId: A, region: 'eu-west-1', clusters: ['c'], runs: [], hosts: [], nowSeconds: 1000, ...over });
+  const code = (over: Partial<EksRegionFacts>) => judge(over).items[0]?.reasons[0]?.code;
+  const nodes = [{ name: 'FalconNodeSensor', status: 'applied' as const }];
+
+  it('reads the verdict, the last run and the nodes', () => {
+    expect(code({ runs: undefined })).toBe('not-deployed');
+    expect(code({ runs: [] })).toBe('not-deployed');
+    expect(code({ runs: [item({ lockRunId: 'r2', lockExpiresAt: 2000 })] })).toBe('run-in-progress');
+    expect(code({ runs: [item({ lockRunId: 'r2', lockExpiresAt: 10 })] })).toBe('not-deployed');
+    expect(code({ runs: [item({ lastRun: result('failed', nodes) })] })).toBe('run-failed');
+    expect(code({ runs: [item({ lastRun: result('not-reachable', nodes) })] })).toBe('run-failed');
+    expect(code({ runs: [item({ lastRun: result('uninstalled', []) })] })).toBe('not-deployed');
+    expect(code({ runs: [item({ lastRun: result('protected', nodes) })] })).toBe('nodes-not-reporting');
+    expect(
+      code({ runs: [item({ lastRun: result('upgraded', nodes) })], hosts: [{ deviceId: 'd', clusterName: 'c' }] }),
+    ).toBe('nodes-reporting');
+    expect(
+      code({ runs: [item({ lastRun: result('protected', [{ name: 'FalconContainer', status: 'applied' }]) })] }),
+    ).toBe('deployed');
+    expect(code({ runs: [item({ lastRun: result('protected', nodes) })], hosts: { unreadable: 'down' } })).toBe(
+      'falcon-unreadable',
+    );
+  });
+});
