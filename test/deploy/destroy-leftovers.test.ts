@@ -1,11 +1,14 @@
 import { ListStackInstancesCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
 import { ToolkitFailedError } from '../../src/deploy/errors.js';
 import { renderLeftovers } from '../../src/deploy/leftovers.js';
 import { createProgress } from '../../src/deploy/progress.js';
 import { runDestroy } from '../../src/deploy/run-destroy.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { runDeploy } from '../../src/deploy/run-deploy.js';
 import { ACCOUNT, captureOutput, mockAws, RecordingDeployer, testConfig } from './helpers.js';
+import { SynthesizingDeployer } from './synthesizing-deployer.js';
 
 const aws = mockAws();
 const ECR = 'falcon-org-ecr-connections:0000-uuid';
@@ -157,4 +160,48 @@ describe('destroy: what stays in member accounts', () => {
     expect(deployer.calls).toEqual(['destroy']);
     expect(result.leftovers).toBeUndefined();
   });
+});
+
+describe('destroy --purge through the real templates', () => {
+  const config = parseConfigText(
+    [
+      'falcon: { cloud: us-1 }',
+      'aws: { partition: aws, homeRegion: us-east-1 }',
+      'organization: { id: o-abcdefghij, targets: [r-abcd] }',
+      'features: { ecrConnections: { enabled: true, regions: [us-east-1] } }',
+    ].join('\n'),
+    'ecr.yaml',
+  );
+  const deployer = new SynthesizingDeployer();
+  afterAll(() => deployer.cleanUp());
+  // Once destroyed, the StackSets are gone.
+  const destroy = deployer.destroy.bind(deployer);
+  deployer.destroy = async (request) => {
+    const outcome = await destroy(request);
+    aws.cfn
+      .on(ListStackInstancesCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'StackSetNotFoundException' }));
+    return outcome;
+  };
+  const purgeOnDelete = (index: number) => {
+    const member = deployer.synthesized[index]?.members['falcon-org-ecr-connections'] as
+      { Resources: Record<string, { Properties?: Record<string, unknown> }> } | undefined;
+    return Object.values(member?.Resources ?? {})
+      .map((r) => r.Properties?.['PurgeOnDelete'])
+      .filter((v) => v !== undefined);
+  };
+
+  it('deploy → destroy --purge: the update before the delete carries PurgeOnDelete on the ECR custom resource', async () => {
+    const env = { FALCON_CLIENT_ID: 'MARKER-id-1', FALCON_CLIENT_SECRET: 'MARKER-secret-1' };
+    aws.stackSets([]);
+    await runDeploy(config, { yes: true }, { ...deps(deployer).deps, env });
+    expect(purgeOnDelete(0)).toEqual(['false']);
+
+    organizationWithEcr();
+    await runDestroy(config, { yes: true, purge: true }, { ...deps(deployer).deps, env });
+    expect(deployer.calls).toEqual(['deploy', 'deploy', 'destroy']);
+    expect(purgeOnDelete(1)).toEqual(['true']);
+    // The purge update keeps the deployed parameter values (no credentials needed).
+    expect(deployer.deploys[1]).toMatchObject({ parameters: {}, keepExistingParameters: true });
+  }, 120_000);
 });

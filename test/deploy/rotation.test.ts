@@ -1,15 +1,12 @@
-import { rmSync } from 'node:fs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
 import { parseConfigText } from '../../src/config/load.js';
-import type { DeployOutcome, DeployRequest } from '../../src/deploy/deployer.js';
 import { SecretVersionError } from '../../src/deploy/errors.js';
 import { createProgress } from '../../src/deploy/progress.js';
 import { runDeploy } from '../../src/deploy/run-deploy.js';
-import { buildApp } from '../../src/infra/app.js';
-import { dummyLambdaDir, tempDir } from '../infra/helpers.js';
-import { ACCOUNT, captureOutput, mockAws, RecordingDeployer } from './helpers.js';
+import { ACCOUNT, captureOutput, mockAws } from './helpers.js';
+import { SynthesizingDeployer } from './synthesizing-deployer.js';
 
 const aws = mockAws();
 const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:falcon-api-AbCdEf`;
@@ -53,29 +50,6 @@ class FakeSecret {
   }
 }
 
-/**
- * Synthesizes the real app with what the deploy passes, and keeps the root template as
- * CloudFormation would receive it: what CloudFormation compares to decide whether anything changes.
- */
-class SynthesizingDeployer extends RecordingDeployer {
-  readonly templates: string[] = [];
-  private readonly lambdaDir = dummyLambdaDir('ecr-connect');
-  readonly dirs: string[] = [this.lambdaDir];
-
-  override async deploy(request: DeployRequest): Promise<DeployOutcome> {
-    const outdir = tempDir('rotation');
-    this.dirs.push(outdir);
-    const { app, rootStack } = buildApp(request.config, {
-      outdir,
-      lambdaDir: this.lambdaDir,
-      ...request.appOptions,
-    });
-    const template = app.synth().getStackArtifact(rootStack.artifactId).template as unknown;
-    this.templates.push(JSON.stringify(template));
-    return super.deploy(request);
-  }
-}
-
 function stackSetParameters(template: string): unknown[] {
   const resources = (
     JSON.parse(template) as {
@@ -89,7 +63,7 @@ function stackSetParameters(template: string): unknown[] {
 
 const deployer = new SynthesizingDeployer();
 const secret = new FakeSecret();
-afterAll(() => deployer.dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => deployer.cleanUp());
 beforeEach(() => {
   aws.healthy();
   aws.stackSets([]);
@@ -112,7 +86,7 @@ describe('deploy with falcon.credentials.source: secretsManager', () => {
     // Deploy: the template pins the dynamic references to the current version.
     await runDeploy(config, { yes: true }, deps());
     expect(deployer.deploys[0]?.appOptions).toEqual({ credentialsVersionId: 'v-0001' });
-    const first = deployer.templates[0] ?? '';
+    const first = deployer.synthesized[0]?.root ?? '';
     expect(stackSetParameters(first)).toEqual([
       {
         ParameterKey: 'FalconClientId',
@@ -126,13 +100,13 @@ describe('deploy with falcon.credentials.source: secretsManager', () => {
 
     // Deploy again without a rotation: the same template, so CloudFormation has nothing to update.
     await runDeploy(config, { yes: true }, deps());
-    expect(deployer.templates[1]).toBe(first);
+    expect(deployer.synthesized[1]?.root).toBe(first);
 
     // Rotate, deploy: the StackSet parameters change, so CloudFormation updates the StackSet and with
     // it every member account × region copy of the secret.
     const rotated = secret.rotate();
     await runDeploy(config, { yes: true }, deps());
-    const third = deployer.templates[2] ?? '';
+    const third = deployer.synthesized[2]?.root ?? '';
     expect(third).not.toBe(first);
     expect(stackSetParameters(third)).toEqual([
       {
