@@ -126,6 +126,7 @@ export async function runDeploy(
       warnings,
       stackSets: report,
       error: { message: scrub(error instanceof Error ? error.message : String(error)) },
+      exitCode: 1,
     };
   } finally {
     deps.progress.stop();

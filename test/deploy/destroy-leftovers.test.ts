@@ -1,4 +1,5 @@
 import { ListStackInstancesCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeDocumentCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
 import { ToolkitFailedError } from '../../src/deploy/errors.js';
@@ -78,6 +79,8 @@ describe('destroy: what stays in member accounts', () => {
 
     expect(result.ok).toBe(true);
     expect(deployer.calls).toEqual(['destroy']);
+    // Deleting associations needs no Distributor document: destroy does not ask for it.
+    expect(aws.ssm.commandCalls(DescribeDocumentCommand)).toHaveLength(0);
     expect(result.leftovers).toEqual({
       purged: false,
       accounts: [ACCOUNT, MEMBER].map((account) => ({

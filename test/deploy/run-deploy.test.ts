@@ -227,6 +227,7 @@ describe('runDeploy', () => {
 
     expect(result.ok).toBe(false);
     expect(result.error?.message).toBe('deploy of the root stack failed: UPDATE_ROLLBACK_COMPLETE');
+    expect(result.exitCode).toBe(1);
     expect(result.stackSets.failures.map((f) => [f.account, f.region, f.reason])).toEqual([
       ['222222222222', 'eu-west-1', expect.stringContaining('ReservedConcurrentExecutions')],
       ['333333333333', 'eu-west-1', 'Resource of type AWS::SSM::Association failed: document not found'],
