@@ -54,7 +54,7 @@ describe('EKS Lambda bundles', () => {
       ResourceProperties: { ServiceToken: 'x' },
     };
     const script = `
-      const { handler } = await import(${JSON.stringify(bundles['eks-discover']!.file)});
+      const { handler } = await import(${JSON.stringify(bundles['eks-discover'].file)});
       await handler(${JSON.stringify(event)}, ${CONTEXT});
     `;
     await run(process.execPath, ['--input-type=module', '-e', script], {
@@ -80,7 +80,7 @@ describe('EKS Lambda bundles', () => {
       lockTtlSeconds: 3600,
     });
     const script = `
-      const { handler } = await import(${JSON.stringify(bundles['eks-event']!.file)});
+      const { handler } = await import(${JSON.stringify(bundles['eks-event'].file)});
       const out = await handler({ source: 'aws.eks', detail: {} }, ${CONTEXT});
       console.log('RESULT ' + JSON.stringify(out));
     `;
