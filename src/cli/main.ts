@@ -8,6 +8,7 @@ import { registerCatalog } from './catalog.js';
 import { registerPlan } from './plan.js';
 import { registerSynth } from './synth.js';
 import { registerStatus } from './status.js';
+import { registerEksDeployCluster } from './eks-deploy-cluster.js';
 import { showEachWarningOnce } from './warnings.js';
 
 /** Builds the program; each command lives in its own file and registers itself here. */
@@ -24,6 +25,7 @@ export function buildProgram(output: Output): Command {
   registerPlan(program, output);
   registerSynth(program, output);
   registerStatus(program, output);
+  registerEksDeployCluster(program, output);
   return program;
 }
 

@@ -52,19 +52,34 @@ export function refreshingCredentials(
   };
 }
 
-export function createDeployerDeps(env: DeployerEnvironment, log: (line: string) => void): DeployerDeps {
+/** What a caller other than CodeBuild (the CLI) supplies instead of the defaults. */
+export interface DeployerWiringOptions {
+  /** Credentials to act with in the member account. @default assume `request.executionRoleArn` */
+  readonly memberCredentials?: () => Promise<AwsIdentity & { expiration?: Date }>;
+  /** Who talks to Kubernetes (gets the access entry). @default `request.executionRoleArn` */
+  readonly principalArn?: string;
+  /** @default the artifact bucket through S3 */
+  readonly manifests?: ManifestSource;
+}
+
+export function createDeployerDeps(
+  env: DeployerEnvironment,
+  log: (line: string) => void,
+  options: DeployerWiringOptions = {},
+): DeployerDeps {
   const { request, settings } = env;
-  const memberCredentials = fromTemporaryCredentials({
-    params: {
-      RoleArn: request.executionRoleArn,
-      RoleSessionName: `falcon-org-deployer-${request.runId}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64),
-      DurationSeconds: 3600,
-    },
-    clientConfig: { region: settings.homeRegion },
-  });
+  const memberCredentials =
+    options.memberCredentials ??
+    fromTemporaryCredentials({
+      params: {
+        RoleArn: request.executionRoleArn,
+        RoleSessionName: `falcon-org-deployer-${request.runId}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64),
+        DurationSeconds: 3600,
+      },
+      clientConfig: { region: settings.homeRegion },
+    });
   const credentials = refreshingCredentials(() => memberCredentials());
-  const eks = new EKSClient({ region: request.region, credentials: memberCredentials });
-  const s3 = new S3Client({ region: settings.homeRegion });
+  const eks = new EKSClient({ region: request.region, credentials: credentials });
   const runs = env.runsTable
     ? new DynamoRunsTable(
         DynamoDBDocumentClient.from(new DynamoDBClient({ region: settings.homeRegion })),
@@ -73,14 +88,14 @@ export function createDeployerDeps(env: DeployerEnvironment, log: (line: string)
     : undefined;
   return {
     eks,
-    principalArn: request.executionRoleArn,
+    principalArn: options.principalArn ?? request.executionRoleArn,
     kubeClient: (cluster) =>
       new KubeClient({
         server: cluster.endpoint,
         caPem: cluster.caPem,
         token: new TokenSource({ cluster: request.cluster, region: request.region, credentials }),
       }),
-    manifests: new S3ManifestSource(s3),
+    manifests: options.manifests ?? new S3ManifestSource(new S3Client({ region: settings.homeRegion })),
     credentials: () =>
       Promise.resolve({
         clientId: env.clientId,

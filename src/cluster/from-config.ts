@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ResolvedConfig } from '../config/load.js';
+import { SecretsManagerReader } from '../ecr/secrets.js';
+import { PROJECT_ENV, type ComputeMode, type RunMode } from '../eks/run-contract.js';
+import { createDeployerDeps } from './aws-deps.js';
+import type { DeployerEnvironment } from './environment.js';
+import { DeployerSettingsError, ManifestError } from './errors.js';
+import type { ManifestSource } from './manifest.js';
+import type { DeployerDeps } from './run.js';
+import { deployerRunSettings } from './settings.js';
+
+export interface DeployClusterOptions {
+  readonly accountId: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly compute: ComputeMode;
+  readonly mode: RunMode;
+  /** Assume this role in the member account; by default the caller's own credentials are used. */
+  readonly roleArn?: string;
+}
+
+/** The manifest from the configured local file, or fetched once from the configured release URL. */
+export function configManifestSource(
+  config: ResolvedConfig,
+  fetchImpl: typeof fetch = fetch,
+): ManifestSource {
+  const operator = config.features.eksProtection.deployer.operator;
+  return {
+    read: async () => {
+      if (operator.manifestFile !== undefined) return new Uint8Array(await readFile(operator.manifestFile));
+      const url =
+        operator.manifestUrl ??
+        `https://github.com/crowdstrike/falcon-operator/releases/download/${operator.version}/falcon-operator.yaml`;
+      const response = await fetchImpl(url);
+      if (!response.ok) throw new ManifestError(`GET ${url}: HTTP ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+}
+
+/** An assumed-role session ARN turned back into its role ARN (the access entry needs the role). */
+export function roleArnOfCaller(callerArn: string): string {
+  const m = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : callerArn;
+}
+
+async function falconCredentials(
+  config: ResolvedConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<{ clientId: string; clientSecret: string }> {
+  const source = config.falcon.credentials;
+  if (source.source === 'environment') {
+    const clientId = env[PROJECT_ENV.clientId]?.trim() ?? '';
+    const clientSecret = env[PROJECT_ENV.clientSecret]?.trim() ?? '';
+    if (clientId === '' || clientSecret === '') {
+      throw new DeployerSettingsError(
+        `falcon.credentials.source is "environment" but ${PROJECT_ENV.clientId} or ${PROJECT_ENV.clientSecret} is not set; export the Falcon API client ID and secret`,
+      );
+    }
+    return { clientId, clientSecret };
+  }
+  const reader = new SecretsManagerReader(new SecretsManagerClient({ region: config.aws.homeRegion }));
+  const raw = JSON.parse(await reader.getSecretString(source.secretArn ?? '')) as Record<string, unknown>;
+  const clientId = typeof raw['ClientId'] === 'string' ? raw['ClientId'] : '';
+  const clientSecret = typeof raw['ClientSecret'] === 'string' ? raw['ClientSecret'] : '';
+  if (clientId === '' || clientSecret === '') {
+    throw new DeployerSettingsError(`secret ${source.secretArn ?? ''} lacks ClientId or ClientSecret`);
+  }
+  return { clientId, clientSecret };
+}
+
+/** The run's environment as CodeBuild would give it, built from the configuration and the CLI options. */
+export async function environmentFromConfig(
+  config: ResolvedConfig,
+  options: DeployClusterOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<DeployerEnvironment> {
+  const eks = config.features.eksProtection;
+  const settings = deployerRunSettings({
+    partition: config.aws.partition,
+    homeAccountId: options.accountId,
+    homeRegion: config.aws.homeRegion,
+    falcon: {
+      cloud: config.falcon.cloud,
+      ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
+      ...(config.falcon.cid !== undefined ? { cid: config.falcon.cid } : {}),
+    },
+    sensor: eks.sensor,
+    admissionController: eks.admissionController,
+    deployer: eks.deployer,
+    manifestBucket: 'local',
+    manifestKey: 'falcon-operator.yaml',
+  });
+  const { clientId, clientSecret } = await falconCredentials(config, env);
+  return {
+    request: {
+      accountId: options.accountId,
+      region: options.region,
+      cluster: options.cluster,
+      compute: options.compute,
+      executionRoleArn: options.roleArn ?? '',
+      runId: `cli-${new Date().toISOString()}`,
+      mode: options.mode,
+    },
+    settings,
+    runsTable: undefined,
+    clientId,
+    clientSecret,
+  };
+}
+
+/** Wires a CLI run: the caller's credentials (or an assumed role), the manifest from config. */
+export async function cliDeployerDeps(
+  config: ResolvedConfig,
+  environment: DeployerEnvironment,
+  options: DeployClusterOptions,
+  log: (line: string) => void,
+): Promise<DeployerDeps> {
+  const credentials = options.roleArn
+    ? fromTemporaryCredentials({
+        params: { RoleArn: options.roleArn, RoleSessionName: 'falcon-org-deploy-cluster' },
+        clientConfig: { region: config.aws.homeRegion },
+      })
+    : fromNodeProviderChain();
+  const sts = new STSClient({ region: options.region, credentials });
+  const caller = await sts.send(new GetCallerIdentityCommand({}));
+  if (caller.Account !== options.accountId) {
+    throw new DeployerSettingsError(
+      `the credentials belong to account ${caller.Account ?? '?'}, not ${options.accountId}; use credentials of the cluster's account or --role-arn`,
+    );
+  }
+  return createDeployerDeps(environment, log, {
+    memberCredentials: credentials,
+    principalArn: options.roleArn ?? roleArnOfCaller(caller.Arn ?? ''),
+    manifests: configManifestSource(config),
+  });
+}
