@@ -82,9 +82,7 @@ describe('deployer lifecycle', () => {
     expect(kinds(h)).toEqual(['FalconAdmission', 'FalconContainer', 'FalconNodeSensor']);
     const container = h.customResources().find((c) => c['kind'] === 'FalconContainer')!;
     expect(
-      (container['spec'] as Record<string, Record<string, unknown>>)['injector'][
-        'disableDefaultNSInjection'
-      ],
+      (container['spec'] as Record<string, Record<string, unknown>>)['injector']['disableDefaultNSInjection'],
     ).toBe(true);
     const kac = h.customResources().find((c) => c['kind'] === 'FalconAdmission')!;
     expect((kac['spec'] as Record<string, unknown>)['admissionConfig']).toEqual({
