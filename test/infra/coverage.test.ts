@@ -313,6 +313,7 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
     const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
     const bucketId = rootStack.getLogicalId(feature.reports.bucket.node.defaultChild as CfnElement);
     expect(variables['FALCON_ORG_COVERAGE_BUCKET']).toEqual({ Ref: bucketId });
+    expect(variables['NODE_OPTIONS']).toBe('--max-old-space-size=768');
     expect(variables['FALCON_SECRET_ARN']).toEqual({
       Ref: expect.stringMatching(/^FalconOrganizationCredentialsSecret/) as unknown,
     });
