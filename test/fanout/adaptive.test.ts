@@ -82,6 +82,33 @@ describe('AdaptiveLimiter', () => {
     expect(limiter.limit).toBe(8);
   });
 
+  it('spaces calls when even one in flight is too fast, then lets the spacing decay', async () => {
+    let now = 0;
+    const waits: number[] = [];
+    const limiter = new AdaptiveLimiter({
+      max: 1,
+      now: () => now,
+      random: () => 0,
+      sleep: (ms) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    let lastStart = -Infinity;
+    // The service takes one call per 100 ms; calls themselves take no time.
+    const call = () => {
+      if (now - lastStart < 100) return Promise.reject(throttle());
+      lastStart = now;
+      return Promise.resolve('ok');
+    };
+
+    for (let i = 0; i < 20; i += 1) await limiter.run(call);
+
+    expect(limiter.spacingMs).toBeGreaterThan(50);
+    expect(limiter.throttled).toBeLessThan(10); // it learns the rate instead of being throttled every time
+  });
+
   it('gives up with ThrottledError after maxAttempts, and never retries other errors', async () => {
     const limiter = new AdaptiveLimiter({ max: 2, maxAttempts: 3, sleep: () => tick() });
     let calls = 0;
