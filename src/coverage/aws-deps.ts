@@ -51,7 +51,9 @@ export function createCoverageDeps(w: CoverageWiring): CoverageDeps {
     }),
     falconHosts: new FalconHostsAdapter(new FalconHosts(w.falcon.api)),
     registries: new RegistryConnectionsAdapter(w.falcon.registryConnections),
-    ...(w.runsTable !== undefined ? { runsTable: new DynamoRunsTable(w.runsTable.doc, w.runsTable.tableName) } : {}),
+    ...(w.runsTable !== undefined
+      ? { runsTable: new DynamoRunsTable(w.runsTable.doc, w.runsTable.tableName) }
+      : {}),
     now: w.now ?? (() => new Date()),
   };
 }

@@ -49,7 +49,12 @@ export class AwsAccountReaders implements AccountReaders {
   async open(account: ScopeAccount): Promise<AccountReader> {
     // Fails here (AssumeRoleError) when the role is missing or does not trust us: the account is unreadable.
     await this.credentials.get(account.id);
-    return new AwsAccountReader(account.id, this.credentials.provider(account.id), this.settings, this.enabled);
+    return new AwsAccountReader(
+      account.id,
+      this.credentials.provider(account.id),
+      this.settings,
+      this.enabled,
+    );
   }
 }
 
@@ -63,11 +68,18 @@ class AwsAccountReader implements AccountReader {
     private readonly enabled: EnabledRegions,
   ) {}
 
-  private client<C>(Client: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C, region: string): C {
+  private client<C>(
+    Client: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C,
+    region: string,
+  ): C {
     const key = `${Client.name}@${region}`;
     let client = this.clients.get(key) as C | undefined;
     if (client === undefined) {
-      client = createClient(Client, { region, credentials: this.credentials, maxAttempts: this.settings.maxAttempts ?? 6 });
+      client = createClient(Client, {
+        region,
+        credentials: this.credentials,
+        maxAttempts: this.settings.maxAttempts ?? 6,
+      });
       this.clients.set(key, client);
     }
     return client;
@@ -127,7 +139,11 @@ class AwsAccountReader implements AccountReader {
     return out;
   }
 
-  async association(region: string, name: string, signal?: AbortSignal): Promise<AssociationInfo | undefined> {
+  async association(
+    region: string,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<AssociationInfo | undefined> {
     const ssm = this.client(SSMClient, region);
     let token: string | undefined;
     do {
@@ -145,7 +161,9 @@ class AwsAccountReader implements AccountReader {
           associationId: found.AssociationId,
           associationName: name,
           ...(found.Overview?.Status !== undefined ? { lastExecutionStatus: found.Overview.Status } : {}),
-          ...(found.LastExecutionDate !== undefined ? { lastExecutionDate: found.LastExecutionDate.toISOString() } : {}),
+          ...(found.LastExecutionDate !== undefined
+            ? { lastExecutionDate: found.LastExecutionDate.toISOString() }
+            : {}),
         };
       }
       token = page.NextToken;
@@ -187,7 +205,9 @@ class AwsAccountReader implements AccountReader {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const page = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken: token }), { abortSignal: signal });
+      const page = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken: token }), {
+        abortSignal: signal,
+      });
       out.push(...(page.clusters ?? []));
       token = page.nextToken;
     } while (token);

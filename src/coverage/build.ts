@@ -1,6 +1,6 @@
 import { resolveScope, type ScopeAccount as DirectoryScopeAccount } from '../aws/organization-scope.js';
 import type { RunsTableItem } from '../eks/runs-table.js';
-import { mapEachOutcome, mapWithConcurrency } from '../fanout/concurrency.js';
+import { limiter, mapEachOutcome, mapWithConcurrency } from '../fanout/concurrency.js';
 import { unknownCell, totalsOf } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
@@ -42,18 +42,29 @@ interface AccountResult {
  *   associationName: 'falcon-org-falcon-sensor', deploymentId: 'falcon-org',
  * });
  */
-export async function buildCoverageReport(deps: CoverageDeps, options: CoverageOptions): Promise<CoverageReport> {
+export async function buildCoverageReport(
+  deps: CoverageDeps,
+  options: CoverageOptions,
+): Promise<CoverageReport> {
   const features = COVERAGE_FEATURES.filter((f) => options.features[f] !== undefined);
   const signal = options.signal;
   let inScope: readonly DirectoryScopeAccount[];
   try {
     inScope = (
-      await resolveScope(deps.directory, { targets: options.scope.targets, excludeAccounts: options.scope.excludeAccounts })
+      await resolveScope(deps.directory, {
+        targets: options.scope.targets,
+        excludeAccounts: options.scope.excludeAccounts,
+      })
     ).accounts;
   } catch (error) {
-    throw new CoverageScopeError(`could not read the organization: ${describeError(error)}`, { cause: error });
+    throw new CoverageScopeError(`could not read the organization: ${describeError(error)}`, {
+      cause: error,
+    });
   }
-  let accounts: readonly ScopeAccount[] = inScope.map((a) => ({ id: a.id, ...(a.name !== undefined ? { name: a.name } : {}) }));
+  let accounts: readonly ScopeAccount[] = inScope.map((a) => ({
+    id: a.id,
+    ...(a.name !== undefined ? { name: a.name } : {}),
+  }));
   if (options.accounts !== undefined) {
     const known = new Set(accounts.map((a) => a.id));
     const missing = options.accounts.filter((id) => !known.has(id));
@@ -67,13 +78,18 @@ export async function buildCoverageReport(deps: CoverageDeps, options: CoverageO
   }
 
   const [connections, runs] = await Promise.all([
-    features.includes('ecrConnections') ? readOrReason(() => deps.registries.listConnections(signal)) : undefined,
+    features.includes('ecrConnections')
+      ? readOrReason(() => deps.registries.listConnections(signal))
+      : undefined,
     features.includes('eksProtection') && deps.runsTable !== undefined
       ? readOrReason(() => deps.runsTable?.list() ?? Promise.resolve([]))
       : undefined,
   ]);
   const tenant: TenantFacts = {
-    connections: connections === undefined || isUnreadable(connections) ? (connections ?? { unreadable: 'not read' }) : indexConnections(connections),
+    connections:
+      connections === undefined || isUnreadable(connections)
+        ? (connections ?? { unreadable: 'not read' })
+        : indexConnections(connections),
     runs: runs === undefined ? undefined : isUnreadable(runs) ? runs : groupRuns(runs),
   };
 
@@ -81,7 +97,11 @@ export async function buildCoverageReport(deps: CoverageDeps, options: CoverageO
     accounts,
     options.concurrency ?? 8,
     (account) => readAccount(deps, options, features, tenant, account),
-    (account) => unreadableAccount(options, features, account, { code: 'account-unreadable', text: 'Not read: the report was stopped before this account was reached.' }),
+    (account) =>
+      unreadableAccount(options, features, account, {
+        code: 'account-unreadable',
+        text: 'Not read: the report was stopped before this account was reached.',
+      }),
     signal,
   );
   const cells = results.flatMap((r) => r.cells).sort(cellOrder);
@@ -127,56 +147,67 @@ async function readAccount(
   }
   const needsHosts = features.includes('ssmDistributor') || features.includes('eksProtection');
   const [hosts, ownership] = await Promise.all([
-    needsHosts ? readOrReason(() => deps.falconHosts.hostsInAccount(account.id, signal)) : Promise.resolve([] as readonly FalconHost[]),
-    features.includes('ecrConnections') ? readOrReason(() => reader.ecrOwnership(signal)) : Promise.resolve(undefined),
+    needsHosts
+      ? readOrReason(() => deps.falconHosts.hostsInAccount(account.id, signal))
+      : Promise.resolve([] as readonly FalconHost[]),
+    features.includes('ecrConnections')
+      ? readOrReason(() => reader.ecrOwnership(signal))
+      : Promise.resolve(undefined),
   ]);
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-  const cells: CoverageCell[] = [];
-  for (const feature of features) {
-    const wanted = options.features[feature] ?? [];
-    let regions: readonly string[];
-    try {
-      regions = wanted === 'enabled' ? await reader.enabledRegions(signal) : wanted;
-    } catch (error) {
-      cells.push(
-        unknownCell(
-          { accountId: account.id, region: options.scope.homeRegion, feature },
-          { code: 'account-unreadable', text: `The account's enabled regions could not be listed: ${describeError(error)}` },
-        ),
-      );
-      continue;
-    }
-    const judged = await mapWithConcurrency(regions, options.regionConcurrency ?? 8, async (region) => {
-      const where = { accountId: account.id, region, feature };
+  // One budget for the account's calls, whatever feature they are for: features run side by side.
+  const regionLimit = limiter(options.regionConcurrency ?? 8);
+  const perFeature = await Promise.all(
+    features.map(async (feature): Promise<readonly CoverageCell[]> => {
+      const wanted = options.features[feature] ?? [];
+      let regions: readonly string[];
       try {
-        switch (feature) {
-          case 'ssmDistributor':
-            return await ssmCell(reader, options, account.id, region, hosts);
-          case 'ecrConnections':
-            return judgeEcrRegion({
-              accountId: account.id,
-              region,
-              connections: tenant.connections,
-              ownership,
-              deploymentId: options.deploymentId,
-            });
-          case 'eksProtection':
-            return judgeEksRegion({
-              accountId: account.id,
-              region,
-              clusters: await reader.clusters(region, signal),
-              runs: runsOf(tenant.runs, account.id, region),
-              hosts,
-              nowSeconds,
-            });
-        }
+        regions = wanted === 'enabled' ? await reader.enabledRegions(signal) : wanted;
       } catch (error) {
-        return unknownCell(where, { code: 'region-unreadable', text: `Could not be read: ${describeError(error)}` });
+        return [
+          unknownCell(
+            { accountId: account.id, region: options.scope.homeRegion, feature },
+            {
+              code: 'account-unreadable',
+              text: `The account's enabled regions could not be listed: ${describeError(error)}`,
+            },
+          ),
+        ];
       }
-    });
-    cells.push(...judged);
-  }
-  return { account: { ...account, readable: true }, cells };
+      return mapWithConcurrency(regions, regionLimit, async (region) => {
+        const where = { accountId: account.id, region, feature };
+        try {
+          switch (feature) {
+            case 'ssmDistributor':
+              return await ssmCell(reader, options, account.id, region, hosts);
+            case 'ecrConnections':
+              return judgeEcrRegion({
+                accountId: account.id,
+                region,
+                connections: tenant.connections,
+                ownership,
+                deploymentId: options.deploymentId,
+              });
+            case 'eksProtection':
+              return judgeEksRegion({
+                accountId: account.id,
+                region,
+                clusters: await reader.clusters(region, signal),
+                runs: runsOf(tenant.runs, account.id, region),
+                hosts,
+                nowSeconds,
+              });
+          }
+        } catch (error) {
+          return unknownCell(where, {
+            code: 'region-unreadable',
+            text: `Could not be read: ${describeError(error)}`,
+          });
+        }
+      });
+    }),
+  );
+  return { account: { ...account, readable: true }, cells: perFeature.flat() };
 }
 
 async function ssmCell(
@@ -254,7 +285,13 @@ async function readOrReason<T>(read: () => Promise<T>): Promise<T | Unreadable> 
 }
 
 function isUnreadable(value: unknown): value is Unreadable {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'unreadable' in value && !(value instanceof Map);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    'unreadable' in value &&
+    !(value instanceof Map)
+  );
 }
 
 function cellOrder(a: CoverageCell, b: CoverageCell): number {

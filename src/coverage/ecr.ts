@@ -43,7 +43,12 @@ export function judgeEcrRegion(facts: EcrRegionFacts): CoverageCell {
     const item: CoverageItem = {
       ...base,
       state: 'unknown',
-      reasons: [{ code: 'falcon-unreadable', text: `Falcon's registry connections could not be read: ${String(facts.connections.unreadable)}` }],
+      reasons: [
+        {
+          code: 'falcon-unreadable',
+          text: `Falcon's registry connections could not be read: ${String(facts.connections.unreadable)}`,
+        },
+      ],
       facts: {},
     };
     return cellOf(where, [item], [], 'registry');
@@ -53,7 +58,12 @@ export function judgeEcrRegion(facts: EcrRegionFacts): CoverageCell {
     const item: CoverageItem = {
       ...base,
       state: 'unprotected',
-      reasons: [{ code: 'no-connection', text: 'No Falcon registry connection for this registry. Enable ECR connections for the region (features.ecrConnections.regions) and deploy, or wait for the scheduled repair.' }],
+      reasons: [
+        {
+          code: 'no-connection',
+          text: 'No Falcon registry connection for this registry. Enable ECR connections for the region (features.ecrConnections.regions) and deploy, or wait for the scheduled repair.',
+        },
+      ],
       facts: {},
     };
     return cellOf(where, [item], [], 'registry');
@@ -64,19 +74,28 @@ export function judgeEcrRegion(facts: EcrRegionFacts): CoverageCell {
       ? false
       : 'unreadable' in ownership
         ? 'unknown'
-        : ownership.deploymentId === facts.deploymentId && ownership.connections[facts.region] === connection.id;
+        : ownership.deploymentId === facts.deploymentId &&
+          ownership.connections[facts.region] === connection.id;
   const state = connection.state ?? 'not reported';
   const itemFacts = { connectionId: connection.id, connectionState: state, ownedByThisDeployment: owned };
   const ownerReason =
     owned === false
-      ? [{ code: 'connection-not-owned' as const, text: 'The connection was not created by this deployment; it stays if falcon-org is removed, and its owner may remove it.' }]
+      ? [
+          {
+            code: 'connection-not-owned' as const,
+            text: 'The connection was not created by this deployment; it stays if falcon-org is removed, and its owner may remove it.',
+          },
+        ]
       : [];
   if (BROKEN_STATE.test(state)) {
     const item: CoverageItem = {
       ...base,
       state: 'unprotected',
       reasons: [
-        { code: 'connection-state', text: `The registry connection is "${state}", so Falcon does not assess its images. Check the connection role and external ID, then resume the connection in Falcon.` },
+        {
+          code: 'connection-state',
+          text: `The registry connection is "${state}", so Falcon does not assess its images. Check the connection role and external ID, then resume the connection in Falcon.`,
+        },
         ...ownerReason,
       ],
       facts: itemFacts,

@@ -35,11 +35,20 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
     const itemFacts: Record<string, string | number | boolean> = {
       ...(item?.verdict !== undefined ? { verdict: item.verdict.kind, verdictCode: item.verdict.code } : {}),
       ...(item?.lastRun !== undefined
-        ? { lastRunOutcome: item.lastRun.outcome, lastRunAt: item.lastRun.finishedAt, lastRunId: item.lastRun.runId }
+        ? {
+            lastRunOutcome: item.lastRun.outcome,
+            lastRunAt: item.lastRun.finishedAt,
+            lastRunId: item.lastRun.runId,
+          }
         : {}),
       ...(running ? { runInProgress: true } : {}),
     };
-    const unprotected = (reason: CoverageReason): CoverageItem => ({ ...base, state: 'unprotected', reasons: [reason], facts: itemFacts });
+    const unprotected = (reason: CoverageReason): CoverageItem => ({
+      ...base,
+      state: 'unprotected',
+      reasons: [reason],
+      facts: itemFacts,
+    });
     if (item === undefined) {
       return unprotected({
         code: 'not-deployed',
@@ -50,12 +59,22 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
       });
     }
     if (item.verdict?.kind === 'ineligible') {
-      return unprotected({ code: 'ineligible', text: `Ineligible (${item.verdict.code}): ${item.verdict.reason}` });
+      return unprotected({
+        code: 'ineligible',
+        text: `Ineligible (${item.verdict.code}): ${item.verdict.reason}`,
+      });
     }
     const run = item.lastRun;
     if (run === undefined || run.mode === 'uninstall' || run.outcome === 'uninstalled') {
-      if (running) return unprotected({ code: 'run-in-progress', text: 'A deployer run is in progress; the first result is not in yet.' });
-      return unprotected({ code: 'not-deployed', text: 'Not deployed: the Falcon operator is not installed on this cluster.' });
+      if (running)
+        return unprotected({
+          code: 'run-in-progress',
+          text: 'A deployer run is in progress; the first result is not in yet.',
+        });
+      return unprotected({
+        code: 'not-deployed',
+        text: 'Not deployed: the Falcon operator is not installed on this cluster.',
+      });
     }
     if (!GOOD_OUTCOMES.has(run.outcome)) {
       return unprotected({
@@ -63,15 +82,32 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
         text: `The last deployer run (${run.runId}) ended "${run.outcome}"${run.reason !== undefined ? `: ${run.reason}` : ''}. Fix the cause and run discovery again.`,
       });
     }
-    const fargateOnly = run.components.some((c) => c.name === 'FalconContainer') && !run.components.some((c) => c.name === 'FalconNodeSensor');
+    const fargateOnly =
+      run.components.some((c) => c.name === 'FalconContainer') &&
+      !run.components.some((c) => c.name === 'FalconNodeSensor');
     if (fargateOnly) {
-      return { ...base, state: 'protected', reasons: [{ code: 'deployed', text: `Deployed (${run.outcome}); Fargate sidecar sensors are not listed as hosts.` }], facts: itemFacts };
+      return {
+        ...base,
+        state: 'protected',
+        reasons: [
+          {
+            code: 'deployed',
+            text: `Deployed (${run.outcome}); Fargate sidecar sensors are not listed as hosts.`,
+          },
+        ],
+        facts: itemFacts,
+      };
     }
     if (hosts === undefined) {
       return {
         ...base,
         state: 'unknown',
-        reasons: [{ code: 'falcon-unreadable', text: `Deployed (${run.outcome}), but Falcon's host list could not be read: ${(facts.hosts as { unreadable: string }).unreadable}` }],
+        reasons: [
+          {
+            code: 'falcon-unreadable',
+            text: `Deployed (${run.outcome}), but Falcon's host list could not be read: ${(facts.hosts as { unreadable: string }).unreadable}`,
+          },
+        ],
         facts: itemFacts,
       };
     }
@@ -85,7 +121,12 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
     return {
       ...base,
       state: 'protected',
-      reasons: [{ code: 'nodes-reporting', text: `${nodes.length} ${nodes.length === 1 ? 'node reports' : 'nodes report'} to Falcon.` }],
+      reasons: [
+        {
+          code: 'nodes-reporting',
+          text: `${nodes.length} ${nodes.length === 1 ? 'node reports' : 'nodes report'} to Falcon.`,
+        },
+      ],
       facts: { ...itemFacts, nodesReporting: nodes.length },
     };
   });

@@ -1,6 +1,11 @@
 import type { FalconHostEntity, FalconHosts } from '../falcon/hosts.js';
 import type { FalconRegistryConnections } from '../falcon/registry-connections.js';
-import type { FalconHost, FalconHostsPort, RegistryConnectionInfo, RegistryConnectionsPort } from './model.js';
+import type {
+  FalconHost,
+  FalconHostsPort,
+  RegistryConnectionInfo,
+  RegistryConnectionsPort,
+} from './model.js';
 
 /** Falcon's host inventory, per AWS account (scroll query + details). */
 export class FalconHostsAdapter implements FalconHostsPort {
@@ -26,5 +31,8 @@ export class RegistryConnectionsAdapter implements RegistryConnectionsPort {
 
 export function toFalconHost(h: FalconHostEntity): FalconHost {
   const { serviceProviderAccountId, ...rest } = h;
-  return { ...rest, ...(serviceProviderAccountId !== undefined ? { cloudAccountId: serviceProviderAccountId } : {}) };
+  return {
+    ...rest,
+    ...(serviceProviderAccountId !== undefined ? { cloudAccountId: serviceProviderAccountId } : {}),
+  };
 }

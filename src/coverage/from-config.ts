@@ -28,13 +28,18 @@ const CLIENT_SECRET_VARIABLE = 'FALCON_CLIENT_SECRET';
  * (src/infra/features/coverage.ts `coverageSettings`), narrowed by `--feature` and `--account`.
  * Throws UserInputError naming the flag and the fix.
  */
-export function coverageOptionsFor(settings: CoverageFunctionSettings, request: StatusRequest): CoverageOptions {
+export function coverageOptionsFor(
+  settings: CoverageFunctionSettings,
+  request: StatusRequest,
+): CoverageOptions {
   const reported = COVERAGE_FEATURES.filter((f) => settings.features[f] !== undefined);
   let features = reported;
   if (request.features !== undefined && request.features.length > 0) {
     const unknown = request.features.filter((f) => !(COVERAGE_FEATURES as readonly string[]).includes(f));
     if (unknown.length > 0) {
-      throw new UserInputError(`--feature ${unknown.join(', ')}: expected one of ${COVERAGE_FEATURES.join(', ')}`);
+      throw new UserInputError(
+        `--feature ${unknown.join(', ')}: expected one of ${COVERAGE_FEATURES.join(', ')}`,
+      );
     }
     const off = request.features.filter((f) => !(reported as readonly string[]).includes(f));
     if (off.length > 0) {
@@ -45,7 +50,9 @@ export function coverageOptionsFor(settings: CoverageFunctionSettings, request: 
     features = reported.filter((f) => request.features?.includes(f) === true);
   }
   if (features.length === 0) {
-    throw new UserInputError('no feature to report: enable at least one of features.ssmDistributor, eksProtection, ecrConnections');
+    throw new UserInputError(
+      'no feature to report: enable at least one of features.ssmDistributor, eksProtection, ecrConnections',
+    );
   }
   const badAccounts = (request.accounts ?? []).filter((a) => !/^\d{12}$/.test(a));
   if (badAccounts.length > 0) {
@@ -91,7 +98,9 @@ export async function createCoverageDepsFor(
   const falcon = await falconClientFor(config, env);
   const { ecrNames } = await import('../infra/features/ecr/names.js');
   const runsTable =
-    request.runsTable !== undefined && request.runsTable !== '' && settings.features.eksProtection !== undefined
+    request.runsTable !== undefined &&
+    request.runsTable !== '' &&
+    settings.features.eksProtection !== undefined
       ? {
           doc: DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region })),
           tableName: request.runsTable,
@@ -127,7 +136,9 @@ async function falconClientFor(config: ResolvedConfig, env: NodeJS.ProcessEnv): 
       );
     }
   } else {
-    const reader = new SecretsManagerReader(createClient(SecretsManagerClient, { region: config.aws.homeRegion }));
+    const reader = new SecretsManagerReader(
+      createClient(SecretsManagerClient, { region: config.aws.homeRegion }),
+    );
     const raw = JSON.parse(await reader.getSecretString(source.secretArn ?? '')) as Record<string, unknown>;
     clientId = typeof raw.ClientId === 'string' ? raw.ClientId : '';
     clientSecret = typeof raw.ClientSecret === 'string' ? raw.ClientSecret : '';

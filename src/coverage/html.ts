@@ -26,7 +26,8 @@ export function renderHtmlReport(report: CoverageReport): string {
       const head = `<tr><th scope="col">Account</th>${grid.regions.map((r) => `<th scope="col">${esc(r)}</th>`).join('')}</tr>`;
       const body = grid.rows
         .map((row) => {
-          const name = row.accountName === undefined ? '' : ` <span class="name">${esc(row.accountName)}</span>`;
+          const name =
+            row.accountName === undefined ? '' : ` <span class="name">${esc(row.accountName)}</span>`;
           const tds = grid.regions
             .map((region) => {
               const c = row.cells.get(region);
@@ -56,7 +57,8 @@ export function renderHtmlReport(report: CoverageReport): string {
     )
     .join(' ');
   const stateFilters = COVERAGE_STATES.map(
-    (s) => `<label class="s-${s}"><input type="checkbox" name="state" value="${s}" checked> ${STATE_LABELS[s]}</label>`,
+    (s) =>
+      `<label class="s-${s}"><input type="checkbox" name="state" value="${s}" checked> ${STATE_LABELS[s]}</label>`,
   ).join(' ');
   const unreadable = report.accounts.filter((a) => !a.readable).length;
   return `<!doctype html>

@@ -40,14 +40,20 @@ export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
       code: 'no-association',
       text: `No State Manager association "${facts.associationName}" in this region. Enable SSM Distributor for the region (features.ssmDistributor.regions) and deploy.`,
     });
-  } else if (association.lastExecutionStatus !== undefined && FAILED_EXECUTION.has(association.lastExecutionStatus)) {
+  } else if (
+    association.lastExecutionStatus !== undefined &&
+    FAILED_EXECUTION.has(association.lastExecutionStatus)
+  ) {
     cellReasons.push({
       code: 'association-failed',
       text: `The association's last execution ended ${association.lastExecutionStatus}${at(association.lastExecutionDate)}. Open its execution history in Systems Manager for the failing instances.`,
     });
   }
   if (facts.instances.length === 0) {
-    return { ...cellOf(where, [], cellReasons), reasons: [{ code: 'no-instances', text: 'No running EC2 instances.' }, ...cellReasons] };
+    return {
+      ...cellOf(where, [], cellReasons),
+      reasons: [{ code: 'no-instances', text: 'No running EC2 instances.' }, ...cellReasons],
+    };
   }
   const managed = new Map(facts.managed.map((m) => [m.instanceId, m]));
   const compliance = new Map(facts.compliance.map((c) => [c.instanceId, c.status]));
@@ -74,7 +80,12 @@ export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
       return {
         ...base,
         state: 'protected',
-        reasons: [{ code: 'reporting', text: `Falcon sees the sensor (host ${host.hostname ?? host.deviceId}${at(host.lastSeen, 'last seen')}).` }],
+        reasons: [
+          {
+            code: 'reporting',
+            text: `Falcon sees the sensor (host ${host.hostname ?? host.deviceId}${at(host.lastSeen, 'last seen')}).`,
+          },
+        ],
         facts: {
           ...facts_,
           falconDeviceId: host.deviceId,
@@ -87,7 +98,12 @@ export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
       return {
         ...base,
         state: 'unknown',
-        reasons: [{ code: 'falcon-unreadable', text: `Falcon's host list could not be read: ${(facts.hosts as { unreadable: string }).unreadable}` }],
+        reasons: [
+          {
+            code: 'falcon-unreadable',
+            text: `Falcon's host list could not be read: ${(facts.hosts as { unreadable: string }).unreadable}`,
+          },
+        ],
         facts: facts_,
       };
     }
@@ -114,7 +130,10 @@ function whyNot(
     };
   }
   if (association === undefined) {
-    return { code: 'no-association', text: 'No Falcon association in this region. Enable SSM Distributor for the region and deploy.' };
+    return {
+      code: 'no-association',
+      text: 'No Falcon association in this region. Enable SSM Distributor for the region and deploy.',
+    };
   }
   if (compliance === 'COMPLIANT') {
     return {
@@ -128,8 +147,14 @@ function whyNot(
       text: `The association is ${compliance} on this instance. Read the instance's association output in Systems Manager.`,
     };
   }
-  if (association.lastExecutionStatus !== undefined && FAILED_EXECUTION.has(association.lastExecutionStatus)) {
-    return { code: 'association-failed', text: `The association's last execution ended ${association.lastExecutionStatus}.` };
+  if (
+    association.lastExecutionStatus !== undefined &&
+    FAILED_EXECUTION.has(association.lastExecutionStatus)
+  ) {
+    return {
+      code: 'association-failed',
+      text: `The association's last execution ended ${association.lastExecutionStatus}.`,
+    };
   }
   return {
     code: 'association-pending',

@@ -5,8 +5,15 @@ import type { CoverageCell, CoverageFeature, CoverageReport } from '../../src/co
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import { DEV, EXCLUDED, LOCKED, PROD, SUSPENDED, buildFixture, type Fixture } from './fixture.js';
 
-function cell(report: CoverageReport, feature: CoverageFeature, account: string, region: string): CoverageCell {
-  const found = report.cells.find((c) => c.feature === feature && c.accountId === account && c.region === region);
+function cell(
+  report: CoverageReport,
+  feature: CoverageFeature,
+  account: string,
+  region: string,
+): CoverageCell {
+  const found = report.cells.find(
+    (c) => c.feature === feature && c.accountId === account && c.region === region,
+  );
   if (found === undefined) throw new Error(`no ${feature} cell for ${account} ${region}`);
   return found;
 }
@@ -79,7 +86,9 @@ describe('buildCoverageReport over a small organization with every state', () =>
     expect(itemReason(east, 'i-0a000000000000001')).toBe('reporting');
     // COMPLIANT but Falcon does not see it in this account (a host with that ID in another account does not count).
     expect(itemReason(east, 'i-0a000000000000002')).toBe('installed-not-reporting');
-    expect(east.items.find((i) => i.id === 'i-0a000000000000002')?.reasons[0]?.text).toMatch(/^Installed, not reporting/);
+    expect(east.items.find((i) => i.id === 'i-0a000000000000002')?.reasons[0]?.text).toMatch(
+      /^Installed, not reporting/,
+    );
     expect(itemReason(east, 'i-0a000000000000003')).toBe('not-ssm-managed');
     expect(east.items.find((i) => i.id === 'i-0a000000000000003')?.reasons[0]?.text).toMatch(
       /^Not covered: not SSM-managed/,
@@ -104,7 +113,11 @@ describe('buildCoverageReport over a small organization with every state', () =>
     expect(owned.items[0]).toMatchObject({
       id: `https://${PROD}.dkr.ecr.us-east-1.amazonaws.com`,
       state: 'protected',
-      facts: { connectionId: fx.connections.prodEast, connectionState: 'enabled', ownedByThisDeployment: true },
+      facts: {
+        connectionId: fx.connections.prodEast,
+        connectionState: 'enabled',
+        ownedByThisDeployment: true,
+      },
     });
     const paused = cell(report, 'ecrConnections', PROD, 'us-west-2');
     expect(paused.items[0]?.reasons[0]).toMatchObject({ code: 'connection-state' });
@@ -124,7 +137,11 @@ describe('buildCoverageReport over a small organization with every state', () =>
       ['legacy', 'unprotected', 'ineligible'],
     ]);
     expect(east.items[1]?.reasons[0]?.text).toContain('config-map-auth');
-    expect(east.items[0]?.facts).toMatchObject({ lastRunOutcome: 'protected', verdict: 'eligible', nodesReporting: 1 });
+    expect(east.items[0]?.facts).toMatchObject({
+      lastRunOutcome: 'protected',
+      verdict: 'eligible',
+      nodesReporting: 1,
+    });
     expect(cell(report, 'eksProtection', DEV, 'us-east-1').items[0]?.reasons[0]?.code).toBe('not-deployed');
   });
 
@@ -183,7 +200,11 @@ describe('buildCoverageReport over a small organization with every state', () =>
     const first = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [PROD] });
     expect(cell(first, 'ssmDistributor', PROD, 'us-east-1').state).toBe('partial');
     // The sensor starts reporting, the unmanaged instance is terminated, the registry is resumed.
-    fake.hosts.add({ instance_id: 'i-0a000000000000002', service_provider_account_id: PROD, hostname: 'web-2' });
+    fake.hosts.add({
+      instance_id: 'i-0a000000000000002',
+      service_provider_account_id: PROD,
+      hostname: 'web-2',
+    });
     const east = fx.org.accounts.get(PROD)?.regions['us-east-1'];
     if (east === undefined) throw new Error('fixture');
     east.instances = east.instances.filter((i) => i.id !== 'i-0a000000000000003');
@@ -214,7 +235,10 @@ describe('buildCoverageReport over a small organization with every state', () =>
       'not-applicable': 0,
       unknown: 1,
     });
-    const sum = Object.values(report.totals).reduce((n, row) => n + Object.values(row).reduce((a, b) => a + b, 0), 0);
+    const sum = Object.values(report.totals).reduce(
+      (n, row) => n + Object.values(row).reduce((a, b) => a + b, 0),
+      0,
+    );
     expect(sum).toBe(report.cells.length);
   });
 });

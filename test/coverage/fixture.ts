@@ -52,7 +52,12 @@ export interface Fixture {
   restore(): void;
 }
 
-function runResult(account: string, region: string, cluster: string, outcome: RunResult['outcome']): RunResult {
+function runResult(
+  account: string,
+  region: string,
+  cluster: string,
+  outcome: RunResult['outcome'],
+): RunResult {
   return {
     runId: `run-${cluster}`,
     accountId: account,
@@ -76,18 +81,46 @@ export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
   org.ous.set(OU, [NESTED_OU]);
 
   // Falcon: registry connections and hosts.
-  const prodEast = fake.addConnection({ url: `https://${PROD}.dkr.ecr.us-east-1.amazonaws.com`, alias: 'falcon-org' });
+  const prodEast = fake.addConnection({
+    url: `https://${PROD}.dkr.ecr.us-east-1.amazonaws.com`,
+    alias: 'falcon-org',
+  });
   prodEast.state = 'enabled';
-  const prodWest = fake.addConnection({ url: `https://${PROD}.dkr.ecr.us-west-2.amazonaws.com`, alias: 'falcon-org' });
+  const prodWest = fake.addConnection({
+    url: `https://${PROD}.dkr.ecr.us-west-2.amazonaws.com`,
+    alias: 'falcon-org',
+  });
   prodWest.state = 'paused';
-  const devWest = fake.addConnection({ url: `https://${DEV}.dkr.ecr.us-west-2.amazonaws.com`, alias: 'someone else' });
+  const devWest = fake.addConnection({
+    url: `https://${DEV}.dkr.ecr.us-west-2.amazonaws.com`,
+    alias: 'someone else',
+  });
   devWest.state = 'enabled';
-  fake.hosts.add({ instance_id: 'i-0a000000000000001', service_provider_account_id: PROD, hostname: 'web-1', zone_group: 'us-east-1a' });
-  fake.hosts.add({ instance_id: 'i-0a000000000000004', service_provider_account_id: PROD, hostname: 'api-1', zone_group: 'us-west-2b' });
+  fake.hosts.add({
+    instance_id: 'i-0a000000000000001',
+    service_provider_account_id: PROD,
+    hostname: 'web-1',
+    zone_group: 'us-east-1a',
+  });
+  fake.hosts.add({
+    instance_id: 'i-0a000000000000004',
+    service_provider_account_id: PROD,
+    hostname: 'api-1',
+    zone_group: 'us-west-2b',
+  });
   // An EKS node of prod-eks.
-  fake.hosts.add({ instance_id: 'i-0a0000000000000e1', service_provider_account_id: PROD, hostname: 'node-1', k8s_cluster_name: 'prod-eks' });
+  fake.hosts.add({
+    instance_id: 'i-0a0000000000000e1',
+    service_provider_account_id: PROD,
+    hostname: 'node-1',
+    k8s_cluster_name: 'prod-eks',
+  });
   // The same instance ID in another account must not count for prod.
-  fake.hosts.add({ instance_id: 'i-0a000000000000002', service_provider_account_id: '999999999999', hostname: 'elsewhere' });
+  fake.hosts.add({
+    instance_id: 'i-0a000000000000002',
+    service_provider_account_id: '999999999999',
+    hostname: 'elsewhere',
+  });
 
   org.addAccount({
     id: PROD,
@@ -144,7 +177,11 @@ export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
   const runs = new FakeDynamoTable(RUNS_TABLE);
   const table = new DynamoRunsTable(runs.client, RUNS_TABLE, { now: () => NOW.getTime() });
   const prodEks = { accountId: PROD, region: 'us-east-1', cluster: 'prod-eks' };
-  await table.recordVerdict(prodEks, { kind: 'eligible', code: 'eligible', reason: 'API access, public endpoint, nodes' });
+  await table.recordVerdict(prodEks, {
+    kind: 'eligible',
+    code: 'eligible',
+    reason: 'API access, public endpoint, nodes',
+  });
   await table.takeLock(prodEks, 'run-prod-eks', 900);
   await table.releaseLock(runResult(PROD, 'us-east-1', 'prod-eks', 'protected'));
   await table.recordVerdict(

@@ -65,25 +65,32 @@ describe('the HTML heatmap in a real browser', () => {
     rmSync(profile, { recursive: true, force: true });
   });
 
-  const visibleCells = () =>
-    page.locator('section.feature:not([hidden]) td.cell:not(.filtered)').count();
+  const visibleCells = () => page.locator('section.feature:not([hidden]) td.cell:not(.filtered)').count();
 
   it('has one heatmap cell per report cell, each with its state', async () => {
     expect(await page.locator('td.cell').count()).toBe(report.cells.length);
     const states: string[] = [];
     for (const td of await page.locator('td.cell').all()) {
       const attr = async (name: string) => (await td.getAttribute(`data-${name}`)) ?? '';
-      states.push(`${await attr('feature')} ${await attr('account')} ${await attr('region')} ${await attr('state')}`);
+      states.push(
+        `${await attr('feature')} ${await attr('account')} ${await attr('region')} ${await attr('state')}`,
+      );
     }
-    expect(states.sort()).toEqual(report.cells.map((c) => `${c.feature} ${c.accountId} ${c.region} ${c.state}`).sort());
+    expect(states.sort()).toEqual(
+      report.cells.map((c) => `${c.feature} ${c.accountId} ${c.region} ${c.state}`).sort(),
+    );
     expect(await page.locator('#shown').textContent()).toBe(`17 of 17 cells shown`);
   });
 
-  it('shows a cell\'s reasons and items on click', async () => {
+  it("shows a cell's reasons and items on click", async () => {
     expect(await page.locator('#details').isVisible()).toBe(false);
-    await page.locator(`td.cell[data-feature="ssmDistributor"][data-account="${PROD}"][data-region="us-east-1"]`).click();
+    await page
+      .locator(`td.cell[data-feature="ssmDistributor"][data-account="${PROD}"][data-region="us-east-1"]`)
+      .click();
     expect(await page.locator('#details').isVisible()).toBe(true);
-    expect(await page.locator('#details-title').textContent()).toBe(`${PROD} (prod) · us-east-1 · ssmDistributor`);
+    expect(await page.locator('#details-title').textContent()).toBe(
+      `${PROD} (prod) · us-east-1 · ssmDistributor`,
+    );
     const reasons = await page.locator('#details-reasons li').allTextContents();
     expect(reasons).toEqual([
       '1 instance: Installed, not reporting: the association succeeded but Falcon does not see this instance',
@@ -93,7 +100,9 @@ describe('the HTML heatmap in a real browser', () => {
     expect(items).toHaveLength(3);
     expect(items.find((t) => t.includes('i-0a000000000000002'))).toContain('Installed, not reporting');
     // Another cell replaces the details.
-    await page.locator(`td.cell[data-feature="eksProtection"][data-account="${PROD}"][data-region="us-east-1"]`).click();
+    await page
+      .locator(`td.cell[data-feature="eksProtection"][data-account="${PROD}"][data-region="us-east-1"]`)
+      .click();
     expect(await page.locator('#details-items tbody tr').allTextContents()).toEqual([
       expect.stringContaining('prod-eks'),
       expect.stringContaining('config-map-auth'),
@@ -116,7 +125,9 @@ describe('the HTML heatmap in a real browser', () => {
   });
 
   it('makes no network request and writes a screenshot', async () => {
-    await page.locator(`td.cell[data-feature="ssmDistributor"][data-account="${PROD}"][data-region="us-east-1"]`).click();
+    await page
+      .locator(`td.cell[data-feature="ssmDistributor"][data-account="${PROD}"][data-region="us-east-1"]`)
+      .click();
     await page.screenshot({ path: join(OUTPUT, 'coverage-heatmap.png'), fullPage: true });
     expect(requests.every((u) => u.startsWith('file:'))).toBe(true);
     expect(requests.length).toBeGreaterThan(0);

@@ -40,7 +40,9 @@ describe('SSM judgement', () => {
     expect(reason({ managed: [] })).toBe('not-ssm-managed');
     expect(reason({ managed: [{ instanceId: 'i-01', pingStatus: 'ConnectionLost' }] })).toBe('ssm-offline');
     expect(reason({ association: undefined })).toBe('no-association');
-    expect(reason({ compliance: [{ instanceId: 'i-01', status: 'COMPLIANT' }] })).toBe('installed-not-reporting');
+    expect(reason({ compliance: [{ instanceId: 'i-01', status: 'COMPLIANT' }] })).toBe(
+      'installed-not-reporting',
+    );
     expect(reason({ compliance: [{ instanceId: 'i-01', status: 'NON_COMPLIANT' }] })).toBe('not-compliant');
     expect(reason({ association: { associationId: 'a-1', lastExecutionStatus: 'Failed' } })).toBe(
       'association-failed',
@@ -55,7 +57,9 @@ describe('SSM judgement', () => {
 
   it('a missing or failed association is a cell reason', () => {
     expect(judgeSsmRegion(ssm({ association: undefined })).reasons[0]?.code).toBe('no-association');
-    const failed = judgeSsmRegion(ssm({ association: { associationId: 'a', lastExecutionStatus: 'TimedOut' } }));
+    const failed = judgeSsmRegion(
+      ssm({ association: { associationId: 'a', lastExecutionStatus: 'TimedOut' } }),
+    );
     expect(failed.reasons[0]?.code).toBe('association-failed');
     expect(failed.reasons[0]?.text).toContain('TimedOut');
   });
@@ -67,7 +71,9 @@ describe('ECR judgement', () => {
     judgeEcrRegion({
       accountId: A,
       region: 'eu-west-1',
-      connections: indexConnections([{ id: 'c1', url: `${url}/`, ...(state !== undefined ? { state } : {}) }]),
+      connections: indexConnections([
+        { id: 'c1', url: `${url}/`, ...(state !== undefined ? { state } : {}) },
+      ]),
       ownership: undefined,
       deploymentId: 'falcon-org',
     });
@@ -75,7 +81,8 @@ describe('ECR judgement', () => {
   it('matches the URL however it is written and judges the state', () => {
     expect(judge('pending').state).toBe('protected');
     expect(judge(undefined).state).toBe('protected');
-    for (const broken of ['paused', 'disabled', 'credential_error', 'Failed']) expect(judge(broken).state).toBe('unprotected');
+    for (const broken of ['paused', 'disabled', 'credential_error', 'Failed'])
+      expect(judge(broken).state).toBe('unprotected');
   });
 
   it('an unreadable ownership record leaves ownership unknown, not false', () => {
@@ -103,9 +110,22 @@ describe('EKS judgement', () => {
     finishedAt: '2026-11-29T10:05:00Z',
     durationsMs: {},
   });
-  const item = (over: Partial<RunsTableItem>): RunsTableItem => ({ accountId: A, region: 'eu-west-1', cluster: 'c', ...over });
+  const item = (over: Partial<RunsTableItem>): RunsTableItem => ({
+    accountId: A,
+    region: 'eu-west-1',
+    cluster: 'c',
+    ...over,
+  });
   const judge = (over: Partial<EksRegionFacts>) =>
-    judgeEksRegion({ accountId: A, region: 'eu-west-1', clusters: ['c'], runs: [], hosts: [], nowSeconds: 1000, ...over });
+    judgeEksRegion({
+      accountId: A,
+      region: 'eu-west-1',
+      clusters: ['c'],
+      runs: [],
+      hosts: [],
+      nowSeconds: 1000,
+      ...over,
+    });
   const code = (over: Partial<EksRegionFacts>) => judge(over).items[0]?.reasons[0]?.code;
   const nodes = [{ name: 'FalconNodeSensor', status: 'applied' as const }];
 
@@ -119,13 +139,18 @@ describe('EKS judgement', () => {
     expect(code({ runs: [item({ lastRun: result('uninstalled', []) })] })).toBe('not-deployed');
     expect(code({ runs: [item({ lastRun: result('protected', nodes) })] })).toBe('nodes-not-reporting');
     expect(
-      code({ runs: [item({ lastRun: result('upgraded', nodes) })], hosts: [{ deviceId: 'd', clusterName: 'c' }] }),
+      code({
+        runs: [item({ lastRun: result('upgraded', nodes) })],
+        hosts: [{ deviceId: 'd', clusterName: 'c' }],
+      }),
     ).toBe('nodes-reporting');
     expect(
-      code({ runs: [item({ lastRun: result('protected', [{ name: 'FalconContainer', status: 'applied' }]) })] }),
+      code({
+        runs: [item({ lastRun: result('protected', [{ name: 'FalconContainer', status: 'applied' }]) })],
+      }),
     ).toBe('deployed');
-    expect(code({ runs: [item({ lastRun: result('protected', nodes) })], hosts: { unreadable: 'down' } })).toBe(
-      'falcon-unreadable',
-    );
+    expect(
+      code({ runs: [item({ lastRun: result('protected', nodes) })], hosts: { unreadable: 'down' } }),
+    ).toBe('falcon-unreadable');
   });
 });

@@ -107,7 +107,9 @@ export class FakeOrganization {
     });
     this.account.on(ListRegionsCommand).callsFake(async (_input, getClient) => {
       const { account } = await this.who(getClient, 'ListRegions');
-      return { Regions: account.enabledRegions.map((RegionName) => ({ RegionName, RegionOptStatus: 'ENABLED' })) };
+      return {
+        Regions: account.enabledRegions.map((RegionName) => ({ RegionName, RegionOptStatus: 'ENABLED' })),
+      };
     });
     this.ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
       const region = await this.regionOf(getClient, 'DescribeInstances', 'ec2');
@@ -156,9 +158,21 @@ export class FakeOrganization {
         ComplianceItems: region.instances
           .filter((i) => i.compliance !== undefined && id !== undefined)
           .flatMap((i) => [
-            { ComplianceType: 'Association', ResourceType: 'ManagedInstance', ResourceId: i.id, Id: id, Status: i.compliance },
+            {
+              ComplianceType: 'Association',
+              ResourceType: 'ManagedInstance',
+              ResourceId: i.id,
+              Id: id,
+              Status: i.compliance,
+            },
             // Another association on the same instance must not count.
-            { ComplianceType: 'Association', ResourceType: 'ManagedInstance', ResourceId: i.id, Id: 'other-assoc', Status: 'NON_COMPLIANT' },
+            {
+              ComplianceType: 'Association',
+              ResourceType: 'ManagedInstance',
+              ResourceId: i.id,
+              Id: 'other-assoc',
+              Status: 'NON_COMPLIANT',
+            },
           ]),
       };
     });
@@ -175,7 +189,9 @@ export class FakeOrganization {
     });
   }
 
-  addAccount(account: Omit<FakeAccount, 'state' | 'assumable' | 'enabledRegions'> & Partial<FakeAccount>): FakeAccount {
+  addAccount(
+    account: Omit<FakeAccount, 'state' | 'assumable' | 'enabledRegions'> & Partial<FakeAccount>,
+  ): FakeAccount {
     const full: FakeAccount = {
       state: 'ACTIVE',
       assumable: true,

@@ -102,7 +102,9 @@ describe('falcon-org status', () => {
     expect(rows.map((r) => r.slice(0, 12))).toEqual([DEV, LOCKED, PROD]);
     expect(rows[2]).toMatch(/partial 1\/3\s+protected 1\/1/);
     expect(stdout).toContain('Worst first (11 cell(s) not protected):');
-    expect(stdout).toMatch(/unprotected +222222222222 us-east-1 +ssmDistributor: 1 instance: Not covered: not SSM-managed/);
+    expect(stdout).toMatch(
+      /unprotected +222222222222 us-east-1 +ssmDistributor: 1 instance: Not covered: not SSM-managed/,
+    );
   });
 
   it('colours the table only when asked (a terminal)', async () => {
@@ -117,12 +119,33 @@ describe('falcon-org status', () => {
     const doc = JSON.parse(stdout) as CoverageReport;
     expect(doc.schemaVersion).toBe(COVERAGE_SCHEMA_VERSION);
     expect(Object.keys(doc).sort()).toEqual(
-      ['accounts', 'allProtected', 'cells', 'generatedAt', 'regions', 'schemaVersion', 'scope', 'totals'].sort(),
+      [
+        'accounts',
+        'allProtected',
+        'cells',
+        'generatedAt',
+        'regions',
+        'schemaVersion',
+        'scope',
+        'totals',
+      ].sort(),
     );
     expect(doc.cells).toHaveLength(17);
-    expect(doc.scope).toMatchObject({ targets: [ROOT], excludeAccounts: [EXCLUDED], homeRegion: 'us-east-1' });
+    expect(doc.scope).toMatchObject({
+      targets: [ROOT],
+      excludeAccounts: [EXCLUDED],
+      homeRegion: 'us-east-1',
+    });
     for (const c of doc.cells) {
-      expect(Object.keys(c).sort()).toEqual(['accountId', 'counts', 'feature', 'items', 'reasons', 'region', 'state']);
+      expect(Object.keys(c).sort()).toEqual([
+        'accountId',
+        'counts',
+        'feature',
+        'items',
+        'reasons',
+        'region',
+        'state',
+      ]);
       expect(c.reasons.every((r) => typeof r.code === 'string' && typeof r.text === 'string')).toBe(true);
     }
     const notReporting = doc.cells
