@@ -219,6 +219,26 @@ describe('buildCoverageReport over a small organization with every state', () =>
     expect(second.allProtected).toBe(true);
   });
 
+  it('accounts not reached before the signal aborts are unknown, not missing', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const report = await buildCoverageReport(fx.deps, { ...fx.options, signal: controller.signal });
+    expect(report.accounts.map((a) => a.id)).toEqual([PROD, DEV, LOCKED]);
+    expect(report.cells.every((c) => c.state === 'unknown')).toBe(true);
+    expect(report.cells[0]?.reasons[0]?.text).toContain('stopped before this account was reached');
+    expect(fx.org.calls).toHaveLength(0);
+  });
+
+  it('an account whose enabled regions cannot be listed gets one unknown ECR cell in the home region', async () => {
+    const { ListRegionsCommand } = await import('@aws-sdk/client-account');
+    fx.org.account.on(ListRegionsCommand).rejects(new Error('account:ListRegions denied by an SCP'));
+    const report = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [PROD] });
+    const ecr = report.cells.filter((c) => c.feature === 'ecrConnections');
+    expect(ecr.map((c) => [c.region, c.state])).toEqual([['us-east-1', 'unknown']]);
+    expect(ecr[0]?.reasons[0]?.text).toContain('denied by an SCP');
+    expect(cell(report, 'ssmDistributor', PROD, 'us-west-2').state).toBe('protected');
+  });
+
   it('totals count cells per feature and state', async () => {
     const report = await buildCoverageReport(fx.deps, fx.options);
     expect(report.totals.ssmDistributor).toEqual({
