@@ -39,6 +39,11 @@ coverage:
   enabled: true
 `;
 
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
 /** Runs `status` and returns the exit code `run` would give and what was printed. */
 async function status(
   opts: Partial<StatusOptions>,
@@ -193,6 +198,46 @@ describe('falcon-org status', () => {
     const { code, stderr } = await status({}, wiring);
     expect(code).toBe(1);
     expect(stderr).toContain('could not read the organization');
+  });
+
+  it('end to end through the CLI entry point with the real wiring (SDK clients faked, Falcon stand-in)', async () => {
+    const config = CONFIG.replace('  cloud: us-1\n', `  cloud: us-1\n  baseUrl: ${fake.baseUrl}\n`);
+    writeFileSync(join(dir, 'e2e.yaml'), config);
+    const saved = { id: process.env.FALCON_CLIENT_ID, secret: process.env.FALCON_CLIENT_SECRET };
+    process.env.FALCON_CLIENT_ID = fake.credentials.clientId;
+    process.env.FALCON_CLIENT_SECRET = fake.credentials.clientSecret;
+    const before = fake.tokens().length;
+    try {
+      const out = capture();
+      const args = [
+        'status',
+        '--config',
+        join(dir, 'e2e.yaml'),
+        '--json',
+        '--runs-table',
+        'falcon-org-eks-runs',
+      ];
+      expect(await run(args, out)).toBe(3);
+      const doc = JSON.parse(out.stdout.join('')) as CoverageReport;
+      expect(doc.cells).toHaveLength(17);
+      const eks = doc.cells.find(
+        (c) => c.feature === 'eksProtection' && c.accountId === PROD && c.region === 'us-east-1',
+      );
+      expect(eks?.items.map((i) => i.reasons[0]?.code)).toEqual(['nodes-reporting', 'ineligible']);
+      expect(out.stderr.join('')).toContain('11 of 17 cell(s) are not protected');
+      // The token was revoked when the command ended.
+      const issued = fake.tokens().slice(before);
+      expect(issued.length).toBeGreaterThan(0);
+      expect(issued.every((t) => t.revoked)).toBe(true);
+      // Without credentials: bad input, naming the variables.
+      delete process.env.FALCON_CLIENT_SECRET;
+      const bad = capture();
+      expect(await run(['status', '--config', join(dir, 'e2e.yaml')], bad)).toBe(2);
+      expect(bad.stderr.join('')).toContain('FALCON_CLIENT_SECRET');
+    } finally {
+      restoreEnv('FALCON_CLIENT_ID', saved.id);
+      restoreEnv('FALCON_CLIENT_SECRET', saved.secret);
+    }
   });
 
   it('--html writes the self-contained heatmap, escaping what the report carries', async () => {
