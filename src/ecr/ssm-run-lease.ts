@@ -12,6 +12,7 @@ import {
   serializeLease,
   type LeaseAttempt,
   type LeaseGrant,
+  type LeaseValue,
   type RunLease,
 } from './run-lease.js';
 
@@ -32,6 +33,10 @@ export function leaseParameterName(ownershipParameterName: string): string {
  *   runs work). To be sure version V is the one we read, not a version of a parameter deleted and
  *   created again meanwhile, the winner also reads `name:V` back and compares it with what it read.
  *
+ * A loser's write may land after the winner's and stay the current value: the loser remembers it, so
+ * its next attempt (withRunLease waits with the same holder ID) does not take it for a leftover of its
+ * own and waits for the winner's release instead.
+ *
  * The lease lasts longer than the invocation, so a crashed holder frees it by expiry; a holder releases
  * it by writing an expired value, and only while its own lease has not expired (so it never releases
  * a lease taken over by someone else). The parameter belongs to the handler, like the record.
@@ -42,6 +47,9 @@ export class SsmRunLease implements RunLease {
     private readonly parameterName: string,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Values this instance wrote that lost their race, with the lease that won. */
+  private readonly lostWrites = new Map<string, LeaseValue>();
 
   async tryAcquire(holder: string, nowMs: number, ttlMs: number): Promise<LeaseAttempt> {
     const grant: LeaseGrant = { holder, expiresAtMs: nowMs + ttlMs };
@@ -58,19 +66,32 @@ export class SsmRunLease implements RunLease {
       }
     }
     const value = parseLease(current.text);
+    // A write of ours that lost a race may still be the current value while the winner works: it is
+    // the winner's lease, not a leftover of ours.
+    const shadowed = this.lostWrites.get(current.text);
+    if (shadowed !== undefined && value.expiresAtMs > nowMs) {
+      return { acquired: false, holder: shadowed.holder, expiresAtMs: shadowed.expiresAtMs };
+    }
     // Our own holder ID on a live lease: Lambda retries an asynchronous invocation (CloudFormation's,
     // EventBridge's) with the same request ID only after the earlier attempt ended, so that lease is a
     // leftover of ours and is taken over like an expired one (still through the version check).
     if (value.expiresAtMs > nowMs && value.holder !== holder) {
       return { acquired: false, holder: value.holder, expiresAtMs: value.expiresAtMs };
     }
-    const written = await this.put(serializeLease(grant), true);
+    const text = serializeLease(grant);
+    const written = await this.put(text, true);
     if (written === current.version + 1) {
       const before = await this.read(`${this.parameterName}:${current.version}`);
       if (before?.text === current.text) return { acquired: true, grant };
     }
-    const winner = await this.read(this.parameterName);
+    // Lost: the winner wrote the version after the one read (unless that is ours, see above).
+    const next =
+      written === current.version + 1
+        ? undefined
+        : await this.read(`${this.parameterName}:${current.version + 1}`);
+    const winner = next ?? (await this.read(this.parameterName));
     const shown = parseLease(winner?.text ?? '');
+    this.lostWrites.set(text, shown);
     return { acquired: false, holder: shown.holder, expiresAtMs: shown.expiresAtMs };
   }
 

@@ -91,6 +91,40 @@ describe('SsmRunLease', () => {
     expect(other).toMatchObject({ acquired: false, holder: 'req-1' });
   });
 
+  it('a run that lost a race does not take over its own losing write on its next attempt', async () => {
+    const expired = JSON.stringify({ holder: 'crashed', expiresAtMs: 1 });
+    h.parameters.set(LEASE_PARAMETER, expired);
+    h.history.set(LEASE_PARAMETER, [expired]);
+    const real = new SSMClient({ region: 'us-east-1' });
+    let winner: Awaited<ReturnType<SsmRunLease['tryAcquire']>> | undefined;
+    // Run "b" reads version 1; before its write lands, run "a" reads version 1 too and writes version 2.
+    const late = {
+      send: async (command: GetParameterCommand | PutParameterCommand): Promise<unknown> => {
+        if (command instanceof PutParameterCommand && winner === undefined) {
+          winner = await lease().tryAcquire('a', Date.now(), 600_000);
+        }
+        return real.send(command as GetParameterCommand);
+      },
+    } as unknown as SSMClient;
+    const b = new SsmRunLease(late, LEASE_PARAMETER);
+
+    const lost = await b.tryAcquire('b', Date.now(), 600_000);
+    expect(winner).toMatchObject({ acquired: true });
+    // The loser names the winner, not itself.
+    expect(lost).toMatchObject({ acquired: false, holder: 'a' });
+    // b's losing write (version 3) is the current value; "a" still works under the lease.
+    expect(parseLease(h.parameters.get(LEASE_PARAMETER) ?? '').holder).toBe('b');
+
+    // b waits and tries again with the same holder (withRunLease's loop): the lease is still a's.
+    const again = await b.tryAcquire('b', Date.now(), 600_000);
+    expect(again).toMatchObject({ acquired: false, holder: 'a' });
+
+    // Once a releases, b gets it.
+    if (winner?.acquired !== true) throw new Error('unreachable');
+    await lease().release(winner.grant);
+    await expect(b.tryAcquire('b', Date.now(), 600_000)).resolves.toMatchObject({ acquired: true });
+  });
+
   it('does not release a lease once its own has expired (it may be someone else’s by then)', async () => {
     let clock = 1_000;
     const mine = lease(() => clock);
