@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ResolvedConfig } from '../config/load.js';
 import type { CoverageDeps, CoverageReport } from '../coverage/model.js';
+import type { LatestReport } from '../coverage/latest.js';
 import type { CoverageFunctionSettings } from '../coverage/publish-environment.js';
 import type { StatusRequest } from '../coverage/from-config.js';
 import { ExitCode, ExitStatus } from './exit.js';
@@ -14,6 +15,10 @@ export interface StatusOptions {
   readonly feature?: readonly string[];
   readonly account?: readonly string[];
   readonly runsTable?: string;
+  /** Print the last report the scheduled coverage function stored instead of reading the organization. */
+  readonly latest?: boolean;
+  /** With `latest`: the report bucket (default: found through the stack's SSM parameter). */
+  readonly bucket?: string;
 }
 
 /** What `status` reads the world through; tests give their own. */
@@ -28,6 +33,8 @@ export interface StatusWiring {
   readonly writeFile: (path: string, text: string) => Promise<void>;
   /** Colour the table (stdout is a terminal and NO_COLOR is unset). */
   readonly color: boolean;
+  /** `--latest`: reads the stored report. @default loadLatestReportFor (home region, SDK default credentials) */
+  readonly loadLatest?: (config: ResolvedConfig, bucket?: string) => Promise<LatestReport>;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [
@@ -54,6 +61,14 @@ export function registerStatus(program: Command, output: Output): void {
     )
     .option('--account <id...>', 'only these accounts (12-digit IDs)', collect)
     .option('--runs-table <name>', 'the EKS runs table (root stack output) for cluster results')
+    .option(
+      '--latest',
+      'print the last report the scheduled coverage function stored (coverage.enabled), without reading the organization',
+    )
+    .option(
+      '--bucket <name>',
+      'with --latest: the report bucket (default: from SSM /<resourcePrefix>/coverage/report-bucket)',
+    )
     .action(async (opts: StatusOptions) => {
       const wiring = await defaultWiring();
       await runStatus(opts, output, wiring);
@@ -71,23 +86,27 @@ export async function runStatus(
   const { CoverageInputError } = await import('../coverage/errors.js');
   const { UserInputError } = await import('../config/errors.js');
   const config = await wiring.loadConfig(opts.config);
-  const settings = await wiring.settingsFor(config);
-  const request: StatusRequest = {
-    ...(opts.feature !== undefined ? { features: opts.feature } : {}),
-    ...(opts.account !== undefined ? { accounts: opts.account } : {}),
-    ...(opts.runsTable !== undefined ? { runsTable: opts.runsTable } : {}),
-  };
-  const options = coverageOptionsFor(settings, request);
-  const { deps, close } = await wiring.createDeps(config, settings, request);
   let report: CoverageReport;
-  try {
-    if (!opts.json) output.err(`reading ${options.scope.targets.join(', ')} ...`);
-    report = await buildCoverageReport(deps, options);
-  } catch (error) {
-    if (error instanceof CoverageInputError) throw new UserInputError(error.message, { cause: error });
-    throw error;
-  } finally {
-    await close();
+  if (opts.latest) {
+    report = await storedReport(opts, config, output, wiring);
+  } else {
+    const settings = await wiring.settingsFor(config);
+    const request: StatusRequest = {
+      ...(opts.feature !== undefined ? { features: opts.feature } : {}),
+      ...(opts.account !== undefined ? { accounts: opts.account } : {}),
+      ...(opts.runsTable !== undefined ? { runsTable: opts.runsTable } : {}),
+    };
+    const options = coverageOptionsFor(settings, request);
+    const { deps, close } = await wiring.createDeps(config, settings, request);
+    try {
+      if (!opts.json) output.err(`reading ${options.scope.targets.join(', ')} ...`);
+      report = await buildCoverageReport(deps, options);
+    } catch (error) {
+      if (error instanceof CoverageInputError) throw new UserInputError(error.message, { cause: error });
+      throw error;
+    } finally {
+      await close();
+    }
   }
   if (opts.html !== undefined) {
     const { renderHtmlReport } = await import('../coverage/html.js');
@@ -120,4 +139,31 @@ async function defaultWiring(): Promise<StatusWiring> {
     writeFile: (path, text) => writeFile(path, text, 'utf8'),
     color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined,
   };
+}
+
+/** `--latest`: the stored report, narrowed by --feature / --account (bad input when it does not hold them). */
+async function storedReport(
+  opts: StatusOptions,
+  config: ResolvedConfig,
+  output: Output,
+  wiring: StatusWiring,
+): Promise<CoverageReport> {
+  const { loadLatestReportFor, narrowReport } = await import('../coverage/latest.js');
+  const { CoverageInputError } = await import('../coverage/errors.js');
+  const { UserInputError } = await import('../config/errors.js');
+  const load =
+    wiring.loadLatest ??
+    ((c: ResolvedConfig, bucket?: string) => loadLatestReportFor(c, bucket ? { bucket } : {}));
+  const latest = await load(config, opts.bucket);
+  if (!opts.json)
+    output.err(`stored report of ${latest.report.generatedAt} from s3://${latest.bucket}/${latest.key}`);
+  try {
+    return narrowReport(latest.report, {
+      ...(opts.feature !== undefined ? { features: opts.feature } : {}),
+      ...(opts.account !== undefined ? { accounts: opts.account } : {}),
+    });
+  } catch (error) {
+    if (error instanceof CoverageInputError) throw new UserInputError(error.message, { cause: error });
+    throw error;
+  }
 }

@@ -9,6 +9,8 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { createClient } from '../aws/clients.js';
+import { totalsOf } from './cells.js';
+import { CoverageInputError } from './errors.js';
 import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from './model.js';
 import { LatestReportError } from './publish-errors.js';
 import { REPORT_KEYS } from './publish.js';
@@ -64,8 +66,12 @@ export async function loadLatestReportFor(
 }
 
 /** Finds the bucket (unless given) and reads `latest.json` from it. */
-export async function loadLatestReport(clients: LatestClients, options: LatestOptions): Promise<LatestReport> {
-  const bucket = options.bucket ?? (await locateReportBucket(clients.ssm, options.resourcePrefix, options.signal));
+export async function loadLatestReport(
+  clients: LatestClients,
+  options: LatestOptions,
+): Promise<LatestReport> {
+  const bucket =
+    options.bucket ?? (await locateReportBucket(clients.ssm, options.resourcePrefix, options.signal));
   const report = await readLatestReport(clients.s3, bucket, options);
   return { bucket, key: REPORT_KEYS.latestJson, report };
 }
@@ -156,4 +162,48 @@ export function parseStoredReport(text: string, where: string): CoverageReport {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The stored report narrowed to some features and accounts (`status --latest --feature … --account …`),
+ * with totals and `allProtected` recomputed. Asking for what the stored report does not hold is bad input.
+ */
+export function narrowReport(
+  report: CoverageReport,
+  filter: { readonly features?: readonly string[]; readonly accounts?: readonly string[] },
+): CoverageReport {
+  const problems: string[] = [];
+  const features = filter.features ?? report.scope.features;
+  const missingFeatures = features.filter((f) => !report.scope.features.some((g) => g === f));
+  if (missingFeatures.length > 0) {
+    problems.push(
+      `--feature ${missingFeatures.join(', ')}: not in the stored report (it has ${report.scope.features.join(', ')})`,
+    );
+  }
+  const known = new Set(report.accounts.map((a) => a.id));
+  const missingAccounts = (filter.accounts ?? []).filter((a) => !known.has(a));
+  if (missingAccounts.length > 0) {
+    problems.push(`--account ${missingAccounts.join(', ')}: not in the stored report`);
+  }
+  if (problems.length > 0) throw new CoverageInputError(problems.join('; '));
+  if (filter.features === undefined && filter.accounts === undefined) return report;
+  const wantedAccounts = filter.accounts === undefined ? undefined : new Set(filter.accounts);
+  const keptFeatures = report.scope.features.filter((f) => features.includes(f));
+  const cells = report.cells.filter(
+    (c) =>
+      keptFeatures.includes(c.feature) && (wantedAccounts === undefined || wantedAccounts.has(c.accountId)),
+  );
+  return {
+    ...report,
+    scope: {
+      ...report.scope,
+      features: keptFeatures,
+      ...(filter.accounts !== undefined ? { accountFilter: [...filter.accounts] } : {}),
+    },
+    accounts: report.accounts.filter((a) => wantedAccounts === undefined || wantedAccounts.has(a.id)),
+    regions: [...new Set(cells.map((c) => c.region))].sort(),
+    cells,
+    totals: totalsOf(cells),
+    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+  };
 }
