@@ -112,6 +112,18 @@ export async function reconcileConnections(
     } catch (error) {
       const ownedId = ledger.ownedId(region);
       const owned = ownedId !== undefined;
+      if (isFalconBudgetExhausted(error) && mode.kind === 'disconnect' && ownedId !== undefined) {
+        // A disconnect runs on Delete, and the schedule goes with the stack: no later run picks the
+        // region up, so its connection is left behind and named, as when Falcon cannot be reached.
+        return {
+          region,
+          url,
+          outcome: RegionOutcome.Left,
+          owned,
+          connectionId: ownedId,
+          reason: `Falcon's rate limit allowance ran out: ${describeError(error)}`,
+        };
+      }
       if (isFalconBudgetExhausted(error)) {
         return {
           region,

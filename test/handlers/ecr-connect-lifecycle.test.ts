@@ -461,6 +461,25 @@ describe('ecr-connect through the lifecycle', () => {
       const repair = await h.handler()(SCHEDULED, h.context());
       expect(repair?.results.map((r) => r.outcome)).toEqual(['created', 'created']);
     });
+
+    it('a Delete whose 429 allowance runs out names the connections it leaves (no schedule will defer to)', async () => {
+      const created = await create(DISCONNECT);
+      const ids = h.record()?.connections ?? {};
+      h.falcon.rateLimit('registries.query', 11, { retryAfterSeconds: 1 });
+
+      const deleted = await remove(created.PhysicalResourceId, DISCONNECT);
+
+      // The schedule goes with the stack: nothing picks a "deferred" region up, so it is left, by ID.
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(deleted.Data).toMatchObject({ Deferred: '0', Failed: '0' });
+      expect(deleted.Reason).toMatch(
+        /^2 region\(s\): 2 left\. eu-west-1, us-east-1 left: Falcon's rate limit/,
+      );
+      expect(deleted.Reason).toContain(
+        `connections left in Falcon: ${ids['eu-west-1'] ?? '?'} (eu-west-1), ${ids['us-east-1'] ?? '?'} (us-east-1)`,
+      );
+      expect(h.falcon.connections()).toHaveLength(2);
+    });
   });
 
   describe('point 11: one bad client secret', () => {
