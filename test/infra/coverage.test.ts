@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { Coverage } from '../../src/infra/features/coverage.js';
 import { COVERAGE_READ_ACTIONS } from '../../src/infra/features/coverage/read-role.js';
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
 import { nagFindings } from '../../src/infra/nag.js';
+import { synthesize } from '../../src/infra/synth.js';
 import { handlerNames } from '../../scripts/bundle-lambdas.mjs';
 import { EksProtection } from '../../src/infra/features/eks-protection.js';
 import { dummyLambdaDir, tempDir, testConfig, withDummyDeployer } from './helpers.js';
@@ -418,6 +420,18 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
     expect(nagFindings(feature, 'error')).toEqual([]);
     expect(nagFindings(feature.stackSet.memberStack, 'error')).toEqual([]);
     expect(nagFindings(rootStack, 'error').filter((f) => f.includes('/Coverage/'))).toEqual([]);
+  });
+
+  it('synthesizes with the root and member templates written next to each other', () => {
+    const lambdaDir = withDummyDeployer(dummyLambdaDir(...handlerNames(), 'coverage'));
+    dirs.push(lambdaDir);
+    const outdir = dir('synth');
+    const result = synthesize(testConfig({ coverage: { enabled: true } }), { outdir, lambdaDir });
+    expect(result.stackSetTemplateFiles).toContain('fo-test-coverage-read.stackset.template.json');
+    const member = JSON.parse(
+      readFileSync(join(outdir, 'fo-test-coverage-read.stackset.template.json'), 'utf8'),
+    ) as TemplateJson;
+    expect(Object.values(member.Resources).map((r) => r.Type)).toEqual(['AWS::IAM::Role']);
   });
 
   it('deploys nothing when disabled', () => {
