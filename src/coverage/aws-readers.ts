@@ -60,6 +60,7 @@ export class AwsAccountReaders implements AccountReaders {
 
 class AwsAccountReader implements AccountReader {
   private readonly clients = new Map<string, unknown>();
+  private readonly instances = new Map<string, Promise<readonly Ec2Instance[]>>();
 
   constructor(
     private readonly accountId: string,
@@ -89,7 +90,18 @@ class AwsAccountReader implements AccountReader {
     return (await this.enabled.list(this.accountId, this.credentials)).sort();
   }
 
-  async runningInstances(region: string, signal?: AbortSignal): Promise<readonly Ec2Instance[]> {
+  /** Read once per region (SSM Distributor and EKS Protection both need them). */
+  runningInstances(region: string, signal?: AbortSignal): Promise<readonly Ec2Instance[]> {
+    let pending = this.instances.get(region);
+    if (pending === undefined) {
+      pending = this.readInstances(region, signal);
+      this.instances.set(region, pending);
+      pending.catch(() => this.instances.delete(region));
+    }
+    return pending;
+  }
+
+  private async readInstances(region: string, signal?: AbortSignal): Promise<readonly Ec2Instance[]> {
     const ec2 = this.client(EC2Client, region);
     const out: Ec2Instance[] = [];
     let token: string | undefined;
@@ -107,10 +119,12 @@ class AwsAccountReader implements AccountReader {
           if (i.InstanceId === undefined) continue;
           const name = i.Tags?.find((t) => t.Key === 'Name')?.Value;
           const platform = i.PlatformDetails ?? i.Platform;
+          const eksCluster = clusterOf(i.Tags ?? []);
           out.push({
             instanceId: i.InstanceId,
             ...(name !== undefined && name !== '' ? { name } : {}),
             ...(platform !== undefined ? { platform } : {}),
+            ...(eksCluster !== undefined ? { eksCluster } : {}),
           });
         }
       }
@@ -218,4 +232,16 @@ class AwsAccountReader implements AccountReader {
     const ssm = this.client(SSMClient, this.settings.homeRegion);
     return new SsmOwnershipStore(ssm, this.settings.ownershipParameterName).load();
   }
+}
+
+/** The EKS cluster an instance is a node of, from the tags EKS and its node tooling set. */
+export function clusterOf(tags: readonly { Key?: string; Value?: string }[]): string | undefined {
+  for (const tag of tags) {
+    if ((tag.Key === 'eks:cluster-name' || tag.Key === 'aws:eks:cluster-name') && tag.Value) return tag.Value;
+  }
+  for (const tag of tags) {
+    const match = /^kubernetes\.io\/cluster\/(.+)$/.exec(tag.Key ?? '');
+    if (match?.[1] !== undefined && (tag.Value === 'owned' || tag.Value === 'shared')) return match[1];
+  }
+  return undefined;
 }

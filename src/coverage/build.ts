@@ -15,6 +15,7 @@ import {
   type CoverageOptions,
   type CoverageReason,
   type CoverageReport,
+  type Ec2Instance,
   type FalconHost,
   type RegistryConnectionInfo,
   type ReportAccount,
@@ -192,7 +193,7 @@ async function readAccount(
               return judgeEksRegion({
                 accountId: account.id,
                 region,
-                clusters: await reader.clusters(region, signal),
+                ...(await eksRegionReads(reader, region, signal)),
                 runs: runsOf(tenant.runs, account.id, region),
                 hosts,
                 nowSeconds,
@@ -237,6 +238,17 @@ async function ssmCell(
     compliance,
     hosts,
   });
+}
+
+/** Clusters of the region and, only when there are some, the running instances (to find their nodes). */
+async function eksRegionReads(
+  reader: AccountReader,
+  region: string,
+  signal: AbortSignal | undefined,
+): Promise<{ clusters: readonly string[]; instances: readonly Ec2Instance[] }> {
+  const clusters = await reader.clusters(region, signal);
+  const instances = clusters.length > 0 ? await reader.runningInstances(region, signal) : [];
+  return { clusters, instances };
 }
 
 /** Unknown cells for every feature of an account that could not be read at all. */

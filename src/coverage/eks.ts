@@ -1,11 +1,13 @@
 import type { RunsTableItem } from '../eks/runs-table.js';
 import { cellOf } from './cells.js';
-import type { CoverageCell, CoverageItem, CoverageReason, FalconHost } from './model.js';
+import type { CoverageCell, CoverageItem, CoverageReason, Ec2Instance, FalconHost } from './model.js';
 
 export interface EksRegionFacts {
   readonly accountId: string;
   readonly region: string;
   readonly clusters: readonly string[];
+  /** Running instances of the region (nodes carry their cluster's tag). */
+  readonly instances: readonly Ec2Instance[];
   /** Runs-table items of this account and region; undefined when EKS protection keeps no table. */
   readonly runs: readonly RunsTableItem[] | undefined;
   /** Hosts Falcon sees in the account, or why they could not be read. */
@@ -111,11 +113,18 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
         facts: itemFacts,
       };
     }
-    const nodes = hosts.filter((h) => h.clusterName === cluster);
+    // A node reports when Falcon names the cluster, or sees the instance ID of an EC2 node of the cluster.
+    const ec2Nodes = new Set(
+      facts.instances.filter((i) => i.eksCluster === cluster).map((i) => i.instanceId),
+    );
+    const nodes = hosts.filter(
+      (h) => h.clusterName === cluster || (h.instanceId !== undefined && ec2Nodes.has(h.instanceId)),
+    );
+    if (ec2Nodes.size > 0) itemFacts.ec2Nodes = ec2Nodes.size;
     if (nodes.length === 0) {
       return unprotected({
         code: 'nodes-not-reporting',
-        text: `Deployed (${run.outcome}), but no node of this cluster reports to Falcon. Check the FalconNodeSensor pods and their access to the Falcon cloud.`,
+        text: `Deployed (${run.outcome}), but no node of this cluster reports to Falcon${ec2Nodes.size > 0 ? ` (${ec2Nodes.size} EC2 node(s) running)` : ''}. Check the FalconNodeSensor pods and their access to the Falcon cloud.`,
       });
     }
     return {

@@ -157,6 +157,8 @@ export interface Ec2Instance {
   readonly instanceId: string;
   readonly name?: string;
   readonly platform?: string;
+  /** EKS cluster the instance is a node of (tags `eks:cluster-name` or `kubernetes.io/cluster/<name>`). */
+  readonly eksCluster?: string;
 }
 
 export interface ManagedInstance {

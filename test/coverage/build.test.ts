@@ -77,6 +77,9 @@ describe('buildCoverageReport over a small organization with every state', () =>
     ]);
     expect(report.allProtected).toBe(false);
     expect(report.regions).toEqual(['us-east-1', 'us-west-2']);
+    // Instances are read once per region even though SSM and EKS both use them.
+    const describes = fx.org.calls.filter((c) => c.account === PROD && c.command === 'DescribeInstances');
+    expect(describes.map((c) => c.region).sort()).toEqual(['us-east-1', 'us-west-2']);
   });
 
   it('SSM: Falcon is the truth; installed-but-not-reporting and not SSM-managed are told apart', async () => {

@@ -3,6 +3,7 @@ import { stateOf } from '../../src/coverage/cells.js';
 import { judgeEcrRegion, indexConnections } from '../../src/coverage/ecr.js';
 import { judgeEksRegion, type EksRegionFacts } from '../../src/coverage/eks.js';
 import { judgeSsmRegion, type SsmRegionFacts } from '../../src/coverage/ssm.js';
+import { clusterOf } from '../../src/coverage/aws-readers.js';
 import type { RunsTableItem } from '../../src/eks/runs-table.js';
 import type { RunResult } from '../../src/eks/run-contract.js';
 
@@ -121,6 +122,7 @@ describe('EKS judgement', () => {
       accountId: A,
       region: 'eu-west-1',
       clusters: ['c'],
+      instances: [],
       runs: [],
       hosts: [],
       nowSeconds: 1000,
@@ -152,5 +154,14 @@ describe('EKS judgement', () => {
     expect(
       code({ runs: [item({ lastRun: result('protected', nodes) })], hosts: { unreadable: 'down' } }),
     ).toBe('falcon-unreadable');
+  });
+});
+
+describe('EKS node tags', () => {
+  it('reads the cluster from the tags EKS and node tooling set', () => {
+    expect(clusterOf([{ Key: 'eks:cluster-name', Value: 'prod' }])).toBe('prod');
+    expect(clusterOf([{ Key: 'kubernetes.io/cluster/dev', Value: 'owned' }])).toBe('dev');
+    expect(clusterOf([{ Key: 'kubernetes.io/cluster/dev', Value: 'something' }])).toBeUndefined();
+    expect(clusterOf([{ Key: 'Name', Value: 'web' }])).toBeUndefined();
   });
 });
