@@ -1,5 +1,6 @@
 import type { StackInstanceSummary } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config/load.js';
+import { leaseParameterName } from '../ecr/ssm-run-lease.js';
 
 /**
  * What deleting the stack instances leaves in a member account by default, and `destroy --purge`
@@ -11,6 +12,8 @@ export interface AccountLeftovers {
   readonly region: string;
   /** The ECR ownership record, kept by the handler (not CloudFormation) so connections stay owned. */
   readonly ssmParameter: string;
+  /** The run lease next to it (`<record>-lease`), written by every ecr-connect run of the account. */
+  readonly leaseParameter: string;
   /**
    * The `ecr-connect` function's log group: RemovalPolicy RETAIN, named by CloudFormation after the
    * member stack (`StackSet-<StackSet name>-<id>-<logical ID>-<suffix>`), so known by this prefix.
@@ -55,6 +58,7 @@ export function leftoversOf(
       account: i.Account ?? '?',
       region: i.Region ?? config.aws.homeRegion,
       ssmParameter: ecrOwnershipParameter(config),
+      leaseParameter: leaseParameterName(ecrOwnershipParameter(config)),
       logGroupPrefix: ecrLogGroupPrefix(config),
     }))
     .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
@@ -69,7 +73,7 @@ export function renderLeftovers(leftovers: Leftovers): string {
   const where = leftovers.accounts.map((a) => `  ${a.account} ${a.region}`);
   if (leftovers.purged) {
     return [
-      `Removed with the stack instances (--purge) in ${count} account(s): SSM parameter ${first.ssmParameter} and the log group ${first.logGroupPrefix}* of ecr-connect`,
+      `Removed with the stack instances (--purge) in ${count} account(s): SSM parameters ${first.ssmParameter} and ${first.leaseParameter}, and the log group ${first.logGroupPrefix}* of ecr-connect`,
       ...where,
     ].join('\n');
   }
@@ -77,9 +81,10 @@ export function renderLeftovers(leftovers: Leftovers): string {
     `Left behind in ${count} account(s) by design (ECR connections keep them when the stack instance is deleted):`,
     `  - SSM parameter ${first.ssmParameter}: the ownership record of the Falcon connections this deployment made`,
     '    (with disconnectOnDelete: false those connections stay in Falcon, and a new deploy takes them over again)',
+    `  - SSM parameter ${first.leaseParameter}: the lease that serialises the account's ecr-connect runs`,
     `  - log group ${first.logGroupPrefix}*: the ecr-connect function's logs (retained)`,
     ...where,
     'falcon-org destroy --purge removes them together with the stack; now that the stack is gone, delete them in',
-    `each account: aws ssm delete-parameter --name ${first.ssmParameter}; aws logs delete-log-group --log-group-name <name>`,
+    `each account: aws ssm delete-parameters --names ${first.ssmParameter} ${first.leaseParameter}; aws logs delete-log-group --log-group-name <name>`,
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 import { ecrLogGroupPrefix, ecrOwnershipParameter } from '../deploy/leftovers.js';
+import { leaseParameterName } from '../ecr/ssm-run-lease.js';
 import type { StackSetOwner, StackSetScope } from '../infra/metadata.js';
 
 /** A member template resource as far as this reads it. */
@@ -49,7 +50,11 @@ export function afterDestroyOf(
         'the ecr-connect handler (not CloudFormation) so a later deploy takes its connections over again',
     );
     lines.push(
-      '"falcon-org destroy --purge" removes the ECR ownership parameter and log group with the stack.',
+      `SSM parameter ${leaseParameterName(ecrOwnershipParameter({ resourcePrefix }))} in each account: the lease ` +
+        "that serialises the account's ecr-connect runs",
+    );
+    lines.push(
+      '"falcon-org destroy --purge" removes the ECR ownership and lease parameters and the log group with the stack.',
     );
   }
   return lines;

@@ -87,12 +87,15 @@ describe('destroy: what stays in member accounts', () => {
         account,
         region: 'us-east-1',
         ssmParameter: '/falcon-org/ecr-connections/ownership',
+        leaseParameter: '/falcon-org/ecr-connections/ownership-lease',
         logGroupPrefix: 'StackSet-falcon-org-ecr-connections-',
       })),
     });
     const text = renderLeftovers(result.leftovers ?? { purged: false, accounts: [] });
     expect(text).toMatch(/^Left behind in 2 account\(s\)/);
-    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership');
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership:');
+    // Every run writes the lease next to the record: it stays too.
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership-lease:');
     expect(text).toContain('log group StackSet-falcon-org-ecr-connections-*');
     expect(text).toContain(`  ${MEMBER} us-east-1`);
     expect(text).toContain('falcon-org destroy --purge removes them');

@@ -183,7 +183,10 @@ describe('plan: rollout and what destroy leaves', () => {
       expect.stringMatching(
         /^SSM parameter \/fo\/ecr-connections\/ownership in each account: the ECR ownership record/,
       ),
-      '"falcon-org destroy --purge" removes the ECR ownership parameter and log group with the stack.',
+      expect.stringMatching(
+        /^SSM parameter \/fo\/ecr-connections\/ownership-lease in each account: the lease/,
+      ),
+      '"falcon-org destroy --purge" removes the ECR ownership and lease parameters and the log group with the stack.',
     ]);
     expect(renderPlan(plan)).toContain(
       'Left behind by "falcon-org destroy":\n  - AWS::Logs::LogGroup ConnectLogs1234',
