@@ -14,6 +14,7 @@ import type { DeployerEnvironment } from './environment.js';
 import { ManifestError } from './errors.js';
 import { KubeClient } from './kube-client.js';
 import type { ManifestSource } from './manifest.js';
+import { mirrorFromFalcon } from './mirror-wiring.js';
 import type { DeployerDeps } from './run.js';
 import { TokenSource, type AwsIdentity } from './token.js';
 import { systemClock } from './wait.js';
@@ -103,6 +104,14 @@ export function createDeployerDeps(
         ...(settings.falcon.cid !== undefined ? { cid: settings.falcon.cid } : {}),
       }),
     ...(runs ? { runs } : {}),
+    ...(settings.mirrorImages.enabled
+      ? {
+          mirrorImages: mirrorFromFalcon(settings, request.compute, {
+            clientId: env.clientId,
+            clientSecret: env.clientSecret,
+          }),
+        }
+      : {}),
     clock: systemClock,
     log,
   };

@@ -128,7 +128,9 @@ export function deployerRunSettings(input: DeployerRunSettingsInput): DeployerRu
     mirrorImages: {
       enabled: d.mirrorImages.enabled,
       repositoryPrefix: d.mirrorImages.repositoryPrefix,
-      tags: {},
+      tags: Object.fromEntries(
+        Object.entries(d.mirrorImages.tags).filter((e): e is [string, string] => e[1] !== undefined),
+      ),
     },
     deadlines: { ...d.deadlines },
   };

@@ -65,6 +65,15 @@ const mirrorSchema = z.strictObject({
       message: 'expected an ECR repository prefix such as "falcon-org/crowdstrike"',
     })
     .default('falcon-org/crowdstrike'),
+  tags: z
+    .partialRecord(
+      z.enum(['falcon-sensor', 'falcon-container', 'falcon-kac'], {
+        message: 'expected "falcon-sensor", "falcon-container" or "falcon-kac"',
+      }),
+      z.string().regex(/^[\w][\w.-]{0,127}$/, { message: 'expected an image tag such as "7.20.0-17306"' }),
+    )
+    .default({})
+    .describe('Sensor image tags to mirror; default: the newest published tag of each image'),
 });
 
 const seconds = (min: number, max: number, what: string) =>
