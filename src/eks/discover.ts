@@ -47,7 +47,7 @@ export interface DiscoverySettings extends VerdictOptions {
   readonly regions: readonly string[] | 'enabled';
   /** Calls in flight across the whole invocation. */
   readonly concurrency: number;
-  /** Adaptive limit per account (tuning and tests). @default { max: 8 } */
+  /** Adaptive limit per account (tuning and tests). @default { initial: 2, max: 8 } */
   readonly perAccount?: AdaptiveLimiterOptions;
   /** Shared with other work of the same invocation, if any. @default a limiter of `concurrency` */
   readonly calls?: Limiter;
@@ -67,15 +67,16 @@ export async function discoverAccounts(
 ): Promise<DiscoveryReport> {
   const now = settings.now ?? Date.now;
   const started = now();
-  const perAccount = new KeyedAdaptiveLimiters(settings.perAccount ?? { max: 8 });
+  const perAccount = new KeyedAdaptiveLimiters(settings.perAccount ?? { initial: 2, max: 8 });
   const calls = settings.calls ?? limiter(settings.concurrency);
   const call = <R>(accountId: string, fn: () => Promise<R>): Promise<R> =>
     perAccount.run(accountId, () => calls(fn));
 
-  // Accounts in flight: enough to keep every call slot busy; each account's regions run concurrently.
+  // Accounts in flight: more than call slots, because a throttled account spaces its calls and
+  // leaves its slot idle between them; the call limiter still bounds what is in flight.
   const outcomes = await settleEach(
     accountIds,
-    Math.max(1, settings.concurrency),
+    Math.max(1, settings.concurrency * ACCOUNTS_PER_CALL_SLOT),
     (accountId) => discoverAccount(accountId, deps, settings, call),
     describeError,
     signal,
@@ -92,6 +93,9 @@ export async function discoverAccounts(
     durationMs: now() - started,
   };
 }
+
+/** Accounts started per call slot (see discoverAccounts). */
+const ACCOUNTS_PER_CALL_SLOT = 4;
 
 type Call = <R>(accountId: string, fn: () => Promise<R>) => Promise<R>;
 

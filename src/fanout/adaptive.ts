@@ -38,6 +38,10 @@ export interface AdaptiveLimiterOptions extends BackoffPolicy {
   readonly random?: () => number;
   /** Milliseconds, for spacing calls. @default Date.now */
   readonly now?: () => number;
+  /** Gap between call starts at the start (e.g. what a sibling limiter learnt). @default 0 */
+  readonly initialSpacingMs?: number;
+  /** Told of every throttling answer (after the limiter adapted). */
+  readonly onThrottle?: (limiter: AdaptiveLimiter) => void;
 }
 
 /** Thrown (with the last throttling error as cause) when a call is still throttled after every try. */
@@ -69,6 +73,7 @@ export class AdaptiveLimiter {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly onThrottled: ((limiter: AdaptiveLimiter) => void) | undefined;
   /** Gap kept between call starts (0: none). */
   private intervalMs = 0;
   private nextStartAt = 0;
@@ -92,6 +97,8 @@ export class AdaptiveLimiter {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.intervalMs = Math.max(0, options.initialSpacingMs ?? 0);
+    this.onThrottled = options.onThrottle;
   }
 
   /** Gap kept between call starts, in milliseconds (0 while concurrency alone keeps up). */
@@ -118,6 +125,7 @@ export class AdaptiveLimiter {
         if (!this.isThrottled(error)) throw error;
         throttle = error;
         this.onThrottle(startedIn);
+        this.onThrottled?.(this);
       } finally {
         this.release();
       }
@@ -179,16 +187,30 @@ export class AdaptiveLimiter {
   }
 }
 
-/** One `AdaptiveLimiter` per key (e.g. per account: each account has its own API rates). */
+/**
+ * One `AdaptiveLimiter` per key (e.g. per account: each account has its own API rates). Accounts of one
+ * organization share the same service quotas, so a new key starts from what the last throttled key
+ * learnt (its limit and spacing) instead of rediscovering the rate by being throttled again; the
+ * spacing still decays on success where an account allows more.
+ */
 export class KeyedAdaptiveLimiters {
   private readonly limiters = new Map<string, AdaptiveLimiter>();
+  private learnt: AdaptiveLimiter | undefined;
 
   constructor(private readonly options: AdaptiveLimiterOptions) {}
 
   for(key: string): AdaptiveLimiter {
     let limiter = this.limiters.get(key);
     if (!limiter) {
-      limiter = new AdaptiveLimiter(this.options);
+      const hint = this.learnt;
+      limiter = new AdaptiveLimiter({
+        ...this.options,
+        ...(hint ? { initial: hint.limit, initialSpacingMs: hint.spacingMs } : {}),
+        onThrottle: (l) => {
+          this.learnt = l;
+          this.options.onThrottle?.(l);
+        },
+      });
       this.limiters.set(key, limiter);
     }
     return limiter;

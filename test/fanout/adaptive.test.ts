@@ -131,6 +131,34 @@ describe('AdaptiveLimiter', () => {
     expect(calls).toBe(1);
   });
 
+  it('a new key starts from what the last throttled key learnt, instead of being throttled all over again', async () => {
+    let now = 0;
+    const limiters = new KeyedAdaptiveLimiters({
+      max: 8,
+      now: () => now,
+      random: () => 0,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    // Every account allows one call per 100 ms.
+    const lastStart = new Map<string, number>();
+    const call = (key: string) => () => {
+      if (now - (lastStart.get(key) ?? -Infinity) < 100) return Promise.reject(throttle());
+      lastStart.set(key, now);
+      return Promise.resolve(key);
+    };
+    for (let i = 0; i < 10; i += 1) await limiters.run('111111111111', call('111111111111'));
+    const first = limiters.throttled;
+    expect(first).toBeGreaterThan(0);
+
+    for (let i = 0; i < 10; i += 1) await limiters.run('222222222222', call('222222222222'));
+
+    expect(limiters.for('222222222222').spacingMs).toBeGreaterThan(0);
+    expect(limiters.for('222222222222').throttled).toBeLessThan(first);
+  });
+
   it('keys are independent: one throttled account does not lower another account’s limit', async () => {
     const limiters = new KeyedAdaptiveLimiters({ max: 8, sleep: () => tick() });
     const busy = service(1);

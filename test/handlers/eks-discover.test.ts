@@ -254,7 +254,7 @@ describe('eks-discover on a schedule', () => {
 
 describe('eks-discover spreads work over SQS when one invocation cannot finish', () => {
   it('hands the accounts it could not start to the queue, and the queue consumer finishes them', async () => {
-    const accounts = Array.from({ length: 12 }, (_, i) => String(100000000000 + i));
+    const accounts = Array.from({ length: 40 }, (_, i) => String(100000000000 + i));
     world.addAccounts('r-root', accounts);
     for (const a of accounts)
       world.addCluster(a, 'us-east-1', { name: `c-${a}`, authenticationMode: 'API', nodegroups: ['ng'] });
@@ -273,7 +273,7 @@ describe('eks-discover spreads work over SQS when one invocation cannot finish',
     expect(world.queued.flat()).toHaveLength(first.queuedAccounts);
     expect(world.queued.every((batch) => batch.length <= 4)).toBe(true);
     const startedFirst = world.builds.length;
-    expect(startedFirst).toBe(12 - first.queuedAccounts);
+    expect(startedFirst).toBe(40 - first.queuedAccounts);
 
     // Deliver the messages as SQS would; the consumer is the same function (no time pressure now).
     const consumer = handler();
@@ -286,11 +286,12 @@ describe('eks-discover spreads work over SQS when one invocation cannot finish',
 
     expect(answer).toEqual({ batchItemFailures: [] });
     expect(new Set(world.builds.map((b) => b.env[RUN_ENV.accountId]))).toEqual(new Set(accounts));
-    expect(world.builds).toHaveLength(12);
+    expect(world.builds).toHaveLength(40);
   });
 
   it('drops malformed messages with a log line, and asks SQS to redeliver only messages whose accounts could not be handed on', async () => {
-    const accounts = [A1, A2, A3];
+    const more = Array.from({ length: 6 }, (_, i) => String(800000000000 + i));
+    const accounts = [A1, A2, A3, ...more];
     world.addAccounts('r-root', accounts);
     world.settings = { ...world.settings, concurrency: 1, regions: ['us-east-1'] };
     world.eksLatencyMs = 30;
@@ -309,7 +310,7 @@ describe('eks-discover spreads work over SQS when one invocation cannot finish',
           {
             messageId: 'm2',
             eventSource: 'aws:sqs',
-            body: JSON.stringify({ kind: 'falcon-org.eks-discovery', accounts: [A2, A3] }),
+            body: JSON.stringify({ kind: 'falcon-org.eks-discovery', accounts: [A2, A3, ...more] }),
           },
         ],
       },
