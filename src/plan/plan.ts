@@ -5,7 +5,6 @@ import {
   PLAN_NOTES_METADATA_KEY,
   ROOT_METADATA_KEY,
   STACKSET_METADATA_KEY,
-  type FeatureName,
   type FeatureStatus,
   type PlanNotesMetadata,
   type RootMetadata,
@@ -46,7 +45,8 @@ export interface PlanStackSet {
 }
 
 export interface PlanFeature {
-  readonly name: FeatureName;
+  /** A feature, or `coverage` (the continuous coverage report, listed after the features when deployed). */
+  readonly name: StackSetOwner;
   readonly status: FeatureStatus;
   readonly stackSets: readonly PlanStackSet[];
   readonly resourcesPerAccount: number;
@@ -149,6 +149,16 @@ export function buildPlan(input: PlanInput): Plan {
       notes: [...(notes?.[name] ?? [])],
     };
   });
+  const coverage = stackSets.get('coverage') ?? [];
+  if (coverage.length > 0) {
+    features.push({
+      name: 'coverage',
+      status: 'deployed',
+      stackSets: coverage,
+      resourcesPerAccount: sum(coverage.map((s) => s.resourcesPerAccount)),
+      notes: [],
+    });
+  }
   return {
     rootStack: { name: input.rootStackName, region: input.homeRegion, resources: rootResources },
     features,

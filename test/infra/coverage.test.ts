@@ -11,6 +11,8 @@ import { COVERAGE_READ_ACTIONS } from '../../src/infra/features/coverage/read-ro
 import { STACKSET_METADATA_KEY } from '../../src/infra/metadata.js';
 import { nagFindings } from '../../src/infra/nag.js';
 import { synthesize } from '../../src/infra/synth.js';
+import { readPlan } from '../../src/plan/plan.js';
+import { renderPlan } from '../../src/plan/render.js';
 import { handlerNames } from '../../scripts/bundle-lambdas.mjs';
 import { EksProtection } from '../../src/infra/features/eks-protection.js';
 import { dummyLambdaDir, tempDir, testConfig, withDummyDeployer } from './helpers.js';
@@ -76,6 +78,7 @@ function statementsOf(role: Resource): Statement[] {
   return policies[0]?.PolicyDocument.Statement ?? [];
 }
 
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const actionsOf = (s: Statement | undefined) => [s?.Action ?? []].flat();
 
 describe('coverage: member read role (StackSet)', () => {
@@ -432,6 +435,18 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       readFileSync(join(outdir, 'fo-test-coverage-read.stackset.template.json'), 'utf8'),
     ) as TemplateJson;
     expect(Object.values(member.Resources).map((r) => r.Type)).toEqual(['AWS::IAM::Role']);
+    // plan lists it after the features, and counts its role in every account
+    const plan = readPlan(outdir, result.rootTemplateFile, {
+      name: result.rootStackName,
+      homeRegion: 'eu-central-1',
+    });
+    const coverage = plan.features.find((f) => f.name === 'coverage');
+    expect(coverage).toMatchObject({ status: 'deployed', resourcesPerAccount: 1 });
+    expect(coverage?.stackSets.map((x) => [x.name, x.scope, x.regions])).toEqual([
+      ['fo-test-coverage-read', 'account', ['eu-central-1']],
+    ]);
+    expect(plan.totals.resourcesPerAccount).toBe(sum(plan.features.map((f) => f.resourcesPerAccount)));
+    expect(renderPlan(plan)).toContain('Feature coverage: deployed');
   });
 
   it('deploys nothing when disabled', () => {
