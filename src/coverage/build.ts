@@ -1,6 +1,7 @@
 import { resolveScope, type ScopeAccount as DirectoryScopeAccount } from '../aws/organization-scope.js';
 import type { RunsTableItem } from '../eks/runs-table.js';
-import { limiter, mapEachOutcome, mapWithConcurrency } from '../fanout/concurrency.js';
+import { AdaptiveLimiter } from '../fanout/adaptive.js';
+import { mapEachOutcome } from '../fanout/concurrency.js';
 import { unknownCell, totalsOf } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
@@ -156,8 +157,10 @@ async function readAccount(
       : Promise.resolve(undefined),
   ]);
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-  // One budget for the account's calls, whatever feature they are for: features run side by side.
-  const regionLimit = limiter(options.regionConcurrency ?? 8);
+  // One budget for the account's calls, whatever feature they are for: features run side by side. The
+  // budget halves when the account's APIs throttle (a throttled region is retried, not reported unknown).
+  const perRegion = options.regionConcurrency ?? 8;
+  const budget = new AdaptiveLimiter({ initial: perRegion, max: perRegion * 2, maxAttempts: 5 });
   const perFeature = await Promise.all(
     features.map(async (feature): Promise<readonly CoverageCell[]> => {
       const wanted = options.features[feature] ?? [];
@@ -175,37 +178,42 @@ async function readAccount(
           ),
         ];
       }
-      return mapWithConcurrency(regions, regionLimit, async (region) => {
-        const where = { accountId: account.id, region, feature };
-        try {
-          switch (feature) {
-            case 'ssmDistributor':
-              return await ssmCell(reader, options, account.id, region, hosts);
-            case 'ecrConnections':
-              return judgeEcrRegion({
-                accountId: account.id,
-                region,
-                connections: tenant.connections,
-                ownership,
-                deploymentId: options.deploymentId,
-              });
-            case 'eksProtection':
-              return judgeEksRegion({
-                accountId: account.id,
-                region,
-                ...(await eksRegionReads(reader, region, signal)),
-                runs: runsOf(tenant.runs, account.id, region),
-                hosts,
-                nowSeconds,
-              });
-          }
-        } catch (error) {
-          return unknownCell(where, {
-            code: 'region-unreadable',
-            text: `Could not be read: ${describeError(error)}`,
-          });
+      const judge = async (region: string): Promise<CoverageCell> => {
+        switch (feature) {
+          case 'ssmDistributor':
+            return await ssmCell(reader, options, account.id, region, hosts);
+          case 'ecrConnections':
+            return judgeEcrRegion({
+              accountId: account.id,
+              region,
+              connections: tenant.connections,
+              ownership,
+              deploymentId: options.deploymentId,
+            });
+          case 'eksProtection':
+            return judgeEksRegion({
+              accountId: account.id,
+              region,
+              ...(await eksRegionReads(reader, region, signal)),
+              runs: runsOf(tenant.runs, account.id, region),
+              hosts,
+              nowSeconds,
+            });
         }
-      });
+      };
+      return Promise.all(
+        regions.map(async (region) => {
+          try {
+            // Inside the budget, so throttling is seen (and retried) by the adaptive limiter.
+            return await budget.run(() => judge(region));
+          } catch (error) {
+            return unknownCell(
+              { accountId: account.id, region, feature },
+              { code: 'region-unreadable', text: `Could not be read: ${describeError(error)}` },
+            );
+          }
+        }),
+      );
     }),
   );
   return { account: { ...account, readable: true }, cells: perFeature.flat() };

@@ -26,7 +26,8 @@ export class CoverageScopeError extends CoverageError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
-    return `${name}${error.message}`.slice(0, 500);
+    const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
+    return `${name}${error.message}${cause}`.slice(0, 500);
   }
   return String(error).slice(0, 500);
 }

@@ -174,6 +174,16 @@ describe('buildCoverageReport over a small organization with every state', () =>
     expect(cell(report, 'eksProtection', PROD, 'us-west-2').state).toBe('not-applicable');
   });
 
+  it('a throttled region is retried within the account budget and judged, not reported unknown', async () => {
+    const east = fx.org.accounts.get(PROD)?.regions['us-east-1'];
+    if (east === undefined) throw new Error('fixture');
+    east.throttle = 3;
+    const report = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [PROD] });
+    expect(fx.org.throttled).toBe(3);
+    expect(cell(report, 'ssmDistributor', PROD, 'us-east-1').state).toBe('partial');
+    expect(cell(report, 'eksProtection', PROD, 'us-east-1').state).toBe('partial');
+  });
+
   it('Falcon unreachable for hosts: instances Falcon would confirm become unknown, not unprotected', async () => {
     fake.serverError('hosts.scroll', 50, 500, 'internal');
     const { FalconHostsAdapter } = await import('../../src/coverage/falcon-ports.js');

@@ -45,6 +45,8 @@ export interface FakeRegion {
   clusters: string[];
   /** Calls of this service in this region fail with AccessDenied. */
   deny?: 'ec2' | 'ssm' | 'eks';
+  /** The next N calls in this region answer ThrottlingException. */
+  throttle?: number;
 }
 
 export interface FakeAccount {
@@ -71,6 +73,8 @@ export class FakeOrganization {
   readonly ous = new Map<string, string[]>();
   /** Calls per member service, for counting. */
   readonly calls: { account: string; region: string; command: string }[] = [];
+  /** Throttling answers given. */
+  throttled = 0;
 
   readonly organizations = mockClient(OrganizationsClient);
   readonly sts = mockClient(STSClient);
@@ -235,6 +239,13 @@ export class FakeOrganization {
     const state = account.regions[region];
     if (state === undefined) throw denied(`${command} in ${region}: region not enabled`);
     if (state.deny === service) throw denied(`${service}:${command}`);
+    if (state.throttle !== undefined && state.throttle > 0) {
+      state.throttle -= 1;
+      this.throttled += 1;
+      const error = new Error('Rate exceeded');
+      error.name = 'ThrottlingException';
+      throw error;
+    }
     return state;
   }
 }
