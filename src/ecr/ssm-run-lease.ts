@@ -35,7 +35,7 @@ export function leaseParameterName(ownershipParameterName: string): string {
  *
  * A loser's write may land after the winner's and stay the current value: the loser remembers it, so
  * its next attempt (withRunLease waits with the same holder ID) does not take it for a leftover of its
- * own and waits for the winner's release instead.
+ * own; it waits until the winner's release (a version between the two writes) or the winner's expiry.
  *
  * The lease lasts longer than the invocation, so a crashed holder frees it by expiry; a holder releases
  * it by writing an expired value, and only while its own lease has not expired (so it never releases
@@ -48,8 +48,8 @@ export class SsmRunLease implements RunLease {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Values this instance wrote that lost their race, with the lease that won. */
-  private readonly lostWrites = new Map<string, LeaseValue>();
+  /** Values this instance wrote that lost their race: their version, and the lease that won. */
+  private readonly lostWrites = new Map<string, LostWrite>();
 
   async tryAcquire(holder: string, nowMs: number, ttlMs: number): Promise<LeaseAttempt> {
     const grant: LeaseGrant = { holder, expiresAtMs: nowMs + ttlMs };
@@ -66,11 +66,18 @@ export class SsmRunLease implements RunLease {
       }
     }
     const value = parseLease(current.text);
-    // A write of ours that lost a race may still be the current value while the winner works: it is
-    // the winner's lease, not a leftover of ours.
-    const shadowed = this.lostWrites.get(current.text);
-    if (shadowed !== undefined && value.expiresAtMs > nowMs) {
-      return { acquired: false, holder: shadowed.holder, expiresAtMs: shadowed.expiresAtMs };
+    // A write of ours that lost a race and is still the current value stands for the winner's lease,
+    // not for a leftover of ours: held until the winner released it (a version between the winner's
+    // and ours) or its own lease expired.
+    const lost = this.lostWrites.get(current.text);
+    if (
+      lost !== undefined &&
+      lost.ownVersion === current.version &&
+      value.expiresAtMs > nowMs &&
+      lost.winner.expiresAtMs > nowMs &&
+      !(await this.releasedBetween(lost))
+    ) {
+      return { acquired: false, holder: lost.winner.holder, expiresAtMs: lost.winner.expiresAtMs };
     }
     // Our own holder ID on a live lease: Lambda retries an asynchronous invocation (CloudFormation's,
     // EventBridge's) with the same request ID only after the earlier attempt ended, so that lease is a
@@ -80,19 +87,34 @@ export class SsmRunLease implements RunLease {
     }
     const text = serializeLease(grant);
     const written = await this.put(text, true);
+    let winner: { text: string; version: number } | undefined;
     if (written === current.version + 1) {
       const before = await this.read(`${this.parameterName}:${current.version}`);
       if (before?.text === current.text) return { acquired: true, grant };
+      // The parameter was deleted and created again: whoever wrote the version before ours holds it.
+      winner = before;
+    } else {
+      // Someone else's write got the version after the one read: that run holds the lease.
+      winner = await this.read(`${this.parameterName}:${current.version + 1}`);
     }
-    // Lost: the winner wrote the version after the one read (unless that is ours, see above).
-    const next =
-      written === current.version + 1
-        ? undefined
-        : await this.read(`${this.parameterName}:${current.version + 1}`);
-    const winner = next ?? (await this.read(this.parameterName));
     const shown = parseLease(winner?.text ?? '');
-    this.lostWrites.set(text, shown);
+    this.lostWrites.set(text, {
+      ownVersion: written,
+      winnerVersion: winner?.version ?? written - 1,
+      winner: shown,
+    });
     return { acquired: false, holder: shown.holder, expiresAtMs: shown.expiresAtMs };
+  }
+
+  /** Whether the winner of a race this instance lost wrote its release before our losing write landed. */
+  private async releasedBetween(lost: LostWrite): Promise<boolean> {
+    const first = Math.max(lost.winnerVersion + 1, lost.ownVersion - MAX_VERSIONS_SCANNED);
+    for (let version = first; version < lost.ownVersion; version++) {
+      const seen = await this.read(`${this.parameterName}:${version}`);
+      const value = parseLease(seen?.text ?? '');
+      if (value.holder === lost.winner.holder && value.expiresAtMs === 0) return true;
+    }
+    return false;
   }
 
   async release(grant: LeaseGrant): Promise<void> {
@@ -146,6 +168,16 @@ export class SsmRunLease implements RunLease {
     });
   }
 }
+
+/** A losing write of this instance: its version, and the lease (and version) that won the race. */
+interface LostWrite {
+  readonly ownVersion: number;
+  readonly winnerVersion: number;
+  readonly winner: LeaseValue;
+}
+
+/** How many versions between the winner's and ours are searched for the winner's release. */
+const MAX_VERSIONS_SCANNED = 8;
 
 function isNamed(error: unknown, type: abstract new (...args: never[]) => Error, name: string): boolean {
   return error instanceof type || (error instanceof Error && error.name === name);

@@ -125,6 +125,37 @@ describe('SsmRunLease', () => {
     await expect(b.tryAcquire('b', Date.now(), 600_000)).resolves.toMatchObject({ acquired: true });
   });
 
+  it('a run whose losing write landed after the winner had already released it takes the lease next time', async () => {
+    const expired = JSON.stringify({ holder: 'crashed', expiresAtMs: 1 });
+    h.parameters.set(LEASE_PARAMETER, expired);
+    h.history.set(LEASE_PARAMETER, [expired]);
+    const real = new SSMClient({ region: 'us-east-1' });
+    let done = false;
+    // Before b's write lands, run "a" takes the lease (version 2), works and releases it (version 3).
+    const late = {
+      send: async (command: GetParameterCommand | PutParameterCommand): Promise<unknown> => {
+        if (command instanceof PutParameterCommand && !done) {
+          done = true;
+          const a = await lease().tryAcquire('a', Date.now(), 600_000);
+          if (!a.acquired) throw new Error('a did not get the lease');
+          await lease().release(a.grant);
+        }
+        return real.send(command as GetParameterCommand);
+      },
+    } as unknown as SSMClient;
+    const b = new SsmRunLease(late, LEASE_PARAMETER);
+
+    expect(await b.tryAcquire('b', Date.now(), 600_000)).toMatchObject({ acquired: false, holder: 'a' });
+    // b's write (version 4) is current, but nobody works under it: b's next attempt takes it.
+    expect(h.history.get(LEASE_PARAMETER)).toHaveLength(4);
+    await expect(b.tryAcquire('b', Date.now(), 600_000)).resolves.toMatchObject({ acquired: true });
+    // Anyone else still waits for b.
+    await expect(lease().tryAcquire('c', Date.now(), 600_000)).resolves.toMatchObject({
+      acquired: false,
+      holder: 'b',
+    });
+  });
+
   it('does not release a lease once its own has expired (it may be someone else’s by then)', async () => {
     let clock = 1_000;
     const mine = lease(() => clock);
