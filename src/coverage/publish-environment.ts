@@ -118,7 +118,12 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
   if (targets.length === 0 && problems.length === before) problems.push(`${name}.targets must not be empty`);
   const excludeAccounts = list('excludeAccounts');
   const concurrency = r['concurrency'];
-  if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+  if (
+    typeof concurrency !== 'number' ||
+    !Number.isInteger(concurrency) ||
+    concurrency < 1 ||
+    concurrency > 64
+  ) {
     problems.push(`${name}.concurrency must be an integer from 1 to 64`);
   }
   const features: Partial<Record<CoverageFeature, FeatureRegions>> = {};

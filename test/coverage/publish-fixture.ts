@@ -53,7 +53,9 @@ export function sampleReport(generatedAt = '2026-11-29T06:00:05.123Z'): Coverage
   const totals = Object.fromEntries(
     (['ssmDistributor', 'ecrConnections', 'eksProtection'] as const).map((f) => [
       f,
-      Object.fromEntries(STATES.map((s) => [s, cells.filter((c) => c.feature === f && c.state === s).length])),
+      Object.fromEntries(
+        STATES.map((s) => [s, cells.filter((c) => c.feature === f && c.state === s).length]),
+      ),
     ]),
   ) as unknown as CoverageTotals;
   return {

@@ -20,7 +20,10 @@ afterEach(() => {
   ssm.reset();
 });
 
-const clients = () => ({ s3: new S3Client({ region: 'eu-west-1' }), ssm: new SSMClient({ region: 'eu-west-1' }) });
+const clients = () => ({
+  s3: new S3Client({ region: 'eu-west-1' }),
+  ssm: new SSMClient({ region: 'eu-west-1' }),
+});
 const body = (text: string) => ({ Body: { transformToString: () => Promise.resolve(text) } }) as never;
 
 describe('status --latest: finding and reading the last stored report', () => {
@@ -36,7 +39,11 @@ describe('status --latest: finding and reading the last stored report', () => {
     // Act
     const latest = await loadLatestReport(clients(), { resourcePrefix: 'falcon-org' });
     // Assess
-    expect(latest).toEqual({ bucket: 'falcon-org-coveragereports-1a2b3c', key: 'latest.json', report: stored });
+    expect(latest).toEqual({
+      bucket: 'falcon-org-coveragereports-1a2b3c',
+      key: 'latest.json',
+      report: stored,
+    });
     expect(reportBucketParameterName('acme')).toBe('/acme/coverage/report-bucket');
   });
 
@@ -54,7 +61,10 @@ describe('status --latest: finding and reading the last stored report', () => {
     s3.on(GetObjectCommand).resolves(body(JSON.stringify(sampleReport())));
     await loadLatestReport(clients(), { resourcePrefix: 'falcon-org', bucket: 'my-bucket' });
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
-    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({ Bucket: 'my-bucket', Key: 'latest.json' });
+    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'my-bucket',
+      Key: 'latest.json',
+    });
   });
 
   it('says how to deploy the report when no bucket is recorded', async () => {
@@ -85,7 +95,9 @@ describe('status --latest: finding and reading the last stored report', () => {
     );
     const withoutCells: Record<string, unknown> = { ...sampleReport() };
     delete withoutCells['cells'];
-    expect(() => parseStoredReport(JSON.stringify(withoutCells), 'x')).toThrow('x is not a complete coverage report');
+    expect(() => parseStoredReport(JSON.stringify(withoutCells), 'x')).toThrow(
+      'x is not a complete coverage report',
+    );
     expect(parseStoredReport(JSON.stringify(sampleReport()), 'x')).toEqual(sampleReport());
   });
 });

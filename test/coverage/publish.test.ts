@@ -22,7 +22,11 @@ const clients = () => ({ s3: new S3Client({}), cloudWatch: new CloudWatchClient(
 const target = { bucket: 'coverage-bucket', namespace: 'FalconOrg/Coverage' };
 
 /** value of one metric of one feature in a list of metric data */
-function valueOf(data: ReturnType<typeof coverageMetricData>, feature: string, name: string): number | undefined {
+function valueOf(
+  data: ReturnType<typeof coverageMetricData>,
+  feature: string,
+  name: string,
+): number | undefined {
   const datum = data.find((d) => d.MetricName === name && d.Dimensions?.[0]?.Value === feature);
   return datum?.Value;
 }
@@ -75,7 +79,11 @@ describe('metric data', () => {
   });
 
   it('sums resources only over the cells of the feature', () => {
-    expect(resourceTotals(sampleReport(), 'eksProtection')).toEqual({ protected: 0, unprotected: 0, unknown: 0 });
+    expect(resourceTotals(sampleReport(), 'eksProtection')).toEqual({
+      protected: 0,
+      unprotected: 0,
+      unknown: 0,
+    });
   });
 });
 
@@ -98,9 +106,7 @@ describe('publishReport', () => {
     expect(puts[0]?.Body).toBe(puts[2]?.Body);
     expect(puts[1]?.Body).toBe('<html>report</html>');
     const metricCalls = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
-    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([
-      ['FalconOrg/Coverage', 16],
-    ]);
+    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([['FalconOrg/Coverage', 16]]);
     expect(result).toEqual({
       keys: ['reports/2026/11/29/2026-11-29T06-00-05-123Z.json', 'latest.html', 'latest.json'],
       metrics: 16,
@@ -111,9 +117,14 @@ describe('publishReport', () => {
     s3.on(PutObjectCommand).resolves({});
     cloudWatch.on(PutMetricDataCommand).resolves({});
     const base = sampleReport();
-    const report = { ...base, scope: { ...base.scope, features: ['ssmDistributor', 'ecrConnections', 'eksProtection'] as const } };
+    const report = {
+      ...base,
+      scope: { ...base.scope, features: ['ssmDistributor', 'ecrConnections', 'eksProtection'] as const },
+    };
     const result = await publishReport(report, '', target, clients());
-    const sizes = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData?.length);
+    const sizes = cloudWatch
+      .commandCalls(PutMetricDataCommand)
+      .map((c) => c.args[0].input.MetricData?.length);
     expect(sizes).toEqual([20, 4]);
     expect(result.metrics).toBe(24);
   });
