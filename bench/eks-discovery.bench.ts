@@ -10,7 +10,7 @@
  *      ListFargateProfiles + StartBuild, no retry.
  *
  *   npx tsx bench/eks-discovery.bench.ts [--accounts 1000] [--regions 17] [--latency 50]
- *     [--concurrency 200] [--rate 10] [--burst 5] [--cluster-every 10] [--reference-accounts 25|all]
+ *     [--concurrency 50] [--rate 10] [--burst 5] [--cluster-every 10] [--reference-accounts 25|all]
  *
  * The reference is strictly sequential, so its time is the sum of its calls: at full size it runs
  * for about half an hour. By default it runs on the first --reference-accounts accounts (all their
@@ -48,7 +48,7 @@ import { RunStarter, type BuildStarter } from '../src/eks/start-run.js';
 
 if (process.argv.includes('--help')) {
   console.log(
-    'npx tsx bench/eks-discovery.bench.ts [--accounts 1000] [--regions 17] [--latency 50] [--concurrency 200]\n' +
+    'npx tsx bench/eks-discovery.bench.ts [--accounts 1000] [--regions 17] [--latency 50] [--concurrency 50]\n' +
       '  [--rate 10] [--burst 5] [--cluster-every 10] [--reference-accounts 25|all]',
   );
   process.exit(0);
@@ -67,7 +67,7 @@ function num(name: string, fallback: number): number {
 const ACCOUNTS = num('accounts', 1000);
 const REGION_COUNT = num('regions', 17);
 const LATENCY = num('latency', 50);
-const CONCURRENCY = num('concurrency', 200);
+const CONCURRENCY = num('concurrency', 50); // the configuration's default (features.eksProtection.concurrency)
 const RATE = num('rate', 10);
 const BURST = num('burst', 5);
 const CLUSTER_EVERY = num('cluster-every', 10);
