@@ -158,7 +158,7 @@ function whyNot(
   }
   return {
     code: 'association-pending',
-    text: 'The association has not run on this instance yet; it runs at its next schedule (or apply it now in State Manager).',
+    text: 'The association has not run on this instance: it runs at its next schedule (or apply it now in State Manager), unless the instance is outside its targets (features.ssmDistributor.targets tags or resource group).',
   };
 }
 
