@@ -1,5 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FalconApiError, FalconHosts, awsAccountFilter, instanceIdsFilter } from '../../src/falcon/index.js';
+import {
+  FalconApiError,
+  FalconAuthError,
+  FalconHosts,
+  awsAccountFilter,
+  instanceIdsFilter,
+} from '../../src/falcon/index.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import {
   hostsDetailsResponse,
@@ -129,6 +135,19 @@ describe('Falcon hosts', () => {
     expect(error).toBeInstanceOf(FalconApiError);
     expect(error.message).not.toContain(fake.credentials.clientSecret);
     expect(error.message).toContain('bad filter');
+  });
+
+  it('a 403 names the scope the hosts API needs', async () => {
+    fake.inject('hosts.scroll', {
+      kind: 'status',
+      status: 403,
+      errors: [{ code: 403, message: 'access denied' }],
+    });
+    const { client } = clientFor(fake);
+    const error = await failureOf(new FalconHosts(client.api).inAwsAccount(ACCOUNT));
+    expect(error).toBeInstanceOf(FalconAuthError);
+    expect(error.message).toContain('"Hosts: Read"');
+    expect(error.message).not.toContain('falcon-container-image');
   });
 
   it('refuses filters that could break out of FQL quotes', () => {
