@@ -77,6 +77,20 @@ export function parseProperties(props: Readonly<Record<string, unknown>> | undef
   };
 }
 
+/**
+ * True when an Update changes `PurgeOnDelete` and nothing else: `destroy --purge` deploys that change
+ * just before deleting, and it asks for no reconcile (nor for Falcon, whose client may be revoked).
+ */
+export function onlyPurgeOnDeleteChanged(
+  oldProps: Readonly<Record<string, unknown>> | undefined,
+  newProps: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  if (oldProps === undefined || newProps === undefined) return false;
+  const keys = new Set([...Object.keys(oldProps), ...Object.keys(newProps)]);
+  keys.delete('PurgeOnDelete');
+  return [...keys].every((key) => JSON.stringify(oldProps[key]) === JSON.stringify(newProps[key]));
+}
+
 /** A "true"/"false" property (absent = false). */
 function flag(value: unknown, name: string, problems: string[]): boolean {
   if (value === true || value === 'true') return true;

@@ -15,7 +15,7 @@ import {
 import { readEcrEnvironment, type EcrEnvironment } from '../ecr/environment.js';
 import { describeError, EcrError } from '../ecr/errors.js';
 import { RegionOutcome, unsuccessful, type ReconcileReport, type RegionResult } from '../ecr/outcome.js';
-import { parseProperties, type EcrConnectProperties } from '../ecr/properties.js';
+import { onlyPurgeOnDeleteChanged, parseProperties, type EcrConnectProperties } from '../ecr/properties.js';
 import { resultData, summarizeResults } from '../ecr/report.js';
 import { spreadSchedule } from '../ecr/schedule-spread.js';
 import { ecrRegistryUrl } from '../ecr/urls.js';
@@ -241,6 +241,19 @@ async function decide(
     const setup = setUp(context, rawEnv, services);
     // Stable for the resource's life: set on Create, echoed unchanged on Update and Delete.
     if (type === 'Create') physicalId = `falcon-org-ecr-${setup.accountId}-${props.deploymentId}`;
+    if (
+      type === 'Update' &&
+      onlyPurgeOnDeleteChanged(event.OldResourceProperties, event.ResourceProperties)
+    ) {
+      // `destroy --purge` flips only this flag before deleting: nothing to reconcile, and the Falcon
+      // client may already be revoked (the purge must not fail on it). The rule still reads the schedule.
+      return {
+        status: 'SUCCESS',
+        reason: `only PurgeOnDelete changed (now ${String(props.purgeOnDelete)}): nothing to reconcile`,
+        physicalId,
+        data: { RepairSchedule: spreadSchedule(props.schedule, setup.accountId) },
+      };
+    }
     const request: EcrConnectRequest =
       type === 'Delete'
         ? {

@@ -261,6 +261,45 @@ describe('ecr-connect through the lifecycle', () => {
       expect(h.parameters.size).toBe(0);
     });
 
+    it('revoke → destroy --purge as destroy runs it: the Update that only sets PurgeOnDelete needs no Falcon', async () => {
+      const props = { ...PROPS, RepairSchedule: 'rate(1 day)' };
+      const created = await create(props);
+      h.secrets.set(
+        FALCON_SECRET,
+        JSON.stringify({ ClientId: 'x', ClientSecret: 'revoked', Cloud: 'us-1', BaseUrl: h.falcon.baseUrl }),
+      );
+      const purging = { ...props, PurgeOnDelete: 'true' };
+
+      // destroy --purge first deploys the template with PurgeOnDelete "true": a custom resource Update.
+      const updated = await h.invoke(
+        h.event('Update', purging, {
+          PhysicalResourceId: created.PhysicalResourceId as string,
+          OldResourceProperties: { ServiceToken: 'arn:aws:lambda:x', ...props },
+        }),
+      );
+      expect(updated.Status).toBe('SUCCESS');
+      // The rule reads the schedule from every Update answer.
+      expect(updated.Data).toMatchObject({ RepairSchedule: spreadSchedule('rate(1 day)', ACCOUNT) });
+
+      const deleted = await remove(created.PhysicalResourceId, purging);
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(deleted.Reason).toMatch(/purged: the ownership record/);
+      expect(h.parameters.size).toBe(0);
+
+      // Any other change still reconciles (and fails with the revoked client).
+      const other = await h.invoke(
+        h.event(
+          'Update',
+          { ...purging, Regions: ['eu-west-1'] },
+          {
+            PhysicalResourceId: created.PhysicalResourceId as string,
+            OldResourceProperties: { ServiceToken: 'arn:aws:lambda:x', ...props },
+          },
+        ),
+      );
+      expect(other.Status).toBe('FAILED');
+    });
+
     it('a Delete that runs out of time answers SUCCESS and says what stays, so teardown is not blocked', async () => {
       const created = await create(DISCONNECT);
       h.falcon.slow('registries.query', 60_000);
