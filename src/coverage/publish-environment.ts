@@ -1,4 +1,5 @@
 import type { CoverageFeature, FeatureRegions } from './model.js';
+import { isFalconCloud, type FalconCloud } from '../config/clouds.js';
 import { CoveragePublishError } from './publish-errors.js';
 
 /**
@@ -28,6 +29,8 @@ export interface CoverageFunctionSettings {
   readonly excludeAccounts: readonly string[];
   /** Reported features and their regions ("enabled": every region enabled for each account). */
   readonly features: Readonly<Partial<Record<CoverageFeature, FeatureRegions>>>;
+  /** The Falcon cloud and, when configured, the explicit API base URL (the secret holds only the client). */
+  readonly falcon: { readonly cloud: FalconCloud; readonly baseUrl?: string };
   /** SSM association name of this deployment (same in every account and region). */
   readonly associationName: string;
   /** ECR deployment ID the ownership record is kept under. */
@@ -114,6 +117,7 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
   const deploymentId = text('deploymentId');
   const readRoleName = text('readRoleName');
   const ownershipParameterName = text('ownershipParameterName');
+  const falcon = parseFalcon(r['falcon'], problems);
   const targets = list('targets');
   if (targets.length === 0 && problems.length === before) problems.push(`${name}.targets must not be empty`);
   const excludeAccounts = list('excludeAccounts');
@@ -143,17 +147,61 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
       problems.push(`${name}.features must name at least one feature`);
     }
   }
-  if (problems.length > before) return undefined;
+  if (problems.length > before || !falcon) return undefined;
   return {
     partition,
     homeRegion,
     targets,
     excludeAccounts,
     features,
+    falcon,
     associationName,
     deploymentId,
     readRoleName,
     ownershipParameterName,
     concurrency: concurrency as number,
   };
+}
+
+function parseFalcon(raw: unknown, problems: string[]): CoverageFunctionSettings['falcon'] | undefined {
+  const name = `${COVERAGE_FUNCTION_ENV.settings}.falcon`;
+  const r = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : undefined;
+  const cloud = r?.['cloud'];
+  if (typeof cloud !== 'string' || !isFalconCloud(cloud)) {
+    problems.push(`${name}.cloud must be a Falcon cloud (us-1, us-2, eu-1, us-gov-1, us-gov-2)`);
+    return undefined;
+  }
+  const baseUrl = r?.['baseUrl'];
+  if (baseUrl !== undefined && (typeof baseUrl !== 'string' || !/^https?:\/\//.test(baseUrl))) {
+    problems.push(`${name}.baseUrl must be an http(s) URL`);
+    return undefined;
+  }
+  return { cloud, ...(typeof baseUrl === 'string' ? { baseUrl } : {}) };
+}
+
+/**
+ * The Falcon API client from the central secret's JSON (`ClientId`, `ClientSecret`; other keys are
+ * ignored: the cloud comes from the settings). Errors name the secret and the keys, never a value.
+ */
+export function parseClientCredentials(
+  text: string,
+  secretId: string,
+): { readonly clientId: string; readonly clientSecret: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new CoveragePublishError(`secret ${secretId} is not JSON; expected {"ClientId", "ClientSecret"}`);
+  }
+  const r =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const missing = ['ClientId', 'ClientSecret'].filter(
+    (k) => typeof r[k] !== 'string' || String(r[k]).trim() === '',
+  );
+  if (missing.length > 0) {
+    throw new CoveragePublishError(
+      `secret ${secretId} lacks ${missing.map((k) => `"${k}"`).join(', ')} (expected non-empty strings)`,
+    );
+  }
+  return { clientId: String(r['ClientId']).trim(), clientSecret: String(r['ClientSecret']).trim() };
 }

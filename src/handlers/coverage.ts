@@ -20,12 +20,13 @@ import { describeError } from '../coverage/errors.js';
 import { renderHtmlReport } from '../coverage/html.js';
 import type { BuildCoverageReport, CoverageDeps, CoverageReport } from '../coverage/model.js';
 import {
+  parseClientCredentials,
   readCoverageEnvironment,
   type CoverageFunctionEnvironment,
 } from '../coverage/publish-environment.js';
 import { CoveragePublishError } from '../coverage/publish-errors.js';
 import { publishReport, type PublishClients, type PublishResult } from '../coverage/publish.js';
-import { parseFalconCredentials, SecretsManagerReader } from '../ecr/secrets.js';
+import { SecretsManagerReader } from '../ecr/secrets.js';
 import { createFalconClient } from '../falcon/client.js';
 import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
@@ -90,11 +91,13 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
   const c = clients();
   const { settings } = env;
   const secretText = await new SecretsManagerReader(c.secretsManager).getSecretString(env.falconSecretId);
-  const secret = parseFalconCredentials(secretText, env.falconSecretId);
+  // The cloud and base URL come from the configuration: a secret given with credentials.source
+  // secretsManager holds only the client.
+  const credentials = parseClientCredentials(secretText, env.falconSecretId);
   const falcon = createFalconClient({
-    cloud: secret.cloud,
-    ...(secret.baseUrl ? { baseUrl: secret.baseUrl } : {}),
-    credentials: { clientId: secret.clientId, clientSecret: secret.clientSecret },
+    cloud: settings.falcon.cloud,
+    ...(settings.falcon.baseUrl ? { baseUrl: settings.falcon.baseUrl } : {}),
+    credentials,
     onEvent: (event) => logJson('info', 'falcon', { event }),
   });
   const deps = createCoverageDeps({

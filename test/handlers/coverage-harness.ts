@@ -148,6 +148,7 @@ export const SETTINGS = {
   targets: ['ou-ab12-11111111'],
   excludeAccounts: ['444444444444'],
   features: { ssmDistributor: ['eu-west-1', 'us-east-1'], ecrConnections: 'enabled' },
+  falcon: { cloud: 'us-2', baseUrl: 'http://127.0.0.1:9' },
   associationName: 'falcon-org-falcon-sensor',
   deploymentId: 'falcon-org',
   readRoleName: 'falcon-org-coverage-read',

@@ -335,6 +335,7 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       targets: ['ou-ab12-11111111', 'ou-ab12-22222222'],
       excludeAccounts: [],
       features: { ssmDistributor: ['eu-central-1', 'eu-west-1'], ecrConnections: 'enabled' },
+      falcon: { cloud: 'eu-1' },
       associationName: 'fo-test-falcon-sensor',
       deploymentId: 'fo-test',
       readRoleName: 'fo-test-coverage-read',

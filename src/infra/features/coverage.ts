@@ -160,6 +160,10 @@ export function coverageSettings(config: ResolvedConfig, names: CoverageNames): 
     targets: [...config.organization.targets],
     excludeAccounts: [...config.organization.excludeAccounts],
     features: Object.fromEntries(reported.map((f) => [f, regions[f]])),
+    falcon: {
+      cloud: config.falcon.cloud,
+      ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
+    },
     associationName: ssmNames(config).associationName,
     deploymentId: ecrNames(config).deploymentId,
     readRoleName: names.readRole,
