@@ -98,7 +98,17 @@ export async function buildCoverageReport(
   const results = await mapEachOutcome(
     accounts,
     options.concurrency ?? 8,
-    (account) => readAccount(deps, options, features, tenant, account),
+    async (account) => {
+      try {
+        return await readAccount(deps, options, features, tenant, account);
+      } catch (error) {
+        // Not expected (every read catches its own errors), but one account never fails the report.
+        return unreadableAccount(options, features, account, {
+          code: 'account-unreadable',
+          text: `The account could not be read: ${describeError(error)}`,
+        });
+      }
+    },
     (account) =>
       unreadableAccount(options, features, account, {
         code: 'account-unreadable',
