@@ -150,6 +150,47 @@ describe('Falcon hosts', () => {
     expect(error.message).not.toContain('falcon-container-image');
   });
 
+  it('the stand-in enforces the real limits: GET details ≤ 100 IDs, deep offsets refused, cursors bound to their filter', async () => {
+    seed(3);
+    const { client } = clientFor(fake);
+    const get = await client.api.request({
+      method: 'GET',
+      path: '/devices/entities/devices/v2',
+      query: Array.from({ length: 101 }, (_, i) => ['ids', `d${i}`] as const),
+      accept: [400],
+    });
+    expect(get.status).toBe(400);
+    const deep = await client.api.request({
+      method: 'GET',
+      path: '/devices/queries/devices/v1',
+      query: [
+        ['limit', '5000'],
+        ['offset', '9000'],
+      ],
+      accept: [400],
+    });
+    expect(deep.status).toBe(400);
+    const first = await client.api.request({
+      method: 'GET',
+      path: '/devices/queries/devices-scroll/v1',
+      query: [
+        ['filter', awsAccountFilter(ACCOUNT)],
+        ['limit', '1'],
+      ],
+    });
+    const cursor = (first.body as { meta: { pagination: { offset: string } } }).meta.pagination.offset;
+    const other = await client.api.request({
+      method: 'GET',
+      path: '/devices/queries/devices-scroll/v1',
+      query: [
+        ['filter', awsAccountFilter(OTHER)],
+        ['offset', cursor],
+      ],
+      accept: [400],
+    });
+    expect(other.status).toBe(400);
+  });
+
   it('refuses filters that could break out of FQL quotes', () => {
     expect(() => awsAccountFilter("1' , hostname:'x")).toThrow(/12-digit/);
     expect(() => instanceIdsFilter(["i-0abc'"])).toThrow(/instance ID/);
