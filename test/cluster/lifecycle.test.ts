@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDeployer } from '../../src/cluster/run.js';
 import { DeployerHarness, settingsFor } from './harness.js';
 
 const kinds = (h: DeployerHarness) =>
@@ -157,5 +158,46 @@ describe('deployer lifecycle', () => {
     const again = await h.run('nodes');
     expect(again.outcome, again.reason).toBe('protected');
     expect(kinds(h)).toEqual(['FalconAdmission', 'FalconNodeSensor']);
+  });
+
+  it('after rotated Falcon credentials only the Secret is written again', async () => {
+    await h.run('nodes');
+    const before = h.standIn.requests.length;
+    const result = await runDeployer(h.request('nodes', 'install', 'rotate'), settingsFor(), {
+      ...h.deps(),
+      credentials: () => Promise.resolve({ clientId: 'falcon-client-id', clientSecret: 'rotated-secret' }),
+    });
+    expect(result.outcome, result.reason).toBe('protected');
+    const patched = h.standIn.requests.slice(before).filter((r) => r.method === 'PATCH');
+    expect(patched.map((r) => r.path)).toEqual([
+      '/api/v1/namespaces/falcon-operator/secrets/falcon-org-api-credentials',
+    ]);
+    const secret = h.standIn.object('/api/v1/namespaces/falcon-operator/secrets/falcon-org-api-credentials')!;
+    expect((secret['data'] as Record<string, string>)['falcon-client-secret']).toBe(
+      Buffer.from('rotated-secret').toString('base64'),
+    );
+  });
+
+  it('a run that crashed halfway (operator applied, entry left behind) is finished by the next run', async () => {
+    // The crashed run: operator objects applied, nothing after; its tagged access entry left behind.
+    h.standIn.options.deploymentAvailableAfterMs = 'never';
+    expect((await h.run('nodes')).outcome).toBe('failed');
+    h.accessEntries.set('arn:aws:iam::111122223333:role/falcon-org-eks-execution', {
+      tags: { 'falcon-org:managed-by': 'eks-deployer' },
+    });
+    h.standIn.options.deploymentAvailableAfterMs = 5000;
+    const before = h.standIn.requests.length;
+
+    const next = await h.run('nodes');
+
+    expect(next.outcome, next.reason).toBe('protected');
+    const patched = h.standIn.requests.slice(before).filter((r) => r.method === 'PATCH');
+    // Operator objects already in place are not written again; the rest is.
+    expect(patched.map((r) => r.path.split('/').slice(-2).join('/'))).toEqual([
+      'secrets/falcon-org-api-credentials',
+      'falconnodesensors/falcon-node-sensor',
+      'falconadmissions/falcon-kac',
+    ]);
+    expect(h.accessEntries.size).toBe(0);
   });
 });
