@@ -54,7 +54,7 @@ export async function uninstallEksClustersBeforeDestroy(
     buildStatuses: async (ids) => {
       const builds =
         (await clients.codeBuild.send(new BatchGetBuildsCommand({ ids: [...ids] }))).builds ?? [];
-      return new Map(builds.map((b) => [b.id ?? '', (b.buildStatus ?? 'IN_PROGRESS')]));
+      return new Map(builds.map((b) => [b.id ?? '', b.buildStatus ?? 'IN_PROGRESS']));
     },
     partition: config.aws.partition,
     executionRoleName: `${config.resourcePrefix}-eks-execution`,
