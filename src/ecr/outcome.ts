@@ -14,7 +14,8 @@ export const RegionOutcome = {
   Left: 'left',
   /**
    * The owned connection was made with another role ARN or external ID (the stack instance was
-   * re-created): it was deleted and created again with the current ones.
+   * re-created), or a connection carrying this deployment's alias had no ownership record (an earlier
+   * instance's record was removed): it was deleted and created again with the current ones.
    */
   Replaced: 'replaced',
   /**

@@ -52,8 +52,9 @@ export interface ReconcileDeps {
 /**
  * Makes this account's Falcon registry connections match what is wanted, region by region, concurrently.
  * A region's failure is reported in its result and never stops the others. Only connections recorded in
- * the ownership ledger are ever deleted; a connection for the same URL that this deployment did not create
- * is kept and left alone.
+ * the ownership ledger, or (for a wanted region) carrying this deployment's alias for this account and
+ * region, are ever deleted; a connection for the same URL that this deployment did not create is kept and
+ * left alone.
  *
  * Throws ReconcileSetupError only when nothing can be decided safely (the enabled regions cannot be
  * learned: deleting "unwanted" connections on a guess would be wrong).
@@ -280,6 +281,17 @@ async function connect(
     if (ours) await replace(ours.id);
     else if (existing.length > 0) await ledger.forget(region);
   }
+  // A connection with this deployment's alias for this account and region that the record does not name
+  // was made by an earlier instance of this deployment whose record was removed (a Delete that could not
+  // reach Falcon, or destroy --purge without disconnectOnDelete). It still carries that instance's external
+  // ID, which no longer exists, so it is taken back and replaced. The alias names the deployment, account
+  // and region, so another deployment's connection or one set up by hand (any other alias) is never touched.
+  const unrecorded = existing.find((c) => c.userDefinedAlias === alias);
+  let adopted = false;
+  if (unrecorded) {
+    await replace(unrecorded.id);
+    adopted = true;
+  }
   const foreign = existing[0];
   if (foreign) {
     // Someone else connected this registry: use it as it is, never modify or delete it.
@@ -310,6 +322,11 @@ async function connect(
     outcome: replaced ? RegionOutcome.Replaced : RegionOutcome.Created,
     connectionId: created.id,
     owned: true,
+    ...(adopted
+      ? {
+          reason: `connection ${unrecorded?.id ?? '?'} carried this deployment's alias but no ownership record (left by an earlier instance); replaced with the current role and external ID`,
+        }
+      : {}),
   };
 }
 

@@ -110,6 +110,76 @@ describe('ecr-connect through the lifecycle', () => {
       ]);
       expect(h.falcon.connections().some((c) => c.id === foreign.id)).toBe(true);
     });
+
+    it('revoke → Delete (record removed, connections left) → new client and create again replaces the stale connections', async () => {
+      const created = await create(DISCONNECT);
+      const good = h.secrets.get(FALCON_SECRET) ?? '';
+      h.secrets.set(
+        FALCON_SECRET,
+        JSON.stringify({ ...(JSON.parse(good) as object), ClientSecret: 'revoked' }),
+      );
+      const deleted = await remove(created.PhysicalResourceId, DISCONNECT);
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(h.record()).toBeUndefined();
+      const stale = h.falcon
+        .connections()
+        .map((c) => c.id)
+        .sort();
+      expect(stale).toHaveLength(2);
+      // The instance comes back with a new external ID and a working client.
+      h.secrets.set(FALCON_SECRET, good);
+      h.secrets.set(EXTERNAL_ID_SECRET, NEW_EXTERNAL_ID);
+
+      const again = await create(DISCONNECT);
+
+      expect(again).toMatchObject({ Status: 'SUCCESS', Reason: '2 region(s): 2 replaced' });
+      expect(externalIds()).toEqual([NEW_EXTERNAL_ID, NEW_EXTERNAL_ID]);
+      const ids = h.falcon.connections().map((c) => c.id);
+      expect(ids.some((id) => stale.includes(id))).toBe(false);
+      expect(Object.values(h.record()?.connections ?? {}).sort()).toEqual(ids.sort());
+      // Owned again: a later Delete with disconnect removes them.
+      await remove(again.PhysicalResourceId, DISCONNECT);
+      expect(h.falcon.connections()).toEqual([]);
+    });
+
+    it('destroy --purge with the default (connections left) → deploy again replaces them, and the repair keeps them', async () => {
+      const created = await create();
+      const purged = await remove(created.PhysicalResourceId, { ...PROPS, PurgeOnDelete: 'true' });
+      expect(purged.Reason).toMatch(/purged: the ownership record/);
+      expect(h.record()).toBeUndefined();
+      h.secrets.set(EXTERNAL_ID_SECRET, NEW_EXTERNAL_ID);
+
+      const again = await create();
+
+      expect(again.Reason).toBe('2 region(s): 2 replaced');
+      expect(again.Data).toMatchObject({ Kept: '0' });
+      expect(externalIds()).toEqual([NEW_EXTERNAL_ID, NEW_EXTERNAL_ID]);
+      const repair = await h.handler()(SCHEDULED, h.context());
+      expect(repair?.results.map((r) => [r.outcome, r.owned])).toEqual([
+        ['kept', true],
+        ['kept', true],
+      ]);
+    });
+
+    it("never takes over another deployment's connection or one made by hand, even with a similar alias", async () => {
+      const other = h.falcon.addConnection({
+        url: h.ecrUrl('eu-west-1'),
+        alias: `falcon-org staging ${ACCOUNT} eu-west-1`,
+      });
+      // Our alias, but for another region than its URL's: not this deployment's connection for eu-west-1.
+      const misplaced = h.falcon.addConnection({
+        url: h.ecrUrl('us-east-1'),
+        alias: `falcon-org prod ${ACCOUNT} eu-west-1`,
+      });
+
+      const result = await create();
+
+      expect(result.Data).toMatchObject({ Kept: '2', Created: '0' });
+      const kept = h.falcon.connections().map((c) => [c.id, c.credentialDetails['aws_external_id']]);
+      expect(kept.map(([id]) => id).sort()).toEqual([other.id, misplaced.id].sort());
+      expect(kept.every(([, externalId]) => externalId !== EXTERNAL_ID)).toBe(true);
+      expect(h.record()?.connections).toEqual({});
+    });
   });
 
   describe('point 2: overlapping runs without reserved concurrency', () => {
