@@ -6,6 +6,7 @@ import { PROJECT_ENV } from '../eks/run-contract.js';
 import { DynamoRunsTable } from '../eks/runs-table.js';
 import { CodeBuildStarter } from '../eks/start-run.js';
 import { runUninstallsBeforeDestroy, type ClusterUninstall } from './uninstall-runs.js';
+import { ClusterError, describeError } from './errors.js';
 import type { DeployerClock } from './wait.js';
 
 export interface DestroyHookClients {
@@ -67,4 +68,31 @@ export async function uninstallEksClustersBeforeDestroy(
     progress(`  ${r.cluster} (${r.accountId}/${r.region}): ${r.status}${r.reason ? ` — ${r.reason}` : ''}`);
   }
   return results;
+}
+
+/**
+ * `destroy`'s call: runs the uninstalls and stops the destroy (nothing deleted yet) when a cluster
+ * could not be cleaned, because afterwards nothing could remove its sensors any more.
+ */
+export async function uninstallClustersOrStop(
+  config: ResolvedConfig,
+  progress: (line: string) => void,
+  clients?: DestroyHookClients,
+  clock?: DeployerClock,
+): Promise<void> {
+  let results: ClusterUninstall[] | undefined;
+  try {
+    results = await uninstallEksClustersBeforeDestroy(config, progress, clients, clock);
+  } catch (error) {
+    throw new ClusterError(
+      `could not run the EKS uninstalls before destroy: ${describeError(error)}; fix that, or re-run destroy with --keep-cluster-sensors to leave the sensors on the clusters`,
+      { cause: error },
+    );
+  }
+  const left = (results ?? []).filter((r) => r.status !== 'uninstalled');
+  if (left.length > 0) {
+    throw new ClusterError(
+      `the Falcon Operator could not be removed from ${left.length} cluster(s) (${left.map((r) => `${r.cluster} in ${r.accountId}/${r.region}: ${r.status}`).join('; ')}); nothing was deleted. Fix them and re-run destroy, or re-run with --keep-cluster-sensors to leave the sensors in place`,
+    );
+  }
 }

@@ -8,7 +8,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { uninstallEksClustersBeforeDestroy } from '../../src/cluster/destroy-hook.js';
+import {
+  uninstallClustersOrStop,
+  uninstallEksClustersBeforeDestroy,
+} from '../../src/cluster/destroy-hook.js';
 import { validateConfig } from '../../src/config/load.js';
 import { RUN_ENV } from '../../src/eks/run-contract.js';
 import { VirtualClock } from './harness.js';
@@ -110,5 +113,17 @@ describe('destroy: uninstall runs first', () => {
     });
     expect(dynamo.commandCalls(ScanCommand)[0].args[0].input.TableName).toBe('runs-table-1');
     expect(lines.at(-1)).toBe('  prod (111122223333/eu-west-1): uninstalled');
+  });
+
+  it('names the flag that skips the uninstalls when CodeBuild cannot be asked', async () => {
+    codeBuild.on(BatchGetProjectsCommand).rejects(new Error('AccessDeniedException: not allowed'));
+    await expect(
+      uninstallClustersOrStop(config(true), () => undefined, {
+        codeBuild: new CodeBuildClient({ region: 'us-east-1' }),
+        documentClient: () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      }),
+    ).rejects.toThrow(
+      /could not run the EKS uninstalls before destroy: AccessDeniedException: not allowed; .*--keep-cluster-sensors/,
+    );
   });
 });
