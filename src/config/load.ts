@@ -116,6 +116,12 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
   };
   arnInPartition('falcon.credentials.secretArn', stringAt(raw, 'falcon', 'credentials', 'secretArn'));
   arnInPartition('permissionsBoundary', stringAt(raw, 'permissionsBoundary'));
+  const readers = (raw as { coverage?: { readerRoleArns?: unknown } } | undefined)?.coverage?.readerRoleArns;
+  if (Array.isArray(readers)) {
+    readers.forEach((arn: unknown, i) => {
+      if (typeof arn === 'string') arnInPartition(`coverage.readerRoleArns.${i}`, arn);
+    });
+  }
   // CloudFormation resolves the dynamic references to the secret in the home region.
   const secretRegion = stringAt(raw, 'falcon', 'credentials', 'secretArn')?.split(':')[3];
   const homeRegion = stringAt(raw, 'aws', 'homeRegion');

@@ -74,4 +74,10 @@ describe('coverage settings', () => {
     );
     expect(problems({ unknownKey: 1 })[0]).toMatch(/^coverage/);
   });
+
+  it('refuse a reader role of another partition', () => {
+    expect(problems({ readerRoleArns: ['arn:aws-us-gov:iam::111122223333:role/Audit'] })).toEqual([
+      'coverage.readerRoleArns.0: expected an ARN in partition "aws" (aws.partition), got "arn:aws-us-gov:iam::111122223333:role/Audit"',
+    ]);
+  });
 });
