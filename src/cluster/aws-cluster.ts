@@ -12,8 +12,12 @@ import {
 import { ClusterError, ClusterGoneError } from './errors.js';
 import { pollUntil, type DeployerClock } from './wait.js';
 
-/** Marks access entries this deployer created, so only those are ever removed. */
-export const OWNER_TAG = { key: 'falcon-org:managed-by', value: 'eks-deployer' } as const;
+/**
+ * The Kubernetes user name of access entries this deployer creates: it marks them as ours (only
+ * those are ever removed) and names the deployer in the cluster's audit log. A user name rather
+ * than a tag, so creating the entry needs no eks:TagResource permission.
+ */
+export const DEPLOYER_USERNAME = 'falcon-org-eks-deployer';
 
 export interface ClusterEndpoint {
   readonly endpoint: string;
@@ -87,7 +91,7 @@ export interface AccessEntryState {
 /**
  * Ensures an access entry for the principal and associates the cluster admin access policy
  * (installing CRDs, cluster roles and webhooks needs it). An existing entry is not an error; it is
- * only ours (and so removed afterwards) when it carries our tag.
+ * only ours (and so removed afterwards) when it carries our user name.
  */
 export async function ensureAccessEntry(
   eks: EKSClient,
@@ -103,7 +107,7 @@ export async function ensureAccessEntry(
         clusterName: cluster,
         principalArn,
         type: 'STANDARD',
-        tags: { [OWNER_TAG.key]: OWNER_TAG.value },
+        username: DEPLOYER_USERNAME,
       }),
     );
     created = true;
@@ -111,7 +115,7 @@ export async function ensureAccessEntry(
   } catch (error) {
     if (errorName(error) !== 'ResourceInUseException') throw error;
     const existing = await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }));
-    ours = existing.accessEntry?.tags?.[OWNER_TAG.key] === OWNER_TAG.value;
+    ours = existing.accessEntry?.username === DEPLOYER_USERNAME;
   }
   await eks.send(
     new AssociateAccessPolicyCommand({

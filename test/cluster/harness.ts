@@ -92,7 +92,7 @@ export class DeployerHarness {
   readonly logs: string[] = [];
   readonly released: RunResult[] = [];
   readonly manifests = new Map<string, Uint8Array>();
-  readonly accessEntries = new Map<string, { tags: Record<string, string> }>();
+  readonly accessEntries = new Map<string, { username?: string }>();
   readonly cidrUpdates: string[][] = [];
   readonly cluster: FakeCluster = {
     statuses: ['ACTIVE'],
@@ -145,22 +145,23 @@ export class DeployerHarness {
         },
       };
     });
-    this.eks
-      .on(CreateAccessEntryCommand)
-      .callsFake((input: { principalArn: string; tags?: Record<string, string> }) => {
-        if (this.accessEntries.has(input.principalArn)) {
-          throw new ResourceInUseException({
-            message: 'The specified access entry resource is already in use on this cluster.',
-            $metadata: {},
-          });
-        }
-        this.accessEntries.set(input.principalArn, { tags: { ...input.tags } });
-        return { accessEntry: { principalArn: input.principalArn } };
-      });
+    this.eks.on(CreateAccessEntryCommand).callsFake((input: { principalArn: string; username?: string }) => {
+      if (this.accessEntries.has(input.principalArn)) {
+        throw new ResourceInUseException({
+          message: 'The specified access entry resource is already in use on this cluster.',
+          $metadata: {},
+        });
+      }
+      this.accessEntries.set(
+        input.principalArn,
+        input.username !== undefined ? { username: input.username } : {},
+      );
+      return { accessEntry: { principalArn: input.principalArn } };
+    });
     this.eks.on(DescribeAccessEntryCommand).callsFake((input: { principalArn: string }) => {
       const entry = this.accessEntries.get(input.principalArn);
       if (!entry) throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
-      return { accessEntry: { principalArn: input.principalArn, tags: entry.tags } };
+      return { accessEntry: { principalArn: input.principalArn, ...entry } };
     });
     this.eks.on(AssociateAccessPolicyCommand).callsFake((input: { principalArn: string }) => {
       if (!this.accessEntries.has(input.principalArn)) {

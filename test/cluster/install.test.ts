@@ -1,3 +1,4 @@
+import { AssociateAccessPolicyCommand } from '@aws-sdk/client-eks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLIENT_SECRET, DeployerHarness, settingsFor } from './harness.js';
 
@@ -128,11 +129,19 @@ describe('deployer install on a node-group cluster', () => {
   it('keeps the access entry when configured to', async () => {
     const result = await h.run('nodes', settingsFor('v1.0.0', { keepAccessEntry: true }));
     expect(result.outcome).toBe('protected');
-    expect([...h.accessEntries.keys()]).toEqual(['arn:aws:iam::111122223333:role/falcon-org-eks-execution']);
+    expect([...h.accessEntries.entries()]).toEqual([
+      ['arn:aws:iam::111122223333:role/falcon-org-eks-execution', { username: 'falcon-org-eks-deployer' }],
+    ]);
+    expect(h.eks.commandCalls(AssociateAccessPolicyCommand)[0]?.args[0].input).toEqual({
+      clusterName: 'prod',
+      principalArn: 'arn:aws:iam::111122223333:role/falcon-org-eks-execution',
+      policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+      accessScope: { type: 'cluster' },
+    });
   });
 
   it('never removes an access entry someone else created for the same principal', async () => {
-    h.accessEntries.set('arn:aws:iam::111122223333:role/falcon-org-eks-execution', { tags: {} });
+    h.accessEntries.set('arn:aws:iam::111122223333:role/falcon-org-eks-execution', {});
     const result = await h.run('nodes');
     expect(result.outcome, result.reason).toBe('protected');
     expect(h.accessEntries.size).toBe(1);

@@ -183,7 +183,7 @@ describe('deployer lifecycle', () => {
     h.standIn.options.deploymentAvailableAfterMs = 'never';
     expect((await h.run('nodes')).outcome).toBe('failed');
     h.accessEntries.set('arn:aws:iam::111122223333:role/falcon-org-eks-execution', {
-      tags: { 'falcon-org:managed-by': 'eks-deployer' },
+      username: 'falcon-org-eks-deployer',
     });
     h.standIn.options.deploymentAvailableAfterMs = 5000;
     const before = h.standIn.requests.length;
