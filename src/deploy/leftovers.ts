@@ -1,5 +1,6 @@
 import type { StackInstanceSummary } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config/load.js';
+import type { NotPurged } from './purge-results.js';
 import { leaseParameterName } from '../ecr/ssm-run-lease.js';
 
 /**
@@ -19,6 +20,11 @@ export interface AccountLeftovers {
    * member stack (`StackSet-<StackSet name>-<id>-<logical ID>-<suffix>`), so known by this prefix.
    */
   readonly logGroupPrefix: string;
+  /**
+   * With `--purge`: why this account was not purged (its purge update failed within the StackSets failure
+   * tolerance, so its instance was deleted without PurgeOnDelete and what is listed here stays).
+   */
+  readonly notPurged?: string;
 }
 
 export interface Leftovers {
@@ -52,15 +58,22 @@ export function leftoversOf(
   config: ResolvedConfig,
   instances: readonly StackInstanceSummary[],
   purged: boolean,
+  notPurged: readonly NotPurged[] = [],
 ): Leftovers {
   const accounts = instances
-    .map((i) => ({
-      account: i.Account ?? '?',
-      region: i.Region ?? config.aws.homeRegion,
-      ssmParameter: ecrOwnershipParameter(config),
-      leaseParameter: leaseParameterName(ecrOwnershipParameter(config)),
-      logGroupPrefix: ecrLogGroupPrefix(config),
-    }))
+    .map((i) => {
+      const account = i.Account ?? '?';
+      const region = i.Region ?? config.aws.homeRegion;
+      const failed = notPurged.find((n) => n.account === account && n.region === region);
+      return {
+        account,
+        region,
+        ssmParameter: ecrOwnershipParameter(config),
+        leaseParameter: leaseParameterName(ecrOwnershipParameter(config)),
+        logGroupPrefix: ecrLogGroupPrefix(config),
+        ...(purged && failed ? { notPurged: failed.reason } : {}),
+      };
+    })
     .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
   return { purged, accounts };
 }
@@ -72,10 +85,24 @@ export function renderLeftovers(leftovers: Leftovers): string {
   const count = leftovers.accounts.length;
   const where = leftovers.accounts.map((a) => `  ${a.account} ${a.region}`);
   if (leftovers.purged) {
-    return [
-      `Removed with the stack instances (--purge) in ${count} account(s): SSM parameters ${first.ssmParameter} and ${first.leaseParameter}, and the log group ${first.logGroupPrefix}* of ecr-connect`,
-      ...where,
-    ].join('\n');
+    const done = leftovers.accounts.filter((a) => a.notPurged === undefined);
+    const failed = leftovers.accounts.filter((a) => a.notPurged !== undefined);
+    const lines: string[] = [];
+    if (done.length > 0) {
+      lines.push(
+        `Removed with the stack instances (--purge) in ${done.length} account(s): SSM parameters ${first.ssmParameter} and ${first.leaseParameter}, and the log group ${first.logGroupPrefix}* of ecr-connect`,
+        ...done.map((a) => `  ${a.account} ${a.region}`),
+      );
+    }
+    if (failed.length > 0) {
+      lines.push(
+        `Not purged in ${failed.length} account(s): the purge update did not succeed there (a StackSets failure tolerance lets`,
+        `the update pass anyway), so SSM parameters ${first.ssmParameter} and ${first.leaseParameter} and the log group ${first.logGroupPrefix}* may stay:`,
+        ...failed.map((a) => `  ${a.account} ${a.region}: not purged: ${a.notPurged ?? ''}`),
+        `Delete them in each of these accounts: aws ssm delete-parameters --names ${first.ssmParameter} ${first.leaseParameter}; aws logs delete-log-group --log-group-name <name>`,
+      );
+    }
+    return lines.join('\n');
   }
   return [
     `Left behind in ${count} account(s) by design (ECR connections keep them when the stack instance is deleted):`,

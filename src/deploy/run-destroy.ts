@@ -11,6 +11,7 @@ import { currentCredentialsVersion } from './credentials-version.js';
 import type { RootStackInfo } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
 import { isEcrStackSet, leftoversOf } from './leftovers.js';
+import { purgeUpdateFailures, type NotPurged } from './purge-results.js';
 import { ProgressIoHost } from './io-host.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { CommandResult, DestroyedStackSet } from './report.js';
@@ -72,14 +73,18 @@ export async function runDestroy(
   }
   const before = new Map<string, number>();
   let ecrInstances: StackInstanceSummary[] = [];
+  let ecrStackSet: string | undefined;
   for (const s of stackSets) {
     const instances = await listInstances(cfn, s.stackSetName, callAs);
     before.set(s.stackSetName, instances.length);
-    if (isEcrStackSet(config, s.stackSetName)) ecrInstances = instances;
+    if (isEcrStackSet(config, s.stackSetName)) {
+      ecrInstances = instances;
+      ecrStackSet = s.stackSetName;
+    }
   }
   const instanceCount = [...before.values()].reduce((a, b) => a + b, 0);
-  const purge = flags.purge === true && ecrInstances.length > 0;
-  const leftovers = ecrInstances.length > 0 ? leftoversOf(config, ecrInstances, purge) : undefined;
+  const purge = flags.purge === true && ecrStackSet !== undefined && ecrInstances.length > 0;
+  const now = deps.now ?? (() => new Date());
 
   const question =
     `Delete stack ${root.stackName} in ${where} with ${stackSets.length} StackSet(s) and their ` +
@@ -96,7 +101,9 @@ export async function runDestroy(
       throw new NotConfirmedError('destroy cancelled; nothing was changed');
   }
 
-  if (purge) {
+  let notPurged: NotPurged[] = [];
+  if (purge && ecrStackSet !== undefined) {
+    const purgeStarted = now();
     const failure = await purgeUpdate(config, root, deps, scrub);
     if (failure !== undefined) {
       return {
@@ -113,9 +120,18 @@ export async function runDestroy(
         },
       };
     }
+    // With a failure tolerance the update passes although some accounts failed: those instances keep
+    // the template without PurgeOnDelete, so their Delete leaves everything in place.
+    notPurged = await purgeUpdateFailures(
+      cfn,
+      { stackSetName: ecrStackSet, callAs, since: purgeStarted },
+      ecrInstances,
+      deps.wait,
+    );
   }
+  const leftovers = ecrInstances.length > 0 ? leftoversOf(config, ecrInstances, purge, notPurged) : undefined;
 
-  const started = (deps.now ?? (() => new Date()))();
+  const started = now();
   deps.progress.line(`Destroying stack ${root.stackName} in ${where}...`);
   const ioHost = new ProgressIoHost({
     progress: deps.progress,

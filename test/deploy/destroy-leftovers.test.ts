@@ -1,4 +1,9 @@
-import { ListStackInstancesCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ListStackInstancesCommand,
+  ListStackResourcesCommand,
+  ListStackSetOperationResultsCommand,
+  ListStackSetOperationsCommand,
+} from '@aws-sdk/client-cloudformation';
 import { DescribeDocumentCommand } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
@@ -39,6 +44,33 @@ function organizationWithEcr(): void {
       Status: 'CURRENT',
     })),
   });
+}
+
+/** The ECR StackSet's operation for the purge update, with these per-account results (newest first). */
+function purgeOperation(
+  results: { account: string; status: 'SUCCEEDED' | 'FAILED'; reason?: string }[],
+  older: { account: string; status: 'SUCCEEDED' | 'FAILED' }[] = [],
+): void {
+  const at = Date.now();
+  aws.cfn.on(ListStackSetOperationsCommand, { StackSetName: ECR }).resolves({
+    Summaries: [
+      { OperationId: 'op-old', Action: 'UPDATE', Status: 'SUCCEEDED', CreationTimestamp: new Date(at - 1) },
+      {
+        OperationId: 'op-purge',
+        Action: 'UPDATE',
+        Status: 'SUCCEEDED',
+        CreationTimestamp: new Date(at + 60_000),
+      },
+    ],
+  });
+  const summaries = (rows: { account: string; status: 'SUCCEEDED' | 'FAILED'; reason?: string }[]) =>
+    rows.map((r) => ({ Account: r.account, Region: 'us-east-1', Status: r.status, StatusReason: r.reason }));
+  aws.cfn
+    .on(ListStackSetOperationResultsCommand, { StackSetName: ECR, OperationId: 'op-purge' })
+    .resolves({ Summaries: summaries(results) });
+  aws.cfn
+    .on(ListStackSetOperationResultsCommand, { StackSetName: ECR, OperationId: 'op-old' })
+    .resolves({ Summaries: summaries(older) });
 }
 
 /** Once the destroy has run, every StackSet is gone. */
@@ -102,6 +134,10 @@ describe('destroy: what stays in member accounts', () => {
   });
 
   it('with --purge, first deploys the purge template (keeping the parameters), then deletes', async () => {
+    purgeOperation([
+      { account: ACCOUNT, status: 'SUCCEEDED' },
+      { account: MEMBER, status: 'SUCCEEDED' },
+    ]);
     const deployer = new DeletingDeployer();
     const questions: string[] = [];
     const { deps: d } = deps(deployer);
@@ -131,6 +167,56 @@ describe('destroy: what stays in member accounts', () => {
     expect(result.leftovers?.purged).toBe(true);
     expect(renderLeftovers(result.leftovers ?? { purged: false, accounts: [] })).toMatch(
       /^Removed with the stack instances \(--purge\) in 2 account\(s\)/,
+    );
+  });
+
+  it('with --purge, an account whose purge update failed within the tolerance is reported not purged, in text and JSON', async () => {
+    // The update passed (failure tolerance), but MEMBER's instance kept the template without purge; an
+    // older operation's success for MEMBER must not count.
+    purgeOperation(
+      [
+        { account: ACCOUNT, status: 'SUCCEEDED' },
+        {
+          account: MEMBER,
+          status: 'FAILED',
+          reason: 'ResourceLogicalId:Connect, ResourceStatusReason:Rate exceeded',
+        },
+      ],
+      [{ account: MEMBER, status: 'SUCCEEDED' }],
+    );
+    const deployer = new DeletingDeployer();
+    const result = await runDestroy(testConfig(), { yes: true, purge: true }, deps(deployer).deps);
+
+    expect(deployer.calls).toEqual(['deploy', 'destroy']);
+    const json = JSON.parse(JSON.stringify(result)) as typeof result;
+    expect(json.leftovers?.accounts.map((a) => [a.account, a.notPurged])).toEqual([
+      [ACCOUNT, undefined],
+      [MEMBER, 'the purge update failed here: ResourceLogicalId:Connect, ResourceStatusReason:Rate exceeded'],
+    ]);
+    const text = renderLeftovers(result.leftovers ?? { purged: false, accounts: [] });
+    expect(text).toMatch(/^Removed with the stack instances \(--purge\) in 1 account\(s\)/);
+    expect(text).toContain(`\n  ${ACCOUNT} us-east-1\nNot purged in 1 account(s)`);
+    expect(text).toContain(
+      `  ${MEMBER} us-east-1: not purged: the purge update failed here: ResourceLogicalId:Connect, ResourceStatusReason:Rate exceeded`,
+    );
+    expect(text).not.toContain(`  ${MEMBER} us-east-1\n`);
+  });
+
+  it('with --purge, does not claim a purge whose results cannot be read', async () => {
+    aws.cfn
+      .on(ListStackSetOperationsCommand, { StackSetName: ECR })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const result = await runDestroy(
+      testConfig(),
+      { yes: true, purge: true },
+      deps(new DeletingDeployer()).deps,
+    );
+    expect(result.leftovers?.accounts.map((a) => a.notPurged)).toEqual([
+      "the purge update's per-account results could not be read: ThrottlingException: Rate exceeded",
+      "the purge update's per-account results could not be read: ThrottlingException: Rate exceeded",
+    ]);
+    expect(renderLeftovers(result.leftovers ?? { purged: false, accounts: [] })).toMatch(
+      /^Not purged in 2 account\(s\)/,
     );
   });
 
