@@ -11,8 +11,11 @@ import { leaseParameterName } from '../ecr/ssm-run-lease.js';
 export interface AccountLeftovers {
   readonly account: string;
   readonly region: string;
-  /** The ECR ownership record, kept by the handler (not CloudFormation) so connections stay owned. */
-  readonly ssmParameter: string;
+  /**
+   * The ECR ownership record, kept by the handler (not CloudFormation) so connections stay owned. Absent
+   * with `disconnectOnDelete: true`: the Delete removes the connections and then the record.
+   */
+  readonly ssmParameter?: string;
   /** The run lease next to it (`<record>-lease`), written by every ecr-connect run of the account. */
   readonly leaseParameter: string;
   /**
@@ -30,6 +33,8 @@ export interface AccountLeftovers {
 export interface Leftovers {
   /** True when `--purge` had the handler remove them on delete. */
   readonly purged: boolean;
+  /** features.ecrConnections.disconnectOnDelete: the Delete removes the connections and the record. */
+  readonly disconnectOnDelete: boolean;
   readonly accounts: readonly AccountLeftovers[];
 }
 
@@ -60,6 +65,7 @@ export function leftoversOf(
   purged: boolean,
   notPurged: readonly NotPurged[] = [],
 ): Leftovers {
+  const disconnectOnDelete = config.features.ecrConnections.disconnectOnDelete;
   const accounts = instances
     .map((i) => {
       const account = i.Account ?? '?';
@@ -68,14 +74,14 @@ export function leftoversOf(
       return {
         account,
         region,
-        ssmParameter: ecrOwnershipParameter(config),
+        ...(disconnectOnDelete ? {} : { ssmParameter: ecrOwnershipParameter(config) }),
         leaseParameter: leaseParameterName(ecrOwnershipParameter(config)),
         logGroupPrefix: ecrLogGroupPrefix(config),
         ...(purged && failed ? { notPurged: failed.reason } : {}),
       };
     })
     .sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
-  return { purged, accounts };
+  return { purged, disconnectOnDelete, accounts };
 }
 
 /** Text for the destroy report (empty when nothing is left). */
@@ -84,34 +90,48 @@ export function renderLeftovers(leftovers: Leftovers): string {
   if (!first) return '';
   const count = leftovers.accounts.length;
   const where = leftovers.accounts.map((a) => `  ${a.account} ${a.region}`);
+  const parameters = [first.ssmParameter, first.leaseParameter].filter((p) => p !== undefined);
+  const ssm = `SSM parameter${parameters.length > 1 ? 's' : ''} ${parameters.join(' and ')}`;
+  const removeByHand = `aws ssm delete-parameters --names ${parameters.join(' ')}; aws logs delete-log-group --log-group-name <name>`;
   if (leftovers.purged) {
     const done = leftovers.accounts.filter((a) => a.notPurged === undefined);
     const failed = leftovers.accounts.filter((a) => a.notPurged !== undefined);
     const lines: string[] = [];
     if (done.length > 0) {
       lines.push(
-        `Removed with the stack instances (--purge) in ${done.length} account(s): SSM parameters ${first.ssmParameter} and ${first.leaseParameter}, and the log group ${first.logGroupPrefix}* of ecr-connect`,
+        `Removed with the stack instances (--purge) in ${done.length} account(s): ${ssm}, and the log group ${first.logGroupPrefix}* of ecr-connect`,
         ...done.map((a) => `  ${a.account} ${a.region}`),
       );
     }
     if (failed.length > 0) {
       lines.push(
         `Not purged in ${failed.length} account(s): the purge update did not succeed there (a StackSets failure tolerance lets`,
-        `the update pass anyway), so SSM parameters ${first.ssmParameter} and ${first.leaseParameter} and the log group ${first.logGroupPrefix}* may stay:`,
+        `the update pass anyway), so ${ssm} and the log group ${first.logGroupPrefix}* may stay:`,
         ...failed.map((a) => `  ${a.account} ${a.region}: not purged: ${a.notPurged ?? ''}`),
-        `Delete them in each of these accounts: aws ssm delete-parameters --names ${first.ssmParameter} ${first.leaseParameter}; aws logs delete-log-group --log-group-name <name>`,
+        `Delete them in each of these accounts: ${removeByHand}`,
       );
     }
     return lines.join('\n');
   }
   return [
     `Left behind in ${count} account(s) by design (ECR connections keep them when the stack instance is deleted):`,
-    `  - SSM parameter ${first.ssmParameter}: the ownership record of the Falcon connections this deployment made`,
-    '    (with disconnectOnDelete: false those connections stay in Falcon, and a new deploy takes them over again)',
+    ...(first.ssmParameter !== undefined
+      ? [
+          `  - SSM parameter ${first.ssmParameter}: the ownership record of the Falcon connections this deployment made`,
+          '    (with disconnectOnDelete: false those connections stay in Falcon, and a new deploy takes them over again)',
+        ]
+      : []),
     `  - SSM parameter ${first.leaseParameter}: the lease that serialises the account's ecr-connect runs`,
     `  - log group ${first.logGroupPrefix}*: the ecr-connect function's logs (retained)`,
     ...where,
+    ...(leftovers.disconnectOnDelete
+      ? [
+          'With disconnectOnDelete: true each Delete removes the Falcon connections this deployment made and then the',
+          "ownership record; a connection Falcon could not be reached for stays in Falcon, named in that Delete's reason",
+          '(a later deploy of this deployment replaces it). A Delete that fails keeps the record for its retry.',
+        ]
+      : []),
     'falcon-org destroy --purge removes them together with the stack; now that the stack is gone, delete them in',
-    `each account: aws ssm delete-parameters --names ${first.ssmParameter} ${first.leaseParameter}; aws logs delete-log-group --log-group-name <name>`,
+    `each account: ${removeByHand}`,
   ].join('\n');
 }

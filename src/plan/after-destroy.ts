@@ -26,6 +26,7 @@ export function afterDestroyOf(
 ): string[] {
   const lines: string[] = [];
   let ecr = false;
+  let disconnect = false;
   for (const set of stackSets) {
     const where = set.scope === 'account' ? 'each account' : 'each account and region';
     for (const [logicalId, r] of Object.entries(set.resources)) {
@@ -41,14 +42,23 @@ export function afterDestroyOf(
           `Falcon registry connections this deployment made stay in Falcon (features.ecrConnections.disconnectOnDelete: false)`,
         );
       }
+      if (r.Properties?.['DisconnectOnDelete'] === 'true') disconnect = true;
     }
     if (set.owner === 'ecrConnections') ecr = true;
   }
-  if (ecr) {
+  if (ecr && disconnect) {
+    lines.push(
+      'Falcon registry connections this deployment made are removed by each ECR Delete, and then its ownership ' +
+        `record ${ecrOwnershipParameter({ resourcePrefix })} (features.ecrConnections.disconnectOnDelete: true); a ` +
+        "connection Falcon cannot be reached for stays in Falcon, named in the Delete's reason",
+    );
+  } else if (ecr) {
     lines.push(
       `SSM parameter ${ecrOwnershipParameter({ resourcePrefix })} in each account: the ECR ownership record, kept by ` +
         'the ecr-connect handler (not CloudFormation) so a later deploy takes its connections over again',
     );
+  }
+  if (ecr) {
     lines.push(
       `SSM parameter ${leaseParameterName(ecrOwnershipParameter({ resourcePrefix }))} in each account: the lease ` +
         "that serialises the account's ecr-connect runs",

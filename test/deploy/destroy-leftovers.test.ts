@@ -20,6 +20,7 @@ const aws = mockAws();
 const ECR = 'falcon-org-ecr-connections:0000-uuid';
 const SSM = 'falcon-org-ssm-association:0000-uuid';
 const MEMBER = '222222222222';
+const NONE = { purged: false, disconnectOnDelete: false, accounts: [] };
 
 /** The root stack owns the SSM and ECR StackSets; ECR has one instance per account (home region). */
 function organizationWithEcr(): void {
@@ -115,6 +116,7 @@ describe('destroy: what stays in member accounts', () => {
     expect(aws.ssm.commandCalls(DescribeDocumentCommand)).toHaveLength(0);
     expect(result.leftovers).toEqual({
       purged: false,
+      disconnectOnDelete: false,
       accounts: [ACCOUNT, MEMBER].map((account) => ({
         account,
         region: 'us-east-1',
@@ -123,7 +125,7 @@ describe('destroy: what stays in member accounts', () => {
         logGroupPrefix: 'StackSet-falcon-org-ecr-connections-',
       })),
     });
-    const text = renderLeftovers(result.leftovers ?? { purged: false, accounts: [] });
+    const text = renderLeftovers(result.leftovers ?? NONE);
     expect(text).toMatch(/^Left behind in 2 account\(s\)/);
     expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership:');
     // Every run writes the lease next to the record: it stays too.
@@ -131,6 +133,27 @@ describe('destroy: what stays in member accounts', () => {
     expect(text).toContain('log group StackSet-falcon-org-ecr-connections-*');
     expect(text).toContain(`  ${MEMBER} us-east-1`);
     expect(text).toContain('falcon-org destroy --purge removes them');
+  });
+
+  it('with disconnectOnDelete: true, says the Delete removes the connections and the record, and what stays', async () => {
+    const config = testConfig('  ecrConnections:\n    enabled: true\n    disconnectOnDelete: true\n');
+    const result = await runDestroy(config, { yes: true }, deps(new DeletingDeployer()).deps);
+
+    expect(result.leftovers?.disconnectOnDelete).toBe(true);
+    // The handler's Delete removes the record once the connections are removed: it is not a leftover.
+    expect(result.leftovers?.accounts.map((a) => Object.keys(a).sort())).toEqual([
+      ['account', 'leaseParameter', 'logGroupPrefix', 'region'],
+      ['account', 'leaseParameter', 'logGroupPrefix', 'region'],
+    ]);
+    const text = renderLeftovers(result.leftovers ?? NONE);
+    expect(text).not.toContain('/falcon-org/ecr-connections/ownership:');
+    expect(text).not.toContain('disconnectOnDelete: false');
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership-lease:');
+    expect(text).toContain('log group StackSet-falcon-org-ecr-connections-*');
+    expect(text).toContain(
+      'With disconnectOnDelete: true each Delete removes the Falcon connections this deployment made and then the\nownership record',
+    );
+    expect(text).toContain('aws ssm delete-parameters --names /falcon-org/ecr-connections/ownership-lease;');
   });
 
   it('with --purge, first deploys the purge template (keeping the parameters), then deletes', async () => {
@@ -165,7 +188,7 @@ describe('destroy: what stays in member accounts', () => {
       /and purge the ECR ownership parameter and log group in 2 account\(s\)\? \[y\/N\] $/,
     );
     expect(result.leftovers?.purged).toBe(true);
-    expect(renderLeftovers(result.leftovers ?? { purged: false, accounts: [] })).toMatch(
+    expect(renderLeftovers(result.leftovers ?? NONE)).toMatch(
       /^Removed with the stack instances \(--purge\) in 2 account\(s\)/,
     );
   });
@@ -193,7 +216,7 @@ describe('destroy: what stays in member accounts', () => {
       [ACCOUNT, undefined],
       [MEMBER, 'the purge update failed here: ResourceLogicalId:Connect, ResourceStatusReason:Rate exceeded'],
     ]);
-    const text = renderLeftovers(result.leftovers ?? { purged: false, accounts: [] });
+    const text = renderLeftovers(result.leftovers ?? NONE);
     expect(text).toMatch(/^Removed with the stack instances \(--purge\) in 1 account\(s\)/);
     expect(text).toContain(`\n  ${ACCOUNT} us-east-1\nNot purged in 1 account(s)`);
     expect(text).toContain(
@@ -215,9 +238,7 @@ describe('destroy: what stays in member accounts', () => {
       "the purge update's per-account results could not be read: ThrottlingException: Rate exceeded",
       "the purge update's per-account results could not be read: ThrottlingException: Rate exceeded",
     ]);
-    expect(renderLeftovers(result.leftovers ?? { purged: false, accounts: [] })).toMatch(
-      /^Not purged in 2 account\(s\)/,
-    );
+    expect(renderLeftovers(result.leftovers ?? NONE)).toMatch(/^Not purged in 2 account\(s\)/);
   });
 
   it('with --purge, deletes nothing when the purge update fails', async () => {

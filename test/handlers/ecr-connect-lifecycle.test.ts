@@ -415,6 +415,18 @@ describe('ecr-connect through the lifecycle', () => {
       expect(h.record()?.desired).toEqual({ regions: ['eu-west-1', 'us-east-1'], active: false });
       expect(h.logGroups.has(LOG_GROUP)).toBe(true);
     });
+
+    it('with disconnect (no purge) the Delete removes the connections and the record; the lease and the log group stay', async () => {
+      // What destroy and plan say stays in this mode (src/deploy/leftovers.ts, src/plan/after-destroy.ts).
+      h.envOverrides = { LOG_GROUP_NAME: LOG_GROUP };
+      const created = await create(DISCONNECT);
+      const deleted = await remove(created.PhysicalResourceId, DISCONNECT);
+      expect(deleted).toMatchObject({ Status: 'SUCCESS', Data: { Deleted: '2' } });
+      expect(h.falcon.connections()).toEqual([]);
+      expect(h.parameters.has(PARAMETER)).toBe(false);
+      expect(h.parameters.has(LEASE_PARAMETER)).toBe(true);
+      expect(h.logGroups.has(LOG_GROUP)).toBe(true);
+    });
   });
 
   describe('point 5: the rollback of a Create that never succeeded', () => {

@@ -191,6 +191,27 @@ describe('plan: rollout and what destroy leaves', () => {
     expect(renderPlan(plan)).toContain(
       'Left behind by "falcon-org destroy":\n  - AWS::Logs::LogGroup ConnectLogs1234',
     );
+    // With disconnectOnDelete: true the Delete removes the connections and then the record: neither stays.
+    const disconnecting = build(
+      { FailureTolerancePercentage: 20 },
+      {
+        ...ecrMember,
+        Resources: {
+          ...ecrMember.Resources,
+          Connections: { Type: 'Custom::FalconEcrConnections', Properties: { DisconnectOnDelete: 'true' } },
+        },
+      },
+    ).afterDestroy;
+    expect(disconnecting).toEqual([
+      'AWS::Logs::LogGroup ConnectLogs1234 in each account (StackSet fo-ecr-connections): retained; its name starts with StackSet-fo-ecr-connections-',
+      expect.stringMatching(
+        /^Falcon registry connections this deployment made are removed by each ECR Delete, and then its ownership record \/fo\/ecr-connections\/ownership /,
+      ),
+      expect.stringMatching(
+        /^SSM parameter \/fo\/ecr-connections\/ownership-lease in each account: the lease/,
+      ),
+      '"falcon-org destroy --purge" removes the ECR ownership and lease parameters and the log group with the stack.',
+    ]);
     // Nothing retained, no ECR: nothing to say.
     expect(
       buildPlan({
