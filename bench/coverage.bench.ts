@@ -29,7 +29,7 @@ import type {
   FalconHost,
   RegistryConnectionInfo,
 } from '../src/coverage/model.js';
-import { publishReport, reportJson } from '../src/coverage/publish.js';
+import { publishReport } from '../src/coverage/publish.js';
 import type { OwnershipRecord } from '../src/ecr/ownership.js';
 import type { RunsTableItem } from '../src/eks/runs-table.js';
 
@@ -241,8 +241,7 @@ const report = await buildCoverageReport(deps, {
 const built = performance.now();
 // As the function does: render the heatmap, then publish (JSON, dated copy, metrics) to S3 and
 // CloudWatch stand-ins that accept and drop every request (the time of the requests is not ours).
-const json = reportJson(report);
-const html = renderHtmlReport(report, json);
+const html = renderHtmlReport(report);
 const rendered = performance.now();
 let requests = 0;
 let bytesSent = 0;
@@ -261,8 +260,6 @@ const published = await publishReport(
     s3: sink,
     cloudWatch: sink,
   },
-  undefined,
-  json,
 );
 const done = performance.now();
 clearInterval(sampler);

@@ -7,11 +7,8 @@ import { COVERAGE_STATES, type CoverageReport } from './model.js';
  * details on click (or Enter), filters by feature and state, the totals. No network: inline CSS and
  * JS, and a Content-Security-Policy that forbids every fetch. Every string from the report is
  * escaped in the markup; the details panel is filled with `textContent` from the embedded JSON.
- *
- * `json` is the report's JSON text when the caller has it already (the scheduled function stores the
- * same text as latest.json): a 1,000-account report is ~50 MiB of JSON, so it is made once, not twice.
  */
-export function renderHtmlReport(report: CoverageReport, json: string = JSON.stringify(report)): string {
+export function renderHtmlReport(report: CoverageReport): string {
   const title = `falcon-org coverage ${report.generatedAt}`;
   const features = report.scope.features;
   const totalsRows = features
@@ -102,7 +99,7 @@ ${sections}
 <table id="details-items"><thead><tr><th>Item</th><th>State</th><th>Why</th><th>Facts</th></tr></thead><tbody></tbody></table>
 </aside>
 </div>
-<script type="application/json" id="coverage-data">${jsonForScript(json)}</script>
+<script type="application/json" id="coverage-data">${jsonForScript(report)}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>
@@ -119,9 +116,9 @@ export function esc(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** JSON text that cannot end the script element or open a comment inside it. */
-function jsonForScript(json: string): string {
-  return json
+/** JSON that cannot end the script element or open a comment inside it. */
+function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')

@@ -140,16 +140,10 @@ export interface PublishResult {
   readonly metrics: number;
 }
 
-/** The JSON document of a report, as stored (`latest.json` and the dated copy). */
-export function reportJson(report: CoverageReport): string {
-  return `${JSON.stringify(report)}\n`;
-}
-
 /**
  * Writes the dated copy, then `latest.html`, then `latest.json` (last, so `status --latest` never sees
  * a JSON document newer than its dated copy), and publishes the metrics. Metrics are published even
  * when a write failed (alarms must keep working); any failure is thrown afterwards with all reasons.
- * `json` is {@link reportJson} of the report when the caller made it already (for the HTML).
  */
 export async function publishReport(
   report: CoverageReport,
@@ -157,8 +151,8 @@ export async function publishReport(
   target: PublishTarget,
   clients: PublishClients,
   signal?: AbortSignal,
-  json: string = reportJson(report),
 ): Promise<PublishResult> {
+  const json = `${JSON.stringify(report)}\n`;
   const objects = [
     { key: datedReportKey(report.generatedAt), body: json, type: 'application/json' },
     { key: REPORT_KEYS.latestHtml, body: html, type: 'text/html; charset=utf-8' },

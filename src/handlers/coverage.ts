@@ -25,7 +25,7 @@ import {
   type CoverageFunctionEnvironment,
 } from '../coverage/publish-environment.js';
 import { CoveragePublishError } from '../coverage/publish-errors.js';
-import { publishReport, reportJson, type PublishClients, type PublishResult } from '../coverage/publish.js';
+import { publishReport, type PublishClients, type PublishResult } from '../coverage/publish.js';
 import { SecretsManagerReader } from '../ecr/secrets.js';
 import { createFalconClient } from '../falcon/client.js';
 import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
@@ -35,7 +35,7 @@ import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from 
 export interface CoverageServices {
   readonly deps: CoverageDeps;
   readonly publish: PublishClients;
-  readonly renderHtml: (report: CoverageReport, json?: string) => string;
+  readonly renderHtml: (report: CoverageReport) => string;
   close?(): Promise<void>;
 }
 
@@ -156,18 +156,14 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
         );
       }
       const report = outcome.value;
-      // One JSON text for latest.json, the dated copy and the HTML's embedded data (~50 MiB at 1,000 accounts).
-      const json = reportJson(report);
       const published = await publishReport(
         report,
-        wired.renderHtml(report, json),
+        wired.renderHtml(report),
         {
           bucket: env.bucket,
           namespace: env.metricNamespace,
         },
         wired.publish,
-        undefined,
-        json,
       );
       const summary: CoverageRunSummary = {
         trigger,
