@@ -175,7 +175,7 @@ const deps: CoverageDeps = {
           Array.from({ length: Math.max(0, INSTANCES - 2) }, (_, i): FalconHost => ({
             deviceId: `dev-${instanceId(account, region, i)}`,
             instanceId: instanceId(account, region, i),
-            cloudAccountId: account,
+            serviceProviderAccountId: account,
             serviceProvider: 'AWS_EC2_V2',
             zoneGroup: `${region}a`,
             platformName: 'Linux',

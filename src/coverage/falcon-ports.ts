@@ -1,4 +1,4 @@
-import type { FalconHostEntity, FalconHosts } from '../falcon/hosts.js';
+import type { FalconHosts } from '../falcon/hosts.js';
 import type { FalconRegistryConnections } from '../falcon/registry-connections.js';
 import type {
   FalconHost,
@@ -12,7 +12,7 @@ export class FalconHostsAdapter implements FalconHostsPort {
   constructor(private readonly hosts: FalconHosts) {}
 
   async hostsInAccount(accountId: string, signal?: AbortSignal): Promise<readonly FalconHost[]> {
-    return (await this.hosts.inAwsAccount(accountId, signal)).map(toFalconHost);
+    return this.hosts.inAwsAccount(accountId, signal);
   }
 }
 
@@ -27,12 +27,4 @@ export class RegistryConnectionsAdapter implements RegistryConnectionsPort {
       ...(c.state !== undefined ? { state: c.state } : {}),
     }));
   }
-}
-
-export function toFalconHost(h: FalconHostEntity): FalconHost {
-  const { serviceProviderAccountId, ...rest } = h;
-  return {
-    ...rest,
-    ...(serviceProviderAccountId !== undefined ? { cloudAccountId: serviceProviderAccountId } : {}),
-  };
 }

@@ -10,6 +10,7 @@ import type { OrganizationDirectory } from '../aws/organization-scope.js';
 import type { CoverageFeature } from '../config/coverage-schema.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
 import type { RunsTableItem } from '../eks/runs-table.js';
+import type { FalconHostEntity } from '../falcon/hosts.js';
 
 export { COVERAGE_FEATURES, type CoverageFeature } from '../config/coverage-schema.js';
 
@@ -208,22 +209,8 @@ export interface AccountReaders {
   open(account: ScopeAccount, signal?: AbortSignal): Promise<AccountReader>;
 }
 
-/** A host as Falcon sees it (subset of the device entity). */
-export interface FalconHost {
-  readonly deviceId: string;
-  readonly hostname?: string;
-  readonly instanceId?: string;
-  readonly cloudAccountId?: string;
-  readonly serviceProvider?: string;
-  readonly zoneGroup?: string;
-  readonly platformName?: string;
-  readonly agentVersion?: string;
-  readonly firstSeen?: string;
-  readonly lastSeen?: string;
-  readonly status?: string;
-  /** Kubernetes cluster name when the sensor reports one. */
-  readonly clusterName?: string;
-}
+/** A host as Falcon sees it: the fields of the device entity coverage reads (src/falcon/hosts.ts). */
+export type FalconHost = FalconHostEntity;
 
 /** Falcon's host inventory, queried per cloud account. */
 export interface FalconHostsPort {

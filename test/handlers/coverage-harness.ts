@@ -130,7 +130,7 @@ export function smallOrganization(): CoverageDeps & { readerCalls: string[] } {
                 {
                   deviceId: 'dev-1',
                   instanceId: 'i-1',
-                  cloudAccountId: '111111111111',
+                  serviceProviderAccountId: '111111111111',
                   zoneGroup: 'eu-west-1a',
                 },
               ]
