@@ -15,7 +15,8 @@ export function renderHtmlReport(report: CoverageReport): string {
     .map((f) => {
       const t = report.totals[f];
       return `<tr><th scope="row">${esc(FEATURE_LABELS[f])}</th>${COVERAGE_STATES.map(
-        (s) => `<td class="s-${s}" data-total-feature="${esc(f)}" data-total-state="${s}">${t[s]}</td>`,
+        (s) =>
+          `<td class="s-${s}" data-total-feature="${esc(f)}" data-total-state="${s}">${esc(String(t[s]))}</td>`,
       ).join('')}</tr>`;
     })
     .join('\n');
@@ -32,10 +33,12 @@ export function renderHtmlReport(report: CoverageReport): string {
             .map((region) => {
               const c = row.cells.get(region);
               if (c === undefined) return '<td class="none"></td>';
+              // A stored report (status --latest --html) is read back from S3: its state is text too.
+              const state = esc(c.state);
               const label = STATE_LABELS[c.state];
               return (
-                `<td class="cell s-${c.state}" tabindex="0" role="button" data-index="${index.get(c) ?? -1}" ` +
-                `data-state="${c.state}" data-feature="${esc(feature)}" data-account="${esc(c.accountId)}" ` +
+                `<td class="cell s-${state}" tabindex="0" role="button" data-index="${index.get(c) ?? -1}" ` +
+                `data-state="${state}" data-feature="${esc(feature)}" data-account="${esc(c.accountId)}" ` +
                 `data-region="${esc(region)}" title="${esc(`${c.accountId} ${region}: ${label}`)}">` +
                 `${esc(cellSummary(c, label))}</td>`
               );

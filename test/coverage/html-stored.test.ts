@@ -1,0 +1,33 @@
+/**
+ * `status --latest --html` renders a report read back from S3, not one this process built: whatever
+ * it carries (a state, a total) is text to escape, never markup.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderHtmlReport } from '../../src/coverage/html.js';
+import { parseStoredReport } from '../../src/coverage/latest.js';
+import { sampleReport } from './publish-fixture.js';
+
+const EVIL = '"><img src=x onerror=alert(1)>';
+
+describe('the HTML of a stored report', () => {
+  it('escapes cell states and totals it did not make', () => {
+    const stored = JSON.parse(JSON.stringify(sampleReport())) as {
+      cells: { state: string }[];
+      totals: Record<string, Record<string, unknown>>;
+    };
+    const first = stored.cells[0];
+    if (first === undefined) throw new Error('fixture');
+    first.state = EVIL;
+    const ssm = stored.totals.ssmDistributor;
+    if (ssm === undefined) throw new Error('fixture');
+    ssm.protected = EVIL;
+    const report = parseStoredReport(JSON.stringify(stored), 's3://bucket/latest.json');
+
+    const html = renderHtmlReport(report);
+
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('"><img');
+    expect(html).toContain('data-state="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"');
+    expect(html).toContain('data-total-state="protected">&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</td>');
+  });
+});
