@@ -200,15 +200,18 @@ async function readAccount(
               ownership,
               deploymentId: options.deploymentId,
             });
-          case 'eksProtection':
+          case 'eksProtection': {
+            const reads = await eksRegionReads(reader, region, signal);
             return judgeEksRegion({
               accountId: account.id,
               region,
-              ...(await eksRegionReads(reader, region, signal)),
-              runs: runsOf(tenant.runs, account.id, region),
+              ...reads,
+              // An unreadable runs table leaves the region's clusters unknown; no cluster, nothing to judge.
+              runs: reads.clusters.length > 0 ? runsOf(tenant.runs, account.id, region) : undefined,
               hosts,
               nowSeconds,
             });
+          }
         }
       };
       return Promise.all(

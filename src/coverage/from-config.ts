@@ -9,8 +9,12 @@ import type { ResolvedConfig } from '../config/load.js';
 import { SecretsManagerReader } from '../ecr/secrets.js';
 import { createFalconClient, type FalconClient } from '../falcon/index.js';
 import { createCoverageDeps } from './aws-deps.js';
+import { CoverageError } from './errors.js';
 import { COVERAGE_FEATURES, type CoverageDeps, type CoverageFeature, type CoverageOptions } from './model.js';
 import type { CoverageFunctionSettings } from './publish-environment.js';
+
+const RUNS_TABLE_NOT_GIVEN =
+  "the EKS runs table was not given, so the clusters' run results were not read: pass --runs-table <name> (the DynamoDB runs table of EKS protection, home account)";
 
 /** What `falcon-org status` was asked for, besides the configuration. */
 export interface StatusRequest {
@@ -106,7 +110,7 @@ export async function createCoverageDepsFor(
           tableName: request.runsTable,
         }
       : undefined;
-  const deps = createCoverageDeps({
+  const deps0 = createCoverageDeps({
     partition: settings.partition,
     homeRegion: region,
     readRoleName: settings.readRoleName,
@@ -116,6 +120,14 @@ export async function createCoverageDepsFor(
     falcon,
     ...(runsTable !== undefined ? { runsTable } : {}),
   });
+  // EKS protection is deployed but its runs table was not named: the clusters' results are unread
+  // (unknown), not "not deployed" (unprotected).
+  const deps: CoverageDeps =
+    runsTable === undefined &&
+    settings.features.eksProtection !== undefined &&
+    config.features.eksProtection.enabled
+      ? { ...deps0, runsTable: { list: () => Promise.reject(new CoverageError(RUNS_TABLE_NOT_GIVEN)) } }
+      : deps0;
   return { deps, close: () => falcon.close() };
 }
 

@@ -225,6 +225,27 @@ describe('falcon-org status', () => {
       );
       expect(eks?.items.map((i) => i.reasons[0]?.code)).toEqual(['nodes-reporting', 'ineligible']);
       expect(out.stderr.join('')).toContain('11 of 17 cell(s) are not protected');
+      // Without --runs-table the clusters' run results are not read: unknown, never "not deployed".
+      const unread = capture();
+      expect(await run(['status', '--config', join(dir, 'e2e.yaml'), '--json'], unread)).toBe(3);
+      const unreadDoc = JSON.parse(unread.stdout.join('')) as CoverageReport;
+      const unreadEks = unreadDoc.cells.find(
+        (c) => c.feature === 'eksProtection' && c.accountId === PROD && c.region === 'us-east-1',
+      );
+      expect(unreadEks?.state).toBe('unknown');
+      expect(unreadEks?.reasons[0]?.text).toContain('--runs-table');
+      // A region without clusters has nothing to judge, table or not.
+      expect(
+        unreadDoc.cells
+          .filter((c) => c.feature === 'eksProtection' && c.accountId === PROD)
+          .map((c) => [c.region, c.state]),
+      ).toEqual([
+        ['us-east-1', 'unknown'],
+        ['us-west-2', 'not-applicable'],
+      ]);
+      expect(unreadDoc.cells.filter((c) => c.feature === 'eksProtection').map((c) => c.state)).not.toContain(
+        'unprotected',
+      );
       // The token was revoked when the command ended.
       const issued = fake.tokens().slice(before);
       expect(issued.length).toBeGreaterThan(0);
