@@ -113,12 +113,15 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
         facts: itemFacts,
       };
     }
-    // A node reports when Falcon names the cluster, or sees the instance ID of an EC2 node of the cluster.
+    // A node reports when Falcon names the cluster (in this region: hosts are the whole account's, and a
+    // cluster name is unique per region only), or sees the instance ID of an EC2 node of the cluster.
     const ec2Nodes = new Set(
       facts.instances.filter((i) => i.eksCluster === cluster).map((i) => i.instanceId),
     );
     const nodes = hosts.filter(
-      (h) => h.clusterName === cluster || (h.instanceId !== undefined && ec2Nodes.has(h.instanceId)),
+      (h) =>
+        (h.clusterName === cluster && inRegion(h.zoneGroup, facts.region)) ||
+        (h.instanceId !== undefined && ec2Nodes.has(h.instanceId)),
     );
     if (ec2Nodes.size > 0) itemFacts.ec2Nodes = ec2Nodes.size;
     if (nodes.length === 0) {
@@ -140,4 +143,11 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
     };
   });
   return cellOf(where, items, [], 'cluster');
+}
+
+/** Whether a host's availability zone (`zone_group`, e.g. "eu-west-1a") is in the region; unknown counts. */
+function inRegion(zoneGroup: string | undefined, region: string): boolean {
+  return (
+    zoneGroup === undefined || (zoneGroup.startsWith(region) && !/^\d/.test(zoneGroup.slice(region.length)))
+  );
 }

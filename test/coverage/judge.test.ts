@@ -155,6 +155,17 @@ describe('EKS judgement', () => {
       code({ runs: [item({ lastRun: result('protected', nodes) })], hosts: { unreadable: 'down' } }),
     ).toBe('falcon-unreadable');
   });
+
+  it("a namesake cluster's nodes in another region of the account do not count", () => {
+    const runs = [item({ lastRun: result('protected', nodes) })];
+    // Hosts are read per account (all regions); cluster names are unique per region only.
+    expect(code({ runs, hosts: [{ deviceId: 'd', clusterName: 'c', zoneGroup: 'us-west-2a' }] })).toBe(
+      'nodes-not-reporting',
+    );
+    expect(code({ runs, hosts: [{ deviceId: 'd', clusterName: 'c', zoneGroup: 'eu-west-1b' }] })).toBe(
+      'nodes-reporting',
+    );
+  });
 });
 
 describe('EKS node tags', () => {
