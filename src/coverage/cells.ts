@@ -26,14 +26,15 @@ export function countItems(items: readonly CoverageItem[]): CellCounts {
 
 /**
  * The state of a cell from its items: nothing to protect → not-applicable; nothing readable →
- * unknown; all protected → protected; none protected and nothing unknown → unprotected; else partial.
+ * unknown; all protected → protected; none protected and something known unprotected → unprotected
+ * (even when other items are unknown); else partial (some protected, some not or unknown).
  */
 export function stateOf(counts: CellCounts): CoverageState {
   const applicable = counts.total - counts.notApplicable;
   if (applicable === 0) return 'not-applicable';
   if (counts.unknown === applicable) return 'unknown';
   if (counts.protected === applicable) return 'protected';
-  if (counts.protected === 0 && counts.unknown === 0) return 'unprotected';
+  if (counts.protected === 0) return 'unprotected';
   return 'partial';
 }
 

@@ -20,8 +20,9 @@ export const COVERAGE_SCHEMA_VERSION = 1;
 /**
  * State of a cell (and of an item in it):
  * - `protected`: everything in it is protected, as Falcon itself confirms where it can;
- * - `partial`: some items are protected, some are not;
- * - `unprotected`: there is something to protect and none of it is;
+ * - `partial`: some items are protected, some are not (unprotected or unknown);
+ * - `unprotected`: there is something to protect, none of it is protected and at least one item is
+ *   known unprotected (other items may be unknown);
  * - `not-applicable`: nothing to protect here (no instances, no clusters);
  * - `unknown`: could not be read (the reason says why).
  */

@@ -36,7 +36,8 @@ export const REPORT_KEYS = {
 export const FEATURE_DIMENSION = 'Feature';
 
 /**
- * Metric names, per feature. `*Cells` count account × region cells by state (an unreadable account is
+ * Metric names, per feature. `*Cells` count account × region cells by state (`stateOf` in cells.ts: nothing
+ * protected with some items unknown is `UnprotectedCells`, not `PartialCells`; an unreadable account is
  * `UnknownCells` even though nothing in it could be counted); `*Resources` count the instances,
  * registries and clusters inside the cells by their own state.
  */

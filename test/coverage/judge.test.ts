@@ -26,7 +26,9 @@ describe('cell state from item counts', () => {
     [{ total: 2, protected: 2, unprotected: 0, notApplicable: 0, unknown: 0 }, 'protected'],
     [{ total: 2, protected: 0, unprotected: 2, notApplicable: 0, unknown: 0 }, 'unprotected'],
     [{ total: 2, protected: 1, unprotected: 1, notApplicable: 0, unknown: 0 }, 'partial'],
-    [{ total: 2, protected: 0, unprotected: 1, notApplicable: 0, unknown: 1 }, 'partial'],
+    [{ total: 2, protected: 0, unprotected: 1, notApplicable: 0, unknown: 1 }, 'unprotected'],
+    [{ total: 3, protected: 1, unprotected: 0, notApplicable: 0, unknown: 2 }, 'partial'],
+    [{ total: 4, protected: 0, unprotected: 1, notApplicable: 1, unknown: 2 }, 'unprotected'],
     [{ total: 2, protected: 0, unprotected: 0, notApplicable: 0, unknown: 2 }, 'unknown'],
     [{ total: 3, protected: 2, unprotected: 0, notApplicable: 1, unknown: 0 }, 'protected'],
   ] as const)('%o → %s', (counts, state) => {
