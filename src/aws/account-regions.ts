@@ -6,6 +6,7 @@
  */
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import type { CredentialProvider } from './account-credentials.js';
+import { createClient } from './clients.js';
 
 /** Lists the regions enabled in the account the credentials belong to. */
 export interface EnabledRegions {
@@ -40,14 +41,16 @@ export function isRegionNotEnabledError(error: unknown): boolean {
 
 /**
  * account:ListRegions under the member's own credentials (no AccountId: the caller's account), every
- * page. `clientFor` lets callers share one client per account; the Account API is global.
+ * page. `clientFor` lets callers share one client per account; the Account API is global. The default
+ * client has the SDK's standard retry (3 attempts, throttling included), so one throttled call does not
+ * lose the account's regions; callers that retry throttling themselves pass a one-attempt client.
  */
 export class AccountApiEnabledRegions implements EnabledRegions {
   constructor(
     private readonly clientFor: (accountId: string, credentials: CredentialProvider) => AccountClient = (
       _accountId,
       credentials,
-    ) => new AccountClient({ region: 'us-east-1', credentials, maxAttempts: 1 }),
+    ) => createClient(AccountClient, { region: 'us-east-1', credentials, maxAttempts: 3 }),
   ) {}
 
   async list(accountId: string, credentials: CredentialProvider): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { AccountClient } from '@aws-sdk/client-account';
 import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
@@ -43,7 +44,16 @@ export class AwsAccountReaders implements AccountReaders {
     private readonly credentials: AccountCredentials,
     private readonly settings: AwsReadersSettings,
   ) {
-    this.enabled = settings.enabledRegions ?? new AccountApiEnabledRegions();
+    // Same retries as the other readers: one throttled ListRegions must not make the account unknown.
+    this.enabled =
+      settings.enabledRegions ??
+      new AccountApiEnabledRegions((_accountId, credentials) =>
+        createClient(AccountClient, {
+          region: 'us-east-1',
+          credentials,
+          maxAttempts: settings.maxAttempts ?? 6,
+        }),
+      );
   }
 
   async open(account: ScopeAccount): Promise<AccountReader> {
