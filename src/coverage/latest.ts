@@ -14,6 +14,7 @@ import { CoverageInputError } from './errors.js';
 import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from './model.js';
 import { LatestReportError } from './publish-errors.js';
 import { REPORT_KEYS } from './publish.js';
+import { checkStoredReport } from './stored-report.js';
 
 /** Name of the SSM parameter (home account and region) holding the report bucket's name. */
 export function reportBucketParameterName(resourcePrefix: string): string {
@@ -145,19 +146,13 @@ export function parseStoredReport(text: string, where: string): CoverageReport {
       `${where} has report schema version ${JSON.stringify(r.schemaVersion)}; this falcon-org reads version ${COVERAGE_SCHEMA_VERSION} (use the falcon-org version the function runs)`,
     );
   }
-  if (
-    typeof r.generatedAt !== 'string' ||
-    !Array.isArray(r.cells) ||
-    !Array.isArray(r.accounts) ||
-    !Array.isArray(r.regions) ||
-    typeof r.totals !== 'object' ||
-    r.totals === null ||
-    typeof r.scope !== 'object' ||
-    typeof r.allProtected !== 'boolean'
-  ) {
-    throw new LatestReportError(`${where} is not a complete coverage report`);
+  const { report, problems } = checkStoredReport(value);
+  if (report === undefined) {
+    throw new LatestReportError(
+      `${where} is not a complete coverage report: ${problems.join('; ')} (it cannot be shown; let the coverage function store a new one, or run status without --latest)`,
+    );
   }
-  return value as CoverageReport;
+  return report;
 }
 
 function describe(error: unknown): string {

@@ -152,6 +152,33 @@ describe('falcon-org status --latest', () => {
     expect(JSON.parse(stdout)).toEqual(JSON.parse(h.object('latest.json') ?? ''));
   });
 
+  it('a stored report with an unknown state or feature is refused (exit 1) naming the key and the object, not a TypeError', async () => {
+    harness = new CoverageHarness('acme-coverage-bucket');
+    const stored = JSON.parse(JSON.stringify(sampleReport())) as {
+      cells: { state: string; feature: string }[];
+    };
+    const [first, second] = stored.cells;
+    if (first === undefined || second === undefined) throw new Error('fixture');
+    first.state = 'mostly-fine';
+    harness.objects.set('acme-coverage-bucket/latest.json', { body: JSON.stringify(stored) });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'acme-coverage-bucket' } });
+
+    for (const html of [false, true]) {
+      const { code, stderr } = await status(html ? { html: '/tmp/never.html' } : {}, storedOnly(undefined));
+      expect(code).toBe(1);
+      expect(stderr).toContain('s3://acme-coverage-bucket/latest.json is not a complete coverage report');
+      expect(stderr).toContain('cells[0].state');
+      expect(stderr).not.toContain('TypeError');
+    }
+
+    first.state = 'protected';
+    second.feature = 'lambdaLayers';
+    harness.objects.set('acme-coverage-bucket/latest.json', { body: JSON.stringify(stored) });
+    const { code, stderr } = await status({}, storedOnly(undefined));
+    expect(code).toBe(1);
+    expect(stderr).toContain('cells[1].feature');
+  });
+
   it('says what to do when no report has been stored yet (exit 1)', async () => {
     harness = new CoverageHarness('acme-coverage-bucket');
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'acme-coverage-bucket' } });

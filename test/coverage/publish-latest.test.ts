@@ -100,4 +100,32 @@ describe('status --latest: finding and reading the last stored report', () => {
     );
     expect(parseStoredReport(JSON.stringify(sampleReport()), 'x')).toEqual(sampleReport());
   });
+
+  it('checks the features, states and totals the renderers index by, naming the key', () => {
+    const broken = (edit: (r: Record<string, never>) => void) => {
+      const r = JSON.parse(JSON.stringify(sampleReport())) as Record<string, never>;
+      edit(r);
+      return () => parseStoredReport(JSON.stringify(r), 's3://b/latest.json');
+    };
+    type Loose = Record<string, unknown>;
+    const cells = (r: Record<string, never>) => r['cells'] as Loose[];
+    const totals = (r: Record<string, never>) => r['totals'] as Record<string, Loose>;
+    const scope = (r: Record<string, never>) => r['scope'] as { features: string[] };
+
+    expect(broken((r) => void ((cells(r)[0] ?? {})['state'] = 'mostly'))).toThrow(
+      /^s3:\/\/b\/latest\.json is not a complete coverage report: cells\[0\]\.state: /,
+    );
+    expect(broken((r) => void ((cells(r)[0] ?? {})['feature'] = 'lambdaLayers'))).toThrow('cells[0].feature');
+    expect(broken((r) => void scope(r).features.push('lambdaLayers'))).toThrow('scope.features[');
+    expect(broken((r) => void ((totals(r)['ssmDistributor'] ?? {})['protected'] = 'many'))).toThrow(
+      'totals.ssmDistributor.protected',
+    );
+    expect(broken((r) => void (totals(r)['lambdaLayers'] = totals(r)['ssmDistributor'] ?? {}))).toThrow(
+      'totals',
+    );
+    expect(broken((r) => void delete totals(r)['ssmDistributor'])).toThrow('totals.ssmDistributor: missing');
+    expect(broken((r) => void (r['allProtected'] = 'yes' as never))).toThrow('allProtected');
+    // A field a newer function adds is not a reason to refuse the report.
+    expect(broken((r) => void (r['generatedBy'] = 'falcon-org 9' as never))).not.toThrow();
+  });
 });
