@@ -18,6 +18,10 @@ export function registerDestroy(program: Command, output: Output): void {
       '--purge',
       "first update the stack so each account's ECR handler also deletes its ownership parameter and log group, then delete",
     )
+    .option(
+      '--keep-cluster-sensors',
+      'do not first run the EKS deployer in uninstall mode on protected clusters (their sensors then stay)',
+    )
     .action(async (opts: CommandOptions) => {
       // Loaded on use: the AWS SDK clients and toolkit-lib are heavy, other commands skip them.
       const { runCommand } = await import('../deploy/command.js');

@@ -17,6 +17,8 @@ export interface CommandOptions {
   readonly yes?: boolean;
   /** destroy only: also remove what stack instances leave behind by default. */
   readonly purge?: boolean;
+  /** destroy only: do not run EKS uninstalls first. */
+  readonly keepClusterSensors?: boolean;
 }
 
 /**
@@ -46,7 +48,11 @@ export async function runCommand(
     const result =
       action === 'deploy'
         ? await runDeploy(config, flags, deps)
-        : await runDestroy(config, { ...flags, purge: opts.purge === true }, deps);
+        : await runDestroy(
+            config,
+            { ...flags, purge: opts.purge === true, keepClusterSensors: opts.keepClusterSensors === true },
+            deps,
+          );
     print(result, json, output);
     if (!result.ok) throw new StackSetFailuresError(failureMessage(result));
   } catch (error) {

@@ -33,6 +33,8 @@ export interface DestroyFlags {
    * then deleted. @default false
    */
   readonly purge?: boolean;
+  /** Skip the EKS uninstall runs that otherwise remove the operator and sensors from protected clusters first. */
+  readonly keepClusterSensors?: boolean;
 }
 
 /**
@@ -99,6 +101,11 @@ export async function runDestroy(
     }
     if (!(await deps.confirm(question)))
       throw new NotConfirmedError('destroy cancelled; nothing was changed');
+  }
+
+  if (flags.keepClusterSensors !== true) {
+    const { uninstallClustersOrStop } = await import('../cluster/destroy-hook.js');
+    await uninstallClustersOrStop(config, (line) => deps.progress.line(line));
   }
 
   let notPurged: NotPurged[] = [];
