@@ -52,6 +52,15 @@ export const coverageSchema = z.strictObject({
     .max(64, { message: 'expected a whole number from 1 to 64; lower it if member accounts are throttled' })
     .default(16)
     .describe('Accounts read at once'),
+  hostStaleAfterHours: z
+    .number({ message: 'expected a whole number of hours, e.g. 24' })
+    .int({ message: 'expected a whole number of hours, e.g. 24' })
+    .min(1, { message: 'expected at least 1 hour' })
+    .max(8760, { message: 'expected at most 8760 hours (a year); Falcon drops hosts well before that' })
+    .default(24)
+    .describe(
+      'Hours since Falcon last saw a sensor after which its host no longer counts as protected (Falcon keeps removed or stopped sensors listed for weeks; an online sensor checks in continuously)',
+    ),
   features: z
     .array(
       z.enum(COVERAGE_FEATURES, {

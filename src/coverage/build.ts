@@ -5,6 +5,7 @@ import { mapEachOutcome } from '../fanout/concurrency.js';
 import { unknownCell, totalsOf } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
+import { DEFAULT_HOST_STALE_AFTER_HOURS } from './host-freshness.js';
 import { CoverageInputError, CoverageScopeError, describeError } from './errors.js';
 import {
   COVERAGE_FEATURES,
@@ -191,7 +192,7 @@ async function readAccount(
       const judge = async (region: string): Promise<CoverageCell> => {
         switch (feature) {
           case 'ssmDistributor':
-            return await ssmCell(reader, options, account.id, region, hosts);
+            return await ssmCell(reader, options, account.id, region, hosts, nowSeconds);
           case 'ecrConnections':
             return judgeEcrRegion({
               accountId: account.id,
@@ -210,6 +211,7 @@ async function readAccount(
               runs: reads.clusters.length > 0 ? runsOf(tenant.runs, account.id, region) : undefined,
               hosts,
               nowSeconds,
+              hostStaleAfterHours: options.hostStaleAfterHours ?? DEFAULT_HOST_STALE_AFTER_HOURS,
             });
           }
         }
@@ -238,6 +240,7 @@ async function ssmCell(
   accountId: string,
   region: string,
   hosts: readonly FalconHost[] | Unreadable,
+  nowSeconds: number,
 ): Promise<CoverageCell> {
   const signal = options.signal;
   const [association, instances, managed] = await Promise.all([
@@ -258,6 +261,8 @@ async function ssmCell(
     managed,
     compliance,
     hosts,
+    nowSeconds,
+    hostStaleAfterHours: options.hostStaleAfterHours ?? DEFAULT_HOST_STALE_AFTER_HOURS,
   });
 }
 

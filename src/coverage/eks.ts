@@ -1,5 +1,6 @@
 import type { RunsTableItem } from '../eks/runs-table.js';
 import { cellOf } from './cells.js';
+import { fresher, isStale, notSeenFor } from './host-freshness.js';
 import type { CoverageCell, CoverageItem, CoverageReason, Ec2Instance, FalconHost } from './model.js';
 
 export interface EksRegionFacts {
@@ -12,8 +13,10 @@ export interface EksRegionFacts {
   readonly runs: readonly RunsTableItem[] | undefined;
   /** Hosts Falcon sees in the account, or why they could not be read. */
   readonly hosts: readonly FalconHost[] | { readonly unreadable: string };
-  /** Epoch seconds, to tell a live run lock from a stale one. */
+  /** Epoch seconds, to tell a live run lock from a stale one, and a current host from a stale one. */
   readonly nowSeconds: number;
+  /** A node host last seen longer ago than this does not count as reporting. */
+  readonly hostStaleAfterHours: number;
 }
 
 const GOOD_OUTCOMES = new Set(['protected', 'already-protected', 'upgraded']);
@@ -124,6 +127,14 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
         (h.instanceId !== undefined && ec2Nodes.has(h.instanceId)),
     );
     if (ec2Nodes.size > 0) itemFacts.ec2Nodes = ec2Nodes.size;
+    const current = nodes.filter((h) => !isStale(h, facts.nowSeconds, facts.hostStaleAfterHours));
+    if (current.length === 0 && nodes.length > 0) {
+      const latest = nodes.reduce<FalconHost | undefined>((a, b) => fresher(a, b), undefined);
+      return unprotected({
+        code: 'sensor-stale',
+        text: `Deployed (${run.outcome}), but no node of this cluster reports to Falcon: ${nodes.length} known to Falcon, the latest ${latest === undefined ? '' : notSeenFor(latest, facts.nowSeconds)}, more than coverage.hostStaleAfterHours (${facts.hostStaleAfterHours}). Check the FalconNodeSensor pods and their access to the Falcon cloud.`,
+      });
+    }
     if (nodes.length === 0) {
       return unprotected({
         code: 'nodes-not-reporting',
@@ -136,10 +147,10 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
       reasons: [
         {
           code: 'nodes-reporting',
-          text: `${nodes.length} ${nodes.length === 1 ? 'node reports' : 'nodes report'} to Falcon.`,
+          text: `${current.length} ${current.length === 1 ? 'node reports' : 'nodes report'} to Falcon.`,
         },
       ],
-      facts: { ...itemFacts, nodesReporting: nodes.length },
+      facts: { ...itemFacts, nodesReporting: current.length },
     };
   });
   return cellOf(where, items, [], 'cluster');

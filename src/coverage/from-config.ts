@@ -75,6 +75,7 @@ export function coverageOptionsFor(
     associationName: settings.associationName,
     deploymentId: settings.deploymentId,
     concurrency: settings.concurrency,
+    hostStaleAfterHours: settings.hostStaleAfterHours,
     ...(request.accounts !== undefined && request.accounts.length > 0 ? { accounts: request.accounts } : {}),
   };
 }

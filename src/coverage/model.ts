@@ -53,6 +53,7 @@ export type ReasonCode =
   | 'not-compliant'
   | 'installed-not-reporting'
   | 'reporting'
+  | 'sensor-stale'
   | 'no-instances'
   // ECR
   | 'no-connection'
@@ -263,6 +264,8 @@ export interface CoverageOptions {
   readonly concurrency?: number;
   /** Regions of one account read at once. @default 8 */
   readonly regionConcurrency?: number;
+  /** A Falcon host last seen longer ago does not protect anything (`coverage.hostStaleAfterHours`). @default 24 */
+  readonly hostStaleAfterHours?: number;
   readonly signal?: AbortSignal;
 }
 

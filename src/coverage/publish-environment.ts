@@ -41,6 +41,8 @@ export interface CoverageFunctionSettings {
   readonly ownershipParameterName: string;
   /** Accounts read at once. */
   readonly concurrency: number;
+  /** A Falcon host last seen longer ago does not count as protected (`coverage.hostStaleAfterHours`). */
+  readonly hostStaleAfterHours: number;
 }
 
 /** What the handler needs, checked. */
@@ -130,6 +132,14 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
   ) {
     problems.push(`${name}.concurrency must be an integer from 1 to 64`);
   }
+  const hostStaleAfterHours = r['hostStaleAfterHours'];
+  if (
+    typeof hostStaleAfterHours !== 'number' ||
+    !Number.isInteger(hostStaleAfterHours) ||
+    hostStaleAfterHours < 1
+  ) {
+    problems.push(`${name}.hostStaleAfterHours must be a positive integer (coverage.hostStaleAfterHours)`);
+  }
   const features: Partial<Record<CoverageFeature, FeatureRegions>> = {};
   const rawFeatures = r['features'];
   if (typeof rawFeatures !== 'object' || rawFeatures === null || Array.isArray(rawFeatures)) {
@@ -160,6 +170,7 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
     readRoleName,
     ownershipParameterName,
     concurrency: concurrency as number,
+    hostStaleAfterHours: hostStaleAfterHours as number,
   };
 }
 

@@ -1,4 +1,5 @@
 import { cellOf } from './cells.js';
+import { fresher, isStale, notSeenFor } from './host-freshness.js';
 import type {
   AssociationCompliance,
   AssociationInfo,
@@ -21,13 +22,18 @@ export interface SsmRegionFacts {
   readonly compliance: readonly AssociationCompliance[];
   /** Hosts Falcon sees in the account, or why they could not be read. */
   readonly hosts: readonly FalconHost[] | { readonly unreadable: string };
+  /** Epoch seconds of the report, to tell how long ago a host was last seen. */
+  readonly nowSeconds: number;
+  /** A host last seen longer ago than this does not protect its instance. */
+  readonly hostStaleAfterHours: number;
 }
 
 const FAILED_EXECUTION = new Set(['Failed', 'TimedOut', 'Cancelled']);
 
 /**
  * Judges every running instance of the region. Falcon is the truth: an instance is protected only when
- * Falcon sees a sensor with its instance ID in this account, however the sensor got there. For the
+ * Falcon sees a sensor with its instance ID in this account, however the sensor got there, and saw it
+ * within `hostStaleAfterHours` (an older host is a removed or stopped sensor: `sensor-stale`). For the
  * others, the first reason says why, from the SSM side: not managed, offline, no association, failed,
  * pending, or "installed, not reporting" (the association is COMPLIANT but Falcon does not see it).
  */
@@ -59,7 +65,10 @@ export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
   const compliance = new Map(facts.compliance.map((c) => [c.instanceId, c.status]));
   const hosts = 'unreadable' in facts.hosts ? undefined : facts.hosts;
   const seen = new Map<string, FalconHost>();
-  for (const host of hosts ?? []) if (host.instanceId !== undefined) seen.set(host.instanceId, host);
+  // A reinstalled sensor leaves its old host behind: the most recently seen one speaks for the instance.
+  for (const host of hosts ?? []) {
+    if (host.instanceId !== undefined) seen.set(host.instanceId, fresher(seen.get(host.instanceId), host));
+  }
 
   const items = facts.instances.map((instance): CoverageItem => {
     const m = managed.get(instance.instanceId);
@@ -76,6 +85,23 @@ export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
       ...(instance.name !== undefined ? { name: instance.name } : {}),
     };
     const host = seen.get(instance.instanceId);
+    if (host !== undefined && isStale(host, facts.nowSeconds, facts.hostStaleAfterHours)) {
+      return {
+        ...base,
+        state: 'unprotected',
+        reasons: [
+          {
+            code: 'sensor-stale',
+            text: `Falcon knows the sensor but it is not reporting: ${notSeenFor(host, facts.nowSeconds)}, more than coverage.hostStaleAfterHours (${facts.hostStaleAfterHours}). Check that the sensor is still installed and running and can reach the Falcon cloud.`,
+          },
+        ],
+        facts: {
+          ...facts_,
+          falconDeviceId: host.deviceId,
+          ...(host.lastSeen !== undefined ? { lastSeen: host.lastSeen } : {}),
+        },
+      };
+    }
     if (host !== undefined) {
       return {
         ...base,

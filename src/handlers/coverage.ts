@@ -147,6 +147,7 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
           associationName: settings.associationName,
           deploymentId: settings.deploymentId,
           concurrency: settings.concurrency,
+          hostStaleAfterHours: settings.hostStaleAfterHours,
           signal,
         }),
       );

@@ -8,6 +8,8 @@ import type { RunsTableItem } from '../../src/eks/runs-table.js';
 import type { RunResult } from '../../src/eks/run-contract.js';
 
 const A = '111111111111';
+/** 2026-11-29T12:00:00Z */
+const NOW = Date.parse('2026-11-29T12:00:00Z') / 1000;
 const ssm = (over: Partial<SsmRegionFacts>): SsmRegionFacts => ({
   accountId: A,
   region: 'eu-west-1',
@@ -17,6 +19,8 @@ const ssm = (over: Partial<SsmRegionFacts>): SsmRegionFacts => ({
   managed: [{ instanceId: 'i-01', pingStatus: 'Online' }],
   compliance: [],
   hosts: [],
+  nowSeconds: NOW,
+  hostStaleAfterHours: 24,
   ...over,
 });
 
@@ -56,6 +60,28 @@ describe('SSM judgement', () => {
   it('a sensor Falcon sees protects the instance even without SSM', () => {
     const cell = judgeSsmRegion(ssm({ managed: [], hosts: [{ deviceId: 'd1', instanceId: 'i-01' }] }));
     expect(cell.state).toBe('protected');
+  });
+
+  it('a host Falcon last saw longer ago than hostStaleAfterHours does not protect the instance', () => {
+    const host = (lastSeen: string) => ({ deviceId: 'd1', hostname: 'web-1', instanceId: 'i-01', lastSeen });
+    // Seen 23 hours ago: current.
+    expect(judgeSsmRegion(ssm({ hosts: [host('2026-11-28T13:00:00Z')] })).state).toBe('protected');
+    // Seen 30 hours ago: a removed or stopped sensor Falcon still lists.
+    const stale = judgeSsmRegion(ssm({ hosts: [host('2026-11-28T06:00:00Z')] }));
+    expect(stale.state).toBe('unprotected');
+    expect(stale.items[0]?.reasons[0]?.code).toBe('sensor-stale');
+    expect(stale.items[0]?.reasons[0]?.text).toContain(
+      'sensor not seen for 30 hours (last seen 2026-11-28T06:00:00Z)',
+    );
+    expect(stale.items[0]?.facts.lastSeen).toBe('2026-11-28T06:00:00Z');
+    // The threshold is the setting's.
+    expect(
+      judgeSsmRegion(ssm({ hosts: [host('2026-11-28T06:00:00Z')], hostStaleAfterHours: 48 })).state,
+    ).toBe('protected');
+    // A reinstalled sensor: the old host stays in Falcon, the new one speaks for the instance.
+    const both = [{ ...host('2026-11-29T11:00:00Z'), deviceId: 'new' }, host('2026-11-01T00:00:00Z')];
+    expect(judgeSsmRegion(ssm({ hosts: both })).state).toBe('protected');
+    expect(judgeSsmRegion(ssm({ hosts: [...both].reverse() })).items[0]?.facts.falconDeviceId).toBe('new');
   });
 
   it('a missing or failed association is a cell reason', () => {
@@ -127,7 +153,8 @@ describe('EKS judgement', () => {
       instances: [],
       runs: [],
       hosts: [],
-      nowSeconds: 1000,
+      nowSeconds: NOW,
+      hostStaleAfterHours: 24,
       ...over,
     });
   const code = (over: Partial<EksRegionFacts>) => judge(over).items[0]?.reasons[0]?.code;
@@ -136,8 +163,8 @@ describe('EKS judgement', () => {
   it('reads the verdict, the last run and the nodes', () => {
     expect(code({ runs: undefined })).toBe('not-deployed');
     expect(code({ runs: [] })).toBe('not-deployed');
-    expect(code({ runs: [item({ lockRunId: 'r2', lockExpiresAt: 2000 })] })).toBe('run-in-progress');
-    expect(code({ runs: [item({ lockRunId: 'r2', lockExpiresAt: 10 })] })).toBe('not-deployed');
+    expect(code({ runs: [item({ lockRunId: 'r2', lockExpiresAt: NOW + 1000 })] })).toBe('run-in-progress');
+    expect(code({ runs: [item({ lockRunId: 'r2', lockExpiresAt: NOW - 1000 })] })).toBe('not-deployed');
     expect(code({ runs: [item({ lastRun: result('failed', nodes) })] })).toBe('run-failed');
     expect(code({ runs: [item({ lastRun: result('not-reachable', nodes) })] })).toBe('run-failed');
     expect(code({ runs: [item({ lastRun: result('uninstalled', []) })] })).toBe('not-deployed');
@@ -167,6 +194,53 @@ describe('EKS judgement', () => {
     expect(code({ runs, hosts: [{ deviceId: 'd', clusterName: 'c', zoneGroup: 'eu-west-1b' }] })).toBe(
       'nodes-reporting',
     );
+  });
+});
+
+describe('EKS judgement: stale node hosts', () => {
+  const run: RunResult = {
+    runId: 'r1',
+    accountId: A,
+    region: 'eu-west-1',
+    cluster: 'c',
+    mode: 'install',
+    outcome: 'protected',
+    components: [{ name: 'FalconNodeSensor', status: 'applied' }],
+    startedAt: '2026-11-29T10:00:00Z',
+    finishedAt: '2026-11-29T10:05:00Z',
+    durationsMs: {},
+  };
+  const judge = (hosts: EksRegionFacts['hosts'], hostStaleAfterHours = 24) =>
+    judgeEksRegion({
+      accountId: A,
+      region: 'eu-west-1',
+      clusters: ['c'],
+      instances: [{ instanceId: 'i-node', eksCluster: 'c' }],
+      runs: [{ accountId: A, region: 'eu-west-1', cluster: 'c', lastRun: run }],
+      hosts,
+      nowSeconds: NOW,
+      hostStaleAfterHours,
+    });
+
+  it('nodes Falcon last saw longer ago than hostStaleAfterHours do not count as reporting', () => {
+    const stale = judge([
+      { deviceId: 'd1', clusterName: 'c', lastSeen: '2026-11-27T12:00:00Z' },
+      { deviceId: 'd2', instanceId: 'i-node', lastSeen: '2026-11-28T10:00:00Z' },
+    ]);
+    expect(stale.state).toBe('unprotected');
+    expect(stale.items[0]?.reasons[0]?.code).toBe('sensor-stale');
+    expect(stale.items[0]?.reasons[0]?.text).toContain(
+      'sensor not seen for 26 hours (last seen 2026-11-28T10:00:00Z)',
+    );
+    expect(judge([{ deviceId: 'd1', clusterName: 'c', lastSeen: '2026-11-27T12:00:00Z' }], 72).state).toBe(
+      'protected',
+    );
+    const mixed = judge([
+      { deviceId: 'd1', clusterName: 'c', lastSeen: '2026-11-27T12:00:00Z' },
+      { deviceId: 'd2', clusterName: 'c', lastSeen: '2026-11-29T11:59:00Z' },
+    ]);
+    expect(mixed.state).toBe('protected');
+    expect(mixed.items[0]?.facts.nodesReporting).toBe(1);
   });
 });
 

@@ -25,6 +25,7 @@ describe('coverage function environment', () => {
           falcon: { cloud: 'mars-1' },
           features: { ssmDistributor: [], catalog: 'enabled' },
           concurrency: 0,
+          hostStaleAfterHours: 1.5,
           targets: 'r-ab12',
         }),
       );
@@ -33,6 +34,7 @@ describe('coverage function environment', () => {
       'invalid function environment: FALCON_ORG_COVERAGE_SETTINGS.falcon.cloud must be a Falcon cloud (us-1, us-2, eu-1, us-gov-1, us-gov-2); ' +
         'FALCON_ORG_COVERAGE_SETTINGS.targets must be a list of strings; ' +
         'FALCON_ORG_COVERAGE_SETTINGS.concurrency must be an integer from 1 to 64; ' +
+        'FALCON_ORG_COVERAGE_SETTINGS.hostStaleAfterHours must be a positive integer (coverage.hostStaleAfterHours); ' +
         'FALCON_ORG_COVERAGE_SETTINGS.features.ssmDistributor must be "enabled" or a list of regions; ' +
         'FALCON_ORG_COVERAGE_SETTINGS.features.catalog is not a feature',
     );

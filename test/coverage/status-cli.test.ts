@@ -159,6 +159,31 @@ describe('falcon-org status', () => {
     expect(notReporting?.id).toBe('i-0a000000000000002');
   });
 
+  it('a sensor Falcon has not seen for longer than coverage.hostStaleAfterHours does not protect its instance', async () => {
+    // api-1 (prod, us-west-2) was last seen 60 hours before the report.
+    const api = [...fake.hosts.hosts.values()].find((h) => h.hostname === 'api-1');
+    if (api === undefined) throw new Error('fixture');
+    api.last_seen = '2026-11-27T00:00:00Z';
+    const cellOf = async (w: StatusWiring) => {
+      const { stdout } = await status({ feature: ['ssmDistributor'], account: [PROD], json: true }, w);
+      const report = JSON.parse(stdout) as CoverageReport;
+      return report.cells.find((c) => c.region === 'us-west-2');
+    };
+    const stale = await cellOf(wiring);
+    expect(stale?.state).toBe('unprotected');
+    expect(stale?.items[0]?.reasons[0]?.code).toBe('sensor-stale');
+    expect(stale?.items[0]?.reasons[0]?.text).toContain(
+      'sensor not seen for 60 hours (last seen 2026-11-27T00:00:00Z)',
+    );
+    // The threshold comes from the configuration.
+    writeFileSync(join(dir, 'config-72h.yaml'), `${CONFIG}  hostStaleAfterHours: 72\n`);
+    const relaxed = await cellOf({
+      ...wiring,
+      loadConfig: () => loadConfigFile(join(dir, 'config-72h.yaml')),
+    });
+    expect(relaxed?.state).toBe('protected');
+  });
+
   it('--feature and --account narrow the report', async () => {
     const { report } = await status({ feature: ['ecrConnections'], account: [DEV], json: true }, wiring).then(
       (r) => ({ ...r, report: JSON.parse(r.stdout) as CoverageReport }),

@@ -154,6 +154,7 @@ export const SETTINGS = {
   readRoleName: 'falcon-org-coverage-read',
   ownershipParameterName: '/falcon-org/ecr-connections/ownership',
   concurrency: 12,
+  hostStaleAfterHours: 36,
 };
 
 export function functionEnv(

@@ -67,6 +67,7 @@ describe('coverage function, real wiring', () => {
       readRoleName: READ_ROLE,
       ownershipParameterName: OWNERSHIP_PARAMETER,
       concurrency: 4,
+      hostStaleAfterHours: 24,
     };
     const env = functionEnv({
       FALCON_ORG_COVERAGE_SETTINGS: JSON.stringify(settings),
@@ -111,6 +112,7 @@ describe('coverage function, real wiring', () => {
         readRoleName: READ_ROLE,
         ownershipParameterName: OWNERSHIP_PARAMETER,
         concurrency: 4,
+        hostStaleAfterHours: 24,
       }),
     });
     const calls = fx.org.calls.length;

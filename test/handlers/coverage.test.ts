@@ -119,6 +119,7 @@ describe('coverage function', () => {
       associationName: SETTINGS.associationName,
       deploymentId: SETTINGS.deploymentId,
       concurrency: 12,
+      hostStaleAfterHours: 36,
     });
     expect(seen?.signal).toBeInstanceOf(AbortSignal);
   });

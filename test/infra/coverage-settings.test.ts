@@ -20,6 +20,7 @@ describe('coverage settings', () => {
       schedule: 'rate(6 hours)',
       retentionDays: 90,
       concurrency: 16,
+      hostStaleAfterHours: 24,
       metricNamespace: 'FalconOrg/Coverage',
       readerRoleArns: [],
     });
@@ -48,6 +49,7 @@ describe('coverage settings', () => {
         schedule: 'rate(30 minutes)',
         retentionDays: 0,
         concurrency: 65,
+        hostStaleAfterHours: 0,
         features: ['ssmDistributor', 'ssmDistributor', 'catalog'],
         metricNamespace: 'AWS/EC2',
         readerRoleArns: ['arn:aws:iam::111122223333:user/alice'],
@@ -56,10 +58,21 @@ describe('coverage settings', () => {
       'coverage.schedule: expected a valid schedule: the interval must be at least 60 minutes, got "rate(30 minutes)"',
       'coverage.retentionDays: expected at least 1 day, got 0',
       'coverage.concurrency: expected a whole number from 1 to 64; lower it if member accounts are throttled, got 65',
+      'coverage.hostStaleAfterHours: expected at least 1 hour, got 0',
       'coverage.features.2: expected one of ssmDistributor, eksProtection, ecrConnections, got "catalog"',
       'coverage.metricNamespace: expected a CloudWatch namespace: 1-255 letters, digits or . - _ / # : and spaces, not starting with "AWS/", e.g. "FalconOrg/Coverage", got "AWS/EC2"',
       'coverage.readerRoleArns.0: expected an IAM role ARN such as "arn:aws:iam::111122223333:role/SecurityAudit", got "arn:aws:iam::111122223333:user/alice"',
     ]);
+  });
+
+  it('hostStaleAfterHours: a whole number of hours from 1', () => {
+    expect(testConfig({ coverage: { hostStaleAfterHours: 72 } }).coverage.hostStaleAfterHours).toBe(72);
+    expect(problems({ hostStaleAfterHours: 1.5 })).toEqual([
+      'coverage.hostStaleAfterHours: expected a whole number of hours, e.g. 24, got 1.5',
+    ]);
+    expect(problems({ hostStaleAfterHours: '24' })[0]).toMatch(
+      /^coverage\.hostStaleAfterHours: expected a whole number of hours, e\.g\. 24/,
+    );
   });
 
   it('refuse duplicates, an empty feature list and a seconds field in cron', () => {

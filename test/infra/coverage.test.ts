@@ -291,7 +291,12 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
 
   it('runs the coverage function on the configured schedule with the settings the handler reads', () => {
     const { root, feature, rootStack } = coverage({
-      coverage: { schedule: 'cron(0 6 * * ? *)', concurrency: 24, metricNamespace: 'Sec/Falcon' },
+      coverage: {
+        schedule: 'cron(0 6 * * ? *)',
+        concurrency: 24,
+        hostStaleAfterHours: 48,
+        metricNamespace: 'Sec/Falcon',
+      },
       features: { ecrConnections: { enabled: true } },
     });
     const fn = only(root, 'AWS::Lambda::Function', 'FalconOrganizationCoverageFunction');
@@ -341,6 +346,7 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       readRoleName: 'fo-test-coverage-read',
       ownershipParameterName: '/fo-test/ecr-connections/ownership',
       concurrency: 24,
+      hostStaleAfterHours: 48,
     });
   });
 

@@ -169,5 +169,6 @@ export function coverageSettings(config: ResolvedConfig, names: CoverageNames): 
     readRoleName: names.readRole,
     ownershipParameterName: ecrNames(config).ownershipParameter,
     concurrency: config.coverage.concurrency,
+    hostStaleAfterHours: config.coverage.hostStaleAfterHours,
   };
 }
