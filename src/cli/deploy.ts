@@ -13,6 +13,11 @@ export function registerDeploy(program: Command, output: Output): void {
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
     .option('-y, --yes', 'approve security-sensitive changes (IAM) without asking')
+    .option(
+      '--operator-manifest <file>',
+      'EKS protection: a local copy of the pinned Falcon Operator manifest to upload (default: fetched once from ' +
+        'features.eksProtection.deployer.operator.manifestUrl); its SHA-256 must match manifestSha256',
+    )
     .action(async (opts: CommandOptions) => {
       // Loaded on use: the AWS SDK clients and toolkit-lib are heavy, other commands skip them.
       const { runCommand } = await import('../deploy/command.js');

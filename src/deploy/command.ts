@@ -19,6 +19,8 @@ export interface CommandOptions {
   readonly purge?: boolean;
   /** destroy only: do not run EKS uninstalls first. */
   readonly keepClusterSensors?: boolean;
+  /** deploy only: a local copy of the pinned Falcon Operator manifest. */
+  readonly operatorManifest?: string;
 }
 
 /**
@@ -47,7 +49,11 @@ export async function runCommand(
     const flags = { yes: opts.yes === true };
     const result =
       action === 'deploy'
-        ? await runDeploy(config, flags, deps)
+        ? await runDeploy(
+            config,
+            { ...flags, ...(opts.operatorManifest ? { operatorManifest: opts.operatorManifest } : {}) },
+            deps,
+          )
         : await runDestroy(
             config,
             { ...flags, purge: opts.purge === true, keepClusterSensors: opts.keepClusterSensors === true },

@@ -8,6 +8,8 @@ export interface DeployTimeAppOptions {
   readonly credentialsVersionId?: string;
   /** The pre-delete template of `destroy --purge`. */
   readonly purgeOnDelete?: boolean;
+  /** Where `deploy` staged the checked operator manifest (EKS protection), for the artifact bucket. */
+  readonly operatorManifestDir?: string;
 }
 
 /** The shape of `buildApp` in src/infra/app.ts, injected so tests can use a stand-in app. */

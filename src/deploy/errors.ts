@@ -35,6 +35,14 @@ export class UnusableCredentialsError extends UserInputError {
   }
 }
 
+/** The operator manifest's SHA-256 differs from the configured one; nothing was deployed (exit code 2). */
+export class OperatorManifestChecksumError extends UserInputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OperatorManifestChecksumError';
+  }
+}
+
 /** One or more pre-flight checks failed; nothing was changed (exit code 2). */
 export class PreflightError extends UserInputError {
   readonly findings: readonly PreflightFinding[];

@@ -15,6 +15,7 @@ import type { Deployer } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
 import { stackSetResultsAfterFailure } from './failed-deploy.js';
 import { type Confirm, ProgressIoHost } from './io-host.js';
+import { stageManifestForBuild } from './operator-manifest.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { Progress } from './progress.js';
 import type { CommandResult } from './report.js';
@@ -39,11 +40,15 @@ export interface DeployDependencies {
   readonly now?: () => Date;
   /** Receives the scrubbed text of every toolkit message (tests, --debug). */
   readonly transcript?: string[];
+  /** Fetches the operator manifest's release URL (tests: a local server). @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
 }
 
 export interface DeployFlags {
   /** Approve security-sensitive changes without asking. */
   readonly yes: boolean;
+  /** `--operator-manifest FILE`: a local copy of the pinned operator manifest instead of downloading it. */
+  readonly operatorManifest?: string;
 }
 
 /** How far before the deploy started an operation may have been created and still count as ours. */
@@ -59,11 +64,38 @@ export function callAsFor(config: ResolvedConfig): CallAs {
  * report holds the failed operations' per-account results (from the watch kept during the deploy
  * when the rollback deleted the StackSets) and `error` the toolkit's message. Returns the result;
  * the caller prints it and turns `ok: false` into exit code 1.
+ *
+ * With EKS protection enabled, the pinned operator manifest is staged and its SHA-256 checked first
+ * of all (a mismatch throws OperatorManifestChecksumError, nothing deployed); the artifact bucket
+ * uploads it to `operatorManifestKey(version)`.
  */
 export async function runDeploy(
   config: ResolvedConfig,
   flags: DeployFlags,
   deps: DeployDependencies,
+): Promise<CommandResult & { stackSets: StackSetReport }> {
+  const manifest = await stageManifestForBuild(config, {
+    ...(flags.operatorManifest !== undefined ? { file: flags.operatorManifest } : {}),
+    allowFetch: true,
+    ...(deps.fetch ? { fetchImpl: deps.fetch } : {}),
+  });
+  try {
+    if (manifest) {
+      deps.progress.line(
+        `Falcon Operator manifest: ${manifest.source} (${manifest.bytes} bytes, SHA-256 checked) → ${manifest.key}`,
+      );
+    }
+    return await deployStaged(config, flags, deps, manifest?.dir);
+  } finally {
+    await manifest?.cleanup();
+  }
+}
+
+async function deployStaged(
+  config: ResolvedConfig,
+  flags: DeployFlags,
+  deps: DeployDependencies,
+  operatorManifestDir: string | undefined,
 ): Promise<CommandResult & { stackSets: StackSetReport }> {
   const { parameters, secrets } = rootParameters(config, deps.env);
   const scrub = createScrubber(secrets);
@@ -105,7 +137,14 @@ export async function runDeploy(
       parameters: supplied,
       ioHost,
       scrub,
-      ...(credentialsVersionId ? { appOptions: { credentialsVersionId } } : {}),
+      ...(credentialsVersionId || operatorManifestDir
+        ? {
+            appOptions: {
+              ...(credentialsVersionId ? { credentialsVersionId } : {}),
+              ...(operatorManifestDir ? { operatorManifestDir } : {}),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     const watched = await watch.stop();

@@ -5,7 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { MissingDeployerBundleError, MissingLambdaBundleError } from './errors.js';
+import {
+  MissingDeployerBundleError,
+  MissingLambdaBundleError,
+  MissingOperatorManifestError,
+} from './errors.js';
 import { acknowledge } from './nag.js';
 
 export interface ArtifactBucketProps {
@@ -18,6 +22,12 @@ export interface ArtifactBucketProps {
    * @default - `deployer` next to `lambdaDir` (dist/lambda → dist/deployer)
    */
   readonly deployerDir?: string;
+  /**
+   * Where `deploy` staged the checked operator manifest: `<dir>/operator/<version>/falcon-operator.yaml`
+   * (`stageOperatorManifest`). Uploaded by {@link ArtifactBucket.operatorManifest}.
+   * @default - none staged: the template uploads no manifest (synth without a local copy)
+   */
+  readonly operatorManifestDir?: string;
 }
 
 /** Key prefix of everything the EKS deployer's CodeBuild runs read: its bundle, and the operator manifest `deploy` uploads. */
@@ -47,13 +57,17 @@ export class ArtifactBucket extends Construct {
   readonly bucket: s3.Bucket;
   private readonly lambdaDir: string;
   private readonly deployerDir: string;
+  private readonly operatorManifestDir: string | undefined;
   private deployer?: LambdaCodeLocation;
+  private handlerAcknowledged = false;
   private readonly locations = new Map<string, LambdaCodeLocation>();
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
     super(scope, id);
     this.lambdaDir = resolve(props.lambdaDir);
     this.deployerDir = resolve(props.deployerDir ?? join(dirname(this.lambdaDir), 'deployer'));
+    this.operatorManifestDir =
+      props.operatorManifestDir !== undefined ? resolve(props.operatorManifestDir) : undefined;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -110,6 +124,30 @@ export class ArtifactBucket extends Construct {
     return this.deployer;
   }
 
+  /**
+   * Uploads the staged operator manifest of `version` to exactly {@link operatorManifestKey}, where
+   * the deployer reads it. Returns that key, or undefined when nothing was staged (then the template
+   * uploads no manifest; `deploy` always stages one). Throws {@link MissingOperatorManifestError}
+   * when a staging directory was given without that version's file.
+   */
+  operatorManifest(version: string): string | undefined {
+    if (this.operatorManifestDir === undefined) return undefined;
+    const key = operatorManifestKey(version);
+    const file = join(this.operatorManifestDir, key.slice(DEPLOYER_PREFIX.length));
+    if (!existsSync(file)) throw new MissingOperatorManifestError(file);
+    new s3deploy.BucketDeployment(this, 'DeployOperatorManifest', {
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: `${dirname(key)}/`,
+      // The asset is the version's directory, which holds only falcon-operator.yaml.
+      sources: [s3deploy.Source.asset(dirname(file))],
+      prune: false,
+      // Kept when a later template lacks it (`destroy --purge`'s update); the bucket empties on delete.
+      retainOnDelete: true,
+    });
+    this.acknowledgeDeploymentHandler();
+    return key;
+  }
+
   private upload(id: string, dir: string, prefix: string): LambdaCodeLocation {
     const deployment = new s3deploy.BucketDeployment(this, id, {
       destinationBucket: this.bucket,
@@ -129,10 +167,11 @@ export class ArtifactBucket extends Construct {
 
   /** Acknowledges, with reasons, what cdk-nag finds in CDK's own upload handler (shared by every deployment). */
   private acknowledgeDeploymentHandler(): void {
-    if (this.locations.size > 0 || this.deployer) return;
+    if (this.handlerAcknowledged) return;
     const stack = cdk.Stack.of(this);
     const handler = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
     if (!handler) return;
+    this.handlerAcknowledged = true;
     const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
     const wildcard = (finding: string) => ({
       id: `AwsSolutions-IAM5[${finding}]`,

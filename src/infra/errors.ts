@@ -30,6 +30,17 @@ export class MissingDeployerBundleError extends UserInputError {
   }
 }
 
+/** A staging directory was given without the pinned version's operator manifest in it. */
+export class MissingOperatorManifestError extends UserInputError {
+  constructor(path: string, options?: ErrorOptions) {
+    super(
+      `the staged Falcon Operator manifest is missing (expected ${path}); stage it with "deploy" (or "synth --operator-manifest FILE") for features.eksProtection.deployer.operator.version`,
+      options,
+    );
+    this.name = 'MissingOperatorManifestError';
+  }
+}
+
 /** cdk-nag or CDK reported errors while synthesizing: a defect in the constructs, not in the input. */
 export class SynthesisError extends InfraError {
   readonly findings: readonly string[];

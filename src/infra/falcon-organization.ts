@@ -27,6 +27,8 @@ export interface FalconOrganizationProps {
   readonly purgeOnDelete?: boolean;
   /** The version of `falcon.credentials.secretArn` to read (see `FalconCredentialsProps.secretVersionId`). */
   readonly credentialsVersionId?: string;
+  /** Where `deploy` staged the checked operator manifest (see `ArtifactBucketProps.operatorManifestDir`). */
+  readonly operatorManifestDir?: string;
 }
 
 /**
@@ -55,6 +57,7 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.artifacts = new ArtifactBucket(this, 'Artifacts', {
       organizationId: props.config.organization.id,
       lambdaDir: props.lambdaDir ?? DEFAULT_LAMBDA_DIR,
+      ...(props.operatorManifestDir !== undefined ? { operatorManifestDir: props.operatorManifestDir } : {}),
     });
     const status = {} as Record<FeatureName, FeatureStatus>;
     for (const name of FEATURE_NAMES) {

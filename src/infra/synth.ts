@@ -10,6 +10,8 @@ export interface SynthOptions {
   readonly lambdaDir?: string;
   /** Synthesize the pre-delete template of `destroy --purge` (see `FeatureContext.purgeOnDelete`). @default false */
   readonly purgeOnDelete?: boolean;
+  /** Where the checked operator manifest was staged (`stageManifestForBuild`). @default - none */
+  readonly operatorManifestDir?: string;
 }
 
 export interface SynthResult {
@@ -37,6 +39,7 @@ export function synthesize(config: ResolvedConfig, options: SynthOptions): Synth
     outdir,
     ...(options.lambdaDir ? { lambdaDir: options.lambdaDir } : {}),
     ...(options.purgeOnDelete ? { purgeOnDelete: true } : {}),
+    ...(options.operatorManifestDir ? { operatorManifestDir: options.operatorManifestDir } : {}),
   });
   let assembly;
   try {

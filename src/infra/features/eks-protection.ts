@@ -114,6 +114,8 @@ export class EksProtection extends Construct {
     });
 
     const manifestKey = operatorManifestKey(eks.deployer.operator.version);
+    // Uploaded when `deploy` (or `synth --operator-manifest`) staged the checked manifest.
+    artifacts.operatorManifest(eks.deployer.operator.version);
     const settings = deployerRunSettings({
       partition: config.aws.partition,
       homeAccountId: cdk.Aws.ACCOUNT_ID,
