@@ -106,7 +106,9 @@ describe('falcon-org plan', () => {
     expect(text).toMatch(
       /Left behind by "falcon-org destroy":\n {2}- AWS::Logs::LogGroup \w+ in each account \(StackSet falcon-org-ecr-connections\): retained/,
     );
-    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership in each account');
+    // The example sets disconnectOnDelete: true, so the Delete removes the ownership record; the lease stays.
+    expect(text).toContain('then its ownership record /falcon-org/ecr-connections/ownership');
+    expect(text).toContain('SSM parameter /falcon-org/ecr-connections/ownership-lease in each account');
     expect(output.stderr.join('\n')).toContain('synthesizing');
   });
 
