@@ -24,7 +24,7 @@ export interface ArtifactBucketProps {
   readonly deployerDir?: string;
   /**
    * Where `deploy` staged the checked operator manifest: `<dir>/operator/<version>/falcon-operator.yaml`
-   * (`stageOperatorManifest`). Uploaded by {@link ArtifactBucket.operatorManifest}.
+   * (`stageManifestForBuild` in src/deploy/operator-manifest.ts). Uploaded by {@link ArtifactBucket.operatorManifest}.
    * @default - none staged: the template uploads no manifest (synth without a local copy)
    */
   readonly operatorManifestDir?: string;
