@@ -23,8 +23,34 @@ const WORKLOADS: Readonly<Record<string, { path: string; kind: 'DaemonSet' | 'De
     },
   };
 
-interface DaemonSetStatus {
-  status?: { desiredNumberScheduled?: number; numberReady?: number };
+interface DaemonSetState {
+  metadata?: { generation?: number };
+  status?: {
+    observedGeneration?: number;
+    desiredNumberScheduled?: number;
+    numberReady?: number;
+    updatedNumberScheduled?: number;
+  };
+}
+
+/**
+ * A DaemonSet has rolled out when its controller has observed the current spec (observedGeneration)
+ * and every desired pod is both updated to it and ready. Without the generation check a DaemonSet
+ * the controller has not looked at yet (0 of 0) counts as ready; without updatedNumberScheduled an
+ * upgrade counts the old sensor pods as ready.
+ */
+export function daemonSetRolledOut(object: unknown): { done: boolean; seen: string } {
+  const { metadata = {}, status = {} } = (object ?? {}) as DaemonSetState;
+  if (metadata.generation !== undefined && (status.observedGeneration ?? 0) < metadata.generation) {
+    return { done: false, seen: `generation ${metadata.generation} not observed yet` };
+  }
+  const desired = status.desiredNumberScheduled ?? 0;
+  const ready = status.numberReady ?? 0;
+  const updated = status.updatedNumberScheduled ?? 0;
+  return {
+    done: ready === desired && updated === desired,
+    seen: `${ready} of ${desired} pods ready, ${updated} updated`,
+  };
 }
 
 /**
@@ -66,10 +92,7 @@ export async function verifySensors(
         if (workload.kind === 'Deployment') {
           return { done: isTrue(object, 'Available'), seen: describeConditions(object) };
         }
-        const s = (object as DaemonSetStatus).status ?? {};
-        const desired = s.desiredNumberScheduled ?? 0;
-        const ready = s.numberReady ?? 0;
-        return { done: ready === desired, seen: `${ready} of ${desired} pods ready` };
+        return daemonSetRolledOut(object);
       },
     );
   }

@@ -36,7 +36,7 @@ describe('deployer failures', () => {
     const result = await h.run('nodes');
     expect(result.outcome).toBe('failed');
     expect(result.reason).toBe(
-      'DaemonSet falcon-system/falcon-node-sensor to be ready: not done after 900 s (last seen: 2 of 3 pods ready)',
+      'DaemonSet falcon-system/falcon-node-sensor to be ready: not done after 900 s (last seen: 2 of 3 pods ready, 3 updated)',
     );
   });
 

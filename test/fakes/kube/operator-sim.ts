@@ -36,9 +36,16 @@ function workloadsOf(kind: string, standIn: KubeStandIn): Workload[] {
           object: {
             apiVersion: 'apps/v1',
             kind: 'DaemonSet',
-            metadata: { name: 'falcon-node-sensor', namespace: 'falcon-system', labels: managed },
+            metadata: {
+              name: 'falcon-node-sensor',
+              namespace: 'falcon-system',
+              labels: managed,
+              generation: 1,
+            },
             status: {
+              observedGeneration: 1,
               desiredNumberScheduled: sim.nodes,
+              updatedNumberScheduled: sim.nodes,
               numberReady: sim.readyNodes,
               numberAvailable: sim.readyNodes,
             },
