@@ -117,14 +117,20 @@ export async function ensureAccessEntry(
     const existing = await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }));
     ours = existing.accessEntry?.username === DEPLOYER_USERNAME;
   }
-  await eks.send(
-    new AssociateAccessPolicyCommand({
-      clusterName: cluster,
-      principalArn,
-      policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-      accessScope: { type: 'cluster' },
-    }),
-  );
+  try {
+    await eks.send(
+      new AssociateAccessPolicyCommand({
+        clusterName: cluster,
+        principalArn,
+        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        accessScope: { type: 'cluster' },
+      }),
+    );
+  } catch (error) {
+    // The run never learns about an entry it cannot use: remove the one just created here.
+    if (created) await removeAccessEntry(eks, cluster, principalArn);
+    throw error;
+  }
   return { ours, created };
 }
 
