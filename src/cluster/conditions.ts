@@ -26,3 +26,30 @@ export function describeConditions(object: unknown): string {
     )
     .join(', ');
 }
+
+interface DeploymentState {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number };
+}
+
+/**
+ * A Deployment has rolled out when it is Available, its controller has observed the current spec
+ * and every replica runs it. Available alone stays True during a rolling update (the old pods
+ * serve), so an upgrade would be taken as done before the new version runs.
+ */
+export function deploymentRolledOut(object: unknown): { done: boolean; seen: string } {
+  if (object === undefined) return { done: false, seen: 'not found' };
+  const { metadata = {}, spec = {}, status = {} } = object as DeploymentState;
+  const conditions = describeConditions(object);
+  if (!isTrue(object, 'Available')) return { done: false, seen: conditions };
+  if (metadata.generation !== undefined && (status.observedGeneration ?? 0) < metadata.generation) {
+    return { done: false, seen: `${conditions}; generation ${metadata.generation} not observed yet` };
+  }
+  const replicas = spec.replicas ?? 1;
+  const updated = status.updatedReplicas ?? 0;
+  if (updated < replicas) {
+    return { done: false, seen: `${conditions}; ${updated} of ${replicas} replicas updated` };
+  }
+  return { done: true, seen: conditions };
+}

@@ -1,5 +1,5 @@
 import { applyIfChanged, VERSION_ANNOTATION, type ApplyOutcome } from './apply.js';
-import { describeConditions, isTrue } from './conditions.js';
+import { deploymentRolledOut, describeConditions, isTrue } from './conditions.js';
 import type { KubeClient } from './kube-client.js';
 import { describeObject, type KubeObject, type ResourceMap } from './kube-resources.js';
 import { inApplyOrder, phaseOf } from './manifest.js';
@@ -94,7 +94,6 @@ export async function waitDeploymentAvailable(
   deadlineSeconds: number,
 ): Promise<void> {
   await pollUntil(clock, { what: `${name} to be Available`, deadlineSeconds }, async () => {
-    const current = await kube.get(path);
-    return { done: isTrue(current, 'Available'), seen: current ? describeConditions(current) : 'not found' };
+    return deploymentRolledOut(await kube.get(path));
   });
 }

@@ -1,4 +1,4 @@
-import { describeConditions, isTrue } from './conditions.js';
+import { deploymentRolledOut, describeConditions, isTrue } from './conditions.js';
 import type { KubeClient } from './kube-client.js';
 import type { KubeObject, ResourceMap } from './kube-resources.js';
 import { pollUntil, type DeployerClock } from './wait.js';
@@ -90,7 +90,7 @@ export async function verifySensors(
         const object = await kube.get(workload.path);
         if (!object) return { done: false, seen: 'not created yet' };
         if (workload.kind === 'Deployment') {
-          return { done: isTrue(object, 'Available'), seen: describeConditions(object) };
+          return deploymentRolledOut(object);
         }
         return daemonSetRolledOut(object);
       },

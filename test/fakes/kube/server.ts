@@ -41,6 +41,8 @@ export interface StoredObject {
   createdAt: number;
   changedAt: number;
   deletingSince?: number;
+  /** A Deployment that was Available when its spec changed keeps its old pods serving meanwhile. */
+  availableBeforeChange?: boolean;
 }
 
 export interface RecordedRequest {
@@ -420,6 +422,7 @@ export class KubeStandIn {
       const m = next['metadata'] as Obj;
       m['resourceVersion'] = String(++this.resourceVersion);
       if (!deepEqual(before['spec'], next['spec'])) m['generation'] = Number(m['generation'] ?? 1) + 1;
+      if (kind === 'Deployment') existing.availableBeforeChange = this.deploymentAvailable(existing);
       existing.object = next;
       existing.changedAt = now;
     }
@@ -470,10 +473,15 @@ export class KubeStandIn {
         ],
       };
     } else if (object['kind'] === 'Deployment') {
-      const ok = this.deploymentAvailable(stored);
+      // A rolling update keeps the old pods (and Available=True) until the new ones are ready;
+      // only updatedReplicas tells the new revision has rolled out.
+      const rolledOut = this.deploymentAvailable(stored);
+      const ok = rolledOut || stored.availableBeforeChange === true;
       const replicas = Number((object['spec'] as Obj | undefined)?.['replicas'] ?? 1);
       object['status'] = {
+        ...(meta['generation'] !== undefined ? { observedGeneration: meta['generation'] } : {}),
         replicas,
+        updatedReplicas: rolledOut ? replicas : 0,
         availableReplicas: ok ? replicas : 0,
         conditions: [
           condition('Available', ok, ok ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable'),
