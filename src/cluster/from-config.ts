@@ -10,7 +10,7 @@ import type { DeployerEnvironment } from './environment.js';
 import { DeployerSettingsError, ManifestError } from './errors.js';
 import type { ManifestSource } from './manifest.js';
 import type { DeployerDeps } from './run.js';
-import { deployerRunSettings } from './settings.js';
+import { deployerRunSettingsFromConfig } from './settings.js';
 
 export interface DeployClusterOptions {
   readonly accountId: string;
@@ -78,19 +78,8 @@ export async function environmentFromConfig(
   options: DeployClusterOptions,
   env: NodeJS.ProcessEnv,
 ): Promise<DeployerEnvironment> {
-  const eks = config.features.eksProtection;
-  const settings = deployerRunSettings({
-    partition: config.aws.partition,
+  const settings = deployerRunSettingsFromConfig(config, {
     homeAccountId: options.accountId,
-    homeRegion: config.aws.homeRegion,
-    falcon: {
-      cloud: config.falcon.cloud,
-      ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
-      ...(config.falcon.cid !== undefined ? { cid: config.falcon.cid } : {}),
-    },
-    sensor: eks.sensor,
-    admissionController: eks.admissionController,
-    deployer: eks.deployer,
     manifestBucket: 'local',
     manifestKey: 'falcon-operator.yaml',
   });

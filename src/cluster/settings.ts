@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FALCON_CLOUD_NAMES } from '../config/clouds.js';
 import type { EksDeployerConfig } from '../config/eks-deployer-schema.js';
+import type { ResolvedConfig } from '../config/load.js';
 import type { FalconCloud } from '../config/clouds.js';
 import { DeployerSettingsError } from './errors.js';
 
@@ -134,4 +135,25 @@ export function deployerRunSettings(input: DeployerRunSettingsInput): DeployerRu
     },
     deadlines: { ...d.deadlines },
   };
+}
+
+/** The settings of the configuration's EKS Protection (the infrastructure and the CLI alike). */
+export function deployerRunSettingsFromConfig(
+  config: ResolvedConfig,
+  where: Pick<DeployerRunSettingsInput, 'homeAccountId' | 'manifestBucket' | 'manifestKey'>,
+): DeployerRunSettings {
+  const eks = config.features.eksProtection;
+  return deployerRunSettings({
+    partition: config.aws.partition,
+    homeRegion: config.aws.homeRegion,
+    falcon: {
+      cloud: config.falcon.cloud,
+      ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
+      ...(config.falcon.cid !== undefined ? { cid: config.falcon.cid } : {}),
+    },
+    sensor: eks.sensor,
+    admissionController: eks.admissionController,
+    deployer: eks.deployer,
+    ...where,
+  });
 }

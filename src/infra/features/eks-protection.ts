@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { deployerRunSettings } from '../../cluster/settings.js';
+import { deployerRunSettingsFromConfig } from '../../cluster/settings.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import { EKS_FUNCTION_ENV } from '../../eks/run-contract.js';
 import { operatorManifestKey } from '../artifact-bucket.js';
@@ -116,18 +116,8 @@ export class EksProtection extends Construct {
     const manifestKey = operatorManifestKey(eks.deployer.operator.version);
     // Uploaded when `deploy` (or `synth --operator-manifest`) staged the checked manifest.
     artifacts.operatorManifest(eks.deployer.operator.version);
-    const settings = deployerRunSettings({
-      partition: config.aws.partition,
+    const settings = deployerRunSettingsFromConfig(config, {
       homeAccountId: cdk.Aws.ACCOUNT_ID,
-      homeRegion: config.aws.homeRegion,
-      falcon: {
-        cloud: config.falcon.cloud,
-        ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
-        ...(config.falcon.cid !== undefined ? { cid: config.falcon.cid } : {}),
-      },
-      sensor: eks.sensor,
-      admissionController: eks.admissionController,
-      deployer: eks.deployer,
       manifestBucket: artifacts.bucket.bucketName,
       manifestKey,
     });
