@@ -23,7 +23,7 @@ export interface TokenInput {
   readonly region: string;
   readonly credentials: AwsIdentity;
   readonly signingDate: Date;
-  /** STS host. @default `sts.<region>.amazonaws.com` */
+  /** STS host. @default `sts.<region>.amazonaws.com` (`.com.cn` in the China regions) */
   readonly stsHost?: string;
   /** @default 60 */
   readonly expiresInSeconds?: number;
@@ -53,9 +53,14 @@ function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uin
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** The regional STS endpoint; the China regions live under amazonaws.com.cn. */
+export function stsHostOf(region: string): string {
+  return `sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
 /** The presigned STS URL the token wraps. */
 export async function presignedIdentityUrl(input: TokenInput): Promise<string> {
-  const hostname = input.stsHost ?? `sts.${input.region}.amazonaws.com`;
+  const hostname = input.stsHost ?? stsHostOf(input.region);
   const signer = new SignatureV4({
     service: 'sts',
     region: input.region,
