@@ -91,6 +91,23 @@ describe('Kubernetes API stand-in', () => {
     expect(after['data']).toEqual({ mine: '1', theirs: '2' });
   });
 
+  it('rejects an apply whose body lacks or mismatches apiVersion, kind or metadata.name (400)', async () => {
+    const send = (body: unknown) =>
+      kube.raw({
+        method: 'PATCH',
+        path: `${path}?fieldManager=x`,
+        contentType: 'application/apply-patch+yaml',
+        body: JSON.stringify(body),
+      });
+    const noApiVersion: Partial<ReturnType<typeof cm>> = cm({});
+    delete noApiVersion.apiVersion;
+    expect((await send(noApiVersion)).status).toBe(400);
+    expect((await send({ ...cm({}), apiVersion: 'apps/v1' })).status).toBe(400);
+    expect((await send({ ...cm({}), metadata: { namespace: 'default' } })).status).toBe(400);
+    expect((await send({ ...cm({}), kind: 'Secret' })).status).toBe(400);
+    expect((await send(cm({}))).status).toBe(201);
+  });
+
   it('rejects a merge-patch content type (415) and a missing field manager (422)', async () => {
     const wrongType = await kube.raw({
       method: 'PATCH',

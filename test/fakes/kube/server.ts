@@ -327,7 +327,10 @@ export class KubeStandIn {
       return { status: 400, body: statusBody(400, 'BadRequest', `cannot parse body: ${String(error)}`) };
     }
     const meta = (applied['metadata'] ?? {}) as Obj;
+    // Like the API server: apiVersion, kind and metadata.name are required and must match the URL.
+    const apiVersion = path.group === '' ? path.version : `${path.group}/${path.version}`;
     if (
+      applied['apiVersion'] !== apiVersion ||
       applied['kind'] !== kind ||
       meta['name'] !== path.name ||
       (path.namespace !== undefined &&
@@ -339,7 +342,7 @@ export class KubeStandIn {
         body: statusBody(
           400,
           'BadRequest',
-          `the body (${JSON.stringify(applied['kind'])} ${JSON.stringify(meta['name'])}) does not match the URL`,
+          `the body (${JSON.stringify(applied['apiVersion'])} ${JSON.stringify(applied['kind'])} ${JSON.stringify(meta['name'])}) does not match the URL`,
         ),
       };
     }
