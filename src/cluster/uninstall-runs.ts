@@ -31,10 +31,15 @@ export interface ClusterUninstall {
   readonly reason?: string;
 }
 
-/** Clusters whose last run may have left Falcon on them (an install that applied something). */
+/**
+ * Clusters whose last run may have left Falcon on them: an install that applied something, or an
+ * uninstall that did not finish (a failed or unreachable uninstall leaves the sensors in place, and
+ * the next destroy must try again rather than forget the cluster).
+ */
 export function needsUninstall(item: RunsTableItem): boolean {
   const run = item.lastRun;
-  if (!run || run.mode !== 'install') return false;
+  if (!run) return false;
+  if (run.mode === 'uninstall') return run.outcome === 'failed' || run.outcome === 'not-reachable';
   const applied: readonly RunOutcome[] = ['protected', 'already-protected', 'upgraded', 'failed'];
   return applied.includes(run.outcome);
 }
