@@ -2,6 +2,7 @@
 export interface Condition {
   readonly type?: string;
   readonly status?: string;
+  readonly observedGeneration?: number;
   readonly reason?: string;
   readonly message?: string;
 }
@@ -52,4 +53,19 @@ export function deploymentRolledOut(object: unknown): { done: boolean; seen: str
     return { done: false, seen: `${conditions}; ${updated} of ${replicas} replicas updated` };
   }
   return { done: true, seen: conditions };
+}
+
+/**
+ * True when `type` is True for the object's current spec: a condition that names the generation it
+ * was set for must not be older than the object (after an upgrade or a changed spec, the Success of
+ * the previous reconcile would otherwise end the wait before the operator has looked).
+ */
+export function isTrueForCurrentSpec(object: unknown, type: string): boolean {
+  const generation = (object as { metadata?: { generation?: number } } | undefined)?.metadata?.generation;
+  return conditionsOf(object).some(
+    (c) =>
+      c.type === type &&
+      c.status === 'True' &&
+      (generation === undefined || c.observedGeneration === undefined || c.observedGeneration >= generation),
+  );
 }

@@ -1,4 +1,4 @@
-import { deploymentRolledOut, describeConditions, isTrue } from './conditions.js';
+import { deploymentRolledOut, describeConditions, isTrueForCurrentSpec } from './conditions.js';
 import type { KubeClient } from './kube-client.js';
 import type { KubeObject, ResourceMap } from './kube-resources.js';
 import { pollUntil, type DeployerClock } from './wait.js';
@@ -74,7 +74,7 @@ export async function verifySensors(
       async () => {
         const object = await kube.get(path);
         return {
-          done: isTrue(object, 'Success'),
+          done: isTrueForCurrentSpec(object, 'Success'),
           value: object,
           seen: object ? describeConditions(object) : 'not found',
         };

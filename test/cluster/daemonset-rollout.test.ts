@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isTrueForCurrentSpec } from '../../src/cluster/conditions.js';
 import { daemonSetRolledOut } from '../../src/cluster/verify.js';
 
 describe('node-sensor DaemonSet readiness', () => {
@@ -24,5 +25,29 @@ describe('node-sensor DaemonSet readiness', () => {
       status: { observedGeneration: 2, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3 },
     };
     expect(daemonSetRolledOut(done).done).toBe(true);
+  });
+});
+
+describe('custom resource Success', () => {
+  const cr = (generation: number, observedGeneration?: number) => ({
+    metadata: { generation },
+    status: {
+      conditions: [
+        {
+          type: 'Success',
+          status: 'True',
+          ...(observedGeneration !== undefined ? { observedGeneration } : {}),
+        },
+      ],
+    },
+  });
+
+  it('does not count a Success set for an older spec', () => {
+    expect(isTrueForCurrentSpec(cr(2, 1), 'Success')).toBe(false);
+    expect(isTrueForCurrentSpec(cr(2, 2), 'Success')).toBe(true);
+  });
+
+  it('accepts a Success without observedGeneration (operators that do not set it)', () => {
+    expect(isTrueForCurrentSpec(cr(2), 'Success')).toBe(true);
   });
 });
