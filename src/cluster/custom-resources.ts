@@ -75,10 +75,11 @@ export function falconCustomResources(
         registry: { type: 'crowdstrike' },
         ...(images.containerSensor ? { image: images.containerSensor } : {}),
         injector: {
-          // Fargate only: inject everywhere; mixed: only namespaces that opt in by label, so
-          // pods on EC2 nodes (already covered by the node sensor) get no sidecar.
-          // (the operator's opt-in label is `settings.fargateInjectionLabel`=enabled).
-          disableDefaultNSInjection: compute === 'mixed',
+          // Fargate only: inject everywhere; mixed: only namespaces labelled
+          // `settings.fargateInjectionLabel`=enabled (the operator's fixed opt-in key, which the
+          // settings only accept), so pods on EC2 nodes (covered by the node sensor) get no sidecar.
+          // The CRD's JSON name is `disableDefaultNamespaceInjection`; an unknown name is pruned.
+          disableDefaultNamespaceInjection: compute === 'mixed',
           disableDefaultPodInjection: false,
         },
         falcon: { tags: ['falcon-org'] },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FALCON_CLOUD_NAMES } from '../config/clouds.js';
-import type { EksDeployerConfig } from '../config/eks-deployer-schema.js';
+import { FALCON_CONTAINER_INJECTION_LABEL, type EksDeployerConfig } from '../config/eks-deployer-schema.js';
 import type { ResolvedConfig } from '../config/load.js';
 import type { FalconCloud } from '../config/clouds.js';
 import { DeployerSettingsError } from './errors.js';
@@ -39,7 +39,7 @@ export const deployerRunSettingsSchema = z.strictObject({
     failurePolicy: z.enum(['Ignore', 'Fail']),
     replicas: z.number().int().min(1),
   }),
-  fargateInjectionLabel: z.string().min(1),
+  fargateInjectionLabel: z.literal(FALCON_CONTAINER_INJECTION_LABEL),
   keepAccessEntry: z.boolean(),
   allowListEgress: z.boolean(),
   egressCidrs: z.array(z.string()),

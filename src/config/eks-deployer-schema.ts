@@ -13,6 +13,13 @@ import { z } from 'zod';
  * tag v1.13.0 (`deploy/falcon-operator.yaml`) was checked at 610,018 bytes with this SHA-256. The
  * release asset of the same tag was not checked, so the default URL is the checked copy.
  */
+/**
+ * The namespace label the Falcon operator's sidecar injector selects on when default namespace
+ * injection is off (FalconContainer `injector.disableDefaultNamespaceInjection`). The key is fixed
+ * in the operator; the CRD has no field to change it.
+ */
+export const FALCON_CONTAINER_INJECTION_LABEL = 'sensor.falcon-system.crowdstrike.com/injection';
+
 export const DEFAULT_OPERATOR = {
   version: 'v1.13.0',
   manifestSha256: 'a395e36417f7975cfc2fe7f2996e0f233dc85acbe73a180d1999697795af5e0d',
@@ -113,7 +120,10 @@ export const eksDeployerSchema = z.strictObject({
   fargateInjectionLabel: z
     .string()
     .regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'expected a label key' })
-    .default('sensor.falcon-system.crowdstrike.com/injection')
+    .refine((key) => key === FALCON_CONTAINER_INJECTION_LABEL, {
+      message: `expected "${FALCON_CONTAINER_INJECTION_LABEL}": the Falcon operator's injector selects opt-in namespaces by that fixed key and has no setting for another; remove fargateInjectionLabel or set it to that key, and label namespaces with it set to "enabled"`,
+    })
+    .default(FALCON_CONTAINER_INJECTION_LABEL)
     .describe('On mixed clusters, namespaces with this label set to "enabled" get the Fargate sidecar'),
   deadlines: deadlinesSchema.prefault({}),
 });

@@ -67,7 +67,7 @@ describe('deployer lifecycle', () => {
     expect(kinds(h)).toEqual(['FalconContainer']);
     const container = h.customResources()[0];
     expect((container['spec'] as Record<string, unknown>)['injector']).toEqual({
-      disableDefaultNSInjection: false,
+      disableDefaultNamespaceInjection: false,
       disableDefaultPodInjection: false,
     });
   });
@@ -81,7 +81,9 @@ describe('deployer lifecycle', () => {
     expect(kinds(h)).toEqual(['FalconAdmission', 'FalconContainer', 'FalconNodeSensor']);
     const container = h.customResources().find((c) => c['kind'] === 'FalconContainer')!;
     expect(
-      (container['spec'] as Record<string, Record<string, unknown>>)['injector']['disableDefaultNSInjection'],
+      (container['spec'] as Record<string, Record<string, unknown>>)['injector'][
+        'disableDefaultNamespaceInjection'
+      ],
     ).toBe(true);
     const kac = h.customResources().find((c) => c['kind'] === 'FalconAdmission')!;
     expect((kac['spec'] as Record<string, unknown>)['admissionConfig']).toEqual({

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPERATOR, eksDeployerSchema } from '../../src/config/eks-deployer-schema.js';
+import {
+  DEFAULT_OPERATOR,
+  FALCON_CONTAINER_INJECTION_LABEL,
+  eksDeployerSchema,
+} from '../../src/config/eks-deployer-schema.js';
 import { validateConfig } from '../../src/config/load.js';
 import { deployerRunSettings, parseDeployerRunSettings } from '../../src/cluster/settings.js';
 import { PROJECT_ENV } from '../../src/eks/run-contract.js';
@@ -78,6 +82,43 @@ describe('deployer settings', () => {
       nodeSensor: { backend: 'kernel' },
       allowListEgress: true,
     });
+  });
+
+  it("fargateInjectionLabel: only the operator's fixed opt-in key is accepted (another would do nothing)", () => {
+    let error: unknown;
+    try {
+      validateConfig({
+        ...base,
+        features: { eksProtection: { deployer: { fargateInjectionLabel: 'example.com/falcon-sidecar' } } },
+      });
+    } catch (e) {
+      error = e;
+    }
+    const text = String(error);
+    expect(text).toContain('features.eksProtection.deployer.fargateInjectionLabel');
+    expect(text).toContain('sensor.falcon-system.crowdstrike.com/injection');
+    expect(text).toContain('remove fargateInjectionLabel');
+    expect(eksDeployerSchema.parse({}).fargateInjectionLabel).toBe(FALCON_CONTAINER_INJECTION_LABEL);
+    expect(
+      eksDeployerSchema.parse({ fargateInjectionLabel: FALCON_CONTAINER_INJECTION_LABEL })
+        .fargateInjectionLabel,
+    ).toBe(FALCON_CONTAINER_INJECTION_LABEL);
+    // Settings carried to a run with another key (an older build) are refused, not silently ignored.
+    const config = validateConfig({ ...base, features: { eksProtection: { enabled: true } } });
+    const settings = deployerRunSettings({
+      partition: 'aws',
+      homeAccountId: '999988887777',
+      homeRegion: 'us-east-1',
+      falcon: { cloud: config.falcon.cloud },
+      sensor: config.features.eksProtection.sensor,
+      admissionController: config.features.eksProtection.admissionController,
+      deployer: config.features.eksProtection.deployer,
+      manifestBucket: 'artifacts',
+      manifestKey: 'deployer/operator/v1.13.0/falcon-operator.yaml',
+    });
+    expect(() =>
+      parseDeployerRunSettings(JSON.stringify({ ...settings, fargateInjectionLabel: 'example.com/x' })),
+    ).toThrow(/fargateInjectionLabel/);
   });
 
   it('a missing or malformed settings variable names it', () => {
