@@ -45,6 +45,18 @@ export class NotReachableError extends ClusterError {
   }
 }
 
+/** A Fargate-only cluster has no Fargate profile for the Falcon namespaces (nothing was applied). */
+export class FargateProfileMissingError extends ClusterError {
+  constructor(
+    readonly namespaces: readonly string[],
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'FargateProfileMissingError';
+  }
+}
+
 /** The operator manifest does not match its pinned checksum or cannot be read. */
 export class ManifestError extends ClusterError {
   constructor(message: string, options?: ErrorOptions) {

@@ -17,7 +17,14 @@ import {
   type FalconApiCredentials,
   type ImageOverrides,
 } from './custom-resources.js';
-import { ClusterGoneError, describeError, KubeApiError, NotReachableError } from './errors.js';
+import {
+  ClusterGoneError,
+  describeError,
+  FargateProfileMissingError,
+  KubeApiError,
+  NotReachableError,
+} from './errors.js';
+import { falconNamespaces, fargateCoverageReason, uncoveredFargateNamespaces } from './fargate-coverage.js';
 import type { KubeClient } from './kube-client.js';
 import { ResourceMap, type KubeObject } from './kube-resources.js';
 import { parseOperatorManifest, type ManifestSource } from './manifest.js';
@@ -113,6 +120,16 @@ export async function runDeployer(
     }
     const reach = judgeReachability(cluster, settings.egressCidrs, settings.allowListEgress);
     if (reach.kind === 'not-reachable') throw new NotReachableError(reach.reason);
+    if (request.mode === 'install' && request.compute === 'fargate') {
+      // Before anything changes (allow-list included): without a profile for its namespaces the
+      // operator stays Pending and the run would only fail at the operator deadline.
+      const missing = await durations.time('fargateProfiles', () =>
+        uncoveredFargateNamespaces(deps.eks, request.cluster, falconNamespaces(settings.admission.enabled)),
+      );
+      if (missing.length > 0) {
+        throw new FargateProfileMissingError(missing, fargateCoverageReason(request.cluster, missing));
+      }
+    }
     if (reach.kind === 'widen') {
       const original =
         cluster.publicAccessCidrs.length === 0 ? ['0.0.0.0/0'] : [...cluster.publicAccessCidrs];

@@ -5,11 +5,14 @@ import {
   DeleteAccessEntryCommand,
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
+  DescribeFargateProfileCommand,
   DescribeUpdateCommand,
   EKSClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  ListFargateProfilesCommand,
   UpdateClusterConfigCommand,
+  type FargateProfile,
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ComputeMode, RunRequest, RunResult } from '../../src/eks/run-contract.js';
@@ -94,6 +97,18 @@ export class DeployerHarness {
   readonly manifests = new Map<string, Uint8Array>();
   readonly accessEntries = new Map<string, { username?: string }>();
   readonly cidrUpdates: string[][] = [];
+  /** The cluster's Fargate profiles; by default one selecting every Falcon namespace. */
+  fargateProfiles: FargateProfile[] = [
+    {
+      fargateProfileName: 'falcon',
+      status: 'ACTIVE',
+      selectors: [
+        { namespace: 'falcon-operator' },
+        { namespace: 'falcon-system' },
+        { namespace: 'falcon-kac' },
+      ],
+    },
+  ];
   readonly cluster: FakeCluster = {
     statuses: ['ACTIVE'],
     authenticationMode: 'API_AND_CONFIG_MAP',
@@ -177,6 +192,21 @@ export class DeployerHarness {
       }
       this.standIn.options.accessGrantedAt = undefined;
       return {};
+    });
+    // Paged by one profile, so the deployer has to follow nextToken.
+    this.eks.on(ListFargateProfilesCommand).callsFake((input: { nextToken?: string }) => {
+      const at = input.nextToken === undefined ? 0 : Number(input.nextToken);
+      const names = this.fargateProfiles.map((p) => p.fargateProfileName ?? '');
+      return {
+        fargateProfileNames: names.slice(at, at + 1),
+        ...(at + 1 < names.length ? { nextToken: String(at + 1) } : {}),
+      };
+    });
+    this.eks.on(DescribeFargateProfileCommand).callsFake((input: { fargateProfileName: string }) => {
+      const profile = this.fargateProfiles.find((p) => p.fargateProfileName === input.fargateProfileName);
+      if (!profile)
+        throw new ResourceNotFoundException({ message: 'No Fargate Profile found', $metadata: {} });
+      return { fargateProfile: profile };
     });
     let updates = 0;
     const updateStatus = new Map<string, string>();
