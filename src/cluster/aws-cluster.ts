@@ -5,7 +5,10 @@ import {
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
   DescribeUpdateCommand,
+  DisassociateAccessPolicyCommand,
+  ListAssociatedAccessPoliciesCommand,
   UpdateClusterConfigCommand,
+  type AccessScope,
   type Cluster,
   type EKSClient,
 } from '@aws-sdk/client-eks';
@@ -86,12 +89,43 @@ export interface AccessEntryState {
   /** True when this run (or an earlier run of this deployer) created the entry. */
   readonly ours: boolean;
   readonly created: boolean;
+  /**
+   * On an entry that is not ours: what this run changed about the cluster admin policy, so cleanup
+   * undoes exactly that. Absent when the policy already applied at cluster scope (nothing changed).
+   * `previousScope` is the narrower scope it had before (restored), or absent (disassociated).
+   */
+  readonly policyAssociated?: { readonly policyArn: string; readonly previousScope?: AccessScope };
+}
+
+export function clusterAdminPolicyArn(partition: string): string {
+  return `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
+}
+
+/** The scope the policy is associated with on the principal's entry, or undefined when it is not. */
+async function associatedScope(
+  eks: EKSClient,
+  cluster: string,
+  principalArn: string,
+  policyArn: string,
+): Promise<AccessScope | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(
+      new ListAssociatedAccessPoliciesCommand({ clusterName: cluster, principalArn, nextToken }),
+    );
+    const found = page.associatedAccessPolicies?.find((a) => a.policyArn === policyArn);
+    if (found) return found.accessScope ?? { type: 'cluster' };
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 /**
  * Ensures an access entry for the principal and associates the cluster admin access policy
  * (installing CRDs, cluster roles and webhooks needs it). An existing entry is not an error; it is
- * only ours (and so removed afterwards) when it carries our user name.
+ * only ours (and so removed afterwards) when it carries our user name. On an entry that is not
+ * ours the policy is associated only when it is not already there at cluster scope, and the state
+ * records it so cleanup undoes exactly that (`restoreAccessPolicy`).
  */
 export async function ensureAccessEntry(
   eks: EKSClient,
@@ -99,6 +133,7 @@ export async function ensureAccessEntry(
   principalArn: string,
   partition: string,
 ): Promise<AccessEntryState> {
+  const policyArn = clusterAdminPolicyArn(partition);
   let created = false;
   let ours: boolean;
   try {
@@ -117,12 +152,18 @@ export async function ensureAccessEntry(
     const existing = await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }));
     ours = existing.accessEntry?.username === DEPLOYER_USERNAME;
   }
+  let policyAssociated: AccessEntryState['policyAssociated'];
+  if (!ours) {
+    const scope = await associatedScope(eks, cluster, principalArn, policyArn);
+    if (scope?.type === 'cluster') return { ours, created };
+    policyAssociated = scope === undefined ? { policyArn } : { policyArn, previousScope: scope };
+  }
   try {
     await eks.send(
       new AssociateAccessPolicyCommand({
         clusterName: cluster,
         principalArn,
-        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        policyArn,
         accessScope: { type: 'cluster' },
       }),
     );
@@ -131,7 +172,41 @@ export async function ensureAccessEntry(
     if (created) await removeAccessEntry(eks, cluster, principalArn);
     throw error;
   }
-  return { ours, created };
+  return { ours, created, ...(policyAssociated ? { policyAssociated } : {}) };
+}
+
+/**
+ * Undoes what `ensureAccessEntry` changed on an entry that is not ours: disassociates the policy
+ * it associated, or puts back the narrower scope it had. The entry itself is never touched.
+ */
+export async function restoreAccessPolicy(
+  eks: EKSClient,
+  cluster: string,
+  principalArn: string,
+  change: NonNullable<AccessEntryState['policyAssociated']>,
+): Promise<void> {
+  if (change.previousScope) {
+    await eks.send(
+      new AssociateAccessPolicyCommand({
+        clusterName: cluster,
+        principalArn,
+        policyArn: change.policyArn,
+        accessScope: change.previousScope,
+      }),
+    );
+    return;
+  }
+  try {
+    await eks.send(
+      new DisassociateAccessPolicyCommand({
+        clusterName: cluster,
+        principalArn,
+        policyArn: change.policyArn,
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) !== 'ResourceNotFoundException') throw error;
+  }
 }
 
 export async function removeAccessEntry(

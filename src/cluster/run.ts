@@ -5,6 +5,7 @@ import { applyIfChanged } from './apply.js';
 import {
   ensureAccessEntry,
   removeAccessEntry,
+  restoreAccessPolicy,
   setPublicAccessCidrs,
   waitClusterActive,
   type AccessEntryState,
@@ -198,6 +199,17 @@ export async function runDeployer(
         log('access-entry-removed');
       } catch (error) {
         problems.push(`removing the access entry of ${deps.principalArn} failed: ${describeError(error)}`);
+      }
+    }
+    const policyChange = cleanup.accessEntry?.policyAssociated;
+    if (policyChange !== undefined && !settings.keepAccessEntry) {
+      try {
+        await restoreAccessPolicy(deps.eks, request.cluster, deps.principalArn, policyChange);
+        log('access-policy-restored', { policyArn: policyChange.policyArn });
+      } catch (error) {
+        problems.push(
+          `undoing the association of ${policyChange.policyArn} with the access entry of ${deps.principalArn} failed: ${describeError(error)}`,
+        );
       }
     }
     if (problems.length > 0) {

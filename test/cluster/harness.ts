@@ -7,11 +7,14 @@ import {
   DescribeClusterCommand,
   DescribeFargateProfileCommand,
   DescribeUpdateCommand,
+  DisassociateAccessPolicyCommand,
+  ListAssociatedAccessPoliciesCommand,
   EKSClient,
   ResourceInUseException,
   ResourceNotFoundException,
   ListFargateProfilesCommand,
   UpdateClusterConfigCommand,
+  type AccessScope,
   type FargateProfile,
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -97,6 +100,8 @@ export class DeployerHarness {
   readonly manifests = new Map<string, Uint8Array>();
   readonly accessEntries = new Map<string, { username?: string }>();
   readonly cidrUpdates: string[][] = [];
+  /** Access policies associated with each principal's entry: policy ARN → scope. */
+  readonly associations = new Map<string, Map<string, AccessScope>>();
   /** The cluster's Fargate profiles; by default one selecting every Falcon namespace. */
   fargateProfiles: FargateProfile[] = [
     {
@@ -178,21 +183,46 @@ export class DeployerHarness {
       if (!entry) throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
       return { accessEntry: { principalArn: input.principalArn, ...entry } };
     });
-    this.eks.on(AssociateAccessPolicyCommand).callsFake((input: { principalArn: string }) => {
-      if (!this.accessEntries.has(input.principalArn)) {
-        throw new ResourceNotFoundException({ message: 'no access entry', $metadata: {} });
-      }
-      const grant = this.clock.now() + this.cluster.accessPropagationMs;
-      this.standIn.options.accessGrantedAt = Math.min(this.standIn.options.accessGrantedAt ?? grant, grant);
-      return {};
-    });
+    this.eks
+      .on(AssociateAccessPolicyCommand)
+      .callsFake((input: { principalArn: string; policyArn: string; accessScope: AccessScope }) => {
+        if (!this.accessEntries.has(input.principalArn)) {
+          throw new ResourceNotFoundException({ message: 'no access entry', $metadata: {} });
+        }
+        const policies = this.associations.get(input.principalArn) ?? new Map<string, AccessScope>();
+        policies.set(input.policyArn, input.accessScope);
+        this.associations.set(input.principalArn, policies);
+        const grant = this.clock.now() + this.cluster.accessPropagationMs;
+        this.standIn.options.accessGrantedAt = Math.min(this.standIn.options.accessGrantedAt ?? grant, grant);
+        return {};
+      });
     this.eks.on(DeleteAccessEntryCommand).callsFake((input: { principalArn: string }) => {
       if (!this.accessEntries.delete(input.principalArn)) {
         throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
       }
+      this.associations.delete(input.principalArn);
       this.standIn.options.accessGrantedAt = undefined;
       return {};
     });
+    this.eks.on(ListAssociatedAccessPoliciesCommand).callsFake((input: { principalArn: string }) => {
+      if (!this.accessEntries.has(input.principalArn)) {
+        throw new ResourceNotFoundException({ message: 'no access entry', $metadata: {} });
+      }
+      const policies = [...(this.associations.get(input.principalArn) ?? new Map<string, AccessScope>())];
+      return {
+        associatedAccessPolicies: policies.map(([policyArn, accessScope]) => ({ policyArn, accessScope })),
+      };
+    });
+    this.eks
+      .on(DisassociateAccessPolicyCommand)
+      .callsFake((input: { principalArn: string; policyArn: string }) => {
+        if (!this.associations.get(input.principalArn)?.delete(input.policyArn)) {
+          throw new ResourceNotFoundException({ message: 'not associated', $metadata: {} });
+        }
+        if (this.associations.get(input.principalArn)?.size === 0)
+          this.standIn.options.accessGrantedAt = undefined;
+        return {};
+      });
     // Paged by one profile, so the deployer has to follow nextToken.
     this.eks.on(ListFargateProfilesCommand).callsFake((input: { nextToken?: string }) => {
       const at = input.nextToken === undefined ? 0 : Number(input.nextToken);
