@@ -32,6 +32,7 @@ import type {
 import { publishReport } from '../src/coverage/publish.js';
 import type { OwnershipRecord } from '../src/ecr/ownership.js';
 import type { RunsTableItem } from '../src/eks/runs-table.js';
+import { BENCH_REGIONS } from './regions.js';
 
 if (process.argv.includes('--help')) {
   console.log(
@@ -54,28 +55,7 @@ const CONCURRENCY = arg('concurrency', 16);
 const REGION_CONCURRENCY = arg('region-concurrency', 8);
 const INSTANCES = arg('instances', 5);
 
-const ALL_REGIONS = [
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'ca-central-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'eu-central-1',
-  'eu-north-1',
-  'ap-south-1',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-northeast-3',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'sa-east-1',
-  'eu-south-1',
-  'me-south-1',
-];
-const REGIONS = ALL_REGIONS.slice(0, REGION_COUNT);
+const REGIONS = BENCH_REGIONS.slice(0, REGION_COUNT);
 const OUS = 10;
 
 let calls = 0;

@@ -45,6 +45,7 @@ import type {
   RunsTableItem,
 } from '../src/eks/runs-table.js';
 import { RunStarter, type BuildStarter } from '../src/eks/start-run.js';
+import { BENCH_REGIONS } from './regions.js';
 
 if (process.argv.includes('--help')) {
   console.log(
@@ -74,27 +75,7 @@ const CLUSTER_EVERY = num('cluster-every', 10);
 const REFERENCE_ACCOUNTS =
   arg('reference-accounts', '25') === 'all' ? ACCOUNTS : num('reference-accounts', 25);
 
-const REGIONS = [
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'ca-central-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'eu-central-1',
-  'eu-north-1',
-  'ap-south-1',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-northeast-3',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'sa-east-1',
-  'eu-south-1',
-  'me-south-1',
-].slice(0, REGION_COUNT);
+const REGIONS = BENCH_REGIONS.slice(0, REGION_COUNT);
 const OUS = 10;
 const PAGE = 20; // Organizations' ListAccounts page size
 

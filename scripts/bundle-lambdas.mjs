@@ -17,11 +17,15 @@ export function handlerNames(handlersDir = HANDLERS_DIR) {
 
 /** Bundles one handler into `<outRoot>/<name>/index.mjs` and returns the file's path and size. */
 export async function bundleHandler(name, outRoot, handlersDir = HANDLERS_DIR) {
-  const outdir = join(outRoot, name);
-  mkdirSync(outdir, { recursive: true });
-  const outfile = join(outdir, 'index.mjs');
+  return bundleEntry(join(handlersDir, `${name}.ts`), join(outRoot, name));
+}
+
+/** Bundles one entry file into `<outDir>/index.mjs` (Node.js 22 runtime, syntax target node20) and returns its path and size. */
+async function bundleEntry(entryPoint, outDir) {
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, 'index.mjs');
   await build({
-    entryPoints: [join(handlersDir, `${name}.ts`)],
+    entryPoints: [entryPoint],
     outfile,
     bundle: true,
     platform: 'node',
@@ -42,22 +46,7 @@ export const DEPLOYER_ENTRY = 'src/cluster/entry.ts';
 
 /** Bundles the EKS deployer into `<outDir>/index.mjs` (Node.js 20, top-level await) and returns its path and size. */
 export async function bundleDeployer(outDir = 'dist/deployer') {
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, 'index.mjs');
-  await build({
-    entryPoints: [DEPLOYER_ENTRY],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  return { file: outfile, bytes: statSync(outfile).size };
+  return bundleEntry(DEPLOYER_ENTRY, outDir);
 }
 
 async function main() {
