@@ -22,7 +22,7 @@ import { ecrRegistryUrl } from '../ecr/urls.js';
 import {
   buildResponse,
   isCustomResourceEvent,
-  sendResponse,
+  sendResponseBeforeDeadline,
   withDeadline,
   workBudgetMs,
   type CustomResourceEvent,
@@ -205,13 +205,12 @@ async function onCustomResource(
     reason: response.Reason,
     physicalResourceId: answer.physicalId,
   });
-  // Every attempt and pause must end before the invocation does (keep a second to return).
-  const left = context.getRemainingTimeInMillis();
-  await sendResponse(event.ResponseURL, response, {
-    timeoutMs: Math.max(1000, Math.min(10_000, Math.floor(left / 3))),
-    budgetMs: Math.max(1000, left - 1000),
-    ...sendOptions,
-  });
+  await sendResponseBeforeDeadline(
+    event.ResponseURL,
+    response,
+    context.getRemainingTimeInMillis(),
+    sendOptions,
+  );
 }
 
 /** Runs the request and decides the answer; never throws (CloudFormation must always get one). */

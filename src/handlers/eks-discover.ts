@@ -21,7 +21,7 @@ import { runDiscovery, type DiscoveryInput, type DiscoveryRun } from '../eks/run
 import {
   buildResponse,
   isCustomResourceEvent,
-  sendResponse,
+  sendResponseBeforeDeadline,
   withDeadline,
   workBudgetMs,
   type CustomResourceEvent,
@@ -154,12 +154,12 @@ async function onCustomResource(
     status: 'SUCCESS',
     reason: response.Reason,
   });
-  const left = context.getRemainingTimeInMillis();
-  await sendResponse(event.ResponseURL, response, {
-    timeoutMs: Math.max(1000, Math.min(10_000, Math.floor(left / 3))),
-    budgetMs: Math.max(1000, left - 1000),
-    ...sendOptions,
-  });
+  await sendResponseBeforeDeadline(
+    event.ResponseURL,
+    response,
+    context.getRemainingTimeInMillis(),
+    sendOptions,
+  );
 }
 
 async function onQueue(

@@ -149,6 +149,24 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The outcome of work raced against a deadline. */
+/**
+ * Sends the response within what is left of the invocation: every attempt and pause ends before the
+ * invocation does (a second is kept to return), each attempt taking at most a third of it (1 to 10 s).
+ * `overrides` (tests) replace those bounds.
+ */
+export async function sendResponseBeforeDeadline(
+  responseUrl: string,
+  response: CustomResourceResponse,
+  remainingMs: number,
+  overrides: SendOptions = {},
+): Promise<void> {
+  await sendResponse(responseUrl, response, {
+    timeoutMs: Math.max(1000, Math.min(10_000, Math.floor(remainingMs / 3))),
+    budgetMs: Math.max(1000, remainingMs - 1000),
+    ...overrides,
+  });
+}
+
 export type DeadlineResult<T> = { readonly finished: true; readonly value: T } | { readonly finished: false };
 
 /**
