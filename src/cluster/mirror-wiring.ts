@@ -2,6 +2,7 @@ import {
   CreateRepositoryCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  SetRepositoryPolicyCommand,
   type ECRClientConfig,
 } from '@aws-sdk/client-ecr';
 import { createFalconClient } from '../falcon/client.js';
@@ -58,18 +59,8 @@ export function mirrorFromFalcon(
           sourceRegion: registry.region,
           target,
           targetHost: new URL(auth.proxyEndpoint).host,
-          ensureRepository: async (name) => {
-            try {
-              await ecr.send(
-                new CreateRepositoryCommand({
-                  repositoryName: name,
-                  imageScanningConfiguration: { scanOnPush: true },
-                }),
-              );
-            } catch (error) {
-              if (!(error instanceof Error && error.name === 'RepositoryAlreadyExistsException')) throw error;
-            }
-          },
+          ensureRepository: (name) =>
+            ensureMirrorRepository(ecr, name, settings.mirrorImages.pullOrganizationId),
         },
         compute,
         settings,
@@ -78,5 +69,47 @@ export function mirrorFromFalcon(
       source.close();
       target.close();
     }
+  };
+}
+
+/**
+ * Creates the mirror repository in the home account's ECR (an existing one is fine) and, with an
+ * organization ID, sets a policy letting principals of the organization pull from it: the nodes of
+ * member accounts pull the mirrored sensor images cross-account, which ECR refuses without one.
+ */
+export async function ensureMirrorRepository(
+  ecr: ECRClient,
+  name: string,
+  pullOrganizationId: string | undefined,
+): Promise<void> {
+  try {
+    await ecr.send(
+      new CreateRepositoryCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }),
+    );
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'RepositoryAlreadyExistsException')) throw error;
+  }
+  if (pullOrganizationId === undefined) return;
+  await ecr.send(
+    new SetRepositoryPolicyCommand({
+      repositoryName: name,
+      policyText: JSON.stringify(mirrorPullPolicy(pullOrganizationId)),
+    }),
+  );
+}
+
+/** Pull-only access for every principal of the organization (PutImage stays with the home account). */
+export function mirrorPullPolicy(organizationId: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OrganizationPull',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+      },
+    ],
   };
 }

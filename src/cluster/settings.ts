@@ -48,6 +48,12 @@ export const deployerRunSettingsSchema = z.strictObject({
     repositoryPrefix: z.string().min(1),
     /** Sensor image tags to mirror and use, per image ("falcon-sensor", "falcon-container", "falcon-kac"). */
     tags: z.record(z.string(), z.string()).default({}),
+    /**
+     * The organization whose principals may pull the mirrored images (nodes of member accounts pull
+     * from the home account's ECR); without it the repositories get no policy and only the home
+     * account can pull.
+     */
+    pullOrganizationId: z.string().optional(),
   }),
   deadlines: z.strictObject({
     clusterActiveSeconds: positiveSeconds,
@@ -96,6 +102,8 @@ export interface DeployerRunSettingsInput {
   readonly deployer: EksDeployerConfig;
   readonly manifestBucket: string;
   readonly manifestKey: string;
+  /** Organization ID: member accounts of it may pull mirrored images. */
+  readonly organizationId?: string;
 }
 
 /** Builds the settings from the validated configuration (for the infrastructure to serialise). */
@@ -132,6 +140,7 @@ export function deployerRunSettings(input: DeployerRunSettingsInput): DeployerRu
       tags: Object.fromEntries(
         Object.entries(d.mirrorImages.tags).filter((e): e is [string, string] => e[1] !== undefined),
       ),
+      ...(input.organizationId !== undefined ? { pullOrganizationId: input.organizationId } : {}),
     },
     deadlines: { ...d.deadlines },
   };
@@ -154,6 +163,7 @@ export function deployerRunSettingsFromConfig(
     sensor: eks.sensor,
     admissionController: eks.admissionController,
     deployer: eks.deployer,
+    organizationId: config.organization.id,
     ...where,
   });
 }

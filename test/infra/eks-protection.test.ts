@@ -619,7 +619,7 @@ describe('EKS Protection: the deployer project', () => {
       },
       nodeSensor: { backend: 'bpf' },
       allowListEgress: true,
-      mirrorImages: { enabled: true },
+      mirrorImages: { enabled: true, pullOrganizationId: expect.stringMatching(/^o-/) as unknown },
     });
   });
 
@@ -658,6 +658,8 @@ describe('EKS Protection: the deployer project', () => {
       'Fn::Join': ['', [{ 'Fn::GetAtt': [artifactsBucketId(), 'Arn'] }, '/deployer/*']],
     });
     const [, fullRole] = one(full.root, 'AWS::IAM::Role', 'DeployerRole');
+    // Member nodes pull the mirrored images cross-account: the run sets an organization pull policy.
+    expect(statement(fullRole, 'MirrorFalconImages')['Action']).toContain('ecr:SetRepositoryPolicy');
     expect(statement(fullRole, 'MirrorFalconImages')['Resource']).toEqual(
       partitionArn(
         ':ecr:',

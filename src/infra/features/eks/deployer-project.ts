@@ -151,6 +151,7 @@ function deployerStatements(props: DeployerProjectProps, logGroup: logs.ILogGrou
         actions: [
           'ecr:CreateRepository',
           'ecr:DescribeRepositories',
+          'ecr:SetRepositoryPolicy',
           'ecr:BatchCheckLayerAvailability',
           'ecr:BatchGetImage',
           'ecr:GetDownloadUrlForLayer',
