@@ -25,6 +25,7 @@ import { digest, FakeRegistry } from '../test/catalog/fake-source.js';
 import { pushFixture } from '../test/services/oci-images.js';
 import { startPostgres } from '../test/services/postgres.js';
 import { startRegistry } from '../test/services/registry.js';
+import { mib, sampleMemory } from './memory.js';
 
 const exec = promisify(execFile);
 
@@ -46,15 +47,8 @@ const TAGS = Number(arg('tags', '20'));
 const SKOPEO_REPOS = arg('skopeo-repos', '25');
 const CONCURRENCY = Number(arg('concurrency', '24'));
 
-let peakRss = 0;
-let peakHeap = 0;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  peakRss = Math.max(peakRss, m.rss);
-  peakHeap = Math.max(peakHeap, m.heapUsed);
-}, 20);
+const peaks = sampleMemory();
 
-const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -88,7 +82,7 @@ try {
   };
 
   const cold = await timed(scan);
-  const memAfterCold = { peakRssMiB: mib(peakRss), peakHeapMiB: mib(peakHeap) };
+  const memAfterCold = { peakRssMiB: mib(peaks.peakRss()), peakHeapMiB: mib(peaks.peakHeap()) };
   const warm = await timed(scan);
   await store.close();
   if (warm.value.changes.length !== 0)
@@ -182,18 +176,18 @@ try {
     },
     memory: {
       ...memAfterCold,
-      peakRssMiBWholeRun: mib(peakRss),
+      peakRssMiBWholeRun: mib(peaks.peakRss()),
       maxRssMiBFromResourceUsage: mib(usage.maxRSS * 1024),
     },
   };
-  clearInterval(sampler);
+  peaks.stop();
   await mkdir('bench/results', { recursive: true });
   const file = join('bench/results', `catalog-${result.date.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   console.log(`written to ${file}`);
 } finally {
-  clearInterval(sampler);
+  peaks.stop();
   await registry.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -33,6 +33,7 @@ import { publishReport } from '../src/coverage/publish.js';
 import type { OwnershipRecord } from '../src/ecr/ownership.js';
 import type { RunsTableItem } from '../src/eks/runs-table.js';
 import { BENCH_REGIONS } from './regions.js';
+import { mib, sampleMemory } from './memory.js';
 
 if (process.argv.includes('--help')) {
   console.log(
@@ -196,14 +197,7 @@ const deps: CoverageDeps = {
   now: () => new Date(),
 };
 
-let peakRss = 0;
-let peakHeap = 0;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  peakRss = Math.max(peakRss, m.rss);
-  peakHeap = Math.max(peakHeap, m.heapUsed);
-}, 20);
-const mib = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const peaks = sampleMemory();
 
 console.log(
   `simulated organization: ${ACCOUNTS} accounts × ${REGIONS.length} regions, ${LATENCY} ms per call, ` +
@@ -242,10 +236,9 @@ const published = await publishReport(
   },
 );
 const done = performance.now();
-clearInterval(sampler);
-const m = process.memoryUsage();
-peakRss = Math.max(peakRss, m.rss);
-peakHeap = Math.max(peakHeap, m.heapUsed);
+const peakRss = peaks.peakRss();
+const peakHeap = peaks.peakHeap();
+peaks.stop();
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 const result = {
