@@ -3,7 +3,8 @@ import { buildCoverageReport } from '../../src/coverage/build.js';
 import { CoverageInputError } from '../../src/coverage/errors.js';
 import type { CoverageCell, CoverageFeature, CoverageReport } from '../../src/coverage/model.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
-import { DEV, EXCLUDED, LOCKED, PROD, SUSPENDED, buildFixture, type Fixture } from './fixture.js';
+import { falconTime } from '../fakes/falcon/hosts.js';
+import { DEV, EXCLUDED, LOCKED, NOW, PROD, SUSPENDED, buildFixture, type Fixture } from './fixture.js';
 
 function cell(
   report: CoverageReport,
@@ -99,7 +100,7 @@ describe('buildCoverageReport over a small organization with every state', () =>
     expect(east.items.find((i) => i.id === 'i-0a000000000000001')?.facts).toMatchObject({
       ssmManaged: true,
       associationCompliance: 'COMPLIANT',
-      lastSeen: '2026-11-29T12:00:00Z',
+      lastSeen: falconTime(NOW.getTime()),
     });
     expect(east.reasons.map((r) => r.text)).toEqual([
       '1 instance: Installed, not reporting: the association succeeded but Falcon does not see this instance',

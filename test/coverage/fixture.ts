@@ -77,6 +77,7 @@ function runResult(
 
 export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
   const org = new FakeOrganization();
+  fake.hosts.now = () => NOW;
   org.ous.set(ROOT, [OU]);
   org.ous.set(OU, [NESTED_OU]);
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListAccountsForParentCommand } from '@aws-sdk/client-organizations';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeFailure } from '../../src/cli/exit.js';
 import { run } from '../../src/cli/main.js';
 import { runStatus, type StatusOptions, type StatusWiring } from '../../src/cli/status.js';
@@ -11,7 +11,7 @@ import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from '../../src/coverage
 import { settingsFor } from '../../src/coverage/from-config.js';
 import { capture } from '../cli/helpers.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
-import { DEV, EXCLUDED, LOCKED, PROD, ROOT, buildFixture, type Fixture } from './fixture.js';
+import { DEV, EXCLUDED, LOCKED, NOW, PROD, ROOT, buildFixture, type Fixture } from './fixture.js';
 
 const CONFIG = `
 resourcePrefix: falcon-org
@@ -163,7 +163,8 @@ describe('falcon-org status', () => {
     // api-1 (prod, us-west-2) was last seen 60 hours before the report.
     const api = [...fake.hosts.hosts.values()].find((h) => h.hostname === 'api-1');
     if (api === undefined) throw new Error('fixture');
-    api.last_seen = '2026-11-27T00:00:00Z';
+    const lastSeen = new Date(NOW.getTime() - 60 * 3_600_000).toISOString();
+    api.last_seen = lastSeen;
     const cellOf = async (w: StatusWiring) => {
       const { stdout } = await status({ feature: ['ssmDistributor'], account: [PROD], json: true }, w);
       const report = JSON.parse(stdout) as CoverageReport;
@@ -173,7 +174,7 @@ describe('falcon-org status', () => {
     expect(stale?.state).toBe('unprotected');
     expect(stale?.items[0]?.reasons[0]?.code).toBe('sensor-stale');
     expect(stale?.items[0]?.reasons[0]?.text).toContain(
-      'sensor not seen for 60 hours (last seen 2026-11-27T00:00:00Z)',
+      `sensor not seen for 60 hours (last seen ${lastSeen})`,
     );
     // The threshold comes from the configuration.
     writeFileSync(join(dir, 'config-72h.yaml'), `${CONFIG}  hostStaleAfterHours: 72\n`);
@@ -232,6 +233,8 @@ describe('falcon-org status', () => {
     process.env.FALCON_CLIENT_ID = fake.credentials.clientId;
     process.env.FALCON_CLIENT_SECRET = fake.credentials.clientSecret;
     const before = fake.tokens().length;
+    // The real wiring reads the system clock: set it to the fixture's time (Date only; timers run).
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     try {
       const out = capture();
       const args = [
@@ -281,6 +284,7 @@ describe('falcon-org status', () => {
       expect(await run(['status', '--config', join(dir, 'e2e.yaml')], bad)).toBe(2);
       expect(bad.stderr.join('')).toContain('FALCON_CLIENT_SECRET');
     } finally {
+      vi.useRealTimers();
       restoreEnv('FALCON_CLIENT_ID', saved.id);
       restoreEnv('FALCON_CLIENT_SECRET', saved.secret);
     }

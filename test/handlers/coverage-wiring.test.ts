@@ -1,10 +1,10 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildCoverageReport } from '../../src/coverage/build.js';
 import type { CoverageReport } from '../../src/coverage/model.js';
 import { createCoverageHandler } from '../../src/handlers/coverage.js';
-import { EXCLUDED, REGIONS, ROOT, buildFixture, RUNS_TABLE, type Fixture } from '../coverage/fixture.js';
+import { EXCLUDED, NOW, REGIONS, ROOT, buildFixture, RUNS_TABLE, type Fixture } from '../coverage/fixture.js';
 import {
   ASSOCIATION_NAME,
   DEPLOYMENT_ID,
@@ -33,7 +33,10 @@ describe('coverage function, real wiring', () => {
     harness = new CoverageHarness('reports-bucket');
     process.env.AWS_REGION = HOME_REGION;
   });
-  afterEach(() => secrets.reset());
+  afterEach(() => {
+    secrets.reset();
+    vi.useRealTimers();
+  });
   afterAll(async () => {
     fx.restore();
     harness.reset();
@@ -75,6 +78,8 @@ describe('coverage function, real wiring', () => {
       FALCON_ORG_RUNS_TABLE: RUNS_TABLE,
     });
     const tokensBefore = fake.tokens().length;
+    // The function reads the system clock: set it to the fixture's time (Date only; timers run).
+    vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     // Act
     const summary = await createCoverageHandler({ env })(SCHEDULED_EVENT, lambdaContext());
     // The Falcon token the run used was revoked when it ended.

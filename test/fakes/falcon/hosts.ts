@@ -20,6 +20,11 @@ export interface FakeHost {
 }
 
 const MAX_LIMIT = 5000;
+
+/** A time as Falcon writes it: ISO 8601 in UTC, whole seconds (`2026-11-29T12:00:00Z`). */
+export function falconTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 /** The offset endpoint refuses offsets beyond this (Falcon caps deep paging). */
 const MAX_OFFSET = 10_000;
 /** Most IDs of one GET details request. */
@@ -32,6 +37,8 @@ const MAX_GET_IDS = 100;
  */
 export class FakeHosts {
   readonly hosts = new Map<string, FakeHost>();
+  /** The tenant's clock: a host added without times was first seen 28 days before it, last seen at it. */
+  now: () => Date = () => new Date();
   /** Open scroll cursors → (filter, position). */
   private readonly cursors = new Map<string, { filter: string; position: number }>();
 
@@ -41,8 +48,8 @@ export class FakeHosts {
       service_provider: 'AWS_EC2_V2',
       platform_name: 'Linux',
       agent_version: '7.20.17308.0',
-      first_seen: '2026-11-01T00:00:00Z',
-      last_seen: '2026-11-29T12:00:00Z',
+      first_seen: falconTime(this.now().getTime() - 28 * 86_400_000),
+      last_seen: falconTime(this.now().getTime()),
       ...host,
       device_id: host.device_id ?? randomUUID().replaceAll('-', ''),
     };
