@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { decodeEksToken } from '../../../src/cluster/token.js';
 import {
@@ -27,9 +30,49 @@ import { simulateOperator, type OperatorSimulation } from './operator-sim.js';
  * resources into workloads. Status is computed lazily from a clock shared with the test.
  */
 
-const TLS_DIR = new URL('./', import.meta.url);
-export const STAND_IN_CA_PEM = readFileSync(new URL('test-only-cert.pem', TLS_DIR), 'utf8');
-const KEY_PEM = readFileSync(new URL('test-only-key.pem', TLS_DIR), 'utf8');
+/**
+ * A self-signed serving certificate for 127.0.0.1 and localhost, made when the module loads with the
+ * `openssl` CLI (as test/services/token-server.ts does): valid from now for two days, so the stand-in
+ * works on any calendar date (a committed certificate has a fixed validity window).
+ */
+function createServingCertificate(): { certPem: string; keyPem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-stand-in-tls-'));
+  try {
+    const keyPath = join(dir, 'key.pem');
+    const certPath = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=kube-stand-in',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
+      { stdio: 'pipe' },
+    );
+    return { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const TLS = createServingCertificate();
+export const STAND_IN_CA_PEM = TLS.certPem;
+const KEY_PEM = TLS.keyPem;
 
 export type Obj = { [key: string]: Json };
 
