@@ -18,7 +18,7 @@ export const TARGET_PARAMETER = 'InstanceIds';
  * instance IDs, which is what the document's `InstanceIds` must hold:
  * - `all`: `InstanceIds=*`, every managed instance of the region.
  * - `resourceGroup`: `ResourceGroup=<name>`, the key Automation takes for rate-controlled runs (SSM API
- *   Reference, data type Target: "For Automation and Change Manager: Key=ResourceGroup"; the Run
+ *   Reference, data type Target, lists Key=ResourceGroup for Automation and Change Manager; the Run
  *   Command key `resource-groups:Name` would match nothing).
  * - `tags`: `ResourceGroup=<tag group>`, a group of EC2 instances with those tags that the deployment
  *   creates per account and region ({@link tagTargetGroupQuery}). Not `tag:` targets: Automation

@@ -11,8 +11,8 @@ export const CONFIGURE_PACKAGE_DOCUMENT = 'AWS-ConfigureAWSPackage';
  * Read-only calls that IAM authorizes on the account as a whole (no resource types in the service
  * authorization reference), so they can only be granted on `*`. They are the instance, inventory,
  * command and automation status reads of the document's steps and of Automation itself (how it
- * follows a rate-controlled run and its Run Command step), plus the EC2 reads CrowdStrike's README
- * names ("describe EC2 instances to determine the platform"). None of them changes anything or reads a
+ * follows a rate-controlled run and its Run Command step), plus EC2 instance reads (CrowdStrike's README
+ * says the role describes instances to learn their platform). None of them changes anything or reads a
  * secret: that is the line, not a guess at which read a document version uses (test/infra asserts
  * each is resource-less and Read/List in the reference).
  */
