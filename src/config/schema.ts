@@ -6,19 +6,16 @@ import { ALL_REGIONS } from './partitions.js';
 import {
   ACCOUNT_ID,
   CID_WITH_CHECKSUM,
-  DOCUMENT_VERSION,
   IAM_POLICY_ARN,
   IAM_POLICY_NAME,
-  MAX_CONCURRENCY,
-  MAX_ERRORS,
   ORG_ID,
   OU_ID,
   RESOURCE_PREFIX,
   ROOT_ID,
   SECRET_ARN,
-  scheduleProblem,
-  type ScheduleRules,
 } from './patterns.js';
+import { ssmSchemaWithoutRegions } from './ssm-schema.js';
+import { pattern, schedule } from './zod-rules.js';
 
 /*
  * The deployment's settings. Every message is written as "expected …": the loader prefixes the
@@ -37,15 +34,6 @@ const regionList = z
 const homeDefaultedRegions = regionList.refine((list) => list.length > 0, {
   message: 'expected at least one region; remove the setting to use the home region (aws.homeRegion)',
 });
-
-function schedule(rules: ScheduleRules) {
-  return z.string().superRefine((value, ctx) => {
-    const problem = scheduleProblem(value, rules);
-    if (problem) ctx.addIssue({ code: 'custom', message: `expected a valid schedule: ${problem}` });
-  });
-}
-
-const pattern = (re: RegExp, what: string) => z.string().regex(re, { message: `expected ${what}` });
 
 const falconSchema = z
   .strictObject({
@@ -128,44 +116,8 @@ const stackSetsSchema = z
   })
   .prefault({});
 
-const ssmTargetsSchema = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('all') }),
-    z.strictObject({
-      type: z.literal('tags'),
-      tags: z
-        .record(z.string().min(1).max(128), z.array(z.string().max(256)).min(1))
-        .refine((t) => Object.keys(t).length > 0, { message: 'expected at least one tag key' }),
-    }),
-    z.strictObject({
-      type: z.literal('resourceGroup'),
-      name: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, { message: 'expected a resource group name' }),
-    }),
-  ],
-  { message: 'expected targets.type to be "all", "tags" or "resourceGroup"' },
-);
-
-const ssmSchema = z.strictObject({
-  enabled: z.boolean().default(false),
+const ssmSchema = ssmSchemaWithoutRegions.extend({
   regions: homeDefaultedRegions.optional().describe('Regions to deploy to; default: the home region'),
-  action: z
-    .enum(['Install', 'Uninstall'], { message: 'expected "Install" or "Uninstall"' })
-    .default('Install'),
-  secretStorage: z
-    .enum(['SecretsManager', 'ParameterStore'], { message: 'expected "SecretsManager" or "ParameterStore"' })
-    // CloudFormation cannot create SecureString parameters, so ParameterStore is not offered yet.
-    .refine((s) => s !== 'ParameterStore', {
-      message:
-        'expected "SecretsManager": "ParameterStore" is not supported in this version (CloudFormation cannot create SecureString parameters); remove the setting or set it to "SecretsManager"',
-    })
-    .default('SecretsManager'),
-  schedule: schedule({ minimumMinutes: 30, allowSecondsField: true }).default('rate(1 day)'),
-  applyOnlyAtCronInterval: z.boolean().default(false),
-  maxErrors: pattern(MAX_ERRORS, 'a number ("10") or a percentage ("10%")').default('10%'),
-  maxConcurrency: pattern(MAX_CONCURRENCY, 'a positive number ("5") or a percentage ("20%")').default('20%'),
-  documentVersion: pattern(DOCUMENT_VERSION, 'a positive integer, "$DEFAULT" or "$LATEST"').default('3'),
-  targets: ssmTargetsSchema.default({ type: 'all' }),
 });
 
 const wholeNumber = (min: number, max: number, hint = '') =>

@@ -2,25 +2,34 @@ import { AccountClient } from '@aws-sdk/client-account';
 import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
+  DescribeAutomationExecutionsCommand,
   DescribeInstanceInformationCommand,
   ListAssociationsCommand,
   ListComplianceItemsCommand,
   SSMClient,
+  type AutomationExecutionMetadata,
 } from '@aws-sdk/client-ssm';
 import type { AccountCredentials, CredentialProvider } from '../aws/account-credentials.js';
 import { AccountApiEnabledRegions, type EnabledRegions } from '../aws/account-regions.js';
 import { createClient, type AwsCredentials } from '../aws/clients.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
 import { SsmOwnershipStore } from '../ecr/ssm-ownership-store.js';
+import { accessDenialIn } from './access-denied.js';
 import type {
   AccountReader,
   AccountReaders,
   AssociationCompliance,
+  AssociationFailure,
   AssociationInfo,
   Ec2Instance,
   ManagedInstance,
   ScopeAccount,
 } from './model.js';
+
+/** Pages of failed automation executions read to explain one failed association. */
+const FAILURE_PAGES = 2;
+/** Longest failure message kept in the report (Automation's include tracebacks). */
+const MAX_FAILURE_MESSAGE = 500;
 
 export interface AwsReadersSettings {
   readonly homeRegion: string;
@@ -181,18 +190,80 @@ class AwsAccountReader implements AccountReader {
       );
       const found = (page.Associations ?? []).find((a) => a.AssociationName === name && a.AssociationId);
       if (found?.AssociationId !== undefined) {
+        const status = found.Overview?.Status;
+        const failure =
+          status === 'Failed' && found.Name !== undefined
+            ? await this.latestFailure(region, found.Name, found.AssociationId, signal)
+            : undefined;
         return {
           associationId: found.AssociationId,
           associationName: name,
-          ...(found.Overview?.Status !== undefined ? { lastExecutionStatus: found.Overview.Status } : {}),
+          ...(status !== undefined ? { lastExecutionStatus: status } : {}),
           ...(found.LastExecutionDate !== undefined
             ? { lastExecutionDate: found.LastExecutionDate.toISOString() }
             : {}),
+          ...(failure !== undefined ? { failure } : {}),
         };
       }
       token = page.NextToken;
     } while (token);
     return undefined;
+  }
+
+  /**
+   * Why a failed association failed: the newest failed automation execution of its document that it
+   * started (the rate-controlled parent carries the association ID; its per-instance children carry
+   * the parent's ID and the specific message), preferring one that names an IAM denial. Reads at most
+   * {@link FAILURE_PAGES} pages; undefined when none is found there.
+   */
+  private async latestFailure(
+    region: string,
+    documentName: string,
+    associationId: string,
+    signal?: AbortSignal,
+  ): Promise<AssociationFailure | undefined> {
+    const ssm = this.client(SSMClient, region);
+    const failed: AutomationExecutionMetadata[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < FAILURE_PAGES; page += 1) {
+      const answer = await ssm.send(
+        new DescribeAutomationExecutionsCommand({
+          Filters: [
+            { Key: 'DocumentNamePrefix', Values: [documentName] },
+            { Key: 'ExecutionStatus', Values: ['Failed', 'TimedOut'] },
+          ],
+          MaxResults: 50,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      failed.push(...(answer.AutomationExecutionMetadataList ?? []));
+      token = answer.NextToken;
+      if (!token) break;
+    }
+    const parents = new Set(
+      failed.filter((e) => e.AssociationId === associationId).map((e) => e.AutomationExecutionId),
+    );
+    const ours = failed
+      .filter(
+        (e) =>
+          e.DocumentName === documentName &&
+          e.AutomationExecutionId !== undefined &&
+          (e.AssociationId === associationId || parents.has(e.ParentAutomationExecutionId)),
+      )
+      .sort((a, b) => (b.ExecutionStartTime?.getTime() ?? 0) - (a.ExecutionStartTime?.getTime() ?? 0));
+    const chosen =
+      ours.find((e) => accessDenialIn(e.FailureMessage ?? '') !== undefined) ??
+      ours.find((e) => (e.FailureMessage ?? '') !== '');
+    if (chosen?.AutomationExecutionId === undefined) return undefined;
+    const message = chosen.FailureMessage ?? '';
+    const accessDenied = accessDenialIn(message);
+    return {
+      executionId: chosen.AutomationExecutionId,
+      message:
+        message.length > MAX_FAILURE_MESSAGE ? `${message.slice(0, MAX_FAILURE_MESSAGE - 1)}…` : message,
+      ...(accessDenied !== undefined ? { accessDenied } : {}),
+    };
   }
 
   /** Association compliance items carry the association ID as their `Id`; keep this association's. */

@@ -6,6 +6,7 @@
  * versioned by `schemaVersion`: fields may be added within a version, never renamed or removed.
  */
 
+import type { AccessDenial } from './access-denied.js';
 import type { OrganizationDirectory } from '../aws/organization-scope.js';
 import type { CoverageFeature } from '../config/coverage-schema.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
@@ -47,6 +48,7 @@ export type ReasonCode =
   // SSM Distributor + Falcon truth
   | 'no-association'
   | 'association-failed'
+  | 'association-access-denied'
   | 'association-pending'
   | 'not-ssm-managed'
   | 'ssm-offline'
@@ -176,6 +178,17 @@ export interface AssociationInfo {
   /** Overview status of the last execution: "Success", "Failed", "Pending", … */
   readonly lastExecutionStatus?: string;
   readonly lastExecutionDate?: string;
+  /** Why the latest failed automation execution of the association failed, when it was read. */
+  readonly failure?: AssociationFailure;
+}
+
+/** The latest failed automation execution of an association and what it failed on. */
+export interface AssociationFailure {
+  readonly executionId: string;
+  /** Automation's FailureMessage, cut to a readable length. */
+  readonly message: string;
+  /** The action IAM refused, when the failure was a denial (a gap in the automation role). */
+  readonly accessDenied?: AccessDenial;
 }
 
 /** Association compliance of one instance: "COMPLIANT", "NON_COMPLIANT", … */

@@ -1,4 +1,4 @@
-import { isGovCloud } from '../config/clouds.js';
+import { ecrConnectionKind, type EcrConnectionKind } from '../config/ecr-connection-kind.js';
 import type { PartitionName } from '../config/partitions.js';
 import type { RegistryConnectionsApi } from '../falcon/types.js';
 import { randomUUID } from 'node:crypto';
@@ -253,7 +253,7 @@ async function apply(
         connection: {
           roleArn: settings.connectionRoleArn,
           externalId,
-          govUsingCommercialConnection: settings.partition === 'aws' && isGovCloud(credentials.cloud),
+          ...connectionFlags(ecrConnectionKind(settings.partition, credentials.cloud)),
         },
       },
       { falcon, ledger, regionDirectory: deps.regionDirectory, ...reconcileOptions(settings, options) },
@@ -290,4 +290,9 @@ function reconcileOptions(settings: EcrConnectSettings, options: RunOptions) {
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.observer !== undefined ? { observer: options.observer } : {}),
   };
+}
+
+/** The body flags of a connection spec for this partition and Falcon cloud. */
+function connectionFlags(kind: EcrConnectionKind) {
+  return { govUsingCommercialConnection: kind.govUsingCommercialConnection, govCloud: kind.gov };
 }

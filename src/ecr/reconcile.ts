@@ -18,8 +18,10 @@ import { connectionAlias, ecrRegistryUrl } from './urls.js';
 export interface ConnectionSpec {
   readonly roleArn: string;
   readonly externalId: string;
-  /** True when a commercial AWS account connects to a government Falcon cloud. */
+  /** The account's partition and the Falcon cloud are on different sides (src/config/ecr-connection-kind.ts). */
   readonly govUsingCommercialConnection: boolean;
+  /** Either side is a government cloud: CrowdStrike's gov payload. */
+  readonly govCloud?: boolean;
 }
 
 /**
@@ -305,6 +307,7 @@ async function connect(
       roleArn: spec.roleArn,
       externalId: spec.externalId,
       ...(spec.govUsingCommercialConnection ? { govUsingCommercialConnection: true } : {}),
+      ...(spec.govCloud === true ? { govCloud: true } : {}),
     },
     signal,
   );

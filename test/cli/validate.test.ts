@@ -69,4 +69,33 @@ describe('falcon-org validate', () => {
     expect(await run(['validate', '--config', file], output)).toBe(2);
     expect(output.stderr.join('\n')).toMatch(/features\.ssmDistributor\.secretStorage: .*"SecretsManager"/);
   });
+
+  it('warns on a retired document version but stays valid (exit 0), in text and JSON', async () => {
+    const file = join(dir, 'retired.yaml');
+    writeFileSync(
+      file,
+      [
+        'falcon: { cloud: us-1 }',
+        'aws: { partition: aws, homeRegion: us-east-1 }',
+        'organization: { id: o-a1b2c3d4e5, targets: [r-ab12] }',
+        "features: { ssmDistributor: { enabled: true, documentVersion: '2' } }",
+        '',
+      ].join('\n'),
+    );
+    const output = capture();
+    expect(await run(['validate', '--config', file], output)).toBe(0);
+    expect(output.stdout.join('\n')).toContain('valid');
+    expect(output.stderr.join('\n')).toMatch(
+      /^warning: features\.ssmDistributor\.documentVersion: version 2 of CrowdStrike-FalconSensorDeploy is retired by CrowdStrike .*remove the setting to use "\$DEFAULT"/m,
+    );
+    const json = capture();
+    expect(await run(['validate', '--config', file, '--json'], json)).toBe(0);
+    const parsed = JSON.parse(json.stdout.join('')) as { valid: boolean; warnings: { path: string }[] };
+    expect(parsed.valid).toBe(true);
+    expect(parsed.warnings.map((w) => w.path)).toEqual(['features.ssmDistributor.documentVersion']);
+    // The shipped example ($DEFAULT) has none.
+    const example = capture();
+    expect(await run(['validate', '--config', 'examples/organization.yaml'], example)).toBe(0);
+    expect(example.stderr.join('\n')).not.toContain('warning:');
+  });
 });

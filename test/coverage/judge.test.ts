@@ -3,6 +3,7 @@ import { stateOf } from '../../src/coverage/cells.js';
 import { judgeEcrRegion, indexConnections } from '../../src/coverage/ecr.js';
 import { judgeEksRegion, type EksRegionFacts } from '../../src/coverage/eks.js';
 import { judgeSsmRegion, type SsmRegionFacts } from '../../src/coverage/ssm.js';
+import { accessDenialIn } from '../../src/coverage/access-denied.js';
 import { clusterOf } from '../../src/coverage/aws-readers.js';
 import type { RunsTableItem } from '../../src/eks/runs-table.js';
 import type { RunResult } from '../../src/eks/run-contract.js';
@@ -82,6 +83,63 @@ describe('SSM judgement', () => {
     const both = [{ ...host('2026-11-29T11:00:00Z'), deviceId: 'new' }, host('2026-11-01T00:00:00Z')];
     expect(judgeSsmRegion(ssm({ hosts: both })).state).toBe('protected');
     expect(judgeSsmRegion(ssm({ hosts: [...both].reverse() })).items[0]?.facts.falconDeviceId).toBe('new');
+  });
+
+  it('names the action and IAM reason when the association failed with AccessDenied', () => {
+    const association = {
+      associationId: 'a-1',
+      lastExecutionStatus: 'Failed',
+      lastExecutionDate: '2026-11-29T06:00:00.000Z',
+      failure: {
+        executionId: 'exec-child-1',
+        message: 'Step fails when it is Execution of a script …',
+        accessDenied: {
+          action: 'ssm:SendCommand',
+          resource: 'arn:aws:ssm:eu-west-1::document/AWS-ConfigureAWSPackage',
+          reason: 'with an explicit deny in a service control policy',
+        },
+      },
+    };
+    const cell = judgeSsmRegion(ssm({ association }));
+    expect(cell.reasons[0]).toEqual({
+      code: 'association-access-denied',
+      text: "The association's last execution ended Failed on 2026-11-29T06:00:00.000Z: AccessDenied, the automation role may not call ssm:SendCommand on arn:aws:ssm:eu-west-1::document/AWS-ConfigureAWSPackage (with an explicit deny in a service control policy; execution exec-child-1). Grant the action to the role, or lift the permissions boundary or service control policy that denies it.",
+    });
+    // The instance the association should have reached says the same.
+    expect(cell.items[0]?.reasons[0]?.code).toBe('association-access-denied');
+    expect(cell.items[0]?.reasons[0]?.text).toContain('may not call ssm:SendCommand');
+    // A failure that is not a denial keeps its code and quotes Automation's message.
+    const other = judgeSsmRegion(
+      ssm({ association: { ...association, failure: { executionId: 'e-2', message: 'Step timed out' } } }),
+    );
+    expect(other.reasons[0]?.code).toBe('association-failed');
+    expect(other.reasons[0]?.text).toContain(': Step timed out (execution e-2).');
+  });
+
+  it.each([
+    [
+      'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:SendCommand on resource: arn:aws:ssm:us-east-1::document/AWS-ConfigureAWSPackage with an explicit deny in a service control policy',
+      {
+        action: 'ssm:SendCommand',
+        resource: 'arn:aws:ssm:us-east-1::document/AWS-ConfigureAWSPackage',
+        reason: 'with an explicit deny in a service control policy',
+      },
+    ],
+    [
+      'An error occurred (AccessDeniedException): User: r is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action.',
+      {
+        action: 'secretsmanager:GetSecretValue',
+        resource: 'arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf',
+        reason: 'no identity-based policy allows the secretsmanager:GetSecretValue action',
+      },
+    ],
+    [
+      'User: r is not authorized to perform: ssm:StartAutomationExecution',
+      { action: 'ssm:StartAutomationExecution', reason: 'access denied' },
+    ],
+    ['The defined assume role is unable to be assumed.', undefined],
+  ])('reads the IAM denial in %s', (message, denial) => {
+    expect(accessDenialIn(message)).toEqual(denial);
   });
 
   it('a missing or failed association is a cell reason', () => {

@@ -12,6 +12,7 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import {
+  DescribeAutomationExecutionsCommand,
   DescribeInstanceInformationCommand,
   GetParameterCommand,
   ListAssociationsCommand,
@@ -39,9 +40,24 @@ export interface FakeInstance {
   readonly compliance?: 'COMPLIANT' | 'NON_COMPLIANT';
 }
 
+/** An automation execution of the region, as DescribeAutomationExecutions lists it. */
+export interface FakeAutomation {
+  readonly id: string;
+  readonly document: string;
+  readonly status: 'Success' | 'Failed' | 'TimedOut';
+  readonly start: string;
+  /** Set on the rate-controlled parent an association started. */
+  readonly associationId?: string;
+  /** Set on the per-instance child executions. */
+  readonly parentId?: string;
+  readonly failureMessage?: string;
+}
+
 export interface FakeRegion {
   instances: FakeInstance[];
   association?: { id: string; status: string };
+  /** Automation executions of the region (newest last). */
+  automations?: FakeAutomation[];
   clusters: string[];
   /** Calls of this service in this region fail with AccessDenied. */
   deny?: 'ec2' | 'ssm' | 'eks';
@@ -149,10 +165,32 @@ export class FakeOrganization {
             {
               AssociationId: a.id,
               AssociationName: ASSOCIATION_NAME,
+              Name: 'CrowdStrike-FalconSensorDeploy',
               Overview: { Status: a.status },
               LastExecutionDate: new Date('2026-11-29T06:00:00Z'),
             },
           ],
+        };
+      });
+    this.ssm
+      .on(DescribeAutomationExecutionsCommand)
+      .callsFake(async (input: { Filters?: { Key: string; Values: string[] }[] }, getClient) => {
+        const region = await this.regionOf(getClient, 'DescribeAutomationExecutions', 'ssm');
+        const filter = (key: string) => input.Filters?.find((f) => f.Key === key)?.Values;
+        const prefix = filter('DocumentNamePrefix')?.[0] ?? '';
+        const statuses = filter('ExecutionStatus');
+        return {
+          AutomationExecutionMetadataList: (region.automations ?? [])
+            .filter((e) => e.document.startsWith(prefix) && (statuses?.includes(e.status) ?? true))
+            .map((e) => ({
+              AutomationExecutionId: e.id,
+              DocumentName: e.document,
+              AutomationExecutionStatus: e.status,
+              ExecutionStartTime: new Date(e.start),
+              ...(e.associationId !== undefined ? { AssociationId: e.associationId } : {}),
+              ...(e.parentId !== undefined ? { ParentAutomationExecutionId: e.parentId } : {}),
+              ...(e.failureMessage !== undefined ? { FailureMessage: e.failureMessage } : {}),
+            })),
         };
       });
     this.ssm.on(ListComplianceItemsCommand).callsFake(async (_input, getClient) => {

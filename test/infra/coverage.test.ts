@@ -152,6 +152,7 @@ describe('coverage: member read role (StackSet)', () => {
           'account:ListRegions',
           'ec2:DescribeInstances',
           'eks:ListClusters',
+          'ssm:DescribeAutomationExecutions',
           'ssm:DescribeInstanceInformation',
           'ssm:ListAssociations',
           'ssm:ListComplianceItems',

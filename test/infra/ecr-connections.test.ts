@@ -294,6 +294,39 @@ describe('ECR Registry Connections: external ID and connection role', () => {
     );
   });
 
+  // IAM cannot name a principal of another partition, so the Falcon cloud never changes the principal:
+  // a commercial account with a gov Falcon cloud trusts the commercial role (README, ECR with a
+  // government Falcon cloud). Each partition × Falcon cloud, as synthesized.
+  it.each(
+    (['aws', 'aws-us-gov'] as const).flatMap((partition) =>
+      ['us-1', 'us-2', 'eu-1', 'us-gov-1', 'us-gov-2'].map((cloud) => [partition, cloud] as const),
+    ),
+  )(
+    'in a %s account with Falcon %s, trusts the CrowdStrike principal of that partition only',
+    (partition, cloud) => {
+      const overrides = partition === 'aws' ? { falcon: { cloud } } : { ...GOVCLOUD, falcon: { cloud } };
+      const { member } = ecrFeature(overrides);
+      const document = connectionRole(member).Properties['AssumeRolePolicyDocument'] as {
+        Statement: { Principal: unknown; Action: unknown }[];
+      };
+      expect(document.Statement.map((s) => [s.Action, s.Principal])).toEqual([
+        [
+          'sts:AssumeRole',
+          {
+            AWS:
+              partition === 'aws'
+                ? 'arn:aws:iam::292230061137:role/CrowdStrikeCustomerRegistryAssessmentRole'
+                : 'arn:aws-us-gov:iam::358431324613:role/CrowdStrikeCustomerRegistryAssessmentRole',
+          },
+        ],
+      ]);
+      // No principal of the other partition anywhere in the member template.
+      expect(JSON.stringify(member)).not.toContain(
+        partition === 'aws' ? 'arn:aws-us-gov:' : 'arn:aws:iam::292230061137',
+      );
+    },
+  );
+
   it('grants only the AWS managed read-only ECR policy (partition-aware) and applies the boundary', () => {
     const { member } = ecrFeature({ permissionsBoundary: 'org-boundary' });
     const role = connectionRole(member);

@@ -256,6 +256,14 @@ export class FakeFalconRoutes {
         return errorReply(400, 'credential.details.aws_gov_using_commercial_connection must be a boolean');
       }
     }
+    // The fields CrowdStrike's registration Lambda sends for government clouds (not in the swagger).
+    const monitored = body.all_repositories_monitored;
+    if (monitored !== undefined && typeof monitored !== 'boolean') {
+      return errorReply(400, 'all_repositories_monitored must be a boolean');
+    }
+    if (credential.type !== undefined && credential.type !== type) {
+      return errorReply(400, 'credential.type must be the registry type');
+    }
     const key = fakeUrlKey(url);
     const duplicate = [...this.connections.values()].find((c) => fakeUrlKey(c.url) === key);
     if (duplicate !== undefined) {
@@ -264,7 +272,14 @@ export class FakeFalconRoutes {
       }
       return errorReply(409, 'registry with the same url already exists');
     }
-    const input = { type, url, details, ...(typeof alias === 'string' ? { alias } : {}) };
+    const input = {
+      type,
+      url,
+      details,
+      ...(typeof alias === 'string' ? { alias } : {}),
+      ...(typeof monitored === 'boolean' ? { allRepositoriesMonitored: monitored } : {}),
+      ...(typeof credential.type === 'string' ? { credentialType: credential.type } : {}),
+    };
     if (this.behaviour.credentialValidationFailures > 0) {
       this.behaviour.credentialValidationFailures -= 1;
       if (this.behaviour.saveDespiteValidationFailure) this.store(newConnection(input, this.now()));

@@ -78,7 +78,15 @@ export const domainExternalRegistryResponse = z.object({
   resources: domainExternalAPIRegistry.optional(),
 });
 
-export const registryassessmentExternalCredPayload = z.object({ details: z.record(z.string(), z.unknown()) });
+/*
+ * `credential.type` and `all_repositories_monitored` are not in the swagger; CrowdStrike's registration
+ * Lambda sends them for government clouds (reference spec, x-field-notes), so they are transcribed as
+ * optional, with the types that Lambda sends.
+ */
+export const registryassessmentExternalCredPayload = z.object({
+  details: z.record(z.string(), z.unknown()),
+  type: z.string().optional(),
+});
 
 export const registryassessmentExternalRegistryPayload = z.object({
   credential: registryassessmentExternalCredPayload,
@@ -86,6 +94,7 @@ export const registryassessmentExternalRegistryPayload = z.object({
   url: z.string(),
   url_uniqueness_key: z.string().optional(),
   user_defined_alias: z.string().optional(),
+  all_repositories_monitored: z.boolean().optional(),
 });
 
 export const SCHEMAS = {

@@ -16,6 +16,7 @@ export const COVERAGE_READ_ACTIONS = {
     'account:ListRegions',
     'ec2:DescribeInstances',
     'eks:ListClusters',
+    'ssm:DescribeAutomationExecutions',
     'ssm:DescribeInstanceInformation',
     'ssm:ListAssociations',
     'ssm:ListComplianceItems',
@@ -60,7 +61,7 @@ export class CoverageReadRole extends Construct {
     acknowledge(this.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only list and describe calls that IAM authorizes on the account as a whole (no resource-level permissions): account:ListRegions, ec2:DescribeInstances, eks:ListClusters, ssm:DescribeInstanceInformation, ssm:ListAssociations, ssm:ListComplianceItems. Everything else is scoped.',
+        'Only list and describe calls that IAM authorizes on the account as a whole (no resource-level permissions): account:ListRegions, ec2:DescribeInstances, eks:ListClusters, ssm:DescribeAutomationExecutions, ssm:DescribeInstanceInformation, ssm:ListAssociations, ssm:ListComplianceItems. Everything else is scoped.',
     });
   }
 }
