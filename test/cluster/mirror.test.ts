@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mirrorFalconImages, falconRegistry } from '../../src/cluster/mirror.js';
+import { findFalconImage, mirrorFalconImages, falconRegistry } from '../../src/cluster/mirror.js';
 import { runDeployer } from '../../src/cluster/run.js';
 import { createFalconClient } from '../../src/falcon/client.js';
 import { fetchCcid, fetchRegistryPullToken, registryPullUser } from '../../src/falcon/container-images.js';
@@ -101,8 +101,115 @@ describe('mirroring Falcon images into the home ECR', () => {
     }
   });
 
+  it('per-region sidecar repository: only tags of the container kind are sidecar images', async () => {
+    const sidecar = buildImage({ layers: 1 });
+    const other = buildImage({ layers: 1 });
+    const repository = 'falcon-container/us-1/release/falcon-sensor';
+    await pushImage(source, repository, sidecar, ['7.29.0-6801.container.Release.US-1']);
+    // Newer and starting with a digit, but not a sidecar build: the operator's filter leaves it out.
+    await pushImage(source, repository, other, ['7.30.0-7001-1.falcon-linux.Release.US-1']);
+    expect(await findFalconImage(source, 'containerSensor', 'us-1')).toEqual({
+      repository,
+      tag: '7.29.0-6801.container.Release.US-1',
+    });
+    const settings = settingsFor('v1.0.0', {
+      admission: { enabled: false, failurePolicy: 'Ignore', replicas: 1 },
+      mirrorImages: { enabled: true, repositoryPrefix: 'kind', tags: {} },
+    });
+    expect(await mirrorFalconImages(deps(), 'fargate', settings)).toEqual({
+      containerSensor: `999988887777.dkr.ecr.us-east-1.amazonaws.com/kind/falcon-container@${sidecar.digest}`,
+    });
+  });
+
+  it('names both repositories it looked in when neither has the image, and when it cannot read them', async () => {
+    await expect(findFalconImage(source, 'containerSensor', 'eu-1')).rejects.toThrow(
+      /no version tag of falcon-container to mirror: looked in falcon-container\/release\/falcon-container \(no such repository or no tags\) and falcon-container\/eu-1\/release\/falcon-sensor \(no such repository or no tags\).*mirrorImages\.tags\.falcon-container/,
+    );
+    const stranger = new OciRegistryClient({
+      url: crowdstrike.url,
+      credentials: { username: 'fc-someone-else', password: 'wrong' },
+    });
+    try {
+      await expect(findFalconImage(stranger, 'nodeSensor', 'us-1')).rejects.toThrow(
+        /looked in falcon-sensor\/release\/falcon-sensor \(not readable: HTTP 401\) and falcon-sensor\/us-1\/release\/falcon-sensor \(not readable: HTTP 401\)/,
+      );
+    } finally {
+      stranger.close();
+    }
+  });
+
   it('government clouds pull from their own registries', () => {
     expect(falconRegistry('us-gov-1').url).not.toBe(falconRegistry('us-1').url);
     expect(falconRegistry('eu-1')).toEqual({ url: 'https://registry.crowdstrike.com', region: 'eu-1' });
+  });
+});
+
+describe('mirroring where CrowdStrike publishes unified (region-less) images, as falcon-operator v1.13.0 does', () => {
+  let crowdstrike: LocalRegistry;
+  let ecr: LocalRegistry;
+  let source: OciRegistryClient;
+  let target: OciRegistryClient;
+  const unifiedSensor = buildImage({ layers: 1 });
+  const regionalSensor = buildImage({ layers: 1 });
+  const unifiedSidecar = buildImage({ layers: 1 });
+  const regionalKac = buildImage({ layers: 1 });
+  const unifiedKacLatest = buildImage({ layers: 1 });
+
+  beforeAll(async () => {
+    [crowdstrike, ecr] = await Promise.all([startRegistry({ auth: 'token' }), startRegistry()]);
+    source = new OciRegistryClient({ url: crowdstrike.url, credentials: crowdstrike.credentials });
+    target = new OciRegistryClient({ url: ecr.url });
+    await pushImage(source, 'falcon-sensor/release/falcon-sensor', unifiedSensor, ['7.31.0-18410-1']);
+    // A newer build in the per-region repository does not win: the unified repository is looked at first.
+    await pushImage(source, 'falcon-sensor/us-2/release/falcon-sensor', regionalSensor, [
+      '7.32.0-18501-1.falcon-linux.Release.US-2',
+    ]);
+    await pushImage(source, 'falcon-container/release/falcon-container', unifiedSidecar, ['7.33.0-7201-1']);
+    // The unified KAC repository exists but has no version tag yet: the per-region one is used.
+    await pushImage(source, 'falcon-kac/release/falcon-kac', unifiedKacLatest, ['latest']);
+    await pushImage(source, 'falcon-kac/us-2/release/falcon-kac', regionalKac, ['7.29.0-6801-1']);
+  }, 60_000);
+  afterAll(async () => {
+    await crowdstrike?.stop();
+    await ecr?.stop();
+  });
+
+  const deps = () => ({
+    source,
+    sourceRegion: 'us-2',
+    target,
+    targetHost: '999988887777.dkr.ecr.us-east-1.amazonaws.com',
+    ensureRepository: () => Promise.resolve(),
+  });
+  const host = '999988887777.dkr.ecr.us-east-1.amazonaws.com/falcon-org/crowdstrike';
+
+  it('takes the unified repository first and falls back to the per-region one per image', async () => {
+    const settings = settingsFor('v1.0.0', {
+      falcon: { cloud: 'us-2' },
+      mirrorImages: { enabled: true, repositoryPrefix: 'falcon-org/crowdstrike', tags: {} },
+    });
+    expect(await mirrorFalconImages(deps(), 'mixed', settings)).toEqual({
+      nodeSensor: `${host}/falcon-sensor@${unifiedSensor.digest}`,
+      containerSensor: `${host}/falcon-container@${unifiedSidecar.digest}`,
+      admission: `${host}/falcon-kac@${regionalKac.digest}`,
+    });
+    expect(await target.listTags('falcon-org/crowdstrike/falcon-sensor')).toEqual(['7.31.0-18410-1']);
+    expect(await target.listTags('falcon-org/crowdstrike/falcon-kac')).toEqual(['7.29.0-6801-1']);
+  });
+
+  it('a configured tag is looked for in the same order: unified, then per-region', async () => {
+    expect(await findFalconImage(source, 'nodeSensor', 'us-2', '7.31.0-18410-1')).toEqual({
+      repository: 'falcon-sensor/release/falcon-sensor',
+      tag: '7.31.0-18410-1',
+    });
+    expect(
+      await findFalconImage(source, 'nodeSensor', 'us-2', '7.32.0-18501-1.falcon-linux.Release.US-2'),
+    ).toEqual({
+      repository: 'falcon-sensor/us-2/release/falcon-sensor',
+      tag: '7.32.0-18501-1.falcon-linux.Release.US-2',
+    });
+    await expect(findFalconImage(source, 'admission', 'us-2', 'latest')).rejects.toThrow(
+      "mirrorImages.tags.falcon-kac is latest, which CrowdStrike's registry does not publish: looked in falcon-kac/release/falcon-kac (no tag latest) and falcon-kac/us-2/release/falcon-kac (no tag latest)",
+    );
   });
 });
