@@ -153,7 +153,7 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
         : [
             {
               code: 'fargate-not-injected',
-              text: `Fargate namespace(s) without the sidecar injection label when run ${run.runId} looked (${run.finishedAt}): ${named(uninjected)}. Their pods start without a Falcon sensor. Label them (kubectl label namespace <name> ${FALCON_CONTAINER_INJECTION_LABEL}=enabled) and restart their pods.`,
+              text: `Fargate namespace(s) not labelled ${FALCON_CONTAINER_INJECTION_LABEL}=enabled when run ${run.runId} looked (${run.finishedAt}): ${named(uninjected)}. Their Fargate pods start without a Falcon sidecar. Label them (kubectl label namespace <name> ${FALCON_CONTAINER_INJECTION_LABEL}=enabled --overwrite) and restart their pods.`,
             },
           ];
     const judged = (state: ItemState, reasons: CoverageReason[]): CoverageItem => ({

@@ -58,6 +58,8 @@ function registryPair(
     await seed(pair.source);
   }, 60_000);
   afterAll(async () => {
+    pair.source?.close();
+    pair.target?.close();
     await pair.crowdstrike?.stop();
     await pair.ecr?.stop();
   });
