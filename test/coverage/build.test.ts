@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildCoverageReport } from '../../src/coverage/build.js';
 import { eksNodeRepairs } from '../../src/coverage/eks-repair.js';
 import { CoverageInputError } from '../../src/coverage/errors.js';
+import { checkStoredReport } from '../../src/coverage/stored-report.js';
 import type { CoverageCell, CoverageFeature, CoverageReport } from '../../src/coverage/model.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import { falconTime } from '../fakes/falcon/hosts.js';
@@ -204,6 +205,8 @@ describe('buildCoverageReport over a small organization with every state', () =>
         reason: c.items[0]?.reasons[0]?.text,
       },
     ]);
+    // The stored copy (latest.json) with a partial cluster is still a report `status --latest` shows.
+    expect(checkStoredReport(JSON.parse(JSON.stringify(report))).problems).toEqual([]);
   });
 
   it('an unreadable account is a row of unknown cells with the reason, never a failed report', async () => {
