@@ -17,7 +17,7 @@ export function falconNamespaces(admission: boolean): string[] {
 }
 
 /** EKS namespace selectors may use `*` and `?` wildcards. */
-function namespaceMatches(pattern: string, namespace: string): boolean {
+export function namespaceMatches(pattern: string, namespace: string): boolean {
   const re = pattern
     .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
     .replace(/\*/g, '.*')
@@ -44,6 +44,15 @@ export async function uncoveredFargateNamespaces(
   cluster: string,
   wanted: readonly string[],
 ): Promise<string[]> {
+  const selectors = await activeFargateSelectors(eks, cluster);
+  return wanted.filter((ns) => !selectors.some((s) => covers(s, ns)));
+}
+
+/** The selectors of the cluster's ACTIVE (or CREATING) Fargate profiles. */
+export async function activeFargateSelectors(
+  eks: EKSClient,
+  cluster: string,
+): Promise<FargateProfileSelector[]> {
   const selectors: FargateProfileSelector[] = [];
   let nextToken: string | undefined;
   do {
@@ -57,7 +66,7 @@ export async function uncoveredFargateNamespaces(
     }
     nextToken = page.nextToken;
   } while (nextToken);
-  return wanted.filter((ns) => !selectors.some((s) => covers(s, ns)));
+  return selectors;
 }
 
 /** The run's reason when namespaces are not covered: what is missing and the fix (under 400 chars). */

@@ -26,6 +26,7 @@ import {
   NotReachableError,
 } from './errors.js';
 import { falconNamespaces, fargateCoverageReason, uncoveredFargateNamespaces } from './fargate-coverage.js';
+import { fargateNamespacesWithoutInjection } from './fargate-injection.js';
 import type { KubeClient } from './kube-client.js';
 import { ResourceMap, type KubeObject } from './kube-resources.js';
 import { parseOperatorManifest, type ManifestSource } from './manifest.js';
@@ -90,6 +91,7 @@ export async function runDeployer(
   let outcome: RunOutcome = 'failed';
   let reason: string | undefined;
   let cluster: ClusterEndpoint | undefined;
+  let uninjected: string[] | undefined;
   const log = (event: string, data: Record<string, unknown> = {}) =>
     deps.log(JSON.stringify({ event, cluster: request.cluster, runId: request.runId, ...data }));
 
@@ -165,6 +167,16 @@ export async function runDeployer(
       outcome = await durations.time('install', () =>
         install(kube, resources, operatorObjects, request, settings, deps, components),
       );
+      if (request.compute === 'mixed') {
+        // What coverage names for a mixed cluster; a failed read leaves it out, never fails the run.
+        try {
+          uninjected = await durations.time('fargateInjection', () =>
+            fargateNamespacesWithoutInjection(deps.eks, kube, request.cluster),
+          );
+        } catch (error) {
+          log('fargate-injection-unread', { error: describeError(error) });
+        }
+      }
     }
     log('run-done', { outcome });
   } catch (error) {
@@ -231,6 +243,7 @@ export async function runDeployer(
       startedAt,
       finishedAt: new Date(deps.clock.now()).toISOString(),
       durationsMs: durations.values,
+      ...(uninjected !== undefined ? { fargateNamespacesWithoutInjection: uninjected } : {}),
     };
     deps.log(JSON.stringify({ event: 'run-result', result }));
     if (deps.runs) {

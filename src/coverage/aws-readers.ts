@@ -144,6 +144,7 @@ class AwsAccountReader implements AccountReader {
             ...(name !== undefined && name !== '' ? { name } : {}),
             ...(platform !== undefined ? { platform } : {}),
             ...(eksCluster !== undefined ? { eksCluster } : {}),
+            ...(i.LaunchTime !== undefined ? { launchedAt: i.LaunchTime.toISOString() } : {}),
           });
         }
       }
@@ -315,10 +316,15 @@ class AwsAccountReader implements AccountReader {
   }
 }
 
-/** The EKS cluster an instance is a node of, from the tags EKS and its node tooling set. */
+/**
+ * The EKS cluster an instance is a node of, from the tags EKS and its node tooling set: managed node
+ * groups `eks:cluster-name`, Karpenter (v1) and EKS Auto Mode `eks:eks-cluster-name`, self-managed
+ * nodes (eksctl, the cloud provider's convention) `kubernetes.io/cluster/<name>` = owned | shared.
+ */
 export function clusterOf(tags: readonly { Key?: string; Value?: string }[]): string | undefined {
+  const named = new Set(['eks:cluster-name', 'eks:eks-cluster-name', 'aws:eks:cluster-name']);
   for (const tag of tags) {
-    if ((tag.Key === 'eks:cluster-name' || tag.Key === 'aws:eks:cluster-name') && tag.Value) return tag.Value;
+    if (tag.Key !== undefined && named.has(tag.Key) && tag.Value) return tag.Value;
   }
   for (const tag of tags) {
     const match = /^kubernetes\.io\/cluster\/(.+)$/.exec(tag.Key ?? '');

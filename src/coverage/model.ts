@@ -36,8 +36,11 @@ export const COVERAGE_STATES: readonly CoverageState[] = [
   'unknown',
 ];
 
-/** State of one item (an instance, a registry, a cluster). */
-export type ItemState = 'protected' | 'unprotected' | 'not-applicable' | 'unknown';
+/**
+ * State of one item (an instance, a registry, a cluster). Only a cluster can be `partial`: some of its
+ * nodes report to Falcon and others do not, or some of its Fargate namespaces get no sidecar.
+ */
+export type ItemState = 'protected' | 'partial' | 'unprotected' | 'not-applicable' | 'unknown';
 
 /** Stable reason codes (the text is for people and may change). */
 export type ReasonCode =
@@ -69,6 +72,10 @@ export type ReasonCode =
   | 'run-failed'
   | 'run-in-progress'
   | 'nodes-not-reporting'
+  | 'nodes-partly-reporting'
+  | 'nodes-starting'
+  | 'fargate-not-injected'
+  | 'no-nodes'
   | 'nodes-reporting'
   | 'deployed';
 
@@ -96,6 +103,8 @@ export interface CoverageItem {
 export interface CellCounts {
   readonly total: number;
   readonly protected: number;
+  /** Items partly protected (clusters only). Absent in reports written before it was added. */
+  readonly partial: number;
   readonly unprotected: number;
   readonly notApplicable: number;
   readonly unknown: number;
@@ -162,8 +171,13 @@ export interface Ec2Instance {
   readonly instanceId: string;
   readonly name?: string;
   readonly platform?: string;
-  /** EKS cluster the instance is a node of (tags `eks:cluster-name` or `kubernetes.io/cluster/<name>`). */
+  /**
+   * EKS cluster the instance is a node of (tags `eks:cluster-name`, `eks:eks-cluster-name` or
+   * `kubernetes.io/cluster/<name>`).
+   */
   readonly eksCluster?: string;
+  /** When the instance was launched (ISO 8601), to give a new node time to report to Falcon. */
+  readonly launchedAt?: string;
 }
 
 export interface ManagedInstance {

@@ -48,6 +48,7 @@ export const COVERAGE_METRICS = {
   notApplicableCells: 'NotApplicableCells',
   unknownCells: 'UnknownCells',
   protectedResources: 'ProtectedResources',
+  partialResources: 'PartialResources',
   unprotectedResources: 'UnprotectedResources',
   unknownResources: 'UnknownResources',
 } as const;
@@ -71,10 +72,12 @@ export function resourceTotals(
   report: Pick<CoverageReport, 'cells'>,
   feature: CoverageFeature,
 ): Record<Exclude<ItemState, 'not-applicable'>, number> {
-  const totals = { protected: 0, unprotected: 0, unknown: 0 };
+  const totals = { protected: 0, partial: 0, unprotected: 0, unknown: 0 };
   for (const cell of report.cells) {
     if (cell.feature !== feature) continue;
     totals.protected += cell.counts.protected;
+    // A stored report written before clusters could be partly protected has no count.
+    totals.partial += (cell.counts as Partial<typeof cell.counts>).partial ?? 0;
     totals.unprotected += cell.counts.unprotected;
     totals.unknown += cell.counts.unknown;
   }
@@ -112,6 +115,7 @@ export function coverageMetricData(report: CoverageReport): MetricDatum[] {
       [m.notApplicableCells, cells['not-applicable']],
       [m.unknownCells, cells.unknown],
       [m.protectedResources, resources.protected],
+      [m.partialResources, resources.partial],
       [m.unprotectedResources, resources.unprotected],
       [m.unknownResources, resources.unknown],
     ];

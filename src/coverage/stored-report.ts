@@ -9,7 +9,7 @@ import { COVERAGE_FEATURES, COVERAGE_SCHEMA_VERSION, COVERAGE_STATES, type Cover
 
 const feature = z.enum(COVERAGE_FEATURES);
 const state = z.enum(COVERAGE_STATES as readonly [string, ...string[]]);
-const itemState = z.enum(['protected', 'unprotected', 'not-applicable', 'unknown']);
+const itemState = z.enum(['protected', 'partial', 'unprotected', 'not-applicable', 'unknown']);
 const count = z.number().int().nonnegative();
 const reason = z.looseObject({ code: z.string(), text: z.string() });
 
@@ -23,6 +23,8 @@ const cell = z.looseObject({
   counts: z.looseObject({
     total: count,
     protected: count,
+    // Added after the first reports were stored: an older report has none.
+    partial: count.optional(),
     unprotected: count,
     notApplicable: count,
     unknown: count,

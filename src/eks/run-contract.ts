@@ -73,6 +73,13 @@ export interface RunResult {
   readonly finishedAt: string;
   /** Milliseconds spent per step, e.g. { waitActive: 1200, apply: 5300 }. */
   readonly durationsMs: Readonly<Record<string, number>>;
+  /**
+   * Mixed clusters (nodes and Fargate): the namespaces a Fargate profile selects that do not carry the
+   * sidecar injection label (`sensor.falcon-system.crowdstrike.com/injection=enabled`) when the run
+   * looked, sorted. Their Fargate pods start without a Falcon sidecar; coverage names them. Absent when
+   * the run did not look (other compute, uninstall, a failed run, or the read failed).
+   */
+  readonly fargateNamespacesWithoutInjection?: readonly string[];
 }
 
 /** Whether discovery judged the cluster protectable, and why not. */

@@ -25,8 +25,12 @@ export interface FalconHostEntity {
   readonly firstSeen?: string;
   readonly lastSeen?: string;
   readonly status?: string;
-  /** Kubernetes cluster the host belongs to, when the sensor reports one. */
-  readonly clusterName?: string;
+  /**
+   * Falcon's ID of the Kubernetes cluster a node (or sidecar pod) belongs to (`k8s_cluster_id`). The
+   * device API has no cluster name: coverage ties a node to its EKS cluster by instance ID (the
+   * instance's cluster tags) and shows this ID alongside.
+   */
+  readonly k8sClusterId?: string;
 }
 
 export interface HostsOptions {
@@ -196,7 +200,7 @@ export function toHost(raw: unknown): FalconHostEntity | undefined {
     ['firstSeen', text(raw.first_seen)],
     ['lastSeen', text(raw.last_seen)],
     ['status', text(raw.status)],
-    ['clusterName', text(raw.k8s_cluster_name) ?? text(raw.kubernetes_cluster_name)],
+    ['k8sClusterId', text(raw.k8s_cluster_id)],
   ];
   const host: Record<string, string> = { deviceId: raw.device_id };
   for (const [key, value] of fields) if (value !== undefined) host[key] = value;

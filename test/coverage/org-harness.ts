@@ -38,6 +38,9 @@ export interface FakeInstance {
   readonly ssm?: 'Online' | 'ConnectionLost';
   /** Association compliance of this deployment's association. */
   readonly compliance?: 'COMPLIANT' | 'NON_COMPLIANT';
+  /** EKS cluster it is a node of (tag `eks:cluster-name`, as managed node groups set it). */
+  readonly eksCluster?: string;
+  readonly launchTime?: Date;
 }
 
 /** An automation execution of the region, as DescribeAutomationExecutions lists it. */
@@ -139,7 +142,11 @@ export class FakeOrganization {
             Instances: region.instances.map((i) => ({
               InstanceId: i.id,
               PlatformDetails: 'Linux/UNIX',
-              ...(i.name !== undefined ? { Tags: [{ Key: 'Name', Value: i.name }] } : {}),
+              Tags: [
+                ...(i.name !== undefined ? [{ Key: 'Name', Value: i.name }] : []),
+                ...(i.eksCluster !== undefined ? [{ Key: 'eks:cluster-name', Value: i.eksCluster }] : []),
+              ],
+              ...(i.launchTime !== undefined ? { LaunchTime: i.launchTime } : {}),
             })),
           },
         ],

@@ -54,7 +54,7 @@ describe('metric data', () => {
     // Act
     const data = coverageMetricData(report);
     // Assess
-    expect(data).toHaveLength(16);
+    expect(data).toHaveLength(18);
     expect(new Set(data.map((d) => d.Dimensions?.[0]?.Value))).toEqual(
       new Set(['ssmDistributor', 'ecrConnections']),
     );
@@ -81,6 +81,7 @@ describe('metric data', () => {
   it('sums resources only over the cells of the feature', () => {
     expect(resourceTotals(sampleReport(), 'eksProtection')).toEqual({
       protected: 0,
+      partial: 0,
       unprotected: 0,
       unknown: 0,
     });
@@ -106,10 +107,10 @@ describe('publishReport', () => {
     expect(puts[0]?.Body).toBe(puts[2]?.Body);
     expect(puts[1]?.Body).toBe('<html>report</html>');
     const metricCalls = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
-    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([['FalconOrg/Coverage', 16]]);
+    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([['FalconOrg/Coverage', 18]]);
     expect(result).toEqual({
       keys: ['reports/2026/11/29/2026-11-29T06-00-05-123Z.json', 'latest.html', 'latest.json'],
-      metrics: 16,
+      metrics: 18,
     });
   });
 
@@ -125,8 +126,8 @@ describe('publishReport', () => {
     const sizes = cloudWatch
       .commandCalls(PutMetricDataCommand)
       .map((c) => c.args[0].input.MetricData?.length);
-    expect(sizes).toEqual([20, 4]);
-    expect(result.metrics).toBe(24);
+    expect(sizes).toEqual([20, 7]);
+    expect(result.metrics).toBe(27);
   });
 
   it('never moves latest.* past a dated copy that failed, still publishes the metrics, then fails with every reason', async () => {

@@ -6,6 +6,7 @@ import {
   awsAccountFilter,
   instanceIdsFilter,
 } from '../../src/falcon/index.js';
+import { toHost } from '../../src/falcon/hosts.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import {
   hostsDetailsResponse,
@@ -189,6 +190,26 @@ describe('Falcon hosts', () => {
       accept: [400],
     });
     expect(other.status).toBe(400);
+  });
+
+  it("reads a Kubernetes node's Falcon cluster ID (k8s_cluster_id); the device API has no cluster name", async () => {
+    fake.hosts.add({
+      instance_id: instanceId(7),
+      service_provider_account_id: ACCOUNT,
+      hostname: 'ip-10-0-0-7.ec2.internal',
+      k8s_cluster_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+      k8s_cluster_version: '1.31',
+    });
+    const { client } = clientFor(fake);
+    const [node] = await new FalconHosts(client.api).inAwsAccount(ACCOUNT);
+    expect(node).toMatchObject({
+      instanceId: instanceId(7),
+      k8sClusterId: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+    });
+    // Names the API never sends are not read, whatever a payload carries.
+    expect(toHost({ device_id: 'd', k8s_cluster_name: 'prod', kubernetes_cluster_name: 'prod' })).toEqual({
+      deviceId: 'd',
+    });
   });
 
   it('refuses filters that could break out of FQL quotes', () => {

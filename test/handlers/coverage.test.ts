@@ -92,7 +92,7 @@ describe('coverage function', () => {
       unreadableAccounts: 1,
       cells: report.cells.length,
       keys: ['reports/2026/11/29/2026-11-29T06-00-00-000Z.json', 'latest.html', 'latest.json'],
-      metrics: 16,
+      metrics: 18,
     });
     expect(h.closed).toBe(1);
   });

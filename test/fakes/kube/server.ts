@@ -238,10 +238,22 @@ export class KubeStandIn {
     switch (req.method) {
       case 'GET': {
         if (path.name === undefined) {
-          const items = [...this.store.keys()]
-            .filter((k) => k.startsWith(`${path.key}/`))
-            .map((k) => this.withStatus(k));
-          return answer(200, { kind: `${kind.kind}List`, apiVersion: 'v1', items });
+          // Direct children only (a namespace's own objects live under its path too), in key order,
+          // paged like the API server: `limit`, and an opaque `continue` token while more are left.
+          const keys = [...this.store.keys()]
+            .filter((k) => k.startsWith(`${path.key}/`) && !k.slice(path.key.length + 1).includes('/'))
+            .sort();
+          const from =
+            query['continue'] !== undefined ? Number(Buffer.from(query['continue'], 'base64url')) : 0;
+          const limit = query['limit'] !== undefined ? Number(query['limit']) : keys.length;
+          const page = keys.slice(from, from + limit);
+          const next = from + page.length < keys.length ? from + page.length : undefined;
+          return answer(200, {
+            kind: `${kind.kind}List`,
+            apiVersion: 'v1',
+            metadata: next !== undefined ? { continue: Buffer.from(String(next)).toString('base64url') } : {},
+            items: page.map((k) => this.withStatus(k)),
+          });
         }
         if (!this.store.has(path.key))
           return answer(404, statusBody(404, 'NotFound', `${path.plural} "${path.name}" not found`));
