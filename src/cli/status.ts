@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import type { CoverageDeps, CoverageReport } from '../coverage/model.js';
 import type { LatestReport } from '../coverage/latest.js';
 import type { CoverageFunctionSettings } from '../coverage/publish-environment.js';
-import type { StatusRequest } from '../coverage/from-config.js';
+import type { StatusRequest } from '../coverage/options.js';
 import { ExitCode, ExitStatus } from './exit.js';
 import type { Output } from './output.js';
 
@@ -70,8 +70,7 @@ export function registerStatus(program: Command, output: Output): void {
       'with --latest: the report bucket (default: from SSM /<resourcePrefix>/coverage/report-bucket)',
     )
     .action(async (opts: StatusOptions) => {
-      const wiring = await defaultWiring();
-      await runStatus(opts, output, wiring);
+      await runStatus(opts, output, defaultWiring());
     });
 }
 
@@ -81,8 +80,7 @@ export async function runStatus(
   output: Output,
   wiring: StatusWiring,
 ): Promise<CoverageReport> {
-  const { buildCoverageReport } = await import('../coverage/build.js');
-  const { coverageOptionsFor } = await import('../coverage/from-config.js');
+  const { coverageOptionsFor } = await import('../coverage/options.js');
   const { CoverageInputError } = await import('../coverage/errors.js');
   const { UserInputError } = await import('../config/errors.js');
   const config = await wiring.loadConfig(opts.config);
@@ -97,6 +95,8 @@ export async function runStatus(
       ...(opts.runsTable !== undefined ? { runsTable: opts.runsTable } : {}),
     };
     const options = coverageOptionsFor(settings, request);
+    // Only now, with the arguments checked, load what reads the organization (the AWS SDK clients).
+    const { buildCoverageReport } = await import('../coverage/build.js');
     const { deps, close } = await wiring.createDeps(config, settings, request);
     try {
       if (!opts.json) output.err(`reading ${options.scope.targets.join(', ')} ...`);
@@ -129,13 +129,18 @@ export async function runStatus(
   return report;
 }
 
-async function defaultWiring(): Promise<StatusWiring> {
-  const { loadConfigFile } = await import('../config/load.js');
-  const { createCoverageDepsFor, settingsFor } = await import('../coverage/from-config.js');
+/** The real wiring; each piece is loaded when it is used, so bad arguments are answered before the SDK loads. */
+function defaultWiring(): StatusWiring {
   return {
-    loadConfig: loadConfigFile,
-    settingsFor,
-    createDeps: (config, settings, request) => createCoverageDepsFor(config, settings, request, process.env),
+    loadConfig: async (path) => (await import('../config/load.js')).loadConfigFile(path),
+    settingsFor: async (config) => (await import('../coverage/settings.js')).coverageSettings(config),
+    createDeps: async (config, settings, request) =>
+      (await import('../coverage/from-config.js')).createCoverageDepsFor(
+        config,
+        settings,
+        request,
+        process.env,
+      ),
     writeFile: (path, text) => writeFile(path, text, 'utf8'),
     color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined,
   };

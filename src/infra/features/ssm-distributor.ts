@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config/load.js';
+import { ssmNames, type SsmNames } from '../../config/names.js';
 import {
   CLIENT_ID_PARAMETER,
   CLIENT_SECRET_PARAMETER,
@@ -16,17 +16,7 @@ import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import type { FeatureContext } from './feature.js';
 import { associationProperties } from './ssm-association.js';
 
-/** Names that are the same in every member account and region. */
-export function ssmNames(config: ResolvedConfig) {
-  const prefix = config.resourcePrefix;
-  return {
-    roleStackSet: `${prefix}-ssm-role`,
-    associationStackSet: `${prefix}-ssm-association`,
-    roleName: `${prefix}-ssm-automation`,
-    secretName: `${prefix}-falcon-api`,
-    associationName: `${prefix}-falcon-sensor`,
-  };
-}
+export { ssmNames } from '../../config/names.js';
 
 /**
  * SSM Distributor: installs the Falcon sensor on every SSM-managed instance of every targeted
@@ -126,7 +116,7 @@ function secretArn(
  * is limited to the one document and to EC2 instances of this account in the SSM regions.
  */
 export function automationRoleStatements(
-  names: Pick<ReturnType<typeof ssmNames>, 'secretName'>,
+  names: Pick<SsmNames, 'secretName'>,
   regions: readonly string[],
   partition: string = cdk.Aws.PARTITION,
   account: string = cdk.Aws.ACCOUNT_ID,
@@ -169,11 +159,7 @@ export const CONFIGURE_PACKAGE_DOCUMENT = 'AWS-ConfigureAWSPackage';
  * One role per account serves the association of every SSM region: exactly what the automation
  * document does (see {@link automationRoleStatements}), no AWS-managed policy.
  */
-function automationRole(
-  stack: cdk.Stack,
-  names: ReturnType<typeof ssmNames>,
-  regions: readonly string[],
-): void {
+function automationRole(stack: cdk.Stack, names: SsmNames, regions: readonly string[]): void {
   const role = new iam.Role(stack, 'AutomationRole', {
     roleName: names.roleName,
     description: 'Assumed by State Manager to run CrowdStrike-FalconSensorDeploy',
