@@ -2,6 +2,7 @@ import { resolveScope, type ScopeAccount as DirectoryScopeAccount } from '../aws
 import type { RunsTableItem } from '../eks/runs-table.js';
 import { AdaptiveLimiter } from '../fanout/adaptive.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
+import { isTransientError } from '../fanout/throttling.js';
 import { unknownCell, totalsOf } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
@@ -158,26 +159,33 @@ async function readAccount(
       text: `The account could not be read: ${describeError(error)}. Check that the coverage role exists in the account (coverage.enabled, then deploy) and trusts this principal.`,
     });
   }
+  // One budget for the account's calls, whatever feature they are for: features run side by side. The
+  // budget halves when the account's APIs throttle; a throttled or transiently failed call is tried
+  // again here, and only here (the SDK clients make one attempt), so tries never multiply.
+  const perRegion = options.regionConcurrency ?? 8;
+  const budget = new AdaptiveLimiter({
+    initial: perRegion,
+    max: perRegion * 2,
+    maxAttempts: CALL_ATTEMPTS,
+    isRetryable: isTransientError,
+  });
+  const call = <T>(read: () => Promise<T>): Promise<T> => budget.run(read);
   const needsHosts = features.includes('ssmDistributor') || features.includes('eksProtection');
   const [hosts, ownership] = await Promise.all([
     needsHosts
       ? readOrReason(() => deps.falconHosts.hostsInAccount(account.id, signal))
       : Promise.resolve([] as readonly FalconHost[]),
     features.includes('ecrConnections')
-      ? readOrReason(() => reader.ecrOwnership(signal))
+      ? readOrReason(() => call(() => reader.ecrOwnership(signal)))
       : Promise.resolve(undefined),
   ]);
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-  // One budget for the account's calls, whatever feature they are for: features run side by side. The
-  // budget halves when the account's APIs throttle (a throttled region is retried, not reported unknown).
-  const perRegion = options.regionConcurrency ?? 8;
-  const budget = new AdaptiveLimiter({ initial: perRegion, max: perRegion * 2, maxAttempts: 5 });
   const perFeature = await Promise.all(
     features.map(async (feature): Promise<readonly CoverageCell[]> => {
       const wanted = options.features[feature] ?? [];
       let regions: readonly string[];
       try {
-        regions = wanted === 'enabled' ? await reader.enabledRegions(signal) : wanted;
+        regions = wanted === 'enabled' ? await call(() => reader.enabledRegions(signal)) : wanted;
       } catch (error) {
         return [
           unknownCell(
@@ -192,7 +200,7 @@ async function readAccount(
       const judge = async (region: string): Promise<CoverageCell> => {
         switch (feature) {
           case 'ssmDistributor':
-            return await ssmCell(reader, options, account.id, region, hosts, nowSeconds);
+            return await ssmCell(reader, call, options, account.id, region, hosts, nowSeconds);
           case 'ecrConnections':
             return judgeEcrRegion({
               accountId: account.id,
@@ -202,7 +210,7 @@ async function readAccount(
               deploymentId: options.deploymentId,
             });
           case 'eksProtection': {
-            const reads = await eksRegionReads(reader, region, signal);
+            const reads = await eksRegionReads(reader, call, region, signal);
             return judgeEksRegion({
               accountId: account.id,
               region,
@@ -219,8 +227,7 @@ async function readAccount(
       return Promise.all(
         regions.map(async (region) => {
           try {
-            // Inside the budget, so throttling is seen (and retried) by the adaptive limiter.
-            return await budget.run(() => judge(region));
+            return await judge(region);
           } catch (error) {
             return unknownCell(
               { accountId: account.id, region, feature },
@@ -234,8 +241,15 @@ async function readAccount(
   return { account: { ...account, readable: true }, cells: perFeature.flat() };
 }
 
+/** Runs one read within the account's budget (retried there when throttled or transiently failed). */
+type Call = <T>(read: () => Promise<T>) => Promise<T>;
+
+/** Tries per AWS call: the one retry layer (the readers' SDK clients make a single attempt each). */
+export const CALL_ATTEMPTS = 5;
+
 async function ssmCell(
   reader: AccountReader,
+  call: Call,
   options: CoverageOptions,
   accountId: string,
   region: string,
@@ -244,13 +258,13 @@ async function ssmCell(
 ): Promise<CoverageCell> {
   const signal = options.signal;
   const [association, instances, managed] = await Promise.all([
-    reader.association(region, options.associationName, signal),
-    reader.runningInstances(region, signal),
-    reader.managedInstances(region, signal),
+    call(() => reader.association(region, options.associationName, signal)),
+    call(() => reader.runningInstances(region, signal)),
+    call(() => reader.managedInstances(region, signal)),
   ]);
   const compliance =
     association !== undefined && instances.length > 0
-      ? await reader.associationCompliance(region, association.associationId, signal)
+      ? await call(() => reader.associationCompliance(region, association.associationId, signal))
       : [];
   return judgeSsmRegion({
     accountId,
@@ -269,11 +283,12 @@ async function ssmCell(
 /** Clusters of the region and, only when there are some, the running instances (to find their nodes). */
 async function eksRegionReads(
   reader: AccountReader,
+  call: Call,
   region: string,
   signal: AbortSignal | undefined,
 ): Promise<{ clusters: readonly string[]; instances: readonly Ec2Instance[] }> {
-  const clusters = await reader.clusters(region, signal);
-  const instances = clusters.length > 0 ? await reader.runningInstances(region, signal) : [];
+  const clusters = await call(() => reader.clusters(region, signal));
+  const instances = clusters.length > 0 ? await call(() => reader.runningInstances(region, signal)) : [];
   return { clusters, instances };
 }
 

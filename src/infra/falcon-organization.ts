@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { FalconCredentials } from './credentials.js';
+import { addDeadLetterAlarms } from './dead-letter-alarms.js';
 import { Coverage } from './features/coverage.js';
 import type { FeatureContext } from './features/feature.js';
 import { FEATURE_FACTORIES } from './features/registry.js';
@@ -77,6 +78,7 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.featureStatus = status;
     // The coverage report is not a feature: it reports on them, in the home account and every member.
     if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
+    addDeadLetterAlarms(this, props.config.alarms.topicArn);
     const stack = cdk.Stack.of(this);
     const metadata: RootMetadata = { features: status };
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };
