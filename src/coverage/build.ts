@@ -28,16 +28,29 @@ import { judgeSsmRegion } from './ssm.js';
 
 type Unreadable = { readonly unreadable: string };
 
-interface AccountResult {
+/** One account's part of the report: the account and every cell of it, items included. */
+export interface AccountResult {
   readonly account: ReportAccount;
   readonly cells: readonly CoverageCell[];
 }
 
+/** What a run knows besides the cells: handed to the writers with the cells they were given. */
+export interface CoverageRun {
+  readonly generatedAt: string;
+  readonly scope: CoverageReport['scope'];
+  /** In scope order (sorted by ID). */
+  readonly accounts: readonly ReportAccount[];
+  readonly ous?: Readonly<Record<string, string>>;
+}
+
+type Reached = { readonly read: ReportAccount } | { readonly skipped: ScopeAccount };
+
+/** Receives each account's result as soon as it is read; the next accounts wait for it (backpressure). */
+export type AccountSink = (result: AccountResult) => Promise<void> | void;
+
 /**
- * Builds the coverage report: resolves the accounts in scope, reads the tenant-wide facts once
- * (registry connections, runs table), then every account × region × feature with bounded
- * concurrency. An account, region or feature that cannot be read becomes `unknown` cells with the
- * reason; only an unreadable organization (or an `--account` not in scope) fails the report.
+ * Builds the coverage report in memory: {@link readCoverage} with every account kept. For tests and
+ * small organizations; the CLI and the function stream the accounts to a `ReportStore` instead.
  *
  * @example
  * const report = await buildCoverageReport(deps, {
@@ -50,6 +63,41 @@ export async function buildCoverageReport(
   deps: CoverageDeps,
   options: CoverageOptions,
 ): Promise<CoverageReport> {
+  const cells: CoverageCell[] = [];
+  const run = await readCoverage(deps, options, (result) => {
+    cells.push(...result.cells);
+  });
+  return assembleReport(run, cells);
+}
+
+/** A report from a run and its cells (sorted here; totals and the verdict counted here). */
+export function assembleReport(run: CoverageRun, cells: CoverageCell[]): CoverageReport {
+  cells.sort(cellOrder);
+  return {
+    schemaVersion: COVERAGE_SCHEMA_VERSION,
+    generatedAt: run.generatedAt,
+    scope: run.scope,
+    accounts: run.accounts,
+    regions: [...new Set(cells.map((c) => c.region))].sort(),
+    cells,
+    totals: totalsOf(cells),
+    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+    ...(run.ous !== undefined ? { ous: run.ous } : {}),
+  };
+}
+
+/**
+ * Reads the coverage of the organization: resolves the accounts in scope, reads the tenant-wide
+ * facts once (registry connections, runs table), then every account × region × feature with bounded
+ * concurrency, handing each account's cells to `sink` as soon as they are read (nothing of an account
+ * is kept here after that). An account, region or feature that cannot be read becomes `unknown` cells
+ * with the reason; only an unreadable organization (or an `--account` not in scope) fails the run.
+ */
+export async function readCoverage(
+  deps: CoverageDeps,
+  options: CoverageOptions,
+  sink: AccountSink,
+): Promise<CoverageRun> {
   const features = COVERAGE_FEATURES.filter((f) => options.features[f] !== undefined);
   const signal = options.signal;
   let inScope: readonly DirectoryScopeAccount[];
@@ -68,6 +116,7 @@ export async function buildCoverageReport(
   let accounts: readonly ScopeAccount[] = inScope.map((a) => ({
     id: a.id,
     ...(a.name !== undefined ? { name: a.name } : {}),
+    ...(a.parent !== undefined ? { parent: a.parent } : {}),
   }));
   if (options.accounts !== undefined) {
     const known = new Set(accounts.map((a) => a.id));
@@ -97,42 +146,55 @@ export async function buildCoverageReport(
     runs: runs === undefined ? undefined : isUnreadable(runs) ? runs : groupRuns(runs),
   };
 
-  const results = await mapEachOutcome(
+  const notReached = (account: ScopeAccount): AccountResult =>
+    unreadableAccount(options, features, account, {
+      code: 'account-unreadable',
+      text: 'Not read: the report was stopped before this account was reached.',
+    });
+  const outcomes = await mapEachOutcome(
     accounts,
     options.concurrency ?? 8,
-    async (account) => {
+    async (account): Promise<Reached> => {
+      let result: AccountResult;
       try {
-        return await readAccount(deps, options, features, tenant, account);
+        result = await readAccount(deps, options, features, tenant, account);
       } catch (error) {
         // Not expected (every read catches its own errors), but one account never fails the report.
-        return unreadableAccount(options, features, account, {
+        result = unreadableAccount(options, features, account, {
           code: 'account-unreadable',
           text: `The account could not be read: ${describeError(error)}`,
         });
       }
+      await sink(result);
+      return { read: result.account };
     },
-    (account) =>
-      unreadableAccount(options, features, account, {
-        code: 'account-unreadable',
-        text: 'Not read: the report was stopped before this account was reached.',
-      }),
+    (account): Reached => ({ skipped: account }),
     signal,
   );
-  const cells = results.flatMap((r) => r.cells).sort(cellOrder);
-  const regions = [...new Set(cells.map((c) => c.region))].sort();
+  const reportAccounts: ReportAccount[] = [];
+  for (const outcome of outcomes) {
+    if ('read' in outcome) {
+      reportAccounts.push(outcome.read);
+    } else {
+      const result = notReached(outcome.skipped);
+      await sink(result);
+      reportAccounts.push(result.account);
+    }
+  }
+  const ous: Record<string, string> = {};
+  for (const a of reportAccounts) {
+    const name = a.parent === undefined ? undefined : deps.directory.ouName?.(a.parent);
+    if (a.parent !== undefined && name !== undefined) ous[a.parent] = name;
+  }
   return {
-    schemaVersion: COVERAGE_SCHEMA_VERSION,
     generatedAt: deps.now().toISOString(),
     scope: {
       ...options.scope,
       features,
       ...(options.accounts !== undefined ? { accountFilter: [...options.accounts] } : {}),
     },
-    accounts: results.map((r) => r.account),
-    regions,
-    cells,
-    totals: totalsOf(cells),
-    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+    accounts: reportAccounts,
+    ...(Object.keys(ous).length > 0 ? { ous } : {}),
   };
 }
 

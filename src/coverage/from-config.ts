@@ -1,3 +1,4 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -6,7 +7,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../aws/clients.js';
 import { UserInputError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { ecrNames } from '../config/names.js';
+import { ecrNames, ROOT_STACK_OUTPUTS, rootStackName } from '../config/names.js';
+import { rootStackOutputs } from './deployed.js';
 import { SecretsManagerReader } from '../ecr/secrets.js';
 import { createFalconClient, type FalconClient } from '../falcon/index.js';
 import { createCoverageDeps } from './aws-deps.js';
@@ -18,8 +20,8 @@ import { coverageSettings } from './settings.js';
 
 export { coverageOptionsFor, type StatusRequest } from './options.js';
 
-const RUNS_TABLE_NOT_GIVEN =
-  "the EKS runs table was not given, so the clusters' run results were not read: pass --runs-table <name> (the DynamoDB runs table of EKS protection, home account)";
+const runsTableNotFound = (why: string): string =>
+  `the EKS runs table was not found (${why}), so the clusters' run results were not read: pass --runs-table <name> (the DynamoDB runs table of EKS protection, home account)`;
 
 const CLIENT_ID_VARIABLE = 'FALCON_CLIENT_ID';
 const CLIENT_SECRET_VARIABLE = 'FALCON_CLIENT_SECRET';
@@ -42,13 +44,28 @@ export async function createCoverageDepsFor(
 ): Promise<{ deps: CoverageDeps; close: () => Promise<void> }> {
   const region = config.aws.homeRegion;
   const falcon = await falconClientFor(config, env);
+  // EKS protection reported: the runs table named with --runs-table, else the root stack's output.
+  const wantsRuns = settings.features.eksProtection !== undefined;
+  let tableName = request.runsTable !== undefined && request.runsTable !== '' ? request.runsTable : undefined;
+  let notFound = 'not given';
+  if (wantsRuns && tableName === undefined && config.features.eksProtection.enabled) {
+    const cfn = createClient(CloudFormationClient, { region });
+    const stack = rootStackName(config);
+    const found = await rootStackOutputs(cfn, stack);
+    cfn.destroy();
+    if ('outputs' in found) {
+      tableName = found.outputs[ROOT_STACK_OUTPUTS.runsTable];
+      if (tableName === undefined)
+        notFound = `root stack ${stack} has no output ${ROOT_STACK_OUTPUTS.runsTable}`;
+    } else {
+      notFound = found.unreadable;
+    }
+  }
   const runsTable =
-    request.runsTable !== undefined &&
-    request.runsTable !== '' &&
-    settings.features.eksProtection !== undefined
+    tableName !== undefined && wantsRuns
       ? {
           doc: DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region })),
-          tableName: request.runsTable,
+          tableName,
         }
       : undefined;
   const deps0 = createCoverageDeps({
@@ -67,7 +84,10 @@ export async function createCoverageDepsFor(
     runsTable === undefined &&
     settings.features.eksProtection !== undefined &&
     config.features.eksProtection.enabled
-      ? { ...deps0, runsTable: { list: () => Promise.reject(new CoverageError(RUNS_TABLE_NOT_GIVEN)) } }
+      ? {
+          ...deps0,
+          runsTable: { list: () => Promise.reject(new CoverageError(runsTableNotFound(notFound))) },
+        }
       : deps0;
   return { deps, close: () => falcon.close() };
 }

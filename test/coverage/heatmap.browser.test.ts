@@ -37,7 +37,7 @@ describe('the HTML heatmap in a real browser', () => {
     }
     mkdirSync(OUTPUT, { recursive: true });
     const file = join(OUTPUT, 'coverage-heatmap.html');
-    writeFileSync(file, renderHtmlReport(report));
+    writeFileSync(file, await renderHtmlReport(report));
     profile = mkdtempSync(join(tmpdir(), 'falcon-org-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

@@ -8,7 +8,7 @@ import { reportBucketParameterName } from '../../coverage/latest.js';
 import { coverageSettings } from '../../coverage/settings.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import { CoverageFunction } from './coverage/coverage-function.js';
-import { coverageNames, ecrNames, type CoverageNames } from '../../config/names.js';
+import { coverageNames, ecrNames, ROOT_STACK_OUTPUTS, type CoverageNames } from '../../config/names.js';
 import { CoverageReadRole } from './coverage/read-role.js';
 import { ReportBucket } from './coverage/report-bucket.js';
 import { EksProtection } from './eks-protection.js';
@@ -121,7 +121,7 @@ export class Coverage extends Construct {
       });
     }
     new cdk.CfnOutput(this, 'ReportBucketOutput', {
-      key: 'CoverageReportBucket',
+      key: ROOT_STACK_OUTPUTS.reportBucket,
       description: 'Bucket holding latest.json, latest.html and reports/YYYY/MM/DD/*.json',
       value: this.reports.bucket.bucketName,
     });
