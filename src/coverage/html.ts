@@ -87,6 +87,7 @@ ${features
 </aside>
 </div>
 <script type="application/json" id="coverage-grid">${jsonForScript(gridData(summary))}</script>
+<script>${SCRIPT}</script>
 <script type="application/json" id="coverage-details">{`);
   // Each account's cells with their items, compressed on its own: opened on demand.
   if (details !== undefined) {
@@ -108,7 +109,6 @@ ${features
     }
   }
   await write(`}</script>
-<script>${SCRIPT}</script>
 </body>
 </html>
 `);
@@ -235,6 +235,7 @@ label{margin-right:.6rem;white-space:nowrap}
 #layout{display:flex;gap:1rem;align-items:flex-start}
 main{flex:1;min-width:0}
 .scroll{overflow:auto;max-height:75vh;border:1px solid #dde;background:#fff}
+section.feature{content-visibility:auto;contain-intrinsic-size:auto 80vh}
 .heatmap{border-collapse:separate;border-spacing:0}
 .heatmap th,.heatmap td{border:1px solid #f7f8fa;padding:.3rem .45rem;font-size:.8rem;white-space:nowrap}
 .heatmap thead th{background:#e8ebf0;position:sticky;top:0;z-index:2}
@@ -268,28 +269,41 @@ const SCRIPT = `
   function text(el, value){ el.textContent = value; return el; }
   function make(tag, value){ return text(document.createElement(tag), value); }
   function h(s){ return String(s).replace(/[&<>"']/g, function(c){ return '&#' + c.charCodeAt(0) + ';'; }); }
+  function rowHtml(feature, row){
+    var a = data.accounts[row[0]] || ['?', '', '', 1, ''];
+    var cells = '';
+    for (var i = 1; i < row.length; i++) {
+      var c = row[i], region = data.regions[i - 1];
+      if (!c) { cells += '<td class="none" data-col="' + (i - 1) + '"></td>'; continue; }
+      var state = data.states[c[0]], label = data.stateLabels[state];
+      var summary = c[2] > 0 ? label + ' ' + c[1] + '/' + c[2] : label;
+      var title = a[0] + ' ' + region + ': ' + label + (c[3] ? ' (a connection this deployment does not own)' : '');
+      cells += '<td class="cell s-' + state + (c[3] ? ' not-owned' : '') + '" tabindex="0" role="button" data-col="' + (i - 1) + '" data-state="' + state + '" data-feature="' + feature + '" data-account="' + h(a[0]) + '" data-region="' + h(region) + '" title="' + h(title) + '">' + h(summary) + (c[3] ? ' *' : '') + '</td>';
+    }
+    return '<tr data-row="' + row[0] + '"' + (a[3] ? '' : ' class="unreadable"') + '><th scope="row" title="' + h(a[4] || '') + '"><code>' + h(a[0]) + '</code>' + (a[1] ? ' <span class="name">' + h(a[1]) + '</span>' : '') + (a[2] ? ' <span class="ou">' + h(a[2]) + '</span>' : '') + '</th>' + cells + '</tr>';
+  }
+  // The rows a screen shows first, the rest in slices after the first paint: a 1,000-account grid
+  // appears at once and fills in behind it without freezing the page.
+  var FIRST = 60, SLICE = 150;
   function draw(){
     data.features.forEach(function(feature){
       var section = document.querySelector('section.feature[data-feature="' + feature + '"]');
-      var head = '<tr><th scope="col">Account</th>' + data.regions.map(function(r, i){ return '<th scope="col" data-col="' + i + '">' + h(r) + '</th>'; }).join('') + '</tr>';
-      var body = [];
-      data.grid[feature].forEach(function(row){
-        var a = data.accounts[row[0]] || ['?', '', '', 1, ''];
-        var cells = '';
-        for (var i = 1; i < row.length; i++) {
-          var c = row[i], region = data.regions[i - 1];
-          if (!c) { cells += '<td class="none" data-col="' + (i - 1) + '"></td>'; continue; }
-          var state = data.states[c[0]], label = data.stateLabels[state];
-          var summary = c[2] > 0 ? label + ' ' + c[1] + '/' + c[2] : label;
-          var title = a[0] + ' ' + region + ': ' + label + (c[3] ? ' (a connection this deployment does not own)' : '');
-          cells += '<td class="cell s-' + state + (c[3] ? ' not-owned' : '') + '" tabindex="0" role="button" data-col="' + (i - 1) + '" data-state="' + state + '" data-feature="' + feature + '" data-account="' + h(a[0]) + '" data-region="' + h(region) + '" title="' + h(title) + '">' + h(summary) + (c[3] ? ' *' : '') + '</td>';
-        }
-        body.push('<tr data-row="' + row[0] + '"' + (a[3] ? '' : ' class="unreadable"') + '><th scope="row" title="' + h(a[4] || '') + '"><code>' + h(a[0]) + '</code>' + (a[1] ? ' <span class="name">' + h(a[1]) + '</span>' : '') + (a[2] ? ' <span class="ou">' + h(a[2]) + '</span>' : '') + '</th>' + cells + '</tr>');
-      });
-      section.querySelector('thead').innerHTML = head;
-      section.querySelector('tbody').innerHTML = body.join('');
+      section.querySelector('thead').innerHTML = '<tr><th scope="col">Account</th>' + data.regions.map(function(r, i){ return '<th scope="col" data-col="' + i + '">' + h(r) + '</th>'; }).join('') + '</tr>';
+      section.querySelector('tbody').innerHTML = data.grid[feature].slice(0, FIRST).map(function(row){ return rowHtml(feature, row); }).join('');
     });
   }
+  function fill(from){
+    var more = false;
+    data.features.forEach(function(feature){
+      var rows = data.grid[feature].slice(from, from + SLICE);
+      if (rows.length === 0) return;
+      more = more || from + SLICE < data.grid[feature].length;
+      document.querySelector('section.feature[data-feature="' + feature + '"] tbody').insertAdjacentHTML('beforeend', rows.map(function(row){ return rowHtml(feature, row); }).join(''));
+    });
+    if (more) setTimeout(function(){ fill(from + SLICE); }, 0);
+    else { document.body.setAttribute('data-grid-complete', 'true'); if (filtering) apply(); }
+  }
+  var filtering = false;
   function unpack(accountId){
     if (opened[accountId]) return opened[accountId];
     if (packed === null) packed = JSON.parse(document.getElementById('coverage-details').textContent);
@@ -316,6 +330,7 @@ const SCRIPT = `
   }
   function show(td){
     if (td.classList.contains('filtered')) return;
+    document.body.removeAttribute('data-details');
     var accountId = td.getAttribute('data-account'), feature = td.getAttribute('data-feature'), region = td.getAttribute('data-region');
     document.querySelectorAll('.cell.selected').forEach(function(c){ c.classList.remove('selected'); });
     td.classList.add('selected');
@@ -359,6 +374,7 @@ const SCRIPT = `
     return out;
   }
   function apply(){
+    filtering = true;
     var features = checked('feature'), states = checked('state'), shown = 0;
     var query = document.getElementById('search').value.trim().toLowerCase();
     var region = document.getElementById('region').value, col = region === '' ? -1 : data.regions.indexOf(region);
@@ -390,7 +406,8 @@ const SCRIPT = `
   document.getElementById('close').addEventListener('click', function(){ details.hidden = true; });
   document.querySelectorAll('#filters input, #filters select').forEach(function(i){ i.addEventListener(i.type === 'search' ? 'input' : 'change', apply); });
   draw();
-  apply();
-  requestAnimationFrame(function(){ setTimeout(function(){ window.gridDrawnAt = performance.now(); document.body.setAttribute('data-grid', 'drawn'); }, 0); });
+  // Everything is shown at first: no pass over every cell before the grid appears.
+  text(document.getElementById('shown'), data.cells + ' of ' + data.cells + ' cells shown');
+  requestAnimationFrame(function(){ setTimeout(function(){ window.gridDrawnAt = performance.now(); document.body.setAttribute('data-grid', 'drawn'); fill(FIRST); }, 0); });
 })();
 `;
