@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListAccountsForParentCommand } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeFailure } from '../../src/cli/exit.js';
 import { run } from '../../src/cli/main.js';
@@ -321,5 +322,28 @@ describe('falcon-org status', () => {
     };
     expect(grid.cells).toBe(17);
     expect(readFileSync(join(dir, 'config.yaml'), 'utf8')).toBe(CONFIG);
+  });
+
+  it('--json and --html together come from one read of the organization', async () => {
+    const before = fx.org.sts.commandCalls(AssumeRoleCommand).length;
+    const { code, stdout } = await status({ json: true, html: join(dir, 'both.html') }, wiring);
+    expect(code).toBe(3);
+    const assumed = fx.org.sts.commandCalls(AssumeRoleCommand).length - before;
+    const doc = JSON.parse(stdout) as CoverageReport;
+    // One AssumeRole per account in the report, not two.
+    expect(assumed).toBe(doc.accounts.length);
+    expect(doc.cells.every((c) => Array.isArray(c.items))).toBe(true);
+    expect(written.get(join(dir, 'both.html'))).toMatch(/^<!doctype html>/);
+  });
+
+  it('past a few dozen accounts the terminal shows the totals and the worst rows; --full the whole table', async () => {
+    const { renderTerminal } = await import('../../src/coverage/render-terminal.js');
+    const { report } = await status({ json: true }, wiring).then((r) => ({
+      report: JSON.parse(r.stdout) as CoverageReport,
+    }));
+    const text = renderTerminal(report, { color: false, tableRows: 1 });
+    expect(text).toContain('more account(s), better than those above (--full for the whole table');
+    const full = renderTerminal(report, { color: false, tableRows: 1, full: true });
+    expect(full).not.toContain('more account(s)');
   });
 });
