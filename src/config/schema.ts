@@ -214,6 +214,20 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   coverage: coverageSchema.prefault({}),
+  alarms: z
+    .strictObject({
+      topicArn: z
+        .string()
+        .regex(/^arn:(aws|aws-us-gov):sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, {
+          message: 'expected an SNS topic ARN such as "arn:aws:sns:us-east-1:111122223333:falcon-org-alarms"',
+        })
+        .optional()
+        .describe(
+          'SNS topic the dead-letter queue alarms notify (home region); none: the alarms only change state',
+        ),
+    })
+    .prefault({})
+    .describe('CloudWatch alarms of the home account'),
 });
 
 /** The configuration as written in the file, before defaults are applied. */

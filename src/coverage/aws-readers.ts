@@ -3,15 +3,21 @@ import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
   DescribeAutomationExecutionsCommand,
+  DescribeInstanceAssociationsStatusCommand,
   DescribeInstanceInformationCommand,
   ListAssociationsCommand,
-  ListComplianceItemsCommand,
+  ListResourceComplianceSummariesCommand,
   SSMClient,
   type AutomationExecutionMetadata,
 } from '@aws-sdk/client-ssm';
 import type { AccountCredentials, CredentialProvider } from '../aws/account-credentials.js';
 import { AccountApiEnabledRegions, type EnabledRegions } from '../aws/account-regions.js';
-import { createClient, type AwsCredentials } from '../aws/clients.js';
+import {
+  createClient,
+  createSharedConnections,
+  type AwsClientConfig,
+  type SharedConnections,
+} from '../aws/clients.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
 import { SsmOwnershipStore } from '../ecr/ssm-ownership-store.js';
 import { accessDenialIn } from './access-denied.js';
@@ -35,32 +41,42 @@ export interface AwsReadersSettings {
   readonly homeRegion: string;
   /** The deployment's ECR ownership parameter (same name in every account, home region). */
   readonly ownershipParameterName: string;
-  /** SDK retries per call (throttling included). @default 6 */
+  /**
+   * SDK attempts per call. @default 1: the report's adaptive budget (src/coverage/build.ts) is the one
+   * layer that retries (throttling and transient failures), so tries do not multiply.
+   */
   readonly maxAttempts?: number;
+  /** Connections every client shares. @default one pool for these readers */
+  readonly connections?: SharedConnections;
   /** @default account:ListRegions under the member's credentials */
   readonly enabledRegions?: EnabledRegions;
 }
 
 /**
  * `AccountReaders` over the AWS SDK v3: credentials of the member's coverage role (assumed once per
- * account, shared by every region), one client per service and region. Each call here is one action
- * of the coverage role's policy (src/infra/features/coverage/read-role.ts).
+ * account, shared by every region); per account one client per service and region, made on first use
+ * and dropped with the account's reader; every client sends through one shared pool of keep-alive
+ * connections. Each call here is one action of the coverage role's policy
+ * (src/infra/features/coverage/read-role.ts).
  */
 export class AwsAccountReaders implements AccountReaders {
   private readonly enabled: EnabledRegions;
+  private readonly settings: AwsReadersSettings & { readonly connections: SharedConnections };
 
   constructor(
     private readonly credentials: AccountCredentials,
-    private readonly settings: AwsReadersSettings,
+    settings: AwsReadersSettings,
   ) {
-    // Same retries as the other readers: one throttled ListRegions must not make the account unknown.
+    this.settings = { ...settings, connections: settings.connections ?? createSharedConnections() };
+    const shared = this.settings;
     this.enabled =
       settings.enabledRegions ??
       new AccountApiEnabledRegions((_accountId, credentials) =>
         createClient(AccountClient, {
           region: 'us-east-1',
           credentials,
-          maxAttempts: settings.maxAttempts ?? 6,
+          maxAttempts: shared.maxAttempts ?? 1,
+          connections: shared.connections,
         }),
       );
   }
@@ -84,21 +100,19 @@ class AwsAccountReader implements AccountReader {
   constructor(
     private readonly accountId: string,
     private readonly credentials: CredentialProvider,
-    private readonly settings: AwsReadersSettings,
+    private readonly settings: AwsReadersSettings & { readonly connections: SharedConnections },
     private readonly enabled: EnabledRegions,
   ) {}
 
-  private client<C>(
-    Client: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C,
-    region: string,
-  ): C {
+  private client<C>(Client: new (config: AwsClientConfig) => C, region: string): C {
     const key = `${Client.name}@${region}`;
     let client = this.clients.get(key) as C | undefined;
     if (client === undefined) {
       client = createClient(Client, {
         region,
         credentials: this.credentials,
-        maxAttempts: this.settings.maxAttempts ?? 6,
+        maxAttempts: this.settings.maxAttempts ?? 1,
+        connections: this.settings.connections,
       });
       this.clients.set(key, client);
     }
@@ -267,7 +281,14 @@ class AwsAccountReader implements AccountReader {
     };
   }
 
-  /** Association compliance items carry the association ID as their `Id`; keep this association's. */
+  /**
+   * Association compliance of the region's managed instances, read the way the API reference documents
+   * for many resources at once: `ListResourceComplianceSummaries` filtered to compliance type
+   * Association (one summary per instance, 50 a page). A summary is per instance, over all its
+   * associations: COMPLIANT means every association there, this one included, is; for a NON_COMPLIANT
+   * instance `DescribeInstanceAssociationsStatus` (one call per such instance) says whether this
+   * association is the one that failed. An instance with no summary has no association result yet.
+   */
   async associationCompliance(
     region: string,
     associationId: string,
@@ -275,25 +296,58 @@ class AwsAccountReader implements AccountReader {
   ): Promise<readonly AssociationCompliance[]> {
     const ssm = this.client(SSMClient, region);
     const out: AssociationCompliance[] = [];
+    const nonCompliant: string[] = [];
     let token: string | undefined;
     do {
       const page = await ssm.send(
-        new ListComplianceItemsCommand({
-          ResourceTypes: ['ManagedInstance'],
-          Filters: [{ Key: 'ComplianceType', Values: ['Association'], Type: 'EQUAL' }],
+        new ListResourceComplianceSummariesCommand({
+          Filters: [
+            { Key: 'ComplianceType', Values: ['Association'], Type: 'EQUAL' },
+            { Key: 'ResourceType', Values: ['ManagedInstance'], Type: 'EQUAL' },
+          ],
           MaxResults: 50,
           NextToken: token,
         }),
         { abortSignal: signal },
       );
-      for (const item of page.ComplianceItems ?? []) {
-        if (item.Id === associationId && item.ResourceId !== undefined && item.Status !== undefined) {
-          out.push({ instanceId: item.ResourceId, status: item.Status });
-        }
+      for (const item of page.ResourceComplianceSummaryItems ?? []) {
+        const id = item.ResourceId;
+        if (id?.startsWith('i-') !== true) continue;
+        if (item.Status === 'COMPLIANT') out.push({ instanceId: id, status: 'COMPLIANT' });
+        else if (item.Status === 'NON_COMPLIANT') nonCompliant.push(id);
       }
       token = page.NextToken;
     } while (token);
+    for (const instanceId of nonCompliant) {
+      const status = await this.associationStatusOn(ssm, instanceId, associationId, signal);
+      if (status === 'Failed') out.push({ instanceId, status: 'NON_COMPLIANT' });
+      else if (status === 'Success') out.push({ instanceId, status: 'COMPLIANT' });
+    }
     return out;
+  }
+
+  /** This association's last status on one instance (`Success`, `Failed`, `Pending`), if it ran there. */
+  private async associationStatusOn(
+    ssm: SSMClient,
+    instanceId: string,
+    associationId: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await ssm.send(
+        new DescribeInstanceAssociationsStatusCommand({
+          InstanceId: instanceId,
+          MaxResults: 50,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      const mine = (page.InstanceAssociationStatusInfos ?? []).find((i) => i.AssociationId === associationId);
+      if (mine !== undefined) return mine.Status;
+      token = page.NextToken;
+    } while (token);
+    return undefined;
   }
 
   async clusters(region: string, signal?: AbortSignal): Promise<readonly string[]> {

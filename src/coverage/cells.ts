@@ -98,7 +98,7 @@ function headline(reason: CoverageReason): string {
   return stop === -1 ? text.replace(/\.$/, '') : text.slice(0, stop);
 }
 
-export function totalsOf(cells: readonly CoverageCell[]): CoverageTotals {
+export function totalsOf(cells: readonly Pick<CoverageCell, 'feature' | 'state'>[]): CoverageTotals {
   const zero = (): Record<CoverageState, number> =>
     Object.fromEntries(COVERAGE_STATES.map((s) => [s, 0])) as Record<CoverageState, number>;
   const totals = Object.fromEntries(COVERAGE_FEATURES.map((f) => [f, zero()])) as Record<

@@ -2,8 +2,11 @@
  * The coverage report: what is protected where and why, per account × region × feature.
  * Everything here is data and the narrow ports the core reads through; no I/O.
  *
- * The JSON document (`falcon-org status --json`, `latest.json`) is a `CoverageReport`. Its layout is
- * versioned by `schemaVersion`: fields may be added within a version, never renamed or removed.
+ * The JSON document is versioned by `schemaVersion`: fields may be added within a version, never
+ * renamed or removed. `falcon-org status --json` prints a `CoverageReport` (every cell with its
+ * items); `latest.json` is its `CoverageSummary` (cells without items) and the items of each account
+ * are stored beside it (`details`), so a 1,000-account report stays small enough to download casually.
+ * Version 2 moved the items out of `latest.json` (version 1 held them inline).
  */
 
 import type { AccessDenial } from './access-denied.js';
@@ -16,7 +19,7 @@ import type { FalconHostEntity } from '../falcon/hosts.js';
 export { COVERAGE_FEATURES, type CoverageFeature } from '../config/coverage-schema.js';
 
 /** Version of the report layout. Bump on any incompatible change. */
-export const COVERAGE_SCHEMA_VERSION = 1;
+export const COVERAGE_SCHEMA_VERSION = 2;
 
 /**
  * State of a cell (and of an item in it):
@@ -124,12 +127,18 @@ export interface CoverageCell {
 export interface ScopeAccount {
   readonly id: string;
   readonly name?: string;
+  /** The root or OU the account sits in directly. */
+  readonly parent?: string;
 }
 
 /** The accounts in the report and, for each one that could not be read at all, why. */
 export interface ReportAccount extends ScopeAccount {
   readonly readable: boolean;
   readonly reason?: CoverageReason;
+  /** The root or OU the account sits in directly (absent in reports made before version 2). */
+  readonly parent?: string;
+  /** Listed but not read (the management account outside this deployment's reach): why not. */
+  readonly excluded?: boolean;
 }
 
 export interface ReportScope {
@@ -148,6 +157,31 @@ export interface ReportScope {
 /** Every feature is present (features not in the report count zero everywhere). */
 export type CoverageTotals = Readonly<Record<CoverageFeature, Readonly<Record<CoverageState, number>>>>;
 
+/** A cell without its items: what `latest.json`, the heatmap grid and the metrics need. */
+export type CellSummary = Omit<CoverageCell, 'items'>;
+
+/** Where the items of a summary's cells are (`latest.json`: one object per account beside it). */
+export interface DetailsLocation {
+  /** `per-account`: `<prefix><accountId>.json`, each an `AccountDetails` document. */
+  readonly layout: 'per-account';
+  /** Object key prefix in the same bucket, e.g. `reports/2026/11/29/<timestamp>/accounts/`. */
+  readonly prefix: string;
+}
+
+/** The items of one account's cells (the objects `details` points at). */
+export interface AccountDetails {
+  readonly schemaVersion: typeof COVERAGE_SCHEMA_VERSION;
+  readonly generatedAt: string;
+  readonly account: ReportAccount;
+  readonly cells: readonly Pick<CoverageCell, 'feature' | 'region' | 'items'>[];
+}
+
+/** The report without items (`latest.json`); `details` says where the items are. */
+export interface CoverageSummary extends Omit<CoverageReport, 'cells'> {
+  readonly cells: readonly CellSummary[];
+  readonly details?: DetailsLocation;
+}
+
 export interface CoverageReport {
   readonly schemaVersion: typeof COVERAGE_SCHEMA_VERSION;
   /** ISO 8601. */
@@ -161,6 +195,8 @@ export interface CoverageReport {
   readonly totals: CoverageTotals;
   /** True when every cell is `protected` or `not-applicable`. */
   readonly allProtected: boolean;
+  /** OU IDs → names, for the accounts' `parent` (as far as the organization was read). */
+  readonly ous?: Readonly<Record<string, string>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,12 @@
  * newer function may add some); anything the renderers rely on is checked.
  */
 import { z } from 'zod';
-import { COVERAGE_FEATURES, COVERAGE_SCHEMA_VERSION, COVERAGE_STATES, type CoverageReport } from './model.js';
+import {
+  COVERAGE_FEATURES,
+  COVERAGE_SCHEMA_VERSION,
+  COVERAGE_STATES,
+  type CoverageSummary,
+} from './model.js';
 
 const feature = z.enum(COVERAGE_FEATURES);
 const state = z.enum(COVERAGE_STATES as readonly [string, ...string[]]);
@@ -30,15 +35,18 @@ const cell = z.looseObject({
     unknown: count,
   }),
   reasons: z.array(reason),
-  items: z.array(
-    z.looseObject({
-      kind: z.string(),
-      id: z.string(),
-      name: z.string().optional(),
-      state: itemState,
-      reasons: z.array(reason),
-      facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-    }),
+  // In latest.json the items are beside the summary (`details`); a document printed by --json has them inline.
+  items: z.optional(
+    z.array(
+      z.looseObject({
+        kind: z.string(),
+        id: z.string(),
+        name: z.string().optional(),
+        state: itemState,
+        reasons: z.array(reason),
+        facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+      }),
+    ),
   ),
 });
 
@@ -66,6 +74,7 @@ export const storedReportSchema = z
     cells: z.array(cell),
     totals: z.partialRecord(feature, stateCounts),
     allProtected: z.boolean(),
+    details: z.looseObject({ layout: z.literal('per-account'), prefix: z.string() }).optional(),
   })
   .superRefine((report, ctx) => {
     for (const f of report.scope.features) {
@@ -76,9 +85,9 @@ export const storedReportSchema = z
   });
 
 /** The report when it is valid, else its first problems as `cells[3].state: <what is wrong>`. */
-export function checkStoredReport(value: unknown): { report?: CoverageReport; problems: string[] } {
+export function checkStoredReport(value: unknown): { report?: CoverageSummary; problems: string[] } {
   const parsed = storedReportSchema.safeParse(value);
-  if (parsed.success) return { report: value as CoverageReport, problems: [] };
+  if (parsed.success) return { report: value as CoverageSummary, problems: [] };
   return { problems: parsed.error.issues.slice(0, 3).map((i) => `${pathOf(i.path)}: ${i.message}`) };
 }
 

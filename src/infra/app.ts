@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { DEFAULT_LAMBDA_DIR, FalconOrganization } from './falcon-organization.js';
 import { applyPermissionsBoundary } from './permissions-boundary.js';
 import { TagRawResources } from './tag-everything.js';
+import { rootStackName } from '../config/names.js';
 
 export interface BuildAppOptions {
   /** Cloud assembly directory. @default - a temporary directory chosen by CDK */
@@ -24,10 +25,7 @@ export interface BuiltApp {
   readonly organization: FalconOrganization;
 }
 
-/** The root stack's name: the resource prefix. */
-export function rootStackName(config: ResolvedConfig): string {
-  return config.resourcePrefix;
-}
+export { rootStackName } from '../config/names.js';
 
 /**
  * Builds the CDK app: one root stack in the home region (account left to deploy time, so synth

@@ -3,6 +3,9 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { FalconCredentials } from './credentials.js';
+import { addDeadLetterAlarms } from './dead-letter-alarms.js';
+import { EksProtection } from './features/eks-protection.js';
+import { ROOT_STACK_OUTPUTS } from '../config/names.js';
 import { Coverage } from './features/coverage.js';
 import type { FeatureContext } from './features/feature.js';
 import { FEATURE_FACTORIES } from './features/registry.js';
@@ -77,6 +80,16 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.featureStatus = status;
     // The coverage report is not a feature: it reports on them, in the home account and every member.
     if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
+    addDeadLetterAlarms(this, props.config.alarms.topicArn);
+    // What `status` reads back to find the runs table without being told.
+    const eks = this.node.tryFindChild('EksProtection');
+    if (eks instanceof EksProtection) {
+      new cdk.CfnOutput(this, 'RunsTableOutput', {
+        key: ROOT_STACK_OUTPUTS.runsTable,
+        description: 'The EKS runs table (falcon-org status reads cluster run results from it)',
+        value: eks.runsTable.table.tableName,
+      });
+    }
     const stack = cdk.Stack.of(this);
     const metadata: RootMetadata = { features: status };
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };

@@ -22,6 +22,8 @@ describe('configuration loading', () => {
   it('accepts the shipped example with every feature enabled', async () => {
     const config = await loadConfigFile('examples/organization.yaml');
     expect(Object.values(config.features).every((f) => f.enabled)).toBe(true);
+    // The demo synthesizes everything, the coverage report included.
+    expect(config.coverage.enabled).toBe(true);
     expect(config.derived.falconBaseUrl).toBe('https://api.crowdstrike.com');
   });
 

@@ -1,3 +1,4 @@
+import { COVERAGE_SCHEMA_VERSION } from '../../src/coverage/model.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoverageReport } from '../../src/coverage/build.js';
 import { eksNodeRepairs } from '../../src/coverage/eks-repair.js';
@@ -58,7 +59,7 @@ describe('buildCoverageReport over a small organization with every state', () =>
   it('judges every account × region × feature cell, with the reasons', async () => {
     const report = await buildCoverageReport(fx.deps, fx.options);
 
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(COVERAGE_SCHEMA_VERSION);
     expect(report.generatedAt).toBe('2026-11-29T12:00:00.000Z');
     expect(report.accounts.map((a) => [a.id, a.readable])).toEqual([
       [PROD, true],

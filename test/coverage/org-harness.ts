@@ -16,7 +16,8 @@ import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
   ListAssociationsCommand,
-  ListComplianceItemsCommand,
+  DescribeInstanceAssociationsStatusCommand,
+  ListResourceComplianceSummariesCommand,
   ParameterNotFound,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -200,31 +201,40 @@ export class FakeOrganization {
             })),
         };
       });
-    this.ssm.on(ListComplianceItemsCommand).callsFake(async (_input, getClient) => {
-      const region = await this.regionOf(getClient, 'ListComplianceItems', 'ssm');
-      const id = region.association?.id;
+    // Summaries over every association of an instance; another association that failed makes the
+    // instance NON_COMPLIANT, which must not count against this deployment's association.
+    this.ssm.on(ListResourceComplianceSummariesCommand).callsFake(async (_input, getClient) => {
+      const region = await this.regionOf(getClient, 'ListResourceComplianceSummaries', 'ssm');
       return {
-        ComplianceItems: region.instances
-          .filter((i) => i.compliance !== undefined && id !== undefined)
-          .flatMap((i) => [
-            {
-              ComplianceType: 'Association',
-              ResourceType: 'ManagedInstance',
-              ResourceId: i.id,
-              Id: id,
-              Status: i.compliance,
-            },
-            // Another association on the same instance must not count.
-            {
-              ComplianceType: 'Association',
-              ResourceType: 'ManagedInstance',
-              ResourceId: i.id,
-              Id: 'other-assoc',
-              Status: 'NON_COMPLIANT',
-            },
-          ]),
+        ResourceComplianceSummaryItems: region.instances
+          .filter((i) => i.compliance !== undefined && region.association !== undefined)
+          .map((i) => ({
+            ComplianceType: 'Association',
+            ResourceType: 'ManagedInstance',
+            ResourceId: i.id,
+            Status: 'NON_COMPLIANT',
+          })),
       };
     });
+    this.ssm
+      .on(DescribeInstanceAssociationsStatusCommand)
+      .callsFake(async (input: { InstanceId: string }, getClient) => {
+        const region = await this.regionOf(getClient, 'DescribeInstanceAssociationsStatus', 'ssm');
+        const instance = region.instances.find((i) => i.id === input.InstanceId);
+        const id = region.association?.id;
+        if (instance?.compliance === undefined || id === undefined)
+          return { InstanceAssociationStatusInfos: [] };
+        return {
+          InstanceAssociationStatusInfos: [
+            { AssociationId: 'other-assoc', InstanceId: instance.id, Status: 'Failed' },
+            {
+              AssociationId: id,
+              InstanceId: instance.id,
+              Status: instance.compliance === 'COMPLIANT' ? 'Success' : 'Failed',
+            },
+          ],
+        };
+      });
     this.ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }, getClient) => {
       const { account, region } = await this.who(getClient, 'GetParameter');
       if (region !== HOME_REGION || input.Name !== OWNERSHIP_PARAMETER || account.ownership === undefined) {

@@ -89,7 +89,7 @@ describe('coverage function, real wiring', () => {
     // Assess: the stored report is the one the core builds from the same organization
     const stored = JSON.parse(harness.object('latest.json') ?? '') as CoverageReport;
     const direct = await buildCoverageReport(fx.deps, { ...fx.options, scope: stored.scope });
-    expect(stored.cells).toEqual(direct.cells);
+    expect(stored.cells).toEqual(direct.cells.map(({ items: _items, ...c }) => c));
     expect(stored.accounts).toEqual(direct.accounts);
     expect(stored.scope.homeAccountId).toBe('999999999999');
     expect(summary).toMatchObject({ trigger: 'schedule', accounts: 3, unreadableAccounts: 1, cells: 17 });

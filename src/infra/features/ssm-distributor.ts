@@ -3,7 +3,7 @@ import * as resourcegroups from 'aws-cdk-lib/aws-resourcegroups';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssmlib from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config/load.js';
+import { ssmNames } from '../../config/names.js';
 import {
   CLIENT_ID_PARAMETER,
   CLIENT_SECRET_PARAMETER,
@@ -19,19 +19,7 @@ import { associationProperties, tagTargetGroupQuery } from './ssm-association.js
 import { automationRole } from './ssm-automation-role.js';
 import { ssmPlanNotes } from './ssm-plan-notes.js';
 
-/** Names that are the same in every member account and region. */
-export function ssmNames(config: ResolvedConfig) {
-  const prefix = config.resourcePrefix;
-  return {
-    roleStackSet: `${prefix}-ssm-role`,
-    associationStackSet: `${prefix}-ssm-association`,
-    roleName: `${prefix}-ssm-automation`,
-    secretName: `${prefix}-falcon-api`,
-    associationName: `${prefix}-falcon-sensor`,
-    /** The EC2-instance resource group tag targets become (per account and region). */
-    targetGroup: `${prefix}-falcon-sensor-targets`,
-  };
-}
+export { ssmNames } from '../../config/names.js';
 
 /**
  * SSM Distributor: installs the Falcon sensor on every SSM-managed instance of every targeted
