@@ -210,7 +210,12 @@ async function runLeased(
   // of budget) is named in the results, and a record kept would make a later re-creation think it still
   // owns them. Without disconnect, it stays while it owns something (a re-creation takes them back).
   const done = unsuccessful(report.results).length === 0;
-  if (ledger.isEmpty() || (request.disconnect && done)) await ledger.removeRecord();
+  // A create whose answer was never recorded and that Falcon could not be asked about (unreachable,
+  // client refused) stays pending with the fingerprint of the role and external ID it was made with.
+  // Removing the record would lose that: a later Create of this stack instance (same role and external
+  // ID, e.g. after a rolled-back stack update) would then replace the connection instead of adopting it.
+  const unchecked = ledger.snapshot.pending.length > 0;
+  if (ledger.isEmpty() || (request.disconnect && done && !unchecked)) await ledger.removeRecord();
   return report;
 }
 

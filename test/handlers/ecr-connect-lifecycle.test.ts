@@ -539,6 +539,82 @@ describe('ecr-connect through the lifecycle', () => {
     });
   });
 
+  describe('issue 14.7a: an interrupted create made with the current credential is adopted, not replaced', () => {
+    /** The create lands in Falcon, then every answer is lost: the region stays pending. */
+    const landThenLoseAnswers = (region: string) => {
+      h.beforeFalconRequest = (method, url) => {
+        if (
+          method === 'POST' &&
+          url.includes('/entities/registries/v1') &&
+          h.falcon.connections().length === 0
+        ) {
+          h.falcon.addConnection({ url: h.ecrUrl(region), alias: `falcon-org prod ${ACCOUNT} ${region}` });
+          h.falcon.serverError('registries.create', 10, 500);
+          h.falcon.serverError('registries.query', 10, 500);
+        }
+      };
+    };
+
+    it('Create interrupted → Delete while the ECR client is revoked → Create again in the same stack instance: adopted', async () => {
+      const props = { ...DISCONNECT, Regions: ['us-east-1'] };
+      landThenLoseAnswers('us-east-1');
+      const created = await create(props);
+      expect(created.Status).toBe('FAILED');
+      h.beforeFalconRequest = undefined;
+      h.falcon.clearInjections();
+      const landed = h.falcon.connections().map((c) => c.id);
+      expect(landed).toHaveLength(1);
+
+      // The rollback Delete runs while the ECR client is revoked: Falcon cannot be asked about the create.
+      const good = h.secrets.get(FALCON_SECRET) ?? '';
+      h.secrets.set(
+        FALCON_SECRET,
+        JSON.stringify({ ...(JSON.parse(good) as object), ClientSecret: 'revoked' }),
+      );
+      const rollback = await remove(created.PhysicalResourceId, props);
+      expect(rollback.Status).toBe('SUCCESS');
+      expect(rollback.Reason).toContain('stays recorded as pending');
+      // What the create was made with is still known.
+      expect(h.record()?.pending).toEqual(['us-east-1']);
+      expect(Object.keys(h.record()?.fingerprints ?? {})).toEqual(['us-east-1']);
+
+      // A rotated ECR client, and the custom resource is created again in the same stack instance (a
+      // rolled-back stack update): same connection role, same external ID.
+      h.secrets.set(FALCON_SECRET, good);
+      const again = await create(props);
+
+      expect(again).toMatchObject({ Status: 'SUCCESS', Reason: '1 region(s): 1 adopted' });
+      expect(h.falcon.connections().map((c) => c.id)).toEqual(landed);
+      expect(h.falcon.requestsTo('registries.delete')).toHaveLength(0);
+      expect(h.falcon.requestsTo('registries.create').filter((r) => r.status === 201)).toHaveLength(0);
+      expect(h.record()).toMatchObject({ connections: { 'us-east-1': landed[0] }, pending: [] });
+    });
+
+    it('with a new external ID (a re-created stack instance) the same pending connection is replaced', async () => {
+      const props = { ...DISCONNECT, Regions: ['us-east-1'] };
+      landThenLoseAnswers('us-east-1');
+      const created = await create(props);
+      h.beforeFalconRequest = undefined;
+      h.falcon.clearInjections();
+      const landed = h.falcon.connections().map((c) => c.id);
+      const good = h.secrets.get(FALCON_SECRET) ?? '';
+      h.secrets.set(
+        FALCON_SECRET,
+        JSON.stringify({ ...(JSON.parse(good) as object), ClientSecret: 'revoked' }),
+      );
+      await remove(created.PhysicalResourceId, props);
+      h.secrets.set(FALCON_SECRET, good);
+      h.secrets.set(EXTERNAL_ID_SECRET, NEW_EXTERNAL_ID);
+
+      const again = await create(props);
+
+      expect(again).toMatchObject({ Status: 'SUCCESS', Reason: '1 region(s): 1 replaced' });
+      expect(h.falcon.requestsTo('registries.delete')).toHaveLength(1);
+      expect(h.falcon.connections().map((c) => c.id)).not.toEqual(landed);
+      expect(externalIds()).toEqual([NEW_EXTERNAL_ID]);
+    });
+  });
+
   describe('point 6: a Create with a broken function environment', () => {
     it('answers FAILED naming the variable, and its rollback Delete succeeds', async () => {
       h.envOverrides = { FALCON_SECRET_ARN: '' };
