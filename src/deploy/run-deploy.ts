@@ -10,7 +10,7 @@ import {
 } from '../aws/stackset-results.js';
 import { UserInputError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { currentCredentialsVersion } from './credentials-version.js';
+import { currentClientVersions, currentCredentialsVersion } from './credentials-version.js';
 import type { Deployer } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
 import { stackSetResultsAfterFailure } from './failed-deploy.js';
@@ -106,6 +106,11 @@ async function deployStaged(
   if (credentialsVersionId) {
     deps.progress.line(`Falcon credentials: version ${credentialsVersionId} of falcon.credentials.secretArn`);
   }
+  const clientVersionIds = await currentClientVersions(deps.clients.secretsManager, config);
+  for (const [arn, version] of Object.entries(clientVersionIds)) {
+    deps.progress.line(`Falcon credentials: version ${version} of ${arn}`);
+  }
+  const pinned = Object.keys(clientVersionIds).length > 0;
 
   const now = deps.now ?? (() => new Date());
   const started = now();
@@ -137,10 +142,11 @@ async function deployStaged(
       parameters: supplied,
       ioHost,
       scrub,
-      ...(credentialsVersionId || operatorManifestDir
+      ...(credentialsVersionId || operatorManifestDir || pinned
         ? {
             appOptions: {
               ...(credentialsVersionId ? { credentialsVersionId } : {}),
+              ...(pinned ? { clientVersionIds } : {}),
               ...(operatorManifestDir ? { operatorManifestDir } : {}),
             },
           }

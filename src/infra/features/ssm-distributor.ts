@@ -53,7 +53,7 @@ export class SsmDistributor extends Construct {
       defineMember: (stack) => automationRole(stack, names, config.derived.ssmRegions),
     });
 
-    const credentials = context.credentials;
+    const credentials = context.credentialsFor('ssmDistributor');
     this.associationStackSet = new OrgStackSet(this, 'Association', {
       config,
       feature: 'ssmDistributor',
