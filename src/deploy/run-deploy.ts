@@ -16,6 +16,7 @@ import { NotConfirmedError } from './errors.js';
 import { stackSetResultsAfterFailure } from './failed-deploy.js';
 import { type Confirm, ProgressIoHost } from './io-host.js';
 import { stageManifestForBuild } from './operator-manifest.js';
+import type { FalconProbeWiring } from './falcon-preflight.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { Progress } from './progress.js';
 import type { CommandResult } from './report.js';
@@ -42,6 +43,8 @@ export interface DeployDependencies {
   readonly transcript?: string[];
   /** Fetches the operator manifest's release URL (tests: a local server). @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** Probes each Falcon API client in the pre-flight (one cheap read per scope). @default - not probed */
+  readonly falconProbe?: FalconProbeWiring;
 }
 
 export interface DeployFlags {
@@ -99,7 +102,13 @@ async function deployStaged(
 ): Promise<CommandResult & { stackSets: StackSetReport }> {
   const { parameters, secrets } = rootParameters(config, deps.env);
   const scrub = createScrubber(secrets);
-  const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env);
+  const { identity, warnings } = await preflightGate(
+    deps.clients,
+    config,
+    deps.progress,
+    deps.env,
+    deps.falconProbe ? { falcon: deps.falconProbe } : {},
+  );
   const root = deps.deployer.describeRoot(config);
   checkRootEnvironment(root, config, identity);
   const credentialsVersionId = await currentCredentialsVersion(deps.clients.secretsManager, config);
