@@ -82,6 +82,8 @@ export class EcrConnectHarness {
   beforeFalconRequest: ((method: string, url: string, body: string) => void) | undefined;
   /** Added to the function's environment. */
   envOverrides: Record<string, string> = {};
+  /** Added to the handler's options (clock, follow-up scheduler). */
+  handlerOptions: Partial<Parameters<typeof createEcrConnectHandler>[0]> = {};
   private requestCounter = 0;
   private invocationCounter = 0;
 
@@ -170,6 +172,7 @@ export class EcrConnectHarness {
       return fetch(input, init);
     };
     return createEcrConnectHandler({
+      ...this.handlerOptions,
       env: { ...ENV, ...this.envOverrides },
       send: { backoffMs: 1 },
       leasePollMs: 20,
