@@ -3,7 +3,6 @@
  * resource (Create / Update / Delete) and by an EventBridge schedule that repairs drift. Thin: it reads the
  * event and environment, calls runEcrConnect, and always answers CloudFormation before its own timeout.
  */
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { PartitionName } from '../config/partitions.js';
 import { createEcrAwsClients, createEcrConnectDeps, type EcrAwsClients } from '../ecr/aws-deps.js';
 import {
@@ -64,7 +63,6 @@ export interface ScheduledRunSummary {
 const WORK_RESERVE_MS = 45_000;
 
 let moduleClients: EcrAwsClients | undefined;
-let moduleScheduler: SchedulerClient | undefined;
 
 /** The function's own ARN without a version or alias (the schedule invokes $LATEST, as the rule does). */
 function unqualified(functionArn: string): string {
@@ -73,12 +71,14 @@ function unqualified(functionArn: string): string {
 
 function defaultFollowUp(env: EcrEnvironment, functionArn: string): FollowUpScheduler | undefined {
   if (env.followUp === undefined) return undefined;
-  moduleScheduler ??= new SchedulerClient({ region: functionArn.split(':')[3] ?? '' });
-  return new SchedulerFollowUp(moduleScheduler, {
-    scheduleName: env.followUp.scheduleName,
-    functionArn: unqualified(functionArn),
-    roleArn: env.followUp.roleArn,
-  });
+  return new SchedulerFollowUp(
+    {
+      scheduleName: env.followUp.scheduleName,
+      functionArn: unqualified(functionArn),
+      roleArn: env.followUp.roleArn,
+    },
+    functionArn.split(':')[3] ?? '',
+  );
 }
 
 function defaultServices(env: EcrEnvironment, partition: PartitionName): EcrConnectDeps {
