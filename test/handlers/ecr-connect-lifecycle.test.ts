@@ -645,12 +645,14 @@ describe('ecr-connect through the lifecycle', () => {
         return { ScheduleArn: `arn:aws:scheduler:us-east-1:${ACCOUNT}:schedule/default/${input.Name ?? ''}` };
       });
       scheduler.on(UpdateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
-        if (!schedules.has(input.Name ?? '')) throw new SchedulerNotFound({ message: 'none', Message: 'none', $metadata: {} });
+        if (!schedules.has(input.Name ?? ''))
+          throw new SchedulerNotFound({ message: 'none', Message: 'none', $metadata: {} });
         schedules.set(input.Name ?? '', input);
         return {};
       });
       scheduler.on(DeleteScheduleCommand).callsFake((input: { Name: string }) => {
-        if (!schedules.delete(input.Name)) throw new SchedulerNotFound({ message: 'none', Message: 'none', $metadata: {} });
+        if (!schedules.delete(input.Name))
+          throw new SchedulerNotFound({ message: 'none', Message: 'none', $metadata: {} });
         return {};
       });
       h.envOverrides = {
