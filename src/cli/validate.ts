@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import { configWarnings, formatWarning } from '../config/warnings.js';
+import { credentialWarnings } from '../falcon/credentials.js';
 import { printJson, type Output } from './output.js';
 
 export function registerValidate(program: Command, output: Output): void {
@@ -11,8 +12,9 @@ export function registerValidate(program: Command, output: Output): void {
     .option('--json', 'print the resolved configuration as JSON')
     .action(async (opts: { config: string; json?: boolean }) => {
       const config = await loadConfigFile(opts.config);
-      // Valid, but probably not what is wanted (a retired document version, …): told, never fatal.
-      const warnings = configWarnings(config);
+      // Valid, but probably not what is wanted (a retired document version, a client with more scopes
+      // than a cluster needs copied into every cluster, …): told, never fatal.
+      const warnings = [...configWarnings(config), ...credentialWarnings(config)];
       if (opts.json) {
         printJson(output, { valid: true, warnings, config });
         return;

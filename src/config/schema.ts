@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FEATURE_SCOPES, type FalconClientFeature } from '../falcon/scopes.js';
 import { FALCON_CLOUD_NAMES } from './clouds.js';
 import { coverageSchema } from './coverage-schema.js';
 import { eksDeployerSchema } from './eks-deployer-schema.js';
@@ -35,6 +36,39 @@ const homeDefaultedRegions = regionList.refine((list) => list.length > 0, {
   message: 'expected at least one region; remove the setting to use the home region (aws.homeRegion)',
 });
 
+/**
+ * Where one Falcon API client comes from: environment variables at deploy time (stored by the stack), or
+ * an existing Secrets Manager secret with keys ClientId and ClientSecret. The shape of
+ * `falcon.credentials` and of each `falcon.clients.<feature>`; kept separate so a later mapping of OUs
+ * to Falcon tenants (CIDs) can reuse it per tenant without changing what is valid today.
+ */
+const falconClientSettingSchema = z
+  .strictObject({
+    source: z.enum(['environment', 'secretsManager'], {
+      message: 'expected "environment" or "secretsManager"',
+    }),
+    secretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN').optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.source === 'secretsManager' && c.secretArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        input: undefined,
+        message:
+          'expected the ARN of the existing secret (keys ClientId, ClientSecret) when source is "secretsManager"',
+      });
+    }
+  });
+
+/** `falcon.clients.<feature>`: optional; without it the feature uses `falcon.credentials`. */
+const featureClient = (feature: FalconClientFeature) =>
+  falconClientSettingSchema
+    .optional()
+    .describe(
+      `The ${feature} client (scopes ${FEATURE_SCOPES[feature].join(', ')}); default: falcon.credentials`,
+    );
+
 const falconSchema = z
   .strictObject({
     cloud: z
@@ -48,25 +82,18 @@ const falconSchema = z
       .optional()
       .describe('Explicit API base URL (proxies, emulators); overrides the cloud table'),
     cid: pattern(CID_WITH_CHECKSUM, 'a CID with checksum: 32 hex digits, "-", 2 hex digits').optional(),
-    credentials: z
+    credentials: falconClientSettingSchema
+      .prefault({ source: 'environment' })
+      .describe('The shared API client: every feature without a client of its own uses it'),
+    clients: z
       .strictObject({
-        source: z.enum(['environment', 'secretsManager'], {
-          message: 'expected "environment" or "secretsManager"',
-        }),
-        secretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN').optional(),
+        ssmDistributor: featureClient('ssmDistributor'),
+        eksProtection: featureClient('eksProtection'),
+        ecrConnections: featureClient('ecrConnections'),
+        coverage: featureClient('coverage'),
       })
-      .superRefine((c, ctx) => {
-        if (c.source === 'secretsManager' && c.secretArn === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['secretArn'],
-            input: undefined,
-            message:
-              'expected the ARN of the existing secret (keys ClientId, ClientSecret) when source is "secretsManager"',
-          });
-        }
-      })
-      .prefault({ source: 'environment' }),
+      .default({})
+      .describe("Each feature's own API client, with only the scopes it needs"),
   })
   .describe('The Falcon tenant');
 

@@ -5,13 +5,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../aws/clients.js';
-import { UserInputError } from '../config/errors.js';
+import { SecretsManagerReader } from '../aws/secrets.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { ecrNames, ROOT_STACK_OUTPUTS, rootStackName } from '../config/names.js';
-import { rootStackOutputs } from './deployed.js';
-import { SecretsManagerReader } from '../ecr/secrets.js';
+import { readFalconClient, resolveFalconClient } from '../falcon/credentials.js';
 import { createFalconClient, type FalconClient } from '../falcon/index.js';
 import { createCoverageDeps } from './aws-deps.js';
+import { rootStackOutputs } from './deployed.js';
 import { CoverageError } from './errors.js';
 import type { CoverageDeps } from './model.js';
 import type { StatusRequest } from './options.js';
@@ -22,9 +22,6 @@ export { coverageOptionsFor, type StatusRequest } from './options.js';
 
 const runsTableNotFound = (why: string): string =>
   `the EKS runs table was not found (${why}), so the clusters' run results were not read: pass --runs-table <name> (the DynamoDB runs table of EKS protection, home account)`;
-
-const CLIENT_ID_VARIABLE = 'FALCON_CLIENT_ID';
-const CLIENT_SECRET_VARIABLE = 'FALCON_CLIENT_SECRET';
 
 /** The settings the scheduled function would get for this configuration. */
 export function settingsFor(config: ResolvedConfig): Promise<CoverageFunctionSettings> {
@@ -92,30 +89,13 @@ export async function createCoverageDepsFor(
   return { deps, close: () => falcon.close() };
 }
 
+/** The coverage client (`falcon.clients.coverage`, else `falcon.credentials`), from the environment or its secret. */
 async function falconClientFor(config: ResolvedConfig, env: NodeJS.ProcessEnv): Promise<FalconClient> {
-  const source = config.falcon.credentials;
-  let clientId: string;
-  let clientSecret: string;
-  if (source.source === 'environment') {
-    clientId = env[CLIENT_ID_VARIABLE]?.trim() ?? '';
-    clientSecret = env[CLIENT_SECRET_VARIABLE]?.trim() ?? '';
-    const missing = [
-      ...(clientId === '' ? [CLIENT_ID_VARIABLE] : []),
-      ...(clientSecret === '' ? [CLIENT_SECRET_VARIABLE] : []),
-    ];
-    if (missing.length > 0) {
-      throw new UserInputError(
-        `falcon.credentials.source is "environment" but ${missing.join(' and ')} not set; export the Falcon API client ID and secret (scopes Hosts: Read and Falcon Container Image: Read)`,
-      );
-    }
-  } else {
-    const reader = new SecretsManagerReader(
-      createClient(SecretsManagerClient, { region: config.aws.homeRegion }),
-    );
-    const raw = JSON.parse(await reader.getSecretString(source.secretArn ?? '')) as Record<string, unknown>;
-    clientId = typeof raw.ClientId === 'string' ? raw.ClientId : '';
-    clientSecret = typeof raw.ClientSecret === 'string' ? raw.ClientSecret : '';
-  }
+  const { clientId, clientSecret } = await readFalconClient(resolveFalconClient(config.falcon, 'coverage'), {
+    env,
+    secrets: () =>
+      new SecretsManagerReader(createClient(SecretsManagerClient, { region: config.aws.homeRegion })),
+  });
   return createFalconClient({
     baseUrl: config.derived.falconBaseUrl,
     cloud: config.falcon.cloud,

@@ -15,17 +15,6 @@ export class EcrError extends Error {
   }
 }
 
-/**
- * A secret the deployment provides (Falcon API credentials, external ID) is missing or malformed. The
- * message names the secret and what is wrong with it, never its value.
- */
-export class SecretFormatError extends UserInputError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SecretFormatError';
-  }
-}
-
 /** The custom resource's properties or the handler's environment are not usable. */
 export class EcrSettingsError extends UserInputError {
   constructor(message: string, options?: ErrorOptions) {

@@ -153,7 +153,7 @@ export async function reconcileConnections(
               url,
               outcome: RegionOutcome.Absent,
               owned,
-              reason: `an unfinished create could not be checked: ${describeError(error)}`,
+              reason: `an unfinished create could not be checked (it stays recorded as pending, so a later run adopts or removes it): ${describeError(error)}`,
             };
       }
       return { region, url, outcome: RegionOutcome.Failed, owned, reason: describeError(error) };

@@ -5,6 +5,8 @@
  * result document. No I/O.
  */
 
+import { SHARED_CLIENT_VARIABLES } from '../falcon/credentials.js';
+
 /** Compute a cluster offers to workloads, as read from the EKS API. */
 export type ComputeMode = 'nodes' | 'fargate' | 'mixed' | 'none';
 export const COMPUTE_MODES: readonly ComputeMode[] = ['nodes', 'fargate', 'mixed', 'none'];
@@ -32,9 +34,13 @@ export const PROJECT_ENV = {
   runsTable: 'FALCON_ORG_RUNS_TABLE',
   /** JSON of the non-secret deployer settings (`DeployerRunSettings`). */
   settings: 'FALCON_ORG_DEPLOYER_SETTINGS',
-  /** Secrets Manager references (CodeBuild env type SECRETS_MANAGER), never plaintext. */
-  clientId: 'FALCON_CLIENT_ID',
-  clientSecret: 'FALCON_CLIENT_SECRET',
+  /**
+   * The clusters' Falcon API client (`falcon.clients.eksProtection`, else the shared one): Secrets
+   * Manager references (CodeBuild env type SECRETS_MANAGER), never plaintext. Named as the shared
+   * client's variables, since the run reads exactly one client.
+   */
+  clientId: SHARED_CLIENT_VARIABLES.clientId,
+  clientSecret: SHARED_CLIENT_VARIABLES.clientSecret,
 } as const;
 
 /** What a run needs to know about its cluster, as given in `RUN_ENV`. */

@@ -13,21 +13,21 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaticEnabledRegions } from '../aws/account-regions.js';
+import { SecretsManagerReader } from '../aws/secrets.js';
 import { PARTITIONS } from '../config/partitions.js';
 import { createCoverageDeps } from '../coverage/aws-deps.js';
 import { readCoverage, type AccountSink, type CoverageRun } from '../coverage/build.js';
 import { describeError } from '../coverage/errors.js';
 import type { CoverageDeps, CoverageOptions } from '../coverage/model.js';
 import {
-  parseClientCredentials,
   readCoverageEnvironment,
   type CoverageFunctionEnvironment,
 } from '../coverage/publish-environment.js';
 import { CoveragePublishError } from '../coverage/publish-errors.js';
 import { publishReport, type PublishClients, type PublishResult } from '../coverage/publish.js';
 import { ReportStore } from '../coverage/report-store.js';
-import { SecretsManagerReader } from '../ecr/secrets.js';
 import { createFalconClient } from '../falcon/client.js';
+import { parseFalconClientSecret } from '../falcon/credentials.js';
 import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
 
@@ -94,11 +94,11 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
   const secretText = await new SecretsManagerReader(c.secretsManager).getSecretString(env.falconSecretId);
   // The cloud and base URL come from the configuration: a secret given with credentials.source
   // secretsManager holds only the client.
-  const credentials = parseClientCredentials(secretText, env.falconSecretId);
+  const { clientId, clientSecret } = parseFalconClientSecret(secretText, env.falconSecretId);
   const falcon = createFalconClient({
     cloud: settings.falcon.cloud,
     ...(settings.falcon.baseUrl ? { baseUrl: settings.falcon.baseUrl } : {}),
-    credentials,
+    credentials: { clientId, clientSecret },
     onEvent: (event) => logJson('info', 'falcon', { event }),
   });
   const deps = createCoverageDeps({

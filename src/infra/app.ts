@@ -15,6 +15,8 @@ export interface BuildAppOptions {
   readonly purgeOnDelete?: boolean;
   /** The version of `falcon.credentials.secretArn` to read; `deploy` passes AWSCURRENT's. @default - unpinned */
   readonly credentialsVersionId?: string;
+  /** The versions of the features' own client secrets, by ARN; `deploy` passes AWSCURRENT's. @default - unpinned */
+  readonly clientVersionIds?: Readonly<Record<string, string>>;
   /** Where `deploy` staged the checked operator manifest, uploaded to `operatorManifestKey`. @default - none */
   readonly operatorManifestDir?: string;
 }
@@ -50,6 +52,7 @@ export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}):
     lambdaDir: options.lambdaDir ?? DEFAULT_LAMBDA_DIR,
     ...(options.purgeOnDelete ? { purgeOnDelete: true } : {}),
     ...(options.credentialsVersionId ? { credentialsVersionId: options.credentialsVersionId } : {}),
+    ...(options.clientVersionIds ? { clientVersionIds: options.clientVersionIds } : {}),
     ...(options.operatorManifestDir ? { operatorManifestDir: options.operatorManifestDir } : {}),
   });
   for (const [key, value] of Object.entries(config.tags)) cdk.Tags.of(app).add(key, value);

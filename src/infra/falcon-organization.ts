@@ -2,6 +2,8 @@ import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
+import { resolveFalconClient } from '../falcon/credentials.js';
+import type { FalconClientFeature } from '../falcon/scopes.js';
 import { FalconCredentials } from './credentials.js';
 import { addDeadLetterAlarms } from './dead-letter-alarms.js';
 import { EksProtection } from './features/eks-protection.js';
@@ -30,6 +32,8 @@ export interface FalconOrganizationProps {
   readonly purgeOnDelete?: boolean;
   /** The version of `falcon.credentials.secretArn` to read (see `FalconCredentialsProps.secretVersionId`). */
   readonly credentialsVersionId?: string;
+  /** The versions of the features' own client secrets to read, by secret ARN (`falcon.clients.<feature>.secretArn`). */
+  readonly clientVersionIds?: Readonly<Record<string, string>>;
   /** Where `deploy` staged the checked operator manifest (see `ArtifactBucketProps.operatorManifestDir`). */
   readonly operatorManifestDir?: string;
 }
@@ -49,14 +53,17 @@ export class FalconOrganization extends Construct implements FeatureContext {
   readonly purgeOnDelete: boolean;
   /** What happened to each feature: deployed, disabled, or not implemented in this version. */
   readonly featureStatus: Readonly<Record<FeatureName, FeatureStatus>>;
-  private centralCredentials?: FalconCredentials;
+  /** One construct per distinct client (features sharing a client share it). */
+  private readonly clients = new Map<string, FalconCredentials>();
   private readonly credentialsVersionId: string | undefined;
+  private readonly clientVersionIds: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: FalconOrganizationProps) {
     super(scope, id);
     this.config = props.config;
     this.purgeOnDelete = props.purgeOnDelete ?? false;
     this.credentialsVersionId = props.credentialsVersionId;
+    this.clientVersionIds = props.clientVersionIds ?? {};
     this.artifacts = new ArtifactBucket(this, 'Artifacts', {
       organizationId: props.config.organization.id,
       lambdaDir: props.lambdaDir ?? DEFAULT_LAMBDA_DIR,
@@ -95,11 +102,23 @@ export class FalconOrganization extends Construct implements FeatureContext {
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };
   }
 
-  get credentials(): FalconCredentials {
-    this.centralCredentials ??= new FalconCredentials(this, 'Credentials', {
-      config: this.config,
-      ...(this.credentialsVersionId ? { secretVersionId: this.credentialsVersionId } : {}),
-    });
-    return this.centralCredentials;
+  credentialsFor(feature: FalconClientFeature): FalconCredentials {
+    const client = resolveFalconClient(this.config.falcon, feature);
+    let credentials = this.clients.get(client.key);
+    if (credentials === undefined) {
+      const versionId = client.shared
+        ? this.credentialsVersionId
+        : client.secretArn !== undefined
+          ? this.clientVersionIds[client.secretArn]
+          : undefined;
+      // The shared client keeps its construct ID, so existing deployments keep their secret.
+      credentials = new FalconCredentials(this, client.shared ? 'Credentials' : `Credentials-${feature}`, {
+        config: this.config,
+        client,
+        ...(versionId ? { secretVersionId: versionId } : {}),
+      });
+      this.clients.set(client.key, credentials);
+    }
+    return credentials;
   }
 }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FalconApiError,
   FalconAuthError,
+  FalconCredentialsRejectedError,
   FalconHosts,
   awsAccountFilter,
   instanceIdsFilter,
@@ -150,6 +151,18 @@ describe('Falcon hosts', () => {
     expect(error.message).toContain('"Hosts: Read"');
     expect(error.message).not.toContain('falcon-container-image');
   });
+
+  for (const status of [401, 403]) {
+    it(`a ${status} from /oauth2/token is rejected credentials, never blamed on the "Hosts: Read" scope`, async () => {
+      fake.inject('token', { kind: 'status', status, errors: [{ code: status, message: 'access denied' }] });
+      const { client } = clientFor(fake);
+      const error = await failureOf(new FalconHosts(client.api).inAwsAccount(ACCOUNT));
+      expect(error).toBeInstanceOf(FalconCredentialsRejectedError);
+      expect(error.message).toContain('credentials were rejected');
+      expect(error.message).not.toContain('Hosts: Read');
+      expect(error.message).not.toContain('scope?');
+    });
+  }
 
   it('the stand-in enforces the real limits: GET details ≤ 100 IDs, deep offsets refused, cursors bound to their filter', async () => {
     seed(3);

@@ -124,7 +124,10 @@ describe('coverage function, real wiring', () => {
     const error = await createCoverageHandler({ env })(SCHEDULED_EVENT, lambdaContext()).catch(
       (e: unknown) => e,
     );
-    expect((error as Error).message).toMatch(/lacks "ClientSecret" \(expected non-empty strings\)$/);
+    // The key, then the fix (no value).
+    expect((error as Error).message).toMatch(
+      /lacks "ClientSecret" \(expected non-empty strings\); store the API client as a JSON object/,
+    );
     expect((error as Error).message).not.toContain('visible-id');
     expect(fx.org.calls.length).toBe(calls);
   });

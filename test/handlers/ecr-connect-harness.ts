@@ -84,6 +84,8 @@ export class EcrConnectHarness {
   envOverrides: Record<string, string> = {};
   /** The partition of the function's ARN (the handler reads its partition from it). */
   partition: 'aws' | 'aws-us-gov' = 'aws';
+  /** Added to the handler's options (clock, follow-up scheduler). */
+  handlerOptions: Partial<Parameters<typeof createEcrConnectHandler>[0]> = {};
   private requestCounter = 0;
   private invocationCounter = 0;
 
@@ -172,6 +174,7 @@ export class EcrConnectHarness {
       return fetch(input, init);
     };
     return createEcrConnectHandler({
+      ...this.handlerOptions,
       env: { ...ENV, ...this.envOverrides },
       send: { backoffMs: 1 },
       leasePollMs: 20,

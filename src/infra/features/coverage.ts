@@ -68,7 +68,7 @@ export class Coverage extends Construct {
       functionName: names.function,
       code: lambda.Code.fromBucket(context.artifacts.bucket, code.key),
       settings,
-      falconSecret: context.credentials.secret,
+      falconSecret: context.credentialsFor('coverage').secret,
       bucket: this.reports.bucket,
       metricNamespace: config.coverage.metricNamespace,
       ...(runsTable ? { runsTable } : {}),

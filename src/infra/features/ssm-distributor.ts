@@ -50,7 +50,7 @@ export class SsmDistributor extends Construct {
       },
     });
 
-    const credentials = context.credentials;
+    const credentials = context.credentialsFor('ssmDistributor');
     this.associationStackSet = new OrgStackSet(this, 'Association', {
       config,
       feature: 'ssmDistributor',

@@ -120,6 +120,10 @@ type Route = FakeRoute;
 
 /** Which definition each documented status of each operation answers with (from the swagger paths). */
 export const RESPONSE_SCHEMAS: Readonly<Record<Route, Readonly<Record<number, SchemaName>>>> = {
+  // Not in the swagger excerpt (reference/falcon-registries-api.spec.json): only the envelope is checked.
+  'sensors.ccid': { 200: 'msa.ReplyMetaOnly', 403: 'msa.ReplyMetaOnly', 429: 'msa.ReplyMetaOnly' },
+  'images.credentials': { 200: 'msa.ReplyMetaOnly', 403: 'msa.ReplyMetaOnly', 429: 'msa.ReplyMetaOnly' },
+  'policies.sensorUpdate': { 200: 'msa.ReplyMetaOnly', 403: 'msa.ReplyMetaOnly', 429: 'msa.ReplyMetaOnly' },
   token: {
     201: 'domain.AccessTokenResponseV1',
     400: 'msa.ReplyMetaOnly',
