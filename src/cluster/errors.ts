@@ -78,6 +78,21 @@ export class KubeApiError extends ClusterError {
   }
 }
 
+/** The Kubernetes API could not be reached (connection refused or reset, timeout) after retries. */
+export class KubeConnectionError extends ClusterError {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
+    const cause = options?.cause;
+    const detail =
+      cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
+    super(`Kubernetes ${operation}: no answer after ${attempts} attempts (${detail})`, options);
+    this.name = 'KubeConnectionError';
+  }
+}
+
 /** Short, single-line description of an error for reasons and logs. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {

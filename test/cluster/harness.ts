@@ -272,6 +272,7 @@ export class DeployerHarness {
         new KubeClient({
           server: cluster.endpoint,
           caPem: cluster.caPem,
+          clock: this.clock,
           token: new TokenSource({
             cluster: 'prod',
             region: 'eu-west-1',

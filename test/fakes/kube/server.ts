@@ -50,6 +50,7 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly contentType: string | undefined;
+  /** The answer's status; 0 when the connection was dropped (an injected reset). */
   readonly status: number;
   readonly at: number;
   /** Applied or deleted object "Kind name" when the request changed state. */
@@ -69,7 +70,14 @@ export interface KubeStandInOptions {
   /** Delay before a Deployment reports Available, or "never". @default 5000 */
   deploymentAvailableAfterMs?: number | 'never';
   readonly operator?: Partial<OperatorSimulation>;
+  /**
+   * Faults to inject before a request is handled: an answer (429, 503, …, with headers such as
+   * Retry-After) or "reset" (the connection is dropped without an answer). Undefined: handled.
+   */
+  faults?: (request: { readonly method: string; readonly path: string }) => KubeFault | undefined;
 }
+
+export type KubeFault = { readonly status: number; readonly headers?: Record<string, string> } | 'reset';
 
 export class KubeStandIn {
   readonly store = new Map<string, StoredObject>();
@@ -162,6 +170,20 @@ export class KubeStandIn {
       record(status, wrote);
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
     };
+
+    const fault = this.options.faults?.({ method: req.method ?? '', path: url.pathname });
+    if (fault === 'reset') {
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    if (fault) {
+      record(fault.status);
+      res
+        .writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+        .end(JSON.stringify(statusBody(fault.status, 'Injected', 'injected fault')));
+      return;
+    }
 
     const auth = this.authenticate(req.headers.authorization);
     if (auth !== 'ok') {
