@@ -92,12 +92,3 @@ export class KubeConnectionError extends ClusterError {
     this.name = 'KubeConnectionError';
   }
 }
-
-/** Short, single-line description of an error for reasons and logs. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const text = error.message.split('\n')[0] ?? error.name;
-    return text.length > 400 ? `${text.slice(0, 397)}...` : text;
-  }
-  return String(error);
-}

@@ -18,13 +18,7 @@ import {
   type FalconApiCredentials,
   type ImageOverrides,
 } from './custom-resources.js';
-import {
-  ClusterGoneError,
-  describeError,
-  FargateProfileMissingError,
-  KubeApiError,
-  NotReachableError,
-} from './errors.js';
+import { ClusterGoneError, FargateProfileMissingError, KubeApiError, NotReachableError } from './errors.js';
 import { falconNamespaces, fargateCoverageReason, uncoveredFargateNamespaces } from './fargate-coverage.js';
 import type { KubeClient } from './kube-client.js';
 import { ResourceMap, type KubeObject } from './kube-resources.js';
@@ -35,6 +29,7 @@ import type { DeployerRunSettings } from './settings.js';
 import { uninstallFalcon } from './uninstall.js';
 import { verifySensors } from './verify.js';
 import { pollUntil, type DeployerClock } from './wait.js';
+import { capText, describeError } from '../shared/describe-error.js';
 
 /** Everything a run talks to, created in one place (aws-deps.ts) and injected in tests. */
 export interface DeployerDeps {
@@ -226,7 +221,8 @@ export async function runDeployer(
       cluster: request.cluster,
       mode: request.mode,
       outcome,
-      ...(reason !== undefined ? { reason } : {}),
+      // One cap on the whole reason (the run's own and its clean-up's), never one per message.
+      ...(reason !== undefined ? { reason: capText(reason) } : {}),
       components,
       startedAt,
       finishedAt: new Date(deps.clock.now()).toISOString(),

@@ -14,7 +14,6 @@ import { limiter, type Limiter } from '../fanout/concurrency.js';
 import { settleEach } from '../fanout/outcome.js';
 import type { ClusterApi } from './cluster-api.js';
 import { clusterFacts } from './cluster-facts.js';
-import { describeError } from './errors.js';
 import {
   countReport,
   type AccountReport,
@@ -25,6 +24,7 @@ import {
 import type { RunsTable } from './runs-table.js';
 import type { RunStarter } from './start-run.js';
 import { judgeCluster, type VerdictOptions } from './verdict.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** The member-account side: credentials assumed once per account. */
 export interface MemberCredentials {

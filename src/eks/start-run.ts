@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StartBuildCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { describeError } from './errors.js';
 import { RUN_ENV, type ComputeMode, type RunRequest } from './run-contract.js';
 import type { ClusterRef, RunsTable } from './runs-table.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** Starts one build of the deployer project; the adapter is bound to the home region. */
 export interface BuildStarter {

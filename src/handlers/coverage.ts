@@ -16,7 +16,6 @@ import { StaticEnabledRegions } from '../aws/account-regions.js';
 import { PARTITIONS } from '../config/partitions.js';
 import { createCoverageDeps } from '../coverage/aws-deps.js';
 import { buildCoverageReport } from '../coverage/build.js';
-import { describeError } from '../coverage/errors.js';
 import { renderHtmlReport } from '../coverage/html.js';
 import type { BuildCoverageReport, CoverageDeps, CoverageReport } from '../coverage/model.js';
 import {
@@ -30,6 +29,7 @@ import { SecretsManagerReader } from '../ecr/secrets.js';
 import { createFalconClient } from '../falcon/client.js';
 import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** What one run needs besides the environment; `close` ends what must not outlive the run. */
 export interface CoverageServices {
