@@ -43,6 +43,8 @@ export interface StoredObject {
   deletingSince?: number;
   /** A Deployment that was Available when its spec changed keeps its old pods serving meanwhile. */
   availableBeforeChange?: boolean;
+  /** The current revision's pods never get ready (set by `brokenRollouts`). */
+  neverReady?: boolean;
 }
 
 export interface RecordedRequest {
@@ -69,6 +71,8 @@ export interface KubeStandInOptions {
   crdEstablishedAfterMs?: number | 'never';
   /** Delay before a Deployment reports Available, or "never". @default 5000 */
   deploymentAvailableAfterMs?: number | 'never';
+  /** Deployments changed from now on never get their new pods ready (a crash-looping image). */
+  brokenRollouts?: boolean;
   readonly operator?: Partial<OperatorSimulation>;
   /**
    * Faults to inject before a request is handled: an answer (429, 503, …, with headers such as
@@ -302,6 +306,7 @@ export class KubeStandIn {
   }
 
   deploymentAvailable(stored: StoredObject): boolean {
+    if (stored.neverReady === true) return false;
     if (
       stored.object['metadata'] &&
       (stored.object['metadata'] as Obj)['labels'] &&
@@ -447,7 +452,10 @@ export class KubeStandIn {
       const m = next['metadata'] as Obj;
       m['resourceVersion'] = String(++this.resourceVersion);
       if (!deepEqual(before['spec'], next['spec'])) m['generation'] = Number(m['generation'] ?? 1) + 1;
-      if (kind === 'Deployment') existing.availableBeforeChange = this.deploymentAvailable(existing);
+      if (kind === 'Deployment') {
+        existing.availableBeforeChange = this.deploymentAvailable(existing);
+        existing.neverReady = this.options.brokenRollouts === true;
+      }
       existing.object = next;
       existing.changedAt = now;
     }
@@ -498,16 +506,19 @@ export class KubeStandIn {
         ],
       };
     } else if (object['kind'] === 'Deployment') {
-      // A rolling update keeps the old pods (and Available=True) until the new ones are ready;
-      // only updatedReplicas tells the new revision has rolled out.
+      // Like the deployment controller: the new revision's pods are created at once (surge) and
+      // count as updated; during a rolling update the old pods keep serving (Available=True,
+      // counted in replicas and availableReplicas) until the new ones are ready.
       const rolledOut = this.deploymentAvailable(stored);
-      const ok = rolledOut || stored.availableBeforeChange === true;
+      const rolling = !rolledOut && stored.availableBeforeChange === true;
+      const ok = rolledOut || rolling;
       const replicas = Number((object['spec'] as Obj | undefined)?.['replicas'] ?? 1);
       object['status'] = {
         ...(meta['generation'] !== undefined ? { observedGeneration: meta['generation'] } : {}),
-        replicas,
-        updatedReplicas: rolledOut ? replicas : 0,
+        replicas: rolling ? 2 * replicas : replicas,
+        updatedReplicas: replicas,
         availableReplicas: ok ? replicas : 0,
+        ...(rolledOut ? {} : { unavailableReplicas: replicas }),
         conditions: [
           condition('Available', ok, ok ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable'),
         ],
