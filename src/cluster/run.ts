@@ -1,6 +1,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { RunComponent, RunOutcome, RunRequest, RunResult } from '../eks/run-contract.js';
 import type { RunsTable } from '../eks/runs-table.js';
+import { requiredAccess, waitForAccess } from './access-review.js';
 import { applyIfChanged } from './apply.js';
 import {
   ensureAccessEntry,
@@ -18,17 +19,17 @@ import {
   type FalconApiCredentials,
   type ImageOverrides,
 } from './custom-resources.js';
-import { ClusterGoneError, FargateProfileMissingError, KubeApiError, NotReachableError } from './errors.js';
+import { ClusterGoneError, FargateProfileMissingError, NotReachableError } from './errors.js';
 import { falconNamespaces, fargateCoverageReason, uncoveredFargateNamespaces } from './fargate-coverage.js';
 import type { KubeClient } from './kube-client.js';
 import { ResourceMap, type KubeObject } from './kube-resources.js';
 import { parseOperatorManifest, type ManifestSource } from './manifest.js';
-import { installOperator } from './operator.js';
+import { installOperator, registerCrds } from './operator.js';
 import { judgeReachability } from './reachability.js';
 import type { DeployerRunSettings } from './settings.js';
 import { uninstallFalcon } from './uninstall.js';
 import { verifySensors } from './verify.js';
-import { pollUntil, type DeployerClock } from './wait.js';
+import type { DeployerClock } from './wait.js';
 import { capText, describeError } from '../shared/describe-error.js';
 
 /** Everything a run talks to, created in one place (aws-deps.ts) and injected in tests. */
@@ -145,10 +146,16 @@ export async function runDeployer(
       ensureAccessEntry(deps.eks, request.cluster, deps.principalArn, settings.partition),
     );
     const kube = deps.kubeClient(cluster);
-    await durations.time('accessPropagation', () =>
-      waitForAccess(kube, deps.clock, settings.deadlines.accessPropagationSeconds),
-    );
     const resources = new ResourceMap();
+    registerCrds(resources, operatorObjects);
+    await durations.time('accessPropagation', () =>
+      waitForAccess(
+        kube,
+        requiredAccess(request.mode, operatorObjects, resources),
+        deps.clock,
+        settings.deadlines.accessPropagationSeconds,
+      ),
+    );
     if (request.mode === 'uninstall') {
       components.push(
         ...(await durations.time('uninstall', () =>
@@ -238,24 +245,6 @@ export async function runDeployer(
     }
     return result;
   }
-}
-
-/** Retries while a new access entry propagates (401/403), up to the deadline. */
-async function waitForAccess(kube: KubeClient, clock: DeployerClock, deadlineSeconds: number): Promise<void> {
-  await pollUntil(
-    clock,
-    { what: 'Kubernetes access through the new access entry', deadlineSeconds, initialDelayMs: 2000 },
-    async () => {
-      const response = await kube.raw({ method: 'GET', path: '/api/v1/namespaces/kube-system' });
-      if (response.status === 401 || response.status === 403) {
-        return { done: false, seen: `HTTP ${response.status}` };
-      }
-      if (response.status !== 200) {
-        throw new KubeApiError('GET /api/v1/namespaces/kube-system', response.status, '');
-      }
-      return { done: true, seen: 'ok' };
-    },
-  );
 }
 
 async function install(

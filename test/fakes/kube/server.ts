@@ -65,8 +65,17 @@ export interface KubeStandInOptions {
   readonly accessKeyId: string;
   /** Cluster name the deployer should target (checked against the token's signed headers). */
   readonly tokenLifetimeMs?: number;
-  /** Until this virtual time, valid tokens are answered 403 (access entry still propagating). */
+  /**
+   * From this virtual time the principal has cluster-admin access (AmazonEKSClusterAdminPolicy);
+   * before it (and before `readAccessGrantedAt`) valid tokens are answered 403 (access entry still
+   * propagating).
+   */
   accessGrantedAt?: number;
+  /**
+   * From this virtual time the principal may read (AmazonEKSViewPolicy): get, list and watch of
+   * everything but Secrets; writes are answered 403.
+   */
+  readAccessGrantedAt?: number;
   /** Delay before a CRD reports Established, or "never". @default 2000 */
   crdEstablishedAfterMs?: number | 'never';
   /** Delay before a Deployment reports Available, or "never". @default 5000 */
@@ -190,7 +199,7 @@ export class KubeStandIn {
     }
 
     const auth = this.authenticate(req.headers.authorization);
-    if (auth !== 'ok') {
+    if (auth === 401 || auth === 403) {
       answer(
         auth,
         statusBody(
@@ -200,6 +209,39 @@ export class KubeStandIn {
         ),
       );
       return;
+    }
+    if (req.method === 'POST' && url.pathname === SELF_SUBJECT_ACCESS_REVIEWS) {
+      // Any authenticated user may ask what it may do (system:basic-user); the answer is the access
+      // this principal has now.
+      const review = parseYaml(body) as Obj;
+      const attributes = ((review['spec'] as Obj | undefined)?.['resourceAttributes'] ?? {}) as {
+        verb?: string;
+        resource?: string;
+      };
+      const allowed = permits(auth, attributes.verb ?? '', attributes.resource ?? '');
+      return answer(201, {
+        ...review,
+        status: { allowed, ...(allowed ? {} : { reason: `access level ${auth}` }) },
+      });
+    }
+    const parsed = parseApiPath(url.pathname);
+    const verb =
+      req.method === 'GET'
+        ? parsed?.name === undefined
+          ? 'list'
+          : 'get'
+        : req.method === 'DELETE'
+          ? 'delete'
+          : 'patch';
+    if (!permits(auth, verb, parsed?.plural ?? '')) {
+      return answer(
+        403,
+        statusBody(
+          403,
+          'Forbidden',
+          `${parsed?.plural ?? url.pathname} is forbidden: User "falcon-org-eks-deployer" cannot ${verb} resource "${parsed?.plural ?? ''}"`,
+        ),
+      );
     }
     this.reconcile();
     const path = parseApiPath(url.pathname);
@@ -251,7 +293,7 @@ export class KubeStandIn {
     }
   }
 
-  private authenticate(header: string | undefined): 'ok' | 401 | 403 {
+  private authenticate(header: string | undefined): AccessLevel | 401 | 403 {
     const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
     const url = token ? decodeEksToken(token) : undefined;
     if (!token || !url) return 401;
@@ -275,8 +317,10 @@ export class KubeStandIn {
       return 401;
     }
     this.tokensSeen.add(token);
-    if (this.options.accessGrantedAt === undefined || this.now() < this.options.accessGrantedAt) return 403;
-    return 'ok';
+    const reached = (at: number | undefined) => at !== undefined && this.now() >= at;
+    if (reached(this.options.accessGrantedAt)) return 'admin';
+    if (reached(this.options.readAccessGrantedAt)) return 'view';
+    return 403;
   }
 
   private kindOf(path: ApiPath): { kind: string; namespaced: boolean } | undefined {
@@ -555,6 +599,16 @@ function strip(object: Obj): Obj {
     delete meta['managedFields'];
   }
   return copy;
+}
+
+const SELF_SUBJECT_ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+
+/** What the principal may do: cluster-admin, or EKS's view policy (reads, not Secrets). */
+export type AccessLevel = 'admin' | 'view';
+
+function permits(level: AccessLevel, verb: string, resource: string): boolean {
+  if (level === 'admin') return true;
+  return ['get', 'list', 'watch'].includes(verb) && resource !== 'secrets';
 }
 
 export function statusBody(code: number, reason: string, message: string): Obj {
