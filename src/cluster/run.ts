@@ -2,7 +2,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { RunComponent, RunOutcome, RunRequest, RunResult } from '../eks/run-contract.js';
 import type { RunsTable } from '../eks/runs-table.js';
 import { requiredAccess, waitForAccess } from './access-review.js';
-import { applyIfChanged } from './apply.js';
+import { serverSideApply } from './apply.js';
 import {
   ensureAccessEntry,
   removeAccessEntry,
@@ -267,13 +267,13 @@ async function install(
     status: operator.changed > 0 ? 'applied' : 'unchanged',
   });
   let changed = operator.changed;
-  const secret = await applyIfChanged(kube, resources, credentialsSecret(await deps.credentials()), {}, true);
+  const secret = await serverSideApply(kube, resources, credentialsSecret(await deps.credentials()));
   if (secret.changed) changed++;
   const images = settings.mirrorImages.enabled && deps.mirrorImages ? await deps.mirrorImages() : {};
   const crs = falconCustomResources(request.compute, settings, images);
   const statuses = new Map<string, RunComponent['status']>();
   for (const cr of crs) {
-    const applied = await applyIfChanged(kube, resources, cr);
+    const applied = await serverSideApply(kube, resources, cr);
     statuses.set(cr.kind, applied.changed ? 'applied' : 'unchanged');
     if (applied.changed) changed++;
   }
