@@ -11,6 +11,7 @@ export const EXIT_CODES: Readonly<Record<RunOutcome, number>> = {
   'already-protected': 0,
   upgraded: 0,
   uninstalled: 0,
+  repaired: 0,
   'not-reachable': 3,
   failed: 1,
 };

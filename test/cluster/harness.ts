@@ -15,7 +15,7 @@ import {
   type FargateProfile,
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { ComputeMode, RunRequest, RunResult } from '../../src/eks/run-contract.js';
+import type { ClusterChanges, ComputeMode, RunRequest, RunResult } from '../../src/eks/run-contract.js';
 import { KubeClient } from '../../src/cluster/kube-client.js';
 import { sha256Hex } from '../../src/cluster/manifest.js';
 import { runDeployer, type DeployerDeps } from '../../src/cluster/run.js';
@@ -79,12 +79,23 @@ export function settingsFor(
 
 export type { FakeClusterSettings as FakeCluster } from '../fakes/eks/cluster.js';
 
+/** EKS calls that change the cluster (a run is killed after them in the crash tests). */
+const MUTATING_EKS = new Set([
+  'UpdateClusterConfig',
+  'CreateAccessEntry',
+  'AssociateAccessPolicy',
+  'DisassociateAccessPolicy',
+  'DeleteAccessEntry',
+]);
+
 /** A deployer wired to the Kubernetes stand-in and a stateful EKS fake. */
 export class DeployerHarness {
   readonly clock = new VirtualClock();
   readonly eks = mockClient(EKSClient);
   readonly logs: string[] = [];
   readonly released: RunResult[] = [];
+  /** The runs table's record of what a run changed on the cluster and has not undone yet. */
+  recorded: ClusterChanges | undefined;
   readonly manifests = new Map<string, Uint8Array>();
   /** The cluster behind the mocked EKS client (its allow-list, access entries, Fargate profiles). */
   fake!: EksClusterFake;
@@ -198,6 +209,19 @@ export class DeployerHarness {
           this.released.push(result);
           return Promise.resolve('released');
         },
+        releaseRepairLock: (result) => {
+          this.released.push(result);
+          return Promise.resolve('released');
+        },
+        readClusterChanges: () => Promise.resolve(structuredClone(this.recorded)),
+        recordClusterChanges: (_ref, changes) => {
+          this.recorded = structuredClone(changes);
+          return Promise.resolve('recorded');
+        },
+        clearClusterChanges: () => {
+          this.recorded = undefined;
+          return Promise.resolve('cleared');
+        },
       },
       clock: this.clock,
       log: (line) => this.logs.push(line),
@@ -222,6 +246,71 @@ export class DeployerHarness {
     mode: RunRequest['mode'] = 'install',
   ): Promise<RunResult> {
     return runDeployer(this.request(compute, mode, `run-${this.released.length + 1}`), settings, this.deps());
+  }
+
+  /**
+   * Deps for a run that dies the way a killed build does — no further call, no clean-up, nothing
+   * in memory survives — right after the mutating step `killAfter` picks (a mutating EKS call, a
+   * Kubernetes write, or a runs-table write; `steps` lists them in order). From the kill on, every
+   * call of the run waits forever. `dead` resolves when it has been killed.
+   */
+  killableDeps(killAfter: (step: string, index: number) => boolean = () => false): {
+    deps: DeployerDeps;
+    steps: string[];
+    dead: Promise<void>;
+  } {
+    const steps: string[] = [];
+    let killed = false;
+    let die: () => void = () => undefined;
+    const dead = new Promise<void>((resolve) => (die = resolve));
+    const never = () => new Promise<never>(() => undefined);
+    /** Called after a step completed: the run is killed there when chosen. */
+    const stepped = async <T>(step: string, value: T): Promise<T> => {
+      steps.push(step);
+      if (killAfter(step, steps.length - 1)) {
+        killed = true;
+        die();
+      }
+      return killed ? never() : value;
+    };
+    const alive = async <T>(work: () => Promise<T>): Promise<T> => (killed ? never() : work());
+    const base = this.deps();
+    const eks = new EKSClient({ region: 'eu-west-1' });
+    const send = eks.send.bind(eks) as (command: object) => Promise<unknown>;
+    Object.assign(eks, {
+      send: async (command: object) => {
+        const out = await alive(() => send(command));
+        const name = command.constructor.name.replace(/Command$/, '');
+        return MUTATING_EKS.has(name) ? stepped(name, out) : alive(() => Promise.resolve(out));
+      },
+    });
+    const runs = base.runs!;
+    const deps: DeployerDeps = {
+      ...base,
+      eks,
+      kubeClient: (cluster) => {
+        const kube = base.kubeClient(cluster);
+        const raw = kube.raw.bind(kube);
+        kube.raw = async (req) => {
+          const out = await alive(() => raw(req));
+          return req.method === 'PATCH' || req.method === 'DELETE'
+            ? stepped(`kube ${req.method}`, out)
+            : alive(() => Promise.resolve(out));
+        };
+        return kube;
+      },
+      runs: {
+        releaseLock: (r) => alive(() => runs.releaseLock(r)),
+        releaseRepairLock: (r) => alive(() => runs.releaseRepairLock(r)),
+        readClusterChanges: (ref) => alive(() => runs.readClusterChanges(ref)),
+        recordClusterChanges: async (ref, c) =>
+          stepped('record', await alive(() => runs.recordClusterChanges(ref, c))),
+        clearClusterChanges: async (ref, id) =>
+          stepped('clear', await alive(() => runs.clearClusterChanges(ref, id))),
+      },
+      clock: { now: this.clock.now, sleep: (ms) => alive(() => this.clock.sleep(ms)) },
+    };
+    return { deps, steps, dead };
   }
 
   /** Falcon custom resources currently stored. */
