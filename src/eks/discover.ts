@@ -229,7 +229,14 @@ async function discoverCluster(
   const verdict = judgeCluster(facts, settings);
   const ref = { accountId, region, cluster: name };
   await deps.table.recordVerdict(ref, verdict);
-  if (verdict.kind !== 'eligible') return { cluster: name, status: 'ok', facts, verdict };
+  if (verdict.kind !== 'eligible') {
+    // An install run undoes what a killed run left first; a cluster that gets none (no longer
+    // eligible) gets a run that only does that, once the killed run's lock has run out.
+    const left = (await deps.table.get(ref))?.clusterChanges;
+    if (left === undefined) return { cluster: name, status: 'ok', facts, verdict };
+    const run = await deps.runs.start(ref, facts.compute, 'repair');
+    return { cluster: name, status: 'ok', facts, verdict, run };
+  }
   const run = await deps.runs.start(ref, facts.compute);
   return { cluster: name, status: 'ok', facts, verdict, run };
 }

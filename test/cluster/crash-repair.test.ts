@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeployerRunSettings } from '../../src/cluster/settings.js';
 import { runDeployer } from '../../src/cluster/run.js';
+import { DynamoRunsTable } from '../../src/eks/runs-table.js';
+import { FakeDynamoTable } from '../eks/fake-dynamo.js';
 import { DeployerHarness, settingsFor } from './harness.js';
 
 const PRINCIPAL = 'arn:aws:iam::111122223333:role/falcon-org-eks-execution';
@@ -194,5 +196,66 @@ describe('cluster changes survive a killed run: the next run restores them', () 
     expect(repair.outcome).toBe('repaired');
     expect(repair.reason).toMatch(/does not exist/);
     expect(h.recorded).toBeUndefined();
+  });
+
+  it('a run whose lock expired and was taken over stops before it changes the cluster', async () => {
+    h = await DeployerHarness.start();
+    h.cluster.publicAccessCidrs = ['198.51.100.0/24'];
+    const dynamo = new FakeDynamoTable('runs');
+    try {
+      let now = h.clock.now();
+      const table = new DynamoRunsTable(dynamo.client, 'runs', { now: () => now });
+      const ref = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
+      await table.takeLock(ref, 'slow-run', 60);
+      now += 120_000;
+      await table.takeLock(ref, 'newer-run', 3600);
+
+      const result = await runDeployer(h.request('nodes', 'install', 'slow-run'), widening, {
+        ...h.deps(),
+        runs: table,
+      });
+
+      expect(result.outcome).toBe('failed');
+      expect(result.reason).toMatch(/^run slow-run no longer holds the lock of cluster prod .*; stopping$/);
+      expect(h.cidrUpdates).toEqual([]);
+      expect(h.accessEntries.size).toBe(0);
+      expect((await table.get(ref))?.lockRunId).toBe('newer-run');
+    } finally {
+      dynamo.reset();
+    }
+  });
+
+  it('through the runs table: a run killed after widening is repaired by the next run that takes the lock', async () => {
+    h = await DeployerHarness.start();
+    h.cluster.publicAccessCidrs = ['198.51.100.0/24'];
+    const dynamo = new FakeDynamoTable('runs');
+    try {
+      let now = h.clock.now();
+      const table = new DynamoRunsTable(dynamo.client, 'runs', { now: () => now });
+      const ref = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
+      await table.takeLock(ref, 'killed', 3600);
+      const killed = h.killableDeps((step) => step === 'UpdateClusterConfig');
+      void runDeployer(h.request('nodes', 'install', 'killed'), widening, { ...killed.deps, runs: table });
+      await killed.dead;
+      expect((await table.get(ref))?.clusterChanges?.allowList?.original).toEqual(['198.51.100.0/24']);
+
+      now += 2 * 3600_000; // the killed run's lease runs out
+      expect((await table.takeLock(ref, 'next', 3600)).taken).toBe(true);
+      const next = await runDeployer(h.request('nodes', 'install', 'next'), widening, {
+        ...h.deps(),
+        runs: table,
+      });
+
+      expect(next.outcome, next.reason).toBe('protected');
+      expect(h.cluster.publicAccessCidrs).toEqual(['198.51.100.0/24']);
+      expect(h.accessEntries.size).toBe(0);
+      const item = await table.get(ref);
+      expect(item?.clusterChanges).toBeUndefined();
+      expect(item?.lockRunId).toBeUndefined();
+      expect(item?.lastRun?.runId).toBe('next');
+      expect(h.logs.some((l) => l.includes('"event":"leftovers-undone"'))).toBe(true);
+    } finally {
+      dynamo.reset();
+    }
   });
 });
