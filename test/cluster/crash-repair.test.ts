@@ -79,6 +79,25 @@ function killPoints(steps: readonly string[]): number[] {
   return steps.flatMap((s, i) => (!s.startsWith('kube') || i === kube[0] || i === kube.at(-1) ? [i] : []));
 }
 
+/** A runs table (stateful fake) on the harness's virtual clock, for runs that take its lock. */
+async function withRunsTable(
+  h: DeployerHarness,
+  work: (table: DynamoRunsTable, advance: (ms: number) => void) => Promise<void>,
+): Promise<void> {
+  h.cluster.publicAccessCidrs = ['198.51.100.0/24'];
+  const dynamo = new FakeDynamoTable('runs');
+  let offset = 0;
+  try {
+    await work(new DynamoRunsTable(dynamo.client, 'runs', { now: () => h.clock.now() + offset }), (ms) => {
+      offset += ms;
+    });
+  } finally {
+    dynamo.reset();
+  }
+}
+
+const REF = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
+
 describe('cluster changes survive a killed run: the next run restores them', () => {
   let h: DeployerHarness | undefined;
   afterEach(async () => {
@@ -200,62 +219,53 @@ describe('cluster changes survive a killed run: the next run restores them', () 
 
   it('a run whose lock expired and was taken over stops before it changes the cluster', async () => {
     h = await DeployerHarness.start();
-    h.cluster.publicAccessCidrs = ['198.51.100.0/24'];
-    const dynamo = new FakeDynamoTable('runs');
-    try {
-      let now = h.clock.now();
-      const table = new DynamoRunsTable(dynamo.client, 'runs', { now: () => now });
-      const ref = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
-      await table.takeLock(ref, 'slow-run', 60);
-      now += 120_000;
-      await table.takeLock(ref, 'newer-run', 3600);
+    const harness = h;
+    await withRunsTable(harness, async (table, advance) => {
+      await table.takeLock(REF, 'slow-run', 60);
+      advance(120_000);
+      await table.takeLock(REF, 'newer-run', 3600);
 
-      const result = await runDeployer(h.request('nodes', 'install', 'slow-run'), widening, {
-        ...h.deps(),
+      const result = await runDeployer(harness.request('nodes', 'install', 'slow-run'), widening, {
+        ...harness.deps(),
         runs: table,
       });
 
       expect(result.outcome).toBe('failed');
       expect(result.reason).toMatch(/^run slow-run no longer holds the lock of cluster prod .*; stopping$/);
-      expect(h.cidrUpdates).toEqual([]);
-      expect(h.accessEntries.size).toBe(0);
-      expect((await table.get(ref))?.lockRunId).toBe('newer-run');
-    } finally {
-      dynamo.reset();
-    }
+      expect(harness.cidrUpdates).toEqual([]);
+      expect(harness.accessEntries.size).toBe(0);
+      expect((await table.get(REF))?.lockRunId).toBe('newer-run');
+    });
   });
 
   it('through the runs table: a run killed after widening is repaired by the next run that takes the lock', async () => {
     h = await DeployerHarness.start();
-    h.cluster.publicAccessCidrs = ['198.51.100.0/24'];
-    const dynamo = new FakeDynamoTable('runs');
-    try {
-      let now = h.clock.now();
-      const table = new DynamoRunsTable(dynamo.client, 'runs', { now: () => now });
-      const ref = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
-      await table.takeLock(ref, 'killed', 3600);
-      const killed = h.killableDeps((step) => step === 'UpdateClusterConfig');
-      void runDeployer(h.request('nodes', 'install', 'killed'), widening, { ...killed.deps, runs: table });
+    const harness = h;
+    await withRunsTable(harness, async (table, advance) => {
+      await table.takeLock(REF, 'killed', 3600);
+      const killed = harness.killableDeps((step) => step === 'UpdateClusterConfig');
+      void runDeployer(harness.request('nodes', 'install', 'killed'), widening, {
+        ...killed.deps,
+        runs: table,
+      });
       await killed.dead;
-      expect((await table.get(ref))?.clusterChanges?.allowList?.original).toEqual(['198.51.100.0/24']);
+      expect((await table.get(REF))?.clusterChanges?.allowList?.original).toEqual(['198.51.100.0/24']);
 
-      now += 2 * 3600_000; // the killed run's lease runs out
-      expect((await table.takeLock(ref, 'next', 3600)).taken).toBe(true);
-      const next = await runDeployer(h.request('nodes', 'install', 'next'), widening, {
-        ...h.deps(),
+      advance(2 * 3600_000); // the killed run's lease runs out
+      expect((await table.takeLock(REF, 'next', 3600)).taken).toBe(true);
+      const next = await runDeployer(harness.request('nodes', 'install', 'next'), widening, {
+        ...harness.deps(),
         runs: table,
       });
 
       expect(next.outcome, next.reason).toBe('protected');
-      expect(h.cluster.publicAccessCidrs).toEqual(['198.51.100.0/24']);
-      expect(h.accessEntries.size).toBe(0);
-      const item = await table.get(ref);
+      expect(harness.cluster.publicAccessCidrs).toEqual(['198.51.100.0/24']);
+      expect(harness.accessEntries.size).toBe(0);
+      const item = await table.get(REF);
       expect(item?.clusterChanges).toBeUndefined();
       expect(item?.lockRunId).toBeUndefined();
       expect(item?.lastRun?.runId).toBe('next');
-      expect(h.logs.some((l) => l.includes('"event":"leftovers-undone"'))).toBe(true);
-    } finally {
-      dynamo.reset();
-    }
+      expect(harness.logs.some((l) => l.includes('"event":"leftovers-undone"'))).toBe(true);
+    });
   });
 });
