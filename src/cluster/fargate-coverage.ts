@@ -69,13 +69,14 @@ export async function activeFargateSelectors(
   return selectors;
 }
 
-/** The run's reason when namespaces are not covered: what is missing and the fix (under 400 chars). */
+/** The run's reason when namespaces are not covered: what is missing and the whole fix command. */
 export function fargateCoverageReason(cluster: string, missing: readonly string[]): string {
   const list = missing.join(', ');
   return (
     `no Fargate profile of cluster ${cluster} selects namespace(s) ${list}, so the Falcon operator cannot ` +
     `start on this Fargate-only cluster; nothing was applied. Create a Fargate profile selecting namespaces ` +
-    `${list} (without pod labels; aws eks create-fargate-profile --selectors ` +
+    `${list} (without pod labels: aws eks create-fargate-profile --cluster-name ${cluster} ` +
+    `--fargate-profile-name falcon --pod-execution-role-arn <the cluster's pod execution role ARN> --selectors ` +
     `${missing.map((ns) => `namespace=${ns}`).join(' ')}), then run again`
   );
 }

@@ -7,7 +7,7 @@ import { unknownCell, totalsOf } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
 import { DEFAULT_HOST_STALE_AFTER_HOURS } from './host-freshness.js';
-import { CoverageInputError, CoverageScopeError, describeError } from './errors.js';
+import { CoverageInputError, CoverageScopeError } from './errors.js';
 import {
   COVERAGE_FEATURES,
   COVERAGE_SCHEMA_VERSION,
@@ -25,6 +25,7 @@ import {
   type ScopeAccount,
 } from './model.js';
 import { judgeSsmRegion } from './ssm.js';
+import { describeError } from '../shared/describe-error.js';
 
 type Unreadable = { readonly unreadable: string };
 

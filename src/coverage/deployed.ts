@@ -4,7 +4,7 @@
  * bucket there when they are not given.
  */
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { describeError } from './errors.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** The root stack's outputs, or why they could not be read (no such stack, no permission, …). */
 export async function rootStackOutputs(

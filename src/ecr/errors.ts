@@ -39,15 +39,6 @@ export class ReconcileSetupError extends EcrError {
   }
 }
 
-/** Short, single-line description of an error for reasons and logs (never includes secrets we hold). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const text = error.message.split('\n')[0] ?? error.name;
-    return text.length > 300 ? `${text.slice(0, 297)}...` : text;
-  }
-  return String(error);
-}
-
 /** The error and its causes, outermost first (bounded, in case of a cycle). */
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];

@@ -1,7 +1,6 @@
 import type { RegistryConnection, RegistryConnectionsApi } from '../falcon/types.js';
 import { normalizeRegistryUrl } from '../falcon/url.js';
 import {
-  describeError,
   isFalconBudgetExhausted,
   isFalconUnreachable,
   OwnershipRecordError,
@@ -13,6 +12,7 @@ import type { OwnershipLedger, WantedRegions } from './ownership.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
 import type { RegionDirectory } from './regions.js';
 import { connectionAlias, ecrRegistryUrl } from './urls.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** How new connections are made: the role Falcon assumes and its external ID. */
 export interface ConnectionSpec {

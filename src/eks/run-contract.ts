@@ -11,8 +11,12 @@ import { SHARED_CLIENT_VARIABLES } from '../falcon/credentials.js';
 export type ComputeMode = 'nodes' | 'fargate' | 'mixed' | 'none';
 export const COMPUTE_MODES: readonly ComputeMode[] = ['nodes', 'fargate', 'mixed', 'none'];
 
-/** What a deployer run does. */
-export type RunMode = 'install' | 'uninstall';
+/**
+ * What a deployer run does. `repair` only undoes what an earlier, killed run left on the cluster
+ * (`ClusterChanges`), for a cluster that gets no install run (discovery starts it).
+ */
+export type RunMode = 'install' | 'uninstall' | 'repair';
+export const RUN_MODES: readonly RunMode[] = ['install', 'uninstall', 'repair'];
 
 /**
  * Environment overrides given to each CodeBuild run (per cluster). The run is always started in
@@ -54,9 +58,9 @@ export interface RunRequest {
   readonly mode: RunMode;
 }
 
-/** How a run ended. `already-protected` is the no-op re-run. */
+/** How a run ended. `already-protected` is the no-op re-run; `repaired` ends a `repair` run. */
 export type RunOutcome =
-  'protected' | 'already-protected' | 'upgraded' | 'uninstalled' | 'not-reachable' | 'failed';
+  'protected' | 'already-protected' | 'upgraded' | 'uninstalled' | 'repaired' | 'not-reachable' | 'failed';
 
 export interface RunComponent {
   /** e.g. "operator", "FalconNodeSensor", "FalconContainer", "FalconAdmission". */
@@ -88,6 +92,41 @@ export interface RunResult {
   readonly fargateNamespacesWithoutInjection?: readonly string[];
 }
 
+/** An EKS access scope as recorded (the API's `AccessScope`). */
+export interface RecordedAccessScope {
+  readonly type: 'cluster' | 'namespace';
+  readonly namespaces?: readonly string[];
+}
+
+/** How to undo what a run did to its access entry. */
+export type AccessEntryUndo =
+  /** The run created the entry (or found its own): delete it, if it still carries our user name. */
+  | { readonly principalArn: string; readonly action: 'remove-entry' }
+  /** The entry is someone else's and had no cluster admin policy: disassociate the policy. */
+  | { readonly principalArn: string; readonly action: 'disassociate'; readonly policyArn: string }
+  /** The entry is someone else's and had the policy at a narrower scope: put that scope back. */
+  | {
+      readonly principalArn: string;
+      readonly action: 'restore-scope';
+      readonly policyArn: string;
+      readonly scope: RecordedAccessScope;
+    };
+
+/**
+ * What a run changes on a cluster outside Kubernetes, written to the runs table BEFORE it makes
+ * the change, so that a run killed before its clean-up (a stopped or timed-out build, a lost
+ * container) is undone by the next run on the cluster. The run's own clean-up undoes it from the
+ * same record, then removes it.
+ */
+export interface ClusterChanges {
+  /** The run that recorded it (and held the cluster's lock). */
+  readonly runId: string;
+  readonly recordedAt: string;
+  /** The public endpoint allow-list before the run widened it, and what it widened it to. */
+  readonly allowList?: { readonly original: readonly string[]; readonly widened: readonly string[] };
+  readonly accessEntry?: AccessEntryUndo;
+}
+
 /** Whether discovery judged the cluster protectable, and why not. */
 export type VerdictKind = 'eligible' | 'ineligible';
 
@@ -107,7 +146,10 @@ export interface ClusterVerdict {
  *   conditional write `attribute_not_exists(lockRunId) OR lockExpiresAt < :now`, released by the
  *   deployer with a condition `lockRunId = :runId`;
  * - `verdict` (M: ClusterVerdict) and `verdictAt` (S, ISO 8601), written by discovery and events;
- * - `lastRun` (M: RunResult), written by the deployer when it releases the lock;
+ * - `lastRun` (M: RunResult), written by the deployer when it releases the lock (`lastRepair`
+ *   instead for a `repair` run, so the cluster's last install or uninstall stays what it reads);
+ * - `clusterChanges` (M: ClusterChanges) from before a run changes the allow-list or the access
+ *   entry until it has undone that (left behind by a killed run; the next run undoes it);
  * - `updatedAt` (S, ISO 8601).
  * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
  * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
@@ -123,6 +165,8 @@ export const RUNS_TABLE = {
     verdict: 'verdict',
     verdictAt: 'verdictAt',
     lastRun: 'lastRun',
+    lastRepair: 'lastRepair',
+    clusterChanges: 'clusterChanges',
     updatedAt: 'updatedAt',
   },
 } as const;

@@ -1,5 +1,5 @@
+import { equalJitterDelay } from '../shared/backoff.js';
 import type { FalconApi } from './api.js';
-import { equalJitterDelay } from './backoff.js';
 import type { Clock } from './clock.js';
 import { isObject } from './envelope.js';
 import { FalconApiError, FalconCredentialValidationError } from './errors.js';

@@ -17,7 +17,6 @@ import { SecretsManagerReader } from '../aws/secrets.js';
 import { PARTITIONS } from '../config/partitions.js';
 import { createCoverageDeps } from '../coverage/aws-deps.js';
 import { readCoverage, type AccountSink, type CoverageRun } from '../coverage/build.js';
-import { describeError } from '../coverage/errors.js';
 import type { CoverageDeps, CoverageOptions } from '../coverage/model.js';
 import {
   readCoverageEnvironment,
@@ -30,6 +29,7 @@ import { createFalconClient } from '../falcon/client.js';
 import { parseFalconClientSecret } from '../falcon/credentials.js';
 import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** What one run needs besides the environment; `close` ends what must not outlive the run. */
 export interface CoverageServices {

@@ -13,7 +13,7 @@ import {
   type EcrConnectRequest,
 } from '../ecr/connect.js';
 import { readEcrEnvironment, type EcrEnvironment } from '../ecr/environment.js';
-import { describeError, EcrError } from '../ecr/errors.js';
+import { EcrError } from '../ecr/errors.js';
 import { followUpFor, isFollowUpEvent, type FollowUpScheduler } from '../ecr/follow-up.js';
 import { SchedulerFollowUp } from '../ecr/scheduler-follow-up.js';
 import { RegionOutcome, unsuccessful, type ReconcileReport, type RegionResult } from '../ecr/outcome.js';
@@ -32,6 +32,7 @@ import {
 } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
 import { RegionProgress } from './shared/progress.js';
+import { describeError } from '../shared/describe-error.js';
 
 export interface EcrConnectHandlerOptions {
   /** @default process.env */
