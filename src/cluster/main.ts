@@ -11,6 +11,7 @@ export const EXIT_CODES: Readonly<Record<RunOutcome, number>> = {
   upgraded: 0,
   uninstalled: 0,
   'not-reachable': 3,
+  'opted-out': 0,
   failed: 1,
 };
 /** The run's environment is unusable (nothing was attempted). */

@@ -1,5 +1,12 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
-import type { RunComponent, RunOutcome, RunRequest, RunResult } from '../eks/run-contract.js';
+import {
+  isOptedOut,
+  OPT_OUT_TAG,
+  type RunComponent,
+  type RunOutcome,
+  type RunRequest,
+  type RunResult,
+} from '../eks/run-contract.js';
 import type { RunsTable } from '../eks/runs-table.js';
 import { applyIfChanged } from './apply.js';
 import {
@@ -49,7 +56,11 @@ export interface DeployerDeps {
   readonly credentials: () => Promise<FalconApiCredentials>;
   /** Images mirrored into the home account's ECR, when mirroring is on. */
   readonly mirrorImages?: () => Promise<ImageOverrides>;
-  readonly runs?: Pick<RunsTable, 'releaseLock'>;
+  /**
+   * The runs table: the result releases the lock; an install records that Falcon may be on the
+   * cluster before its first write, an uninstall that it is gone (destroy reads both).
+   */
+  readonly runs?: Pick<RunsTable, 'releaseLock' | 'recordFalconInstalled' | 'recordFalconRemoved'>;
   readonly clock: DeployerClock;
   /** One line of JSON per call. */
   readonly log: (line: string) => void;
@@ -114,6 +125,12 @@ export async function runDeployer(
       }
       throw error;
     }
+    if (request.mode === 'install' && isOptedOut(cluster.tags)) {
+      // Checked here too, not only by discovery: a tag set after the run was started still counts.
+      outcome = 'opted-out';
+      reason = `the cluster is tagged ${OPT_OUT_TAG.key}=${cluster.tags[OPT_OUT_TAG.key] ?? ''}; nothing was installed (remove the tag, or run falcon-org eks deploy-cluster --opt-in, to protect it)`;
+      return finish();
+    }
     if (cluster.authenticationMode === 'CONFIG_MAP') {
       throw new NotReachableError(
         'the cluster uses authentication mode CONFIG_MAP, which has no access entries; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP)',
@@ -162,6 +179,9 @@ export async function runDeployer(
       );
       outcome = 'uninstalled';
     } else {
+      // Before the first write to the cluster: from here on Falcon may be on it, also if this run is
+      // killed; destroy uninstalls every cluster with this record. No record, no install.
+      await deps.runs?.recordFalconInstalled(request, request.runId);
       outcome = await durations.time('install', () =>
         install(kube, resources, operatorObjects, request, settings, deps, components),
       );
@@ -234,6 +254,13 @@ export async function runDeployer(
     };
     deps.log(JSON.stringify({ event: 'run-result', result }));
     if (deps.runs) {
+      if (request.mode === 'uninstall' && outcome === 'uninstalled') {
+        try {
+          await deps.runs.recordFalconRemoved(request, request.runId);
+        } catch (error) {
+          deps.log(JSON.stringify({ event: 'runs-table-failed', error: describeError(error) }));
+        }
+      }
       try {
         await deps.runs.releaseLock(result);
       } catch (error) {

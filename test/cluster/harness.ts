@@ -97,6 +97,8 @@ export class DeployerHarness {
   readonly eks = mockClient(EKSClient);
   readonly logs: string[] = [];
   readonly released: RunResult[] = [];
+  /** What runs recorded about Falcon on the cluster, in order: "installed <runId>" / "removed <runId>". */
+  readonly falconRecords: string[] = [];
   readonly manifests = new Map<string, Uint8Array>();
   readonly accessEntries = new Map<string, { username?: string }>();
   readonly cidrUpdates: string[][] = [];
@@ -298,6 +300,14 @@ export class DeployerHarness {
         releaseLock: (result) => {
           this.released.push(result);
           return Promise.resolve('released');
+        },
+        recordFalconInstalled: (_ref, runId) => {
+          this.falconRecords.push(`installed ${runId}`);
+          return Promise.resolve();
+        },
+        recordFalconRemoved: (_ref, runId) => {
+          this.falconRecords.push(`removed ${runId}`);
+          return Promise.resolve();
         },
       },
       clock: this.clock,
