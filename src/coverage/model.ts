@@ -64,6 +64,7 @@ export type ReasonCode =
   | 'no-clusters'
   | 'not-deployed'
   | 'ineligible'
+  | 'opted-out'
   | 'run-failed'
   | 'run-in-progress'
   | 'nodes-not-reporting'

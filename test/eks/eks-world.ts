@@ -42,6 +42,7 @@ export interface FakeCluster {
   version?: string;
   nodegroups?: string[];
   fargateProfiles?: string[];
+  tags?: Record<string, string>;
 }
 
 export interface StartedBuild {
@@ -194,6 +195,7 @@ export class EksWorld {
             ...(c.authenticationMode === undefined
               ? {}
               : { accessConfig: { authenticationMode: c.authenticationMode } }),
+            ...(c.tags ? { tags: { ...c.tags } } : {}),
           },
         };
       });

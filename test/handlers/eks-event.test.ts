@@ -234,4 +234,40 @@ describe('eks-event', () => {
     world.addCluster(MEMBER, REGION, { name: 'later', authenticationMode: 'API' });
     await expect(handle(createCluster('later'), world.context())).rejects.toThrow(/AccessDenied/);
   });
+
+  it('starts no run while the deployment is being destroyed, and starts again once the mark is lifted', async () => {
+    world.addCluster(MEMBER, REGION, { name: 'late', status: 'CREATING', authenticationMode: 'API' });
+    await world.table.markDestroying({ since: '2026-11-29T12:00:00.000Z', by: 'destroyer' });
+    const handle = handler();
+
+    const outcome = await handle(createCluster('late'), world.context());
+
+    expect(outcome).toMatchObject({
+      action: 'ignored',
+      reason:
+        'the deployment is being destroyed (since 2026-11-29T12:00:00.000Z, by destroyer); no run is started',
+    });
+    expect(world.builds).toEqual([]);
+    expect(world.eks.commandCalls(DescribeClusterCommand)).toHaveLength(0);
+
+    await world.table.clearDestroying();
+    expect(await handle(createCluster('late'), world.context())).toMatchObject({
+      run: { status: 'started' },
+    });
+  });
+
+  it('judges a cluster created with falcon-org/protect=false as opted out and starts nothing', async () => {
+    world.addCluster(MEMBER, REGION, {
+      name: 'lab',
+      status: 'CREATING',
+      authenticationMode: 'API',
+      tags: { 'falcon-org/protect': 'false' },
+    });
+
+    const outcome = await handler()(createCluster('lab'), world.context());
+
+    expect(outcome).toMatchObject({ action: 'judged', verdict: { kind: 'ineligible', code: 'opted-out' } });
+    expect(outcome.action === 'judged' ? outcome.run : 'x').toBeUndefined();
+    expect(world.builds).toEqual([]);
+  });
 });
