@@ -13,6 +13,8 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   ListFargateProfilesCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateClusterConfigCommand,
   type AccessScope,
   type FargateProfile,
@@ -89,6 +91,8 @@ export interface FakeCluster {
   accessPropagationMs: number;
   /** Makes the next UpdateClusterConfig updates end "Failed" (after the first `okUpdates`). */
   failUpdatesAfter?: number;
+  /** The cluster's tags (TagResource / UntagResource change them). */
+  tags: Record<string, string>;
 }
 
 /** A deployer wired to the Kubernetes stand-in and a stateful EKS fake. */
@@ -122,6 +126,7 @@ export class DeployerHarness {
     publicAccess: true,
     publicAccessCidrs: ['0.0.0.0/0'],
     accessPropagationMs: 20_000,
+    tags: {},
   };
   tokenRenewAfterMs = 10 * 60_000;
   standIn!: KubeStandIn;
@@ -158,6 +163,8 @@ export class DeployerHarness {
           version: '1.31',
           endpoint: this.standIn.url,
           certificateAuthority: { data: Buffer.from(STAND_IN_CA_PEM).toString('base64') },
+          arn: `arn:aws:eks:eu-west-1:111122223333:cluster/${input.name}`,
+          tags: { ...this.cluster.tags },
           accessConfig: { authenticationMode: this.cluster.authenticationMode },
           resourcesVpcConfig: {
             endpointPublicAccess: this.cluster.publicAccess,
@@ -166,6 +173,18 @@ export class DeployerHarness {
           },
         },
       };
+    });
+    this.eks
+      .on(TagResourceCommand)
+      .callsFake((input: { resourceArn: string; tags: Record<string, string> }) => {
+        if (!input.resourceArn.startsWith('arn:aws:eks:eu-west-1:111122223333:cluster/'))
+          throw new ResourceNotFoundException({ message: `no resource ${input.resourceArn}`, $metadata: {} });
+        Object.assign(this.cluster.tags, input.tags);
+        return {};
+      });
+    this.eks.on(UntagResourceCommand).callsFake((input: { resourceArn: string; tagKeys: string[] }) => {
+      for (const key of input.tagKeys) delete this.cluster.tags[key];
+      return {};
     });
     this.eks.on(CreateAccessEntryCommand).callsFake((input: { principalArn: string; username?: string }) => {
       if (this.accessEntries.has(input.principalArn)) {
