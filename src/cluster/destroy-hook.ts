@@ -1,11 +1,10 @@
-import { BatchGetBuildsCommand, BatchGetProjectsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedConfig } from '../config/load.js';
 import { chunk } from '../eks/discovery-queue.js';
-import { PROJECT_ENV } from '../eks/run-contract.js';
 import { DynamoRunsTable } from '../eks/runs-table.js';
 import { CodeBuildStarter, RunStarter } from '../eks/start-run.js';
 import {
@@ -15,6 +14,7 @@ import {
   type StoppedTriggers,
 } from './deployment-triggers.js';
 import { ClusterError, describeError } from './errors.js';
+import { runsTableOfProject } from './project-runs-table.js';
 import {
   runUninstallsBeforeDestroy,
   waitForRunsInFlight,
@@ -92,7 +92,7 @@ export async function prepareEksForDestroy(
   const projectName = `${prefix}-eks-deployer`;
   let tableName: string | undefined;
   try {
-    tableName = await runsTableOf(clients, projectName);
+    tableName = await runsTableOfProject(clients.codeBuild, projectName);
   } catch (error) {
     if (keep) {
       progress(
@@ -192,13 +192,6 @@ export async function prepareEksForDestroy(
     );
   }
   return { runsTable, stopped: describeStopped(stopped), clusters: results, keptClusterSensors: false };
-}
-
-/** The runs table the deployer project names, or undefined when the project does not exist. */
-async function runsTableOf(clients: DestroyHookClients, projectName: string): Promise<string | undefined> {
-  const project = (await clients.codeBuild.send(new BatchGetProjectsCommand({ names: [projectName] })))
-    .projects?.[0];
-  return project?.environment?.environmentVariables?.find((v) => v.name === PROJECT_ENV.runsTable)?.value;
 }
 
 /** Build statuses by ID, BATCH_GET_BUILDS_MAX IDs per call. */
