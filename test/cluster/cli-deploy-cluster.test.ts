@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerEksDeployCluster } from '../../src/cli/eks-deploy-cluster.js';
@@ -13,36 +12,7 @@ import { FakeDynamoTable } from '../eks/fake-dynamo.js';
 import { sha256Hex } from '../../src/cluster/manifest.js';
 import type { RunResult } from '../../src/eks/run-contract.js';
 import { capture } from '../cli/helpers.js';
-import { DeployerHarness, fixture } from './harness.js';
-
-function configFile(dir: string, sha: string): string {
-  const file = join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    `falcon:
-  cloud: us-2
-  credentials:
-    source: environment
-aws:
-  partition: aws
-  homeRegion: us-east-1
-organization:
-  id: o-a1b2c3d4e5
-  targets: [r-abcd]
-features:
-  eksProtection:
-    enabled: true
-    sensor: kernel
-    admissionController: false
-    deployer:
-      operator:
-        version: v1.0.0
-        manifestSha256: ${sha}
-        manifestFile: ${fileURLToPath(new URL('fixtures/operator-v1.0.0.yaml', import.meta.url))}
-`,
-  );
-  return file;
-}
+import { cliConfigFile, DeployerHarness, fixture } from './harness.js';
 
 const TABLE = 'falcon-org-runs-cli';
 const REF = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
@@ -105,7 +75,7 @@ describe('falcon-org eks deploy-cluster', () => {
   }
 
   it('installs with the configured settings and the local manifest, prints the JSON result, then uninstalls — recording both in the runs table', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     const base = [
       '--config',
       config,
@@ -151,7 +121,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('takes the same lock as every other run: refuses while another run holds the cluster, and changes nothing', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     await table.takeLock(REF, 'codebuild-run-7', 3600);
 
     const run = await cli([
@@ -175,7 +145,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('installs nothing on a cluster tagged out unless --opt-in, which removes the tag first', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     const base = [
       '--config',
       config,
@@ -204,7 +174,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('--uninstall --no-opt-out leaves the cluster untagged (the next sweep installs again)', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     const base = [
       '--config',
       config,
@@ -222,7 +192,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('refuses to install while the deployment is being destroyed, and gives the lock back', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     await table.markDestroying({
       since: '2026-11-29T12:00:00.000Z',
       by: 'arn:aws:iam::999999999999:role/Admin',
@@ -248,7 +218,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('without the runs table refuses, naming --home-profile and --without-lock; --without-lock runs unlocked', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     const base = [
       '--config',
       config,
@@ -282,7 +252,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('exits 1 with the reason when the manifest does not match its checksum', async () => {
-    const config = configFile(dir, 'f'.repeat(64));
+    const config = cliConfigFile(dir, 'f'.repeat(64));
     const run = await cli([
       '--config',
       config,
@@ -301,7 +271,7 @@ describe('falcon-org eks deploy-cluster', () => {
   });
 
   it('rejects a bad account or compute mode with exit code 2 before doing anything', async () => {
-    const config = configFile(dir, sha256Hex(fixture('v1.0.0')));
+    const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     const run = await cli([
       '--config',
       config,

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
@@ -358,4 +360,34 @@ export class DeployerHarness {
   customResources(): Record<string, unknown>[] {
     return this.standIn.objects('/apis/falcon.crowdstrike.com/');
   }
+}
+
+/** A configuration file for `falcon-org eks deploy-cluster` with the local v1.0.0 manifest. */
+export function cliConfigFile(dir: string, sha: string): string {
+  const file = join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    `falcon:
+  cloud: us-2
+  credentials:
+    source: environment
+aws:
+  partition: aws
+  homeRegion: us-east-1
+organization:
+  id: o-a1b2c3d4e5
+  targets: [r-abcd]
+features:
+  eksProtection:
+    enabled: true
+    sensor: kernel
+    admissionController: false
+    deployer:
+      operator:
+        version: v1.0.0
+        manifestSha256: ${sha}
+        manifestFile: ${fileURLToPath(new URL('fixtures/operator-v1.0.0.yaml', import.meta.url))}
+`,
+  );
+  return file;
 }
