@@ -14,6 +14,7 @@ import { DENIED_START_BUILD_OVERRIDES } from '../../src/infra/features/eks/start
 import { runEnvironment } from '../../src/eks/start-run.js';
 import { nagFindings } from '../../src/infra/nag.js';
 import { OrgStackSet } from '../../src/infra/org-stackset.js';
+import { rootRetainedOf } from '../../src/plan/after-destroy.js';
 import { dummyLambdaDir, tempDir, testConfig, withDummyDeployer } from './helpers.js';
 import { resolveJoin, type CfnValue } from './eks-template.js';
 
@@ -699,6 +700,17 @@ describe('EKS Protection: what the stack leaves behind', () => {
     expect(policies('AWS::DynamoDB::Table')).toEqual(['Retain']);
     // A name CloudFormation chooses: deploying again after destroy creates a new table.
     expect(one(full.root, 'AWS::DynamoDB::Table')[1].Properties['TableName']).toBeUndefined();
+    // plan says so.
+    const [tableId] = one(full.root, 'AWS::DynamoDB::Table');
+    expect(
+      rootRetainedOf(
+        full.root.toJSON()['Resources'] as Record<string, { Type: string; DeletionPolicy?: string }>,
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        new RegExp(`^AWS::DynamoDB::Table ${tableId} in the home account \\(the EKS runs table\\): retained`),
+      ),
+    ]);
     expect(policies('AWS::SQS::Queue')).toEqual(['Delete', 'Delete', 'Delete']);
     expect(policies('AWS::Events::EventBus')).toEqual(['Delete']);
     const [, trailBucket] = one(full.root, 'AWS::S3::Bucket', 'OrganizationTrail');
