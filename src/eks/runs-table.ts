@@ -382,38 +382,17 @@ export class DynamoRunsTable implements RunsTable {
   }
 
   async markDestroying(mark: DestroyingMark): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUNS_TABLE.partitionKey]: DEPLOYMENT_KEY },
-          UpdateExpression: 'SET #destroying = :mark, #updatedAt = :at',
-          ExpressionAttributeNames: { '#destroying': A.destroying, '#updatedAt': A.updatedAt },
-          ExpressionAttributeValues: {
-            ':mark': { since: mark.since, by: mark.by },
-            ':at': new Date(this.now()).toISOString(),
-          },
-        }),
-      );
-    } catch (error) {
+    await this.updateDeployment('SET #destroying = :mark, #updatedAt = :at', {
+      ':mark': { since: mark.since, by: mark.by },
+    }).catch((error: unknown) => {
       throw wrap('mark the deployment as being destroyed', error);
-    }
+    });
   }
 
   async clearDestroying(): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUNS_TABLE.partitionKey]: DEPLOYMENT_KEY },
-          UpdateExpression: 'SET #updatedAt = :at REMOVE #destroying',
-          ExpressionAttributeNames: { '#destroying': A.destroying, '#updatedAt': A.updatedAt },
-          ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString() },
-        }),
-      );
-    } catch (error) {
+    await this.updateDeployment('SET #updatedAt = :at REMOVE #destroying', {}).catch((error: unknown) => {
       throw wrap('lift the mark that the deployment is being destroyed', error);
-    }
+    });
   }
 
   async destroying(): Promise<DestroyingMark | undefined> {
@@ -434,6 +413,19 @@ export class DynamoRunsTable implements RunsTable {
     const mark = item?.[A.destroying] as Record<string, unknown> | undefined;
     if (typeof mark !== 'object' || mark === null) return undefined;
     return { since: str(mark.since) ?? '', by: str(mark.by) ?? '' };
+  }
+
+  /** One UpdateItem on the deployment's item (`#destroying`, `#updatedAt`; `:at` is now). */
+  private async updateDeployment(expression: string, values: Record<string, unknown>): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUNS_TABLE.partitionKey]: DEPLOYMENT_KEY },
+        UpdateExpression: expression,
+        ExpressionAttributeNames: { '#destroying': A.destroying, '#updatedAt': A.updatedAt },
+        ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString(), ...values },
+      }),
+    );
   }
 
   /** One UpdateItem on a cluster's item; `:at` is always the current time. */

@@ -15,6 +15,16 @@ import { capture } from '../cli/helpers.js';
 import { cliConfigFile, DeployerHarness, fixture } from './harness.js';
 
 const TABLE = 'falcon-org-runs-cli';
+const prodArgs = (config: string) => [
+  '--config',
+  config,
+  '--account',
+  '111122223333',
+  '--region',
+  'eu-west-1',
+  '--cluster',
+  'prod',
+];
 const REF = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
 
 describe('falcon-org eks deploy-cluster', () => {
@@ -76,17 +86,7 @@ describe('falcon-org eks deploy-cluster', () => {
 
   it('installs with the configured settings and the local manifest, prints the JSON result, then uninstalls — recording both in the runs table', async () => {
     const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
-    const base = [
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-      '--json',
-    ];
+    const base = [...prodArgs(config), '--json'];
     const installed = await cli(base);
     expect(installed.code).toBe(0);
     const result = JSON.parse(installed.out.join('\n')) as RunResult;
@@ -124,16 +124,7 @@ describe('falcon-org eks deploy-cluster', () => {
     const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
     await table.takeLock(REF, 'codebuild-run-7', 3600);
 
-    const run = await cli([
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-    ]);
+    const run = await cli([...prodArgs(config)]);
 
     expect(run.code).toBe(1);
     expect(run.message).toMatch(
@@ -146,16 +137,7 @@ describe('falcon-org eks deploy-cluster', () => {
 
   it('installs nothing on a cluster tagged out unless --opt-in, which removes the tag first', async () => {
     const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
-    const base = [
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-    ];
+    const base = [...prodArgs(config)];
     h.cluster.tags['falcon-org/protect'] = 'false';
 
     const refused = await cli(base);
@@ -175,16 +157,7 @@ describe('falcon-org eks deploy-cluster', () => {
 
   it('--uninstall --no-opt-out leaves the cluster untagged (the next sweep installs again)', async () => {
     const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
-    const base = [
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-    ];
+    const base = [...prodArgs(config)];
     expect((await cli(base)).code).toBe(0);
     expect((await cli([...base, '--uninstall', '--no-opt-out'])).code).toBe(0);
     expect(h.cluster.tags).toEqual({});
@@ -198,16 +171,7 @@ describe('falcon-org eks deploy-cluster', () => {
       by: 'arn:aws:iam::999999999999:role/Admin',
     });
 
-    const run = await cli([
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-    ]);
+    const run = await cli([...prodArgs(config)]);
 
     expect(run.code).toBe(1);
     expect(run.message).toBe(
@@ -219,16 +183,7 @@ describe('falcon-org eks deploy-cluster', () => {
 
   it('without the runs table refuses, naming --home-profile and --without-lock; --without-lock runs unlocked', async () => {
     const config = cliConfigFile(dir, sha256Hex(fixture('v1.0.0')));
-    const base = [
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-    ];
+    const base = [...prodArgs(config)];
     lookup = () => ({
       found: false,
       reason:
@@ -253,16 +208,7 @@ describe('falcon-org eks deploy-cluster', () => {
 
   it('exits 1 with the reason when the manifest does not match its checksum', async () => {
     const config = cliConfigFile(dir, 'f'.repeat(64));
-    const run = await cli([
-      '--config',
-      config,
-      '--account',
-      '111122223333',
-      '--region',
-      'eu-west-1',
-      '--cluster',
-      'prod',
-    ]);
+    const run = await cli([...prodArgs(config)]);
     expect(run.code).toBe(1);
     expect(run.out.join('\n')).toMatch(
       /prod \(111122223333\/eu-west-1\): failed\n {2}reason: operator manifest v1\.0\.0: SHA-256 is/,

@@ -19,7 +19,7 @@ import { RUN_ENV } from '../../src/eks/run-contract.js';
 import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
 import { capture } from '../cli/helpers.js';
-import { EksWorld, TABLE } from '../eks/eks-world.js';
+import { cloudTrailEvent, EksWorld, TABLE } from '../eks/eks-world.js';
 import { cliConfigFile, DeployerHarness, fixture } from './harness.js';
 
 const MEMBER = '111122223333';
@@ -106,24 +106,10 @@ describe('CLI uninstall, then the sweep', () => {
     };
   const fargateProfile = () =>
     createEksEventHandler({ env: world.env(), services: world.services, sleep: () => Promise.resolve() })(
-      {
-        version: '0',
-        id: 'evt-1',
-        'detail-type': 'AWS API Call via CloudTrail',
-        source: 'aws.eks',
-        account: MEMBER,
-        time: '2026-11-29T19:00:00Z',
-        region: REGION,
-        resources: [],
-        detail: {
-          eventSource: 'eks.amazonaws.com',
-          eventName: 'CreateFargateProfile',
-          awsRegion: REGION,
-          recipientAccountId: MEMBER,
-          requestParameters: { clusterName: 'prod', fargateProfileName: 'fp' },
-          responseElements: {},
-        },
-      },
+      cloudTrailEvent({ account: MEMBER, region: REGION }, 'CreateFargateProfile', {
+        clusterName: 'prod',
+        fargateProfileName: 'fp',
+      }),
       world.context(),
     );
 

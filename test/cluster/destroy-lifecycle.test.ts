@@ -19,7 +19,7 @@ import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
 import { ACCOUNT, captureOutput, mockAws, RecordingDeployer, testConfig } from '../deploy/helpers.js';
 import { DeployerSimulator, serveDeployerProject } from '../eks/deployer-simulator.js';
-import { EksWorld, PROJECT, TABLE } from '../eks/eks-world.js';
+import { cloudTrailEvent, EksWorld, PROJECT, TABLE } from '../eks/eks-world.js';
 import { HomeTriggersFake } from '../eks/home-triggers-fake.js';
 import { VirtualClock } from './harness.js';
 
@@ -30,27 +30,8 @@ const key = (cluster: string) => `${MEMBER}/${REGION}/${cluster}`;
 
 const aws = mockAws();
 
-function createCluster(name: string) {
-  return {
-    version: '0',
-    id: `evt-${name}`,
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.eks',
-    account: MEMBER,
-    time: '2026-11-29T19:00:00Z',
-    region: REGION,
-    resources: [],
-    detail: {
-      eventVersion: '1.09',
-      eventSource: 'eks.amazonaws.com',
-      eventName: 'CreateCluster',
-      awsRegion: REGION,
-      recipientAccountId: MEMBER,
-      requestParameters: { name },
-      responseElements: { cluster: { status: 'CREATING' } },
-    },
-  };
-}
+const createCluster = (name: string) =>
+  cloudTrailEvent({ account: MEMBER, region: REGION }, 'CreateCluster', { name });
 
 describe('destroy with EKS Protection: a destroy that stays destroyed', () => {
   let world: EksWorld;

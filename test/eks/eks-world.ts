@@ -327,3 +327,32 @@ async function callerAccount(client: { config: { credentials: unknown } }): Prom
   if (!account) throw new Error(`call not signed with member credentials (${creds.accessKeyId})`);
   return account;
 }
+
+/** A CloudTrail management event of EKS as a member rule forwards it to the central bus. */
+export function cloudTrailEvent(
+  where: { readonly account: string; readonly region: string },
+  eventName: string,
+  requestParameters: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    version: '0',
+    id: `evt-${Math.random()}`,
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.eks',
+    account: where.account,
+    time: '2026-11-29T19:00:00Z',
+    region: where.region,
+    resources: [],
+    detail: {
+      eventVersion: '1.09',
+      eventSource: 'eks.amazonaws.com',
+      eventName,
+      awsRegion: where.region,
+      recipientAccountId: where.account,
+      requestParameters,
+      responseElements: { cluster: { status: 'CREATING' } },
+    },
+    ...overrides,
+  };
+}

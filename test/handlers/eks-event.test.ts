@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventOutcome } from '../../src/eks/handle-event.js';
 import { clusterKey, RUN_ENV } from '../../src/eks/run-contract.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
-import { EksWorld, HOME_REGION, PROJECT, ROLE_NAME } from '../eks/eks-world.js';
+import { cloudTrailEvent, EksWorld, HOME_REGION, PROJECT, ROLE_NAME } from '../eks/eks-world.js';
 
 const MEMBER = '111111111111';
 const OUTSIDER = '777777777777';
@@ -40,32 +40,11 @@ function handler() {
   });
 }
 
-function cloudTrail(
+const cloudTrail = (
   eventName: string,
   requestParameters: Record<string, unknown>,
   overrides: Record<string, unknown> = {},
-) {
-  return {
-    version: '0',
-    id: `evt-${Math.random()}`,
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.eks',
-    account: MEMBER,
-    time: '2026-11-29T19:00:00Z',
-    region: REGION,
-    resources: [],
-    detail: {
-      eventVersion: '1.09',
-      eventSource: 'eks.amazonaws.com',
-      eventName,
-      awsRegion: REGION,
-      recipientAccountId: MEMBER,
-      requestParameters,
-      responseElements: { cluster: { status: 'CREATING' } },
-    },
-    ...overrides,
-  };
-}
+) => cloudTrailEvent({ account: MEMBER, region: REGION }, eventName, requestParameters, overrides);
 
 const createCluster = (name: string, overrides: Record<string, unknown> = {}) =>
   cloudTrail('CreateCluster', { name }, overrides);
