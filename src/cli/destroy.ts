@@ -22,6 +22,14 @@ export function registerDestroy(program: Command, output: Output): void {
       '--keep-cluster-sensors',
       'do not first run the EKS deployer in uninstall mode on protected clusters (their sensors then stay)',
     )
+    .option(
+      '--skip-account <id...>',
+      'leave Falcon on every EKS cluster of these accounts (e.g. a closed or suspended account), uninstall the rest',
+    )
+    .option(
+      '--skip-cluster <cluster...>',
+      'leave Falcon on these EKS clusters (ACCOUNT/REGION/NAME or cluster ARN), uninstall the rest',
+    )
     .action(async (opts: CommandOptions) => {
       // Loaded on use: the AWS SDK clients and toolkit-lib are heavy, other commands skip them.
       const { runCommand } = await import('../deploy/command.js');

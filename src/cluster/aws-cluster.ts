@@ -31,6 +31,8 @@ export interface ClusterEndpoint {
   readonly privateAccess: boolean;
   readonly publicAccessCidrs: readonly string[];
   readonly version: string | undefined;
+  /** The cluster's tags (the opt-out tag among them). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 function errorName(error: unknown): string | undefined {
@@ -47,6 +49,7 @@ function endpointOf(cluster: Cluster): ClusterEndpoint {
     privateAccess: vpc.endpointPrivateAccess ?? false,
     publicAccessCidrs: vpc.publicAccessCidrs ?? [],
     version: cluster.version,
+    tags: cluster.tags ?? {},
   };
 }
 

@@ -12,6 +12,17 @@ import { parseDeployerRunSettings, type DeployerRunSettings } from './settings.j
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Run IDs: a UUID from discovery, events and destroy, `cli-…` from the CLI. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/**
+ * A bad value, quoted only when it is short and plain: a value CodeBuild resolved from a secret
+ * reference must not reach the log through this message.
+ */
+function shown(value: string): string {
+  return /^[\w.:/@+=,-]{1,100}$/.test(value) ? `"${value}"` : `a value of ${value.length} characters`;
+}
+
 export interface DeployerEnvironment {
   readonly request: RunRequest;
   readonly settings: DeployerRunSettings;
@@ -30,7 +41,7 @@ export function readDeployerEnvironment(env: Env): DeployerEnvironment {
     const value = env[name]?.trim() ?? '';
     if (value === '') problems.push(`${name} is not set`);
     else if (pattern && !pattern.test(value))
-      problems.push(`${name} is "${value}"; expected ${expected ?? pattern.source}`);
+      problems.push(`${name} is ${shown(value)}; expected ${expected ?? pattern.source}`);
     return value;
   };
   const accountId = need(RUN_ENV.accountId, /^\d{12}$/, 'a 12-digit account ID');
@@ -43,11 +54,11 @@ export function readDeployerEnvironment(env: Env): DeployerEnvironment {
   );
   const computeText = env[RUN_ENV.compute]?.trim() || 'nodes';
   if (!COMPUTE_MODES.includes(computeText as ComputeMode)) {
-    problems.push(`${RUN_ENV.compute} is "${computeText}"; expected one of ${COMPUTE_MODES.join(', ')}`);
+    problems.push(`${RUN_ENV.compute} is ${shown(computeText)}; expected one of ${COMPUTE_MODES.join(', ')}`);
   }
   const modeText = env[RUN_ENV.mode]?.trim() || 'install';
   if (!RUN_MODES.includes(modeText as RunMode)) {
-    problems.push(`${RUN_ENV.mode} is "${modeText}"; expected one of ${RUN_MODES.join(', ')}`);
+    problems.push(`${RUN_ENV.mode} is ${shown(modeText)}; expected one of ${RUN_MODES.join(', ')}`);
   }
   const clientId = need(PROJECT_ENV.clientId);
   const clientSecret = need(PROJECT_ENV.clientSecret);
@@ -57,10 +68,30 @@ export function readDeployerEnvironment(env: Env): DeployerEnvironment {
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
   }
+  const givenRunId = env[RUN_ENV.runId]?.trim() ?? '';
+  if (givenRunId !== '' && !RUN_ID.test(givenRunId)) {
+    problems.push(
+      `${RUN_ENV.runId} is ${shown(givenRunId)}; expected letters, digits and . _ : - (at most 128)`,
+    );
+  }
+  if (/^arn:/.test(executionRoleArn)) {
+    // The role ARN arrives with the run like everything else: it must be the cluster account's own.
+    const [, partition, , , roleAccount] = executionRoleArn.split(':');
+    if (roleAccount !== accountId && /^\d{12}$/.test(accountId)) {
+      problems.push(
+        `${RUN_ENV.executionRoleArn} names a role in account ${roleAccount ?? '?'}, but the run is for account ${accountId}; a run only assumes the execution role of its cluster's account`,
+      );
+    }
+    if (settings !== undefined && partition !== settings.partition) {
+      problems.push(
+        `${RUN_ENV.executionRoleArn} is in partition ${partition ?? '?'}, but the deployment is in ${settings.partition}`,
+      );
+    }
+  }
   if (problems.length > 0 || settings === undefined) {
     throw new DeployerSettingsError(`deployer environment: ${problems.join('; ')}`);
   }
-  const runId = env[RUN_ENV.runId]?.trim() || `manual-${new Date().toISOString()}`;
+  const runId = givenRunId || `manual-${new Date().toISOString()}`;
   return {
     request: {
       accountId,

@@ -1,13 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ResolvedConfig } from '../config/load.js';
 import { SecretsManagerReader } from '../aws/secrets.js';
 import type { ComputeMode, RunMode } from '../eks/run-contract.js';
+import { DynamoRunsTable } from '../eks/runs-table.js';
 import { readFalconClient, resolveFalconClient } from '../falcon/credentials.js';
+import { cliRunId, type RunsTableLookup } from './cli-run.js';
+import { runsTableOfProject } from './project-runs-table.js';
 import { createDeployerDeps } from './aws-deps.js';
 import type { DeployerEnvironment } from './environment.js';
+import { describeError } from '../shared/describe-error.js';
 import { DeployerSettingsError, ManifestError } from './errors.js';
 import type { ManifestSource } from './manifest.js';
 import type { DeployerDeps } from './run.js';
@@ -82,7 +89,7 @@ export async function environmentFromConfig(
       cluster: options.cluster,
       compute: options.compute,
       executionRoleArn: options.roleArn ?? '',
-      runId: `cli-${new Date().toISOString()}`,
+      runId: cliRunId(),
       mode: options.mode,
     },
     settings,
@@ -117,4 +124,36 @@ export async function cliDeployerDeps(
     principalArn: options.roleArn ?? roleArnOfCaller(caller.Arn ?? ''),
     manifests: configManifestSource(config),
   });
+}
+
+/**
+ * The deployment's runs table, with the home account's credentials: the AWS profile given
+ * (`--home-profile`), else the credentials the CLI runs with. The CLI takes its cluster lock there
+ * and records its result, as every other way in does.
+ */
+export async function cliRunsTable(config: ResolvedConfig, homeProfile?: string): Promise<RunsTableLookup> {
+  const region = config.aws.homeRegion;
+  const credentials = homeProfile !== undefined ? fromIni({ profile: homeProfile }) : fromNodeProviderChain();
+  const projectName = `${config.resourcePrefix}-eks-deployer`;
+  const fix =
+    'run with credentials of the home account (and --role-arn for the cluster account), or pass --home-profile PROFILE; if EKS Protection is not deployed, pass --without-lock';
+  let name: string | undefined;
+  try {
+    name = await runsTableOfProject(new CodeBuildClient({ region, credentials }), projectName);
+  } catch (error) {
+    return {
+      found: false,
+      reason: `could not look up the EKS deployer project ${projectName} in ${region} to find the runs table (${describeError(error)}); ${fix}`,
+    };
+  }
+  if (name === undefined) {
+    return {
+      found: false,
+      reason: `the EKS deployer project ${projectName} does not exist in ${region} for ${homeProfile !== undefined ? `profile ${homeProfile}` : 'these credentials'}, so the cluster's run lock cannot be taken; ${fix}`,
+    };
+  }
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region, credentials }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { found: true, name, table: new DynamoRunsTable(doc, name) };
 }

@@ -13,6 +13,7 @@ export const EXIT_CODES: Readonly<Record<RunOutcome, number>> = {
   uninstalled: 0,
   repaired: 0,
   'not-reachable': 3,
+  'opted-out': 0,
   failed: 1,
 };
 /** The run's environment is unusable (nothing was attempted). */

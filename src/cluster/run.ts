@@ -1,5 +1,13 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
-import type { ClusterChanges, RunComponent, RunOutcome, RunRequest, RunResult } from '../eks/run-contract.js';
+import {
+  isOptedOut,
+  OPT_OUT_TAG,
+  type ClusterChanges,
+  type RunComponent,
+  type RunOutcome,
+  type RunRequest,
+  type RunResult,
+} from '../eks/run-contract.js';
 import type { ClusterChangesTable, RunsTable } from '../eks/runs-table.js';
 import { requiredAccess, waitForAccess } from './access-review.js';
 import { serverSideApply } from './apply.js';
@@ -46,8 +54,13 @@ export interface DeployerDeps {
   readonly credentials: () => Promise<FalconApiCredentials>;
   /** Images mirrored into the home account's ECR, when mirroring is on. */
   readonly mirrorImages?: () => Promise<ImageOverrides>;
-  /** The runs table: the run's lock and result, and the record of what it changes on the cluster. */
-  readonly runs?: Pick<RunsTable, 'releaseLock'> & ClusterChangesTable;
+  /**
+   * The runs table: the result releases the lock; an install records that Falcon may be on the
+   * cluster before its first write, an uninstall that it is gone (destroy reads both); and the record
+   * of what the run changes on the cluster (allow-list, access entry) before it changes it.
+   */
+  readonly runs?: Pick<RunsTable, 'releaseLock' | 'recordFalconInstalled' | 'recordFalconRemoved'> &
+    ClusterChangesTable;
   readonly clock: DeployerClock;
   /** One line of JSON per call. */
   readonly log: (line: string) => void;
@@ -145,6 +158,10 @@ export async function runDeployer(
       if (request.mode === 'repair') {
         outcome = 'repaired';
         reason = repaired ?? 'no earlier run left anything to undo';
+      } else if (request.mode === 'install' && isOptedOut(cluster.tags)) {
+        // Checked here too, not only by discovery: a tag set after the run was started still counts.
+        outcome = 'opted-out';
+        reason = `the cluster is tagged ${OPT_OUT_TAG.key}=${cluster.tags[OPT_OUT_TAG.key] ?? ''}; nothing was installed (remove the tag, or run falcon-org eks deploy-cluster --opt-in, to protect it)`;
       } else {
         outcome = await change(cluster, operatorObjects);
       }
@@ -254,6 +271,9 @@ export async function runDeployer(
       );
       result = 'uninstalled';
     } else {
+      // Before the first write to the cluster: from here on Falcon may be on it, also if this run is
+      // killed; destroy uninstalls every cluster with this record. No record, no install.
+      await deps.runs?.recordFalconInstalled(request, request.runId);
       result = await durations.time('install', () =>
         install(kube, resources, operatorObjects, request, settings, deps, components),
       );
@@ -316,6 +336,13 @@ export async function runDeployer(
     };
     deps.log(JSON.stringify({ event: 'run-result', result }));
     if (deps.runs) {
+      if (request.mode === 'uninstall' && outcome === 'uninstalled') {
+        try {
+          await deps.runs.recordFalconRemoved(request, request.runId);
+        } catch (error) {
+          deps.log(JSON.stringify({ event: 'runs-table-failed', error: describeError(error) }));
+        }
+      }
       try {
         await (request.mode === 'repair'
           ? deps.runs.releaseRepairLock(result)

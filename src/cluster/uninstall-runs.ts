@@ -1,42 +1,64 @@
-import { randomUUID } from 'node:crypto';
-import type { RunOutcome, RunRequest } from '../eks/run-contract.js';
-import type { RunsTable, RunsTableItem } from '../eks/runs-table.js';
-import { runEnvironment, type BuildStarter } from '../eks/start-run.js';
+/**
+ * What `destroy` does to clusters before the infrastructure goes: wait for the runs already in
+ * flight, then one uninstall run per cluster Falcon was ever installed on (through the same
+ * CodeBuild project, run lock and start as every other run), waiting for each to end, and a status
+ * per cluster — including the ones it could not reach and the ones the caller chose to skip.
+ */
+import type { RunOutcome } from '../eks/run-contract.js';
+import type { ClusterRef, RunsTable, RunsTableItem } from '../eks/runs-table.js';
+import type { RunStarter } from '../eks/start-run.js';
 import { systemClock, type DeployerClock } from './wait.js';
-import { describeError } from '../shared/describe-error.js';
 
 /** How a build ended, as CodeBuild reports it. */
 export type BuildStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'FAULT' | 'STOPPED' | 'TIMED_OUT';
 
+/** Clusters destroy leaves alone (a closed or suspended account must not hold up every other one). */
+export interface ClusterSkips {
+  /** Every cluster of these accounts. */
+  readonly accounts: readonly string[];
+  readonly clusters: readonly ClusterRef[];
+}
+
 export interface UninstallRunsDeps {
-  readonly table: Pick<RunsTable, 'list' | 'takeLock' | 'get'>;
-  readonly builds: BuildStarter;
+  readonly table: Pick<RunsTable, 'list' | 'get'>;
+  /** Starts uninstall runs (mode "uninstall": not refused while the deployment is being destroyed). */
+  readonly runs: Pick<RunStarter, 'start'>;
   /** Current status of builds by ID (CodeBuild BatchGetBuilds). */
   buildStatuses(ids: readonly string[]): Promise<ReadonlyMap<string, BuildStatus>>;
-  readonly partition: string;
-  readonly executionRoleName: string;
-  readonly lockTtlSeconds: number;
   /** How long to wait for every uninstall run to end. */
   readonly deadlineSeconds: number;
+  readonly skip?: ClusterSkips;
   readonly clock?: DeployerClock;
-  readonly newRunId?: () => string;
   readonly progress?: (line: string) => void;
 }
 
-export interface ClusterUninstall {
-  readonly accountId: string;
-  readonly region: string;
-  readonly cluster: string;
-  readonly status: 'uninstalled' | 'failed' | 'in-progress' | 'timed-out';
+export type UninstallStatus =
+  /** Falcon is gone (or so is the cluster). */
+  | 'uninstalled'
+  /** The run could not reach the cluster (private endpoint, allow-list, access): Falcon stays. */
+  | 'not-reachable'
+  | 'failed'
+  /** Another run held the cluster's lock. */
+  | 'in-progress'
+  | 'timed-out'
+  /** Left alone on request (--skip-account / --skip-cluster): Falcon stays. */
+  | 'skipped';
+
+export interface ClusterUninstall extends ClusterRef {
+  readonly status: UninstallStatus;
   readonly reason?: string;
 }
 
+/** How often build statuses and locks are read while waiting. */
+const POLL_MS = 15_000;
+
 /**
- * Clusters whose last run may have left Falcon on them: an install that applied something, or an
- * uninstall that did not finish (a failed or unreachable uninstall leaves the sensors in place, and
- * the next destroy must try again rather than forget the cluster).
+ * Clusters Falcon may be on: an install run began writing to it and no uninstall removed it since.
+ * Items from before the runs table recorded installs fall back to their last run (an install that
+ * applied something, or an uninstall that did not finish).
  */
 export function needsUninstall(item: RunsTableItem): boolean {
+  if (item.falconInstalledAt !== undefined) return item.falconRemovedAt === undefined;
   const run = item.lastRun;
   if (!run) return false;
   if (run.mode === 'uninstall') return run.outcome === 'failed' || run.outcome === 'not-reachable';
@@ -44,43 +66,91 @@ export function needsUninstall(item: RunsTableItem): boolean {
   return applied.includes(run.outcome);
 }
 
+/** Whether the caller asked to leave this cluster alone. */
+export function isSkipped(ref: ClusterRef, skip: ClusterSkips | undefined): boolean {
+  if (!skip) return false;
+  return (
+    skip.accounts.includes(ref.accountId) ||
+    skip.clusters.some(
+      (c) => c.accountId === ref.accountId && c.region === ref.region && c.cluster === ref.cluster,
+    )
+  );
+}
+
 /**
- * Before the infrastructure goes (`falcon-org destroy`): starts one uninstall run per cluster the
- * deployer installed to, through the same CodeBuild project and run lock, and waits until they
- * have ended, so no cluster keeps sensors that nothing could remove any more.
+ * Reads `ACCOUNT/REGION/CLUSTER` or a cluster ARN (`arn:aws:eks:REGION:ACCOUNT:cluster/NAME`);
+ * the error says which form is expected.
+ */
+export function parseClusterRef(text: string): ClusterRef | { readonly error: string } {
+  const arn = /^arn:aws[a-z-]*:eks:([a-z0-9-]+):(\d{12}):cluster\/([0-9A-Za-z][A-Za-z0-9_-]*)$/.exec(text);
+  if (arn) return { accountId: arn[2] ?? '', region: arn[1] ?? '', cluster: arn[3] ?? '' };
+  const parts = /^(\d{12})\/([a-z0-9-]+)\/([0-9A-Za-z][A-Za-z0-9_-]*)$/.exec(text);
+  if (parts) return { accountId: parts[1] ?? '', region: parts[2] ?? '', cluster: parts[3] ?? '' };
+  return {
+    error: `"${text}" is not a cluster: expected ACCOUNT/REGION/NAME (e.g. 111122223333/eu-west-1/prod) or a cluster ARN`,
+  };
+}
+
+/**
+ * Waits until no run holds a cluster lock (the runs started before the deployment was marked as
+ * being destroyed), at most `deadlineSeconds` — a lock never outlives its TTL, so the lock TTL is
+ * enough. Returns the items still locked at the deadline.
+ */
+export async function waitForRunsInFlight(
+  table: Pick<RunsTable, 'list'>,
+  deadlineSeconds: number,
+  clock: DeployerClock = systemClock,
+  progress: (line: string) => void = () => undefined,
+): Promise<RunsTableItem[]> {
+  const deadline = clock.now() + deadlineSeconds * 1000;
+  let reported = -1;
+  for (;;) {
+    const nowSeconds = Math.floor(clock.now() / 1000);
+    const held = (await table.list({ consistent: true })).filter(
+      (i) => i.lockRunId !== undefined && (i.lockExpiresAt ?? 0) >= nowSeconds,
+    );
+    if (held.length === 0) return [];
+    if (held.length !== reported) {
+      reported = held.length;
+      progress(
+        `Waiting for ${held.length} deployer run(s) already in flight: ${held
+          .slice(0, 5)
+          .map((i) => `${i.cluster} (${i.accountId}/${i.region}, run ${i.lockRunId ?? '?'})`)
+          .join(', ')}${held.length > 5 ? ', …' : ''}`,
+      );
+    }
+    if (clock.now() >= deadline) return held;
+    await clock.sleep(Math.min(POLL_MS, Math.max(1, deadline - clock.now())));
+  }
+}
+
+/**
+ * Starts one uninstall run per cluster that needs one (skipped ones are reported, not started),
+ * waits until every run has ended or the deadline passed, and reports each cluster.
  */
 export async function runUninstallsBeforeDestroy(deps: UninstallRunsDeps): Promise<ClusterUninstall[]> {
   const clock = deps.clock ?? systemClock;
-  const newRunId = deps.newRunId ?? randomUUID;
   const say = deps.progress ?? (() => undefined);
-  const items = (await deps.table.list()).filter(needsUninstall);
-  const started: { item: RunsTableItem; runId: string; buildId: string }[] = [];
+  const items = (await deps.table.list({ consistent: true })).filter(needsUninstall);
+  const started: { ref: ClusterRef; runId: string; buildId: string }[] = [];
   const results: ClusterUninstall[] = [];
-  const ref = (i: RunsTableItem) => ({ accountId: i.accountId, region: i.region, cluster: i.cluster });
   for (const item of items) {
-    const runId = newRunId();
-    const lock = await deps.table.takeLock(ref(item), runId, deps.lockTtlSeconds);
-    if (!lock.taken) {
-      results.push({
-        ...ref(item),
-        status: 'in-progress',
-        reason: `run ${lock.heldBy ?? '?'} holds the cluster`,
-      });
+    const ref = refOf(item);
+    if (isSkipped(ref, deps.skip)) {
+      results.push({ ...ref, status: 'skipped', reason: 'skipped on request: Falcon stays on this cluster' });
       continue;
     }
-    const request: RunRequest = {
-      ...ref(item),
-      compute: 'nodes',
-      executionRoleArn: `arn:${deps.partition}:iam::${item.accountId}:role/${deps.executionRoleName}`,
-      runId,
-      mode: 'uninstall',
-    };
-    try {
-      const buildId = await deps.builds.start(runEnvironment(request));
-      started.push({ item, runId, buildId });
-      say(`uninstall run ${runId} started for ${item.cluster} (${item.accountId}/${item.region})`);
-    } catch (error) {
-      results.push({ ...ref(item), status: 'failed', reason: `could not start: ${describeError(error)}` });
+    const run = await deps.runs.start(ref, 'nodes', 'uninstall');
+    switch (run.status) {
+      case 'started':
+        started.push({ ref, runId: run.runId, buildId: run.buildId });
+        say(`uninstall run ${run.runId} started for ${ref.cluster} (${ref.accountId}/${ref.region})`);
+        break;
+      case 'in-progress':
+        results.push({ ...ref, status: 'in-progress', reason: `run ${run.heldBy ?? '?'} holds the cluster` });
+        break;
+      default:
+        results.push({ ...ref, status: 'failed', reason: run.reason });
     }
   }
   const deadline = clock.now() + deps.deadlineSeconds * 1000;
@@ -94,25 +164,31 @@ export async function runUninstallsBeforeDestroy(deps: UninstallRunsDeps): Promi
         still.push(p);
         continue;
       }
-      const last = (await deps.table.get(ref(p.item)))?.lastRun;
+      const last = (await deps.table.get(p.ref))?.lastRun;
       const ours = last?.runId === p.runId ? last : undefined;
+      if (ours?.outcome === 'uninstalled') {
+        results.push({ ...p.ref, status: 'uninstalled' });
+        continue;
+      }
       results.push({
-        ...ref(p.item),
-        status: ours?.outcome === 'uninstalled' ? 'uninstalled' : 'failed',
-        ...(ours?.outcome !== 'uninstalled'
-          ? { reason: ours?.reason ?? `build ${p.buildId} ended ${status} without a result` }
-          : {}),
+        ...p.ref,
+        status: ours?.outcome === 'not-reachable' ? 'not-reachable' : 'failed',
+        reason: ours?.reason ?? `build ${p.buildId} ended ${status} without a result`,
       });
     }
     pending = still;
     if (pending.length === 0) break;
     if (clock.now() >= deadline) {
       for (const p of pending) {
-        results.push({ ...ref(p.item), status: 'timed-out', reason: `build ${p.buildId} still running` });
+        results.push({ ...p.ref, status: 'timed-out', reason: `build ${p.buildId} still running` });
       }
       break;
     }
-    await clock.sleep(15_000);
+    await clock.sleep(POLL_MS);
   }
   return results;
+}
+
+function refOf(item: RunsTableItem): ClusterRef {
+  return { accountId: item.accountId, region: item.region, cluster: item.cluster };
 }

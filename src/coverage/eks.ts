@@ -1,5 +1,7 @@
 import { FALCON_CONTAINER_INJECTION_LABEL } from '../config/eks-deployer-schema.js';
+import { OPT_OUT_TAG } from '../eks/run-contract.js';
 import type { RunsTableItem } from '../eks/runs-table.js';
+import { VERDICT_CODES } from '../eks/verdict.js';
 import { cellOf } from './cells.js';
 import { fresher, isStale, notSeenFor } from './host-freshness.js';
 import type {
@@ -87,6 +89,20 @@ export function judgeEksRegion(facts: EksRegionFacts): CoverageCell {
             ? 'Not deployed: EKS protection is not enabled. Enable features.eksProtection and deploy.'
             : 'Not deployed: no run has been recorded for this cluster yet. Run discovery again or check the eks-discover logs.',
       });
+    }
+    if (item.verdict?.code === VERDICT_CODES.optedOut || item.lastRun?.outcome === 'opted-out') {
+      // Left out on purpose by the cluster's owner: not a gap in protection.
+      return {
+        ...base,
+        state: 'not-applicable',
+        reasons: [
+          {
+            code: 'opted-out',
+            text: `Opted out: the cluster is tagged ${OPT_OUT_TAG.key}=${OPT_OUT_TAG.value}. Remove the tag to have it protected.`,
+          },
+        ],
+        facts: itemFacts,
+      };
     }
     if (item.verdict?.kind === 'ineligible') {
       return unprotected({

@@ -72,6 +72,7 @@ export type ReasonCode =
   | 'no-clusters'
   | 'not-deployed'
   | 'ineligible'
+  | 'opted-out'
   | 'run-failed'
   | 'run-in-progress'
   | 'nodes-not-reporting'

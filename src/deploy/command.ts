@@ -8,7 +8,15 @@ import { terminalConfirm } from './confirm.js';
 import { PreflightError, StackSetFailuresError } from './errors.js';
 import { createProgress } from './progress.js';
 import { renderLeftovers } from './leftovers.js';
-import { failureSummary, renderDestroyed, renderStackSetReport, type CommandResult } from './report.js';
+import { parseClusterRef } from '../cluster/uninstall-runs.js';
+import type { ClusterRef } from '../eks/runs-table.js';
+import {
+  failureSummary,
+  renderDestroyed,
+  renderEksDestroyed,
+  renderStackSetReport,
+  type CommandResult,
+} from './report.js';
 import { runDeploy } from './run-deploy.js';
 import { runDestroy } from './run-destroy.js';
 
@@ -20,6 +28,10 @@ export interface CommandOptions {
   readonly purge?: boolean;
   /** destroy only: do not run EKS uninstalls first. */
   readonly keepClusterSensors?: boolean;
+  /** destroy only: leave Falcon on the clusters of these accounts. */
+  readonly skipAccount?: readonly string[];
+  /** destroy only: leave Falcon on these clusters (ACCOUNT/REGION/NAME or cluster ARN). */
+  readonly skipCluster?: readonly string[];
   /** deploy only: a local copy of the pinned Falcon Operator manifest. */
   readonly operatorManifest?: string;
 }
@@ -60,7 +72,12 @@ export async function runCommand(
           )
         : await runDestroy(
             config,
-            { ...flags, purge: opts.purge === true, keepClusterSensors: opts.keepClusterSensors === true },
+            {
+              ...flags,
+              purge: opts.purge === true,
+              keepClusterSensors: opts.keepClusterSensors === true,
+              ...clusterSkips(opts),
+            },
             deps,
           );
     print(result, json, output);
@@ -71,6 +88,25 @@ export async function runCommand(
     }
     throw error;
   }
+}
+
+/** --skip-account / --skip-cluster, checked: every bad value is named at once (exit 2). */
+export function clusterSkips(opts: Pick<CommandOptions, 'skipAccount' | 'skipCluster'>): {
+  skipClusterAccounts: string[];
+  skipClusters: ClusterRef[];
+} {
+  const problems: string[] = [];
+  const accounts = [...(opts.skipAccount ?? [])];
+  for (const a of accounts)
+    if (!/^\d{12}$/.test(a)) problems.push(`--skip-account "${a}": expected a 12-digit account ID`);
+  const clusters: ClusterRef[] = [];
+  for (const text of opts.skipCluster ?? []) {
+    const ref = parseClusterRef(text);
+    if ('error' in ref) problems.push(`--skip-cluster ${ref.error}`);
+    else clusters.push(ref);
+  }
+  if (problems.length > 0) throw new UserInputError(problems.join('; '));
+  return { skipClusterAccounts: accounts, skipClusters: clusters };
 }
 
 function withConfirm() {
@@ -87,6 +123,7 @@ function print(result: CommandResult, json: boolean, output: Output): void {
   if (result.stackSets) parts.push(renderStackSetReport(result.stackSets));
   if (result.destroyed && result.stack?.existed !== false) parts.push(renderDestroyed(result.destroyed));
   if (result.leftovers) parts.push(renderLeftovers(result.leftovers));
+  if (result.eks) parts.push(renderEksDestroyed(result.eks));
   if (result.stack && result.action === 'destroy' && result.ok) {
     parts.push(
       result.stack.existed === false

@@ -1,4 +1,5 @@
 import type { PreflightFinding } from '../aws/preflight.js';
+import type { EksDestroyReport } from '../cluster/destroy-hook.js';
 import type { InstanceRow, StackSetReport, Totals } from '../aws/stackset-results.js';
 import type { Leftovers } from './leftovers.js';
 
@@ -28,6 +29,8 @@ export interface CommandResult {
   readonly destroyed?: readonly DestroyedStackSet[];
   /** destroy: what stays in member accounts by default, or what `--purge` removed. */
   readonly leftovers?: Leftovers;
+  /** destroy: what was stopped, what each cluster's uninstall did, where the runs table is kept. */
+  readonly eks?: EksDestroyReport;
   readonly error?: { readonly message: string; readonly findings?: readonly PreflightFinding[] };
   /** Set on error results: 2 for input the user can fix, 1 for failures. */
   readonly exitCode?: number;
@@ -82,6 +85,29 @@ export function renderDestroyed(sets: readonly DestroyedStackSet[]): string {
       lines.push(...table(s.remaining).map((l) => `  ${l}`));
     }
   }
+  return lines.join('\n');
+}
+
+/** destroy's EKS part: clusters that keep Falcon, and where the runs table stays. */
+export function renderEksDestroyed(eks: EksDestroyReport): string {
+  const lines: string[] = [];
+  const uninstalled = eks.clusters.filter((c) => c.status === 'uninstalled');
+  const kept = eks.clusters.filter((c) => c.status !== 'uninstalled');
+  if (eks.keptClusterSensors) {
+    lines.push('EKS: --keep-cluster-sensors: Falcon stays on every cluster it was installed on.');
+  } else {
+    lines.push(`EKS: Falcon removed from ${uninstalled.length} cluster(s).`);
+  }
+  if (kept.length > 0) {
+    lines.push(`EKS: Falcon stays on ${kept.length} cluster(s):`);
+    for (const c of kept)
+      lines.push(
+        `  ${c.accountId} ${c.region} ${c.cluster}: ${c.status}${c.reason ? ` (${oneLine(c.reason)})` : ''}`,
+      );
+  }
+  lines.push(
+    `EKS: the runs table ${eks.runsTable.name} (home region ${eks.runsTable.region}) is kept: it records every cluster Falcon was installed on and each cluster's last run. Delete it when you no longer need it: aws dynamodb delete-table --table-name ${eks.runsTable.name} --region ${eks.runsTable.region}`,
+  );
   return lines.join('\n');
 }
 

@@ -6,7 +6,10 @@ import {
   observeStackSet,
   type WaitOptions,
 } from '../aws/stackset-results.js';
+import type { DestroyHookClients } from '../cluster/destroy-hook.js';
+import type { DeployerClock } from '../cluster/wait.js';
 import type { ResolvedConfig } from '../config/load.js';
+import type { ClusterRef } from '../eks/runs-table.js';
 import { currentClientVersions, currentCredentialsVersion } from './credentials-version.js';
 import type { RootStackInfo } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
@@ -20,10 +23,12 @@ import { callAsFor, type DeployDependencies } from './run-deploy.js';
 import { clientValuesInEnvironment, createScrubber } from './secrets.js';
 
 /**
- * Everything `destroy` talks to: the same as deploy's. `confirm` undefined (not a terminal) means only
- * --yes lets destroy proceed.
+ * Everything `destroy` talks to: the same as deploy's, plus (tests) the clients and clock of the EKS
+ * step. `confirm` undefined (not a terminal) means only --yes lets destroy proceed.
  */
-export type DestroyDependencies = DeployDependencies;
+export interface DestroyDependencies extends DeployDependencies {
+  readonly eks?: { readonly clients?: DestroyHookClients; readonly clock?: DeployerClock };
+}
 
 export interface DestroyFlags {
   readonly yes: boolean;
@@ -35,6 +40,10 @@ export interface DestroyFlags {
   readonly purge?: boolean;
   /** Skip the EKS uninstall runs that otherwise remove the operator and sensors from protected clusters first. */
   readonly keepClusterSensors?: boolean;
+  /** Leave Falcon on every cluster of these accounts (a closed or suspended account). */
+  readonly skipClusterAccounts?: readonly string[];
+  /** Leave Falcon on these clusters. */
+  readonly skipClusters?: readonly ClusterRef[];
 }
 
 /**
@@ -99,10 +108,16 @@ export async function runDestroy(
       throw new NotConfirmedError('destroy cancelled; nothing was changed');
   }
 
-  if (flags.keepClusterSensors !== true) {
-    const { uninstallClustersOrStop } = await import('../cluster/destroy-hook.js');
-    await uninstallClustersOrStop(config, (line) => deps.progress.line(line));
-  }
+  // Before anything is deleted: stop every way a run can start, wait for the runs in flight, and
+  // take Falcon off every cluster it was installed on (or stop here, naming the clusters).
+  const { prepareEksForDestroy } = await import('../cluster/destroy-hook.js');
+  const eks = await prepareEksForDestroy(config, (line) => deps.progress.line(line), {
+    keepClusterSensors: flags.keepClusterSensors === true,
+    skip: { accounts: flags.skipClusterAccounts ?? [], clusters: flags.skipClusters ?? [] },
+    by: identity.arn,
+    ...(deps.eks?.clients ? { clients: deps.eks.clients } : {}),
+    ...(deps.eks?.clock ? { clock: deps.eks.clock } : {}),
+  });
 
   let notPurged: NotPurged[] = [];
   if (purge && ecrStackSet !== undefined) {
@@ -115,6 +130,7 @@ export async function runDestroy(
         stack,
         warnings,
         destroyed: [],
+        ...(eks ? { eks } : {}),
         error: {
           message: scrub(
             `the update that makes the stack instances purge on delete failed, so nothing was deleted: ${failure}; ` +
@@ -169,6 +185,7 @@ export async function runDestroy(
     warnings,
     destroyed,
     ...(leftovers ? { leftovers } : {}),
+    ...(eks ? { eks } : {}),
     ...(message ? { error: { message: scrub(message) } } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import type { Cluster } from '@aws-sdk/client-eks';
-import type { ComputeMode } from './run-contract.js';
+import { isOptedOut, type ComputeMode } from './run-contract.js';
 
 /** What discovery knows about one cluster, read from DescribeCluster, ListNodegroups and ListFargateProfiles. */
 export interface ClusterFacts {
@@ -18,6 +18,8 @@ export interface ClusterFacts {
   readonly nodegroups: number;
   readonly fargateProfiles: number;
   readonly compute: ComputeMode;
+  /** Tagged out of EKS Protection (OPT_OUT_TAG). */
+  readonly optedOut: boolean;
 }
 
 export function computeMode(nodegroups: number, fargateProfiles: number): ComputeMode {
@@ -47,5 +49,6 @@ export function clusterFacts(
     nodegroups: nodegroups.length,
     fargateProfiles: fargateProfiles.length,
     compute: computeMode(nodegroups.length, fargateProfiles.length),
+    optedOut: isOptedOut(cluster.tags),
   };
 }

@@ -72,6 +72,14 @@ export async function handleClusterEvent(
       reason: `account ${event.accountId} is not in scope (not under the targets, excluded, or not ACTIVE)`,
     };
   }
+  const mark = await deps.table.destroying();
+  if (mark) {
+    return {
+      action: 'ignored',
+      event,
+      reason: `the deployment is being destroyed (since ${mark.since}, by ${mark.by}); no run is started`,
+    };
+  }
   const throttle = new AdaptiveLimiter({ max: 3, ...(settings.sleep ? { sleep: settings.sleep } : {}) });
   await throttle.run(() => deps.credentials.get(event.accountId));
   const api = deps.clusterApi(event.accountId, event.region, deps.credentials.provider(event.accountId));

@@ -2,6 +2,7 @@ import type { SkippedAccount } from '../aws/organization-scope.js';
 import type { ClusterFacts } from './cluster-facts.js';
 import type { ClusterVerdict } from './run-contract.js';
 import type { RunStart } from './start-run.js';
+import { VERDICT_CODES } from './verdict.js';
 
 /** What happened to one cluster. */
 export interface ClusterReport {
@@ -44,12 +45,18 @@ export interface DiscoveryCounts {
   readonly runsStarted: number;
   readonly runsInProgress: number;
   readonly runsFailed: number;
+  /** Eligible clusters whose run was not started because the deployment is being destroyed. */
+  readonly runsStopped: number;
+  /** Clusters tagged out of EKS Protection (verdict opted-out). */
+  readonly optedOut: number;
 }
 
 export interface DiscoveryReport {
   readonly accounts: readonly AccountReport[];
   /** Accounts under the targets but left out (excluded, not ACTIVE); only where scope was resolved. */
   readonly skippedAccounts?: readonly SkippedAccount[];
+  /** Accounts a queue message named that are not in scope: never entered. */
+  readonly outOfScopeAccounts?: readonly string[];
   readonly counts: DiscoveryCounts;
   /** Throttling answers absorbed by backoff (none of them failed an item unless a reason says so). */
   readonly throttled: number;
@@ -66,6 +73,8 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
   let runsStarted = 0;
   let runsInProgress = 0;
   let runsFailed = 0;
+  let runsStopped = 0;
+  let optedOut = 0;
   for (const a of accounts) {
     for (const r of a.regions) {
       if (r.status === 'ok' || r.status === 'failed') regions += 1;
@@ -78,6 +87,8 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
         if (c.run?.status === 'started') runsStarted += 1;
         if (c.run?.status === 'in-progress') runsInProgress += 1;
         if (c.run?.status === 'failed') runsFailed += 1;
+        if (c.run?.status === 'stopped') runsStopped += 1;
+        if (c.verdict?.code === VERDICT_CODES.optedOut) optedOut += 1;
       }
     }
   }
@@ -94,6 +105,8 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
     runsStarted,
     runsInProgress,
     runsFailed,
+    runsStopped,
+    optedOut,
   };
 }
 
@@ -103,8 +116,8 @@ export function summarize(report: DiscoveryReport): string {
   const parts = [
     `${c.accounts} accounts (${c.accountsFailed} failed${c.accountsNotStarted ? `, ${c.accountsNotStarted} queued for the next invocation` : ''})`,
     `${c.regions} regions (${c.regionsFailed} failed)`,
-    `${c.clusters} clusters: ${c.eligible} eligible, ${c.ineligible} ineligible, ${c.clustersFailed} unreadable`,
-    `runs: ${c.runsStarted} started, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start`,
+    `${c.clusters} clusters: ${c.eligible} eligible, ${c.ineligible} ineligible (${c.optedOut} opted out by tag), ${c.clustersFailed} unreadable`,
+    `runs: ${c.runsStarted} started, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start${c.runsStopped ? `, ${c.runsStopped} not started (deployment being destroyed)` : ''}`,
   ];
   return parts.join('; ');
 }

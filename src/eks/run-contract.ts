@@ -58,9 +58,32 @@ export interface RunRequest {
   readonly mode: RunMode;
 }
 
-/** How a run ended. `already-protected` is the no-op re-run; `repaired` ends a `repair` run. */
+/**
+ * How a run ended. `already-protected` is the no-op re-run; `repaired` ends a `repair` run;
+ * `opted-out` is an install run that found the cluster tagged `OPT_OUT_TAG` and changed nothing.
+ */
 export type RunOutcome =
-  'protected' | 'already-protected' | 'upgraded' | 'uninstalled' | 'repaired' | 'not-reachable' | 'failed';
+  | 'protected'
+  | 'already-protected'
+  | 'upgraded'
+  | 'uninstalled'
+  | 'repaired'
+  | 'not-reachable'
+  | 'opted-out'
+  | 'failed';
+
+/**
+ * The cluster tag that opts a cluster out of EKS Protection: discovery and events judge it
+ * `opted-out` and start no run, the deployer installs nothing on it, and `falcon-org eks
+ * deploy-cluster --uninstall` sets it (so the next sweep does not put Falcon back). The value is
+ * compared case-insensitively; any other value, or no tag, means protected.
+ */
+export const OPT_OUT_TAG = { key: 'falcon-org/protect', value: 'false' } as const;
+
+/** Whether a cluster's tags opt it out (see OPT_OUT_TAG). */
+export function isOptedOut(tags: Readonly<Record<string, string>> | undefined): boolean {
+  return tags?.[OPT_OUT_TAG.key]?.trim().toLowerCase() === OPT_OUT_TAG.value;
+}
 
 export interface RunComponent {
   /** e.g. "operator", "FalconNodeSensor", "FalconContainer", "FalconAdmission". */
@@ -150,9 +173,15 @@ export interface ClusterVerdict {
  *   instead for a `repair` run, so the cluster's last install or uninstall stays what it reads);
  * - `clusterChanges` (M: ClusterChanges) from before a run changes the allow-list or the access
  *   entry until it has undone that (left behind by a killed run; the next run undoes it);
+ * - `falconInstalledAt` (S, ISO 8601) and `falconInstalledBy` (S, run ID): written by the deployer
+ *   before an install run first writes to the cluster, kept for good (destroy uninstalls every
+ *   cluster that has it); `falconRemovedAt` (S), written when an uninstall run ends `uninstalled`,
+ *   removed again by the next install;
  * - `updatedAt` (S, ISO 8601).
  * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
  * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
+ * One more item, `pk` = `DEPLOYMENT_KEY`, holds `destroying` (M: DestroyingMark) while `destroy`
+ * takes the deployment down: no install run starts while it is there.
  */
 export const RUNS_TABLE = {
   partitionKey: 'pk',
@@ -168,8 +197,23 @@ export const RUNS_TABLE = {
     lastRepair: 'lastRepair',
     clusterChanges: 'clusterChanges',
     updatedAt: 'updatedAt',
+    falconInstalledAt: 'falconInstalledAt',
+    falconInstalledBy: 'falconInstalledBy',
+    falconRemovedAt: 'falconRemovedAt',
+    destroying: 'destroying',
   },
 } as const;
+
+/** Key of the item that says the whole deployment is being destroyed (see RUNS_TABLE). */
+export const DEPLOYMENT_KEY = 'deployment';
+
+/** Who is destroying the deployment, since when (the `destroying` attribute of DEPLOYMENT_KEY). */
+export interface DestroyingMark {
+  /** ISO 8601. */
+  readonly since: string;
+  /** The caller's identity (ARN), as destroy saw it. */
+  readonly by: string;
+}
 
 export function clusterKey(accountId: string, region: string, cluster: string): string {
   return `${accountId}#${region}#${cluster}`;

@@ -1,13 +1,14 @@
 /**
  * One discover invocation: a sweep (deploy time, schedule) resolves the organization scope and
  * discovers what it can before its time runs out; a batch (an SQS message) discovers the accounts it
- * names. Accounts not started in time go to the discovery queue for the next invocation. Each
- * account's outcome is written to the runs table beside the clusters' verdicts.
+ * names that are in the organization scope. Accounts not started in time go to the discovery queue
+ * for the next invocation. Each account's outcome is written to the runs table beside the
+ * clusters' verdicts. Nothing is discovered while the deployment is being destroyed.
  */
 import type { Scope } from '../aws/organization-scope.js';
 import { discoverAccounts, type DiscoveryDeps, type DiscoverySettings } from './discover.js';
 import type { DiscoveryQueue } from './discovery-queue.js';
-import type { AccountReport, DiscoveryReport } from './report.js';
+import { countReport, type AccountReport, type DiscoveryReport } from './report.js';
 import type { AccountOutcome } from './run-contract.js';
 import { describeError } from '../shared/describe-error.js';
 
@@ -27,6 +28,8 @@ export interface RunDiscoverySettings extends DiscoverySettings {
 
 export interface DiscoveryRun {
   readonly report: DiscoveryReport;
+  /** Why nothing was discovered: the deployment is being destroyed. */
+  readonly stopped?: string;
   /** Accounts handed to the queue for another invocation. */
   readonly queuedAccounts: number;
   readonly queuedMessages: number;
@@ -40,17 +43,35 @@ export async function runDiscovery(
   settings: RunDiscoverySettings,
   signal?: AbortSignal,
 ): Promise<DiscoveryRun> {
+  const mark = await deps.table.destroying();
+  if (mark) {
+    return {
+      report: { accounts: [], counts: countReport([]), throttled: 0, durationMs: 0 },
+      queuedAccounts: 0,
+      queuedMessages: 0,
+      stopped: `the deployment is being destroyed (since ${mark.since}, by ${mark.by}); nothing was discovered or started`,
+    };
+  }
+  const scope = await deps.scope();
   let accounts: readonly string[];
   let skipped: Scope['skipped'] | undefined;
+  let outOfScope: string[] = [];
   if (input.kind === 'sweep') {
-    const scope = await deps.scope();
     accounts = scope.accounts.map((a) => a.id);
     skipped = scope.skipped;
   } else {
-    accounts = input.accounts;
+    // A queue message is input from outside this invocation: only accounts of the configured scope
+    // (under the targets, ACTIVE, not excluded) are entered, whatever the message names.
+    const inScope = new Set(scope.accounts.map((a) => a.id));
+    accounts = input.accounts.filter((a) => inScope.has(a));
+    outOfScope = input.accounts.filter((a) => !inScope.has(a));
   }
   const found = await discoverAccounts(accounts, deps, settings, signal);
-  const report: DiscoveryReport = skipped ? { ...found, skippedAccounts: skipped } : found;
+  const report: DiscoveryReport = {
+    ...found,
+    ...(skipped ? { skippedAccounts: skipped } : {}),
+    ...(outOfScope.length > 0 ? { outOfScopeAccounts: outOfScope } : {}),
+  };
 
   const now = new Date((settings.now ?? Date.now)()).toISOString();
   await Promise.all(

@@ -1,6 +1,7 @@
 /**
  * The runs table (DynamoDB, home account): one item per cluster holding the run lock, the last
- * verdict and the last run result. Layout: `RUNS_TABLE` in ./run-contract.ts.
+ * verdict, the last run result and whether Falcon was ever installed; one item saying whether the
+ * deployment is being destroyed. Layout: `RUNS_TABLE` in ./run-contract.ts.
  *
  * Why a hand-written conditional write and not Powertools for AWS Lambda's idempotency utility:
  * Powertools makes one Lambda invocation idempotent — the same invocation (same payload key) takes
@@ -24,10 +25,12 @@ import { RunsTableError } from './errors.js';
 import {
   accountKey,
   clusterKey,
+  DEPLOYMENT_KEY,
   RUNS_TABLE,
   type AccountOutcome,
   type ClusterChanges,
   type ClusterVerdict,
+  type DestroyingMark,
   type RunResult,
 } from './run-contract.js';
 
@@ -51,6 +54,18 @@ export interface RunsTableItem extends ClusterRef {
   /** What a run changed on the cluster and has not undone yet (a killed run left it). */
   readonly clusterChanges?: ClusterChanges;
   readonly updatedAt?: string;
+  /** When an install run last began writing to the cluster (Falcon may be on it since). */
+  readonly falconInstalledAt?: string;
+  /** When an uninstall run last removed Falcon (absent again after the next install). */
+  readonly falconRemovedAt?: string;
+}
+
+export interface ListOptions {
+  /**
+   * A strongly consistent scan: every write acknowledged before it is seen (destroy needs this to
+   * see every lock taken before its mark). @default false
+   */
+  readonly consistent?: boolean;
 }
 
 export type LockAttempt =
@@ -70,10 +85,22 @@ export interface RunsTable {
   releaseLock(result: RunResult): Promise<ReleaseOutcome>;
   recordVerdict(ref: ClusterRef, verdict: ClusterVerdict): Promise<void>;
   get(ref: ClusterRef): Promise<RunsTableItem | undefined>;
-  list(): Promise<RunsTableItem[]>;
+  list(options?: ListOptions): Promise<RunsTableItem[]>;
   /** Records how an account's discovery ended (one item per account, replaced each time). */
   recordAccount(outcome: AccountOutcome): Promise<void>;
   listAccounts(): Promise<AccountOutcome[]>;
+  /** Frees a lock this run took without recording a result (nothing was started). False: not ours. */
+  abandonLock(ref: ClusterRef, runId: string): Promise<boolean>;
+  /** Before an install run first writes to the cluster: Falcon may be on it from now on. */
+  recordFalconInstalled(ref: ClusterRef, runId: string): Promise<void>;
+  /** An uninstall run removed Falcon from the cluster. */
+  recordFalconRemoved(ref: ClusterRef, runId: string): Promise<void>;
+  /** Marks the whole deployment as being destroyed: install runs no longer start. */
+  markDestroying(mark: DestroyingMark): Promise<void>;
+  /** Lifts the mark (a destroy that stopped before deleting anything). */
+  clearDestroying(): Promise<void>;
+  /** The mark, when the deployment is being destroyed (strongly consistent read). */
+  destroying(): Promise<DestroyingMark | undefined>;
 }
 
 /**
@@ -273,9 +300,9 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
   }
 
   /** Every cluster item, following every page of the scan. */
-  async list(): Promise<RunsTableItem[]> {
+  async list(options: ListOptions = {}): Promise<RunsTableItem[]> {
     const items: RunsTableItem[] = [];
-    for (const raw of await this.scanAll()) {
+    for (const raw of await this.scanAll(options.consistent === true)) {
       const item = toItem(raw);
       if (item) items.push(item);
     }
@@ -389,13 +416,139 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
     }
   }
 
-  private async scanAll(): Promise<Record<string, unknown>[]> {
+  async abandonLock(ref: ClusterRef, runId: string): Promise<boolean> {
+    try {
+      await this.update(ref, 'SET #updatedAt = :at REMOVE #lockRunId, #lockExpiresAt', {
+        condition: RELEASE_LOCK_CONDITION,
+        names: { '#lockRunId': A.lockRunId, '#lockExpiresAt': A.lockExpiresAt },
+        values: { ':runId': runId },
+      });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw wrap(`free the run lock of ${describeRef(ref)}`, error);
+    }
+  }
+
+  async recordFalconInstalled(ref: ClusterRef, runId: string): Promise<void> {
+    try {
+      await this.update(
+        ref,
+        'SET #accountId = :accountId, #region = :region, #cluster = :cluster, ' +
+          '#installedAt = :at, #installedBy = :runId, #updatedAt = :at REMOVE #removedAt',
+        {
+          names: {
+            '#accountId': A.accountId,
+            '#region': A.region,
+            '#cluster': A.cluster,
+            '#installedAt': A.falconInstalledAt,
+            '#installedBy': A.falconInstalledBy,
+            '#removedAt': A.falconRemovedAt,
+          },
+          values: {
+            ':accountId': ref.accountId,
+            ':region': ref.region,
+            ':cluster': ref.cluster,
+            ':runId': runId,
+          },
+        },
+      );
+    } catch (error) {
+      throw wrap(`record that run ${runId} installs Falcon on ${describeRef(ref)}`, error);
+    }
+  }
+
+  async recordFalconRemoved(ref: ClusterRef, runId: string): Promise<void> {
+    try {
+      await this.update(ref, 'SET #removedAt = :at, #updatedAt = :at', {
+        names: { '#removedAt': A.falconRemovedAt },
+        values: {},
+      });
+    } catch (error) {
+      throw wrap(`record that run ${runId} removed Falcon from ${describeRef(ref)}`, error);
+    }
+  }
+
+  async markDestroying(mark: DestroyingMark): Promise<void> {
+    await this.updateDeployment('SET #destroying = :mark, #updatedAt = :at', {
+      ':mark': { since: mark.since, by: mark.by },
+    }).catch((error: unknown) => {
+      throw wrap('mark the deployment as being destroyed', error);
+    });
+  }
+
+  async clearDestroying(): Promise<void> {
+    await this.updateDeployment('SET #updatedAt = :at REMOVE #destroying', {}).catch((error: unknown) => {
+      throw wrap('lift the mark that the deployment is being destroyed', error);
+    });
+  }
+
+  async destroying(): Promise<DestroyingMark | undefined> {
+    let item: Record<string, unknown> | undefined;
+    try {
+      item = (
+        await this.doc.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: { [RUNS_TABLE.partitionKey]: DEPLOYMENT_KEY },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+    } catch (error) {
+      throw wrap('read whether the deployment is being destroyed', error);
+    }
+    const mark = item?.[A.destroying] as Record<string, unknown> | undefined;
+    if (typeof mark !== 'object' || mark === null) return undefined;
+    return { since: str(mark.since) ?? '', by: str(mark.by) ?? '' };
+  }
+
+  /** One UpdateItem on the deployment's item (`#destroying`, `#updatedAt`; `:at` is now). */
+  private async updateDeployment(expression: string, values: Record<string, unknown>): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUNS_TABLE.partitionKey]: DEPLOYMENT_KEY },
+        UpdateExpression: expression,
+        ExpressionAttributeNames: { '#destroying': A.destroying, '#updatedAt': A.updatedAt },
+        ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString(), ...values },
+      }),
+    );
+  }
+
+  /** One UpdateItem on a cluster's item; `:at` is always the current time. */
+  private async update(
+    ref: ClusterRef,
+    expression: string,
+    options: {
+      condition?: string;
+      names: Record<string, string>;
+      values: Record<string, unknown>;
+    },
+  ): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
+        UpdateExpression: expression,
+        ...(options.condition ? { ConditionExpression: options.condition } : {}),
+        ExpressionAttributeNames: { '#updatedAt': A.updatedAt, ...options.names },
+        ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString(), ...options.values },
+      }),
+    );
+  }
+
+  private async scanAll(consistent = false): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     try {
       do {
         const page = await this.doc.send(
-          new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey }),
+          new ScanCommand({
+            TableName: this.tableName,
+            ExclusiveStartKey: startKey,
+            ...(consistent ? { ConsistentRead: true } : {}),
+          }),
         );
         items.push(...(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
@@ -441,6 +594,8 @@ function toItem(raw: Record<string, unknown>): RunsTableItem | undefined {
   const lockRunId = str(raw[A.lockRunId]);
   const verdictAt = str(raw[A.verdictAt]);
   const updatedAt = str(raw[A.updatedAt]);
+  const falconInstalledAt = str(raw[A.falconInstalledAt]);
+  const falconRemovedAt = str(raw[A.falconRemovedAt]);
   return {
     accountId,
     region,
@@ -459,6 +614,8 @@ function toItem(raw: Record<string, unknown>): RunsTableItem | undefined {
       ? { clusterChanges: raw[A.clusterChanges] as ClusterChanges }
       : {}),
     ...(updatedAt ? { updatedAt } : {}),
+    ...(falconInstalledAt ? { falconInstalledAt } : {}),
+    ...(falconRemovedAt ? { falconRemovedAt } : {}),
   };
 }
 

@@ -1,18 +1,24 @@
 /**
- * Starting one deployer run: take the cluster's run lock, then start the HOME region's CodeBuild
- * project with the cluster named in environment overrides (RUN_ENV). The cluster's own region is an
- * input of the run, never where it is started: the project exists only in the home region.
+ * Starting one deployer run — the one place every build of the deployer project is started from
+ * (discovery, events, and destroy's uninstall runs): take the cluster's run lock, check that the
+ * deployment is not being destroyed (install runs), then start the HOME region's CodeBuild project
+ * with the cluster named in environment overrides (RUN_ENV) and the run ID as idempotency token.
+ * The cluster's own region is an input of the run, never where it is started: the project exists
+ * only in the home region.
  */
 import { randomUUID } from 'node:crypto';
 import { StartBuildCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { describeError } from '../shared/describe-error.js';
 import { RUN_ENV, type ComputeMode, type RunMode, type RunRequest, type RunResult } from './run-contract.js';
 import type { ClusterChangesTable, ClusterRef, RunsTable } from './runs-table.js';
-import { describeError } from '../shared/describe-error.js';
 
 /** Starts one build of the deployer project; the adapter is bound to the home region. */
 export interface BuildStarter {
-  /** Returns the build ID. */
-  start(environment: Readonly<Record<string, string>>): Promise<string>;
+  /**
+   * Returns the build ID. `idempotencyToken` (the run ID) makes a retried request — an SDK retry
+   * after an answer that was lost — return the same build instead of starting a second one.
+   */
+  start(environment: Readonly<Record<string, string>>, idempotencyToken: string): Promise<string>;
 }
 
 /** What happened when a run was asked for. */
@@ -26,6 +32,8 @@ export type RunStart =
     }
   /** Another run holds the cluster's lock (duplicate event, or discovery overlapping an event). */
   | { readonly status: 'in-progress'; readonly heldBy?: string }
+  /** The deployment is being destroyed: no install run starts (the lock was given back). */
+  | { readonly status: 'stopped'; readonly reason: string }
   | { readonly status: 'failed'; readonly reason: string };
 
 export interface RunStarterSettings {
@@ -53,12 +61,18 @@ export class RunStarter {
 
   /**
    * Takes the lock and starts the build; a build that cannot start frees the lock with a failed
-   * result. `repair` starts a run that only undoes what a killed run left on the cluster.
+   * result. `repair` starts a run that only undoes what a killed run left on the cluster. Install
+   * runs are refused while the deployment is being destroyed; uninstall runs (which destroy itself
+   * starts) are not.
    */
   async start(ref: ClusterRef, compute: ComputeMode, mode: RunMode = 'install'): Promise<RunStart> {
     const runId = this.newRunId();
     const lock = await this.table.takeLock(ref, runId, this.settings.lockTtlSeconds);
     if (!lock.taken) return { status: 'in-progress', ...(lock.heldBy ? { heldBy: lock.heldBy } : {}) };
+    if (mode === 'install') {
+      const stopped = await destroyingCheck(this.table, ref, runId);
+      if (stopped) return stopped;
+    }
     const request: RunRequest = {
       ...ref,
       compute,
@@ -68,7 +82,7 @@ export class RunStarter {
     };
     const startedAt = new Date(this.now()).toISOString();
     try {
-      const buildId = await this.builds.start(runEnvironment(request));
+      const buildId = await this.builds.start(runEnvironment(request), runId);
       return { status: 'started', runId, buildId, ...(mode === 'repair' ? { mode } : {}) };
     } catch (error) {
       const reason = `could not start the deployer build: ${describeError(error)}`;
@@ -95,6 +109,34 @@ export class RunStarter {
   }
 }
 
+/**
+ * After the lock is taken, before anything starts: is the deployment being destroyed? Lock first,
+ * then the mark — destroy writes the mark first, then waits for every lock it sees (both sides read
+ * strongly consistently), so either this read sees the mark or destroy sees this lock and waits for
+ * it. When destroying (or when the mark cannot be read) the lock is given back and nothing starts.
+ * The CLI uses the same check.
+ */
+export async function destroyingCheck(
+  table: Pick<RunsTable, 'destroying' | 'abandonLock'>,
+  ref: ClusterRef,
+  runId: string,
+): Promise<{ readonly status: 'stopped' | 'failed'; readonly reason: string } | undefined> {
+  let reason: string | undefined;
+  let status: 'stopped' | 'failed' = 'stopped';
+  try {
+    const mark = await table.destroying();
+    if (mark) {
+      reason = `the deployment is being destroyed (since ${mark.since}, by ${mark.by}); no install run starts`;
+    }
+  } catch (error) {
+    status = 'failed';
+    reason = `could not read whether the deployment is being destroyed: ${describeError(error)}`;
+  }
+  if (reason === undefined) return undefined;
+  await table.abandonLock(ref, runId).catch(() => undefined); // else it expires on its own
+  return { status, reason };
+}
+
 /** The CodeBuild environment overrides of one run. */
 export function runEnvironment(request: RunRequest): Record<string, string> {
   return {
@@ -115,10 +157,11 @@ export class CodeBuildStarter implements BuildStarter {
     private readonly projectName: string,
   ) {}
 
-  async start(environment: Readonly<Record<string, string>>): Promise<string> {
+  async start(environment: Readonly<Record<string, string>>, idempotencyToken: string): Promise<string> {
     const out = await this.codeBuild.send(
       new StartBuildCommand({
         projectName: this.projectName,
+        idempotencyToken,
         environmentVariablesOverride: Object.entries(environment).map(([name, value]) => ({
           name,
           value,

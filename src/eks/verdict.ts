@@ -1,5 +1,5 @@
 import type { ClusterFacts } from './cluster-facts.js';
-import type { ClusterVerdict } from './run-contract.js';
+import { OPT_OUT_TAG, type ClusterVerdict } from './run-contract.js';
 
 /** Stable verdict codes (runs table, report, README). */
 export const VERDICT_CODES = {
@@ -9,6 +9,7 @@ export const VERDICT_CODES = {
   configMapAuth: 'config-map-auth',
   privateEndpoint: 'private-endpoint',
   unsupportedVersion: 'unsupported-version',
+  optedOut: 'opted-out',
 } as const;
 
 export const DEFAULT_MIN_KUBERNETES_VERSION = '1.28';
@@ -24,11 +25,18 @@ export interface VerdictOptions {
 }
 
 /**
- * Judges whether a deployer run can protect the cluster; the first blocking reason wins, in the order
- * a user would fix them. Every reason says what to do.
+ * Judges whether a deployer run can protect the cluster; an opt-out tag wins, then the first
+ * blocking reason, in the order a user would fix them. Every reason says what to do.
  */
 export function judgeCluster(facts: ClusterFacts, options: VerdictOptions = {}): ClusterVerdict {
   const min = options.minKubernetesVersion ?? DEFAULT_MIN_KUBERNETES_VERSION;
+  if (facts.optedOut) {
+    // The owner's explicit choice comes before anything that could be fixed.
+    return no(
+      VERDICT_CODES.optedOut,
+      `Tagged ${OPT_OUT_TAG.key}=${OPT_OUT_TAG.value}: left out of EKS Protection on purpose; no run is started. Remove the tag (or run falcon-org eks deploy-cluster --opt-in) to protect it.`,
+    );
+  }
   const creating = facts.status === 'CREATING' && options.acceptCreating === true;
   if (facts.status !== 'ACTIVE' && facts.status !== 'UPDATING' && !creating) {
     return no(

@@ -103,6 +103,7 @@ export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}
     }
     if (isScheduledEvent(event)) {
       const run = await discover({ kind: 'sweep' }, context);
+      if (run.stopped !== undefined) return { stopped: run.stopped };
       return {
         summary: summarize(run.report),
         counts: run.report.counts,
@@ -135,7 +136,9 @@ async function onCustomResource(
       const outcome = await withDeadline(workBudgetMs(context.getRemainingTimeInMillis()), () =>
         discover({ kind: 'sweep' }, context),
       );
-      if (outcome.finished) {
+      if (outcome.finished && outcome.value.stopped !== undefined) {
+        reason = `discovery: ${outcome.value.stopped}`;
+      } else if (outcome.finished) {
         reason = `discovery: ${summarize(outcome.value.report)}${queueNote(outcome.value)}`;
         data = Object.fromEntries(
           Object.entries(outcome.value.report.counts).map(([k, v]) => [k, String(v)]),
@@ -219,7 +222,17 @@ function queueNote(run: DiscoveryRun): string {
 
 /** The structured report: one JSON line per account, then the summary. */
 function logReport(trigger: string, run: DiscoveryRun): void {
+  if (run.stopped !== undefined) {
+    logJson('warn', 'eks discovery stopped', { trigger, reason: run.stopped });
+    return;
+  }
   const report: DiscoveryReport = run.report;
+  if (report.outOfScopeAccounts !== undefined)
+    logJson('warn', 'eks discovery ignored accounts out of scope', {
+      trigger,
+      accounts: report.outOfScopeAccounts,
+      reason: 'named by a queue message but not under the targets, excluded or not ACTIVE: never entered',
+    });
   for (const account of report.accounts) {
     const troubled =
       account.status !== 'ok' ||

@@ -69,3 +69,18 @@ export function afterDestroyOf(
   }
   return lines;
 }
+
+/**
+ * What destroy keeps of the root stack on purpose: the EKS runs table (retained), the record of
+ * which clusters Falcon was installed on and which keep it.
+ */
+export function rootRetainedOf(
+  resources: Readonly<Record<string, { readonly Type: string; readonly DeletionPolicy?: string }>>,
+): string[] {
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.DeletionPolicy === 'Retain')
+    .map(
+      ([logicalId]) =>
+        `AWS::DynamoDB::Table ${logicalId} in the home account (the EKS runs table): retained — it records every cluster Falcon was installed on and each cluster's last run; destroy names it; delete it by hand when done`,
+    );
+}

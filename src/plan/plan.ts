@@ -12,7 +12,7 @@ import {
   type StackSetOwner,
   type StackSetScope,
 } from '../infra/metadata.js';
-import { afterDestroyOf, type PlannedStackSetForDestroy } from './after-destroy.js';
+import { afterDestroyOf, rootRetainedOf, type PlannedStackSetForDestroy } from './after-destroy.js';
 import { type OperationPreferences, type PlanRollout, rolloutOf } from './rollout.js';
 
 /*
@@ -169,7 +169,10 @@ export function buildPlan(input: PlanInput): Plan {
       resourcesPerAccountByRegion: byRegion,
     },
     ...(preferences ? { rollout: rolloutOf(preferences) } : {}),
-    afterDestroy: afterDestroyOf(input.rootStackName, forDestroy),
+    afterDestroy: [
+      ...afterDestroyOf(input.rootStackName, forDestroy),
+      ...rootRetainedOf(input.rootTemplate.Resources ?? {}),
+    ],
   };
 }
 

@@ -42,10 +42,13 @@ describe('destroy runs EKS uninstalls first', () => {
     expect(deployer.calls).toEqual([]);
   });
 
-  it('with --keep-cluster-sensors destroys without asking CodeBuild', async () => {
+  it('with --keep-cluster-sensors destroys even when CodeBuild cannot be asked, and starts no build', async () => {
+    codeBuild
+      .on(BatchGetProjectsCommand)
+      .rejects(new Error('AccessDeniedException: codebuild:BatchGetProjects'));
     const deployer = new RecordingDeployer();
     await runDestroy(eksEnabled(), { yes: true, keepClusterSensors: true }, deps(deployer));
     expect(deployer.calls).toEqual(['destroy']);
-    expect(codeBuild.calls()).toEqual([]);
+    expect(codeBuild.calls().map((c) => c.args[0].constructor.name)).toEqual(['BatchGetProjectsCommand']);
   });
 });

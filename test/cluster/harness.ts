@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
@@ -11,6 +13,8 @@ import {
   ListAssociatedAccessPoliciesCommand,
   EKSClient,
   ListFargateProfilesCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   UpdateClusterConfigCommand,
   type FargateProfile,
 } from '@aws-sdk/client-eks';
@@ -96,6 +100,8 @@ export class DeployerHarness {
   readonly released: RunResult[] = [];
   /** The runs table's record of what a run changed on the cluster and has not undone yet. */
   recorded: ClusterChanges | undefined;
+  /** What runs recorded about Falcon on the cluster, in order: "installed <runId>" / "removed <runId>". */
+  readonly falconRecords: string[] = [];
   readonly manifests = new Map<string, Uint8Array>();
   /** The cluster behind the mocked EKS client (its allow-list, access entries, Fargate profiles). */
   fake!: EksClusterFake;
@@ -145,6 +151,12 @@ export class DeployerHarness {
     this.eks
       .on(DescribeAccessEntryCommand)
       .callsFake((input: { principalArn: string }) => f.describeAccessEntry(input));
+    this.eks
+      .on(TagResourceCommand)
+      .callsFake((input: { resourceArn: string; tags: Record<string, string> }) => f.tagResource(input));
+    this.eks
+      .on(UntagResourceCommand)
+      .callsFake((input: { resourceArn: string; tagKeys: string[] }) => f.untagResource(input));
     this.eks
       .on(AssociateAccessPolicyCommand)
       .callsFake((input: Parameters<EksClusterFake['associateAccessPolicy']>[0]) =>
@@ -221,6 +233,14 @@ export class DeployerHarness {
         clearClusterChanges: () => {
           this.recorded = undefined;
           return Promise.resolve('cleared');
+        },
+        recordFalconInstalled: (_ref, runId) => {
+          this.falconRecords.push(`installed ${runId}`);
+          return Promise.resolve();
+        },
+        recordFalconRemoved: (_ref, runId) => {
+          this.falconRecords.push(`removed ${runId}`);
+          return Promise.resolve();
         },
       },
       clock: this.clock,
@@ -307,6 +327,8 @@ export class DeployerHarness {
           stepped('record', await alive(() => runs.recordClusterChanges(ref, c))),
         clearClusterChanges: async (ref, id) =>
           stepped('clear', await alive(() => runs.clearClusterChanges(ref, id))),
+        recordFalconInstalled: (ref, id) => alive(() => runs.recordFalconInstalled(ref, id)),
+        recordFalconRemoved: (ref, id) => alive(() => runs.recordFalconRemoved(ref, id)),
       },
       clock: { now: this.clock.now, sleep: (ms) => alive(() => this.clock.sleep(ms)) },
     };
@@ -317,4 +339,34 @@ export class DeployerHarness {
   customResources(): Record<string, unknown>[] {
     return this.standIn.objects('/apis/falcon.crowdstrike.com/');
   }
+}
+
+/** A configuration file for `falcon-org eks deploy-cluster` with the local v1.0.0 manifest. */
+export function cliConfigFile(dir: string, sha: string): string {
+  const file = join(dir, 'config.yaml');
+  writeFileSync(
+    file,
+    `falcon:
+  cloud: us-2
+  credentials:
+    source: environment
+aws:
+  partition: aws
+  homeRegion: us-east-1
+organization:
+  id: o-a1b2c3d4e5
+  targets: [r-abcd]
+features:
+  eksProtection:
+    enabled: true
+    sensor: kernel
+    admissionController: false
+    deployer:
+      operator:
+        version: v1.0.0
+        manifestSha256: ${sha}
+        manifestFile: ${fileURLToPath(new URL('fixtures/operator-v1.0.0.yaml', import.meta.url))}
+`,
+  );
+  return file;
 }

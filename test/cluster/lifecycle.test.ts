@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../src/cluster/main.js';
 import { runDeployer } from '../../src/cluster/run.js';
 import { DeployerHarness, settingsFor } from './harness.js';
 
@@ -204,5 +205,65 @@ describe('deployer lifecycle', () => {
       'falconadmissions/falcon-kac',
     ]);
     expect(h.accessEntries.size).toBe(0);
+  });
+});
+
+describe('deployer: what the runs table learns, and the opt-out tag', () => {
+  let h: DeployerHarness;
+  beforeEach(async () => {
+    h = await DeployerHarness.start();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('records that Falcon may be on the cluster before the first write to Kubernetes, and that it is gone after an uninstall', async () => {
+    const writesWhenRecorded: number[] = [];
+    const deps = h.deps();
+    const install = await runDeployer(h.request('nodes', 'install', 'run-1'), settingsFor(), {
+      ...deps,
+      runs: {
+        ...deps.runs!,
+        recordFalconInstalled: (ref, runId) => {
+          writesWhenRecorded.push(h.standIn.writes().length);
+          return deps.runs!.recordFalconInstalled(ref, runId);
+        },
+      },
+    });
+    expect(install.outcome, install.reason).toBe('protected');
+    expect(writesWhenRecorded).toEqual([0]);
+
+    expect((await h.run('nodes', settingsFor(), 'uninstall')).outcome).toBe('uninstalled');
+    expect(h.falconRecords).toEqual(['installed run-1', 'removed run-2']);
+  });
+
+  it('a run that fails halfway through the install has already recorded it (destroy will uninstall that cluster)', async () => {
+    h.standIn.options.crdEstablishedAfterMs = 'never';
+    const failed = await h.run('nodes');
+    expect(failed.outcome).toBe('failed');
+    expect(h.standIn.writes().length).toBeGreaterThan(0);
+    expect(h.falconRecords).toEqual(['installed run-1']);
+  });
+
+  it('an unreachable cluster records nothing: nothing was installed', async () => {
+    h.cluster.publicAccessCidrs = ['10.0.0.0/8'];
+    const result = await h.run('nodes');
+    expect(result.outcome).toBe('not-reachable');
+    expect(h.falconRecords).toEqual([]);
+  });
+
+  it('installs nothing on a cluster tagged falcon-org/protect=false, even when the run was started before the tag', async () => {
+    h.cluster.tags['falcon-org/protect'] = 'false';
+
+    const result = await h.run('nodes');
+
+    expect(result.outcome).toBe('opted-out');
+    expect(result.reason).toMatch(/tagged falcon-org\/protect=false; nothing was installed/);
+    expect(h.standIn.writes()).toEqual([]);
+    expect(h.accessEntries.size).toBe(0);
+    expect(h.falconRecords).toEqual([]);
+    expect(exitCodeOf(result)).toBe(0);
+    // An uninstall is not refused by the tag.
+    expect((await h.run('nodes', settingsFor(), 'uninstall')).outcome).toBe('uninstalled');
   });
 });

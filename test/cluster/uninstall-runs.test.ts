@@ -1,19 +1,33 @@
-import { describe, expect, it } from 'vitest';
-import { runUninstallsBeforeDestroy, type BuildStatus } from '../../src/cluster/uninstall-runs.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  parseClusterRef,
+  runUninstallsBeforeDestroy,
+  waitForRunsInFlight,
+  type UninstallRunsDeps,
+} from '../../src/cluster/uninstall-runs.js';
 import { RUN_ENV, type RunResult } from '../../src/eks/run-contract.js';
-import type { ClusterRef, LockAttempt, RunsTableItem } from '../../src/eks/runs-table.js';
+import { DynamoRunsTable, type ClusterRef } from '../../src/eks/runs-table.js';
+import { RunStarter } from '../../src/eks/start-run.js';
+import { DeployerSimulator } from '../eks/deployer-simulator.js';
+import { FakeDynamoTable } from '../eks/fake-dynamo.js';
 import { VirtualClock } from './harness.js';
 
+const ACCOUNT = '111122223333';
+const CLOSED = '444455556666';
+const ref = (cluster: string, accountId = ACCOUNT): ClusterRef => ({
+  accountId,
+  region: 'eu-west-1',
+  cluster,
+});
+
 function lastRun(
-  cluster: string,
+  r: ClusterRef,
   outcome: RunResult['outcome'],
   mode: RunResult['mode'] = 'install',
 ): RunResult {
   return {
-    runId: `old-${cluster}`,
-    accountId: '111122223333',
-    region: 'eu-west-1',
-    cluster,
+    runId: `old-${r.cluster}`,
+    ...r,
     mode,
     outcome,
     components: [],
@@ -23,126 +37,167 @@ function lastRun(
   };
 }
 
-/** Runs table and CodeBuild in memory: a build "runs" the uninstall and writes its result after two polls. */
-class FakeHome {
-  readonly items = new Map<string, RunsTableItem>();
-  readonly started: Record<string, string>[] = [];
-  private readonly polls = new Map<string, number>();
-  failCluster: string | undefined;
+/** The runs table (stateful DynamoDB fake), the deployer project (simulated builds) and virtual time. */
+class Home {
+  readonly dynamo = new FakeDynamoTable('runs');
+  readonly clock = new VirtualClock();
+  readonly table = new DynamoRunsTable(this.dynamo.client, 'runs', { now: this.clock.now });
+  readonly deployer = new DeployerSimulator(this.table, this.clock.now);
+  private n = 0;
 
-  add(item: RunsTableItem): void {
-    this.items.set(item.cluster, item);
+  /** A cluster whose install run wrote to it, then whose last run ended `last`. */
+  async installed(r: ClusterRef, last: RunResult['outcome'] = 'protected'): Promise<void> {
+    await this.table.takeLock(r, `install-${r.cluster}`, 60);
+    await this.table.recordFalconInstalled(r, `install-${r.cluster}`);
+    await this.table.releaseLock({ ...lastRun(r, 'protected'), runId: `install-${r.cluster}` });
+    if (last !== 'protected') {
+      await this.table.takeLock(r, `later-${r.cluster}`, 60);
+      await this.table.releaseLock({ ...lastRun(r, last), runId: `later-${r.cluster}` });
+    }
   }
 
-  table = {
-    list: () => Promise.resolve([...this.items.values()]),
-    get: (ref: ClusterRef) => Promise.resolve(this.items.get(ref.cluster)),
-    takeLock: (ref: ClusterRef, runId: string): Promise<LockAttempt> => {
-      const item = this.items.get(ref.cluster)!;
-      if (item.lockRunId) return Promise.resolve({ taken: false, heldBy: item.lockRunId });
-      this.items.set(ref.cluster, { ...item, lockRunId: runId });
-      return Promise.resolve({ taken: true, runId, expiresAt: 0 });
-    },
-  };
-
-  builds = {
-    start: (env: Readonly<Record<string, string>>) => {
-      this.started.push({ ...env });
-      return Promise.resolve(`build-${env[RUN_ENV.cluster]}`);
-    },
-  };
-
-  buildStatuses = (ids: readonly string[]): Promise<ReadonlyMap<string, BuildStatus>> => {
-    const out = new Map<string, BuildStatus>();
-    for (const id of ids) {
-      const n = (this.polls.get(id) ?? 0) + 1;
-      this.polls.set(id, n);
-      const cluster = id.replace('build-', '');
-      if (n < 3) {
-        out.set(id, 'IN_PROGRESS');
-        continue;
-      }
-      const env = this.started.find((s) => s[RUN_ENV.cluster] === cluster)!;
-      const failed = cluster === this.failCluster;
-      const item = this.items.get(cluster)!;
-      this.items.set(cluster, {
-        ...item,
-        lockRunId: undefined,
-        lastRun: {
-          ...lastRun(cluster, failed ? 'failed' : 'uninstalled', 'uninstall'),
-          runId: env[RUN_ENV.runId],
-          ...(failed ? { reason: 'the operator to remove FalconNodeSensor: not done after 600 s' } : {}),
-        },
-      });
-      out.set(id, failed ? 'FAILED' : 'SUCCEEDED');
-    }
-    return Promise.resolve(out);
-  };
-}
-
-const ref = (cluster: string) => ({ accountId: '111122223333', region: 'eu-west-1', cluster });
-
-describe('uninstall runs before destroy', () => {
-  it('starts uninstall runs only for clusters with an install, waits for them and reports each', async () => {
-    const home = new FakeHome();
-    home.add({ ...ref('a'), lastRun: lastRun('a', 'protected') });
-    home.add({ ...ref('b'), lastRun: lastRun('b', 'failed') });
-    home.add({ ...ref('c'), lastRun: lastRun('c', 'not-reachable') });
-    home.add({ ...ref('d'), lastRun: lastRun('d', 'uninstalled', 'uninstall') });
-    home.add({ ...ref('e') });
-    home.add({ ...ref('f'), lastRun: lastRun('f', 'upgraded'), lockRunId: 'running-install' });
-    home.failCluster = 'b';
-    const clock = new VirtualClock();
-    let n = 0;
-
-    const results = await runUninstallsBeforeDestroy({
-      table: home.table,
-      builds: home.builds,
-      buildStatuses: home.buildStatuses,
-      partition: 'aws',
-      executionRoleName: 'falcon-org-eks-execution',
-      lockTtlSeconds: 3600,
+  deps(extra: Partial<UninstallRunsDeps> = {}): UninstallRunsDeps {
+    // CodeBuild runs each build while destroy waits between its polls.
+    const clock = {
+      now: this.clock.now,
+      sleep: async (ms: number) => {
+        await this.deployer.finishAll();
+        await this.clock.sleep(ms);
+      },
+    };
+    return {
+      table: this.table,
+      runs: new RunStarter(this.table, this.deployer.starter(), {
+        partition: 'aws',
+        executionRoleName: 'falcon-org-eks-execution',
+        lockTtlSeconds: 3600,
+        newRunId: () => `uninstall-${++this.n}`,
+        now: this.clock.now,
+      }),
+      buildStatuses: this.deployer.statuses,
       deadlineSeconds: 3600,
       clock,
-      newRunId: () => `uninstall-${++n}`,
-    });
+      ...extra,
+    };
+  }
+}
 
-    expect(home.started).toEqual([
-      expect.objectContaining({
-        [RUN_ENV.cluster]: 'a',
-        [RUN_ENV.mode]: 'uninstall',
-        [RUN_ENV.region]: 'eu-west-1',
-      }),
-      expect.objectContaining({ [RUN_ENV.cluster]: 'b', [RUN_ENV.mode]: 'uninstall' }),
+describe('uninstall runs before destroy', () => {
+  let home: Home;
+  beforeEach(() => {
+    home = new Home();
+  });
+  afterEach(() => home.dynamo.reset());
+
+  it('uninstalls every cluster Falcon was ever installed on — also one whose later run could not reach it — and reports each', async () => {
+    await home.installed(ref('protected'));
+    await home.installed(ref('later-unreachable'), 'not-reachable');
+    await home.installed(ref('later-failed'), 'failed');
+    // Never installed: only ever judged, or its only run could not reach it.
+    await home.table.recordVerdict(ref('never'), {
+      kind: 'ineligible',
+      code: 'private-endpoint',
+      reason: 'x',
+    });
+    await home.table.takeLock(ref('unreachable-only'), 'r', 60);
+    await home.table.releaseLock({ ...lastRun(ref('unreachable-only'), 'not-reachable'), runId: 'r' });
+    // Uninstalled already (e.g. from the CLI): nothing left to remove.
+    await home.installed(ref('removed'));
+    await home.table.recordFalconRemoved(ref('removed'), 'cli-uninstall');
+    home.deployer.outcomes.set(`${ACCOUNT}/eu-west-1/later-unreachable`, 'not-reachable');
+
+    const results = await runUninstallsBeforeDestroy(home.deps());
+
+    expect(home.deployer.builds.map((b) => [b.env[RUN_ENV.cluster], b.env[RUN_ENV.mode]])).toEqual([
+      ['later-failed', 'uninstall'],
+      ['later-unreachable', 'uninstall'],
+      ['protected', 'uninstall'],
     ]);
-    expect(home.started[0]?.[RUN_ENV.executionRoleArn]).toBe(
-      'arn:aws:iam::111122223333:role/falcon-org-eks-execution',
+    expect(home.deployer.builds[0]?.env[RUN_ENV.executionRoleArn]).toBe(
+      `arn:aws:iam::${ACCOUNT}:role/falcon-org-eks-execution`,
+    );
+    // The run ID is the idempotency token of its StartBuild.
+    expect(home.deployer.builds.map((b) => b.idempotencyToken)).toEqual(
+      home.deployer.builds.map((b) => b.env[RUN_ENV.runId]),
     );
     expect(results).toEqual([
-      { ...ref('f'), status: 'in-progress', reason: 'run running-install holds the cluster' },
-      { ...ref('a'), status: 'uninstalled' },
+      { ...ref('later-failed'), status: 'uninstalled' },
       {
-        ...ref('b'),
-        status: 'failed',
-        reason: 'the operator to remove FalconNodeSensor: not done after 600 s',
+        ...ref('later-unreachable'),
+        status: 'not-reachable',
+        reason: 'the public endpoint admits only 10.0.0.0/8, which excludes the deployer',
       },
+      { ...ref('protected'), status: 'uninstalled' },
     ]);
-    expect(clock.now() - Date.parse('2026-11-29T12:00:00Z')).toBe(30_000);
+    // What was removed is recorded: a second destroy does not try those clusters again.
+    const again = await runUninstallsBeforeDestroy(home.deps());
+    expect(again.map((r) => [r.cluster, r.status])).toEqual([['later-unreachable', 'not-reachable']]);
   });
 
-  it('reports runs still going at the deadline as timed out', async () => {
-    const home = new FakeHome();
-    home.add({ ...ref('a'), lastRun: lastRun('a', 'protected') });
-    const results = await runUninstallsBeforeDestroy({
-      table: home.table,
-      builds: home.builds,
-      buildStatuses: () => Promise.resolve(new Map([['build-a', 'IN_PROGRESS' as const]])),
-      partition: 'aws',
-      executionRoleName: 'x',
-      lockTtlSeconds: 3600,
-      deadlineSeconds: 60,
-      clock: new VirtualClock(),
+  it('leaves named accounts and clusters alone and says so, and still uninstalls the rest', async () => {
+    await home.installed(ref('a'));
+    await home.installed(ref('b'));
+    await home.installed(ref('in-closed-account', CLOSED));
+
+    const results = await runUninstallsBeforeDestroy(
+      home.deps({ skip: { accounts: [CLOSED], clusters: [ref('b')] } }),
+    );
+
+    expect(home.deployer.builds.map((b) => b.env[RUN_ENV.cluster])).toEqual(['a']);
+    expect(results.map((r) => [r.accountId, r.cluster, r.status])).toEqual([
+      [ACCOUNT, 'b', 'skipped'],
+      [CLOSED, 'in-closed-account', 'skipped'],
+      [ACCOUNT, 'a', 'uninstalled'],
+    ]);
+  });
+
+  it('reports a cluster whose lock another run holds, and runs still going at the deadline', async () => {
+    await home.installed(ref('busy'));
+    await home.installed(ref('slow'));
+    await home.table.takeLock(ref('busy'), 'running-install', 3600);
+
+    const results = await runUninstallsBeforeDestroy(
+      home.deps({
+        deadlineSeconds: 60,
+        clock: home.clock, // nothing runs the builds
+      }),
+    );
+
+    expect(results).toEqual([
+      { ...ref('busy'), status: 'in-progress', reason: 'run running-install holds the cluster' },
+      { ...ref('slow'), status: 'timed-out', reason: 'build falcon-org-eks-deployer:build-1 still running' },
+    ]);
+  });
+
+  it('waits for the runs in flight before anything is chosen, up to the deadline', async () => {
+    await home.table.takeLock(ref('installing'), 'install-run', 3600);
+    const lines: string[] = [];
+    let sleeps = 0;
+    const clock = {
+      now: home.clock.now,
+      sleep: async (ms: number) => {
+        if (++sleeps === 2)
+          await home.table.releaseLock({ ...lastRun(ref('installing'), 'protected'), runId: 'install-run' });
+        await home.clock.sleep(ms);
+      },
+    };
+    expect(await waitForRunsInFlight(home.table, 3600, clock, (l) => lines.push(l))).toEqual([]);
+    expect(sleeps).toBe(2);
+    expect(lines).toEqual([
+      `Waiting for 1 deployer run(s) already in flight: installing (${ACCOUNT}/eu-west-1, run install-run)`,
+    ]);
+
+    await home.table.takeLock(ref('stuck'), 'stuck-run', 3600);
+    const held = await waitForRunsInFlight(home.table, 60, home.clock);
+    expect(held.map((h) => h.lockRunId)).toEqual(['stuck-run']);
+  });
+
+  it('reads clusters as ACCOUNT/REGION/NAME or as an ARN, and names the forms when neither fits', () => {
+    expect(parseClusterRef('111122223333/eu-west-1/prod')).toEqual(ref('prod'));
+    expect(parseClusterRef('arn:aws:eks:eu-west-1:111122223333:cluster/prod')).toEqual(ref('prod'));
+    expect(parseClusterRef('prod')).toEqual({
+      error:
+        '"prod" is not a cluster: expected ACCOUNT/REGION/NAME (e.g. 111122223333/eu-west-1/prod) or a cluster ARN',
     });
-    expect(results).toEqual([{ ...ref('a'), status: 'timed-out', reason: 'build build-a still running' }]);
   });
 });

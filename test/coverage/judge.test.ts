@@ -223,6 +223,17 @@ describe('EKS judgement', () => {
   const nodes = [{ name: 'FalconNodeSensor', status: 'applied' as const }];
   const node = [{ instanceId: 'i-node', eksCluster: 'c' }];
 
+  it('a cluster tagged out of EKS Protection is not applicable, not a gap', () => {
+    const optedOut = judge({
+      runs: [item({ verdict: { kind: 'ineligible', code: 'opted-out', reason: 'tagged' } })],
+    });
+    expect(optedOut.items[0]).toMatchObject({ state: 'not-applicable', reasons: [{ code: 'opted-out' }] });
+    expect(code({ runs: [item({ lastRun: result('opted-out', []) })] })).toBe('opted-out');
+    expect(
+      code({ runs: [item({ verdict: { kind: 'ineligible', code: 'private-endpoint', reason: 'x' } })] }),
+    ).toBe('ineligible');
+  });
+
   it('reads the verdict, the last run and the nodes', () => {
     expect(code({ runs: undefined })).toBe('not-deployed');
     expect(code({ runs: [] })).toBe('not-deployed');

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { createEksServices, type EksHomeClients } from '../../src/eks/aws-deps.js';
 import type { EksEnvironment } from '../../src/eks/environment.js';
 import { EKS_FUNCTION_ENV, type EksFunctionSettings } from '../../src/eks/run-contract.js';
@@ -42,6 +42,7 @@ export interface FakeCluster {
   version?: string;
   nodegroups?: string[];
   fargateProfiles?: string[];
+  tags?: Record<string, string>;
 }
 
 export interface StartedBuild {
@@ -73,7 +74,7 @@ export class EksWorld {
   readonly orgs = mockClient(OrganizationsClient);
   readonly sts = mockClient(STSClient);
   readonly account = mockClient(AccountClient);
-  readonly eks = mockClient(EKSClient);
+  eks: AwsClientStub<EKSClient>;
   readonly codeBuild = mockClient(CodeBuildClient);
   readonly sqs = mockClient(SQSClient);
   readonly dynamo = new FakeDynamoTable(TABLE);
@@ -142,6 +143,50 @@ export class EksWorld {
         })),
       };
     });
+    this.eks = this.mockEks();
+    this.codeBuild
+      .on(StartBuildCommand)
+      .callsFake(
+        async (
+          input: { projectName: string; environmentVariablesOverride?: { name: string; value: string }[] },
+          getClient: () => CodeBuildClient,
+        ) => {
+          const clientRegion = await getClient().config.region();
+          this.buildCounter += 1;
+          this.builds.push({
+            clientRegion,
+            projectName: input.projectName,
+            env: Object.fromEntries((input.environmentVariablesOverride ?? []).map((v) => [v.name, v.value])),
+          });
+          return { build: { id: `${input.projectName}:build-${this.buildCounter}` } };
+        },
+      );
+    this.sqs
+      .on(SendMessageBatchCommand)
+      .callsFake((input: { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] }) => {
+        if (input.QueueUrl !== QUEUE_URL) throw new Error(`unexpected queue ${input.QueueUrl}`);
+        if (this.failQueue)
+          return {
+            Successful: [],
+            Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+          };
+        for (const e of input.Entries)
+          this.queued.push(
+            e.MessageBody ? (JSON.parse(e.MessageBody) as { accounts: string[] }).accounts : [],
+          );
+        return {
+          Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })),
+          Failed: [],
+        };
+      });
+  }
+
+  /**
+   * (Re)installs the EKS side of the world: member clusters by account and region. Called by the
+   * constructor; again by a test after another fake (the deployer harness) had EKS to itself.
+   */
+  mockEks(): AwsClientStub<EKSClient> {
+    this.eks = mockClient(EKSClient);
     const where = async (getClient: () => EKSClient) => {
       const client = getClient();
       const account = await callerAccount(client);
@@ -194,6 +239,7 @@ export class EksWorld {
             ...(c.authenticationMode === undefined
               ? {}
               : { accessConfig: { authenticationMode: c.authenticationMode } }),
+            ...(c.tags ? { tags: { ...c.tags } } : {}),
           },
         };
       });
@@ -207,41 +253,7 @@ export class EksWorld {
       .callsFake(async (input: { clusterName: string }, getClient: () => EKSClient) => ({
         fargateProfileNames: find((await where(getClient)).clusters, input.clusterName).fargateProfiles ?? [],
       }));
-    this.codeBuild
-      .on(StartBuildCommand)
-      .callsFake(
-        async (
-          input: { projectName: string; environmentVariablesOverride?: { name: string; value: string }[] },
-          getClient: () => CodeBuildClient,
-        ) => {
-          const clientRegion = await getClient().config.region();
-          this.buildCounter += 1;
-          this.builds.push({
-            clientRegion,
-            projectName: input.projectName,
-            env: Object.fromEntries((input.environmentVariablesOverride ?? []).map((v) => [v.name, v.value])),
-          });
-          return { build: { id: `${input.projectName}:build-${this.buildCounter}` } };
-        },
-      );
-    this.sqs
-      .on(SendMessageBatchCommand)
-      .callsFake((input: { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] }) => {
-        if (input.QueueUrl !== QUEUE_URL) throw new Error(`unexpected queue ${input.QueueUrl}`);
-        if (this.failQueue)
-          return {
-            Successful: [],
-            Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
-          };
-        for (const e of input.Entries)
-          this.queued.push(
-            e.MessageBody ? (JSON.parse(e.MessageBody) as { accounts: string[] }).accounts : [],
-          );
-        return {
-          Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: 'x' })),
-          Failed: [],
-        };
-      });
+    return this.eks;
   }
 
   /** Adds accounts (ACTIVE unless given) under a parent, creating the parent. */
@@ -314,4 +326,33 @@ async function callerAccount(client: { config: { credentials: unknown } }): Prom
   const account = /^ASIA(\d{12})$/.exec(creds.accessKeyId)?.[1];
   if (!account) throw new Error(`call not signed with member credentials (${creds.accessKeyId})`);
   return account;
+}
+
+/** A CloudTrail management event of EKS as a member rule forwards it to the central bus. */
+export function cloudTrailEvent(
+  where: { readonly account: string; readonly region: string },
+  eventName: string,
+  requestParameters: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    version: '0',
+    id: `evt-${Math.random()}`,
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.eks',
+    account: where.account,
+    time: '2026-11-29T19:00:00Z',
+    region: where.region,
+    resources: [],
+    detail: {
+      eventVersion: '1.09',
+      eventSource: 'eks.amazonaws.com',
+      eventName,
+      awsRegion: where.region,
+      recipientAccountId: where.account,
+      requestParameters,
+      responseElements: { cluster: { status: 'CREATING' } },
+    },
+    ...overrides,
+  };
 }

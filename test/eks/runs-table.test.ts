@@ -123,6 +123,57 @@ describe('runs table', () => {
   it('returns undefined for a cluster never seen', async () => {
     expect(await table.get({ ...REF, cluster: 'nope' })).toBeUndefined();
   });
+
+  it('remembers that Falcon was installed until an uninstall removed it, and again after a new install', async () => {
+    await table.recordFalconInstalled(REF, 'run-1');
+    expect(await table.get(REF)).toMatchObject({ falconInstalledAt: new Date(T0).toISOString() });
+    now = T0 + 60_000;
+    await table.recordFalconRemoved(REF, 'run-2');
+    expect(await table.get(REF)).toMatchObject({
+      falconInstalledAt: new Date(T0).toISOString(),
+      falconRemovedAt: new Date(T0 + 60_000).toISOString(),
+    });
+    now = T0 + 120_000;
+    await table.recordFalconInstalled(REF, 'run-3');
+    const item = await table.get(REF);
+    expect(item?.falconInstalledAt).toBe(new Date(T0 + 120_000).toISOString());
+    expect(item?.falconRemovedAt).toBeUndefined();
+    expect(fake.items.get('111111111111#eu-west-1#prod')?.falconInstalledBy).toBe('run-3');
+  });
+
+  it('keeps the destroy mark in its own item (not a cluster, not an account) until it is lifted', async () => {
+    expect(await table.destroying()).toBeUndefined();
+    await table.markDestroying({
+      since: '2026-11-29T10:00:00.000Z',
+      by: 'arn:aws:iam::999999999999:role/Admin',
+    });
+    expect(await table.destroying()).toEqual({
+      since: '2026-11-29T10:00:00.000Z',
+      by: 'arn:aws:iam::999999999999:role/Admin',
+    });
+    expect(await table.list()).toEqual([]);
+    expect(await table.listAccounts()).toEqual([]);
+    await table.clearDestroying();
+    expect(await table.destroying()).toBeUndefined();
+  });
+
+  it('gives back only its own lock, without a result', async () => {
+    await table.takeLock(REF, 'run-1', 600);
+    expect(await table.abandonLock(REF, 'someone-else')).toBe(false);
+    expect((await table.get(REF))?.lockRunId).toBe('run-1');
+    expect(await table.abandonLock(REF, 'run-1')).toBe(true);
+    const item = await table.get(REF);
+    expect(item?.lockRunId).toBeUndefined();
+    expect(item?.lastRun).toBeUndefined();
+  });
+
+  it('scans strongly consistently when asked (destroy must see every lock taken before its mark)', async () => {
+    const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+    await table.list({ consistent: true });
+    await table.list();
+    const calls = fake.mock.commandCalls(ScanCommand).map((c) => c.args[0].input.ConsistentRead);
+    expect(calls).toEqual([true, undefined]);
+  });
 });
 
 describe('runs table: what a run changes on its cluster', () => {

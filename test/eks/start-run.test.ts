@@ -1,14 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_ENV } from '../../src/eks/run-contract.js';
 import { DynamoRunsTable } from '../../src/eks/runs-table.js';
-import { RunStarter, type BuildStarter } from '../../src/eks/start-run.js';
+import { CodeBuildStarter, RunStarter, type BuildStarter } from '../../src/eks/start-run.js';
 import { FakeDynamoTable } from './fake-dynamo.js';
 
 const REF = { accountId: '111111111111', region: 'ap-southeast-2', cluster: 'prod' };
 
 describe('RunStarter', () => {
-  const fake = new FakeDynamoTable('runs');
-  afterEach(() => fake.items.clear());
+  let fake: FakeDynamoTable;
+  beforeEach(() => {
+    fake = new FakeDynamoTable('runs');
+  });
+  afterEach(() => fake.reset());
 
   it('frees the lock with a failed result when the build cannot start, so the next trigger can try again', async () => {
     const table = new DynamoRunsTable(fake.client, 'runs');
@@ -61,7 +66,64 @@ describe('RunStarter', () => {
       [RUN_ENV.runId]: 'run-2',
       [RUN_ENV.mode]: 'install',
     });
-    fake.reset();
+  });
+
+  it('passes the run ID as StartBuild idempotency token, so a retried request starts one build', async () => {
+    const codeBuild = mockClient(CodeBuildClient);
+    codeBuild.on(StartBuildCommand).resolves({ build: { id: 'deployer:7' } });
+    const table = new DynamoRunsTable(fake.client, 'runs');
+    const starter = new RunStarter(
+      table,
+      new CodeBuildStarter(new CodeBuildClient({ region: 'us-east-1' }), 'deployer'),
+      { partition: 'aws', executionRoleName: 'exec', lockTtlSeconds: 3600, newRunId: () => 'run-42' },
+    );
+
+    expect(await starter.start(REF, 'nodes')).toEqual({
+      status: 'started',
+      runId: 'run-42',
+      buildId: 'deployer:7',
+    });
+    const input = codeBuild.commandCalls(StartBuildCommand)[0]?.args[0].input;
+    expect(input?.idempotencyToken).toBe('run-42');
+    expect(input?.projectName).toBe('deployer');
+    codeBuild.restore();
+  });
+
+  it('starts no install run while the deployment is being destroyed — also when the mark lands right after the lock — and gives the lock back', async () => {
+    const table = new DynamoRunsTable(fake.client, 'runs');
+    const started: string[] = [];
+    const builds: BuildStarter = {
+      start: (env) => {
+        started.push(env[RUN_ENV.mode] ?? '');
+        return Promise.resolve('deployer:1');
+      },
+    };
+    // Destroy marks the deployment between this starter's lock and its check.
+    const racing = Object.assign(Object.create(table) as DynamoRunsTable, {
+      takeLock: async (...args: Parameters<DynamoRunsTable['takeLock']>) => {
+        const lock = await table.takeLock(...args);
+        await table.markDestroying({ since: '2026-11-29T12:00:00.000Z', by: 'destroyer' });
+        return lock;
+      },
+    });
+    const settings = { partition: 'aws', executionRoleName: 'exec', lockTtlSeconds: 3600 };
+
+    const raced = await new RunStarter(racing, builds, settings).start(REF, 'nodes');
+
+    expect(raced).toEqual({
+      status: 'stopped',
+      reason:
+        'the deployment is being destroyed (since 2026-11-29T12:00:00.000Z, by destroyer); no install run starts',
+    });
+    expect(started).toEqual([]);
+    const item = await table.get(REF);
+    expect(item?.lockRunId).toBeUndefined(); // given back, not left to expire
+    expect(item?.lastRun).toBeUndefined(); // and no result invented
+
+    // Destroy's own uninstall runs are not refused.
+    const uninstall = await new RunStarter(table, builds, settings).start(REF, 'nodes', 'uninstall');
+    expect(uninstall.status).toBe('started');
+    expect(started).toEqual(['uninstall']);
   });
 
   it('a repair run that cannot start frees the lock without replacing the last install result', async () => {

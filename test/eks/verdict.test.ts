@@ -30,6 +30,7 @@ describe('cluster facts', () => {
       nodegroups: 1,
       fargateProfiles: 2,
       compute: 'mixed',
+      optedOut: false,
     });
     const privateOnly = clusterFacts(
       { name: 'p', resourcesVpcConfig: { endpointPublicAccess: false, endpointPrivateAccess: true } },
@@ -96,5 +97,29 @@ describe('verdicts', () => {
     expect(compareVersions('1.10', '1.9')).toBeGreaterThan(0);
     expect(compareVersions('1.28', '1.28')).toBe(0);
     expect(compareVersions('1.27.3', '1.28')).toBeLessThan(0);
+  });
+});
+
+describe('opting a cluster out by tag', () => {
+  it('falcon-org/protect=false (any case) is its own verdict, before anything that could be fixed; other values protect', () => {
+    const facts = (tags?: Record<string, string>) =>
+      clusterFacts(
+        {
+          name: 'c',
+          status: 'DELETING',
+          accessConfig: { authenticationMode: 'CONFIG_MAP' },
+          ...(tags ? { tags } : {}),
+        },
+        [],
+        [],
+      );
+    expect(judgeCluster(facts({ 'falcon-org/protect': 'FALSE' }))).toMatchObject({
+      kind: 'ineligible',
+      code: 'opted-out',
+      reason: expect.stringContaining('Remove the tag') as string,
+    });
+    expect(judgeCluster(facts({ 'falcon-org/protect': 'true' })).code).toBe('not-active');
+    expect(judgeCluster(facts({ protect: 'false' })).code).toBe('not-active');
+    expect(judgeCluster(facts()).code).toBe('not-active');
   });
 });

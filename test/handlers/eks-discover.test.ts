@@ -442,3 +442,101 @@ describe('eks-discover as a custom resource', () => {
     expect(answer.Reason).toMatch(/FALCON_ORG_EKS_SETTINGS is not set/);
   });
 });
+
+describe('eks-discover keeps to the organization and to the deployment’s state', () => {
+  const OUTSIDER = '777777777777';
+
+  it('enters only the accounts of a queue message that are in scope, and says which it ignored', async () => {
+    organization();
+    world.addCluster(A1, 'us-east-1', { name: 'ours', authenticationMode: 'API', nodegroups: ['ng'] });
+    // An account outside the organization, and one excluded by configuration, named in a message.
+    world.addCluster(OUTSIDER, 'us-east-1', {
+      name: 'theirs',
+      authenticationMode: 'API',
+      nodegroups: ['ng'],
+    });
+    world.addCluster(EXCLUDED, 'us-east-1', {
+      name: 'excluded',
+      authenticationMode: 'API',
+      nodegroups: ['ng'],
+    });
+    const body = JSON.stringify({ kind: 'falcon-org.eks-discovery', accounts: [A1, OUTSIDER, EXCLUDED] });
+
+    const answer = (await handler()(
+      { Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body }] },
+      world.context(),
+    )) as SqsBatchResponse;
+
+    expect(answer).toEqual({ batchItemFailures: [] });
+    const assumed = world.sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn);
+    expect(assumed).toEqual([`arn:aws:iam::${A1}:role/${ROLE_NAME}`]);
+    expect(world.builds.map((b) => b.env[RUN_ENV.cluster])).toEqual(['ours']);
+    expect(world.eksCalls.get(OUTSIDER)).toBeUndefined();
+    expect(
+      reportLines().find((l) => l.message === 'eks discovery ignored accounts out of scope'),
+    ).toMatchObject({
+      level: 'warn',
+      accounts: [OUTSIDER, EXCLUDED],
+    });
+  });
+
+  it('starts nothing, and enters no account, while the deployment is being destroyed', async () => {
+    organization();
+    world.addCluster(A1, 'us-east-1', { name: 'prod', authenticationMode: 'API', nodegroups: ['ng'] });
+    await world.table.markDestroying({
+      since: '2026-11-29T12:00:00.000Z',
+      by: 'arn:aws:iam::999999999999:role/Admin',
+    });
+
+    const out = await handler()(SCHEDULE, world.context());
+
+    expect(out).toEqual({
+      stopped:
+        'the deployment is being destroyed (since 2026-11-29T12:00:00.000Z, by arn:aws:iam::999999999999:role/Admin); nothing was discovered or started',
+    });
+    expect(world.builds).toEqual([]);
+    expect(world.sts.commandCalls(AssumeRoleCommand)).toEqual([]);
+    const queued = await handler()(
+      {
+        Records: [
+          {
+            messageId: 'm-1',
+            eventSource: 'aws:sqs',
+            body: JSON.stringify({ kind: 'falcon-org.eks-discovery', accounts: [A1] }),
+          },
+        ],
+      },
+      world.context(),
+    );
+    expect(queued).toEqual({ batchItemFailures: [] }); // dropped: the deployment goes away
+    expect(world.builds).toEqual([]);
+
+    // Destroy stopped before deleting anything and lifted the mark: discovery runs again.
+    await world.table.clearDestroying();
+    await handler()(SCHEDULE, world.context());
+    expect(world.builds.map((b) => b.env[RUN_ENV.cluster])).toEqual(['prod']);
+  });
+
+  it('judges a cluster tagged falcon-org/protect=false as opted out and starts no run for it', async () => {
+    organization();
+    world.addCluster(A1, 'us-east-1', {
+      name: 'opted-out',
+      authenticationMode: 'API',
+      nodegroups: ['ng'],
+      tags: { 'falcon-org/protect': 'False' },
+    });
+    world.addCluster(A1, 'us-east-1', {
+      name: 'kept',
+      authenticationMode: 'API',
+      nodegroups: ['ng'],
+      tags: { 'falcon-org/protect': 'true' },
+    });
+
+    const out = (await handler()(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] };
+
+    expect(world.builds.map((b) => b.env[RUN_ENV.cluster])).toEqual(['kept']);
+    const item = await world.table.get({ accountId: A1, region: 'us-east-1', cluster: 'opted-out' });
+    expect(item?.verdict).toMatchObject({ kind: 'ineligible', code: 'opted-out' });
+    expect(out.counts).toMatchObject({ optedOut: 1, runsStarted: 1 });
+  });
+});

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventOutcome } from '../../src/eks/handle-event.js';
 import { clusterKey, RUN_ENV } from '../../src/eks/run-contract.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
-import { EksWorld, HOME_REGION, PROJECT, ROLE_NAME } from '../eks/eks-world.js';
+import { cloudTrailEvent, EksWorld, HOME_REGION, PROJECT, ROLE_NAME } from '../eks/eks-world.js';
 
 const MEMBER = '111111111111';
 const OUTSIDER = '777777777777';
@@ -40,32 +40,11 @@ function handler() {
   });
 }
 
-function cloudTrail(
+const cloudTrail = (
   eventName: string,
   requestParameters: Record<string, unknown>,
   overrides: Record<string, unknown> = {},
-) {
-  return {
-    version: '0',
-    id: `evt-${Math.random()}`,
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.eks',
-    account: MEMBER,
-    time: '2026-11-29T19:00:00Z',
-    region: REGION,
-    resources: [],
-    detail: {
-      eventVersion: '1.09',
-      eventSource: 'eks.amazonaws.com',
-      eventName,
-      awsRegion: REGION,
-      recipientAccountId: MEMBER,
-      requestParameters,
-      responseElements: { cluster: { status: 'CREATING' } },
-    },
-    ...overrides,
-  };
-}
+) => cloudTrailEvent({ account: MEMBER, region: REGION }, eventName, requestParameters, overrides);
 
 const createCluster = (name: string, overrides: Record<string, unknown> = {}) =>
   cloudTrail('CreateCluster', { name }, overrides);
@@ -233,5 +212,41 @@ describe('eks-event', () => {
     world.deniedAccounts.add(MEMBER);
     world.addCluster(MEMBER, REGION, { name: 'later', authenticationMode: 'API' });
     await expect(handle(createCluster('later'), world.context())).rejects.toThrow(/AccessDenied/);
+  });
+
+  it('starts no run while the deployment is being destroyed, and starts again once the mark is lifted', async () => {
+    world.addCluster(MEMBER, REGION, { name: 'late', status: 'CREATING', authenticationMode: 'API' });
+    await world.table.markDestroying({ since: '2026-11-29T12:00:00.000Z', by: 'destroyer' });
+    const handle = handler();
+
+    const outcome = await handle(createCluster('late'), world.context());
+
+    expect(outcome).toMatchObject({
+      action: 'ignored',
+      reason:
+        'the deployment is being destroyed (since 2026-11-29T12:00:00.000Z, by destroyer); no run is started',
+    });
+    expect(world.builds).toEqual([]);
+    expect(world.eks.commandCalls(DescribeClusterCommand)).toHaveLength(0);
+
+    await world.table.clearDestroying();
+    expect(await handle(createCluster('late'), world.context())).toMatchObject({
+      run: { status: 'started' },
+    });
+  });
+
+  it('judges a cluster created with falcon-org/protect=false as opted out and starts nothing', async () => {
+    world.addCluster(MEMBER, REGION, {
+      name: 'lab',
+      status: 'CREATING',
+      authenticationMode: 'API',
+      tags: { 'falcon-org/protect': 'false' },
+    });
+
+    const outcome = await handler()(createCluster('lab'), world.context());
+
+    expect(outcome).toMatchObject({ action: 'judged', verdict: { kind: 'ineligible', code: 'opted-out' } });
+    expect(outcome.action === 'judged' ? outcome.run : 'x').toBeUndefined();
+    expect(world.builds).toEqual([]);
   });
 });

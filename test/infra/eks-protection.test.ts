@@ -10,8 +10,11 @@ import { buildApp } from '../../src/infra/app.js';
 import { MissingDeployerBundleError, MissingLambdaBundleError } from '../../src/infra/errors.js';
 import { EksProtection } from '../../src/infra/features/eks-protection.js';
 import { DEPLOYER_COMMAND } from '../../src/infra/features/eks/deployer-project.js';
+import { DENIED_START_BUILD_OVERRIDES } from '../../src/infra/features/eks/start-build-policy.js';
+import { runEnvironment } from '../../src/eks/start-run.js';
 import { nagFindings } from '../../src/infra/nag.js';
 import { OrgStackSet } from '../../src/infra/org-stackset.js';
+import { rootRetainedOf } from '../../src/plan/after-destroy.js';
 import { dummyLambdaDir, tempDir, testConfig, withDummyDeployer } from './helpers.js';
 import { resolveJoin, type CfnValue } from './eks-template.js';
 
@@ -230,9 +233,21 @@ describe('EKS Protection: member forwarding rule (per account and region)', () =
     expect(resolveJoin(targets[0]?.['Arn'], REFS)).toBe(centralBus);
     expect(targets[0]?.['RoleArn']).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     expect(role.Properties['RoleName']).toBeUndefined(); // one per region: CloudFormation names it
-    expect(role.Properties['AssumeRolePolicyDocument']).toMatchObject({
-      Statement: [{ Action: 'sts:AssumeRole', Principal: { Service: 'events.amazonaws.com' } }],
+    expect(rule.Properties['Name']).toBe('fo-test-eks-forward-cluster-events');
+    const trust = (role.Properties['AssumeRolePolicyDocument'] as { Statement: Record<string, CfnValue>[] })
+      .Statement;
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({
+      Action: 'sts:AssumeRole',
+      Principal: { Service: 'events.amazonaws.com' },
     });
+    // EventBridge may use the role only for this rule of this account (no confused deputy).
+    const condition = (trust[0]?.['Condition'] as { StringEquals: Record<string, CfnValue> }).StringEquals;
+    expect(Object.keys(condition).sort()).toEqual(['aws:SourceAccount', 'aws:SourceArn']);
+    expect(resolveJoin(condition['aws:SourceAccount'], REFS)).toBe('123456789012');
+    expect(resolveJoin(condition['aws:SourceArn'], REFS)).toBe(
+      'arn:aws:events:eu-central-1:123456789012:rule/fo-test-eks-forward-cluster-events',
+    );
     const put = statement(role, 'PutOnCentralBus');
     expect(put['Action']).toBe('events:PutEvents');
     expect(resolveJoin(put['Resource'] as CfnValue, REFS)).toBe(centralBus);
@@ -429,6 +444,8 @@ describe('EKS Protection: home account', () => {
       AssumeMemberExecutionRole: {
         Action: 'sts:AssumeRole',
         Resource: partitionArn(':iam::*:role/fo-test-eks-execution'),
+        // Only roles in accounts of the organization, never a same-named role elsewhere.
+        Condition: { StringEquals: { 'aws:ResourceOrgID': plain.config.organization.id } },
       },
       ReadOrganizationStructure: {
         Action: ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'],
@@ -446,10 +463,15 @@ describe('EKS Protection: home account', () => {
       );
     const discoverStatements = bySid(discover);
     const eventStatements = bySid(event);
-    expect(Object.keys(discoverStatements).sort()).toEqual(
+    // The denies that keep StartBuild to the run variables are asserted in their own test.
+    const allows = (statements: Record<string, unknown>) =>
+      Object.keys(statements).filter(
+        (sid) => !/^(NoOverride|OnlyRunVariables|OnlyTheExecutionRole|NoReferenceIn)/.test(sid),
+      );
+    expect(allows(discoverStatements).sort()).toEqual(
       [...Object.keys(common), 'SpreadDiscoveryWork', 'WriteOwnLogs'].sort(),
     );
-    expect(Object.keys(eventStatements).sort()).toEqual(
+    expect(allows(eventStatements).sort()).toEqual(
       [...Object.keys(common), 'SendFailedEventsToDeadLetterQueue', 'WriteOwnLogs'].sort(),
     );
     expect(discoverStatements).toMatchObject(common);
@@ -474,6 +496,184 @@ describe('EKS Protection: home account', () => {
   });
 });
 
+/**
+ * A StartBuild request as IAM sees it: the CodeBuild condition keys its overrides set (the keys of
+ * the CodeBuild condition-key reference), each present only when the request sets that override.
+ */
+interface StartBuildRequest {
+  readonly buildspecOverride?: string;
+  readonly imageOverride?: string;
+  readonly privilegedModeOverride?: boolean;
+  readonly environmentTypeOverride?: string;
+  readonly computeTypeOverride?: string;
+  readonly serviceRoleOverride?: string;
+  readonly sourceLocationOverride?: string;
+  readonly logsConfigOverride?: object;
+  readonly registryCredentialOverride?: object;
+  readonly environmentVariablesOverride?: readonly { name: string; value: string }[];
+}
+
+function contextOf(request: StartBuildRequest): Map<string, string | string[]> {
+  const context = new Map<string, string | string[]>();
+  if (request.buildspecOverride !== undefined) context.set('codebuild:source.buildspec', 'true');
+  if (request.imageOverride !== undefined) context.set('codebuild:environment.image', request.imageOverride);
+  if (request.privilegedModeOverride !== undefined)
+    context.set('codebuild:environment.privilegedMode', String(request.privilegedModeOverride));
+  if (request.environmentTypeOverride !== undefined)
+    context.set('codebuild:environment.type', request.environmentTypeOverride);
+  if (request.computeTypeOverride !== undefined)
+    context.set('codebuild:environment.computeType', request.computeTypeOverride);
+  if (request.serviceRoleOverride !== undefined)
+    context.set('codebuild:serviceRole', request.serviceRoleOverride);
+  if (request.sourceLocationOverride !== undefined)
+    context.set('codebuild:source.location', request.sourceLocationOverride);
+  if (request.logsConfigOverride !== undefined) context.set('codebuild:logsConfig', 'true');
+  if (request.registryCredentialOverride !== undefined)
+    context.set('codebuild:environment.registryCredential', 'true');
+  const vars = request.environmentVariablesOverride ?? [];
+  if (vars.length > 0) {
+    context.set(
+      'codebuild:environment.environmentVariables.name',
+      vars.map((v) => v.name),
+    );
+    for (const v of vars) context.set(`codebuild:environment.environmentVariables/${v.name}.value`, v.value);
+  }
+  return context;
+}
+
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+
+/** The IAM condition operators the policy uses, evaluated as IAM does (missing keys included). */
+function conditionHolds(
+  operator: string,
+  key: string,
+  expected: CfnValue,
+  context: Map<string, string | string[]>,
+): boolean {
+  const want = (Array.isArray(expected) ? expected : [expected]).map(String);
+  const actual = context.get(key);
+  const values = actual === undefined ? [] : Array.isArray(actual) ? actual : [actual];
+  switch (operator) {
+    case 'Null':
+      return (actual === undefined) === (want[0] === 'true');
+    case 'StringEquals':
+      return values.length > 0 && values.every((v) => want.includes(v));
+    case 'StringLike':
+      return values.length > 0 && values.some((v) => want.some((w) => glob(w).test(v)));
+    case 'StringNotLike': // a negated operator: true when the key is missing
+      return values.length === 0 || values.every((v) => !want.some((w) => glob(w).test(v)));
+    case 'ForAnyValue:StringNotEquals':
+      return values.some((v) => !want.includes(v));
+    default:
+      throw new Error(`the test does not know the operator ${operator}`);
+  }
+}
+
+/** allowed / denied for codebuild:StartBuild on the project, from one role's inline statements. */
+function startBuildDecision(
+  role: CfnResource,
+  request: StartBuildRequest,
+): 'allowed' | 'denied' | 'not allowed' {
+  const context = contextOf(request);
+  const applies = (s: Record<string, unknown>) =>
+    [s['Action']].flat().includes('codebuild:StartBuild') &&
+    Object.entries((s['Condition'] ?? {}) as Record<string, Record<string, CfnValue>>).every(([op, keys]) =>
+      Object.entries(keys).every(([key, value]) => conditionHolds(op, key, value, context)),
+    );
+  const statements = inlineStatements(role).filter(applies);
+  if (statements.some((s) => s['Effect'] === 'Deny')) return 'denied';
+  return statements.some((s) => s['Effect'] === 'Allow') ? 'allowed' : 'not allowed';
+}
+
+describe('EKS Protection: who can start a deployer run with what', () => {
+  const runVariables = (over: Record<string, string> = {}) =>
+    Object.entries({
+      ...runEnvironment({
+        accountId: '111122223333',
+        region: 'eu-west-1',
+        cluster: 'prod',
+        compute: 'nodes',
+        executionRoleArn: 'arn:aws:iam::111122223333:role/fo-test-eks-execution',
+        runId: '6f1c2d3e-aaaa-bbbb-cccc-123456789012',
+        mode: 'install',
+      }),
+      ...over,
+    }).map(([name, value]) => ({ name, value }));
+
+  it('lets both home functions start a run with the run variables, and nothing else overridden', () => {
+    for (const id of ['DiscoverExecutionRole', 'EventExecutionRole']) {
+      const [, role] = one(plain.root, 'AWS::IAM::Role', id);
+      const ok = { environmentVariablesOverride: runVariables() };
+      expect(startBuildDecision(role, ok), id).toBe('allowed');
+      const refused: [string, StartBuildRequest][] = [
+        ['buildspec', { ...ok, buildspecOverride: 'version: 0.2\nphases: {build: {commands: [env]}}' }],
+        ['image', { ...ok, imageOverride: 'attacker/image:latest' }],
+        ['privileged mode', { ...ok, privilegedModeOverride: true }],
+        ['environment type', { ...ok, environmentTypeOverride: 'LINUX_GPU_CONTAINER' }],
+        ['compute type', { ...ok, computeTypeOverride: 'BUILD_GENERAL1_2XLARGE' }],
+        ['service role', { ...ok, serviceRoleOverride: 'arn:aws:iam::123456789012:role/admin' }],
+        ['source', { ...ok, sourceLocationOverride: 'attacker-bucket/x.zip' }],
+        ['logs', { ...ok, logsConfigOverride: { s3Logs: { status: 'ENABLED' } } }],
+        ['registry credential', { ...ok, registryCredentialOverride: {} }],
+        [
+          'a project variable (the settings, with a Falcon base URL elsewhere)',
+          {
+            environmentVariablesOverride: [
+              ...runVariables(),
+              { name: 'FALCON_ORG_DEPLOYER_SETTINGS', value: '{}' },
+            ],
+          },
+        ],
+        [
+          'the Falcon secret variable',
+          { environmentVariablesOverride: [...runVariables(), { name: 'FALCON_CLIENT_SECRET', value: 'x' }] },
+        ],
+        [
+          'a secret reference in a run variable',
+          {
+            environmentVariablesOverride: runVariables({
+              FALCON_ORG_CLUSTER_NAME:
+                'arn:aws:secretsmanager:eu-central-1:123456789012:secret:falcon:ClientSecret',
+            }),
+          },
+        ],
+        [
+          'another role to assume',
+          {
+            environmentVariablesOverride: runVariables({
+              FALCON_ORG_EXECUTION_ROLE_ARN: 'arn:aws:iam::111122223333:role/OrganizationAccountAccessRole',
+            }),
+          },
+        ],
+      ];
+      for (const [what, request] of refused)
+        expect(startBuildDecision(role, request), `${id}: ${what}`).toBe('denied');
+    }
+  });
+
+  it('keeps each home role inside the 10,240 characters IAM allows a role’s inline policies', () => {
+    for (const id of ['DiscoverExecutionRole', 'EventExecutionRole']) {
+      const [, role] = one(plain.root, 'AWS::IAM::Role', id);
+      const size = JSON.stringify(role.Properties['Policies']).replace(/\s/g, '').length;
+      expect(size, id).toBeLessThan(7_000);
+    }
+  });
+
+  it('denies every documented StartBuild override key', () => {
+    const [, role] = one(plain.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
+    const denied = inlineStatements(role)
+      .filter((s) => s['Effect'] === 'Deny')
+      .flatMap((s) => Object.keys((s['Condition'] as { Null?: Record<string, string> }).Null ?? {}));
+    expect(new Set(denied)).toEqual(new Set(DENIED_START_BUILD_OVERRIDES));
+  });
+});
+
 describe('EKS Protection: what the stack leaves behind', () => {
   it('keeps the function and deployer logs by default and removes them for destroy --purge', () => {
     const logGroups = (template: Template) =>
@@ -492,12 +692,25 @@ describe('EKS Protection: what the stack leaves behind', () => {
     expect(logGroups(Template.fromStack(rootStack))).toEqual(['Delete', 'Delete', 'Delete']);
   }, 60_000);
 
-  it('removes the runs table, queues and bus with the stack, and keeps only the audit bucket of the trail', () => {
+  it('keeps the runs table (the record of which clusters Falcon was installed on) and the audit bucket of the trail, and removes the queues and bus', () => {
     const policies = (type: string) =>
       Object.values(full.root.findResources(type) as Record<string, { DeletionPolicy?: string }>).map(
         (r) => r.DeletionPolicy,
       );
-    expect(policies('AWS::DynamoDB::Table')).toEqual(['Delete']);
+    expect(policies('AWS::DynamoDB::Table')).toEqual(['Retain']);
+    // A name CloudFormation chooses: deploying again after destroy creates a new table.
+    expect(one(full.root, 'AWS::DynamoDB::Table')[1].Properties['TableName']).toBeUndefined();
+    // plan says so.
+    const [tableId] = one(full.root, 'AWS::DynamoDB::Table');
+    expect(
+      rootRetainedOf(
+        full.root.toJSON()['Resources'] as Record<string, { Type: string; DeletionPolicy?: string }>,
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        new RegExp(`^AWS::DynamoDB::Table ${tableId} in the home account \\(the EKS runs table\\): retained`),
+      ),
+    ]);
     expect(policies('AWS::SQS::Queue')).toEqual(['Delete', 'Delete', 'Delete']);
     expect(policies('AWS::Events::EventBus')).toEqual(['Delete']);
     const [, trailBucket] = one(full.root, 'AWS::S3::Bucket', 'OrganizationTrail');
@@ -654,6 +867,9 @@ describe('EKS Protection: the deployer project', () => {
     expect(statement(role, 'AssumeMemberExecutionRole')['Resource']).toEqual(
       partitionArn(':iam::*:role/fo-test-eks-execution'),
     );
+    expect(statement(role, 'AssumeMemberExecutionRole')['Condition']).toEqual({
+      StringEquals: { 'aws:ResourceOrgID': plain.config.organization.id },
+    });
     expect(statement(role, 'ReadBundleAndManifest')['Resource']).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [artifactsBucketId(), 'Arn'] }, '/deployer/*']],
     });

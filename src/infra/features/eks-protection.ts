@@ -24,6 +24,8 @@ import { eksNames, eventBusArn, roleArn, type EksNames } from './eks/names.js';
 import { OrganizationTrail } from './eks/organization-trail.js';
 import { encryptedQueue } from './eks/queues.js';
 import { RunsTable } from './eks/runs-table.js';
+import { startDeployerRunStatements } from './eks/start-build-policy.js';
+import { assumeExecutionRoleStatement } from './eks/execution-role.js';
 import type { FeatureContext } from './feature.js';
 
 /** The Lambda bundles (`dist/lambda/<name>/index.mjs`) the feature runs in the home account. */
@@ -131,6 +133,7 @@ export class EksProtection extends Construct {
       runsTableArn: table.tableArn,
       settingsJson: stack.toJsonString(settings),
       executionRoleName: names.executionRole,
+      organizationId: config.organization.id,
       lockTtlMinutes: eks.lockTtlMinutes,
       logRemovalPolicy,
       ...(eks.deployer.mirrorImages.enabled
@@ -144,7 +147,12 @@ export class EksProtection extends Construct {
       [EKS_FUNCTION_ENV.deployerProject]: this.deployer.project.projectName,
       [EKS_FUNCTION_ENV.discoveryQueueUrl]: discoveryQueue.queueUrl,
     };
-    const common = homeFunctionStatements(names, table.tableArn, this.deployer.project.projectArn);
+    const common = homeFunctionStatements(
+      names,
+      config.organization.id,
+      table.tableArn,
+      this.deployer.project.projectArn,
+    );
     const codeBucket = s3.Bucket.fromBucketName(this, 'CodeBucket', discoverCode.bucketName);
     this.discover = new EksFunction(this, 'Discover', {
       functionName: names.discoverFunction,
@@ -253,6 +261,7 @@ export class EksProtection extends Construct {
       parameters: homeParameter,
       defineMember: (member, params) =>
         new ForwardingRule(member, 'Forward', {
+          ruleName: names.forwardingRule,
           centralBusArn: eventBusArn(
             config.aws.homeRegion,
             memberParameter(params, EKS_MEMBER_PARAMETERS.homeAccountId).valueAsString,
@@ -301,18 +310,18 @@ export class EksProtection extends Construct {
 export const DEPLOYER_DESCRIPTION =
   'dist/deployer/index.mjs: access entry, Falcon Operator, sensors by compute mode, verification, cleanup';
 
-/** Statements both home functions need: member role, organization structure, runs table, deployer runs. */
+/**
+ * Statements both home functions need: the member role (only in accounts of the organization),
+ * organization structure, runs table, and deployer runs without overrides.
+ */
 function homeFunctionStatements(
   names: EksNames,
+  organizationId: string,
   tableArn: string,
   projectArn: string,
 ): iam.PolicyStatement[] {
   return [
-    new iam.PolicyStatement({
-      sid: 'AssumeMemberExecutionRole',
-      actions: ['sts:AssumeRole'],
-      resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${names.executionRole}`],
-    }),
+    assumeExecutionRoleStatement(names.executionRole, organizationId),
     new iam.PolicyStatement({
       sid: 'ReadOrganizationStructure',
       actions: ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'],
@@ -323,11 +332,7 @@ function homeFunctionStatements(
       actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       resources: [tableArn],
     }),
-    new iam.PolicyStatement({
-      sid: 'StartDeployerRuns',
-      actions: ['codebuild:StartBuild'],
-      resources: [projectArn],
-    }),
+    ...startDeployerRunStatements(projectArn, names.executionRole),
   ];
 }
 
@@ -342,7 +347,7 @@ function acknowledgeHomeFunctionRole(role: iam.Role, names: EksNames): void {
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${names.executionRole}]`,
       reason:
-        "Clusters live in any member account, found at run time: the function may assume the EKS execution role of that name in any account, and that role's trust policy admits only this function's role (and the two other EKS Protection roles).",
+        "Clusters live in any member account, found at run time: the function may assume the EKS execution role of that name in any account of the organization (aws:ResourceOrgID), and that role's trust policy admits only this function's role (and the two other EKS Protection roles).",
     },
   );
 }

@@ -28,7 +28,12 @@ export interface FakeClusterSettings {
   accessPropagationMs: number;
   /** Makes the next UpdateClusterConfig updates end "Failed" (after the first `okUpdates`). */
   failUpdatesAfter?: number;
+  /** The cluster's tags (TagResource / UntagResource change them). */
+  tags: Record<string, string>;
 }
+
+/** Where the fake cluster lives: the ARN prefix TagResource accepts. */
+export const FAKE_CLUSTER_ARN_PREFIX = 'arn:aws:eks:eu-west-1:111122223333:cluster/';
 
 export interface AccessEntry {
   username?: string;
@@ -60,6 +65,7 @@ export class EksClusterFake {
     publicAccess: true,
     publicAccessCidrs: ['0.0.0.0/0'],
     accessPropagationMs: 20_000,
+    tags: {},
   };
   private describeCalls = 0;
   private updates = 0;
@@ -81,6 +87,8 @@ export class EksClusterFake {
         version: '1.31',
         endpoint: this.kube.url,
         certificateAuthority: { data: Buffer.from(STAND_IN_CA_PEM).toString('base64') },
+        arn: `${FAKE_CLUSTER_ARN_PREFIX}${input.name}`,
+        tags: { ...this.cluster.tags },
         accessConfig: { authenticationMode: this.cluster.authenticationMode },
         resourcesVpcConfig: {
           endpointPublicAccess: this.cluster.publicAccess,
@@ -89,6 +97,20 @@ export class EksClusterFake {
         },
       },
     };
+  }
+
+  tagResource(input: { resourceArn: string; tags: Record<string, string> }) {
+    if (!input.resourceArn.startsWith(FAKE_CLUSTER_ARN_PREFIX))
+      throw notFound(`no resource ${input.resourceArn}`);
+    Object.assign(this.cluster.tags, input.tags);
+    return {};
+  }
+
+  untagResource(input: { resourceArn: string; tagKeys: string[] }) {
+    if (!input.resourceArn.startsWith(FAKE_CLUSTER_ARN_PREFIX))
+      throw notFound(`no resource ${input.resourceArn}`);
+    for (const key of input.tagKeys) delete this.cluster.tags[key];
+    return {};
   }
 
   createAccessEntry(input: { principalArn: string; username?: string }) {

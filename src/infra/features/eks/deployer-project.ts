@@ -9,6 +9,7 @@ import { buildTimeoutMinutes, DEPLOYER_QUEUED_TIMEOUT_MINUTES } from '../../../c
 import { PROJECT_ENV } from '../../../eks/run-contract.js';
 import { DEPLOYER_PREFIX, type LambdaCodeLocation } from '../../artifact-bucket.js';
 import { acknowledge } from '../../nag.js';
+import { assumeExecutionRoleStatement } from './execution-role.js';
 
 /** The one command a deployer run executes: the bundled program, with `node` and nothing else. */
 export const DEPLOYER_COMMAND = 'node index.mjs';
@@ -29,6 +30,8 @@ export interface DeployerProjectProps {
   readonly settingsJson: string;
   /** Name of the member execution role (the same in every account) the deployer assumes. */
   readonly executionRoleName: string;
+  /** The organization: the execution role is assumed only in its accounts. */
+  readonly organizationId: string;
   /** The run lock's lifetime: a build never outlives it, queue time included. */
   readonly lockTtlMinutes: number;
   /** Keep the log group when the stack is deleted (default) or remove it (`destroy --purge`). */
@@ -108,11 +111,7 @@ export class DeployerProject extends Construct {
 
 function deployerStatements(props: DeployerProjectProps, logGroup: logs.ILogGroup): iam.PolicyStatement[] {
   const statements = [
-    new iam.PolicyStatement({
-      sid: 'AssumeMemberExecutionRole',
-      actions: ['sts:AssumeRole'],
-      resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${props.executionRoleName}`],
-    }),
+    assumeExecutionRoleStatement(props.executionRoleName, props.organizationId),
     new iam.PolicyStatement({
       sid: 'WriteRunResult',
       actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -182,7 +181,7 @@ function acknowledgeWildcards(role: iam.Role, props: DeployerProjectProps): void
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${props.executionRoleName}]`,
       reason:
-        "A run works in the cluster's member account, found at run time: it may assume the EKS execution role of that name in any account, and the role's own trust policy admits only this project's role.",
+        "A run works in the cluster's member account, found at run time: it may assume the EKS execution role of that name in any account of the organization (aws:ResourceOrgID), and the role's own trust policy admits only this project's role.",
     },
   );
   if (props.mirrorRepositoryPrefix !== undefined) {

@@ -124,3 +124,18 @@ export function executionRoleStatements(
   }
   return statements;
 }
+
+/**
+ * What the home roles may do with the member execution role: assume it by name in any account —
+ * clusters are found at run time — but only in accounts of the organization (`aws:ResourceOrgID`:
+ * the organization of the account that owns the role being assumed), never a same-named role an
+ * outsider created in their own account.
+ */
+export function assumeExecutionRoleStatement(roleName: string, organizationId: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'AssumeMemberExecutionRole',
+    actions: ['sts:AssumeRole'],
+    resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${roleName}`],
+    conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
+  });
+}

@@ -1,3 +1,4 @@
+import * as cdk from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,13 +8,16 @@ import { CLUSTER_EVENT_PATTERN } from './cluster-events.js';
 export interface ForwardingRuleProps {
   /** ARN of the central bus in the home account and region. */
   readonly centralBusArn: string;
+  /** The rule's name (fixed: the role's trust policy names the rule's ARN). */
+  readonly ruleName: string;
 }
 
 /**
  * In one member account and region: a rule on the default bus matching EKS CreateCluster and
  * CreateFargateProfile calls (CloudTrail management events) that forwards them to the central bus,
- * with a role that may put events on that bus and nowhere else. The role's name is left to
- * CloudFormation: one exists per region of the account.
+ * with a role that may put events on that bus and nowhere else, and that EventBridge may assume
+ * only for this rule (aws:SourceAccount and aws:SourceArn: no other account's or rule's EventBridge
+ * can use it). The role's name is left to CloudFormation: one exists per region of the account.
  */
 export class ForwardingRule extends Construct {
   readonly rule: events.Rule;
@@ -21,9 +25,12 @@ export class ForwardingRule extends Construct {
 
   constructor(scope: Construct, id: string, props: ForwardingRuleProps) {
     super(scope, id);
+    const ruleArn = `arn:${cdk.Aws.PARTITION}:events:${cdk.Aws.REGION}:${cdk.Aws.ACCOUNT_ID}:rule/${props.ruleName}`;
     this.role = new iam.Role(this, 'Role', {
       description: 'falcon-org EKS Protection: forwards EKS cluster events to the central event bus',
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': cdk.Aws.ACCOUNT_ID, 'aws:SourceArn': ruleArn },
+      }),
       inlinePolicies: {
         PutOnCentralBus: new iam.PolicyDocument({
           statements: [
@@ -37,6 +44,7 @@ export class ForwardingRule extends Construct {
       },
     });
     this.rule = new events.Rule(this, 'Rule', {
+      ruleName: props.ruleName,
       description: 'falcon-org: forwards EKS CreateCluster and CreateFargateProfile to the central bus',
       eventPattern: CLUSTER_EVENT_PATTERN,
     });

@@ -19,6 +19,8 @@ export interface EksNames {
   readonly eventFunction: string;
   /** The deployer's CodeBuild project (home region); runs are started here, never in a cluster's region. */
   readonly deployerProject: string;
+  /** The member accounts' forwarding rule (one per account and region): its role trusts only this rule. */
+  readonly forwardingRule: string;
 }
 
 export function eksNames(config: ResolvedConfig): EksNames {
@@ -34,6 +36,7 @@ export function eksNames(config: ResolvedConfig): EksNames {
     discoverFunction: `${prefix}-eks-discover`,
     eventFunction: `${prefix}-eks-event`,
     deployerProject: `${prefix}-eks-deployer`,
+    forwardingRule: `${prefix}-eks-forward-cluster-events`,
   };
 }
 

@@ -4,10 +4,12 @@ import { Construct } from 'constructs';
 import { RUNS_TABLE } from '../../../eks/run-contract.js';
 
 /**
- * The runs table (layout in src/eks/run-contract.ts): one item per cluster holding the run lock and
- * the last verdict and run result. On-demand, encrypted with an AWS owned key, point-in-time
- * recovery on. It goes with the stack: the next discovery rebuilds every verdict, and a lock that
- * outlived its runs would only delay the next one until it expires.
+ * The runs table (layout in src/eks/run-contract.ts): one item per cluster holding the run lock,
+ * the last verdict and run result, and whether Falcon was ever installed there. On-demand,
+ * encrypted with an AWS managed key, point-in-time recovery on. It is kept when the stack is
+ * deleted (RETAIN): after `destroy` it is the record of which clusters Falcon was installed on and
+ * which keep it (skipped, unreachable) — `destroy` names it; delete it by hand when done. A later
+ * deploy creates a new table (the name is CloudFormation's), so nothing stale is read.
  */
 export class RunsTable extends Construct {
   readonly table: dynamodb.Table;
@@ -19,7 +21,7 @@ export class RunsTable extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: cdk.RemovalPolicy.DESTROY,
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
   }
 }
