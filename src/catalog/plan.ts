@@ -1,4 +1,6 @@
 import { compareRepository, removedRepository, type RepositoryWrite } from './compare.js';
+import type { Span } from './events/instant.js';
+import { imageSubject, markKey, tagSubject } from './events/plan-events.js';
 import type {
   CatalogChange,
   DedupeScope,
@@ -21,6 +23,10 @@ export interface RunCommit {
   readonly changes: readonly CatalogChange[];
   /** Digests new to the catalog within the dedupe scope. */
   readonly inventory: readonly InventoryEntry[];
+  /** The registry's event sequence when the scan read the store (events applied later are kept). */
+  readonly eventSeq: number;
+  /** Repositories the scan observed (collected, or found gone) and when, on the registry's clock. */
+  readonly observed?: { readonly repositories: readonly string[]; readonly span: Span };
 }
 
 export interface PlanInput {
@@ -41,6 +47,10 @@ export interface PlanInput {
   readonly failures: readonly RepositoryFailure[];
   /** Digests already inventoried within the dedupe scope. */
   readonly inventoried: ReadonlySet<string>;
+  /** See RunCommit.eventSeq. @default 0 */
+  readonly eventSeq?: number;
+  /** When the scan observed the registry (its own clock); absent: nothing is recorded. */
+  readonly span?: Span;
 }
 
 /**
@@ -116,5 +126,87 @@ export function planRun(input: PlanInput): RunCommit {
     deleteRepositories,
     changes,
     inventory,
+    eventSeq: input.eventSeq ?? 0,
+    ...(input.span
+      ? { observed: { repositories: [...repositories, ...deleteRepositories].sort(), span: input.span } }
+      : {}),
+  };
+}
+
+function summaryOf(commit: RunCommit, changes: readonly CatalogChange[]): ScanSummary {
+  const count = (kind: CatalogChange['kind']): number => changes.filter((c) => c.kind === kind).length;
+  return {
+    ...commit.run.summary,
+    added: count('image-added'),
+    removed: count('image-removed'),
+    moved: count('tag-moved'),
+    tagsAdded: count('tag-added'),
+    tagsRemoved: count('tag-removed'),
+  };
+}
+
+/**
+ * A scan commit rebased on events applied while the scan ran: every tag or image an event wrote
+ * (`touched`, as markKeys) keeps what the event wrote, since the scan may have looked before the
+ * event happened; the scan's other writes stand. Whole repositories the scan found gone lose only
+ * their untouched rows. The store then drops images left without tags. Pure.
+ */
+export function rebaseOnEvents(commit: RunCommit, touched: ReadonlySet<string>): RunCommit {
+  if (touched.size === 0) return commit;
+  const tagTouched = (repository: string, tag: string): boolean =>
+    touched.has(markKey(repository, tagSubject(tag)));
+  const imageTouched = (repository: string, digest: string): boolean =>
+    touched.has(markKey(repository, imageSubject(digest)));
+  const affected = (repository: string): boolean =>
+    [...touched].some((key) => key.startsWith(`${repository}\n`));
+
+  const changes = commit.changes.filter((c) =>
+    c.tag === undefined
+      ? !imageTouched(c.repository, c.digest)
+      : !tagTouched(c.repository, c.tag) && !imageTouched(c.repository, c.digest),
+  );
+  const writes: RepositoryWrite[] = [];
+  const deleteRepositories: string[] = [];
+  for (const repository of commit.deleteRepositories) {
+    if (!affected(repository)) {
+      deleteRepositories.push(repository);
+      continue;
+    }
+    // Gone from the listing, yet events wrote some of it since: remove only the rest.
+    const removed = commit.changes.filter((c) => c.repository === repository);
+    writes.push({
+      repository,
+      insertImages: [],
+      updateImages: [],
+      deleteDigests: removed
+        .filter((c) => c.kind === 'image-removed' && !imageTouched(repository, c.digest))
+        .map((c) => c.digest),
+      insertTags: [],
+      moveTags: [],
+      deleteTags: removed
+        .filter((c) => c.kind === 'tag-removed' && c.tag !== undefined && !tagTouched(repository, c.tag))
+        .map((c) => c.tag ?? ''),
+    });
+  }
+  for (const w of commit.writes) {
+    const r = w.repository;
+    const tagOk = ([tag, digest]: readonly [string, string]): boolean =>
+      !tagTouched(r, tag) && !imageTouched(r, digest);
+    writes.push({
+      repository: r,
+      insertImages: w.insertImages.filter((i) => !imageTouched(r, i.digest)),
+      updateImages: w.updateImages.filter((i) => !imageTouched(r, i.digest)),
+      deleteDigests: w.deleteDigests.filter((d) => !imageTouched(r, d)),
+      insertTags: w.insertTags.filter(tagOk),
+      moveTags: w.moveTags.filter(tagOk),
+      deleteTags: w.deleteTags.filter((t) => !tagTouched(r, t)),
+    });
+  }
+  return {
+    ...commit,
+    run: { ...commit.run, summary: summaryOf(commit, changes) },
+    writes,
+    deleteRepositories,
+    changes,
   };
 }

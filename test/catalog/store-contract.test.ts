@@ -151,8 +151,11 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
         listed: ['app'],
         collected: new Map([['app', [{ digest: B, tags: ['v1'] }]]]),
       });
-      // The last statement of the commit (inventory) fails on a duplicate key, after everything else ran.
-      const broken = { ...plan, inventory: [...plan.inventory, ...plan.inventory] };
+      // The inventory statement fails (a NOT NULL column left empty), after the state rows were written.
+      const broken = {
+        ...plan,
+        inventory: plan.inventory.map((e) => ({ ...e, inventoriedAt: null as unknown as string })),
+      };
       await expect(store.commit(broken)).rejects.toBeInstanceOf(CatalogStoreError);
 
       const after = await store.load('http://r.test');
