@@ -131,8 +131,12 @@ interface Working {
 type Step = EventOutcome | Rejection | 'pending';
 
 function detailsOf(image: ImageRecord): ImageDetails {
-  const { digest: _digest, tags: _tags, ...details } = image;
-  return details;
+  return {
+    ...(image.mediaType !== undefined ? { mediaType: image.mediaType } : {}),
+    ...(image.platforms !== undefined ? { platforms: image.platforms } : {}),
+    ...(image.pushedAt !== undefined ? { pushedAt: image.pushedAt } : {}),
+    ...(image.sizeBytes !== undefined ? { sizeBytes: image.sizeBytes } : {}),
+  };
 }
 
 function isFailure(value: ImageDetails | DetailsFailure): value is DetailsFailure {
