@@ -52,3 +52,11 @@ export class PartialScanError extends CatalogError {
     this.name = 'PartialScanError';
   }
 }
+
+/** A batch of events could not be applied (the registry could not be asked, or kept changing); nothing of it was kept. */
+export class EventApplyError extends CatalogError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EventApplyError';
+  }
+}

@@ -1,12 +1,13 @@
 import { compareRepository, removedRepository, type RepositoryWrite } from './compare.js';
 import type { Span } from './events/instant.js';
-import { imageSubject, markKey, tagSubject } from './events/plan-events.js';
+import { imageSubject, markKey, splitKey, tagSubject } from './events/plan-events.js';
 import type {
   CatalogChange,
   DedupeScope,
   InventoryEntry,
   RegistryState,
   RepositoryFailure,
+  RepositoryState,
   RunRecord,
   ScanSummary,
 } from './model.js';
@@ -25,6 +26,8 @@ export interface RunCommit {
   readonly inventory: readonly InventoryEntry[];
   /** The registry's event sequence when the scan read the store (events applied later are kept). */
   readonly eventSeq: number;
+  /** What the scan collected per repository (for rebasing on events applied while it ran). */
+  readonly collected: ReadonlyMap<string, readonly ImageRecord[]>;
   /** Repositories the scan observed (collected, or found gone) and when, on the registry's clock. */
   readonly observed?: { readonly repositories: readonly string[]; readonly span: Span };
 }
@@ -127,6 +130,7 @@ export function planRun(input: PlanInput): RunCommit {
     changes,
     inventory,
     eventSeq: input.eventSeq ?? 0,
+    collected: input.collected,
     ...(input.span
       ? { observed: { repositories: [...repositories, ...deleteRepositories].sort(), span: input.span } }
       : {}),
@@ -146,67 +150,79 @@ function summaryOf(commit: RunCommit, changes: readonly CatalogChange[]): ScanSu
 }
 
 /**
- * A scan commit rebased on events applied while the scan ran: every tag or image an event wrote
- * (`touched`, as markKeys) keeps what the event wrote, since the scan may have looked before the
- * event happened; the scan's other writes stand. Whole repositories the scan found gone lose only
- * their untouched rows. The store then drops images left without tags. Pure.
+ * What a scan saw of one repository, with every tag or image an event wrote while the scan ran
+ * (`touched`, as markKeys) taken from the store instead: the scan may have looked before the event
+ * happened. An image an event deleted keeps none of the tags the scan saw on it.
  */
-export function rebaseOnEvents(commit: RunCommit, touched: ReadonlySet<string>): RunCommit {
-  if (touched.size === 0) return commit;
-  const tagTouched = (repository: string, tag: string): boolean =>
-    touched.has(markKey(repository, tagSubject(tag)));
-  const imageTouched = (repository: string, digest: string): boolean =>
-    touched.has(markKey(repository, imageSubject(digest)));
-  const affected = (repository: string): boolean =>
-    [...touched].some((key) => key.startsWith(`${repository}\n`));
-
-  const changes = commit.changes.filter((c) =>
-    c.tag === undefined
-      ? !imageTouched(c.repository, c.digest)
-      : !tagTouched(c.repository, c.tag) && !imageTouched(c.repository, c.digest),
-  );
-  const writes: RepositoryWrite[] = [];
-  const deleteRepositories: string[] = [];
-  for (const repository of commit.deleteRepositories) {
-    if (!affected(repository)) {
-      deleteRepositories.push(repository);
-      continue;
-    }
-    // Gone from the listing, yet events wrote some of it since: remove only the rest.
-    const removed = commit.changes.filter((c) => c.repository === repository);
-    writes.push({
-      repository,
-      insertImages: [],
-      updateImages: [],
-      deleteDigests: removed
-        .filter((c) => c.kind === 'image-removed' && !imageTouched(repository, c.digest))
-        .map((c) => c.digest),
-      insertTags: [],
-      moveTags: [],
-      deleteTags: removed
-        .filter((c) => c.kind === 'tag-removed' && c.tag !== undefined && !tagTouched(repository, c.tag))
-        .map((c) => c.tag ?? ''),
-    });
+function mergeWithEvents(
+  repository: string,
+  scanned: readonly ImageRecord[],
+  current: RepositoryState | undefined,
+  touched: ReadonlySet<string>,
+): ImageRecord[] {
+  const tagTouched = (tag: string): boolean => touched.has(markKey(repository, tagSubject(tag)));
+  const tags = new Map<string, string>();
+  const details = new Map<string, ImageRecord>();
+  for (const image of scanned) {
+    details.set(image.digest, image);
+    for (const tag of image.tags) if (!tagTouched(tag)) tags.set(tag, image.digest);
   }
-  for (const w of commit.writes) {
-    const r = w.repository;
-    const tagOk = ([tag, digest]: readonly [string, string]): boolean =>
-      !tagTouched(r, tag) && !imageTouched(r, digest);
-    writes.push({
-      repository: r,
-      insertImages: w.insertImages.filter((i) => !imageTouched(r, i.digest)),
-      updateImages: w.updateImages.filter((i) => !imageTouched(r, i.digest)),
-      deleteDigests: w.deleteDigests.filter((d) => !imageTouched(r, d)),
-      insertTags: w.insertTags.filter(tagOk),
-      moveTags: w.moveTags.filter(tagOk),
-      deleteTags: w.deleteTags.filter((t) => !tagTouched(r, t)),
-    });
+  for (const image of current?.images.values() ?? []) {
+    if (!details.has(image.digest)) details.set(image.digest, image);
+    for (const tag of image.tags) if (tagTouched(tag)) tags.set(tag, image.digest);
+  }
+  for (const [tag, digest] of [...tags]) {
+    const deletedByEvent =
+      touched.has(markKey(repository, imageSubject(digest))) && !current?.images.has(digest);
+    if (deletedByEvent) tags.delete(tag);
+  }
+  const byDigest = new Map<string, string[]>();
+  for (const [tag, digest] of tags) byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
+  return [...byDigest].map(([digest, list]) => ({
+    ...(details.get(digest) ?? { digest }),
+    digest,
+    tags: list.sort(),
+  }));
+}
+
+/**
+ * A scan commit rebased on batches of events applied while the scan ran. Each repository such a
+ * batch wrote is compared again, from what the store holds now (`current`) to what the scan saw
+ * merged with what the events wrote (see mergeWithEvents), so the scan reports only what the events
+ * did not, and never overwrites an event newer than its own look. Other repositories are as planned.
+ * Pure.
+ */
+export function rebaseOnEvents(
+  commit: RunCommit,
+  touched: ReadonlySet<string>,
+  current: RegistryState,
+): RunCommit {
+  const deleted = new Set(commit.deleteRepositories);
+  const rebased = new Set<string>();
+  for (const key of touched) {
+    const repository = splitKey(key)[0];
+    // Repositories the scan did not read (failed, excluded) it leaves alone anyway.
+    if (commit.collected.has(repository) || deleted.has(repository)) rebased.add(repository);
+  }
+  if (rebased.size === 0) return commit;
+  const changes = commit.changes.filter((c) => !rebased.has(c.repository));
+  const writes = commit.writes.filter((w) => !rebased.has(w.repository));
+  for (const repository of [...rebased].sort()) {
+    const merged = mergeWithEvents(
+      repository,
+      commit.collected.get(repository) ?? [],
+      current.get(repository),
+      touched,
+    );
+    const result = compareRepository(repository, current.get(repository), merged);
+    changes.push(...result.changes);
+    if (result.write) writes.push(result.write);
   }
   return {
     ...commit,
     run: { ...commit.run, summary: summaryOf(commit, changes) },
     writes,
-    deleteRepositories,
+    deleteRepositories: commit.deleteRepositories.filter((r) => !rebased.has(r)),
     changes,
   };
 }

@@ -179,15 +179,22 @@ export function planEvents(input: EventPlanInput): EventPlan {
     return mark ? orderOf(at, mark) : 'after';
   };
 
+  // Content-addressed details are looked up once per digest, in whichever repository asked first.
+  const shared = input.detailsScope === 'registry';
+  const detailKeys = new Map<string, string>();
+  if (shared) for (const key of lookups.details.keys()) detailKeys.set(splitKey(key)[1], key);
+
   /** Details of a digest for a repository: stored, looked up, or needed. */
   const detailsFor = (repository: string, digest: string): ImageDetails | DetailsFailure | 'pending' => {
     const own = working(repository).details.get(digest);
     if (own) return own;
-    const stored = input.detailsScope === 'registry' ? view.known.get(digest) : undefined;
+    const stored = shared ? view.known.get(digest) : undefined;
     if (stored) return detailsOf(stored);
-    const looked = lookups.details.get(lookupKey(repository, digest));
+    const key = (shared ? detailKeys.get(digest) : undefined) ?? lookupKey(repository, digest);
+    const looked = lookups.details.get(key);
     if (looked) return looked;
-    needs.details.add(lookupKey(repository, digest));
+    needs.details.add(key);
+    if (shared) detailKeys.set(digest, key);
     return 'pending';
   };
 

@@ -6,9 +6,8 @@
 import type { Span } from '../events/instant.js';
 import { addCounts, type OutcomeCounts, type Rejection } from '../events/model.js';
 import { markKey, type EventCommit, type EventView } from '../events/plan-events.js';
-import type { DedupeScope, RepositoryState } from '../model.js';
-import type { ImageRecord } from '../source.js';
-import { insertMany, json, selectIn, str, toImage } from './rows.js';
+import type { DedupeScope, RegistryState } from '../model.js';
+import { insertMany, json, selectIn, str, toImage, toState } from './rows.js';
 import type { SqlExecutor } from './sql.js';
 
 /** What a batch of events names, so the store can read what concerns it. */
@@ -27,7 +26,7 @@ export interface EventViewRequest {
  */
 export async function lockEventState(tx: SqlExecutor, registry: string): Promise<number> {
   await tx.run(
-    "INSERT INTO catalog_event_state (registry, seq, since_scan) VALUES (?, 0, '{}') ON CONFLICT (registry) DO NOTHING",
+    "INSERT INTO catalog_event_state (registry, seq, scan_seq, since_scan) VALUES (?, 0, 0, '{}') ON CONFLICT (registry) DO NOTHING",
     [registry],
   );
   await tx.run('UPDATE catalog_event_state SET seq = seq WHERE registry = ?', [registry]);
@@ -39,35 +38,36 @@ export async function readSeq(tx: SqlExecutor, registry: string): Promise<number
   return rows[0] ? Number(rows[0].seq) : 0;
 }
 
-/** Reads what the store holds that a batch of events concerns. */
-export async function readEventView(tx: SqlExecutor, request: EventViewRequest): Promise<EventView> {
-  const { registry } = request;
-  const inRepos = (table: string, columns: string) =>
+function inRepositories(tx: SqlExecutor, registry: string, repositories: readonly string[]) {
+  return (table: string, columns: string) =>
     selectIn(
       tx,
-      request.repositories,
+      repositories,
       (p) => `SELECT ${columns} FROM ${table} WHERE registry = ? AND repository IN (${p})`,
       (chunk) => [registry, ...chunk],
     );
-  const [imageRows, tagRows, markRows, observedRows] = [
+}
+
+/** The stored state of some repositories of a registry. */
+export async function readRepositories(
+  tx: SqlExecutor,
+  registry: string,
+  repositories: readonly string[],
+): Promise<RegistryState> {
+  const inRepos = inRepositories(tx, registry, repositories);
+  return toState(
     await inRepos('catalog_images', 'repository, digest, media_type, platforms, pushed_at, size_bytes'),
     await inRepos('catalog_tags', 'repository, tag, digest'),
-    await inRepos('catalog_event_marks', 'repository, subject, lo, hi'),
-    await inRepos('catalog_observed', 'repository, lo, hi'),
-  ];
-  const tagsOf = new Map<string, string[]>();
-  for (const row of tagRows) {
-    const key = `${str(row.repository)}\n${str(row.digest)}`;
-    tagsOf.set(key, [...(tagsOf.get(key) ?? []), str(row.tag)]);
-  }
-  const repositories = new Map<string, RepositoryState & { images: Map<string, ImageRecord> }>();
-  for (const row of imageRows) {
-    const repository = str(row.repository);
-    const image = toImage(row, (tagsOf.get(`${repository}\n${str(row.digest)}`) ?? []).sort());
-    let repo = repositories.get(repository);
-    if (!repo) repositories.set(repository, (repo = { images: new Map() }));
-    repo.images.set(image.digest, image);
-  }
+  );
+}
+
+/** Reads what the store holds that a batch of events concerns. */
+export async function readEventView(tx: SqlExecutor, request: EventViewRequest): Promise<EventView> {
+  const { registry } = request;
+  const inRepos = inRepositories(tx, registry, request.repositories);
+  const repositories = await readRepositories(tx, registry, request.repositories);
+  const markRows = await inRepos('catalog_event_marks', 'repository, subject, lo, hi');
+  const observedRows = await inRepos('catalog_observed', 'repository, lo, hi');
   const seen = await selectIn(
     tx,
     request.ids,
@@ -192,7 +192,9 @@ export async function recordScan(
     );
   }
   await tx.run('DELETE FROM catalog_event_ids WHERE registry = ? AND seq <= ?', [registry, seqAtLoad]);
-  await tx.run("UPDATE catalog_event_state SET since_scan = '{}' WHERE registry = ?", [registry]);
+  await tx.run("UPDATE catalog_event_state SET since_scan = '{}', scan_seq = seq WHERE registry = ?", [
+    registry,
+  ]);
 }
 
 export interface EventStateRow {

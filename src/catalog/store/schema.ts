@@ -79,12 +79,16 @@ export const MIGRATIONS: readonly { readonly version: number; readonly statement
     statements: [
       // Runs recorded by a batch of events rather than by a scan.
       `ALTER TABLE catalog_runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'scan'`,
+      // A batch's event sequence number (see catalog_event_state), null for scans.
+      `ALTER TABLE catalog_runs ADD COLUMN seq BIGINT`,
       `CREATE INDEX IF NOT EXISTS catalog_images_by_digest ON catalog_images (registry, digest)`,
       `CREATE INDEX IF NOT EXISTS catalog_runs_by_registry ON catalog_runs (registry, origin, finished_at)`,
-      // Per registry: a sequence bumped by every applied batch, and what events did since the last scan.
+      // Per registry: a sequence bumped by every applied batch, its value when the last scan
+      // committed, and what events did since.
       `CREATE TABLE IF NOT EXISTS catalog_event_state (
         registry TEXT PRIMARY KEY,
         seq BIGINT NOT NULL,
+        scan_seq BIGINT NOT NULL,
         since_scan TEXT NOT NULL,
         last_event_at TEXT
       )`,

@@ -7,6 +7,7 @@ import {
   lockEventState,
   readEventStates,
   readEventView,
+  readRepositories,
   readSeq,
   recordRejections,
   recordScan,
@@ -18,13 +19,8 @@ import { compareKeys, str, toChange, toInventory, toRun, toState } from './rows.
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql.js';
 import type { CatalogStore, InventoryQuery, MarkAssessed, RegistryStatus, StoredRegistry } from './store.js';
-import {
-  deleteRepositories,
-  dropOrphans,
-  writeInventory,
-  writeRepositories,
-  writeRun,
-} from './write-catalog.js';
+import { splitKey } from '../events/plan-events.js';
+import { deleteRepositories, writeInventory, writeRepositories, writeRun } from './write-catalog.js';
 
 /** Thrown inside the events transaction to roll it back when the plan still needs lookups. */
 class NeedsLookups extends Error {
@@ -107,18 +103,15 @@ export class SqlCatalogStore implements CatalogStore {
         await this.claimGeneration(tx, registry, commit.baseGeneration, commit.run.id);
         // Batches of events take turns with this commit; those applied while the scan ran win.
         const seq = await lockEventState(tx, registry);
-        const touched =
-          seq > commit.eventSeq ? await touchedSince(tx, registry, commit.eventSeq) : new Set<string>();
-        const rebased = rebaseOnEvents(commit, touched);
+        let rebased = commit;
+        if (seq > commit.eventSeq) {
+          const touched = await touchedSince(tx, registry, commit.eventSeq);
+          const repositories = [...touched].map((key) => splitKey(key)[0]);
+          rebased = rebaseOnEvents(commit, touched, await readRepositories(tx, registry, repositories));
+        }
         await writeRun(tx, rebased.run, rebased.changes);
         await deleteRepositories(tx, registry, rebased.deleteRepositories);
         await writeRepositories(tx, registry, rebased.writes);
-        if (touched.size > 0)
-          await dropOrphans(
-            tx,
-            registry,
-            rebased.writes.map((w) => w.repository),
-          );
         await writeInventory(tx, rebased.inventory);
         await recordScan(tx, registry, rebased.observed, commit.eventSeq);
         return rebased;
@@ -147,7 +140,7 @@ export class SqlCatalogStore implements CatalogStore {
         const result = plan(await readEventView(tx, request));
         if (result.kind === 'needs') throw new NeedsLookups(result);
         const { commit } = result;
-        if (commit.run) await writeRun(tx, commit.run, commit.changes);
+        if (commit.run) await writeRun(tx, commit.run, commit.changes, seq);
         await writeRepositories(tx, commit.registry, commit.writes);
         await writeInventory(tx, commit.inventory);
         await writeEventBookkeeping(tx, commit, seq, at);
@@ -218,19 +211,13 @@ export class SqlCatalogStore implements CatalogStore {
 
   async eventChanges(registry: string): Promise<{ runs: RunRecord[]; changes: CatalogChange[] }> {
     return this.driver.snapshot(async (tx) => {
-      const last = await tx.all(
-        'SELECT r.finished_at FROM catalog_runs r JOIN catalog_registries g ON g.last_run_id = r.id WHERE g.registry = ?',
-        [registry],
+      const state = await tx.all('SELECT scan_seq FROM catalog_event_state WHERE registry = ?', [registry]);
+      const since = state[0] ? Number(state[0].scan_seq) : 0;
+      const rows = await tx.all(
+        "SELECT * FROM catalog_runs WHERE registry = ? AND origin = 'events' AND seq > ? ORDER BY seq",
+        [registry, since],
       );
-      const since = last[0] ? str(last[0].finished_at) : '';
-      const runs = (
-        await tx.all(
-          "SELECT * FROM catalog_runs WHERE registry = ? AND origin = 'events' AND finished_at >= ?",
-          [registry, since],
-        )
-      )
-        .map(toRun)
-        .sort((a, b) => compareKeys([a.finishedAt, a.id], [b.finishedAt, b.id]));
+      const runs = rows.map(toRun);
       const changes: CatalogChange[] = [];
       for (const run of runs) {
         const rows = await tx.all(

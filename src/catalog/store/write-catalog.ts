@@ -83,11 +83,12 @@ export async function writeRun(
   tx: SqlExecutor,
   run: RunRecord,
   changes: readonly CatalogChange[],
+  seq: number | null = null,
 ): Promise<void> {
   await insertMany(
     tx,
     'catalog_runs',
-    ['id', 'registry', 'started_at', 'finished_at', 'dedupe', 'summary', 'failures', 'origin'],
+    ['id', 'registry', 'started_at', 'finished_at', 'dedupe', 'summary', 'failures', 'origin', 'seq'],
     [
       [
         run.id,
@@ -98,6 +99,7 @@ export async function writeRun(
         JSON.stringify(run.summary),
         JSON.stringify(run.failures),
         run.origin ?? 'scan',
+        seq,
       ],
     ],
   );
@@ -130,25 +132,4 @@ export async function writeInventory(tx: SqlExecutor, entries: readonly Inventor
     ]),
     'ON CONFLICT (registry, digest) DO NOTHING',
   );
-}
-
-/**
- * Keeps the catalog's shape after writes that were filtered (a scan rebased on events): no image
- * without a tag, no tag without its image.
- */
-export async function dropOrphans(
-  tx: SqlExecutor,
-  registry: string,
-  repositories: readonly string[],
-): Promise<void> {
-  for (const repository of repositories) {
-    await tx.run(
-      'DELETE FROM catalog_tags WHERE registry = ? AND repository = ? AND NOT EXISTS (SELECT 1 FROM catalog_images i WHERE i.registry = catalog_tags.registry AND i.repository = catalog_tags.repository AND i.digest = catalog_tags.digest)',
-      [registry, repository],
-    );
-    await tx.run(
-      'DELETE FROM catalog_images WHERE registry = ? AND repository = ? AND NOT EXISTS (SELECT 1 FROM catalog_tags t WHERE t.registry = catalog_images.registry AND t.repository = catalog_images.repository AND t.digest = catalog_images.digest)',
-      [registry, repository],
-    );
-  }
 }
