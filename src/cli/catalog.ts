@@ -1,12 +1,22 @@
 import type { Command } from 'commander';
 import { registerCatalogDiff } from './catalog-diff.js';
 import { registerCatalogInventory } from './catalog-inventory.js';
+import { registerCatalogListen, type ProbeFactory } from './catalog-listen.js';
 import { registerCatalogScan } from './catalog-scan.js';
+import { registerCatalogStatus } from './catalog-status.js';
 import type { SourceFactory } from './catalog-source.js';
 import type { Output } from './output.js';
 
-/** `falcon-org catalog …`: scan registries, show what changed, list and mark the inventory. */
-export function registerCatalog(program: Command, output: Output, createSource?: SourceFactory): void {
+/**
+ * `falcon-org catalog …`: scan registries, show what changed, list and mark the inventory, follow a
+ * registry's own events (notifications, ECR events) and show where each registry's catalog stands.
+ */
+export function registerCatalog(
+  program: Command,
+  output: Output,
+  createSource?: SourceFactory,
+  createProbe?: ProbeFactory,
+): void {
   const catalog = program
     .command('catalog')
     .description(
@@ -15,4 +25,6 @@ export function registerCatalog(program: Command, output: Output, createSource?:
   registerCatalogScan(catalog, output, createSource);
   registerCatalogDiff(catalog, output);
   registerCatalogInventory(catalog, output);
+  registerCatalogStatus(catalog, output);
+  registerCatalogListen(catalog, output, createProbe);
 }

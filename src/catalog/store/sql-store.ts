@@ -125,8 +125,14 @@ export class SqlCatalogStore implements CatalogStore {
     }
   }
 
-  eventView(request: EventViewRequest): Promise<EventView> {
-    return this.driver.snapshot((tx) => readEventView(tx, request));
+  async eventView(request: EventViewRequest): Promise<EventView> {
+    try {
+      return await this.driver.snapshot((tx) => readEventView(tx, request));
+    } catch (error) {
+      throw new CatalogStoreError(`could not read the catalog of ${request.registry} from ${this.location}`, {
+        cause: error,
+      });
+    }
   }
 
   async commitEvents(
