@@ -60,3 +60,10 @@ export class EventApplyError extends CatalogError {
     this.name = 'EventApplyError';
   }
 }
+
+/** An error's message with its first cause, for one log line. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}

@@ -1,6 +1,6 @@
 import { compareRepository, removedRepository, type RepositoryWrite } from './compare.js';
 import type { Span } from './events/instant.js';
-import { imageSubject, markKey, splitKey, tagSubject } from './events/plan-events.js';
+import { deletedSubject, markKey, splitKey, tagSubject } from './events/plan-events.js';
 import type {
   CatalogChange,
   DedupeScope,
@@ -173,7 +173,7 @@ function mergeWithEvents(
   }
   for (const [tag, digest] of [...tags]) {
     const deletedByEvent =
-      touched.has(markKey(repository, imageSubject(digest))) && !current?.images.has(digest);
+      touched.has(markKey(repository, deletedSubject(digest))) && !current?.images.has(digest);
     if (deletedByEvent) tags.delete(tag);
   }
   const byDigest = new Map<string, string[]>();

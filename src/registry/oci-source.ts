@@ -104,7 +104,9 @@ export class OciRegistrySource implements RegistrySource, RegistryProbe {
     const cached = this.details.get(digest);
     if (cached) return detailsRecord(cached);
     const manifest = await this.options.client.getManifest(repository, digest, signal);
-    return manifest && detailsRecord(this.detailsFrom(repository, digest, manifest.bytes, manifest.mediaType));
+    return (
+      manifest && detailsRecord(this.detailsFrom(repository, digest, manifest.bytes, manifest.mediaType))
+    );
   }
 
   listRepositories(signal?: AbortSignal): Promise<string[]> {

@@ -108,7 +108,7 @@ describe.each(backends)(
 
     it('keeps the catalog as a scan would through pushes, a moved tag, a retag and deletes', async () => {
       const { logs } = await start();
-    onTestFailed(() => console.error(JSON.stringify(logs, null, 1)));
+      onTestFailed(() => console.error(JSON.stringify(logs, null, 1)));
       const one = buildImage({ layers: 2 });
       const two = buildImage({ format: 'docker' });
       const multi = buildIndex({ platforms: ['linux/amd64', 'linux/arm64/v8'] });

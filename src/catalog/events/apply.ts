@@ -40,8 +40,11 @@ export interface ApplyResult {
   readonly registryRequests: number;
 }
 
-/** Rounds of lookups before giving up: each round is needed only when the registry changed meanwhile. */
-const MAX_ROUNDS = 4;
+/**
+ * Rounds of lookups before giving up. A round's answers may raise new questions (a tag looked up
+ * points at a digest not yet read); each event can need a few, one after another.
+ */
+const roundsFor = (events: number): number => 4 + events;
 
 /**
  * Applies a batch of one registry's events to the store: plans on a snapshot to learn which lookups
@@ -90,8 +93,10 @@ export async function applyEvents(
   let result = plan(await store.eventView(request), lookups);
   for (let round = 0; ; round++) {
     if (result.kind === 'needs') {
-      if (round >= MAX_ROUNDS) {
-        throw new EventApplyError(`the registry ${probe.registry} kept changing while events were applied`);
+      if (round >= roundsFor(events.length)) {
+        throw new EventApplyError(
+          `the registry ${probe.registry} kept changing while events were applied; nothing of the batch was kept`,
+        );
       }
       const looked = await lookUp(probe, result.needs, lookups, now, options);
       lookups = looked.lookups;

@@ -14,7 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CatalogStoreError } from '../errors.js';
+import { CatalogStoreError, describeError } from '../errors.js';
 import type { CatalogStore } from '../store/store.js';
 import { applyEvents, type ApplyOptions, type ApplyResult } from './apply.js';
 import { MalformedEnvelopeError, parseNotification } from './distribution.js';
@@ -197,7 +197,7 @@ export class EventListener {
         if (storeDown) this.storeUp = false;
         this.options.log({
           level: 'error',
-          message: `could not apply ${batch.length} events (kept, retried in ${wait} ms): ${describe(error)}`,
+          message: `could not apply ${batch.length} events (kept, retried in ${wait} ms): ${describeError(error)}`,
           storeDown,
         });
         await sleep(wait, undefined, { signal }).catch(() => undefined);
@@ -234,12 +234,6 @@ export class EventListener {
     for (const r of commit.rejections)
       this.options.log({ level: 'warn', message: `refused an event: ${r.detail}` });
   }
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }
 
 function respond(

@@ -117,8 +117,10 @@ export function splitKey(key: string): [repository: string, rest: string] {
   return [key.slice(0, at), key.slice(at + 1)];
 }
 
+/** Mark of a tag: when the catalog last learnt where it points (or that it is gone). */
 export const tagSubject = (tag: string): string => `t:${tag}`;
-export const imageSubject = (digest: string): string => `d:${digest}`;
+/** Mark of an image: when it was last deleted (a push older than that lost its tag to it). */
+export const deletedSubject = (digest: string): string => `x:${digest}`;
 
 const point = (at: Instant): Span => ({ lo: at, hi: at });
 
@@ -186,29 +188,58 @@ export function planEvents(input: EventPlanInput): EventPlan {
 
   /** Details of a digest for a repository: stored, looked up, or needed. */
   const detailsFor = (repository: string, digest: string): ImageDetails | DetailsFailure | 'pending' => {
-    const own = working(repository).details.get(digest);
-    if (own) return own;
+    const kept = working(repository).details.get(digest);
+    if (kept) return kept;
     const stored = shared ? view.known.get(digest) : undefined;
     if (stored) return detailsOf(stored);
-    const key = (shared ? detailKeys.get(digest) : undefined) ?? lookupKey(repository, digest);
-    const looked = lookups.details.get(key);
+    const own = lookupKey(repository, digest);
+    const sharedKey = shared ? detailKeys.get(digest) : undefined;
+    const borrowed = sharedKey === undefined ? undefined : lookups.details.get(sharedKey);
+    // Details read in another repository serve here; that it was gone there says nothing of this one.
+    if (borrowed && !(isFailure(borrowed) && 'gone' in borrowed)) return borrowed;
+    const looked = lookups.details.get(own);
     if (looked) return looked;
+    const key = sharedKey !== undefined && borrowed === undefined ? sharedKey : own;
     needs.details.add(key);
-    if (shared) detailKeys.set(digest, key);
+    if (shared && sharedKey === undefined) detailKeys.set(digest, key);
     return 'pending';
   };
 
-  const removeImage = (repository: string, digest: string, span: Span): boolean => {
+  /** Records that an image was deleted at `span` (the latest deletion known is kept). */
+  const markDeleted = (repository: string, digest: string, span: Span): void => {
+    const known = explicitMark(repository, deletedSubject(digest));
+    if (!known || known.hi < span.hi) setMark(repository, deletedSubject(digest), span);
+  };
+
+  /**
+   * An image deleted at `span`: the registry removed every tag that pointed at it then. A tag the
+   * catalog last learnt of before goes, its mark unchanged (it may have moved elsewhere in between,
+   * and that event, when it comes, still counts); one learnt of after stays (pushed again since); one
+   * whose mark overlaps, or any tag when the deletion is only known from a lookup, is looked up.
+   * Returns whether the catalog changed, or 'pending'.
+   */
+  const deleteImageAt = (repository: string, digest: string, span: Span): boolean | 'pending' => {
     const w = working(repository);
-    let changed = w.details.delete(digest);
+    markDeleted(repository, digest, span);
+    let changed = false;
+    let pending = false;
     for (const [tag, target] of [...w.tags]) {
       if (target !== digest) continue;
+      const mark = markOf(repository, tagSubject(tag));
+      const order = mark ? orderOf(span.hi, mark) : 'after';
+      if (order === 'before') continue; // pointed at it again after the deletion
+      if (order === 'overlaps' || span.lo !== span.hi) {
+        // Either side is uncertain: ask where the tag points now.
+        const settled = settleTag(repository, tag);
+        if (settled === 'pending') pending = true;
+        else changed = true;
+        continue;
+      }
       w.tags.delete(tag);
-      setMark(repository, tagSubject(tag), span);
       changed = true;
     }
-    setMark(repository, imageSubject(digest), span);
-    return changed;
+    if (![...w.tags.values()].includes(digest)) w.details.delete(digest);
+    return pending ? 'pending' : changed;
   };
 
   /** Points a tag at a digest (or removes it, for null); 'pending' until the digest's details are known. */
@@ -237,12 +268,11 @@ export function planEvents(input: EventPlanInput): EventPlan {
     w.tags.set(tag, digest);
     w.details.set(digest, details);
     setMark(repository, tagSubject(tag), span);
-    setMark(repository, imageSubject(digest), span);
     return before !== digest;
   };
 
   /** Settles a tag with the registry's answer: where it points now. */
-  const settleTag = (repository: string, tag: string): Step => {
+  function settleTag(repository: string, tag: string): Step {
     const key = lookupKey(repository, tag);
     if (!lookups.tags.has(key) || !lookups.span) {
       needs.tags.add(key);
@@ -257,7 +287,7 @@ export function planEvents(input: EventPlanInput): EventPlan {
     }
     if (typeof result === 'object') return result;
     return EventOutcome.Settled;
-  };
+  }
 
   /** Settles an image with the registry's answer: whether it exists now. */
   const settleImage = (repository: string, digest: string): Step => {
@@ -266,9 +296,8 @@ export function planEvents(input: EventPlanInput): EventPlan {
       needs.images.add(key);
       return 'pending';
     }
-    if (!lookups.images.get(key)) removeImage(repository, digest, lookups.span);
-    else setMark(repository, imageSubject(digest), lookups.span);
-    return EventOutcome.Settled;
+    if (lookups.images.get(key)) return EventOutcome.Settled;
+    return deleteImageAt(repository, digest, lookups.span) === 'pending' ? 'pending' : EventOutcome.Settled;
   };
 
   const push = (e: RegistryEvent & { digest: string; tag: string }): Step => {
@@ -279,9 +308,14 @@ export function planEvents(input: EventPlanInput): EventPlan {
       return w.tags.get(e.tag) === e.digest ? EventOutcome.Unchanged : settleTag(e.repository, e.tag);
     }
     // Newer than what the catalog knows of the tag; but was the image deleted after this push?
-    const imageMark = explicitMark(e.repository, imageSubject(e.digest));
-    if (imageMark && orderOf(e.at, imageMark) !== 'after' && !w.details.has(e.digest)) {
-      return settleTag(e.repository, e.tag);
+    const deleted = explicitMark(e.repository, deletedSubject(e.digest));
+    const sinceDeleted = deleted ? orderOf(e.at, deleted) : 'after';
+    if (sinceDeleted === 'overlaps') return settleTag(e.repository, e.tag);
+    if (sinceDeleted === 'before') {
+      // The deletion took this tag with it (unless it moved on in between: that event still counts).
+      const had = w.tags.has(e.tag);
+      setTag(e.repository, e.tag, null, point(e.at));
+      return had ? EventOutcome.Applied : EventOutcome.Unchanged;
     }
     const result = setTag(e.repository, e.tag, e.digest, point(e.at));
     if (result === 'pending') return 'pending';
@@ -302,20 +336,15 @@ export function planEvents(input: EventPlanInput): EventPlan {
     // ECR: deleting by digest may announce one tag; if the image keeps others, ask whether it survived.
     const digest = e.checkImage ? (e.digest ?? was) : undefined;
     if (digest && [...w.tags.values()].includes(digest)) {
-      const settled = settleImage(e.repository, digest);
-      if (settled === 'pending') return 'pending';
+      if (settleImage(e.repository, digest) === 'pending') return 'pending';
     }
     return was === undefined ? EventOutcome.Unchanged : EventOutcome.Applied;
   };
 
   const deleteImage = (e: RegistryEvent & { digest: string }): Step => {
-    const w = working(e.repository);
-    const order = orderAgainst(e.at, e.repository, imageSubject(e.digest));
-    if (order === 'before') return EventOutcome.Stale;
-    if (order === 'overlaps') {
-      return w.details.has(e.digest) ? settleImage(e.repository, e.digest) : EventOutcome.Unchanged;
-    }
-    return removeImage(e.repository, e.digest, point(e.at)) ? EventOutcome.Applied : EventOutcome.Unchanged;
+    const result = deleteImageAt(e.repository, e.digest, point(e.at));
+    if (result === 'pending') return 'pending';
+    return result ? EventOutcome.Applied : EventOutcome.Unchanged;
   };
 
   const step = (e: RegistryEvent): Step => {
