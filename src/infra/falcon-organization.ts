@@ -3,7 +3,9 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { FalconCredentials } from './credentials.js';
+import { CatalogEvents } from './features/catalog-events.js';
 import { Coverage } from './features/coverage.js';
+import { EksProtection } from './features/eks-protection.js';
 import type { FeatureContext } from './features/feature.js';
 import { FEATURE_FACTORIES } from './features/registry.js';
 import {
@@ -77,6 +79,11 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.featureStatus = status;
     // The coverage report is not a feature: it reports on them, in the home account and every member.
     if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
+    // The catalog's ECR events ride on EKS Protection's central bus (the configuration requires it).
+    const eks = this.node.tryFindChild('EksProtection');
+    if (props.config.catalog.ecrEvents.enabled && eks instanceof EksProtection) {
+      new CatalogEvents(this, 'CatalogEvents', { context: this, bus: eks.bus });
+    }
     const stack = cdk.Stack.of(this);
     const metadata: RootMetadata = { features: status };
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };

@@ -7,6 +7,10 @@ import { CLUSTER_EVENT_PATTERN } from './cluster-events.js';
 export interface ForwardingRuleProps {
   /** ARN of the central bus in the home account and region. */
   readonly centralBusArn: string;
+  /** The events forwarded. @default CLUSTER_EVENT_PATTERN (EKS CreateCluster and CreateFargateProfile) */
+  readonly eventPattern?: events.EventPattern;
+  /** @default the EKS cluster events' descriptions */
+  readonly description?: { readonly role: string; readonly rule: string };
 }
 
 /**
@@ -22,7 +26,9 @@ export class ForwardingRule extends Construct {
   constructor(scope: Construct, id: string, props: ForwardingRuleProps) {
     super(scope, id);
     this.role = new iam.Role(this, 'Role', {
-      description: 'falcon-org EKS Protection: forwards EKS cluster events to the central event bus',
+      description:
+        props.description?.role ??
+        'falcon-org EKS Protection: forwards EKS cluster events to the central event bus',
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       inlinePolicies: {
         PutOnCentralBus: new iam.PolicyDocument({
@@ -37,8 +43,10 @@ export class ForwardingRule extends Construct {
       },
     });
     this.rule = new events.Rule(this, 'Rule', {
-      description: 'falcon-org: forwards EKS CreateCluster and CreateFargateProfile to the central bus',
-      eventPattern: CLUSTER_EVENT_PATTERN,
+      description:
+        props.description?.rule ??
+        'falcon-org: forwards EKS CreateCluster and CreateFargateProfile to the central bus',
+      eventPattern: props.eventPattern ?? CLUSTER_EVENT_PATTERN,
     });
     // The role is handed over immutable: its inline policy is all it may do, the target adds nothing.
     this.rule.addTarget(
