@@ -173,9 +173,7 @@ describe('catalog.ecrEvents: every member account and region', () => {
       homeRegion: 'eu-central-1',
       rootTemplate: root,
       readMemberTemplate: (file) =>
-        file.includes('ecr-image-events')
-          ? (events.rulesStackSet.memberTemplate as TemplateJson)
-          : { Resources: {} },
+        file.includes('ecr-image-events') ? events.rulesStackSet.memberTemplate : { Resources: {} },
     });
     const catalog = plan.features.find((f) => f.name === 'catalog');
     expect(catalog?.stackSets.map((s) => [s.name, s.regions])).toEqual([
