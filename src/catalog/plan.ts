@@ -1,4 +1,4 @@
-import { compareRepository, removedRepository, type RepositoryWrite } from './compare.js';
+import { compareRepository, countChanges, removedRepository, type RepositoryWrite } from './compare.js';
 import type { Span } from './events/instant.js';
 import { deletedSubject, markKey, splitKey, tagSubject } from './events/plan-events.js';
 import type {
@@ -100,16 +100,11 @@ export function planRun(input: PlanInput): RunCommit {
       });
     }
   }
-  const count = (kind: CatalogChange['kind']): number => changes.filter((c) => c.kind === kind).length;
   const summary: ScanSummary = {
     repositories: repositories.length + input.failures.length,
     images,
     tags,
-    added: count('image-added'),
-    removed: count('image-removed'),
-    moved: count('tag-moved'),
-    tagsAdded: count('tag-added'),
-    tagsRemoved: count('tag-removed'),
+    ...countChanges(changes),
     inventoried: inventory.length,
     excluded: input.excluded,
     failed: input.failures.length,
@@ -138,15 +133,7 @@ export function planRun(input: PlanInput): RunCommit {
 }
 
 function summaryOf(commit: RunCommit, changes: readonly CatalogChange[]): ScanSummary {
-  const count = (kind: CatalogChange['kind']): number => changes.filter((c) => c.kind === kind).length;
-  return {
-    ...commit.run.summary,
-    added: count('image-added'),
-    removed: count('image-removed'),
-    moved: count('tag-moved'),
-    tagsAdded: count('tag-added'),
-    tagsRemoved: count('tag-removed'),
-  };
+  return { ...commit.run.summary, ...countChanges(changes) };
 }
 
 /**

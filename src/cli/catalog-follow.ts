@@ -1,19 +1,20 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { FollowDeps } from '../catalog/events/aws-deps.js';
-import type { ListenerLog } from '../catalog/events/listener.js';
-import type { DedupeScope } from '../catalog/model.js';
 import { describeStoreLocation, openCatalogStore, resolveStoreLocation } from '../catalog/store/open.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { collect, withStoreOption } from './catalog-options.js';
+import {
+  commandLog,
+  repositoryOptions,
+  withRepositoryOptions,
+  withStoreOption,
+  type RepositoryOptions,
+} from './catalog-options.js';
 import type { Output } from './output.js';
 
-interface FollowOptions {
+interface FollowOptions extends RepositoryOptions {
   config: string;
   roleArnPattern?: string;
   untilEmpty?: boolean;
-  include?: string[];
-  exclude?: string[];
-  dedupe: DedupeScope;
   store?: string;
   json?: boolean;
 }
@@ -36,8 +37,7 @@ export function registerCatalogFollow(
   createDeps: FollowDepsFactory = awsFollowDeps,
 ): void {
   withStoreOption(
-    catalog
-      .command('follow')
+    withRepositoryOptions(catalog.command('follow'))
       .description(
         "Keep the catalog of every member account's ECR current from its image pushes and deletes: drain the catalog's queue (catalog.ecrEvents)",
       )
@@ -54,20 +54,6 @@ export function registerCatalogFollow(
         'role to read ECR in each member account, e.g. arn:{partition}:iam::{accountId}:role/<name> (default: your own credentials)',
       )
       .option('--until-empty', 'stop once the queue is empty (for a schedule) instead of following it')
-      .option('--include <glob>', 'only repositories matching this glob (repeatable)', collect)
-      .option(
-        '--exclude <glob>',
-        'ignore repositories matching this glob (repeatable; wins over --include)',
-        collect,
-      )
-      .addOption(
-        new Option(
-          '--dedupe <scope>',
-          "'registry': a digest is new once per registry; 'global': once across all",
-        )
-          .choices(['registry', 'global'])
-          .default('registry'),
-      )
       .option('--json', 'log one JSON object per line on stdout')
       .addHelpText(
         'after',
@@ -82,10 +68,7 @@ export function registerCatalogFollow(
       queueUrl,
       ...(opts.roleArnPattern ? { roleArnPattern: opts.roleArnPattern } : {}),
     });
-    const log = (entry: ListenerLog): void => {
-      if (opts.json) output.out(JSON.stringify({ at: new Date().toISOString(), ...entry }));
-      else output.err(`${new Date().toISOString()} ${entry.level} ${entry.message}`);
-    };
+    const log = commandLog(output, opts.json === true);
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     process.once('SIGINT', stop);
@@ -101,11 +84,7 @@ export function registerCatalogFollow(
         store,
         scope: deps.scope,
         probeFor: deps.probeFor,
-        apply: {
-          dedupe: opts.dedupe,
-          ...(opts.include ? { include: opts.include } : {}),
-          ...(opts.exclude ? { exclude: opts.exclude } : {}),
-        },
+        apply: repositoryOptions(opts),
         log,
         untilEmpty: opts.untilEmpty === true,
         signal: controller.signal,

@@ -1,12 +1,18 @@
 import { createServer } from 'node:http';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { CatalogInputError } from '../catalog/errors.js';
-import { EventListener, type ListenerLog } from '../catalog/events/listener.js';
+import { EventListener } from '../catalog/events/listener.js';
 import type { RegistryProbe } from '../catalog/events/probe.js';
-import type { DedupeScope } from '../catalog/model.js';
 import { describeStoreLocation, openCatalogStore, resolveStoreLocation } from '../catalog/store/open.js';
 import { ExitCode, ExitStatus } from './exit.js';
-import { collect, integerOption, withStoreOption } from './catalog-options.js';
+import {
+  commandLog,
+  integerOption,
+  repositoryOptions,
+  withRepositoryOptions,
+  withStoreOption,
+  type RepositoryOptions,
+} from './catalog-options.js';
 import { createRegistryProbe } from './catalog-source.js';
 import type { Output } from './output.js';
 
@@ -14,15 +20,12 @@ import type { Output } from './output.js';
 export const LISTEN_TOKEN_ENV = 'FALCON_ORG_LISTEN_TOKEN';
 const MIN_TOKEN_LENGTH = 16;
 
-interface ListenOptions {
+interface ListenOptions extends RepositoryOptions {
   registry: string;
   port: number;
   host: string;
   path: string;
   queueSize: number;
-  include?: string[];
-  exclude?: string[];
-  dedupe: DedupeScope;
   store?: string;
   json?: boolean;
 }
@@ -48,8 +51,7 @@ export function registerCatalogListen(
   createProbe: ProbeFactory = ociProbe,
 ): void {
   withStoreOption(
-    catalog
-      .command('listen')
+    withRepositoryOptions(catalog.command('listen'))
       .description(
         "Keep a registry's catalog current from its own notifications: serve the endpoint its notifications.endpoints posts to",
       )
@@ -70,20 +72,6 @@ export function registerCatalogListen(
         integerOption('--queue-size', 1, 1_000_000),
         10_000,
       )
-      .option('--include <glob>', 'only repositories matching this glob (repeatable)', collect)
-      .option(
-        '--exclude <glob>',
-        'ignore repositories matching this glob (repeatable; wins over --include)',
-        collect,
-      )
-      .addOption(
-        new Option(
-          '--dedupe <scope>',
-          "'registry': a digest is new once per registry; 'global': once across all",
-        )
-          .choices(['registry', 'global'])
-          .default('registry'),
-      )
       .option('--json', 'log one JSON object per line on stdout')
       .addHelpText(
         'after',
@@ -100,10 +88,7 @@ export function registerCatalogListen(
       throw new CatalogInputError(`--path must start with "/", got "${opts.path}"`);
     const location = resolveStoreLocation(opts.store);
     const probe = await createProbe(opts.registry, process.env);
-    const log = (entry: ListenerLog): void => {
-      if (opts.json) output.out(JSON.stringify({ at: new Date().toISOString(), ...entry }));
-      else output.err(`${new Date().toISOString()} ${entry.level} ${entry.message}`);
-    };
+    const log = commandLog(output, opts.json === true);
     const store = await openCatalogStore(location);
     const listener = new EventListener({
       probe,
@@ -111,11 +96,7 @@ export function registerCatalogListen(
       token,
       path: opts.path,
       queueSize: opts.queueSize,
-      apply: {
-        dedupe: opts.dedupe,
-        ...(opts.include ? { include: opts.include } : {}),
-        ...(opts.exclude ? { exclude: opts.exclude } : {}),
-      },
+      apply: repositoryOptions(opts),
       log,
     });
     const server = createServer(listener.handle);

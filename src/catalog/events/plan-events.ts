@@ -12,7 +12,7 @@
  *   lookup may or may not have seen it), one lookup of the tag (or image) settles the state.
  * Duplicates (same event id) and repositories excluded by the globs change nothing.
  */
-import { compareRepository, type RepositoryWrite } from '../compare.js';
+import { compareRepository, countChanges, type RepositoryWrite } from '../compare.js';
 import type { RepositoryFilter } from '../filter.js';
 import type { CatalogChange, DedupeScope, InventoryEntry, RegistryState, RunRecord } from '../model.js';
 import type { ImageRecord } from '../source.js';
@@ -434,7 +434,6 @@ function assemble(
       });
     }
   }
-  const count = (kind: CatalogChange['kind']): number => changes.filter((c) => c.kind === kind).length;
   const run: RunRecord | undefined =
     changes.length === 0
       ? undefined
@@ -449,11 +448,7 @@ function assemble(
             repositories: work.size,
             images,
             tags,
-            added: count('image-added'),
-            removed: count('image-removed'),
-            moved: count('tag-moved'),
-            tagsAdded: count('tag-added'),
-            tagsRemoved: count('tag-removed'),
+            ...countChanges(changes),
             inventoried: inventory.length,
             excluded: results.counts[EventOutcome.Excluded] ?? 0,
             failed: results.rejections.length,
