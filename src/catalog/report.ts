@@ -77,9 +77,12 @@ export function formatStatus(rows: readonly RegistryStatus[]): string {
   const lines: string[] = [];
   for (const row of rows) {
     lines.push(row.registry);
-    lines.push(
-      `  last scan            ${row.lastScan ? `${row.lastScan.finishedAt} (run ${row.lastScan.runId})` : 'never (run `falcon-org catalog scan`)'}`,
-    );
+    // Rows of a listener or queue (requests that named no registry) have no scans.
+    if (/^(https?|ecr):\/\//.test(row.registry)) {
+      lines.push(
+        `  last scan            ${row.lastScan ? `${row.lastScan.finishedAt} (run ${row.lastScan.runId})` : 'never (run `falcon-org catalog scan`)'}`,
+      );
+    }
     const counts = Object.entries(row.eventsSinceScan).sort(
       ([a], [b]) => OUTCOME_ORDER.indexOf(a) - OUTCOME_ORDER.indexOf(b),
     );
