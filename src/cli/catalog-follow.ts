@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CatalogInputError } from '../catalog/errors.js';
 import type { FollowDeps } from '../catalog/events/aws-deps.js';
 import { describeStoreLocation, openCatalogStore, resolveStoreLocation } from '../catalog/store/open.js';
 import type { ResolvedConfig } from '../config/load.js';
@@ -63,6 +64,11 @@ export function registerCatalogFollow(
     const { loadConfigFile } = await import('../config/load.js');
     const { followQueue } = await import('../catalog/events/follower.js');
     const config = await loadConfigFile(opts.config);
+    if (!config.catalog.ecrEvents.enabled) {
+      throw new CatalogInputError(
+        `catalog.ecrEvents.enabled is not true in ${opts.config}: the queue and the member rules exist only when it is; enable it and deploy, or give the configuration the deployment was made with`,
+      );
+    }
     const location = resolveStoreLocation(opts.store);
     const deps = await createDeps(config, {
       queueUrl,

@@ -287,6 +287,30 @@ describe('catalog follow: ECR image actions from the queue', () => {
     const rows = (JSON.parse(status.stdout) as { registries: { registry: string }[] }).registries;
     expect(rows.map((r) => r.registry)).toEqual([registryOf(MEMBER), registryOf(OUTSIDER)]);
   });
+
+  it('refuses to follow with a configuration where catalog.ecrEvents is not enabled, naming the setting', async () => {
+    const config = join(dir, 'no-events.yaml');
+    await writeFile(
+      config,
+      [
+        'falcon: { cloud: us-1 }',
+        'aws: { partition: aws, homeRegion: eu-west-1 }',
+        'organization: { id: o-abcdefghij, targets: [r-ab12] }',
+        'features: { eksProtection: { enabled: true } }',
+      ].join('\n'),
+    );
+    let built = false;
+    const result = await runCatalog(['follow', queue.url, '--config', config, '--until-empty'], {
+      createFollowDeps: () => {
+        built = true;
+        return Promise.reject(new Error('no queue should be read'));
+      },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`catalog.ecrEvents.enabled is not true in ${config}`);
+    expect(result.stderr).toContain('enable it and deploy');
+    expect(built).toBe(false);
+  });
 });
 
 describe('two followers draining one queue into one PostgreSQL store', () => {

@@ -60,6 +60,9 @@ export interface ListenerStats {
 
 const digestOf = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
+/** Refusals held for the store at most (while it is down); beyond, they are only counted and logged. */
+const MAX_PENDING_REJECTIONS = 1000;
+
 export class EventListener {
   private readonly queue: RegistryEvent[] = [];
   private readonly rejections: Rejection[] = [];
@@ -138,7 +141,7 @@ export class EventListener {
     } catch (error) {
       if (!(error instanceof MalformedEnvelopeError)) throw error;
       this.counts.rejected += 1;
-      this.rejections.push({ reason: RejectReason.Malformed, detail: `request body: ${error.message}` });
+      this.hold([{ reason: RejectReason.Malformed, detail: `request body: ${error.message}` }]);
       this.options.log({
         level: 'warn',
         message: `refused a notification: ${error.message}`,
@@ -154,12 +157,17 @@ export class EventListener {
     this.counts.received += parsed.events.length;
     this.counts.ignored += parsed.ignored;
     this.counts.rejected += parsed.rejected.length;
-    this.rejections.push(...parsed.rejected);
+    this.hold(parsed.rejected);
     for (const r of parsed.rejected)
       this.options.log({ level: 'warn', message: `refused an event: ${r.detail}` });
     this.queue.push(...parsed.events);
     if (parsed.events.length > 0 || parsed.rejected.length > 0) this.wake?.();
     respond(res, 202, 'accepted');
+  }
+
+  private hold(rejections: readonly Rejection[]): void {
+    const room = Math.max(0, MAX_PENDING_REJECTIONS - this.rejections.length);
+    this.rejections.push(...rejections.slice(0, room));
   }
 
   private authorized(header: string | undefined): boolean {
