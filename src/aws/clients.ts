@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -22,17 +24,45 @@ export interface AwsClientSettings {
   readonly credentials?: AwsCredentials;
   /** @default 3 (the SDK default) */
   readonly maxAttempts?: number;
+  /** Connections shared with other clients (see {@link createSharedConnections}). @default - the client's own pool */
+  readonly connections?: SharedConnections;
+}
+
+/**
+ * Keep-alive agents shared by many clients: every client given them sends through one connection pool
+ * instead of opening its own (a client per account × service × region would otherwise mean a TCP and
+ * TLS handshake for nearly every call). Passed to each client as its request handler's agents.
+ */
+export interface SharedConnections {
+  readonly httpAgent: HttpAgent;
+  readonly httpsAgent: HttpsAgent;
+}
+
+/** One pool of keep-alive connections, at most `maxSockets` per host. @default 64 */
+export function createSharedConnections(maxSockets = 64): SharedConnections {
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+  return { httpAgent: new HttpAgent(options), httpsAgent: new HttpsAgent(options) };
+}
+
+/** The part of an SDK v3 client's configuration `createClient` sets. */
+export interface AwsClientConfig {
+  region: string;
+  credentials?: AwsCredentials;
+  maxAttempts?: number;
+  /** The SDK's Node.js handler options: here only its agents. */
+  requestHandler?: SharedConnections;
 }
 
 /** Creates one client with the shared settings; works for any SDK v3 client class. */
 export function createClient<C>(
-  ClientClass: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C,
+  ClientClass: new (config: AwsClientConfig) => C,
   settings: AwsClientSettings,
 ): C {
   return new ClientClass({
     region: settings.region,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
+    ...(settings.connections ? { requestHandler: settings.connections } : {}),
   });
 }
 

@@ -28,6 +28,8 @@ export interface OrganizationDirectory {
   listAccounts(parentId: string): Promise<DirectoryAccount[]>;
   /** OU IDs directly under a root or OU (every page). */
   listChildOus(parentId: string): Promise<string[]>;
+  /** The name of an OU listed so far, when the directory knows it. */
+  ouName?(ouId: string): string | undefined;
 }
 
 export interface ScopeSettings {
@@ -43,6 +45,8 @@ export interface ScopeAccount {
   readonly name?: string;
   /** The target (root or OU ID) the account was found under. */
   readonly target: string;
+  /** The root or OU the account sits in directly. */
+  readonly parent?: string;
 }
 
 /** An account found under a target but left out, and why. */
@@ -70,6 +74,7 @@ export async function resolveScope(
   const found = new Map<string, ScopeAccount>();
   const skipped = new Map<string, SkippedAccount>();
   const visited = new Set<string>();
+  const parentOf = new Map<string, string>();
 
   // Breadth-first: one level of OUs at a time, each level's parents listed concurrently.
   let level = settings.targets.map((target) => ({ parent: target, target }));
@@ -82,7 +87,7 @@ export async function resolveScope(
           directory.listAccounts(parent),
           directory.listChildOus(parent),
         ]);
-        return { target, accounts, ous };
+        return { target, parent, accounts, ous };
       } catch (error) {
         throw new AwsScopeError(`could not list the accounts and OUs under ${parent}: ${message(error)}`, {
           cause: error,
@@ -90,14 +95,20 @@ export async function resolveScope(
       }
     });
     level = [];
-    for (const { target, accounts, ous } of children) {
+    for (const { target, parent, accounts, ous } of children) {
+      for (const account of accounts) parentOf.set(account.id, parentOf.get(account.id) ?? parent);
       for (const account of accounts) {
         if (found.has(account.id) || skipped.has(account.id)) continue;
         if (excluded.has(account.id)) skipped.set(account.id, { id: account.id, reason: 'excluded' });
         else if (account.state !== 'ACTIVE') {
           skipped.set(account.id, { id: account.id, reason: 'not-active', state: account.state });
         } else {
-          found.set(account.id, { id: account.id, ...(account.name ? { name: account.name } : {}), target });
+          found.set(account.id, {
+            id: account.id,
+            ...(account.name ? { name: account.name } : {}),
+            target,
+            parent: parentOf.get(account.id) ?? target,
+          });
         }
       }
       for (const ou of ous) level.push({ parent: ou, target });

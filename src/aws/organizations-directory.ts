@@ -11,7 +11,13 @@ import type { DirectoryAccount, OrganizationDirectory } from './organization-sco
  * client generous retries (e.g. `maxAttempts: 10`): Organizations throttles at a few calls per second.
  */
 export class OrganizationsDirectory implements OrganizationDirectory {
+  private readonly names = new Map<string, string>();
+
   constructor(private readonly client: OrganizationsClient) {}
+
+  ouName(ouId: string): string | undefined {
+    return this.names.get(ouId);
+  }
 
   async listAccounts(parentId: string): Promise<DirectoryAccount[]> {
     const accounts: DirectoryAccount[] = [];
@@ -33,7 +39,11 @@ export class OrganizationsDirectory implements OrganizationDirectory {
       const page = await this.client.send(
         new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: nextToken }),
       );
-      for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) ous.push(ou.Id);
+      for (const ou of page.OrganizationalUnits ?? []) {
+        if (!ou.Id) continue;
+        ous.push(ou.Id);
+        if (ou.Name) this.names.set(ou.Id, ou.Name);
+      }
       nextToken = page.NextToken;
     } while (nextToken);
     return ous;

@@ -30,7 +30,9 @@ export type PreflightCheck =
   | 'accountType'
   | 'trustedAccess'
   | 'distributorDocument'
-  | 'organizationTrail';
+  | 'organizationTrail'
+  /** A Falcon API client: accepted by /oauth2/token, holding the read scopes its features need. */
+  | 'falconClient';
 
 /** Outcome of one check: `error` stops the deploy, `warning` could not be verified or looks odd. */
 export type FindingSeverity = 'ok' | 'warning' | 'error';

@@ -8,7 +8,8 @@ export function registerDeploy(program: Command, output: Output): void {
     .description(
       'Deploy the root stack and its StackSets from the home account and region, wait for every StackSet ' +
         'operation and report per account and region (needs AWS credentials; FALCON_CLIENT_ID and ' +
-        'FALCON_CLIENT_SECRET when falcon.credentials.source is "environment")',
+        'FALCON_CLIENT_SECRET when falcon.credentials.source is "environment", and FALCON_<SSM|EKS|ECR|COVERAGE>_CLIENT_ID ' +
+        'and _CLIENT_SECRET for each falcon.clients.<feature> from the environment)',
     )
     .requiredOption('-c, --config <file>', 'configuration file (YAML or JSON)')
     .option('--json', 'print one JSON result on stdout (progress stays on stderr)')

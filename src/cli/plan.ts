@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
+import { formatWarning } from '../config/warnings.js';
+import { credentialWarnings } from '../falcon/credentials.js';
 import { readPlan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { printJson, type Output } from './output.js';
@@ -26,8 +28,12 @@ export function registerPlan(program: Command, output: Output): void {
           name: result.rootStackName,
           homeRegion: config.aws.homeRegion,
         });
-        if (opts.json) printJson(output, plan);
-        else output.out(renderPlan(plan));
+        const warnings = credentialWarnings(config);
+        if (opts.json) printJson(output, { ...plan, warnings });
+        else {
+          output.out(renderPlan(plan));
+          for (const w of warnings) output.err(formatWarning(w));
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

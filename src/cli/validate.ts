@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
+import { configWarnings, formatWarning } from '../config/warnings.js';
+import { credentialWarnings } from '../falcon/credentials.js';
 import { printJson, type Output } from './output.js';
 
 export function registerValidate(program: Command, output: Output): void {
@@ -10,10 +12,14 @@ export function registerValidate(program: Command, output: Output): void {
     .option('--json', 'print the resolved configuration as JSON')
     .action(async (opts: { config: string; json?: boolean }) => {
       const config = await loadConfigFile(opts.config);
+      // Valid, but probably not what is wanted (a retired document version, a client with more scopes
+      // than a cluster needs copied into every cluster, …): told, never fatal.
+      const warnings = [...configWarnings(config), ...credentialWarnings(config)];
       if (opts.json) {
-        printJson(output, { valid: true, config });
+        printJson(output, { valid: true, warnings, config });
         return;
       }
+      for (const warning of warnings) output.err(formatWarning(warning));
       const enabled = Object.entries(config.features)
         .filter(([, f]) => f.enabled)
         .map(([name]) => name);

@@ -12,6 +12,7 @@ import {
   type Cluster,
   type EKSClient,
 } from '@aws-sdk/client-eks';
+import type { AccessEntryUndo } from '../eks/run-contract.js';
 import { ClusterError, ClusterGoneError } from './errors.js';
 import { pollUntil, type DeployerClock } from './wait.js';
 
@@ -85,20 +86,17 @@ export async function waitClusterActive(
   return endpointOf(cluster);
 }
 
-export interface AccessEntryState {
-  /** True when this run (or an earlier run of this deployer) created the entry. */
-  readonly ours: boolean;
-  readonly created: boolean;
-  /**
-   * On an entry that is not ours: what this run changed about the cluster admin policy, so cleanup
-   * undoes exactly that. Absent when the policy already applied at cluster scope (nothing changed).
-   * `previousScope` is the narrower scope it had before (restored), or absent (disassociated).
-   */
-  readonly policyAssociated?: { readonly policyArn: string; readonly previousScope?: AccessScope };
-}
-
 export function clusterAdminPolicyArn(partition: string): string {
   return `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
+}
+
+/** The principal's access entry as found before the run changes it. */
+export interface AccessEntryFound {
+  readonly exists: boolean;
+  /** It carries our user name: this deployer created it (a run that did not clean up). */
+  readonly ours: boolean;
+  /** The scope the cluster admin policy has on it, when associated. */
+  readonly adminScope?: AccessScope;
 }
 
 /** The scope the policy is associated with on the principal's entry, or undefined when it is not. */
@@ -120,50 +118,92 @@ async function associatedScope(
   return undefined;
 }
 
-/**
- * Ensures an access entry for the principal and associates the cluster admin access policy
- * (installing CRDs, cluster roles and webhooks needs it). An existing entry is not an error; it is
- * only ours (and so removed afterwards) when it carries our user name. On an entry that is not
- * ours the policy is associated only when it is not already there at cluster scope, and the state
- * records it so cleanup undoes exactly that (`restoreAccessPolicy`).
- */
-export async function ensureAccessEntry(
+/** Reads the principal's access entry and its cluster admin association (changes nothing). */
+export async function inspectAccessEntry(
   eks: EKSClient,
   cluster: string,
   principalArn: string,
   partition: string,
-): Promise<AccessEntryState> {
-  const policyArn = clusterAdminPolicyArn(partition);
-  let created = false;
-  let ours: boolean;
+): Promise<AccessEntryFound> {
+  let username: string | undefined;
   try {
-    await eks.send(
-      new CreateAccessEntryCommand({
-        clusterName: cluster,
-        principalArn,
-        type: 'STANDARD',
-        username: DEPLOYER_USERNAME,
-      }),
-    );
-    created = true;
-    ours = true;
+    username = (await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn })))
+      .accessEntry?.username;
   } catch (error) {
-    if (errorName(error) !== 'ResourceInUseException') throw error;
-    const existing = await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }));
-    ours = existing.accessEntry?.username === DEPLOYER_USERNAME;
+    if (errorName(error) === 'ResourceNotFoundException') return { exists: false, ours: false };
+    throw error;
   }
-  let policyAssociated: AccessEntryState['policyAssociated'];
-  if (!ours) {
-    const scope = await associatedScope(eks, cluster, principalArn, policyArn);
-    if (scope?.type === 'cluster') return { ours, created };
-    policyAssociated = scope === undefined ? { policyArn } : { policyArn, previousScope: scope };
+  const adminScope = await associatedScope(eks, cluster, principalArn, clusterAdminPolicyArn(partition));
+  return { exists: true, ours: username === DEPLOYER_USERNAME, ...(adminScope ? { adminScope } : {}) };
+}
+
+/**
+ * What undoes `grantClusterAdmin` on what was found: our own entry (created now, or left by an
+ * earlier run) is removed; on an entry that is not ours exactly the association is undone
+ * (disassociated, or its narrower scope put back) and the entry kept. Undefined when the grant
+ * changes nothing (someone else's entry that already has the policy at cluster scope).
+ */
+export function accessEntryUndo(
+  found: AccessEntryFound,
+  principalArn: string,
+  partition: string,
+): AccessEntryUndo | undefined {
+  if (!found.exists || found.ours) return { principalArn, action: 'remove-entry' };
+  if (found.adminScope?.type === 'cluster') return undefined;
+  const policyArn = clusterAdminPolicyArn(partition);
+  if (found.adminScope === undefined) return { principalArn, action: 'disassociate', policyArn };
+  return {
+    principalArn,
+    action: 'restore-scope',
+    policyArn,
+    scope: {
+      type: found.adminScope.type === 'namespace' ? 'namespace' : 'cluster',
+      ...(found.adminScope.namespaces ? { namespaces: [...found.adminScope.namespaces] } : {}),
+    },
+  };
+}
+
+/**
+ * Gives the principal the cluster admin access policy at cluster scope (installing CRDs, cluster
+ * roles and webhooks needs it): creates the access entry (STANDARD, our user name) when there was
+ * none, and associates the policy unless it already applies at cluster scope. An entry created
+ * here is removed again when the association fails.
+ */
+export async function grantClusterAdmin(
+  eks: EKSClient,
+  cluster: string,
+  principalArn: string,
+  partition: string,
+  found: AccessEntryFound,
+): Promise<void> {
+  let created = false;
+  if (!found.exists) {
+    try {
+      await eks.send(
+        new CreateAccessEntryCommand({
+          clusterName: cluster,
+          principalArn,
+          type: 'STANDARD',
+          username: DEPLOYER_USERNAME,
+        }),
+      );
+      created = true;
+    } catch (error) {
+      if (errorName(error) !== 'ResourceInUseException') throw error;
+      // Someone created it since it was read: what was recorded to undo no longer fits.
+      throw new ClusterError(
+        `an access entry for ${principalArn} was created on cluster ${cluster} by someone else during this run; run again`,
+        { cause: error },
+      );
+    }
   }
+  if (found.adminScope?.type === 'cluster') return;
   try {
     await eks.send(
       new AssociateAccessPolicyCommand({
         clusterName: cluster,
         principalArn,
-        policyArn,
+        policyArn: clusterAdminPolicyArn(partition),
         accessScope: { type: 'cluster' },
       }),
     );
@@ -172,38 +212,46 @@ export async function ensureAccessEntry(
     if (created) await removeAccessEntry(eks, cluster, principalArn);
     throw error;
   }
-  return { ours, created, ...(policyAssociated ? { policyAssociated } : {}) };
 }
 
 /**
- * Undoes what `ensureAccessEntry` changed on an entry that is not ours: disassociates the policy
- * it associated, or puts back the narrower scope it had. The entry itself is never touched.
+ * Undoes what `grantClusterAdmin` did, as recorded before it did it. Safe to repeat, and safe after
+ * others changed things: an entry that no longer carries our user name is never removed, and what
+ * is gone already is not an error.
  */
-export async function restoreAccessPolicy(
-  eks: EKSClient,
-  cluster: string,
-  principalArn: string,
-  change: NonNullable<AccessEntryState['policyAssociated']>,
-): Promise<void> {
-  if (change.previousScope) {
-    await eks.send(
-      new AssociateAccessPolicyCommand({
-        clusterName: cluster,
-        principalArn,
-        policyArn: change.policyArn,
-        accessScope: change.previousScope,
-      }),
-    );
-    return;
-  }
+export async function undoAccessEntry(eks: EKSClient, cluster: string, undo: AccessEntryUndo): Promise<void> {
+  const { principalArn } = undo;
   try {
-    await eks.send(
-      new DisassociateAccessPolicyCommand({
-        clusterName: cluster,
-        principalArn,
-        policyArn: change.policyArn,
-      }),
-    );
+    switch (undo.action) {
+      case 'remove-entry': {
+        const entry = (await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn })))
+          .accessEntry;
+        if (entry?.username === DEPLOYER_USERNAME) await removeAccessEntry(eks, cluster, principalArn);
+        return;
+      }
+      case 'disassociate':
+        await eks.send(
+          new DisassociateAccessPolicyCommand({
+            clusterName: cluster,
+            principalArn,
+            policyArn: undo.policyArn,
+          }),
+        );
+        return;
+      case 'restore-scope':
+        await eks.send(
+          new AssociateAccessPolicyCommand({
+            clusterName: cluster,
+            principalArn,
+            policyArn: undo.policyArn,
+            accessScope: {
+              type: undo.scope.type,
+              ...(undo.scope.namespaces ? { namespaces: [...undo.scope.namespaces] } : {}),
+            },
+          }),
+        );
+        return;
+    }
   } catch (error) {
     if (errorName(error) !== 'ResourceNotFoundException') throw error;
   }

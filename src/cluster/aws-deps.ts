@@ -10,6 +10,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoRunsTable } from '../eks/runs-table.js';
+import { describeError } from '../shared/describe-error.js';
 import type { DeployerEnvironment } from './environment.js';
 import { ManifestError } from './errors.js';
 import { KubeClient } from './kube-client.js';
@@ -30,10 +31,8 @@ export class S3ManifestSource implements ManifestSource {
     } catch (error) {
       if (error instanceof ManifestError) throw error;
       throw new ManifestError(
-        `cannot read the operator manifest s3://${bucket}/${key}; run "falcon-org deploy" to upload it`,
-        {
-          cause: error,
-        },
+        `cannot read the operator manifest s3://${bucket}/${key} (${describeError(error)}); run "falcon-org deploy" to upload it`,
+        { cause: error },
       );
     }
   }

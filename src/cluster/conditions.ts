@@ -1,3 +1,5 @@
+import { ClusterError } from './errors.js';
+
 /** A metav1.Condition as the deployer reads it. */
 export interface Condition {
   readonly type?: string;
@@ -31,26 +33,49 @@ export function describeConditions(object: unknown): string {
 interface DeploymentState {
   metadata?: { generation?: number };
   spec?: { replicas?: number };
-  status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    conditions?: Condition[];
+  };
 }
 
 /**
- * A Deployment has rolled out when it is Available, its controller has observed the current spec
- * and every replica runs it. Available alone stays True during a rolling update (the old pods
- * serve), so an upgrade would be taken as done before the new version runs.
+ * A Deployment has rolled out when it is Available and meets what `kubectl rollout status`
+ * requires: the controller has observed the current generation, the rollout has not exceeded its
+ * progress deadline, every desired replica runs the new revision (`updatedReplicas` =
+ * `spec.replicas`), no old replica is left (`status.replicas` = `updatedReplicas`) and every
+ * updated replica is available (`availableReplicas` ≥ `updatedReplicas`). Available alone stays
+ * True during a rolling update (the old pods serve), so an upgrade whose new pods never start would
+ * otherwise pass. A rollout past its progress deadline ends the wait at once.
  */
 export function deploymentRolledOut(object: unknown): { done: boolean; seen: string } {
   if (object === undefined) return { done: false, seen: 'not found' };
   const { metadata = {}, spec = {}, status = {} } = object as DeploymentState;
   const conditions = describeConditions(object);
-  if (!isTrue(object, 'Available')) return { done: false, seen: conditions };
-  if (metadata.generation !== undefined && (status.observedGeneration ?? 0) < metadata.generation) {
-    return { done: false, seen: `${conditions}; generation ${metadata.generation} not observed yet` };
+  const progressing = conditionsOf(object).find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    throw new ClusterError(`the rollout exceeded its progress deadline (${conditions})`);
   }
-  const replicas = spec.replicas ?? 1;
+  if (!isTrue(object, 'Available')) return { done: false, seen: conditions };
+  const generation = metadata.generation ?? 0;
+  if ((status.observedGeneration ?? 0) < generation) {
+    return { done: false, seen: `${conditions}; generation ${generation} not observed yet` };
+  }
+  const desired = spec.replicas ?? 1;
   const updated = status.updatedReplicas ?? 0;
-  if (updated < replicas) {
-    return { done: false, seen: `${conditions}; ${updated} of ${replicas} replicas updated` };
+  const total = status.replicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  if (updated < desired) {
+    return { done: false, seen: `${conditions}; ${updated} of ${desired} new replicas updated` };
+  }
+  if (total > updated) {
+    return { done: false, seen: `${conditions}; ${total - updated} old replicas pending termination` };
+  }
+  if (available < updated) {
+    return { done: false, seen: `${conditions}; ${available} of ${updated} updated replicas available` };
   }
   return { done: true, seen: conditions };
 }

@@ -6,8 +6,9 @@ import { PROJECT_ENV } from '../eks/run-contract.js';
 import { DynamoRunsTable } from '../eks/runs-table.js';
 import { CodeBuildStarter } from '../eks/start-run.js';
 import { runUninstallsBeforeDestroy, type ClusterUninstall } from './uninstall-runs.js';
-import { ClusterError, describeError } from './errors.js';
+import { ClusterError } from './errors.js';
 import type { DeployerClock } from './wait.js';
+import { describeError } from '../shared/describe-error.js';
 
 export interface DestroyHookClients {
   readonly codeBuild: Pick<CodeBuildClient, 'send'>;

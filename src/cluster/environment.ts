@@ -2,7 +2,9 @@ import {
   COMPUTE_MODES,
   PROJECT_ENV,
   RUN_ENV,
+  RUN_MODES,
   type ComputeMode,
+  type RunMode,
   type RunRequest,
 } from '../eks/run-contract.js';
 import { DeployerSettingsError } from './errors.js';
@@ -44,8 +46,8 @@ export function readDeployerEnvironment(env: Env): DeployerEnvironment {
     problems.push(`${RUN_ENV.compute} is "${computeText}"; expected one of ${COMPUTE_MODES.join(', ')}`);
   }
   const modeText = env[RUN_ENV.mode]?.trim() || 'install';
-  if (modeText !== 'install' && modeText !== 'uninstall') {
-    problems.push(`${RUN_ENV.mode} is "${modeText}"; expected "install" or "uninstall"`);
+  if (!RUN_MODES.includes(modeText as RunMode)) {
+    problems.push(`${RUN_ENV.mode} is "${modeText}"; expected one of ${RUN_MODES.join(', ')}`);
   }
   const clientId = need(PROJECT_ENV.clientId);
   const clientSecret = need(PROJECT_ENV.clientSecret);
@@ -67,7 +69,7 @@ export function readDeployerEnvironment(env: Env): DeployerEnvironment {
       compute: computeText as ComputeMode,
       executionRoleArn,
       runId,
-      mode: modeText === 'uninstall' ? 'uninstall' : 'install',
+      mode: modeText as RunMode,
     },
     settings,
     runsTable: env[PROJECT_ENV.runsTable]?.trim() || undefined,

@@ -78,11 +78,17 @@ export class KubeApiError extends ClusterError {
   }
 }
 
-/** Short, single-line description of an error for reasons and logs. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const text = error.message.split('\n')[0] ?? error.name;
-    return text.length > 400 ? `${text.slice(0, 397)}...` : text;
+/** The Kubernetes API could not be reached (connection refused or reset, timeout) after retries. */
+export class KubeConnectionError extends ClusterError {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
+    const cause = options?.cause;
+    const detail =
+      cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : String(cause);
+    super(`Kubernetes ${operation}: no answer after ${attempts} attempts (${detail})`, options);
+    this.name = 'KubeConnectionError';
   }
-  return String(error);
 }

@@ -17,7 +17,7 @@ export function falconNamespaces(admission: boolean): string[] {
 }
 
 /** EKS namespace selectors may use `*` and `?` wildcards. */
-function namespaceMatches(pattern: string, namespace: string): boolean {
+export function namespaceMatches(pattern: string, namespace: string): boolean {
   const re = pattern
     .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
     .replace(/\*/g, '.*')
@@ -44,6 +44,15 @@ export async function uncoveredFargateNamespaces(
   cluster: string,
   wanted: readonly string[],
 ): Promise<string[]> {
+  const selectors = await activeFargateSelectors(eks, cluster);
+  return wanted.filter((ns) => !selectors.some((s) => covers(s, ns)));
+}
+
+/** The selectors of the cluster's ACTIVE (or CREATING) Fargate profiles. */
+export async function activeFargateSelectors(
+  eks: EKSClient,
+  cluster: string,
+): Promise<FargateProfileSelector[]> {
   const selectors: FargateProfileSelector[] = [];
   let nextToken: string | undefined;
   do {
@@ -57,16 +66,17 @@ export async function uncoveredFargateNamespaces(
     }
     nextToken = page.nextToken;
   } while (nextToken);
-  return wanted.filter((ns) => !selectors.some((s) => covers(s, ns)));
+  return selectors;
 }
 
-/** The run's reason when namespaces are not covered: what is missing and the fix (under 400 chars). */
+/** The run's reason when namespaces are not covered: what is missing and the whole fix command. */
 export function fargateCoverageReason(cluster: string, missing: readonly string[]): string {
   const list = missing.join(', ');
   return (
     `no Fargate profile of cluster ${cluster} selects namespace(s) ${list}, so the Falcon operator cannot ` +
     `start on this Fargate-only cluster; nothing was applied. Create a Fargate profile selecting namespaces ` +
-    `${list} (without pod labels; aws eks create-fargate-profile --selectors ` +
+    `${list} (without pod labels: aws eks create-fargate-profile --cluster-name ${cluster} ` +
+    `--fargate-profile-name falcon --pod-execution-role-arn <the cluster's pod execution role ARN> --selectors ` +
     `${missing.map((ns) => `namespace=${ns}`).join(' ')}), then run again`
   );
 }

@@ -3,8 +3,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ResolvedConfig } from '../config/load.js';
-import { SecretsManagerReader } from '../ecr/secrets.js';
-import { PROJECT_ENV, type ComputeMode, type RunMode } from '../eks/run-contract.js';
+import { SecretsManagerReader } from '../aws/secrets.js';
+import type { ComputeMode, RunMode } from '../eks/run-contract.js';
+import { readFalconClient, resolveFalconClient } from '../falcon/credentials.js';
 import { createDeployerDeps } from './aws-deps.js';
 import type { DeployerEnvironment } from './environment.js';
 import { DeployerSettingsError, ManifestError } from './errors.js';
@@ -47,28 +48,18 @@ export function roleArnOfCaller(callerArn: string): string {
   return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : callerArn;
 }
 
+/** The clusters' client (`falcon.clients.eksProtection`, else `falcon.credentials`): what a run copies into the cluster. */
 async function falconCredentials(
   config: ResolvedConfig,
   env: NodeJS.ProcessEnv,
 ): Promise<{ clientId: string; clientSecret: string }> {
-  const source = config.falcon.credentials;
-  if (source.source === 'environment') {
-    const clientId = env[PROJECT_ENV.clientId]?.trim() ?? '';
-    const clientSecret = env[PROJECT_ENV.clientSecret]?.trim() ?? '';
-    if (clientId === '' || clientSecret === '') {
-      throw new DeployerSettingsError(
-        `falcon.credentials.source is "environment" but ${PROJECT_ENV.clientId} or ${PROJECT_ENV.clientSecret} is not set; export the Falcon API client ID and secret`,
-      );
-    }
-    return { clientId, clientSecret };
-  }
-  const reader = new SecretsManagerReader(new SecretsManagerClient({ region: config.aws.homeRegion }));
-  const raw = JSON.parse(await reader.getSecretString(source.secretArn ?? '')) as Record<string, unknown>;
-  const clientId = typeof raw['ClientId'] === 'string' ? raw['ClientId'] : '';
-  const clientSecret = typeof raw['ClientSecret'] === 'string' ? raw['ClientSecret'] : '';
-  if (clientId === '' || clientSecret === '') {
-    throw new DeployerSettingsError(`secret ${source.secretArn ?? ''} lacks ClientId or ClientSecret`);
-  }
+  const { clientId, clientSecret } = await readFalconClient(
+    resolveFalconClient(config.falcon, 'eksProtection'),
+    {
+      env,
+      secrets: () => new SecretsManagerReader(new SecretsManagerClient({ region: config.aws.homeRegion })),
+    },
+  );
   return { clientId, clientSecret };
 }
 

@@ -1,7 +1,9 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { KubeApiError } from './errors.js';
+import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffPolicy } from '../shared/backoff.js';
+import { KubeApiError, KubeConnectionError } from './errors.js';
 import type { KubeObject } from './kube-resources.js';
+import { systemClock, type DeployerClock } from './wait.js';
 
 export const APPLY_PATCH_CONTENT_TYPE = 'application/apply-patch+yaml';
 
@@ -14,11 +16,42 @@ export interface KubeClientOptions {
   readonly token: { get(): Promise<string>; renew(): Promise<string> };
   /** Per-request timeout. @default 30000 */
   readonly timeoutMs?: number;
+  /** Retries of 429, 5xx and lost connections. @default DEFAULT_KUBE_RETRY */
+  readonly retry?: Partial<BackoffPolicy>;
+  /** Time for the waits between retries. @default systemClock */
+  readonly clock?: DeployerClock;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * The API server answers 429 when API priority and fairness sheds load (with `Retry-After`), 5xx
+ * while a control plane instance restarts, and connections drop while an endpoint allow-list
+ * change rolls out: a few retries over tens of seconds ride all of these out.
+ */
+export const DEFAULT_KUBE_RETRY: BackoffPolicy = { retries: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+/** Connection failures worth another try (not TLS or certificate errors: those stay wrong). */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'KUBE_TIMEOUT',
+]);
+
+function isTransient(error: unknown): boolean {
+  return error instanceof Error && TRANSIENT_CODES.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
 export interface KubeResponse {
   readonly status: number;
   readonly body: unknown;
+  readonly headers?: IncomingHttpHeaders;
 }
 
 interface RawRequest {
@@ -63,19 +96,50 @@ export class KubeClient {
             } catch {
               // not JSON: keep the text for the error message
             }
-            resolve({ status: res.statusCode ?? 0, body });
+            resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
           });
         },
       );
-      r.on('timeout', () => r.destroy(new Error(`${req.method} ${url.pathname}: timed out`)));
+      r.on('timeout', () =>
+        r.destroy(
+          Object.assign(new Error(`${req.method} ${url.pathname}: timed out`), { code: 'KUBE_TIMEOUT' }),
+        ),
+      );
       r.on('error', reject);
       if (req.body !== undefined) r.write(req.body);
       r.end();
     });
   }
 
-  /** Sends with the current token; after a 401 renews the token once and sends again. */
+  /**
+   * Sends with the current token (after a 401 renews the token once and sends again), and retries
+   * 429, 5xx and lost connections with backoff, waiting as long as `Retry-After` asks (bounded by
+   * the policy). Every request the deployer sends is safe to repeat: reads, server-side apply,
+   * deletes and access reviews.
+   */
   async raw(req: RawRequest): Promise<KubeResponse> {
+    const policy = { ...DEFAULT_KUBE_RETRY, ...this.options.retry };
+    const clock = this.options.clock ?? systemClock;
+    const random = this.options.random ?? Math.random;
+    for (let retry = 0; ; retry++) {
+      let response: KubeResponse;
+      try {
+        response = await this.sendWithToken(req);
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        if (retry >= policy.retries) {
+          throw new KubeConnectionError(`${req.method} ${req.path}`, retry + 1, { cause: error });
+        }
+        await clock.sleep(retryDelay(policy, retry, undefined, random));
+        continue;
+      }
+      if (!isRetryableStatus(response.status) || retry >= policy.retries) return response;
+      const asked = parseRetryAfter(response.headers?.['retry-after'], clock.now());
+      await clock.sleep(retryDelay(policy, retry, asked, random));
+    }
+  }
+
+  private async sendWithToken(req: RawRequest): Promise<KubeResponse> {
     const first = await this.send(req, await this.options.token.get());
     if (first.status !== 401) return first;
     return this.send(req, await this.options.token.renew());

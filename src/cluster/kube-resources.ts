@@ -14,6 +14,13 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** What an access review asks about, without the verb (`resourceAttributes` of the API). */
+export interface ResourceAttributes {
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace?: string;
+}
+
 interface ResourceInfo {
   readonly plural: string;
   readonly namespaced: boolean;
@@ -92,6 +99,17 @@ export class ResourceMap {
       ? `/namespaces/${encodeURIComponent(object.metadata.namespace ?? 'default')}`
       : '';
     return `${base}${ns}/${info.plural}/${encodeURIComponent(object.metadata.name)}`;
+  }
+
+  /** The API group, resource (plural) and namespace of an object, as RBAC and access reviews name them. */
+  resourceOf(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): ResourceAttributes {
+    const info = this.info(object.apiVersion, object.kind);
+    const slash = object.apiVersion.lastIndexOf('/');
+    return {
+      group: slash < 0 ? '' : object.apiVersion.slice(0, slash),
+      resource: info.plural,
+      ...(info.namespaced ? { namespace: object.metadata.namespace ?? 'default' } : {}),
+    };
   }
 
   isNamespaced(apiVersion: string, kind: string): boolean {

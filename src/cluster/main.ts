@@ -1,8 +1,9 @@
 import type { RunOutcome, RunResult } from '../eks/run-contract.js';
 import { createDeployerDeps } from './aws-deps.js';
 import { readDeployerEnvironment, type Env } from './environment.js';
-import { describeError, DeployerSettingsError } from './errors.js';
+import { DeployerSettingsError } from './errors.js';
 import { runDeployer, type DeployerDeps } from './run.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** Exit code per outcome: CodeBuild marks the build failed on anything but 0. */
 export const EXIT_CODES: Readonly<Record<RunOutcome, number>> = {
@@ -10,6 +11,7 @@ export const EXIT_CODES: Readonly<Record<RunOutcome, number>> = {
   'already-protected': 0,
   upgraded: 0,
   uninstalled: 0,
+  repaired: 0,
   'not-reachable': 3,
   failed: 1,
 };

@@ -1,4 +1,4 @@
-import { applyIfChanged, VERSION_ANNOTATION, type ApplyOutcome } from './apply.js';
+import { serverSideApply, VERSION_ANNOTATION, type ApplyOutcome } from './apply.js';
 import { deploymentRolledOut, describeConditions, isTrue } from './conditions.js';
 import type { KubeClient } from './kube-client.js';
 import { describeObject, type KubeObject, type ResourceMap } from './kube-resources.js';
@@ -27,7 +27,7 @@ export function registerCrds(resources: ResourceMap, objects: readonly KubeObjec
 /**
  * Applies the operator manifest object by object in dependency order: namespace, CRDs (then waits
  * until each is Established), RBAC, configuration, the operator Deployment (then waits until it is
- * Available). Unchanged objects are not written.
+ * Available). Every object is applied; `changed` counts those the apply changed.
  */
 export async function installOperator(
   kube: KubeClient,
@@ -50,7 +50,11 @@ export async function installOperator(
       await waitCrdsEstablished(kube, resources, applied, clock, options.crdEstablishedSeconds);
       crdsWaited = true;
     }
-    applied.push(await applyIfChanged(kube, resources, object, annotations));
+    // The version marks the operator Deployment only: on an upgrade, objects whose content is the
+    // same in both releases stay unchanged.
+    applied.push(
+      await serverSideApply(kube, resources, object, object.kind === 'Deployment' ? annotations : {}),
+    );
   }
   for (const outcome of applied.filter((a) => a.object.kind === 'Deployment')) {
     await waitDeploymentAvailable(

@@ -1,16 +1,17 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
-import type { RunComponent, RunOutcome, RunRequest, RunResult } from '../eks/run-contract.js';
-import type { RunsTable } from '../eks/runs-table.js';
-import { applyIfChanged } from './apply.js';
+import type { ClusterChanges, RunComponent, RunOutcome, RunRequest, RunResult } from '../eks/run-contract.js';
+import type { ClusterChangesTable, RunsTable } from '../eks/runs-table.js';
+import { requiredAccess, waitForAccess } from './access-review.js';
+import { serverSideApply } from './apply.js';
 import {
-  ensureAccessEntry,
-  removeAccessEntry,
-  restoreAccessPolicy,
+  accessEntryUndo,
+  grantClusterAdmin,
+  inspectAccessEntry,
   setPublicAccessCidrs,
   waitClusterActive,
-  type AccessEntryState,
   type ClusterEndpoint,
 } from './aws-cluster.js';
+import { effectiveAllowList, memoryLedger, tableLedger, undoClusterChanges } from './changes.js';
 import {
   credentialsSecret,
   FALCON_KINDS,
@@ -18,23 +19,19 @@ import {
   type FalconApiCredentials,
   type ImageOverrides,
 } from './custom-resources.js';
-import {
-  ClusterGoneError,
-  describeError,
-  FargateProfileMissingError,
-  KubeApiError,
-  NotReachableError,
-} from './errors.js';
+import { ClusterError, ClusterGoneError, FargateProfileMissingError, NotReachableError } from './errors.js';
 import { falconNamespaces, fargateCoverageReason, uncoveredFargateNamespaces } from './fargate-coverage.js';
+import { fargateNamespacesWithoutInjection } from './fargate-injection.js';
 import type { KubeClient } from './kube-client.js';
 import { ResourceMap, type KubeObject } from './kube-resources.js';
 import { parseOperatorManifest, type ManifestSource } from './manifest.js';
-import { installOperator } from './operator.js';
+import { installOperator, registerCrds } from './operator.js';
 import { judgeReachability } from './reachability.js';
 import type { DeployerRunSettings } from './settings.js';
 import { uninstallFalcon } from './uninstall.js';
 import { verifySensors } from './verify.js';
-import { pollUntil, type DeployerClock } from './wait.js';
+import type { DeployerClock } from './wait.js';
+import { capText, describeError } from '../shared/describe-error.js';
 
 /** Everything a run talks to, created in one place (aws-deps.ts) and injected in tests. */
 export interface DeployerDeps {
@@ -49,7 +46,8 @@ export interface DeployerDeps {
   readonly credentials: () => Promise<FalconApiCredentials>;
   /** Images mirrored into the home account's ECR, when mirroring is on. */
   readonly mirrorImages?: () => Promise<ImageOverrides>;
-  readonly runs?: Pick<RunsTable, 'releaseLock'>;
+  /** The runs table: the run's lock and result, and the record of what it changes on the cluster. */
+  readonly runs?: Pick<RunsTable, 'releaseLock'> & ClusterChangesTable;
   readonly clock: DeployerClock;
   /** One line of JSON per call. */
   readonly log: (line: string) => void;
@@ -68,15 +66,13 @@ class Durations {
   }
 }
 
-interface Cleanup {
-  restoreCidrs?: readonly string[];
-  accessEntry?: AccessEntryState;
-}
-
 /**
- * One deployer run against one cluster: wait ACTIVE, check reachability (widen the allow-list
- * only if allowed), ensure access, then install/upgrade or uninstall, verify, clean up, and report
- * one RunResult (returned, logged, written to the runs table). Never throws.
+ * One deployer run against one cluster: wait ACTIVE, undo what an earlier, killed run left on the
+ * cluster, check reachability (widen the allow-list only if allowed), ensure access, then
+ * install/upgrade or uninstall, verify, clean up, and report one RunResult (returned, logged,
+ * written to the runs table). Before it changes the allow-list or the access entry it records what
+ * was there (`ClusterChanges`), so its clean-up — or, if it is killed, the next run — can undo
+ * exactly that. A `repair` run only does the undoing. Never throws.
  */
 export async function runDeployer(
   request: RunRequest,
@@ -85,41 +81,117 @@ export async function runDeployer(
 ): Promise<RunResult> {
   const startedAt = new Date(deps.clock.now()).toISOString();
   const durations = new Durations(deps.clock);
-  const cleanup: Cleanup = {};
+  const ledger = deps.runs
+    ? tableLedger(deps.runs, {
+        accountId: request.accountId,
+        region: request.region,
+        cluster: request.cluster,
+      })
+    : memoryLedger();
+  /** What this run recorded before changing the cluster: its clean-up undoes exactly this. */
+  let changes: ClusterChanges | undefined;
   const components: RunComponent[] = [];
   let outcome: RunOutcome = 'failed';
   let reason: string | undefined;
   let cluster: ClusterEndpoint | undefined;
+  let uninjected: string[] | undefined;
   const log = (event: string, data: Record<string, unknown> = {}) =>
     deps.log(JSON.stringify({ event, cluster: request.cluster, runId: request.runId, ...data }));
+  const record = async (next: Pick<ClusterChanges, 'allowList' | 'accessEntry'>): Promise<void> => {
+    const recorded: ClusterChanges = {
+      runId: request.runId,
+      recordedAt: new Date(deps.clock.now()).toISOString(),
+      ...(next.allowList ? { allowList: next.allowList } : {}),
+      ...(next.accessEntry ? { accessEntry: next.accessEntry } : {}),
+    };
+    await ledger.record(recorded);
+    changes = recorded;
+  };
 
   try {
     // The manifest is read and checked before anything on the cluster changes.
-    const operatorObjects = await durations.time('manifest', async () =>
-      parseOperatorManifest(
-        await deps.manifests.read(settings.operator.manifestBucket, settings.operator.manifestKey),
-        settings.operator.manifestSha256,
-        settings.operator.version,
-      ),
-    );
+    const operatorObjects =
+      request.mode === 'repair'
+        ? []
+        : await durations.time('manifest', async () =>
+            parseOperatorManifest(
+              await deps.manifests.read(settings.operator.manifestBucket, settings.operator.manifestKey),
+              settings.operator.manifestSha256,
+              settings.operator.version,
+            ),
+          );
     try {
       cluster = await durations.time('waitActive', () =>
         waitClusterActive(deps.eks, request.cluster, deps.clock, settings.deadlines.clusterActiveSeconds),
       );
     } catch (error) {
-      if (error instanceof ClusterGoneError && request.mode === 'uninstall') {
-        outcome = 'uninstalled';
-        reason = `${error.message}; nothing left to remove`;
-        return finish();
-      }
-      throw error;
+      if (!(error instanceof ClusterGoneError)) throw error;
+      // Nothing of an earlier run can be undone on a cluster that is gone.
+      if ((await ledger.read()) !== undefined) await ledger.clear(request.runId);
+      if (request.mode === 'install') throw error;
+      outcome = request.mode === 'uninstall' ? 'uninstalled' : 'repaired';
+      reason = `${error.message}; nothing left to remove`;
     }
-    if (cluster.authenticationMode === 'CONFIG_MAP') {
+    if (cluster !== undefined) {
+      const repaired = await durations.time('repair', () => undoLeftovers());
+      if (repaired !== undefined) {
+        cluster = await waitClusterActive(
+          deps.eks,
+          request.cluster,
+          deps.clock,
+          settings.deadlines.clusterActiveSeconds,
+        );
+      }
+      if (request.mode === 'repair') {
+        outcome = 'repaired';
+        reason = repaired ?? 'no earlier run left anything to undo';
+      } else {
+        outcome = await change(cluster, operatorObjects);
+      }
+    }
+  } catch (error) {
+    outcome = error instanceof NotReachableError ? 'not-reachable' : 'failed';
+    reason = describeError(error);
+  } finally {
+    await durations.time('cleanup', () => runCleanup());
+  }
+  return finish();
+
+  /** Undoes what an earlier, killed run recorded and never undid; says what it put back. */
+  async function undoLeftovers(): Promise<string | undefined> {
+    const left = await ledger.read();
+    if (left === undefined) return undefined;
+    log('leftovers-found', { fromRun: left.runId, changes: left });
+    const undo = await undoClusterChanges(
+      deps.eks,
+      request.cluster,
+      left,
+      deps.clock,
+      settings.deadlines.clusterActiveSeconds,
+      log,
+    );
+    if (undo.problems.length > 0) {
+      throw new ClusterError(
+        `could not undo what run ${left.runId} left on the cluster: ${undo.problems.join('; ')}`,
+      );
+    }
+    await ledger.clear(request.runId);
+    const what = undo.undone.length > 0 ? undo.undone.join('; ') : 'nothing needed putting back';
+    log('leftovers-undone', { fromRun: left.runId, undone: undo.undone });
+    return `undid what run ${left.runId} left: ${what}`;
+  }
+
+  /** Reachability, access, then install or uninstall; the outcome. */
+  async function change(
+    endpoint: ClusterEndpoint,
+    operatorObjects: readonly KubeObject[],
+  ): Promise<RunOutcome> {
+    if (endpoint.authenticationMode === 'CONFIG_MAP') {
       throw new NotReachableError(
         'the cluster uses authentication mode CONFIG_MAP, which has no access entries; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP)',
       );
     }
-    const reach = judgeReachability(cluster, settings.egressCidrs, settings.allowListEgress);
+    const reach = judgeReachability(endpoint, settings.egressCidrs, settings.allowListEgress);
     if (reach.kind === 'not-reachable') throw new NotReachableError(reach.reason);
     if (request.mode === 'install' && request.compute === 'fargate') {
       // Before anything changes (allow-list included): without a profile for its namespaces the
@@ -132,9 +204,9 @@ export async function runDeployer(
       }
     }
     if (reach.kind === 'widen') {
-      const original =
-        cluster.publicAccessCidrs.length === 0 ? ['0.0.0.0/0'] : [...cluster.publicAccessCidrs];
-      cleanup.restoreCidrs = original;
+      await record({
+        allowList: { original: effectiveAllowList(endpoint.publicAccessCidrs), widened: [...reach.cidrs] },
+      });
       log('allow-list-widened', { cidrs: reach.cidrs });
       await durations.time('allowList', () =>
         setPublicAccessCidrs(
@@ -146,70 +218,78 @@ export async function runDeployer(
         ),
       );
     }
-    cleanup.accessEntry = await durations.time('accessEntry', () =>
-      ensureAccessEntry(deps.eks, request.cluster, deps.principalArn, settings.partition),
-    );
-    const kube = deps.kubeClient(cluster);
-    await durations.time('accessPropagation', () =>
-      waitForAccess(kube, deps.clock, settings.deadlines.accessPropagationSeconds),
-    );
+    await durations.time('accessEntry', async () => {
+      const found = await inspectAccessEntry(
+        deps.eks,
+        request.cluster,
+        deps.principalArn,
+        settings.partition,
+      );
+      // keepAccessEntry: the entry and its policy are meant to stay, so there is nothing to undo.
+      const undo = settings.keepAccessEntry
+        ? undefined
+        : accessEntryUndo(found, deps.principalArn, settings.partition);
+      if (undo !== undefined) {
+        await record({ ...(changes?.allowList ? { allowList: changes.allowList } : {}), accessEntry: undo });
+      }
+      await grantClusterAdmin(deps.eks, request.cluster, deps.principalArn, settings.partition, found);
+    });
+    const kube = deps.kubeClient(endpoint);
     const resources = new ResourceMap();
+    registerCrds(resources, operatorObjects);
+    await durations.time('accessPropagation', () =>
+      waitForAccess(
+        kube,
+        requiredAccess(request.mode === 'uninstall' ? 'uninstall' : 'install', operatorObjects, resources),
+        deps.clock,
+        settings.deadlines.accessPropagationSeconds,
+      ),
+    );
+    let result: RunOutcome;
     if (request.mode === 'uninstall') {
       components.push(
         ...(await durations.time('uninstall', () =>
           uninstallFalcon(kube, resources, operatorObjects, deps.clock, settings.deadlines.uninstallSeconds),
         )),
       );
-      outcome = 'uninstalled';
+      result = 'uninstalled';
     } else {
-      outcome = await durations.time('install', () =>
+      result = await durations.time('install', () =>
         install(kube, resources, operatorObjects, request, settings, deps, components),
       );
+      if (request.compute === 'mixed') {
+        // What coverage names for a mixed cluster; a failed read leaves it out, never fails the run.
+        try {
+          uninjected = await durations.time('fargateInjection', () =>
+            fargateNamespacesWithoutInjection(deps.eks, kube, request.cluster),
+          );
+        } catch (error) {
+          log('fargate-injection-unread', { error: describeError(error) });
+        }
+      }
     }
-    log('run-done', { outcome });
-  } catch (error) {
-    outcome = error instanceof NotReachableError ? 'not-reachable' : 'failed';
-    reason = describeError(error);
-  } finally {
-    await durations.time('cleanup', () => runCleanup());
+    log('run-done', { outcome: result });
+    return result;
   }
-  return finish();
 
+  /** Undoes what this run recorded; when all of it is undone, the record goes. */
   async function runCleanup(): Promise<void> {
-    const problems: string[] = [];
-    if (cleanup.restoreCidrs !== undefined) {
+    if (changes === undefined) return;
+    const undo = await undoClusterChanges(
+      deps.eks,
+      request.cluster,
+      changes,
+      deps.clock,
+      settings.deadlines.clusterActiveSeconds,
+      log,
+    );
+    const problems = [...undo.problems];
+    if (problems.length === 0) {
+      // Kept when something could not be undone: the next run on the cluster tries again.
       try {
-        await setPublicAccessCidrs(
-          deps.eks,
-          request.cluster,
-          cleanup.restoreCidrs,
-          deps.clock,
-          settings.deadlines.clusterActiveSeconds,
-        );
-        log('allow-list-restored', { cidrs: cleanup.restoreCidrs });
+        await ledger.clear(request.runId);
       } catch (error) {
-        problems.push(
-          `restoring the endpoint allow-list to ${cleanup.restoreCidrs.join(', ')} failed: ${describeError(error)}`,
-        );
-      }
-    }
-    if (cleanup.accessEntry?.ours === true && !settings.keepAccessEntry) {
-      try {
-        await removeAccessEntry(deps.eks, request.cluster, deps.principalArn);
-        log('access-entry-removed');
-      } catch (error) {
-        problems.push(`removing the access entry of ${deps.principalArn} failed: ${describeError(error)}`);
-      }
-    }
-    const policyChange = cleanup.accessEntry?.policyAssociated;
-    if (policyChange !== undefined && !settings.keepAccessEntry) {
-      try {
-        await restoreAccessPolicy(deps.eks, request.cluster, deps.principalArn, policyChange);
-        log('access-policy-restored', { policyArn: policyChange.policyArn });
-      } catch (error) {
-        problems.push(
-          `undoing the association of ${policyChange.policyArn} with the access entry of ${deps.principalArn} failed: ${describeError(error)}`,
-        );
+        log('runs-table-failed', { error: describeError(error) });
       }
     }
     if (problems.length > 0) {
@@ -226,40 +306,26 @@ export async function runDeployer(
       cluster: request.cluster,
       mode: request.mode,
       outcome,
-      ...(reason !== undefined ? { reason } : {}),
+      // One cap on the whole reason (the run's own and its clean-up's), never one per message.
+      ...(reason !== undefined ? { reason: capText(reason) } : {}),
       components,
       startedAt,
       finishedAt: new Date(deps.clock.now()).toISOString(),
       durationsMs: durations.values,
+      ...(uninjected !== undefined ? { fargateNamespacesWithoutInjection: uninjected } : {}),
     };
     deps.log(JSON.stringify({ event: 'run-result', result }));
     if (deps.runs) {
       try {
-        await deps.runs.releaseLock(result);
+        await (request.mode === 'repair'
+          ? deps.runs.releaseRepairLock(result)
+          : deps.runs.releaseLock(result));
       } catch (error) {
         deps.log(JSON.stringify({ event: 'runs-table-failed', error: describeError(error) }));
       }
     }
     return result;
   }
-}
-
-/** Retries while a new access entry propagates (401/403), up to the deadline. */
-async function waitForAccess(kube: KubeClient, clock: DeployerClock, deadlineSeconds: number): Promise<void> {
-  await pollUntil(
-    clock,
-    { what: 'Kubernetes access through the new access entry', deadlineSeconds, initialDelayMs: 2000 },
-    async () => {
-      const response = await kube.raw({ method: 'GET', path: '/api/v1/namespaces/kube-system' });
-      if (response.status === 401 || response.status === 403) {
-        return { done: false, seen: `HTTP ${response.status}` };
-      }
-      if (response.status !== 200) {
-        throw new KubeApiError('GET /api/v1/namespaces/kube-system', response.status, '');
-      }
-      return { done: true, seen: 'ok' };
-    },
-  );
 }
 
 async function install(
@@ -282,13 +348,13 @@ async function install(
     status: operator.changed > 0 ? 'applied' : 'unchanged',
   });
   let changed = operator.changed;
-  const secret = await applyIfChanged(kube, resources, credentialsSecret(await deps.credentials()), {}, true);
+  const secret = await serverSideApply(kube, resources, credentialsSecret(await deps.credentials()));
   if (secret.changed) changed++;
   const images = settings.mirrorImages.enabled && deps.mirrorImages ? await deps.mirrorImages() : {};
   const crs = falconCustomResources(request.compute, settings, images);
   const statuses = new Map<string, RunComponent['status']>();
   for (const cr of crs) {
-    const applied = await applyIfChanged(kube, resources, cr);
+    const applied = await serverSideApply(kube, resources, cr);
     statuses.set(cr.kind, applied.changed ? 'applied' : 'unchanged');
     if (applied.changed) changed++;
   }

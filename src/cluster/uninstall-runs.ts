@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { describeError } from './errors.js';
 import type { RunOutcome, RunRequest } from '../eks/run-contract.js';
 import type { RunsTable, RunsTableItem } from '../eks/runs-table.js';
 import { runEnvironment, type BuildStarter } from '../eks/start-run.js';
 import { systemClock, type DeployerClock } from './wait.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** How a build ended, as CodeBuild reports it. */
 export type BuildStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'FAULT' | 'STOPPED' | 'TIMED_OUT';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { falconBaseUrl, isGovCloud } from './clouds.js';
+import { FALCON_CLIENT_FEATURES } from '../falcon/scopes.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { buildTimeoutMinutes, installWaitMinutes, minimumLockTtlMinutes } from './eks-run-budget.js';
 import { problemFromIssue } from './issues.js';
@@ -121,7 +122,15 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
       });
     }
   };
-  arnInPartition('falcon.credentials.secretArn', stringAt(raw, 'falcon', 'credentials', 'secretArn'));
+  // The shared client and each feature's own client: same rules for every secret.
+  const clientSecrets: [string, string | undefined][] = [
+    ['falcon.credentials.secretArn', stringAt(raw, 'falcon', 'credentials', 'secretArn')],
+    ...FALCON_CLIENT_FEATURES.map((f): [string, string | undefined] => [
+      `falcon.clients.${f}.secretArn`,
+      stringAt(raw, 'falcon', 'clients', f, 'secretArn'),
+    ]),
+  ];
+  for (const [path, arn] of clientSecrets) arnInPartition(path, arn);
   arnInPartition('permissionsBoundary', stringAt(raw, 'permissionsBoundary'));
   const readers = (raw as { coverage?: { readerRoleArns?: unknown } } | undefined)?.coverage?.readerRoleArns;
   if (Array.isArray(readers)) {
@@ -129,15 +138,17 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
       if (typeof arn === 'string') arnInPartition(`coverage.readerRoleArns.${i}`, arn);
     });
   }
-  // CloudFormation resolves the dynamic references to the secret in the home region.
-  const secretRegion = stringAt(raw, 'falcon', 'credentials', 'secretArn')?.split(':')[3];
+  // CloudFormation resolves the dynamic references to the secrets in the home region.
   const homeRegion = stringAt(raw, 'aws', 'homeRegion');
-  if (secretRegion !== undefined && homeRegion !== undefined && secretRegion !== homeRegion) {
-    problems.push({
-      path: 'falcon.credentials.secretArn',
-      expected: `expected a secret in the home region ${JSON.stringify(homeRegion)} (aws.homeRegion); replicate the secret there and use the replica's ARN`,
-      given: `a secret in ${JSON.stringify(secretRegion)}`,
-    });
+  for (const [path, arn] of clientSecrets) {
+    const secretRegion = arn?.split(':')[3];
+    if (secretRegion !== undefined && homeRegion !== undefined && secretRegion !== homeRegion) {
+      problems.push({
+        path,
+        expected: `expected a secret in the home region ${JSON.stringify(homeRegion)} (aws.homeRegion); replicate the secret there and use the replica's ARN`,
+        given: `a secret in ${JSON.stringify(secretRegion)}`,
+      });
+    }
   }
   const schedule = stringAt(raw, 'features', 'ssmDistributor', 'schedule');
   const applyOnlyAtCron = (raw as { features?: { ssmDistributor?: { applyOnlyAtCronInterval?: unknown } } })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FEATURE_SCOPES, type FalconClientFeature } from '../falcon/scopes.js';
 import { FALCON_CLOUD_NAMES } from './clouds.js';
 import { coverageSchema } from './coverage-schema.js';
 import { eksDeployerSchema } from './eks-deployer-schema.js';
@@ -6,19 +7,16 @@ import { ALL_REGIONS } from './partitions.js';
 import {
   ACCOUNT_ID,
   CID_WITH_CHECKSUM,
-  DOCUMENT_VERSION,
   IAM_POLICY_ARN,
   IAM_POLICY_NAME,
-  MAX_CONCURRENCY,
-  MAX_ERRORS,
   ORG_ID,
   OU_ID,
   RESOURCE_PREFIX,
   ROOT_ID,
   SECRET_ARN,
-  scheduleProblem,
-  type ScheduleRules,
 } from './patterns.js';
+import { ssmSchemaWithoutRegions } from './ssm-schema.js';
+import { pattern, schedule } from './zod-rules.js';
 
 /*
  * The deployment's settings. Every message is written as "expected …": the loader prefixes the
@@ -38,14 +36,38 @@ const homeDefaultedRegions = regionList.refine((list) => list.length > 0, {
   message: 'expected at least one region; remove the setting to use the home region (aws.homeRegion)',
 });
 
-function schedule(rules: ScheduleRules) {
-  return z.string().superRefine((value, ctx) => {
-    const problem = scheduleProblem(value, rules);
-    if (problem) ctx.addIssue({ code: 'custom', message: `expected a valid schedule: ${problem}` });
+/**
+ * Where one Falcon API client comes from: environment variables at deploy time (stored by the stack), or
+ * an existing Secrets Manager secret with keys ClientId and ClientSecret. The shape of
+ * `falcon.credentials` and of each `falcon.clients.<feature>`; kept separate so a later mapping of OUs
+ * to Falcon tenants (CIDs) can reuse it per tenant without changing what is valid today.
+ */
+const falconClientSettingSchema = z
+  .strictObject({
+    source: z.enum(['environment', 'secretsManager'], {
+      message: 'expected "environment" or "secretsManager"',
+    }),
+    secretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN').optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.source === 'secretsManager' && c.secretArn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secretArn'],
+        input: undefined,
+        message:
+          'expected the ARN of the existing secret (keys ClientId, ClientSecret) when source is "secretsManager"',
+      });
+    }
   });
-}
 
-const pattern = (re: RegExp, what: string) => z.string().regex(re, { message: `expected ${what}` });
+/** `falcon.clients.<feature>`: optional; without it the feature uses `falcon.credentials`. */
+const featureClient = (feature: FalconClientFeature) =>
+  falconClientSettingSchema
+    .optional()
+    .describe(
+      `The ${feature} client (scopes ${FEATURE_SCOPES[feature].join(', ')}); default: falcon.credentials`,
+    );
 
 const falconSchema = z
   .strictObject({
@@ -60,25 +82,18 @@ const falconSchema = z
       .optional()
       .describe('Explicit API base URL (proxies, emulators); overrides the cloud table'),
     cid: pattern(CID_WITH_CHECKSUM, 'a CID with checksum: 32 hex digits, "-", 2 hex digits').optional(),
-    credentials: z
+    credentials: falconClientSettingSchema
+      .prefault({ source: 'environment' })
+      .describe('The shared API client: every feature without a client of its own uses it'),
+    clients: z
       .strictObject({
-        source: z.enum(['environment', 'secretsManager'], {
-          message: 'expected "environment" or "secretsManager"',
-        }),
-        secretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN').optional(),
+        ssmDistributor: featureClient('ssmDistributor'),
+        eksProtection: featureClient('eksProtection'),
+        ecrConnections: featureClient('ecrConnections'),
+        coverage: featureClient('coverage'),
       })
-      .superRefine((c, ctx) => {
-        if (c.source === 'secretsManager' && c.secretArn === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['secretArn'],
-            input: undefined,
-            message:
-              'expected the ARN of the existing secret (keys ClientId, ClientSecret) when source is "secretsManager"',
-          });
-        }
-      })
-      .prefault({ source: 'environment' }),
+      .default({})
+      .describe("Each feature's own API client, with only the scopes it needs"),
   })
   .describe('The Falcon tenant');
 
@@ -128,44 +143,8 @@ const stackSetsSchema = z
   })
   .prefault({});
 
-const ssmTargetsSchema = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({ type: z.literal('all') }),
-    z.strictObject({
-      type: z.literal('tags'),
-      tags: z
-        .record(z.string().min(1).max(128), z.array(z.string().max(256)).min(1))
-        .refine((t) => Object.keys(t).length > 0, { message: 'expected at least one tag key' }),
-    }),
-    z.strictObject({
-      type: z.literal('resourceGroup'),
-      name: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, { message: 'expected a resource group name' }),
-    }),
-  ],
-  { message: 'expected targets.type to be "all", "tags" or "resourceGroup"' },
-);
-
-const ssmSchema = z.strictObject({
-  enabled: z.boolean().default(false),
+const ssmSchema = ssmSchemaWithoutRegions.extend({
   regions: homeDefaultedRegions.optional().describe('Regions to deploy to; default: the home region'),
-  action: z
-    .enum(['Install', 'Uninstall'], { message: 'expected "Install" or "Uninstall"' })
-    .default('Install'),
-  secretStorage: z
-    .enum(['SecretsManager', 'ParameterStore'], { message: 'expected "SecretsManager" or "ParameterStore"' })
-    // CloudFormation cannot create SecureString parameters, so ParameterStore is not offered yet.
-    .refine((s) => s !== 'ParameterStore', {
-      message:
-        'expected "SecretsManager": "ParameterStore" is not supported in this version (CloudFormation cannot create SecureString parameters); remove the setting or set it to "SecretsManager"',
-    })
-    .default('SecretsManager'),
-  schedule: schedule({ minimumMinutes: 30, allowSecondsField: true }).default('rate(1 day)'),
-  applyOnlyAtCronInterval: z.boolean().default(false),
-  maxErrors: pattern(MAX_ERRORS, 'a number ("10") or a percentage ("10%")').default('10%'),
-  maxConcurrency: pattern(MAX_CONCURRENCY, 'a positive number ("5") or a percentage ("20%")').default('20%'),
-  documentVersion: pattern(DOCUMENT_VERSION, 'a positive integer, "$DEFAULT" or "$LATEST"').default('3'),
-  targets: ssmTargetsSchema.default({ type: 'all' }),
 });
 
 const wholeNumber = (min: number, max: number, hint = '') =>
@@ -287,6 +266,20 @@ export const configSchema = z.strictObject({
     .prefault({}),
   coverage: coverageSchema.prefault({}),
   catalog: catalogSchema.prefault({}),
+  alarms: z
+    .strictObject({
+      topicArn: z
+        .string()
+        .regex(/^arn:(aws|aws-us-gov):sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, {
+          message: 'expected an SNS topic ARN such as "arn:aws:sns:us-east-1:111122223333:falcon-org-alarms"',
+        })
+        .optional()
+        .describe(
+          'SNS topic the dead-letter queue alarms notify (home region); none: the alarms only change state',
+        ),
+    })
+    .prefault({})
+    .describe('CloudWatch alarms of the home account'),
 });
 
 /** The configuration as written in the file, before defaults are applied. */

@@ -2,56 +2,81 @@ import { AccountClient } from '@aws-sdk/client-account';
 import { EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
+  DescribeAutomationExecutionsCommand,
+  DescribeInstanceAssociationsStatusCommand,
   DescribeInstanceInformationCommand,
   ListAssociationsCommand,
-  ListComplianceItemsCommand,
+  ListResourceComplianceSummariesCommand,
   SSMClient,
+  type AutomationExecutionMetadata,
 } from '@aws-sdk/client-ssm';
 import type { AccountCredentials, CredentialProvider } from '../aws/account-credentials.js';
 import { AccountApiEnabledRegions, type EnabledRegions } from '../aws/account-regions.js';
-import { createClient, type AwsCredentials } from '../aws/clients.js';
+import {
+  createClient,
+  createSharedConnections,
+  type AwsClientConfig,
+  type SharedConnections,
+} from '../aws/clients.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
 import { SsmOwnershipStore } from '../ecr/ssm-ownership-store.js';
+import { accessDenialIn } from './access-denied.js';
 import type {
   AccountReader,
   AccountReaders,
   AssociationCompliance,
+  AssociationFailure,
   AssociationInfo,
   Ec2Instance,
   ManagedInstance,
   ScopeAccount,
 } from './model.js';
 
+/** Pages of failed automation executions read to explain one failed association. */
+const FAILURE_PAGES = 2;
+/** Longest failure message kept in the report (Automation's include tracebacks). */
+const MAX_FAILURE_MESSAGE = 500;
+
 export interface AwsReadersSettings {
   readonly homeRegion: string;
   /** The deployment's ECR ownership parameter (same name in every account, home region). */
   readonly ownershipParameterName: string;
-  /** SDK retries per call (throttling included). @default 6 */
+  /**
+   * SDK attempts per call. @default 1: the report's adaptive budget (src/coverage/build.ts) is the one
+   * layer that retries (throttling and transient failures), so tries do not multiply.
+   */
   readonly maxAttempts?: number;
+  /** Connections every client shares. @default one pool for these readers */
+  readonly connections?: SharedConnections;
   /** @default account:ListRegions under the member's credentials */
   readonly enabledRegions?: EnabledRegions;
 }
 
 /**
  * `AccountReaders` over the AWS SDK v3: credentials of the member's coverage role (assumed once per
- * account, shared by every region), one client per service and region. Each call here is one action
- * of the coverage role's policy (src/infra/features/coverage/read-role.ts).
+ * account, shared by every region); per account one client per service and region, made on first use
+ * and dropped with the account's reader; every client sends through one shared pool of keep-alive
+ * connections. Each call here is one action of the coverage role's policy
+ * (src/infra/features/coverage/read-role.ts).
  */
 export class AwsAccountReaders implements AccountReaders {
   private readonly enabled: EnabledRegions;
+  private readonly settings: AwsReadersSettings & { readonly connections: SharedConnections };
 
   constructor(
     private readonly credentials: AccountCredentials,
-    private readonly settings: AwsReadersSettings,
+    settings: AwsReadersSettings,
   ) {
-    // Same retries as the other readers: one throttled ListRegions must not make the account unknown.
+    this.settings = { ...settings, connections: settings.connections ?? createSharedConnections() };
+    const shared = this.settings;
     this.enabled =
       settings.enabledRegions ??
       new AccountApiEnabledRegions((_accountId, credentials) =>
         createClient(AccountClient, {
           region: 'us-east-1',
           credentials,
-          maxAttempts: settings.maxAttempts ?? 6,
+          maxAttempts: shared.maxAttempts ?? 1,
+          connections: shared.connections,
         }),
       );
   }
@@ -75,21 +100,19 @@ class AwsAccountReader implements AccountReader {
   constructor(
     private readonly accountId: string,
     private readonly credentials: CredentialProvider,
-    private readonly settings: AwsReadersSettings,
+    private readonly settings: AwsReadersSettings & { readonly connections: SharedConnections },
     private readonly enabled: EnabledRegions,
   ) {}
 
-  private client<C>(
-    Client: new (config: { region: string; credentials?: AwsCredentials; maxAttempts?: number }) => C,
-    region: string,
-  ): C {
+  private client<C>(Client: new (config: AwsClientConfig) => C, region: string): C {
     const key = `${Client.name}@${region}`;
     let client = this.clients.get(key) as C | undefined;
     if (client === undefined) {
       client = createClient(Client, {
         region,
         credentials: this.credentials,
-        maxAttempts: this.settings.maxAttempts ?? 6,
+        maxAttempts: this.settings.maxAttempts ?? 1,
+        connections: this.settings.connections,
       });
       this.clients.set(key, client);
     }
@@ -135,6 +158,7 @@ class AwsAccountReader implements AccountReader {
             ...(name !== undefined && name !== '' ? { name } : {}),
             ...(platform !== undefined ? { platform } : {}),
             ...(eksCluster !== undefined ? { eksCluster } : {}),
+            ...(i.LaunchTime !== undefined ? { launchedAt: i.LaunchTime.toISOString() } : {}),
           });
         }
       }
@@ -181,13 +205,19 @@ class AwsAccountReader implements AccountReader {
       );
       const found = (page.Associations ?? []).find((a) => a.AssociationName === name && a.AssociationId);
       if (found?.AssociationId !== undefined) {
+        const status = found.Overview?.Status;
+        const failure =
+          status === 'Failed' && found.Name !== undefined
+            ? await this.latestFailure(region, found.Name, found.AssociationId, signal)
+            : undefined;
         return {
           associationId: found.AssociationId,
           associationName: name,
-          ...(found.Overview?.Status !== undefined ? { lastExecutionStatus: found.Overview.Status } : {}),
+          ...(status !== undefined ? { lastExecutionStatus: status } : {}),
           ...(found.LastExecutionDate !== undefined
             ? { lastExecutionDate: found.LastExecutionDate.toISOString() }
             : {}),
+          ...(failure !== undefined ? { failure } : {}),
         };
       }
       token = page.NextToken;
@@ -195,7 +225,70 @@ class AwsAccountReader implements AccountReader {
     return undefined;
   }
 
-  /** Association compliance items carry the association ID as their `Id`; keep this association's. */
+  /**
+   * Why a failed association failed: the newest failed automation execution of its document that it
+   * started (the rate-controlled parent carries the association ID; its per-instance children carry
+   * the parent's ID and the specific message), preferring one that names an IAM denial. Reads at most
+   * {@link FAILURE_PAGES} pages; undefined when none is found there.
+   */
+  private async latestFailure(
+    region: string,
+    documentName: string,
+    associationId: string,
+    signal?: AbortSignal,
+  ): Promise<AssociationFailure | undefined> {
+    const ssm = this.client(SSMClient, region);
+    const failed: AutomationExecutionMetadata[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < FAILURE_PAGES; page += 1) {
+      const answer = await ssm.send(
+        new DescribeAutomationExecutionsCommand({
+          Filters: [
+            { Key: 'DocumentNamePrefix', Values: [documentName] },
+            { Key: 'ExecutionStatus', Values: ['Failed', 'TimedOut'] },
+          ],
+          MaxResults: 50,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      failed.push(...(answer.AutomationExecutionMetadataList ?? []));
+      token = answer.NextToken;
+      if (!token) break;
+    }
+    const parents = new Set(
+      failed.filter((e) => e.AssociationId === associationId).map((e) => e.AutomationExecutionId),
+    );
+    const ours = failed
+      .filter(
+        (e) =>
+          e.DocumentName === documentName &&
+          e.AutomationExecutionId !== undefined &&
+          (e.AssociationId === associationId || parents.has(e.ParentAutomationExecutionId)),
+      )
+      .sort((a, b) => (b.ExecutionStartTime?.getTime() ?? 0) - (a.ExecutionStartTime?.getTime() ?? 0));
+    const chosen =
+      ours.find((e) => accessDenialIn(e.FailureMessage ?? '') !== undefined) ??
+      ours.find((e) => (e.FailureMessage ?? '') !== '');
+    if (chosen?.AutomationExecutionId === undefined) return undefined;
+    const message = chosen.FailureMessage ?? '';
+    const accessDenied = accessDenialIn(message);
+    return {
+      executionId: chosen.AutomationExecutionId,
+      message:
+        message.length > MAX_FAILURE_MESSAGE ? `${message.slice(0, MAX_FAILURE_MESSAGE - 1)}…` : message,
+      ...(accessDenied !== undefined ? { accessDenied } : {}),
+    };
+  }
+
+  /**
+   * Association compliance of the region's managed instances, read the way the API reference documents
+   * for many resources at once: `ListResourceComplianceSummaries` filtered to compliance type
+   * Association (one summary per instance, 50 a page). A summary is per instance, over all its
+   * associations: COMPLIANT means every association there, this one included, is; for a NON_COMPLIANT
+   * instance `DescribeInstanceAssociationsStatus` (one call per such instance) says whether this
+   * association is the one that failed. An instance with no summary has no association result yet.
+   */
   async associationCompliance(
     region: string,
     associationId: string,
@@ -203,25 +296,58 @@ class AwsAccountReader implements AccountReader {
   ): Promise<readonly AssociationCompliance[]> {
     const ssm = this.client(SSMClient, region);
     const out: AssociationCompliance[] = [];
+    const nonCompliant: string[] = [];
     let token: string | undefined;
     do {
       const page = await ssm.send(
-        new ListComplianceItemsCommand({
-          ResourceTypes: ['ManagedInstance'],
-          Filters: [{ Key: 'ComplianceType', Values: ['Association'], Type: 'EQUAL' }],
+        new ListResourceComplianceSummariesCommand({
+          Filters: [
+            { Key: 'ComplianceType', Values: ['Association'], Type: 'EQUAL' },
+            { Key: 'ResourceType', Values: ['ManagedInstance'], Type: 'EQUAL' },
+          ],
           MaxResults: 50,
           NextToken: token,
         }),
         { abortSignal: signal },
       );
-      for (const item of page.ComplianceItems ?? []) {
-        if (item.Id === associationId && item.ResourceId !== undefined && item.Status !== undefined) {
-          out.push({ instanceId: item.ResourceId, status: item.Status });
-        }
+      for (const item of page.ResourceComplianceSummaryItems ?? []) {
+        const id = item.ResourceId;
+        if (id?.startsWith('i-') !== true) continue;
+        if (item.Status === 'COMPLIANT') out.push({ instanceId: id, status: 'COMPLIANT' });
+        else if (item.Status === 'NON_COMPLIANT') nonCompliant.push(id);
       }
       token = page.NextToken;
     } while (token);
+    for (const instanceId of nonCompliant) {
+      const status = await this.associationStatusOn(ssm, instanceId, associationId, signal);
+      if (status === 'Failed') out.push({ instanceId, status: 'NON_COMPLIANT' });
+      else if (status === 'Success') out.push({ instanceId, status: 'COMPLIANT' });
+    }
     return out;
+  }
+
+  /** This association's last status on one instance (`Success`, `Failed`, `Pending`), if it ran there. */
+  private async associationStatusOn(
+    ssm: SSMClient,
+    instanceId: string,
+    associationId: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    let token: string | undefined;
+    do {
+      const page = await ssm.send(
+        new DescribeInstanceAssociationsStatusCommand({
+          InstanceId: instanceId,
+          MaxResults: 50,
+          NextToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      const mine = (page.InstanceAssociationStatusInfos ?? []).find((i) => i.AssociationId === associationId);
+      if (mine !== undefined) return mine.Status;
+      token = page.NextToken;
+    } while (token);
+    return undefined;
   }
 
   async clusters(region: string, signal?: AbortSignal): Promise<readonly string[]> {
@@ -244,10 +370,15 @@ class AwsAccountReader implements AccountReader {
   }
 }
 
-/** The EKS cluster an instance is a node of, from the tags EKS and its node tooling set. */
+/**
+ * The EKS cluster an instance is a node of, from the tags EKS and its node tooling set: managed node
+ * groups `eks:cluster-name`, Karpenter (v1) and EKS Auto Mode `eks:eks-cluster-name`, self-managed
+ * nodes (eksctl, the cloud provider's convention) `kubernetes.io/cluster/<name>` = owned | shared.
+ */
 export function clusterOf(tags: readonly { Key?: string; Value?: string }[]): string | undefined {
+  const named = new Set(['eks:cluster-name', 'eks:eks-cluster-name', 'aws:eks:cluster-name']);
   for (const tag of tags) {
-    if ((tag.Key === 'eks:cluster-name' || tag.Key === 'aws:eks:cluster-name') && tag.Value) return tag.Value;
+    if (tag.Key !== undefined && named.has(tag.Key) && tag.Value) return tag.Value;
   }
   for (const tag of tags) {
     const match = /^kubernetes\.io\/cluster\/(.+)$/.exec(tag.Key ?? '');

@@ -2,11 +2,12 @@ import { resolveScope, type ScopeAccount as DirectoryScopeAccount } from '../aws
 import type { RunsTableItem } from '../eks/runs-table.js';
 import { AdaptiveLimiter } from '../fanout/adaptive.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
+import { isTransientError } from '../fanout/throttling.js';
 import { unknownCell, totalsOf } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
 import { DEFAULT_HOST_STALE_AFTER_HOURS } from './host-freshness.js';
-import { CoverageInputError, CoverageScopeError, describeError } from './errors.js';
+import { CoverageInputError, CoverageScopeError } from './errors.js';
 import {
   COVERAGE_FEATURES,
   COVERAGE_SCHEMA_VERSION,
@@ -24,19 +25,33 @@ import {
   type ScopeAccount,
 } from './model.js';
 import { judgeSsmRegion } from './ssm.js';
+import { describeError } from '../shared/describe-error.js';
 
 type Unreadable = { readonly unreadable: string };
 
-interface AccountResult {
+/** One account's part of the report: the account and every cell of it, items included. */
+export interface AccountResult {
   readonly account: ReportAccount;
   readonly cells: readonly CoverageCell[];
 }
 
+/** What a run knows besides the cells: handed to the writers with the cells they were given. */
+export interface CoverageRun {
+  readonly generatedAt: string;
+  readonly scope: CoverageReport['scope'];
+  /** In scope order (sorted by ID). */
+  readonly accounts: readonly ReportAccount[];
+  readonly ous?: Readonly<Record<string, string>>;
+}
+
+type Reached = { readonly read: ReportAccount } | { readonly skipped: ScopeAccount };
+
+/** Receives each account's result as soon as it is read; the next accounts wait for it (backpressure). */
+export type AccountSink = (result: AccountResult) => Promise<void> | void;
+
 /**
- * Builds the coverage report: resolves the accounts in scope, reads the tenant-wide facts once
- * (registry connections, runs table), then every account × region × feature with bounded
- * concurrency. An account, region or feature that cannot be read becomes `unknown` cells with the
- * reason; only an unreadable organization (or an `--account` not in scope) fails the report.
+ * Builds the coverage report in memory: {@link readCoverage} with every account kept. For tests and
+ * small organizations; the CLI and the function stream the accounts to a `ReportStore` instead.
  *
  * @example
  * const report = await buildCoverageReport(deps, {
@@ -49,6 +64,41 @@ export async function buildCoverageReport(
   deps: CoverageDeps,
   options: CoverageOptions,
 ): Promise<CoverageReport> {
+  const cells: CoverageCell[] = [];
+  const run = await readCoverage(deps, options, (result) => {
+    cells.push(...result.cells);
+  });
+  return assembleReport(run, cells);
+}
+
+/** A report from a run and its cells (sorted here; totals and the verdict counted here). */
+export function assembleReport(run: CoverageRun, cells: CoverageCell[]): CoverageReport {
+  cells.sort(cellOrder);
+  return {
+    schemaVersion: COVERAGE_SCHEMA_VERSION,
+    generatedAt: run.generatedAt,
+    scope: run.scope,
+    accounts: run.accounts,
+    regions: [...new Set(cells.map((c) => c.region))].sort(),
+    cells,
+    totals: totalsOf(cells),
+    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+    ...(run.ous !== undefined ? { ous: run.ous } : {}),
+  };
+}
+
+/**
+ * Reads the coverage of the organization: resolves the accounts in scope, reads the tenant-wide
+ * facts once (registry connections, runs table), then every account × region × feature with bounded
+ * concurrency, handing each account's cells to `sink` as soon as they are read (nothing of an account
+ * is kept here after that). An account, region or feature that cannot be read becomes `unknown` cells
+ * with the reason; only an unreadable organization (or an `--account` not in scope) fails the run.
+ */
+export async function readCoverage(
+  deps: CoverageDeps,
+  options: CoverageOptions,
+  sink: AccountSink,
+): Promise<CoverageRun> {
   const features = COVERAGE_FEATURES.filter((f) => options.features[f] !== undefined);
   const signal = options.signal;
   let inScope: readonly DirectoryScopeAccount[];
@@ -67,6 +117,7 @@ export async function buildCoverageReport(
   let accounts: readonly ScopeAccount[] = inScope.map((a) => ({
     id: a.id,
     ...(a.name !== undefined ? { name: a.name } : {}),
+    ...(a.parent !== undefined ? { parent: a.parent } : {}),
   }));
   if (options.accounts !== undefined) {
     const known = new Set(accounts.map((a) => a.id));
@@ -96,42 +147,55 @@ export async function buildCoverageReport(
     runs: runs === undefined ? undefined : isUnreadable(runs) ? runs : groupRuns(runs),
   };
 
-  const results = await mapEachOutcome(
+  const notReached = (account: ScopeAccount): AccountResult =>
+    unreadableAccount(options, features, account, {
+      code: 'account-unreadable',
+      text: 'Not read: the report was stopped before this account was reached.',
+    });
+  const outcomes = await mapEachOutcome(
     accounts,
     options.concurrency ?? 8,
-    async (account) => {
+    async (account): Promise<Reached> => {
+      let result: AccountResult;
       try {
-        return await readAccount(deps, options, features, tenant, account);
+        result = await readAccount(deps, options, features, tenant, account);
       } catch (error) {
         // Not expected (every read catches its own errors), but one account never fails the report.
-        return unreadableAccount(options, features, account, {
+        result = unreadableAccount(options, features, account, {
           code: 'account-unreadable',
           text: `The account could not be read: ${describeError(error)}`,
         });
       }
+      await sink(result);
+      return { read: result.account };
     },
-    (account) =>
-      unreadableAccount(options, features, account, {
-        code: 'account-unreadable',
-        text: 'Not read: the report was stopped before this account was reached.',
-      }),
+    (account): Reached => ({ skipped: account }),
     signal,
   );
-  const cells = results.flatMap((r) => r.cells).sort(cellOrder);
-  const regions = [...new Set(cells.map((c) => c.region))].sort();
+  const reportAccounts: ReportAccount[] = [];
+  for (const outcome of outcomes) {
+    if ('read' in outcome) {
+      reportAccounts.push(outcome.read);
+    } else {
+      const result = notReached(outcome.skipped);
+      await sink(result);
+      reportAccounts.push(result.account);
+    }
+  }
+  const ous: Record<string, string> = {};
+  for (const a of reportAccounts) {
+    const name = a.parent === undefined ? undefined : deps.directory.ouName?.(a.parent);
+    if (a.parent !== undefined && name !== undefined) ous[a.parent] = name;
+  }
   return {
-    schemaVersion: COVERAGE_SCHEMA_VERSION,
     generatedAt: deps.now().toISOString(),
     scope: {
       ...options.scope,
       features,
       ...(options.accounts !== undefined ? { accountFilter: [...options.accounts] } : {}),
     },
-    accounts: results.map((r) => r.account),
-    regions,
-    cells,
-    totals: totalsOf(cells),
-    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+    accounts: reportAccounts,
+    ...(Object.keys(ous).length > 0 ? { ous } : {}),
   };
 }
 
@@ -158,26 +222,33 @@ async function readAccount(
       text: `The account could not be read: ${describeError(error)}. Check that the coverage role exists in the account (coverage.enabled, then deploy) and trusts this principal.`,
     });
   }
+  // One budget for the account's calls, whatever feature they are for: features run side by side. The
+  // budget halves when the account's APIs throttle; a throttled or transiently failed call is tried
+  // again here, and only here (the SDK clients make one attempt), so tries never multiply.
+  const perRegion = options.regionConcurrency ?? 8;
+  const budget = new AdaptiveLimiter({
+    initial: perRegion,
+    max: perRegion * 2,
+    maxAttempts: CALL_ATTEMPTS,
+    isRetryable: isTransientError,
+  });
+  const call = <T>(read: () => Promise<T>): Promise<T> => budget.run(read);
   const needsHosts = features.includes('ssmDistributor') || features.includes('eksProtection');
   const [hosts, ownership] = await Promise.all([
     needsHosts
       ? readOrReason(() => deps.falconHosts.hostsInAccount(account.id, signal))
       : Promise.resolve([] as readonly FalconHost[]),
     features.includes('ecrConnections')
-      ? readOrReason(() => reader.ecrOwnership(signal))
+      ? readOrReason(() => call(() => reader.ecrOwnership(signal)))
       : Promise.resolve(undefined),
   ]);
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-  // One budget for the account's calls, whatever feature they are for: features run side by side. The
-  // budget halves when the account's APIs throttle (a throttled region is retried, not reported unknown).
-  const perRegion = options.regionConcurrency ?? 8;
-  const budget = new AdaptiveLimiter({ initial: perRegion, max: perRegion * 2, maxAttempts: 5 });
   const perFeature = await Promise.all(
     features.map(async (feature): Promise<readonly CoverageCell[]> => {
       const wanted = options.features[feature] ?? [];
       let regions: readonly string[];
       try {
-        regions = wanted === 'enabled' ? await reader.enabledRegions(signal) : wanted;
+        regions = wanted === 'enabled' ? await call(() => reader.enabledRegions(signal)) : wanted;
       } catch (error) {
         return [
           unknownCell(
@@ -192,7 +263,7 @@ async function readAccount(
       const judge = async (region: string): Promise<CoverageCell> => {
         switch (feature) {
           case 'ssmDistributor':
-            return await ssmCell(reader, options, account.id, region, hosts, nowSeconds);
+            return await ssmCell(reader, call, options, account.id, region, hosts, nowSeconds);
           case 'ecrConnections':
             return judgeEcrRegion({
               accountId: account.id,
@@ -202,7 +273,7 @@ async function readAccount(
               deploymentId: options.deploymentId,
             });
           case 'eksProtection': {
-            const reads = await eksRegionReads(reader, region, signal);
+            const reads = await eksRegionReads(reader, call, region, signal);
             return judgeEksRegion({
               accountId: account.id,
               region,
@@ -219,8 +290,7 @@ async function readAccount(
       return Promise.all(
         regions.map(async (region) => {
           try {
-            // Inside the budget, so throttling is seen (and retried) by the adaptive limiter.
-            return await budget.run(() => judge(region));
+            return await judge(region);
           } catch (error) {
             return unknownCell(
               { accountId: account.id, region, feature },
@@ -234,8 +304,15 @@ async function readAccount(
   return { account: { ...account, readable: true }, cells: perFeature.flat() };
 }
 
+/** Runs one read within the account's budget (retried there when throttled or transiently failed). */
+type Call = <T>(read: () => Promise<T>) => Promise<T>;
+
+/** Tries per AWS call: the one retry layer (the readers' SDK clients make a single attempt each). */
+export const CALL_ATTEMPTS = 5;
+
 async function ssmCell(
   reader: AccountReader,
+  call: Call,
   options: CoverageOptions,
   accountId: string,
   region: string,
@@ -244,13 +321,13 @@ async function ssmCell(
 ): Promise<CoverageCell> {
   const signal = options.signal;
   const [association, instances, managed] = await Promise.all([
-    reader.association(region, options.associationName, signal),
-    reader.runningInstances(region, signal),
-    reader.managedInstances(region, signal),
+    call(() => reader.association(region, options.associationName, signal)),
+    call(() => reader.runningInstances(region, signal)),
+    call(() => reader.managedInstances(region, signal)),
   ]);
   const compliance =
     association !== undefined && instances.length > 0
-      ? await reader.associationCompliance(region, association.associationId, signal)
+      ? await call(() => reader.associationCompliance(region, association.associationId, signal))
       : [];
   return judgeSsmRegion({
     accountId,
@@ -269,11 +346,12 @@ async function ssmCell(
 /** Clusters of the region and, only when there are some, the running instances (to find their nodes). */
 async function eksRegionReads(
   reader: AccountReader,
+  call: Call,
   region: string,
   signal: AbortSignal | undefined,
 ): Promise<{ clusters: readonly string[]; instances: readonly Ec2Instance[] }> {
-  const clusters = await reader.clusters(region, signal);
-  const instances = clusters.length > 0 ? await reader.runningInstances(region, signal) : [];
+  const clusters = await call(() => reader.clusters(region, signal));
+  const instances = clusters.length > 0 ? await call(() => reader.runningInstances(region, signal)) : [];
   return { clusters, instances };
 }
 

@@ -12,29 +12,32 @@ import {
 
 export function countItems(items: readonly CoverageItem[]): CellCounts {
   let protectedCount = 0;
+  let partial = 0;
   let unprotected = 0;
   let notApplicable = 0;
   let unknown = 0;
   for (const item of items) {
     if (item.state === 'protected') protectedCount += 1;
+    else if (item.state === 'partial') partial += 1;
     else if (item.state === 'unprotected') unprotected += 1;
     else if (item.state === 'not-applicable') notApplicable += 1;
     else unknown += 1;
   }
-  return { total: items.length, protected: protectedCount, unprotected, notApplicable, unknown };
+  return { total: items.length, protected: protectedCount, partial, unprotected, notApplicable, unknown };
 }
 
 /**
  * The state of a cell from its items: nothing to protect → not-applicable; nothing readable →
- * unknown; all protected → protected; none protected and something known unprotected → unprotected
- * (even when other items are unknown); else partial (some protected, some not or unknown).
+ * unknown; all protected → protected; none protected or partly protected and something known
+ * unprotected → unprotected (even when other items are unknown); else partial (some protected or
+ * partly protected, some not or unknown).
  */
 export function stateOf(counts: CellCounts): CoverageState {
   const applicable = counts.total - counts.notApplicable;
   if (applicable === 0) return 'not-applicable';
   if (counts.unknown === applicable) return 'unknown';
   if (counts.protected === applicable) return 'protected';
-  if (counts.protected === 0) return 'unprotected';
+  if (counts.protected === 0 && counts.partial === 0) return 'unprotected';
   return 'partial';
 }
 
@@ -63,7 +66,7 @@ export function unknownCell(
   return {
     ...where,
     state: 'unknown',
-    counts: { total: 0, protected: 0, unprotected: 0, notApplicable: 0, unknown: 0 },
+    counts: { total: 0, protected: 0, partial: 0, unprotected: 0, notApplicable: 0, unknown: 0 },
     reasons: [reason],
     items: [],
   };
@@ -95,7 +98,7 @@ function headline(reason: CoverageReason): string {
   return stop === -1 ? text.replace(/\.$/, '') : text.slice(0, stop);
 }
 
-export function totalsOf(cells: readonly CoverageCell[]): CoverageTotals {
+export function totalsOf(cells: readonly Pick<CoverageCell, 'feature' | 'state'>[]): CoverageTotals {
   const zero = (): Record<CoverageState, number> =>
     Object.fromEntries(COVERAGE_STATES.map((s) => [s, 0])) as Record<CoverageState, number>;
   const totals = Object.fromEntries(COVERAGE_FEATURES.map((f) => [f, zero()])) as Record<

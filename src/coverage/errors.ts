@@ -21,13 +21,3 @@ export class CoverageScopeError extends CoverageError {
     this.name = 'CoverageScopeError';
   }
 }
-
-/** Short text of any thrown value, for reasons (error name and message, never a stack). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
-    const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
-    return `${name}${error.message}${cause}`.slice(0, 500);
-  }
-  return String(error).slice(0, 500);
-}

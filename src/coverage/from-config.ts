@@ -1,91 +1,31 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../aws/clients.js';
-import { UserInputError } from '../config/errors.js';
+import { SecretsManagerReader } from '../aws/secrets.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { SecretsManagerReader } from '../ecr/secrets.js';
+import { ecrNames, ROOT_STACK_OUTPUTS, rootStackName } from '../config/names.js';
+import { readFalconClient, resolveFalconClient } from '../falcon/credentials.js';
 import { createFalconClient, type FalconClient } from '../falcon/index.js';
 import { createCoverageDeps } from './aws-deps.js';
+import { rootStackOutputs } from './deployed.js';
 import { CoverageError } from './errors.js';
-import { COVERAGE_FEATURES, type CoverageDeps, type CoverageFeature, type CoverageOptions } from './model.js';
+import type { CoverageDeps } from './model.js';
+import type { StatusRequest } from './options.js';
 import type { CoverageFunctionSettings } from './publish-environment.js';
+import { coverageSettings } from './settings.js';
 
-const RUNS_TABLE_NOT_GIVEN =
-  "the EKS runs table was not given, so the clusters' run results were not read: pass --runs-table <name> (the DynamoDB runs table of EKS protection, home account)";
+export { coverageOptionsFor, type StatusRequest } from './options.js';
 
-/** What `falcon-org status` was asked for, besides the configuration. */
-export interface StatusRequest {
-  readonly features?: readonly string[];
-  readonly accounts?: readonly string[];
-  /** Name of the EKS runs table (the root stack's output). */
-  readonly runsTable?: string;
-}
-
-const CLIENT_ID_VARIABLE = 'FALCON_CLIENT_ID';
-const CLIENT_SECRET_VARIABLE = 'FALCON_CLIENT_SECRET';
-
-/**
- * The report options for a configuration: the same settings the scheduled function is given
- * (src/infra/features/coverage.ts `coverageSettings`), narrowed by `--feature` and `--account`.
- * Throws UserInputError naming the flag and the fix.
- */
-export function coverageOptionsFor(
-  settings: CoverageFunctionSettings,
-  request: StatusRequest,
-): CoverageOptions {
-  const reported = COVERAGE_FEATURES.filter((f) => settings.features[f] !== undefined);
-  let features = reported;
-  if (request.features !== undefined && request.features.length > 0) {
-    const unknown = request.features.filter((f) => !(COVERAGE_FEATURES as readonly string[]).includes(f));
-    if (unknown.length > 0) {
-      throw new UserInputError(
-        `--feature ${unknown.join(', ')}: expected one of ${COVERAGE_FEATURES.join(', ')}`,
-      );
-    }
-    const off = request.features.filter((f) => !(reported as readonly string[]).includes(f));
-    if (off.length > 0) {
-      throw new UserInputError(
-        `--feature ${off.join(', ')}: not enabled in this configuration (features.<name>.enabled, or coverage.features); reported: ${reported.join(', ') || 'none'}`,
-      );
-    }
-    features = reported.filter((f) => request.features?.includes(f) === true);
-  }
-  if (features.length === 0) {
-    throw new UserInputError(
-      'no feature to report: enable at least one of features.ssmDistributor, eksProtection, ecrConnections',
-    );
-  }
-  const badAccounts = (request.accounts ?? []).filter((a) => !/^\d{12}$/.test(a));
-  if (badAccounts.length > 0) {
-    throw new UserInputError(`--account ${badAccounts.join(', ')}: expected a 12-digit AWS account ID`);
-  }
-  const picked: Partial<Record<CoverageFeature, CoverageFunctionSettings['features'][CoverageFeature]>> = {};
-  for (const f of features) picked[f] = settings.features[f];
-  return {
-    scope: {
-      partition: settings.partition,
-      homeRegion: settings.homeRegion,
-      targets: settings.targets,
-      excludeAccounts: settings.excludeAccounts,
-    },
-    features: picked,
-    associationName: settings.associationName,
-    deploymentId: settings.deploymentId,
-    concurrency: settings.concurrency,
-    hostStaleAfterHours: settings.hostStaleAfterHours,
-    ...(request.accounts !== undefined && request.accounts.length > 0 ? { accounts: request.accounts } : {}),
-  };
-}
+const runsTableNotFound = (why: string): string =>
+  `the EKS runs table was not found (${why}), so the clusters' run results were not read: pass --runs-table <name> (the DynamoDB runs table of EKS protection, home account)`;
 
 /** The settings the scheduled function would get for this configuration. */
-export async function settingsFor(config: ResolvedConfig): Promise<CoverageFunctionSettings> {
-  // Loaded on use: the infrastructure modules pull in aws-cdk-lib.
-  const { coverageSettings } = await import('../infra/features/coverage.js');
-  const { coverageNames } = await import('../infra/features/coverage/names.js');
-  return coverageSettings(config, coverageNames(config));
+export function settingsFor(config: ResolvedConfig): Promise<CoverageFunctionSettings> {
+  return Promise.resolve(coverageSettings(config));
 }
 
 /**
@@ -101,14 +41,28 @@ export async function createCoverageDepsFor(
 ): Promise<{ deps: CoverageDeps; close: () => Promise<void> }> {
   const region = config.aws.homeRegion;
   const falcon = await falconClientFor(config, env);
-  const { ecrNames } = await import('../infra/features/ecr/names.js');
+  // EKS protection reported: the runs table named with --runs-table, else the root stack's output.
+  const wantsRuns = settings.features.eksProtection !== undefined;
+  let tableName = request.runsTable !== undefined && request.runsTable !== '' ? request.runsTable : undefined;
+  let notFound = 'not given';
+  if (wantsRuns && tableName === undefined && config.features.eksProtection.enabled) {
+    const cfn = createClient(CloudFormationClient, { region });
+    const stack = rootStackName(config);
+    const found = await rootStackOutputs(cfn, stack);
+    cfn.destroy();
+    if ('outputs' in found) {
+      tableName = found.outputs[ROOT_STACK_OUTPUTS.runsTable];
+      if (tableName === undefined)
+        notFound = `root stack ${stack} has no output ${ROOT_STACK_OUTPUTS.runsTable}`;
+    } else {
+      notFound = found.unreadable;
+    }
+  }
   const runsTable =
-    request.runsTable !== undefined &&
-    request.runsTable !== '' &&
-    settings.features.eksProtection !== undefined
+    tableName !== undefined && wantsRuns
       ? {
           doc: DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region })),
-          tableName: request.runsTable,
+          tableName,
         }
       : undefined;
   const deps0 = createCoverageDeps({
@@ -127,35 +81,21 @@ export async function createCoverageDepsFor(
     runsTable === undefined &&
     settings.features.eksProtection !== undefined &&
     config.features.eksProtection.enabled
-      ? { ...deps0, runsTable: { list: () => Promise.reject(new CoverageError(RUNS_TABLE_NOT_GIVEN)) } }
+      ? {
+          ...deps0,
+          runsTable: { list: () => Promise.reject(new CoverageError(runsTableNotFound(notFound))) },
+        }
       : deps0;
   return { deps, close: () => falcon.close() };
 }
 
+/** The coverage client (`falcon.clients.coverage`, else `falcon.credentials`), from the environment or its secret. */
 async function falconClientFor(config: ResolvedConfig, env: NodeJS.ProcessEnv): Promise<FalconClient> {
-  const source = config.falcon.credentials;
-  let clientId: string;
-  let clientSecret: string;
-  if (source.source === 'environment') {
-    clientId = env[CLIENT_ID_VARIABLE]?.trim() ?? '';
-    clientSecret = env[CLIENT_SECRET_VARIABLE]?.trim() ?? '';
-    const missing = [
-      ...(clientId === '' ? [CLIENT_ID_VARIABLE] : []),
-      ...(clientSecret === '' ? [CLIENT_SECRET_VARIABLE] : []),
-    ];
-    if (missing.length > 0) {
-      throw new UserInputError(
-        `falcon.credentials.source is "environment" but ${missing.join(' and ')} not set; export the Falcon API client ID and secret (scopes Hosts: Read and Falcon Container Image: Read)`,
-      );
-    }
-  } else {
-    const reader = new SecretsManagerReader(
-      createClient(SecretsManagerClient, { region: config.aws.homeRegion }),
-    );
-    const raw = JSON.parse(await reader.getSecretString(source.secretArn ?? '')) as Record<string, unknown>;
-    clientId = typeof raw.ClientId === 'string' ? raw.ClientId : '';
-    clientSecret = typeof raw.ClientSecret === 'string' ? raw.ClientSecret : '';
-  }
+  const { clientId, clientSecret } = await readFalconClient(resolveFalconClient(config.falcon, 'coverage'), {
+    env,
+    secrets: () =>
+      new SecretsManagerReader(createClient(SecretsManagerClient, { region: config.aws.homeRegion })),
+  });
   return createFalconClient({
     baseUrl: config.derived.falconBaseUrl,
     cloud: config.falcon.cloud,

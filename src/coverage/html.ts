@@ -1,70 +1,29 @@
-import { cellSummary, featureGrid } from './grid.js';
+import { deflateRawSync } from 'node:zlib';
+import { STATE_SEVERITY } from './cells.js';
 import { FEATURE_LABELS, STATE_LABELS } from './labels.js';
-import { COVERAGE_STATES, type CoverageReport } from './model.js';
+import { COVERAGE_STATES, type CellSummary, type CoverageReport, type CoverageSummary } from './model.js';
+import { cellWithoutItems, type Write } from './report-json.js';
+import { InMemoryDetails, type DetailsSource } from './report-store.js';
 
 /**
- * The report as one self-contained HTML page: per feature a heatmap of accounts × regions, a cell's
- * details on click (or Enter), filters by feature and state, the totals. No network: inline CSS and
- * JS, and a Content-Security-Policy that forbids every fetch. Every string from the report is
- * escaped in the markup; the details panel is filled with `textContent` from the embedded JSON.
+ * The report as one self-contained HTML page: per feature a heatmap of accounts × regions (header row
+ * and account column stay in view), a cell's details on click or Enter, filters by feature, state,
+ * region and account (ID, name or OU), the totals. No network: inline CSS and JS, and a
+ * Content-Security-Policy that forbids every fetch.
+ *
+ * Built to stay small at 1,000 accounts × 17 regions: the grid travels as compact data the page
+ * draws; the items of each account travel deflate-compressed and base64-encoded, and are
+ * decompressed (`DecompressionStream`) only when one of the account's cells is opened. Every string
+ * from the report is escaped in the markup or set with `textContent`.
  */
-export function renderHtmlReport(report: CoverageReport): string {
-  const title = `falcon-org coverage ${report.generatedAt}`;
-  const features = report.scope.features;
-  const totalsRows = features
-    .map((f) => {
-      const t = report.totals[f];
-      return `<tr><th scope="row">${esc(FEATURE_LABELS[f])}</th>${COVERAGE_STATES.map(
-        (s) =>
-          `<td class="s-${s}" data-total-feature="${esc(f)}" data-total-state="${s}">${esc(String(t[s]))}</td>`,
-      ).join('')}</tr>`;
-    })
-    .join('\n');
-  const index = new Map(report.cells.map((c, i) => [c, i]));
-  const sections = features
-    .map((feature) => {
-      const grid = featureGrid(report, feature);
-      const head = `<tr><th scope="col">Account</th>${grid.regions.map((r) => `<th scope="col">${esc(r)}</th>`).join('')}</tr>`;
-      const body = grid.rows
-        .map((row) => {
-          const name =
-            row.accountName === undefined ? '' : ` <span class="name">${esc(row.accountName)}</span>`;
-          const tds = grid.regions
-            .map((region) => {
-              const c = row.cells.get(region);
-              if (c === undefined) return '<td class="none"></td>';
-              // A stored report (status --latest --html) is read back from S3: its state is text too.
-              const state = esc(c.state);
-              const label = STATE_LABELS[c.state];
-              return (
-                `<td class="cell s-${state}" tabindex="0" role="button" data-index="${index.get(c) ?? -1}" ` +
-                `data-state="${state}" data-feature="${esc(feature)}" data-account="${esc(c.accountId)}" ` +
-                `data-region="${esc(region)}" title="${esc(`${c.accountId} ${region}: ${label}`)}">` +
-                `${esc(cellSummary(c, label))}</td>`
-              );
-            })
-            .join('');
-          return `<tr><th scope="row"><code>${esc(row.accountId)}</code>${name}</th>${tds}</tr>`;
-        })
-        .join('\n');
-      return (
-        `<section class="feature" data-feature="${esc(feature)}"><h2>${esc(FEATURE_LABELS[feature])}</h2>` +
-        `<div class="scroll"><table class="heatmap"><thead>${head}</thead><tbody>${body}</tbody></table></div></section>`
-      );
-    })
-    .join('\n');
-  const featureFilters = features
-    .map(
-      (f) =>
-        `<label><input type="checkbox" name="feature" value="${esc(f)}" checked> ${esc(FEATURE_LABELS[f])}</label>`,
-    )
-    .join(' ');
-  const stateFilters = COVERAGE_STATES.map(
-    (s) =>
-      `<label class="s-${s}"><input type="checkbox" name="state" value="${s}" checked> ${STATE_LABELS[s]}</label>`,
-  ).join(' ');
-  const unreadable = report.accounts.filter((a) => !a.readable).length;
-  return `<!doctype html>
+export async function writeHtmlReport(
+  summary: CoverageSummary,
+  details: DetailsSource | undefined,
+  write: Write,
+): Promise<void> {
+  const title = `falcon-org coverage ${summary.generatedAt}`;
+  const features = summary.scope.features;
+  await write(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -76,21 +35,45 @@ export function renderHtmlReport(report: CoverageReport): string {
 <body>
 <header>
 <h1>Falcon coverage</h1>
-<p>Generated ${esc(report.generatedAt)} · ${report.accounts.length} account(s)${unreadable > 0 ? `, ${unreadable} unreadable` : ''} · ${report.regions.length} region(s) · schema ${report.schemaVersion} · <strong id="verdict" class="${report.allProtected ? 's-protected' : 's-unprotected'}">${report.allProtected ? 'everything in scope is protected' : 'not everything is protected'}</strong></p>
+<p>Generated ${esc(summary.generatedAt)} · ${summary.accounts.length} account(s)${unreadableCount(summary) > 0 ? `, ${unreadableCount(summary)} unreadable` : ''} · ${summary.regions.length} region(s) · schema ${esc(String(summary.schemaVersion))} · <strong id="verdict" class="${summary.allProtected ? 's-protected' : 's-unprotected'}">${summary.allProtected ? 'everything in scope is protected' : 'not everything is protected'}</strong></p>
 </header>
 <section id="totals"><h2>Totals (cells)</h2>
 <table><thead><tr><th></th>${COVERAGE_STATES.map((s) => `<th scope="col">${STATE_LABELS[s]}</th>`).join('')}</tr></thead>
 <tbody>
-${totalsRows}
+${features
+  .map((f) => {
+    const t = summary.totals[f];
+    return `<tr><th scope="row">${esc(FEATURE_LABELS[f])}</th>${COVERAGE_STATES.map(
+      (s) =>
+        `<td class="s-${s}" data-total-feature="${esc(f)}" data-total-state="${s}">${esc(String(t[s]))}</td>`,
+    ).join('')}</tr>`;
+  })
+  .join('\n')}
 </tbody></table></section>
 <form id="filters" onsubmit="return false">
-<fieldset><legend>Features</legend>${featureFilters}</fieldset>
-<fieldset><legend>States</legend>${stateFilters}</fieldset>
+<fieldset><legend>Features</legend>${features
+    .map(
+      (f) =>
+        `<label><input type="checkbox" name="feature" value="${esc(f)}" checked> ${esc(FEATURE_LABELS[f])}</label>`,
+    )
+    .join(' ')}</fieldset>
+<fieldset><legend>States</legend>${COVERAGE_STATES.map(
+    (s) =>
+      `<label class="s-${s}"><input type="checkbox" name="state" value="${s}" checked> ${STATE_LABELS[s]}</label>`,
+  ).join(' ')}</fieldset>
+<fieldset><legend>Accounts and regions</legend><input type="search" id="search" placeholder="account ID, name or OU" aria-label="Filter accounts by ID, name or OU"> <select id="region" aria-label="Region"><option value="">every region</option>${summary.regions
+    .map((r) => `<option value="${esc(r)}">${esc(r)}</option>`)
+    .join('')}</select></fieldset>
 <p id="shown" aria-live="polite"></p>
 </form>
 <div id="layout">
 <main>
-${sections}
+${features
+  .map(
+    (f) =>
+      `<section class="feature" data-feature="${esc(f)}"><h2>${esc(FEATURE_LABELS[f])}</h2><div class="scroll"><table class="heatmap"><thead></thead><tbody></tbody></table></div></section>`,
+  )
+  .join('\n')}
 </main>
 <aside id="details" hidden>
 <button type="button" id="close" aria-label="Close">×</button>
@@ -99,14 +82,124 @@ ${sections}
 <h3>Reasons</h3>
 <ul id="details-reasons"></ul>
 <h3>Items</h3>
+<p id="details-note" hidden></p>
 <table id="details-items"><thead><tr><th>Item</th><th>State</th><th>Why</th><th>Facts</th></tr></thead><tbody></tbody></table>
 </aside>
 </div>
-<script type="application/json" id="coverage-data">${jsonForScript(report)}</script>
+<script type="application/json" id="coverage-grid">${jsonForScript(gridData(summary))}</script>
 <script>${SCRIPT}</script>
+<script type="application/json" id="coverage-details">{`);
+  // Each account's cells with their items, compressed on its own: opened on demand.
+  if (details !== undefined) {
+    const byAccount = new Map<string, CellSummary[]>();
+    for (const c of summary.cells) {
+      const list = byAccount.get(c.accountId);
+      if (list) list.push(c);
+      else byAccount.set(c.accountId, [c]);
+    }
+    let first = true;
+    for (const [accountId, cells] of byAccount) {
+      const items = await details.itemsOf(cells);
+      const json = `[${cells
+        .map((c, i) => `${JSON.stringify(cellWithoutItems(c)).slice(0, -1)},"items":${items[i] ?? '[]'}}`)
+        .join(',')}]`;
+      const packed = deflateRawSync(Buffer.from(json, 'utf8'), { level: 9 }).toString('base64');
+      await write(`${first ? '' : ','}${JSON.stringify(accountId)}:"${packed}"`);
+      first = false;
+    }
+  }
+  await write(`}</script>
 </body>
 </html>
-`;
+`);
+}
+
+/** The page as one string (small reports, tests): the report's items are its details. */
+export async function renderHtmlReport(report: CoverageReport | CoverageSummary): Promise<string> {
+  const parts: string[] = [];
+  const details =
+    report.cells.length > 0 && 'items' in (report.cells[0] ?? {})
+      ? new InMemoryDetails(report as CoverageReport)
+      : undefined;
+  await writeHtmlReport(report, details, (chunk) => {
+    parts.push(chunk);
+  });
+  return parts.join('');
+}
+
+function unreadableCount(summary: CoverageSummary): number {
+  return summary.accounts.filter((a) => !a.readable && a.excluded !== true).length;
+}
+
+/**
+ * The grid as compact data: accounts as [id, name, ou, readable, reason]; per feature its rows (worst
+ * first; an unreadable account ranks with the worst), each [account index, cell per region], a cell
+ * [state index, protected, applicable, flags] (flag 1: a connection this deployment does not own) or 0.
+ */
+function gridData(summary: CoverageSummary): unknown {
+  const index = new Map(summary.accounts.map((a, i) => [a.id, i]));
+  const regions = summary.regions;
+  const regionIndex = new Map(regions.map((r, i) => [r, i]));
+  const grid: Record<string, unknown[]> = {};
+  for (const feature of summary.scope.features) {
+    const rows = new Map<string, (number[] | 0)[]>();
+    const rank = new Map<string, number[]>();
+    for (const c of summary.cells) {
+      if (c.feature !== feature) continue;
+      let row = rows.get(c.accountId);
+      if (row === undefined) {
+        row = regions.map(() => 0 as const);
+        rows.set(c.accountId, row);
+        rank.set(c.accountId, [0, 0, 0]);
+      }
+      const applicable = c.counts.total - c.counts.notApplicable;
+      const notOwned = c.reasons.some((r) => r.code === 'connection-not-owned') ? 1 : 0;
+      row[regionIndex.get(c.region) ?? 0] = [
+        COVERAGE_STATES.indexOf(c.state),
+        c.counts.protected,
+        applicable,
+        notOwned,
+      ];
+      const r = rank.get(c.accountId) ?? [0, 0, 0];
+      r[0] = Math.max(r[0] ?? 0, STATE_SEVERITY[c.state]);
+      if (c.state !== 'protected' && c.state !== 'not-applicable') r[1] = (r[1] ?? 0) + 1;
+      r[2] = (r[2] ?? 0) + c.counts.unprotected;
+    }
+    const unreadable = new Set(summary.accounts.filter((a) => !a.readable).map((a) => a.id));
+    const worst = (id: string): number[] => {
+      const r = rank.get(id) ?? [0, 0, 0];
+      // An account that could not be read at all ranks with the unprotected ones.
+      return unreadable.has(id) ? [STATE_SEVERITY.unprotected, Number.MAX_SAFE_INTEGER, 0] : r;
+    };
+    grid[feature] = [...rows.entries()]
+      .sort(([a], [b]) => {
+        const ra = worst(a);
+        const rb = worst(b);
+        return (
+          (rb[0] ?? 0) - (ra[0] ?? 0) ||
+          (rb[1] ?? 0) - (ra[1] ?? 0) ||
+          (rb[2] ?? 0) - (ra[2] ?? 0) ||
+          a.localeCompare(b)
+        );
+      })
+      .map(([id, cells]) => [index.get(id) ?? -1, ...cells]);
+  }
+  return {
+    features: summary.scope.features,
+    labels: FEATURE_LABELS,
+    states: COVERAGE_STATES,
+    stateLabels: STATE_LABELS,
+    regions,
+    accounts: summary.accounts.map((a) => [
+      a.id,
+      a.name ?? '',
+      a.parent === undefined ? '' : (summary.ous?.[a.parent] ?? a.parent),
+      a.readable ? 1 : 0,
+      a.reason?.text ?? '',
+    ]),
+    grid,
+    cells: summary.cells.length,
+  };
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -141,77 +234,180 @@ fieldset{display:inline-block;border:1px solid #ccd;margin:.2rem .6rem .2rem 0;p
 label{margin-right:.6rem;white-space:nowrap}
 #layout{display:flex;gap:1rem;align-items:flex-start}
 main{flex:1;min-width:0}
-.scroll{overflow-x:auto}
-.heatmap th,.heatmap td{border:2px solid #f7f8fa;padding:.35rem .5rem;font-size:.85rem;white-space:nowrap}
-.heatmap thead th{background:#e8ebf0}
-.heatmap tbody th{text-align:left;background:#fff;font-weight:normal}
-.heatmap .name{color:#555}
-.cell{cursor:pointer;text-align:center;color:#fff;font-weight:600;min-width:6rem}
+.scroll{overflow:auto;max-height:75vh;border:1px solid #dde;background:#fff}
+section.feature{content-visibility:auto;contain-intrinsic-size:auto 80vh}
+.heatmap{border-collapse:separate;border-spacing:0}
+.heatmap th,.heatmap td{border:1px solid #f7f8fa;padding:.3rem .45rem;font-size:.8rem;white-space:nowrap}
+.heatmap thead th{background:#e8ebf0;position:sticky;top:0;z-index:2}
+.heatmap thead th:first-child{left:0;z-index:3}
+.heatmap tbody th{text-align:left;background:#fff;font-weight:normal;position:sticky;left:0;z-index:1;max-width:22rem;overflow:hidden;text-overflow:ellipsis}
+.heatmap .name{color:#555}.heatmap .ou{color:#888;font-size:.75rem}
+.heatmap tr.unreadable th{color:var(--unk)}
+.cell{cursor:pointer;text-align:center;color:#fff;font-weight:600;min-width:5.5rem}
 .cell:focus,.cell.selected{outline:3px solid #1565c0;outline-offset:-3px}
 .cell.s-protected{background:var(--ok)}.cell.s-partial{background:var(--part);color:#222}
 .cell.s-unprotected{background:var(--bad)}.cell.s-unknown{background:var(--unk)}
 .cell.s-not-applicable{background:var(--na);color:#455a64;font-weight:normal}
+.cell.not-owned{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.35) 0 4px,transparent 4px 9px)}
 .cell.filtered{opacity:.08;pointer-events:none}
 .none{background:#eceff1}
+.hidden-col{display:none}
 label.s-protected{color:var(--ok)}label.s-partial{color:#b07800}label.s-unprotected{color:var(--bad)}label.s-unknown{color:var(--unk)}
 #verdict.s-protected{color:var(--ok)}#verdict.s-unprotected{color:var(--bad)}
 aside{width:34rem;max-width:45vw;background:#fff;border:1px solid #ccd;padding:.6rem 1rem;position:sticky;top:1rem;max-height:90vh;overflow:auto}
 aside table{font-size:.8rem;width:100%;table-layout:fixed}aside td{overflow-wrap:anywhere}aside td,aside th{border-bottom:1px solid #eee;padding:.2rem .3rem;text-align:left;vertical-align:top}
+aside details summary{cursor:pointer}
 #close{float:right;border:none;background:none;font-size:1.4rem;cursor:pointer}
 `;
 
 const SCRIPT = `
 (function(){
-  var report = JSON.parse(document.getElementById('coverage-data').textContent);
-  var labels = {protected:'protected',partial:'partial',unprotected:'unprotected','not-applicable':'n/a',unknown:'unknown'};
+  var data = JSON.parse(document.getElementById('coverage-grid').textContent);
+  var packed = null, opened = {};
   var details = document.getElementById('details');
+  var LONG = 140;
   function text(el, value){ el.textContent = value; return el; }
   function make(tag, value){ return text(document.createElement(tag), value); }
+  function h(s){ return String(s).replace(/[&<>"']/g, function(c){ return '&#' + c.charCodeAt(0) + ';'; }); }
+  function rowHtml(feature, row){
+    var a = data.accounts[row[0]] || ['?', '', '', 1, ''];
+    var cells = '';
+    for (var i = 1; i < row.length; i++) {
+      var c = row[i], region = data.regions[i - 1];
+      if (!c) { cells += '<td class="none" data-col="' + (i - 1) + '"></td>'; continue; }
+      var state = data.states[c[0]], label = data.stateLabels[state];
+      var summary = c[2] > 0 ? label + ' ' + c[1] + '/' + c[2] : label;
+      var title = a[0] + ' ' + region + ': ' + label + (c[3] ? ' (a connection this deployment does not own)' : '');
+      cells += '<td class="cell s-' + state + (c[3] ? ' not-owned' : '') + '" tabindex="0" role="button" data-col="' + (i - 1) + '" data-state="' + state + '" data-feature="' + feature + '" data-account="' + h(a[0]) + '" data-region="' + h(region) + '" title="' + h(title) + '">' + h(summary) + (c[3] ? ' *' : '') + '</td>';
+    }
+    return '<tr data-row="' + row[0] + '"' + (a[3] ? '' : ' class="unreadable"') + '><th scope="row" title="' + h(a[4] || '') + '"><code>' + h(a[0]) + '</code>' + (a[1] ? ' <span class="name">' + h(a[1]) + '</span>' : '') + (a[2] ? ' <span class="ou">' + h(a[2]) + '</span>' : '') + '</th>' + cells + '</tr>';
+  }
+  // The rows a screen shows first, the rest in slices after the first paint: a 1,000-account grid
+  // appears at once and fills in behind it without freezing the page.
+  var FIRST = 60, SLICE = 150;
+  function draw(){
+    data.features.forEach(function(feature){
+      var section = document.querySelector('section.feature[data-feature="' + feature + '"]');
+      section.querySelector('thead').innerHTML = '<tr><th scope="col">Account</th>' + data.regions.map(function(r, i){ return '<th scope="col" data-col="' + i + '">' + h(r) + '</th>'; }).join('') + '</tr>';
+      section.querySelector('tbody').innerHTML = data.grid[feature].slice(0, FIRST).map(function(row){ return rowHtml(feature, row); }).join('');
+    });
+  }
+  function fill(from){
+    var more = false;
+    data.features.forEach(function(feature){
+      var rows = data.grid[feature].slice(from, from + SLICE);
+      if (rows.length === 0) return;
+      more = more || from + SLICE < data.grid[feature].length;
+      document.querySelector('section.feature[data-feature="' + feature + '"] tbody').insertAdjacentHTML('beforeend', rows.map(function(row){ return rowHtml(feature, row); }).join(''));
+    });
+    if (more) setTimeout(function(){ fill(from + SLICE); }, 0);
+    else { document.body.setAttribute('data-grid-complete', 'true'); if (filtering) apply(); }
+  }
+  var filtering = false;
+  function unpack(accountId){
+    if (opened[accountId]) return opened[accountId];
+    if (packed === null) packed = JSON.parse(document.getElementById('coverage-details').textContent);
+    var b64 = packed[accountId];
+    if (!b64) return Promise.resolve(null);
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    opened[accountId] = new Response(stream).text().then(function(t){ return JSON.parse(t); });
+    return opened[accountId];
+  }
+  function reasonCell(reasons, seen, itemId){
+    var td = document.createElement('td');
+    reasons.forEach(function(r){
+      if (r.text.length <= LONG) { td.appendChild(make('span', r.text + ' ')); return; }
+      if (seen[r.text]) { td.appendChild(make('span', r.text.slice(0, 60) + '… (as for ' + seen[r.text] + ') ')); return; }
+      seen[r.text] = itemId;
+      var d = document.createElement('details');
+      d.appendChild(make('summary', r.text.slice(0, LONG - 20) + '…'));
+      d.appendChild(make('p', r.text));
+      td.appendChild(d);
+    });
+    return td;
+  }
   function show(td){
-    var cell = report.cells[Number(td.getAttribute('data-index'))];
-    if (!cell) return;
+    if (td.classList.contains('filtered')) return;
+    document.body.removeAttribute('data-details');
+    var accountId = td.getAttribute('data-account'), feature = td.getAttribute('data-feature'), region = td.getAttribute('data-region');
     document.querySelectorAll('.cell.selected').forEach(function(c){ c.classList.remove('selected'); });
     td.classList.add('selected');
-    var account = report.accounts.filter(function(a){ return a.id === cell.accountId; })[0];
-    text(document.getElementById('details-title'), cell.accountId + (account && account.name ? ' (' + account.name + ')' : '') + ' · ' + cell.region + ' · ' + cell.feature);
-    var c = cell.counts;
-    text(document.getElementById('details-state'), labels[cell.state] + ' — ' + c.protected + ' protected, ' + c.unprotected + ' unprotected, ' + c.unknown + ' unknown of ' + c.total);
-    var list = document.getElementById('details-reasons');
-    list.replaceChildren();
-    cell.reasons.forEach(function(r){ var li = make('li', r.text); li.setAttribute('data-code', r.code); list.appendChild(li); });
-    var body = document.querySelector('#details-items tbody');
-    body.replaceChildren();
-    cell.items.forEach(function(item){
-      var tr = document.createElement('tr');
-      tr.appendChild(make('td', item.id + (item.name ? ' (' + item.name + ')' : '')));
-      tr.appendChild(make('td', labels[item.state] || item.state));
-      tr.appendChild(make('td', item.reasons.map(function(r){ return r.text; }).join(' ')));
-      tr.appendChild(make('td', Object.keys(item.facts).map(function(k){ return k + '=' + item.facts[k]; }).join(', ')));
-      body.appendChild(tr);
-    });
+    var account = data.accounts.filter(function(a){ return a[0] === accountId; })[0] || [accountId, ''];
+    text(document.getElementById('details-title'), accountId + (account[1] ? ' (' + account[1] + ')' : '') + ' · ' + region + ' · ' + feature);
+    text(document.getElementById('details-state'), 'loading…');
+    document.getElementById('details-reasons').replaceChildren();
+    document.querySelector('#details-items tbody').replaceChildren();
+    var note = document.getElementById('details-note');
+    note.hidden = true;
     details.hidden = false;
+    unpack(accountId).then(function(cells){
+      if (td !== document.querySelector('.cell.selected')) return;
+      var cell = cells && cells.filter(function(c){ return c.feature === feature && c.region === region; })[0];
+      if (!cell) {
+        text(document.getElementById('details-state'), data.stateLabels[td.getAttribute('data-state')] || '');
+        note.hidden = false;
+        text(note, 'The items are not in this page: falcon-org status --latest --account ' + accountId + ' --json');
+        document.body.setAttribute('data-details', 'missing');
+        return;
+      }
+      var c = cell.counts;
+      text(document.getElementById('details-state'), data.stateLabels[cell.state] + ' — ' + c.protected + ' protected, ' + c.unprotected + ' unprotected, ' + c.unknown + ' unknown of ' + c.total);
+      var list = document.getElementById('details-reasons');
+      cell.reasons.forEach(function(r){ var li = make('li', r.text); li.setAttribute('data-code', r.code); list.appendChild(li); });
+      var body = document.querySelector('#details-items tbody'), seen = {};
+      cell.items.forEach(function(item){
+        var tr = document.createElement('tr');
+        tr.appendChild(make('td', item.id + (item.name ? ' (' + item.name + ')' : '')));
+        tr.appendChild(make('td', data.stateLabels[item.state] || item.state));
+        tr.appendChild(reasonCell(item.reasons, seen, item.id));
+        tr.appendChild(make('td', Object.keys(item.facts).map(function(k){ return k + '=' + item.facts[k]; }).join(', ')));
+        body.appendChild(tr);
+      });
+      document.body.setAttribute('data-details', 'shown');
+    }, function(error){ text(document.getElementById('details-state'), 'The details could not be read: ' + error); });
   }
-  document.querySelectorAll('.cell').forEach(function(td){
-    td.addEventListener('click', function(){ show(td); });
-    td.addEventListener('keydown', function(e){ if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); show(td); } });
-  });
-  document.getElementById('close').addEventListener('click', function(){ details.hidden = true; });
   function checked(name){
     var out = {};
     document.querySelectorAll('input[name=' + name + ']').forEach(function(i){ out[i.value] = i.checked; });
     return out;
   }
   function apply(){
+    filtering = true;
     var features = checked('feature'), states = checked('state'), shown = 0;
+    var query = document.getElementById('search').value.trim().toLowerCase();
+    var region = document.getElementById('region').value, col = region === '' ? -1 : data.regions.indexOf(region);
     document.querySelectorAll('section.feature').forEach(function(s){ s.hidden = !features[s.getAttribute('data-feature')]; });
+    document.querySelectorAll('.heatmap tbody tr').forEach(function(tr){
+      var a = data.accounts[Number(tr.getAttribute('data-row'))] || [];
+      var match = query === '' || [a[0], a[1], a[2]].some(function(v){ return String(v || '').toLowerCase().indexOf(query) >= 0; });
+      tr.hidden = !match;
+    });
+    document.querySelectorAll('.heatmap [data-col]').forEach(function(el){
+      el.classList.toggle('hidden-col', col >= 0 && Number(el.getAttribute('data-col')) !== col);
+    });
     document.querySelectorAll('.cell').forEach(function(td){
-      var visible = features[td.getAttribute('data-feature')] && states[td.getAttribute('data-state')];
+      var tr = td.parentNode;
+      var visible = features[td.getAttribute('data-feature')] && states[td.getAttribute('data-state')] && !tr.hidden && !td.classList.contains('hidden-col');
       td.classList.toggle('filtered', !visible);
+      // A hidden cell is out of the tab order and ignores Enter.
+      td.tabIndex = visible ? 0 : -1;
       if (visible) shown += 1;
     });
-    text(document.getElementById('shown'), shown + ' of ' + report.cells.length + ' cells shown');
+    text(document.getElementById('shown'), shown + ' of ' + data.cells + ' cells shown');
   }
-  document.querySelectorAll('#filters input').forEach(function(i){ i.addEventListener('change', apply); });
-  apply();
+  var main = document.querySelector('main');
+  main.addEventListener('click', function(e){ var td = e.target.closest && e.target.closest('td.cell'); if (td) show(td); });
+  main.addEventListener('keydown', function(e){
+    var td = e.target.closest && e.target.closest('td.cell');
+    if (td && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); show(td); }
+  });
+  document.getElementById('close').addEventListener('click', function(){ details.hidden = true; });
+  document.querySelectorAll('#filters input, #filters select').forEach(function(i){ i.addEventListener(i.type === 'search' ? 'input' : 'change', apply); });
+  draw();
+  // Everything is shown at first: no pass over every cell before the grid appears.
+  text(document.getElementById('shown'), data.cells + ' of ' + data.cells + ' cells shown');
+  requestAnimationFrame(function(){ setTimeout(function(){ window.gridDrawnAt = performance.now(); document.body.setAttribute('data-grid', 'drawn'); fill(FIRST); }, 0); });
 })();
 `;

@@ -1,17 +1,29 @@
 /**
  * `falcon-org status --latest`: the last report the scheduled `coverage` function stored, read from
- * its bucket without reading the organization again. The bucket is found through the SSM parameter
- * the stack writes (`/<resourcePrefix>/coverage/report-bucket`, home region), or named directly.
+ * its bucket without reading the organization again: `latest.json` (the summary) and, for the accounts
+ * asked for with `--account`, their details beside it. The bucket is found through the root stack's
+ * output `CoverageReportBucket`, else the SSM parameter the stack writes
+ * (`/<resourcePrefix>/coverage/report-bucket`, home region), or named directly.
  *
  * @example
  * const report = await loadLatestReport({ ssm, s3 }, { resourcePrefix: config.resourcePrefix });
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { createClient } from '../aws/clients.js';
+import { ROOT_STACK_OUTPUTS, rootStackName } from '../config/names.js';
 import { totalsOf } from './cells.js';
+import { rootStackOutputs } from './deployed.js';
 import { CoverageInputError } from './errors.js';
-import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from './model.js';
+import {
+  COVERAGE_SCHEMA_VERSION,
+  type AccountDetails,
+  type CellSummary,
+  type CoverageCell,
+  type CoverageSummary,
+} from './model.js';
+import { InMemoryDetails, type DetailsSource } from './report-store.js';
 import { LatestReportError } from './publish-errors.js';
 import { REPORT_KEYS } from './publish.js';
 import { checkStoredReport } from './stored-report.js';
@@ -24,12 +36,16 @@ export function reportBucketParameterName(resourcePrefix: string): string {
 export interface LatestClients {
   readonly ssm: Pick<SSMClient, 'send'>;
   readonly s3: Pick<S3Client, 'send'>;
+  /** Reads the root stack's outputs (the bucket's first address). @default - the SSM parameter only */
+  readonly cloudFormation?: Pick<CloudFormationClient, 'send'>;
 }
 
 export interface LatestOptions {
   readonly resourcePrefix: string;
-  /** Skip the parameter lookup. */
+  /** Skip the lookup. */
   readonly bucket?: string;
+  /** Also read these accounts' details (the items of their cells). */
+  readonly accounts?: readonly string[];
   /** The function's name, for the hint when nothing is stored yet. */
   readonly functionName?: string;
   readonly signal?: AbortSignal;
@@ -39,7 +55,9 @@ export interface LatestOptions {
 export interface LatestReport {
   readonly bucket: string;
   readonly key: string;
-  readonly report: CoverageReport;
+  readonly report: CoverageSummary;
+  /** The details of the accounts asked for. */
+  readonly details?: DetailsSource;
 }
 
 /**
@@ -52,8 +70,13 @@ export async function loadLatestReportFor(
 ): Promise<LatestReport> {
   const { S3Client } = await import('@aws-sdk/client-s3');
   const { SSMClient } = await import('@aws-sdk/client-ssm');
+  const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   const settings = { region: config.aws.homeRegion };
-  const clients = { ssm: createClient(SSMClient, settings), s3: createClient(S3Client, settings) };
+  const clients = {
+    ssm: createClient(SSMClient, settings),
+    s3: createClient(S3Client, settings),
+    cloudFormation: createClient(CloudFormationClient, settings),
+  };
   try {
     return await loadLatestReport(clients, {
       functionName: `${config.resourcePrefix}-coverage`,
@@ -63,18 +86,73 @@ export async function loadLatestReportFor(
   } finally {
     clients.ssm.destroy();
     clients.s3.destroy();
+    clients.cloudFormation.destroy();
   }
 }
 
-/** Finds the bucket (unless given) and reads `latest.json` from it. */
+/** Finds the bucket (unless given), reads `latest.json` and the details of the accounts asked for. */
 export async function loadLatestReport(
   clients: LatestClients,
   options: LatestOptions,
 ): Promise<LatestReport> {
-  const bucket =
-    options.bucket ?? (await locateReportBucket(clients.ssm, options.resourcePrefix, options.signal));
+  const bucket = options.bucket ?? (await findReportBucket(clients, options));
   const report = await readLatestReport(clients.s3, bucket, options);
-  return { bucket, key: REPORT_KEYS.latestJson, report };
+  const wanted = options.accounts ?? [];
+  if (wanted.length === 0 || report.details === undefined)
+    return { bucket, key: REPORT_KEYS.latestJson, report };
+  const prefix = report.details.prefix;
+  const known = new Set(report.accounts.map((a) => a.id));
+  const cells: CoverageCell[] = [];
+  for (const id of wanted.filter((a) => known.has(a))) {
+    const doc = JSON.parse(
+      await readObject(clients.s3, bucket, `${prefix}${id}.json`, options),
+    ) as AccountDetails;
+    const items = new Map(doc.cells.map((c) => [`${c.feature}@${c.region}`, c.items]));
+    for (const c of report.cells.filter((x) => x.accountId === id)) {
+      cells.push({ ...c, items: items.get(`${c.feature}@${c.region}`) ?? [] });
+    }
+  }
+  // The summary's cells of those accounts, now with their items.
+  const withItems = new Map(cells.map((c) => [`${c.feature}@${c.accountId}@${c.region}`, c]));
+  const merged: CellSummary[] = report.cells.map(
+    (c) => withItems.get(`${c.feature}@${c.accountId}@${c.region}`) ?? c,
+  );
+  const full = { ...report, cells: merged };
+  return {
+    bucket,
+    key: REPORT_KEYS.latestJson,
+    report: full,
+    details: new InMemoryDetails({ accounts: report.accounts, cells }),
+  };
+}
+
+/** The root stack's output first (what was deployed), then the SSM parameter the stack writes. */
+async function findReportBucket(clients: LatestClients, options: LatestOptions): Promise<string> {
+  if (clients.cloudFormation !== undefined) {
+    const found = await rootStackOutputs(clients.cloudFormation, rootStackName(options));
+    const bucket = 'outputs' in found ? found.outputs[ROOT_STACK_OUTPUTS.reportBucket] : undefined;
+    if (bucket !== undefined && bucket !== '') return bucket;
+  }
+  return locateReportBucket(clients.ssm, options.resourcePrefix, options.signal);
+}
+
+async function readObject(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  key: string,
+  options: Pick<LatestOptions, 'signal'>,
+): Promise<string> {
+  const where = `s3://${bucket}/${key}`;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      abortSignal: options.signal,
+    });
+    if (!out.Body) throw new LatestReportError(`${where} is empty`);
+    return await out.Body.transformToString('utf-8');
+  } catch (error) {
+    if (error instanceof LatestReportError) throw error;
+    throw new LatestReportError(`could not read ${where}: ${describe(error)}`, { cause: error });
+  }
 }
 
 /** The report bucket's name from the stack's SSM parameter. */
@@ -106,7 +184,7 @@ export async function readLatestReport(
   s3: Pick<S3Client, 'send'>,
   bucket: string,
   options: Pick<LatestOptions, 'functionName' | 'signal'> = {},
-): Promise<CoverageReport> {
+): Promise<CoverageSummary> {
   const where = `s3://${bucket}/${REPORT_KEYS.latestJson}`;
   let text: string;
   try {
@@ -130,7 +208,7 @@ export async function readLatestReport(
 }
 
 /** Parses a stored report and checks it is one this version can show. */
-export function parseStoredReport(text: string, where: string): CoverageReport {
+export function parseStoredReport(text: string, where: string): CoverageSummary {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -140,7 +218,7 @@ export function parseStoredReport(text: string, where: string): CoverageReport {
   if (typeof value !== 'object' || value === null) {
     throw new LatestReportError(`${where} is not a coverage report`);
   }
-  const r = value as Partial<Record<keyof CoverageReport, unknown>>;
+  const r = value as Partial<Record<keyof CoverageSummary, unknown>>;
   if (r.schemaVersion !== COVERAGE_SCHEMA_VERSION) {
     throw new LatestReportError(
       `${where} has report schema version ${JSON.stringify(r.schemaVersion)}; this falcon-org reads version ${COVERAGE_SCHEMA_VERSION} (use the falcon-org version the function runs)`,
@@ -164,9 +242,9 @@ function describe(error: unknown): string {
  * with totals and `allProtected` recomputed. Asking for what the stored report does not hold is bad input.
  */
 export function narrowReport(
-  report: CoverageReport,
+  report: CoverageSummary,
   filter: { readonly features?: readonly string[]; readonly accounts?: readonly string[] },
-): CoverageReport {
+): CoverageSummary {
   const problems: string[] = [];
   const features = filter.features ?? report.scope.features;
   const missingFeatures = features.filter((f) => !report.scope.features.some((g) => g === f));

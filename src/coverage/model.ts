@@ -2,10 +2,14 @@
  * The coverage report: what is protected where and why, per account × region × feature.
  * Everything here is data and the narrow ports the core reads through; no I/O.
  *
- * The JSON document (`falcon-org status --json`, `latest.json`) is a `CoverageReport`. Its layout is
- * versioned by `schemaVersion`: fields may be added within a version, never renamed or removed.
+ * The JSON document is versioned by `schemaVersion`: fields may be added within a version, never
+ * renamed or removed. `falcon-org status --json` prints a `CoverageReport` (every cell with its
+ * items); `latest.json` is its `CoverageSummary` (cells without items) and the items of each account
+ * are stored beside it (`details`), so a 1,000-account report stays small enough to download casually.
+ * Version 2 moved the items out of `latest.json` (version 1 held them inline).
  */
 
+import type { AccessDenial } from './access-denied.js';
 import type { OrganizationDirectory } from '../aws/organization-scope.js';
 import type { CoverageFeature } from '../config/coverage-schema.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
@@ -15,7 +19,7 @@ import type { FalconHostEntity } from '../falcon/hosts.js';
 export { COVERAGE_FEATURES, type CoverageFeature } from '../config/coverage-schema.js';
 
 /** Version of the report layout. Bump on any incompatible change. */
-export const COVERAGE_SCHEMA_VERSION = 1;
+export const COVERAGE_SCHEMA_VERSION = 2;
 
 /**
  * State of a cell (and of an item in it):
@@ -35,8 +39,11 @@ export const COVERAGE_STATES: readonly CoverageState[] = [
   'unknown',
 ];
 
-/** State of one item (an instance, a registry, a cluster). */
-export type ItemState = 'protected' | 'unprotected' | 'not-applicable' | 'unknown';
+/**
+ * State of one item (an instance, a registry, a cluster). Only a cluster can be `partial`: some of its
+ * nodes report to Falcon and others do not, or some of its Fargate namespaces get no sidecar.
+ */
+export type ItemState = 'protected' | 'partial' | 'unprotected' | 'not-applicable' | 'unknown';
 
 /** Stable reason codes (the text is for people and may change). */
 export type ReasonCode =
@@ -47,6 +54,7 @@ export type ReasonCode =
   // SSM Distributor + Falcon truth
   | 'no-association'
   | 'association-failed'
+  | 'association-access-denied'
   | 'association-pending'
   | 'not-ssm-managed'
   | 'ssm-offline'
@@ -67,6 +75,10 @@ export type ReasonCode =
   | 'run-failed'
   | 'run-in-progress'
   | 'nodes-not-reporting'
+  | 'nodes-partly-reporting'
+  | 'nodes-starting'
+  | 'fargate-not-injected'
+  | 'no-nodes'
   | 'nodes-reporting'
   | 'deployed';
 
@@ -94,6 +106,8 @@ export interface CoverageItem {
 export interface CellCounts {
   readonly total: number;
   readonly protected: number;
+  /** Items partly protected (clusters only). Absent in reports written before it was added. */
+  readonly partial: number;
   readonly unprotected: number;
   readonly notApplicable: number;
   readonly unknown: number;
@@ -113,12 +127,18 @@ export interface CoverageCell {
 export interface ScopeAccount {
   readonly id: string;
   readonly name?: string;
+  /** The root or OU the account sits in directly. */
+  readonly parent?: string;
 }
 
 /** The accounts in the report and, for each one that could not be read at all, why. */
 export interface ReportAccount extends ScopeAccount {
   readonly readable: boolean;
   readonly reason?: CoverageReason;
+  /** The root or OU the account sits in directly (absent in reports made before version 2). */
+  readonly parent?: string;
+  /** Listed but not read (the management account outside this deployment's reach): why not. */
+  readonly excluded?: boolean;
 }
 
 export interface ReportScope {
@@ -137,6 +157,31 @@ export interface ReportScope {
 /** Every feature is present (features not in the report count zero everywhere). */
 export type CoverageTotals = Readonly<Record<CoverageFeature, Readonly<Record<CoverageState, number>>>>;
 
+/** A cell without its items: what `latest.json`, the heatmap grid and the metrics need. */
+export type CellSummary = Omit<CoverageCell, 'items'>;
+
+/** Where the items of a summary's cells are (`latest.json`: one object per account beside it). */
+export interface DetailsLocation {
+  /** `per-account`: `<prefix><accountId>.json`, each an `AccountDetails` document. */
+  readonly layout: 'per-account';
+  /** Object key prefix in the same bucket, e.g. `reports/2026/11/29/<timestamp>/accounts/`. */
+  readonly prefix: string;
+}
+
+/** The items of one account's cells (the objects `details` points at). */
+export interface AccountDetails {
+  readonly schemaVersion: typeof COVERAGE_SCHEMA_VERSION;
+  readonly generatedAt: string;
+  readonly account: ReportAccount;
+  readonly cells: readonly Pick<CoverageCell, 'feature' | 'region' | 'items'>[];
+}
+
+/** The report without items (`latest.json`); `details` says where the items are. */
+export interface CoverageSummary extends Omit<CoverageReport, 'cells'> {
+  readonly cells: readonly CellSummary[];
+  readonly details?: DetailsLocation;
+}
+
 export interface CoverageReport {
   readonly schemaVersion: typeof COVERAGE_SCHEMA_VERSION;
   /** ISO 8601. */
@@ -150,6 +195,8 @@ export interface CoverageReport {
   readonly totals: CoverageTotals;
   /** True when every cell is `protected` or `not-applicable`. */
   readonly allProtected: boolean;
+  /** OU IDs → names, for the accounts' `parent` (as far as the organization was read). */
+  readonly ous?: Readonly<Record<string, string>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,8 +207,13 @@ export interface Ec2Instance {
   readonly instanceId: string;
   readonly name?: string;
   readonly platform?: string;
-  /** EKS cluster the instance is a node of (tags `eks:cluster-name` or `kubernetes.io/cluster/<name>`). */
+  /**
+   * EKS cluster the instance is a node of (tags `eks:cluster-name`, `eks:eks-cluster-name` or
+   * `kubernetes.io/cluster/<name>`).
+   */
   readonly eksCluster?: string;
+  /** When the instance was launched (ISO 8601), to give a new node time to report to Falcon. */
+  readonly launchedAt?: string;
 }
 
 export interface ManagedInstance {
@@ -176,6 +228,17 @@ export interface AssociationInfo {
   /** Overview status of the last execution: "Success", "Failed", "Pending", … */
   readonly lastExecutionStatus?: string;
   readonly lastExecutionDate?: string;
+  /** Why the latest failed automation execution of the association failed, when it was read. */
+  readonly failure?: AssociationFailure;
+}
+
+/** The latest failed automation execution of an association and what it failed on. */
+export interface AssociationFailure {
+  readonly executionId: string;
+  /** Automation's FailureMessage, cut to a readable length. */
+  readonly message: string;
+  /** The action IAM refused, when the failure was a denial (a gap in the automation role). */
+  readonly accessDenied?: AccessDenial;
 }
 
 /** Association compliance of one instance: "COMPLIANT", "NON_COMPLIANT", … */

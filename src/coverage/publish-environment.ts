@@ -10,7 +10,7 @@ import { CoveragePublishError } from './publish-errors.js';
 export const COVERAGE_FUNCTION_ENV = {
   /** JSON of `CoverageFunctionSettings`. */
   settings: 'FALCON_ORG_COVERAGE_SETTINGS',
-  /** ARN of the central Falcon credentials secret (keys ClientId, ClientSecret, Cloud, BaseUrl?). */
+  /** ARN of the secret of the coverage client (falcon.clients.coverage, else falcon.credentials; keys ClientId, ClientSecret). */
   falconSecret: 'FALCON_SECRET_ARN',
   /** Bucket the reports are written to. */
   bucket: 'FALCON_ORG_COVERAGE_BUCKET',
@@ -188,31 +188,4 @@ function parseFalcon(raw: unknown, problems: string[]): CoverageFunctionSettings
     return undefined;
   }
   return { cloud, ...(typeof baseUrl === 'string' ? { baseUrl } : {}) };
-}
-
-/**
- * The Falcon API client from the central secret's JSON (`ClientId`, `ClientSecret`; other keys are
- * ignored: the cloud comes from the settings). Errors name the secret and the keys, never a value.
- */
-export function parseClientCredentials(
-  text: string,
-  secretId: string,
-): { readonly clientId: string; readonly clientSecret: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new CoveragePublishError(`secret ${secretId} is not JSON; expected {"ClientId", "ClientSecret"}`);
-  }
-  const r =
-    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  const missing = ['ClientId', 'ClientSecret'].filter(
-    (k) => typeof r[k] !== 'string' || String(r[k]).trim() === '',
-  );
-  if (missing.length > 0) {
-    throw new CoveragePublishError(
-      `secret ${secretId} lacks ${missing.map((k) => `"${k}"`).join(', ')} (expected non-empty strings)`,
-    );
-  }
-  return { clientId: String(r['ClientId']).trim(), clientSecret: String(r['ClientSecret']).trim() };
 }

@@ -1,10 +1,11 @@
 /**
- * Publishing a coverage report: the JSON and HTML to S3 (`latest.json`, `latest.html` and a dated
- * copy) and per-feature CloudWatch metrics. The metric data is computed by pure functions; the
- * writes go through the S3 and CloudWatch clients given (created once by the caller).
+ * Publishing a coverage report: per account its details (the items of its cells) under the run's
+ * dated prefix, the summary (`latest.json` and its dated copy, pointing at those details), the
+ * heatmap (`latest.html`) and per-feature CloudWatch metrics. The metric data is computed by pure
+ * functions; the writes go through the S3 and CloudWatch clients given (created once by the caller).
  *
  * @example
- * await publishReport(report, renderHtml(report), { bucket, namespace }, { s3, cloudWatch });
+ * await publishReport(summary, store, { bucket, namespace }, { s3, cloudWatch });
  */
 import {
   PutMetricDataCommand,
@@ -13,14 +14,19 @@ import {
   type MetricDatum,
 } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mapEachOutcome } from '../fanout/concurrency.js';
+import { writeHtmlReport } from './html.js';
 import {
   COVERAGE_FEATURES,
+  type CellSummary,
   type CoverageFeature,
-  type CoverageReport,
   type CoverageState,
+  type CoverageSummary,
   type ItemState,
 } from './model.js';
 import { CoveragePublishError } from './publish-errors.js';
+import { writeReportJson } from './report-json.js';
+import type { DetailsSource } from './report-store.js';
 
 /** Object keys in the report bucket. */
 export const REPORT_KEYS = {
@@ -48,6 +54,7 @@ export const COVERAGE_METRICS = {
   notApplicableCells: 'NotApplicableCells',
   unknownCells: 'UnknownCells',
   protectedResources: 'ProtectedResources',
+  partialResources: 'PartialResources',
   unprotectedResources: 'UnprotectedResources',
   unknownResources: 'UnknownResources',
 } as const;
@@ -57,24 +64,38 @@ export const METRICS_PER_REQUEST = 20;
 
 /** `reports/YYYY/MM/DD/<ISO timestamp with : and . as ->.json`, from the report's own time (UTC). */
 export function datedReportKey(generatedAt: string): string {
+  return `${datedStem(generatedAt)}.json`;
+}
+
+/** `reports/YYYY/MM/DD/<timestamp>/accounts/`: where the run's per-account details are. */
+export function detailsPrefix(generatedAt: string): string {
+  return `${datedStem(generatedAt)}/accounts/`;
+}
+
+function datedStem(generatedAt: string): string {
   const time = new Date(generatedAt);
   if (Number.isNaN(time.getTime())) {
     throw new CoveragePublishError(`report generatedAt "${generatedAt}" is not a date`);
   }
   const iso = time.toISOString();
   const [year, month, day] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
-  return `${REPORT_KEYS.datedPrefix}${year}/${month}/${day}/${iso.replace(/[:.]/g, '-')}.json`;
+  return `${REPORT_KEYS.datedPrefix}${year}/${month}/${day}/${iso.replace(/[:.]/g, '-')}`;
 }
+
+/** Details objects written at once. */
+const DETAILS_CONCURRENCY = 8;
 
 /** How many resources of one feature are in each item state, summed over its cells. */
 export function resourceTotals(
-  report: Pick<CoverageReport, 'cells'>,
+  report: { readonly cells: readonly CellSummary[] },
   feature: CoverageFeature,
 ): Record<Exclude<ItemState, 'not-applicable'>, number> {
-  const totals = { protected: 0, unprotected: 0, unknown: 0 };
+  const totals = { protected: 0, partial: 0, unprotected: 0, unknown: 0 };
   for (const cell of report.cells) {
     if (cell.feature !== feature) continue;
     totals.protected += cell.counts.protected;
+    // A stored report written before clusters could be partly protected has no count.
+    totals.partial += (cell.counts as Partial<typeof cell.counts>).partial ?? 0;
     totals.unprotected += cell.counts.unprotected;
     totals.unknown += cell.counts.unknown;
   }
@@ -83,7 +104,7 @@ export function resourceTotals(
 
 /** How many cells of one feature are in each state, counted from the cells. */
 export function cellTotals(
-  report: Pick<CoverageReport, 'cells'>,
+  report: { readonly cells: readonly CellSummary[] },
   feature: CoverageFeature,
 ): Record<CoverageState, number> {
   const totals: Record<CoverageState, number> = {
@@ -98,7 +119,7 @@ export function cellTotals(
 }
 
 /** The metric data of a report: for each feature in its scope, every metric of {@link COVERAGE_METRICS}. */
-export function coverageMetricData(report: CoverageReport): MetricDatum[] {
+export function coverageMetricData(report: CoverageSummary): MetricDatum[] {
   const timestamp = new Date(report.generatedAt);
   const features = COVERAGE_FEATURES.filter((f) => report.scope.features.includes(f));
   return features.flatMap((feature) => {
@@ -112,6 +133,7 @@ export function coverageMetricData(report: CoverageReport): MetricDatum[] {
       [m.notApplicableCells, cells['not-applicable']],
       [m.unknownCells, cells.unknown],
       [m.protectedResources, resources.protected],
+      [m.partialResources, resources.partial],
       [m.unprotectedResources, resources.unprotected],
       [m.unknownResources, resources.unknown],
     ];
@@ -142,47 +164,65 @@ export interface PublishResult {
 }
 
 /**
- * Writes the dated copy, then `latest.html`, then `latest.json` (last, so `status --latest` never sees
- * a JSON document newer than its dated copy), and publishes the metrics. Metrics are published even
- * when a write failed (alarms must keep working); any failure is thrown afterwards with all reasons.
+ * Writes the run's per-account details, then the dated copy of the summary, then `latest.html`, then
+ * `latest.json` (last, so `status --latest` never sees a summary whose details or dated copy are
+ * missing), and publishes the metrics. Metrics are published even when a write failed (alarms must
+ * keep working); any failure is thrown afterwards with all reasons.
  */
 export async function publishReport(
-  report: CoverageReport,
-  html: string,
+  summary: CoverageSummary,
+  details: DetailsSource,
   target: PublishTarget,
   clients: PublishClients,
   signal?: AbortSignal,
 ): Promise<PublishResult> {
-  const json = `${JSON.stringify(report)}\n`;
-  const objects = [
-    { key: datedReportKey(report.generatedAt), body: json, type: 'application/json' },
-    { key: REPORT_KEYS.latestHtml, body: html, type: 'text/html; charset=utf-8' },
-    { key: REPORT_KEYS.latestJson, body: json, type: 'application/json' },
-  ];
   const failures: string[] = [];
   const keys: string[] = [];
   let cause: unknown;
-  for (const object of objects) {
+  const put = async (key: string, body: Buffer | string, type: string): Promise<boolean> => {
     try {
       await clients.s3.send(
         new PutObjectCommand({
           Bucket: target.bucket,
-          Key: object.key,
-          Body: object.body,
-          ContentType: object.type,
-          ...(object.key.startsWith(REPORT_KEYS.latestPrefix) ? { CacheControl: 'no-cache' } : {}),
+          Key: key,
+          Body: body,
+          ContentType: type,
+          ...(key.startsWith(REPORT_KEYS.latestPrefix) ? { CacheControl: 'no-cache' } : {}),
         }),
         { abortSignal: signal },
       );
-      keys.push(object.key);
+      keys.push(key);
+      return true;
     } catch (error) {
       cause ??= error;
-      failures.push(`s3://${target.bucket}/${object.key}: ${describe(error)}`);
-      // A later object must not claim a report its predecessor failed to store.
-      break;
+      failures.push(`s3://${target.bucket}/${key}: ${describe(error)}`);
+      return false;
+    }
+  };
+  const prefix = detailsPrefix(summary.generatedAt);
+  const stored: CoverageSummary = { ...summary, details: { layout: 'per-account', prefix } };
+  // Every account's details first: the summary that points at them is written only once they are there.
+  const written = await mapEachOutcome(
+    summary.accounts,
+    DETAILS_CONCURRENCY,
+    async (account) => {
+      const text = await details.accountDetails(account.id, summary.generatedAt);
+      return text === undefined || (await put(`${prefix}${account.id}.json`, text, 'application/json'));
+    },
+    () => false,
+    signal,
+  );
+  if (written.every(Boolean)) {
+    const json = await collect((write) => writeReportJson(stored, undefined, write));
+    // A later object must not claim a report its predecessor failed to store.
+    if (await put(datedReportKey(summary.generatedAt), json, 'application/json')) {
+      const html = await collect((write) => writeHtmlReport(summary, details, write));
+      if (await put(REPORT_KEYS.latestHtml, html, 'text/html; charset=utf-8')) {
+        await put(REPORT_KEYS.latestJson, json, 'application/json');
+      }
     }
   }
-  const data = coverageMetricData(report);
+  const data = coverageMetricData(summary);
   let metrics = 0;
   for (let i = 0; i < data.length; i += METRICS_PER_REQUEST) {
     const batch = data.slice(i, i + METRICS_PER_REQUEST);
@@ -203,6 +243,15 @@ export async function publishReport(
     });
   }
   return { keys, metrics };
+}
+
+/** What a writer writes, as one buffer (objects are sent with their length). */
+async function collect(produce: (write: (chunk: string) => void) => Promise<void>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await produce((chunk) => {
+    parts.push(Buffer.from(chunk, 'utf8'));
+  });
+  return Buffer.concat(parts);
 }
 
 function describe(error: unknown): string {

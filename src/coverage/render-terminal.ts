@@ -1,13 +1,17 @@
 import { STATE_SEVERITY } from './cells.js';
 import { cellSummary, featureGrid, type GridRow } from './grid.js';
 import { FEATURE_LABELS, STATE_LABELS } from './labels.js';
-import { COVERAGE_STATES, type CoverageCell, type CoverageReport, type CoverageState } from './model.js';
+import { COVERAGE_STATES, type CellSummary, type CoverageState, type CoverageSummary } from './model.js';
 
 export interface TerminalOptions {
   /** ANSI colours (only on a terminal, and not with NO_COLOR). */
   readonly color: boolean;
   /** Most non-protected cells listed under "Worst first". @default 15 */
   readonly worst?: number;
+  /** The whole table whatever the number of accounts. @default false */
+  readonly full?: boolean;
+  /** Above this many accounts, each feature's table shows only its worst rows. @default 40 */
+  readonly tableRows?: number;
 }
 
 const COLORS: Readonly<Record<CoverageState, string>> = {
@@ -20,10 +24,12 @@ const COLORS: Readonly<Record<CoverageState, string>> = {
 const RESET = '\u001b[0m';
 
 /**
- * The report as text: per feature a table of accounts × regions (accounts with the worst cells
- * first), the totals, then the worst cells with their first reason.
+ * The report as text: per feature the totals and a table of accounts × regions (worst accounts
+ * first; past `tableRows` accounts only the worst rows, the whole table with `full`), then the worst
+ * cells with their first reason.
  */
-export function renderTerminal(report: CoverageReport, options: TerminalOptions): string {
+export function renderTerminal(report: CoverageSummary, options: TerminalOptions): string {
+  const rowsShown = options.full === true ? Number.POSITIVE_INFINITY : (options.tableRows ?? 40);
   const paint = (state: CoverageState, text: string): string =>
     options.color ? `${COLORS[state]}${text}${RESET}` : text;
   const lines: string[] = [];
@@ -44,22 +50,28 @@ export function renderTerminal(report: CoverageReport, options: TerminalOptions)
     if (grid.rows.length === 0) continue;
     const label = (row: GridRow): string =>
       (row.accountName === undefined ? row.accountId : `${row.accountId} ${row.accountName}`).slice(0, 34);
-    const text = (c: CoverageCell | undefined): string =>
+    const text = (c: CellSummary | undefined): string =>
       c === undefined ? '' : cellSummary(c, STATE_LABELS[c.state]);
-    const first = Math.max(7, ...grid.rows.map((r) => label(r).length));
+    const shown = grid.rows.slice(0, rowsShown);
+    const first = Math.max(7, ...shown.map((r) => label(r).length));
     const widths = grid.regions.map((region) =>
-      Math.max(region.length, ...grid.rows.map((r) => text(r.cells.get(region)).length)),
+      Math.max(region.length, ...shown.map((r) => text(r.cells.get(region)).length)),
     );
     lines.push(
       ['account'.padEnd(first), ...grid.regions.map((r, i) => r.padEnd(widths[i] ?? 0))].join('  ').trimEnd(),
     );
-    for (const row of grid.rows) {
+    for (const row of shown) {
       const parts = grid.regions.map((region, i) => {
         const c = row.cells.get(region);
         const t = text(c).padEnd(widths[i] ?? 0);
         return c === undefined ? t : paint(c.state, t);
       });
       lines.push([label(row).padEnd(first), ...parts].join('  ').trimEnd());
+    }
+    if (shown.length < grid.rows.length) {
+      lines.push(
+        `… ${grid.rows.length - shown.length} more account(s), better than those above (--full for the whole table, --html for the heatmap)`,
+      );
     }
   }
   const worst = report.cells

@@ -50,10 +50,7 @@ export function judgeSsmRegion(facts: SsmRegionFacts): CoverageCell {
     association.lastExecutionStatus !== undefined &&
     FAILED_EXECUTION.has(association.lastExecutionStatus)
   ) {
-    cellReasons.push({
-      code: 'association-failed',
-      text: `The association's last execution ended ${association.lastExecutionStatus}${at(association.lastExecutionDate)}. Open its execution history in Systems Manager for the failing instances.`,
-    });
+    cellReasons.push(failedAssociation(association, at(association.lastExecutionDate)));
   }
   if (facts.instances.length === 0) {
     return {
@@ -177,14 +174,38 @@ function whyNot(
     association.lastExecutionStatus !== undefined &&
     FAILED_EXECUTION.has(association.lastExecutionStatus)
   ) {
-    return {
-      code: 'association-failed',
-      text: `The association's last execution ended ${association.lastExecutionStatus}.`,
-    };
+    return failedAssociation(association, '');
   }
   return {
     code: 'association-pending',
     text: 'The association has not run on this instance: it runs at its next schedule (or apply it now in State Manager), unless the instance is outside its targets (features.ssmDistributor.targets tags or resource group).',
+  };
+}
+
+/**
+ * Why the association failed. An IAM denial is named by its action and IAM's reason: the day the
+ * automation role (or a boundary or SCP over it) lacks an action, coverage says which one.
+ */
+function failedAssociation(association: AssociationInfo, when: string): CoverageReason {
+  const ended = `The association's last execution ended ${association.lastExecutionStatus ?? 'Failed'}${when}`;
+  const failure = association.failure;
+  const denied = failure?.accessDenied;
+  if (failure !== undefined && denied !== undefined) {
+    const on = denied.resource !== undefined ? ` on ${denied.resource}` : '';
+    return {
+      code: 'association-access-denied',
+      text: `${ended}: AccessDenied, the automation role may not call ${denied.action}${on} (${denied.reason}; execution ${failure.executionId}). Grant the action to the role, or lift the permissions boundary or service control policy that denies it.`,
+    };
+  }
+  if (failure !== undefined) {
+    return {
+      code: 'association-failed',
+      text: `${ended}: ${failure.message} (execution ${failure.executionId}).`,
+    };
+  }
+  return {
+    code: 'association-failed',
+    text: `${ended}. Open its execution history in Systems Manager for the failing instances.`,
   };
 }
 

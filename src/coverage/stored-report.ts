@@ -5,11 +5,16 @@
  * newer function may add some); anything the renderers rely on is checked.
  */
 import { z } from 'zod';
-import { COVERAGE_FEATURES, COVERAGE_SCHEMA_VERSION, COVERAGE_STATES, type CoverageReport } from './model.js';
+import {
+  COVERAGE_FEATURES,
+  COVERAGE_SCHEMA_VERSION,
+  COVERAGE_STATES,
+  type CoverageSummary,
+} from './model.js';
 
 const feature = z.enum(COVERAGE_FEATURES);
 const state = z.enum(COVERAGE_STATES as readonly [string, ...string[]]);
-const itemState = z.enum(['protected', 'unprotected', 'not-applicable', 'unknown']);
+const itemState = z.enum(['protected', 'partial', 'unprotected', 'not-applicable', 'unknown']);
 const count = z.number().int().nonnegative();
 const reason = z.looseObject({ code: z.string(), text: z.string() });
 
@@ -23,20 +28,25 @@ const cell = z.looseObject({
   counts: z.looseObject({
     total: count,
     protected: count,
+    // Added after the first reports were stored: an older report has none.
+    partial: count.optional(),
     unprotected: count,
     notApplicable: count,
     unknown: count,
   }),
   reasons: z.array(reason),
-  items: z.array(
-    z.looseObject({
-      kind: z.string(),
-      id: z.string(),
-      name: z.string().optional(),
-      state: itemState,
-      reasons: z.array(reason),
-      facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-    }),
+  // In latest.json the items are beside the summary (`details`); a document printed by --json has them inline.
+  items: z.optional(
+    z.array(
+      z.looseObject({
+        kind: z.string(),
+        id: z.string(),
+        name: z.string().optional(),
+        state: itemState,
+        reasons: z.array(reason),
+        facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+      }),
+    ),
   ),
 });
 
@@ -64,6 +74,7 @@ export const storedReportSchema = z
     cells: z.array(cell),
     totals: z.partialRecord(feature, stateCounts),
     allProtected: z.boolean(),
+    details: z.looseObject({ layout: z.literal('per-account'), prefix: z.string() }).optional(),
   })
   .superRefine((report, ctx) => {
     for (const f of report.scope.features) {
@@ -74,9 +85,9 @@ export const storedReportSchema = z
   });
 
 /** The report when it is valid, else its first problems as `cells[3].state: <what is wrong>`. */
-export function checkStoredReport(value: unknown): { report?: CoverageReport; problems: string[] } {
+export function checkStoredReport(value: unknown): { report?: CoverageSummary; problems: string[] } {
   const parsed = storedReportSchema.safeParse(value);
-  if (parsed.success) return { report: value as CoverageReport, problems: [] };
+  if (parsed.success) return { report: value as CoverageSummary, problems: [] };
   return { problems: parsed.error.issues.slice(0, 3).map((i) => `${pathOf(i.path)}: ${i.message}`) };
 }
 

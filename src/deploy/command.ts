@@ -1,6 +1,7 @@
 import type { Output } from '../cli/output.js';
 import { printJson } from '../cli/output.js';
 import { createHomeClients } from '../aws/clients.js';
+import { SecretsManagerReader } from '../aws/secrets.js';
 import { loadConfigFile } from '../config/load.js';
 import { UserInputError } from '../config/errors.js';
 import { terminalConfirm } from './confirm.js';
@@ -39,9 +40,12 @@ export async function runCommand(
     // Loaded lazily: aws-cdk-lib and toolkit-lib are heavy, and other commands do not need them.
     const { buildApp } = await import('../infra/app.js');
     const { ToolkitDeployer } = await import('./toolkit-deployer.js');
+    const clients = createHomeClients({ region: config.aws.homeRegion });
     const deps = {
       deployer: new ToolkitDeployer(buildApp),
-      clients: createHomeClients({ region: config.aws.homeRegion }),
+      clients,
+      // deploy's pre-flight probes each Falcon API client (destroy needs none).
+      falconProbe: { secrets: new SecretsManagerReader(clients.secretsManager) },
       env: process.env,
       progress: createProgress(output),
       ...(opts.yes ? {} : withConfirm()),

@@ -6,6 +6,8 @@ import type { ResolvedConfig } from '../config/load.js';
 export interface DeployTimeAppOptions {
   /** The AWSCURRENT version of `falcon.credentials.secretArn`, so a rotation changes the template. */
   readonly credentialsVersionId?: string;
+  /** The AWSCURRENT versions of the features' own client secrets, by ARN (`falcon.clients.<feature>`). */
+  readonly clientVersionIds?: Readonly<Record<string, string>>;
   /** The pre-delete template of `destroy --purge`. */
   readonly purgeOnDelete?: boolean;
   /** Where `deploy` staged the checked operator manifest (EKS protection), for the artifact bucket. */

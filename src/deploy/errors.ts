@@ -13,11 +13,12 @@ export class DeployError extends Error {
 export class MissingCredentialsError extends UserInputError {
   readonly variables: readonly string[];
 
-  constructor(variables: readonly string[]) {
+  /** `setting`: the configuration setting whose client is missing (the shared one by default). */
+  constructor(variables: readonly string[], setting = 'falcon.credentials') {
     super(
-      `falcon.credentials.source is "environment" but ${variables.join(' and ')} ${variables.length === 1 ? 'is' : 'are'} ` +
+      `${setting}.source is "environment" but ${variables.join(' and ')} ${variables.length === 1 ? 'is' : 'are'} ` +
         'not set; export the Falcon API client ID and secret in these variables (they are passed to CloudFormation as ' +
-        'NoEcho parameters and never written anywhere), or use falcon.credentials.source: secretsManager',
+        `NoEcho parameters and never written anywhere), or use ${setting}.source: secretsManager`,
     );
     this.name = 'MissingCredentialsError';
     this.variables = variables;
@@ -83,10 +84,10 @@ export class StackSetFailuresError extends DeployError {
 
 /** The version of `falcon.credentials.secretArn` could not be read before deploying (exit code 2). */
 export class SecretVersionError extends UserInputError {
-  constructor(secretArn: string, reason: string, options?: ErrorOptions) {
+  constructor(secretArn: string, reason: string, options?: ErrorOptions & { setting?: string }) {
     super(
-      `falcon.credentials.secretArn: could not read the current version of ${secretArn} (${reason}); deploy ` +
-        'pins the credentials to it so a rotation reaches every member account: check the ARN and allow ' +
+      `${options?.setting ?? 'falcon.credentials'}.secretArn: could not read the current version of ${secretArn} (${reason}); deploy ` +
+        'pins the credentials to it so a rotation reaches where they are copied: check the ARN and allow ' +
         'secretsmanager:DescribeSecret on it for the deploying credentials',
       options,
     );

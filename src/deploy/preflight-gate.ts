@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { FALCON_DEPLOY_DOCUMENT } from '../infra/features/ssm-association.js';
 import type { RootStackInfo } from './deployer.js';
 import { PreflightError } from './errors.js';
+import { checkFalconClients, type FalconProbeWiring } from './falcon-preflight.js';
 import type { Progress } from './progress.js';
 
 export interface GateResult {
@@ -24,7 +25,11 @@ export async function preflightGate(
   config: ResolvedConfig,
   progress: Progress,
   env: NodeJS.ProcessEnv,
-  options: { readonly checkDistributorDocument?: boolean } = {},
+  options: {
+    readonly checkDistributorDocument?: boolean;
+    /** Probe every Falcon API client the deployed features use (deploy does; destroy needs none). */
+    readonly falcon?: FalconProbeWiring;
+  } = {},
 ): Promise<GateResult> {
   progress.line(`Pre-flight checks for aws.homeRegion ${config.aws.homeRegion} (${config.aws.partition})...`);
   const ambientRegion = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
@@ -54,7 +59,12 @@ export async function preflightGate(
         }
       : {}),
   });
-  const findings = result.findings;
+  const findings = [
+    ...result.findings,
+    ...(options.falcon !== undefined && result.identity !== undefined
+      ? await checkFalconClients(config, env, options.falcon)
+      : []),
+  ];
   const warnings = findings.filter((f) => f.severity === 'warning').map((f) => `${f.check}: ${f.message}`);
   for (const w of warnings) progress.line(`warning: ${w}`);
   if (!result.identity || findings.some((f) => f.severity === 'error')) throw new PreflightError(findings);

@@ -10,12 +10,13 @@ import {
 } from '../aws/stackset-results.js';
 import { UserInputError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { currentCredentialsVersion } from './credentials-version.js';
+import { currentClientVersions, currentCredentialsVersion } from './credentials-version.js';
 import type { Deployer } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
 import { stackSetResultsAfterFailure } from './failed-deploy.js';
 import { type Confirm, ProgressIoHost } from './io-host.js';
 import { stageManifestForBuild } from './operator-manifest.js';
+import type { FalconProbeWiring } from './falcon-preflight.js';
 import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { Progress } from './progress.js';
 import type { CommandResult } from './report.js';
@@ -42,6 +43,8 @@ export interface DeployDependencies {
   readonly transcript?: string[];
   /** Fetches the operator manifest's release URL (tests: a local server). @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** Probes each Falcon API client in the pre-flight (one cheap read per scope). @default - not probed */
+  readonly falconProbe?: FalconProbeWiring;
 }
 
 export interface DeployFlags {
@@ -99,13 +102,24 @@ async function deployStaged(
 ): Promise<CommandResult & { stackSets: StackSetReport }> {
   const { parameters, secrets } = rootParameters(config, deps.env);
   const scrub = createScrubber(secrets);
-  const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env);
+  const { identity, warnings } = await preflightGate(
+    deps.clients,
+    config,
+    deps.progress,
+    deps.env,
+    deps.falconProbe ? { falcon: deps.falconProbe } : {},
+  );
   const root = deps.deployer.describeRoot(config);
   checkRootEnvironment(root, config, identity);
   const credentialsVersionId = await currentCredentialsVersion(deps.clients.secretsManager, config);
   if (credentialsVersionId) {
     deps.progress.line(`Falcon credentials: version ${credentialsVersionId} of falcon.credentials.secretArn`);
   }
+  const clientVersionIds = await currentClientVersions(deps.clients.secretsManager, config);
+  for (const [arn, version] of Object.entries(clientVersionIds)) {
+    deps.progress.line(`Falcon credentials: version ${version} of ${arn}`);
+  }
+  const pinned = Object.keys(clientVersionIds).length > 0;
 
   const now = deps.now ?? (() => new Date());
   const started = now();
@@ -137,10 +151,11 @@ async function deployStaged(
       parameters: supplied,
       ioHost,
       scrub,
-      ...(credentialsVersionId || operatorManifestDir
+      ...(credentialsVersionId || operatorManifestDir || pinned
         ? {
             appOptions: {
               ...(credentialsVersionId ? { credentialsVersionId } : {}),
+              ...(pinned ? { clientVersionIds } : {}),
               ...(operatorManifestDir ? { operatorManifestDir } : {}),
             },
           }

@@ -7,7 +7,7 @@ import {
   type WaitOptions,
 } from '../aws/stackset-results.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { currentCredentialsVersion } from './credentials-version.js';
+import { currentClientVersions, currentCredentialsVersion } from './credentials-version.js';
 import type { RootStackInfo } from './deployer.js';
 import { NotConfirmedError } from './errors.js';
 import { isEcrStackSet, leftoversOf } from './leftovers.js';
@@ -17,7 +17,7 @@ import { checkRootEnvironment, preflightGate } from './preflight-gate.js';
 import type { CommandResult, DestroyedStackSet } from './report.js';
 import { listRootStackSets, type RootStackSet } from './root-stacksets.js';
 import { callAsFor, type DeployDependencies } from './run-deploy.js';
-import { CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE, createScrubber } from './secrets.js';
+import { clientValuesInEnvironment, createScrubber } from './secrets.js';
 
 /**
  * Everything `destroy` talks to: the same as deploy's. `confirm` undefined (not a terminal) means only
@@ -53,11 +53,7 @@ export async function runDestroy(
 ): Promise<CommandResult> {
   // Falcon credentials are not needed to delete, but scrub them anyway if they are set.
   // Trimmed as deploy trims them, so the value CloudFormation holds is the one scrubbed.
-  const scrub = createScrubber(
-    [deps.env[CLIENT_ID_VARIABLE], deps.env[CLIENT_SECRET_VARIABLE]]
-      .map((v) => v?.trim() ?? '')
-      .filter((v) => v !== ''),
-  );
+  const scrub = createScrubber(clientValuesInEnvironment(deps.env));
   const { identity, warnings } = await preflightGate(deps.clients, config, deps.progress, deps.env, {
     checkDistributorDocument: false,
   });
@@ -189,6 +185,7 @@ async function purgeUpdate(
   scrub: (text: string) => string,
 ): Promise<string | undefined> {
   const credentialsVersionId = await currentCredentialsVersion(deps.clients.secretsManager, config);
+  const clientVersionIds = await currentClientVersions(deps.clients.secretsManager, config);
   deps.progress.line(
     `Updating stack ${root.stackName} so its ECR stack instances purge their leftovers when deleted...`,
   );
@@ -207,7 +204,11 @@ async function purgeUpdate(
       keepExistingParameters: true,
       ioHost,
       scrub,
-      appOptions: { purgeOnDelete: true, ...(credentialsVersionId ? { credentialsVersionId } : {}) },
+      appOptions: {
+        purgeOnDelete: true,
+        ...(credentialsVersionId ? { credentialsVersionId } : {}),
+        ...(Object.keys(clientVersionIds).length > 0 ? { clientVersionIds } : {}),
+      },
     });
     return undefined;
   } catch (error) {

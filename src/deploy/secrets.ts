@@ -1,11 +1,6 @@
 import type { ResolvedConfig } from '../config/load.js';
+import { clientsInUse, FEATURE_CLIENT_VARIABLES, SHARED_CLIENT_VARIABLES } from '../falcon/credentials.js';
 import { MissingCredentialsError, UnusableCredentialsError } from './errors.js';
-
-export const CLIENT_ID_VARIABLE = 'FALCON_CLIENT_ID';
-export const CLIENT_SECRET_VARIABLE = 'FALCON_CLIENT_SECRET';
-/** Root stack NoEcho parameters (see src/infra/app.ts). */
-export const CLIENT_ID_PARAMETER = 'FalconClientId';
-export const CLIENT_SECRET_PARAMETER = 'FalconClientSecret';
 
 /**
  * Quotes, backslashes and control characters would break the JSON the stack assembles the secret
@@ -21,28 +16,44 @@ export interface RootParameters {
 }
 
 /**
- * Reads the Falcon API credentials from the environment when the configuration says so and turns
- * them into root stack parameters. With `secretsManager`, nothing is read: the stack resolves the
+ * Reads from the environment every Falcon API client the deployed features take from there (the
+ * shared `falcon.credentials` and each `falcon.clients.<feature>` with source "environment") and turns
+ * them into root stack parameters. A client from Secrets Manager is not read: the stack resolves the
  * existing secret itself.
  */
 export function rootParameters(config: ResolvedConfig, env: NodeJS.ProcessEnv): RootParameters {
-  if (config.falcon.credentials.source !== 'environment') return { parameters: {}, secrets: [] };
-  const clientId = env[CLIENT_ID_VARIABLE]?.trim() ?? '';
-  const clientSecret = env[CLIENT_SECRET_VARIABLE]?.trim() ?? '';
-  const missing = [
-    ...(clientId === '' ? [CLIENT_ID_VARIABLE] : []),
-    ...(clientSecret === '' ? [CLIENT_SECRET_VARIABLE] : []),
-  ];
-  if (missing.length > 0) throw new MissingCredentialsError(missing);
-  const unusable = [
-    ...(UNUSABLE.test(clientId) ? [CLIENT_ID_VARIABLE] : []),
-    ...(UNUSABLE.test(clientSecret) ? [CLIENT_SECRET_VARIABLE] : []),
-  ];
-  if (unusable.length > 0) throw new UnusableCredentialsError(unusable);
-  return {
-    parameters: { [CLIENT_ID_PARAMETER]: clientId, [CLIENT_SECRET_PARAMETER]: clientSecret },
-    secrets: [clientId, clientSecret],
-  };
+  const parameters: Record<string, string> = {};
+  const secrets: string[] = [];
+  const seen = new Set<string>();
+  for (const client of clientsInUse(config)) {
+    if (client.source !== 'environment' || seen.has(client.key)) continue;
+    seen.add(client.key);
+    const { variables } = client;
+    const clientId = env[variables.clientId]?.trim() ?? '';
+    const clientSecret = env[variables.clientSecret]?.trim() ?? '';
+    const missing = [
+      ...(clientId === '' ? [variables.clientId] : []),
+      ...(clientSecret === '' ? [variables.clientSecret] : []),
+    ];
+    if (missing.length > 0) throw new MissingCredentialsError(missing, client.setting);
+    const unusable = [
+      ...(UNUSABLE.test(clientId) ? [variables.clientId] : []),
+      ...(UNUSABLE.test(clientSecret) ? [variables.clientSecret] : []),
+    ];
+    if (unusable.length > 0) throw new UnusableCredentialsError(unusable);
+    parameters[client.parameters.clientId] = clientId;
+    parameters[client.parameters.clientSecret] = clientSecret;
+    secrets.push(clientId, clientSecret);
+  }
+  return { parameters, secrets };
+}
+
+/** The values of every Falcon client variable set in the environment (trimmed as deploy trims them), to scrub. */
+export function clientValuesInEnvironment(env: NodeJS.ProcessEnv): string[] {
+  return [SHARED_CLIENT_VARIABLES, ...Object.values(FEATURE_CLIENT_VARIABLES)]
+    .flatMap((v) => [env[v.clientId], env[v.clientSecret]])
+    .map((v) => v?.trim() ?? '')
+    .filter((v) => v !== '');
 }
 
 /** Replaces every occurrence of the given secret values (and their URL/JSON-escaped forms) with `***`. */

@@ -1,4 +1,4 @@
-import { isGovCloud } from '../config/clouds.js';
+import { ecrConnectionKind, type EcrConnectionKind } from '../config/ecr-connection-kind.js';
 import type { PartitionName } from '../config/partitions.js';
 import type { RegistryConnectionsApi } from '../falcon/types.js';
 import { randomUUID } from 'node:crypto';
@@ -8,12 +8,10 @@ import { OwnershipLedger, type OwnershipStore, type WantedRegions } from './owne
 import { reconcileConnections, type ReconcileObserver } from './reconcile.js';
 import type { RegionDirectory } from './regions.js';
 import { withRunLease, type LeaseOptions, type RunLease } from './run-lease.js';
-import {
-  parseExternalId,
-  parseFalconCredentials,
-  type FalconApiSecret,
-  type SecretReader,
-} from './secrets.js';
+import type { SecretReader } from '../aws/secrets.js';
+import type { FalconCloud } from '../config/clouds.js';
+import { parseFalconClientSecretWithCloud, type FalconClientCredentials } from '../falcon/credentials.js';
+import { parseExternalId } from './secrets.js';
 import { ecrRegistryUrl } from './urls.js';
 
 /** What a trigger asks for. */
@@ -46,7 +44,7 @@ export type EcrConnectRequest =
 export interface EcrConnectSettings {
   readonly accountId: string;
   readonly partition: PartitionName;
-  /** ARN or name of the secret holding {ClientId, ClientSecret, Cloud, BaseUrl?}. */
+  /** ARN or name of the secret holding the ECR client: {ClientId, ClientSecret, Cloud, BaseUrl?}. */
   readonly falconSecretId: string;
   /** ARN or name of the secret holding the external ID. */
   readonly externalIdSecretId: string;
@@ -61,12 +59,15 @@ export interface EcrConnectDeps {
   readonly ownership: OwnershipStore;
   readonly regionDirectory: RegionDirectory;
   /** Builds the Falcon client from the credentials read from the secret. */
-  readonly createFalcon: (credentials: FalconApiSecret) => FalconSession;
+  readonly createFalcon: (credentials: EcrFalconClient) => FalconSession;
   /** Serialises the runs of the account (see SsmRunLease). */
   readonly lease: RunLease;
   /** What a purge removes besides the record. */
   readonly leftovers: AccountLeftovers;
 }
+
+/** The ECR client as its member-account secret holds it: the client and the cloud it belongs to. */
+export type EcrFalconClient = FalconClientCredentials & { readonly cloud: FalconCloud };
 
 /** A Falcon client for one run; closed (token revoked, best effort) when the run ends. */
 export interface FalconSession {
@@ -209,7 +210,12 @@ async function runLeased(
   // of budget) is named in the results, and a record kept would make a later re-creation think it still
   // owns them. Without disconnect, it stays while it owns something (a re-creation takes them back).
   const done = unsuccessful(report.results).length === 0;
-  if (ledger.isEmpty() || (request.disconnect && done)) await ledger.removeRecord();
+  // A create whose answer was never recorded and that Falcon could not be asked about (unreachable,
+  // client refused) stays pending with the fingerprint of the role and external ID it was made with.
+  // Removing the record would lose that: a later Create of this stack instance (same role and external
+  // ID, e.g. after a rolled-back stack update) would then replace the connection instead of adopting it.
+  const unchecked = ledger.snapshot.pending.length > 0;
+  if (ledger.isEmpty() || (request.disconnect && done && !unchecked)) await ledger.removeRecord();
   return report;
 }
 
@@ -253,7 +259,7 @@ async function apply(
         connection: {
           roleArn: settings.connectionRoleArn,
           externalId,
-          govUsingCommercialConnection: settings.partition === 'aws' && isGovCloud(credentials.cloud),
+          ...connectionFlags(ecrConnectionKind(settings.partition, credentials.cloud)),
         },
       },
       { falcon, ledger, regionDirectory: deps.regionDirectory, ...reconcileOptions(settings, options) },
@@ -266,7 +272,7 @@ async function apply(
 
 async function withFalcon<T>(
   deps: EcrConnectDeps,
-  credentials: FalconApiSecret,
+  credentials: EcrFalconClient,
   work: (falcon: RegistryConnectionsApi) => Promise<T>,
 ): Promise<T> {
   const session = deps.createFalcon(credentials);
@@ -277,8 +283,9 @@ async function withFalcon<T>(
   }
 }
 
-async function readCredentials(settings: EcrConnectSettings, deps: EcrConnectDeps): Promise<FalconApiSecret> {
-  return parseFalconCredentials(
+async function readCredentials(settings: EcrConnectSettings, deps: EcrConnectDeps): Promise<EcrFalconClient> {
+  // The member-account secret is written by the stack with the cloud in it (`Cloud`, `BaseUrl`?).
+  return parseFalconClientSecretWithCloud(
     await deps.secrets.getSecretString(settings.falconSecretId),
     settings.falconSecretId,
   );
@@ -290,4 +297,9 @@ function reconcileOptions(settings: EcrConnectSettings, options: RunOptions) {
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
     ...(options.observer !== undefined ? { observer: options.observer } : {}),
   };
+}
+
+/** The body flags of a connection spec for this partition and Falcon cloud. */
+function connectionFlags(kind: EcrConnectionKind) {
+  return { govUsingCommercialConnection: kind.govUsingCommercialConnection, govCloud: kind.gov };
 }

@@ -9,6 +9,8 @@ import { EcrSettingsError } from './errors.js';
  * - OWNERSHIP_PARAMETER_NAME: SSM parameter recording the connections this deployment created
  * - ECR_CONCURRENCY (optional, 1-32, default 8): regions handled at once
  * - LOG_GROUP_NAME (optional): the function's own log group, removed by a purging Delete
+ * - FOLLOW_UP_SCHEDULE_NAME and FOLLOW_UP_ROLE_ARN (optional, together): the EventBridge Scheduler
+ *   one-time schedule a run that deferred regions creates, and the role Scheduler invokes the function with
  */
 export interface EcrEnvironment {
   readonly falconSecretId: string;
@@ -17,6 +19,8 @@ export interface EcrEnvironment {
   readonly ownershipParameterName: string;
   readonly concurrency: number;
   readonly logGroupName?: string;
+  /** Where follow-up runs are scheduled; absent: deferred regions wait for the daily repair. */
+  readonly followUp?: { readonly scheduleName: string; readonly roleArn: string };
 }
 
 const ROLE_ARN = /^arn:(aws|aws-us-gov):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
@@ -58,6 +62,21 @@ export function readEcrEnvironment(
       problems.push('ECR_CONCURRENCY must be an integer from 1 to 32');
     }
   }
+  const scheduleName = env.FOLLOW_UP_SCHEDULE_NAME?.trim() ?? '';
+  const followUpRole = env.FOLLOW_UP_ROLE_ARN?.trim() ?? '';
+  if ((scheduleName === '') !== (followUpRole === '')) {
+    problems.push('FOLLOW_UP_SCHEDULE_NAME and FOLLOW_UP_ROLE_ARN must be set together');
+  } else if (followUpRole !== '') {
+    const m = ROLE_ARN.exec(followUpRole);
+    if (!m || m[1] !== partition || m[2] !== accountId) {
+      problems.push(
+        `FOLLOW_UP_ROLE_ARN must be a role of this account (${accountId}) in partition ${partition}`,
+      );
+    }
+    if (!/^[0-9a-zA-Z._-]{1,64}$/.test(scheduleName)) {
+      problems.push('FOLLOW_UP_SCHEDULE_NAME is not a valid schedule name (1-64 letters, digits, . _ -)');
+    }
+  }
   if (problems.length > 0) throw new EcrSettingsError(`invalid function environment: ${problems.join('; ')}`);
   const logGroupName = env.LOG_GROUP_NAME?.trim();
   return {
@@ -67,5 +86,6 @@ export function readEcrEnvironment(
     ownershipParameterName,
     concurrency,
     ...(logGroupName ? { logGroupName } : {}),
+    ...(scheduleName !== '' ? { followUp: { scheduleName, roleArn: followUpRole } } : {}),
   };
 }

@@ -15,17 +15,6 @@ export class EcrError extends Error {
   }
 }
 
-/**
- * A secret the deployment provides (Falcon API credentials, external ID) is missing or malformed. The
- * message names the secret and what is wrong with it, never its value.
- */
-export class SecretFormatError extends UserInputError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SecretFormatError';
-  }
-}
-
 /** The custom resource's properties or the handler's environment are not usable. */
 export class EcrSettingsError extends UserInputError {
   constructor(message: string, options?: ErrorOptions) {
@@ -48,15 +37,6 @@ export class ReconcileSetupError extends EcrError {
     super(message, options);
     this.name = 'ReconcileSetupError';
   }
-}
-
-/** Short, single-line description of an error for reasons and logs (never includes secrets we hold). */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const text = error.message.split('\n')[0] ?? error.name;
-    return text.length > 300 ? `${text.slice(0, 297)}...` : text;
-  }
-  return String(error);
 }
 
 /** The error and its causes, outermost first (bounded, in case of a cycle). */

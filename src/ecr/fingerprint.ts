@@ -5,6 +5,8 @@ export interface CredentialParts {
   readonly roleArn: string;
   readonly externalId: string;
   readonly govUsingCommercialConnection: boolean;
+  /** Gov payload (all_repositories_monitored, credential.type); changes the digest only when true. */
+  readonly govCloud?: boolean;
 }
 
 /**
@@ -15,6 +17,13 @@ export interface CredentialParts {
  * over a 190-bit random value), so the record stays non-secret.
  */
 export function credentialFingerprint(parts: CredentialParts): string {
-  const text = JSON.stringify([parts.roleArn, parts.externalId, parts.govUsingCommercialConnection]);
+  // The gov marker is appended only when set, so commercial connections keep their digest; gov-side
+  // connections made before the gov payload was sent are replaced once (Falcon cannot patch it in).
+  const text = JSON.stringify([
+    parts.roleArn,
+    parts.externalId,
+    parts.govUsingCommercialConnection,
+    ...(parts.govCloud === true ? ['gov-payload'] : []),
+  ]);
   return createHash('sha256').update(`falcon-org ecr credential\n${text}`).digest('hex').slice(0, 24);
 }

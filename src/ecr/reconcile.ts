@@ -1,7 +1,6 @@
 import type { RegistryConnection, RegistryConnectionsApi } from '../falcon/types.js';
 import { normalizeRegistryUrl } from '../falcon/url.js';
 import {
-  describeError,
   isFalconBudgetExhausted,
   isFalconUnreachable,
   OwnershipRecordError,
@@ -13,13 +12,16 @@ import type { OwnershipLedger, WantedRegions } from './ownership.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
 import type { RegionDirectory } from './regions.js';
 import { connectionAlias, ecrRegistryUrl } from './urls.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** How new connections are made: the role Falcon assumes and its external ID. */
 export interface ConnectionSpec {
   readonly roleArn: string;
   readonly externalId: string;
-  /** True when a commercial AWS account connects to a government Falcon cloud. */
+  /** The account's partition and the Falcon cloud are on different sides (src/config/ecr-connection-kind.ts). */
   readonly govUsingCommercialConnection: boolean;
+  /** Either side is a government cloud: CrowdStrike's gov payload. */
+  readonly govCloud?: boolean;
 }
 
 /**
@@ -151,7 +153,7 @@ export async function reconcileConnections(
               url,
               outcome: RegionOutcome.Absent,
               owned,
-              reason: `an unfinished create could not be checked: ${describeError(error)}`,
+              reason: `an unfinished create could not be checked (it stays recorded as pending, so a later run adopts or removes it): ${describeError(error)}`,
             };
       }
       return { region, url, outcome: RegionOutcome.Failed, owned, reason: describeError(error) };
@@ -305,6 +307,7 @@ async function connect(
       roleArn: spec.roleArn,
       externalId: spec.externalId,
       ...(spec.govUsingCommercialConnection ? { govUsingCommercialConnection: true } : {}),
+      ...(spec.govCloud === true ? { govCloud: true } : {}),
     },
     signal,
   );

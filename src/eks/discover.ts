@@ -14,7 +14,6 @@ import { limiter, type Limiter } from '../fanout/concurrency.js';
 import { settleEach } from '../fanout/outcome.js';
 import type { ClusterApi } from './cluster-api.js';
 import { clusterFacts } from './cluster-facts.js';
-import { describeError } from './errors.js';
 import {
   countReport,
   type AccountReport,
@@ -25,6 +24,7 @@ import {
 import type { RunsTable } from './runs-table.js';
 import type { RunStarter } from './start-run.js';
 import { judgeCluster, type VerdictOptions } from './verdict.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** The member-account side: credentials assumed once per account. */
 export interface MemberCredentials {
@@ -229,7 +229,14 @@ async function discoverCluster(
   const verdict = judgeCluster(facts, settings);
   const ref = { accountId, region, cluster: name };
   await deps.table.recordVerdict(ref, verdict);
-  if (verdict.kind !== 'eligible') return { cluster: name, status: 'ok', facts, verdict };
+  if (verdict.kind !== 'eligible') {
+    // An install run undoes what a killed run left first; a cluster that gets none (no longer
+    // eligible) gets a run that only does that, once the killed run's lock has run out.
+    const left = (await deps.table.get(ref))?.clusterChanges;
+    if (left === undefined) return { cluster: name, status: 'ok', facts, verdict };
+    const run = await deps.runs.start(ref, facts.compute, 'repair');
+    return { cluster: name, status: 'ok', facts, verdict, run };
+  }
   const run = await deps.runs.start(ref, facts.compute);
   return { cluster: name, status: 'ok', facts, verdict, run };
 }

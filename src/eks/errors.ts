@@ -23,14 +23,3 @@ export class RunsTableError extends EksError {
     this.name = 'RunsTableError';
   }
 }
-
-/** Short, single-line description of an error for reasons and logs. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const text = error.message.split('\n')[0] || error.name;
-    const named =
-      error.name && error.name !== 'Error' && !text.includes(error.name) ? `${error.name}: ${text}` : text;
-    return named.length > 300 ? `${named.slice(0, 297)}...` : named;
-  }
-  return String(error);
-}

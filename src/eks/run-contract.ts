@@ -5,12 +5,18 @@
  * result document. No I/O.
  */
 
+import { SHARED_CLIENT_VARIABLES } from '../falcon/credentials.js';
+
 /** Compute a cluster offers to workloads, as read from the EKS API. */
 export type ComputeMode = 'nodes' | 'fargate' | 'mixed' | 'none';
 export const COMPUTE_MODES: readonly ComputeMode[] = ['nodes', 'fargate', 'mixed', 'none'];
 
-/** What a deployer run does. */
-export type RunMode = 'install' | 'uninstall';
+/**
+ * What a deployer run does. `repair` only undoes what an earlier, killed run left on the cluster
+ * (`ClusterChanges`), for a cluster that gets no install run (discovery starts it).
+ */
+export type RunMode = 'install' | 'uninstall' | 'repair';
+export const RUN_MODES: readonly RunMode[] = ['install', 'uninstall', 'repair'];
 
 /**
  * Environment overrides given to each CodeBuild run (per cluster). The run is always started in
@@ -32,9 +38,13 @@ export const PROJECT_ENV = {
   runsTable: 'FALCON_ORG_RUNS_TABLE',
   /** JSON of the non-secret deployer settings (`DeployerRunSettings`). */
   settings: 'FALCON_ORG_DEPLOYER_SETTINGS',
-  /** Secrets Manager references (CodeBuild env type SECRETS_MANAGER), never plaintext. */
-  clientId: 'FALCON_CLIENT_ID',
-  clientSecret: 'FALCON_CLIENT_SECRET',
+  /**
+   * The clusters' Falcon API client (`falcon.clients.eksProtection`, else the shared one): Secrets
+   * Manager references (CodeBuild env type SECRETS_MANAGER), never plaintext. Named as the shared
+   * client's variables, since the run reads exactly one client.
+   */
+  clientId: SHARED_CLIENT_VARIABLES.clientId,
+  clientSecret: SHARED_CLIENT_VARIABLES.clientSecret,
 } as const;
 
 /** What a run needs to know about its cluster, as given in `RUN_ENV`. */
@@ -48,9 +58,9 @@ export interface RunRequest {
   readonly mode: RunMode;
 }
 
-/** How a run ended. `already-protected` is the no-op re-run. */
+/** How a run ended. `already-protected` is the no-op re-run; `repaired` ends a `repair` run. */
 export type RunOutcome =
-  'protected' | 'already-protected' | 'upgraded' | 'uninstalled' | 'not-reachable' | 'failed';
+  'protected' | 'already-protected' | 'upgraded' | 'uninstalled' | 'repaired' | 'not-reachable' | 'failed';
 
 export interface RunComponent {
   /** e.g. "operator", "FalconNodeSensor", "FalconContainer", "FalconAdmission". */
@@ -73,6 +83,48 @@ export interface RunResult {
   readonly finishedAt: string;
   /** Milliseconds spent per step, e.g. { waitActive: 1200, apply: 5300 }. */
   readonly durationsMs: Readonly<Record<string, number>>;
+  /**
+   * Mixed clusters (nodes and Fargate): the namespaces a Fargate profile selects that do not carry the
+   * sidecar injection label (`sensor.falcon-system.crowdstrike.com/injection=enabled`) when the run
+   * looked, sorted. Their Fargate pods start without a Falcon sidecar; coverage names them. Absent when
+   * the run did not look (other compute, uninstall, a failed run, or the read failed).
+   */
+  readonly fargateNamespacesWithoutInjection?: readonly string[];
+}
+
+/** An EKS access scope as recorded (the API's `AccessScope`). */
+export interface RecordedAccessScope {
+  readonly type: 'cluster' | 'namespace';
+  readonly namespaces?: readonly string[];
+}
+
+/** How to undo what a run did to its access entry. */
+export type AccessEntryUndo =
+  /** The run created the entry (or found its own): delete it, if it still carries our user name. */
+  | { readonly principalArn: string; readonly action: 'remove-entry' }
+  /** The entry is someone else's and had no cluster admin policy: disassociate the policy. */
+  | { readonly principalArn: string; readonly action: 'disassociate'; readonly policyArn: string }
+  /** The entry is someone else's and had the policy at a narrower scope: put that scope back. */
+  | {
+      readonly principalArn: string;
+      readonly action: 'restore-scope';
+      readonly policyArn: string;
+      readonly scope: RecordedAccessScope;
+    };
+
+/**
+ * What a run changes on a cluster outside Kubernetes, written to the runs table BEFORE it makes
+ * the change, so that a run killed before its clean-up (a stopped or timed-out build, a lost
+ * container) is undone by the next run on the cluster. The run's own clean-up undoes it from the
+ * same record, then removes it.
+ */
+export interface ClusterChanges {
+  /** The run that recorded it (and held the cluster's lock). */
+  readonly runId: string;
+  readonly recordedAt: string;
+  /** The public endpoint allow-list before the run widened it, and what it widened it to. */
+  readonly allowList?: { readonly original: readonly string[]; readonly widened: readonly string[] };
+  readonly accessEntry?: AccessEntryUndo;
 }
 
 /** Whether discovery judged the cluster protectable, and why not. */
@@ -94,7 +146,10 @@ export interface ClusterVerdict {
  *   conditional write `attribute_not_exists(lockRunId) OR lockExpiresAt < :now`, released by the
  *   deployer with a condition `lockRunId = :runId`;
  * - `verdict` (M: ClusterVerdict) and `verdictAt` (S, ISO 8601), written by discovery and events;
- * - `lastRun` (M: RunResult), written by the deployer when it releases the lock;
+ * - `lastRun` (M: RunResult), written by the deployer when it releases the lock (`lastRepair`
+ *   instead for a `repair` run, so the cluster's last install or uninstall stays what it reads);
+ * - `clusterChanges` (M: ClusterChanges) from before a run changes the allow-list or the access
+ *   entry until it has undone that (left behind by a killed run; the next run undoes it);
  * - `updatedAt` (S, ISO 8601).
  * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
  * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
@@ -110,6 +165,8 @@ export const RUNS_TABLE = {
     verdict: 'verdict',
     verdictAt: 'verdictAt',
     lastRun: 'lastRun',
+    lastRepair: 'lastRepair',
+    clusterChanges: 'clusterChanges',
     updatedAt: 'updatedAt',
   },
 } as const;

@@ -7,9 +7,9 @@
 import type { Scope } from '../aws/organization-scope.js';
 import { discoverAccounts, type DiscoveryDeps, type DiscoverySettings } from './discover.js';
 import type { DiscoveryQueue } from './discovery-queue.js';
-import { describeError } from './errors.js';
 import type { AccountReport, DiscoveryReport } from './report.js';
 import type { AccountOutcome } from './run-contract.js';
+import { describeError } from '../shared/describe-error.js';
 
 export type DiscoveryInput =
   { readonly kind: 'sweep' } | { readonly kind: 'batch'; readonly accounts: readonly string[] };

@@ -26,6 +26,7 @@ import {
   clusterKey,
   RUNS_TABLE,
   type AccountOutcome,
+  type ClusterChanges,
   type ClusterVerdict,
   type RunResult,
 } from './run-contract.js';
@@ -45,6 +46,10 @@ export interface RunsTableItem extends ClusterRef {
   readonly verdict?: ClusterVerdict;
   readonly verdictAt?: string;
   readonly lastRun?: RunResult;
+  /** The last `repair` run's result (kept apart from `lastRun`). */
+  readonly lastRepair?: RunResult;
+  /** What a run changed on the cluster and has not undone yet (a killed run left it). */
+  readonly clusterChanges?: ClusterChanges;
   readonly updatedAt?: string;
 }
 
@@ -71,6 +76,22 @@ export interface RunsTable {
   listAccounts(): Promise<AccountOutcome[]>;
 }
 
+/**
+ * What the deployer keeps in the runs table about what it changes on a cluster (`clusterChanges`),
+ * and how a `repair` run releases its lock. Every write is made only while the run holds the
+ * cluster's lock.
+ */
+export interface ClusterChangesTable {
+  /** What a run recorded before changing the cluster and has not undone yet, if anything. */
+  readClusterChanges(ref: ClusterRef): Promise<ClusterChanges | undefined>;
+  /** Records (replaces) what the run `changes.runId` is about to change: `lock-lost` when it no longer holds the lock. */
+  recordClusterChanges(ref: ClusterRef, changes: ClusterChanges): Promise<'recorded' | 'lock-lost'>;
+  /** Forgets the record once the run has undone it. */
+  clearClusterChanges(ref: ClusterRef, runId: string): Promise<'cleared' | 'lock-lost'>;
+  /** Releases the lock of a `repair` run, keeping its result in `lastRepair` (not `lastRun`). */
+  releaseRepairLock(result: RunResult): Promise<ReleaseOutcome>;
+}
+
 const A = RUNS_TABLE.attributes;
 
 /** The condition under which a lock may be taken: nobody holds it, or the holder's lease ran out. */
@@ -85,7 +106,7 @@ export interface DynamoRunsTableOptions {
   readonly now?: () => number;
 }
 
-export class DynamoRunsTable implements RunsTable {
+export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
   private readonly now: () => number;
 
   constructor(
@@ -301,6 +322,73 @@ export class DynamoRunsTable implements RunsTable {
     return out.sort((a, b) => a.accountId.localeCompare(b.accountId));
   }
 
+  async readClusterChanges(ref: ClusterRef): Promise<ClusterChanges | undefined> {
+    return (await this.get(ref))?.clusterChanges;
+  }
+
+  async recordClusterChanges(ref: ClusterRef, changes: ClusterChanges): Promise<'recorded' | 'lock-lost'> {
+    return this.whileLocked(ref, changes.runId, 'record what the run changes on', {
+      set: { [A.clusterChanges]: JSON.parse(JSON.stringify(changes)) as Record<string, unknown> },
+    }).then((held) => (held ? 'recorded' : 'lock-lost'));
+  }
+
+  async clearClusterChanges(ref: ClusterRef, runId: string): Promise<'cleared' | 'lock-lost'> {
+    return this.whileLocked(ref, runId, 'clear the recorded changes of', { remove: [A.clusterChanges] }).then(
+      (held) => (held ? 'cleared' : 'lock-lost'),
+    );
+  }
+
+  async releaseRepairLock(result: RunResult): Promise<ReleaseOutcome> {
+    const held = await this.whileLocked(toRef(result), result.runId, 'release the run lock of', {
+      set: { [A.lastRepair]: result },
+      remove: [A.lockRunId, A.lockExpiresAt],
+    });
+    return held ? 'released' : 'not-held';
+  }
+
+  /**
+   * One update of a cluster item, made only while `runId` holds its lock (RELEASE_LOCK_CONDITION);
+   * false when it does not. `updatedAt` is always set.
+   */
+  private async whileLocked(
+    ref: ClusterRef,
+    runId: string,
+    what: string,
+    update: { readonly set?: Readonly<Record<string, unknown>>; readonly remove?: readonly string[] },
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#lockRunId': A.lockRunId, '#updatedAt': A.updatedAt };
+    const values: Record<string, unknown> = {
+      ':runId': runId,
+      ':updatedAt': new Date(this.now()).toISOString(),
+    };
+    const sets = ['#updatedAt = :updatedAt'];
+    Object.entries(update.set ?? {}).forEach(([attribute, value], i) => {
+      names[`#s${i}`] = attribute;
+      values[`:s${i}`] = value;
+      sets.push(`#s${i} = :s${i}`);
+    });
+    const removes = (update.remove ?? []).map((attribute, i) => {
+      names[`#r${i}`] = attribute;
+      return `#r${i}`;
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: RELEASE_LOCK_CONDITION,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw wrap(`${what} ${describeRef(ref)}`, error);
+    }
+  }
+
   private async scanAll(): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -363,6 +451,12 @@ function toItem(raw: Record<string, unknown>): RunsTableItem | undefined {
     ...(verdictAt ? { verdictAt } : {}),
     ...(typeof raw[A.lastRun] === 'object' && raw[A.lastRun] !== null
       ? { lastRun: raw[A.lastRun] as RunResult }
+      : {}),
+    ...(typeof raw[A.lastRepair] === 'object' && raw[A.lastRepair] !== null
+      ? { lastRepair: raw[A.lastRepair] as RunResult }
+      : {}),
+    ...(typeof raw[A.clusterChanges] === 'object' && raw[A.clusterChanges] !== null
+      ? { clusterChanges: raw[A.clusterChanges] as ClusterChanges }
       : {}),
     ...(updatedAt ? { updatedAt } : {}),
   };

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StartBuildCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { describeError } from './errors.js';
-import { RUN_ENV, type ComputeMode, type RunRequest } from './run-contract.js';
-import type { ClusterRef, RunsTable } from './runs-table.js';
+import { RUN_ENV, type ComputeMode, type RunMode, type RunRequest, type RunResult } from './run-contract.js';
+import type { ClusterChangesTable, ClusterRef, RunsTable } from './runs-table.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** Starts one build of the deployer project; the adapter is bound to the home region. */
 export interface BuildStarter {
@@ -17,7 +17,13 @@ export interface BuildStarter {
 
 /** What happened when a run was asked for. */
 export type RunStart =
-  | { readonly status: 'started'; readonly runId: string; readonly buildId: string }
+  | {
+      readonly status: 'started';
+      readonly runId: string;
+      readonly buildId: string;
+      /** Present for a run that only undoes what a killed run left (`repair`). */
+      readonly mode?: 'repair';
+    }
   /** Another run holds the cluster's lock (duplicate event, or discovery overlapping an event). */
   | { readonly status: 'in-progress'; readonly heldBy?: string }
   | { readonly status: 'failed'; readonly reason: string };
@@ -37,7 +43,7 @@ export class RunStarter {
   private readonly now: () => number;
 
   constructor(
-    private readonly table: RunsTable,
+    private readonly table: RunsTable & Partial<Pick<ClusterChangesTable, 'releaseRepairLock'>>,
     private readonly builds: BuildStarter,
     private readonly settings: RunStarterSettings,
   ) {
@@ -45,8 +51,11 @@ export class RunStarter {
     this.now = settings.now ?? Date.now;
   }
 
-  /** Takes the lock and starts the build; a build that cannot start frees the lock with a failed result. */
-  async start(ref: ClusterRef, compute: ComputeMode): Promise<RunStart> {
+  /**
+   * Takes the lock and starts the build; a build that cannot start frees the lock with a failed
+   * result. `repair` starts a run that only undoes what a killed run left on the cluster.
+   */
+  async start(ref: ClusterRef, compute: ComputeMode, mode: RunMode = 'install'): Promise<RunStart> {
     const runId = this.newRunId();
     const lock = await this.table.takeLock(ref, runId, this.settings.lockTtlSeconds);
     if (!lock.taken) return { status: 'in-progress', ...(lock.heldBy ? { heldBy: lock.heldBy } : {}) };
@@ -55,28 +64,32 @@ export class RunStarter {
       compute,
       executionRoleArn: `arn:${this.settings.partition}:iam::${ref.accountId}:role/${this.settings.executionRoleName}`,
       runId,
-      mode: 'install',
+      mode,
     };
     const startedAt = new Date(this.now()).toISOString();
     try {
       const buildId = await this.builds.start(runEnvironment(request));
-      return { status: 'started', runId, buildId };
+      return { status: 'started', runId, buildId, ...(mode === 'repair' ? { mode } : {}) };
     } catch (error) {
       const reason = `could not start the deployer build: ${describeError(error)}`;
-      // Free the cluster now instead of leaving it locked for the whole TTL, and say why.
-      await this.table
-        .releaseLock({
-          runId,
-          ...ref,
-          mode: 'install',
-          outcome: 'failed',
-          reason,
-          components: [],
-          startedAt,
-          finishedAt: new Date(this.now()).toISOString(),
-          durationsMs: {},
-        })
-        .catch(() => undefined); // the lock then expires on its own; the reason is still reported
+      const result: RunResult = {
+        runId,
+        ...ref,
+        mode,
+        outcome: 'failed',
+        reason,
+        components: [],
+        startedAt,
+        finishedAt: new Date(this.now()).toISOString(),
+        durationsMs: {},
+      };
+      // Free the cluster now instead of leaving it locked for the whole TTL, and say why (a repair's
+      // result is kept apart from the cluster's last install).
+      const release =
+        mode !== 'repair'
+          ? this.table.releaseLock(result)
+          : (this.table.releaseRepairLock?.(result) ?? Promise.resolve('not-held'));
+      await release.catch(() => undefined); // the lock then expires on its own; the reason is still reported
       return { status: 'failed', reason };
     }
   }

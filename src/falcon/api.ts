@@ -1,4 +1,5 @@
-import { FalconApiError, FalconAuthError, type FalconFailure } from './errors.js';
+import { FalconApiError, FalconAuthError, FalconScopeError, type FalconFailure } from './errors.js';
+import { scopeForEndpoint } from './scopes.js';
 import type { TokenManager } from './token.js';
 import type { FalconTransport, TransportRequest, TransportResponse } from './transport.js';
 
@@ -66,9 +67,13 @@ export class FalconApi {
     const ok = (response.status >= 200 && response.status < 300) || request.accept?.includes(response.status);
     if (ok === true) return response;
     if (response.status === 403) {
-      throw new FalconAuthError(
-        `access denied (does the API client have the falcon-container-image read and write scopes${this.regionHint()}?)`,
+      // The token was issued, so the client is known to Falcon: a 403 here is a missing scope.
+      const scope = scopeForEndpoint(request.method, request.path);
+      const needed = scope === undefined ? 'the scope this endpoint needs' : `the "${scope}" scope`;
+      throw new FalconScopeError(
+        `access denied (does the API client have ${needed}${this.regionHint()}?)`,
         this.transport.failure(response),
+        scope,
       );
     }
     throw new FalconApiError('request failed', this.transport.failure(response));

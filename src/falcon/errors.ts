@@ -105,3 +105,38 @@ export class FalconClientConfigError extends UserInputError {
     this.name = 'FalconClientConfigError';
   }
 }
+
+/**
+ * `/oauth2/token` refused the API client (HTTP 400, 401 or 403): a wrong or revoked client ID or
+ * secret, a wrong member CID, or a client of another Falcon cloud. Never a missing scope: Falcon
+ * issues a token whatever the client's scopes and refuses the API calls instead (see FalconScopeError).
+ */
+export class FalconCredentialsRejectedError extends FalconAuthError {
+  constructor(summary: string, failure: FalconFailure, options?: ErrorOptions) {
+    super(summary, failure, options);
+    this.name = 'FalconCredentialsRejectedError';
+  }
+}
+
+/** An API call was answered 403 with a valid token: the API client lacks the scope the endpoint needs. */
+export class FalconScopeError extends FalconAuthError {
+  /** The scope the endpoint needs (e.g. "Hosts: Read"), when known. */
+  readonly scope: string | undefined;
+
+  constructor(summary: string, failure: FalconFailure, scope?: string, options?: ErrorOptions) {
+    super(summary, failure, options);
+    this.name = 'FalconScopeError';
+    this.scope = scope;
+  }
+}
+
+/**
+ * A Falcon API client's credentials could not be read: a variable not set, a secret that is not the
+ * expected JSON or lacks a key. The message names the variable, secret or key and the fix, never a value.
+ */
+export class FalconCredentialsError extends UserInputError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FalconCredentialsError';
+  }
+}

@@ -1,6 +1,6 @@
-import type { ApiRequest, FalconApi } from './api.js';
+import type { FalconApi } from './api.js';
 import { isObject } from './envelope.js';
-import { FalconApiError, FalconAuthError } from './errors.js';
+import { FalconApiError } from './errors.js';
 import type { TransportResponse } from './transport.js';
 
 export const HOSTS_QUERY_PATH = '/devices/queries/devices/v1';
@@ -25,8 +25,12 @@ export interface FalconHostEntity {
   readonly firstSeen?: string;
   readonly lastSeen?: string;
   readonly status?: string;
-  /** Kubernetes cluster the host belongs to, when the sensor reports one. */
-  readonly clusterName?: string;
+  /**
+   * Falcon's ID of the Kubernetes cluster a node (or sidecar pod) belongs to (`k8s_cluster_id`). The
+   * device API has no cluster name: coverage ties a node to its EKS cluster by instance ID (the
+   * instance's cluster tags) and shows this ID alongside.
+   */
+  readonly k8sClusterId?: string;
 }
 
 export interface HostsOptions {
@@ -75,7 +79,7 @@ export class FalconHosts {
     const ids = new Set<string>();
     let offset = 0;
     for (let page = 0; page < MAX_PAGES; page += 1) {
-      const response = await this.request({
+      const response = await this.api.request({
         method: 'GET',
         path: HOSTS_QUERY_PATH,
         query: [...filterParam(filter), ['limit', String(this.pageSize)], ['offset', String(offset)]],
@@ -96,7 +100,7 @@ export class FalconHosts {
     const ids = new Set<string>();
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page += 1) {
-      const response = await this.request({
+      const response = await this.api.request({
         method: 'GET',
         path: HOSTS_SCROLL_PATH,
         query: [
@@ -123,7 +127,7 @@ export class FalconHosts {
     const unique = [...new Set(ids.filter((id) => id !== ''))];
     for (let i = 0; i < unique.length; i += this.batchSize) {
       const batch = unique.slice(i, i + this.batchSize);
-      const response = await this.request({
+      const response = await this.api.request({
         method: 'POST',
         path: HOSTS_ENTITIES_PATH,
         json: { ids: batch },
@@ -141,27 +145,6 @@ export class FalconHosts {
       }
     }
     return out;
-  }
-
-  /** The API call, with a 403 naming the scope these endpoints need. */
-  private async request(request: ApiRequest): Promise<TransportResponse> {
-    try {
-      return await this.api.request(request);
-    } catch (error) {
-      if (error instanceof FalconAuthError && error.status === 403) {
-        throw new FalconAuthError(
-          'access denied to the hosts API (does the API client have the "Hosts: Read" scope?)',
-          {
-            operation: error.operation,
-            status: error.status,
-            ...(error.traceId !== undefined ? { traceId: error.traceId } : {}),
-            messages: error.messages,
-          },
-          { cause: error },
-        );
-      }
-      throw error;
-    }
   }
 }
 
@@ -196,7 +179,7 @@ export function toHost(raw: unknown): FalconHostEntity | undefined {
     ['firstSeen', text(raw.first_seen)],
     ['lastSeen', text(raw.last_seen)],
     ['status', text(raw.status)],
-    ['clusterName', text(raw.k8s_cluster_name) ?? text(raw.kubernetes_cluster_name)],
+    ['k8sClusterId', text(raw.k8s_cluster_id)],
   ];
   const host: Record<string, string> = { deviceId: raw.device_id };
   for (const [key, value] of fields) if (value !== undefined) host[key] = value;

@@ -1,5 +1,5 @@
+import { equalJitterDelay } from '../shared/backoff.js';
 import type { FalconApi } from './api.js';
-import { equalJitterDelay } from './backoff.js';
 import type { Clock } from './clock.js';
 import { isObject } from './envelope.js';
 import { FalconApiError, FalconCredentialValidationError } from './errors.js';
@@ -129,20 +129,7 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
     input: CreateEcrConnectionInput,
     signal?: AbortSignal,
   ): Promise<CreatedConnection> {
-    const body = {
-      type: 'ecr',
-      url: input.url,
-      ...(input.alias !== undefined ? { user_defined_alias: input.alias } : {}),
-      credential: {
-        details: {
-          aws_iam_role: input.roleArn,
-          aws_external_id: input.externalId,
-          ...(input.govUsingCommercialConnection !== undefined
-            ? { aws_gov_using_commercial_connection: input.govUsingCommercialConnection }
-            : {}),
-        },
-      },
-    };
+    const body = ecrConnectionBody(input);
     // The external ID guards the role's trust policy: keep it out of errors, reasons and logs.
     this.redactor?.add(input.externalId);
     const deadline = this.clock.now() + this.validation.timeoutMs;
@@ -241,6 +228,32 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
       this.api.failure(response),
     );
   }
+}
+
+/**
+ * The create body for an ECR connection, as CrowdStrike's own registration code sends it
+ * (CrowdStrike/cloud-registry-connections, AWS Lambda): commercial to commercial, the documented
+ * `{type, url, user_defined_alias, credential: {details: {aws_iam_role, aws_external_id}}}`; with a
+ * government cloud on either side, also `all_repositories_monitored: true`, `credential.type: "ecr"`
+ * and `aws_gov_using_commercial_connection` (true or false, a JSON boolean).
+ */
+export function ecrConnectionBody(input: CreateEcrConnectionInput): Record<string, unknown> {
+  const crossing = input.govUsingCommercialConnection === true;
+  const gov = input.govCloud === true || crossing;
+  return {
+    ...(gov ? { all_repositories_monitored: true } : {}),
+    type: 'ecr',
+    url: input.url,
+    ...(input.alias !== undefined ? { user_defined_alias: input.alias } : {}),
+    credential: {
+      ...(gov ? { type: 'ecr' } : {}),
+      details: {
+        aws_iam_role: input.roleArn,
+        aws_external_id: input.externalId,
+        ...(gov ? { aws_gov_using_commercial_connection: crossing } : {}),
+      },
+    },
+  };
 }
 
 /** Maps one Falcon registry entity; undefined when it lacks an id or url. */

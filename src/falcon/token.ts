@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { isObject } from './envelope.js';
-import { FalconApiError, FalconAuthError } from './errors.js';
+import { FalconApiError, FalconCredentialsRejectedError } from './errors.js';
 import type { FalconEventListener } from './events.js';
 import type { SecretRedactor } from './redact.js';
 import type { FalconTransport, TransportResponse } from './transport.js';
@@ -130,8 +130,8 @@ export class TokenManager {
 
   private readToken(response: TransportResponse): { accessToken: string; expiresInSeconds: number } {
     if (response.status === 400 || response.status === 401 || response.status === 403) {
-      throw new FalconAuthError(
-        'the API client credentials were rejected (check the client ID, secret, member CID and cloud)',
+      throw new FalconCredentialsRejectedError(
+        'the API client credentials were rejected (check the client ID, secret, member CID and cloud; a missing scope does not cause this)',
         this.transport.failure(response),
       );
     }

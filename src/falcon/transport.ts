@@ -1,4 +1,4 @@
-import { backoffDelay, rateLimitWait } from './backoff.js';
+import { fullJitterDelay } from '../shared/backoff.js';
 import type { Clock } from './clock.js';
 import { readEnvelope, type FalconEnvelope } from './envelope.js';
 import {
@@ -9,6 +9,7 @@ import {
   type FalconFailure,
 } from './errors.js';
 import type { FalconEventListener } from './events.js';
+import { rateLimitWait } from './rate-limit.js';
 
 /** How hard the client tries before giving up. */
 export interface RetryPolicy {
@@ -92,7 +93,7 @@ export class FalconTransport {
           rateLimited += 1;
           const asked = rateLimitWait(response.headers, clock.now());
           const waitMs =
-            asked ?? backoffDelay(rateLimited, retry.baseDelayMs, retry.maxDelayMs, clock.random());
+            asked ?? fullJitterDelay(rateLimited, retry.baseDelayMs, retry.maxDelayMs, clock.random());
           if (rateLimited > retry.maxRateLimitRetries || waitMs > retry.maxRateLimitWaitMs) {
             const why =
               waitMs > retry.maxRateLimitWaitMs
@@ -115,7 +116,7 @@ export class FalconTransport {
           if (failures >= retry.maxAttempts) {
             throw new FalconApiError(`server error after ${failures} attempts`, this.failure(response));
           }
-          const delayMs = backoffDelay(failures, retry.baseDelayMs, retry.maxDelayMs, clock.random());
+          const delayMs = fullJitterDelay(failures, retry.baseDelayMs, retry.maxDelayMs, clock.random());
           onEvent({
             type: 'retry',
             operation,
@@ -145,7 +146,7 @@ export class FalconTransport {
           { cause: outcome.error },
         );
       }
-      const delayMs = backoffDelay(failures, retry.baseDelayMs, retry.maxDelayMs, clock.random());
+      const delayMs = fullJitterDelay(failures, retry.baseDelayMs, retry.maxDelayMs, clock.random());
       onEvent({ type: 'retry', operation, reason: outcome.kind, attempt: failures, delayMs });
       await clock.sleep(delayMs, request.signal);
     }

@@ -18,8 +18,16 @@ export interface CreateEcrConnectionInput {
   readonly alias?: string;
   readonly roleArn: string;
   readonly externalId: string;
-  /** True when a commercial AWS account connects to a government Falcon cloud. */
+  /**
+   * `aws_gov_using_commercial_connection`: the registry's AWS partition and the Falcon cloud are on
+   * different sides (src/config/ecr-connection-kind.ts).
+   */
   readonly govUsingCommercialConnection?: boolean;
+  /**
+   * Either side is a government cloud: the body is CrowdStrike's gov payload
+   * (`all_repositories_monitored`, `credential.type`, the flag always present).
+   */
+  readonly govCloud?: boolean;
 }
 
 /** What a create answered: the connection, and whether Falcon made it now or it existed already. */

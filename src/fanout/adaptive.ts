@@ -32,6 +32,11 @@ export interface AdaptiveLimiterOptions extends BackoffPolicy {
   readonly max: number;
   /** Decides what counts as throttling. @default isThrottlingError */
   readonly isThrottled?: (error: unknown) => boolean;
+  /**
+   * Other failures tried again with the same backoff and attempt budget, without lowering the limit
+   * (e.g. `isTransientError`: a server fault or a broken connection). @default none
+   */
+  readonly isRetryable?: (error: unknown) => boolean;
   /** @default setTimeout-based */
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default Math.random */
@@ -70,6 +75,7 @@ export class AdaptiveLimiter {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly isThrottled: (error: unknown) => boolean;
+  private readonly isRetryable: (error: unknown) => boolean;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -94,6 +100,7 @@ export class AdaptiveLimiter {
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 5000;
     this.isThrottled = options.isThrottled ?? isThrottlingError;
+    this.isRetryable = options.isRetryable ?? (() => false);
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
@@ -111,25 +118,34 @@ export class AdaptiveLimiter {
     return this.current;
   }
 
-  /** Runs `task` within the limit; retries it with backoff while it is throttled. */
+  /** Runs `task` within the limit; retries it with backoff while it is throttled (or fails retryably). */
   async run<R>(task: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt += 1) {
       await this.acquire();
       const startedIn = this.epoch;
       let throttle: unknown;
+      let retryable: unknown;
       try {
         const value = await task();
         this.onSuccess();
         return value;
       } catch (error) {
-        if (!this.isThrottled(error)) throw error;
-        throttle = error;
-        this.onThrottle(startedIn);
-        this.onThrottled?.(this);
+        if (this.isThrottled(error)) {
+          throttle = error;
+          this.onThrottle(startedIn);
+          this.onThrottled?.(this);
+        } else if (this.isRetryable(error)) {
+          retryable = error;
+        } else {
+          throw error;
+        }
       } finally {
         this.release();
       }
-      if (attempt >= this.maxAttempts) throw new ThrottledError(attempt, { cause: throttle });
+      if (attempt >= this.maxAttempts) {
+        if (throttle === undefined) throw retryable;
+        throw new ThrottledError(attempt, { cause: throttle });
+      }
       // Full jitter: a random wait up to the exponential cap spreads the retries of concurrent callers.
       const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
       await this.sleep(Math.floor(this.random() * cap));

@@ -2,8 +2,8 @@
  * `coverage`: builds the organization's coverage report and publishes it (S3 `latest.json`,
  * `latest.html`, a dated copy; CloudWatch metrics per feature). Triggered by its EventBridge schedule
  * or on demand (`aws lambda invoke --function-name <prefix>-coverage --payload '{}' out.json`).
- * Thin: it checks the event and environment, wires the adapters, calls buildCoverageReport and
- * publishReport, and fails the invocation when either fails (so the Errors metric sees it).
+ * Thin: it checks the event and environment, wires the adapters, calls readCoverage (accounts spooled
+ * to a ReportStore) and publishReport, and fails the invocation when either fails (so the Errors metric sees it).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,29 +13,28 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaticEnabledRegions } from '../aws/account-regions.js';
+import { SecretsManagerReader } from '../aws/secrets.js';
 import { PARTITIONS } from '../config/partitions.js';
 import { createCoverageDeps } from '../coverage/aws-deps.js';
-import { buildCoverageReport } from '../coverage/build.js';
-import { describeError } from '../coverage/errors.js';
-import { renderHtmlReport } from '../coverage/html.js';
-import type { BuildCoverageReport, CoverageDeps, CoverageReport } from '../coverage/model.js';
+import { readCoverage, type AccountSink, type CoverageRun } from '../coverage/build.js';
+import type { CoverageDeps, CoverageOptions } from '../coverage/model.js';
 import {
-  parseClientCredentials,
   readCoverageEnvironment,
   type CoverageFunctionEnvironment,
 } from '../coverage/publish-environment.js';
 import { CoveragePublishError } from '../coverage/publish-errors.js';
 import { publishReport, type PublishClients, type PublishResult } from '../coverage/publish.js';
-import { SecretsManagerReader } from '../ecr/secrets.js';
+import { ReportStore } from '../coverage/report-store.js';
 import { createFalconClient } from '../falcon/client.js';
+import { parseFalconClientSecret } from '../falcon/credentials.js';
 import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { describeError } from '../shared/describe-error.js';
 
 /** What one run needs besides the environment; `close` ends what must not outlive the run. */
 export interface CoverageServices {
   readonly deps: CoverageDeps;
   readonly publish: PublishClients;
-  readonly renderHtml: (report: CoverageReport) => string;
   close?(): Promise<void>;
 }
 
@@ -44,8 +43,10 @@ export interface CoverageHandlerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Builds the adapters; default: AWS SDK clients created once per module and the Falcon HTTP client. */
   readonly services?: (env: CoverageFunctionEnvironment, homeAccountId: string) => Promise<CoverageServices>;
-  /** @default buildCoverageReport */
-  readonly build?: BuildCoverageReport;
+  /** Reads the organization, handing each account to the sink. @default readCoverage */
+  readonly read?: (deps: CoverageDeps, options: CoverageOptions, sink: AccountSink) => Promise<CoverageRun>;
+  /** Where the accounts' items are spooled. @default the system's temporary directory (Lambda: /tmp) */
+  readonly spoolDir?: string;
 }
 
 /** What the function returns (and logs). */
@@ -93,11 +94,11 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
   const secretText = await new SecretsManagerReader(c.secretsManager).getSecretString(env.falconSecretId);
   // The cloud and base URL come from the configuration: a secret given with credentials.source
   // secretsManager holds only the client.
-  const credentials = parseClientCredentials(secretText, env.falconSecretId);
+  const { clientId, clientSecret } = parseFalconClientSecret(secretText, env.falconSecretId);
   const falcon = createFalconClient({
     cloud: settings.falcon.cloud,
     ...(settings.falcon.baseUrl ? { baseUrl: settings.falcon.baseUrl } : {}),
-    credentials,
+    credentials: { clientId, clientSecret },
     onEvent: (event) => logJson('info', 'falcon', { event }),
   });
   const deps = createCoverageDeps({
@@ -117,7 +118,6 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
   return {
     deps,
     publish: { s3: c.s3, cloudWatch: c.cloudWatch },
-    renderHtml: renderHtmlReport,
     close: () => falcon.close(),
   };
 }
@@ -125,41 +125,47 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
 /** Builds the handler; tests inject the environment, adapters and core. */
 export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
   const services = options.services ?? defaultServices;
-  const build = options.build ?? buildCoverageReport;
+  const read = options.read ?? readCoverage;
   return async (event: unknown, context: LambdaContext): Promise<CoverageRunSummary> => {
     const trigger = triggerOf(event);
     const identity = functionIdentity(context);
     const env = readCoverageEnvironment(options.env ?? process.env);
     const { settings } = env;
     const wired = await services(env, identity.accountId);
+    // Each account's items go to a spool as they are read: memory holds the cells' summaries only.
+    const store = await ReportStore.open(options.spoolDir);
     try {
       const budget = workBudgetMs(context.getRemainingTimeInMillis());
       const outcome = await withDeadline(budget, (signal) =>
-        build(wired.deps, {
-          scope: {
-            partition: settings.partition,
-            homeAccountId: identity.accountId,
-            homeRegion: settings.homeRegion,
-            targets: settings.targets,
-            excludeAccounts: settings.excludeAccounts,
+        read(
+          wired.deps,
+          {
+            scope: {
+              partition: settings.partition,
+              homeAccountId: identity.accountId,
+              homeRegion: settings.homeRegion,
+              targets: settings.targets,
+              excludeAccounts: settings.excludeAccounts,
+            },
+            features: settings.features,
+            associationName: settings.associationName,
+            deploymentId: settings.deploymentId,
+            concurrency: settings.concurrency,
+            hostStaleAfterHours: settings.hostStaleAfterHours,
+            signal,
           },
-          features: settings.features,
-          associationName: settings.associationName,
-          deploymentId: settings.deploymentId,
-          concurrency: settings.concurrency,
-          hostStaleAfterHours: settings.hostStaleAfterHours,
-          signal,
-        }),
+          (result) => store.add(result),
+        ),
       );
       if (!outcome.finished) {
         throw new CoveragePublishError(
           `the report was not finished within ${Math.round(budget / 1000)} s; nothing was published (lower coverage.concurrency if accounts throttle, or narrow the scope)`,
         );
       }
-      const report = outcome.value;
+      const report = store.summary(outcome.value);
       const published = await publishReport(
         report,
-        wired.renderHtml(report),
+        store,
         {
           bucket: env.bucket,
           namespace: env.metricNamespace,
@@ -182,6 +188,7 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
       logJson('error', 'coverage run failed', { trigger, error: describeError(error) });
       throw error;
     } finally {
+      await store.close();
       await wired.close?.().catch(() => undefined);
     }
   };

@@ -13,7 +13,9 @@ import {
   type EcrConnectRequest,
 } from '../ecr/connect.js';
 import { readEcrEnvironment, type EcrEnvironment } from '../ecr/environment.js';
-import { describeError, EcrError } from '../ecr/errors.js';
+import { EcrError } from '../ecr/errors.js';
+import { followUpFor, isFollowUpEvent, type FollowUpScheduler } from '../ecr/follow-up.js';
+import { SchedulerFollowUp } from '../ecr/scheduler-follow-up.js';
 import { RegionOutcome, unsuccessful, type ReconcileReport, type RegionResult } from '../ecr/outcome.js';
 import { onlyPurgeOnDeleteChanged, parseProperties, type EcrConnectProperties } from '../ecr/properties.js';
 import { resultData, summarizeResults } from '../ecr/report.js';
@@ -30,6 +32,7 @@ import {
 } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
 import { RegionProgress } from './shared/progress.js';
+import { describeError } from '../shared/describe-error.js';
 
 export interface EcrConnectHandlerOptions {
   /** @default process.env */
@@ -39,6 +42,13 @@ export interface EcrConnectHandlerOptions {
   readonly send?: SendOptions;
   /** Pause between attempts to take the run lease while a custom resource request waits. @default 2000 */
   readonly leasePollMs?: number;
+  /**
+   * Schedules follow-up runs for deferred regions; default: EventBridge Scheduler when the environment
+   * names the schedule and its role, otherwise none.
+   */
+  readonly followUp?: (env: EcrEnvironment, functionArn: string) => FollowUpScheduler | undefined;
+  /** @default the system clock */
+  readonly now?: () => Date;
 }
 
 export interface ScheduledRunSummary {
@@ -46,12 +56,31 @@ export interface ScheduledRunSummary {
   readonly results: ReconcileReport['results'];
   /** Set when the run did nothing because another run held the account's lease. */
   readonly deferred?: string;
+  /** When a follow-up run for the deferred regions was scheduled (ISO 8601). */
+  readonly followUpAt?: string;
 }
 
 /** A custom resource request waits for the lease at most this long before its own work must start. */
 const WORK_RESERVE_MS = 45_000;
 
 let moduleClients: EcrAwsClients | undefined;
+
+/** The function's own ARN without a version or alias (the schedule invokes $LATEST, as the rule does). */
+function unqualified(functionArn: string): string {
+  return functionArn.split(':').slice(0, 7).join(':');
+}
+
+function defaultFollowUp(env: EcrEnvironment, functionArn: string): FollowUpScheduler | undefined {
+  if (env.followUp === undefined) return undefined;
+  return new SchedulerFollowUp(
+    {
+      scheduleName: env.followUp.scheduleName,
+      functionArn: unqualified(functionArn),
+      roleArn: env.followUp.roleArn,
+    },
+    functionArn.split(':')[3] ?? '',
+  );
+}
 
 function defaultServices(env: EcrEnvironment, partition: PartitionName): EcrConnectDeps {
   moduleClients ??= createEcrAwsClients();
@@ -69,15 +98,22 @@ function defaultServices(env: EcrEnvironment, partition: PartitionName): EcrConn
 /** Builds the handler; tests inject the environment and adapters. */
 export function createEcrConnectHandler(options: EcrConnectHandlerOptions = {}) {
   const services = options.services ?? defaultServices;
+  const followUps: FollowUps = {
+    make: options.followUp ?? defaultFollowUp,
+    now: options.now ?? (() => new Date()),
+  };
   return async (event: unknown, context: LambdaContext): Promise<ScheduledRunSummary | undefined> => {
     const env = options.env ?? process.env;
     if (isCustomResourceEvent(event)) {
-      await onCustomResource(event, context, env, services, options.send, options.leasePollMs);
+      await onCustomResource(event, context, env, services, options.send, options.leasePollMs, followUps);
       return undefined;
     }
-    if (isScheduledEvent(event)) return onSchedule(context, env, services, options.leasePollMs);
+    if (isScheduledEvent(event)) return onSchedule(context, env, services, options.leasePollMs, followUps, 0);
+    if (isFollowUpEvent(event)) {
+      return onSchedule(context, env, services, options.leasePollMs, followUps, event.detail.attempt);
+    }
     throw new EcrError(
-      'unsupported event: expected a CloudFormation custom resource request or a scheduled event',
+      'unsupported event: expected a CloudFormation custom resource request, a scheduled event or a follow-up run',
     );
   };
 }
@@ -87,6 +123,42 @@ interface Setup {
   readonly partition: PartitionName;
   readonly env: EcrEnvironment;
   readonly deps: EcrConnectDeps;
+  readonly functionArn: string;
+}
+
+interface FollowUps {
+  readonly make: NonNullable<EcrConnectHandlerOptions['followUp']>;
+  readonly now: () => Date;
+}
+
+/**
+ * Asks for a follow-up run when regions were deferred (after `previousAttempt` follow-ups in a row).
+ * Best effort: a failure is logged and never fails the run or the stack. Returns when it will run.
+ */
+async function askForFollowUp(
+  setup: Setup,
+  followUps: FollowUps,
+  results: ReconcileReport['results'],
+  previousAttempt: number,
+): Promise<Date | undefined> {
+  const wanted = followUpFor(results, previousAttempt, followUps.now());
+  const scheduler = wanted ? followUps.make(setup.env, setup.functionArn) : undefined;
+  if (!wanted || !scheduler) return undefined;
+  try {
+    await scheduler.schedule(wanted.at, wanted.event);
+    logJson('info', 'follow-up run scheduled', {
+      at: wanted.at.toISOString(),
+      attempt: wanted.event.detail.attempt,
+      regions: wanted.regions,
+    });
+    return wanted.at;
+  } catch (error) {
+    logJson('warn', 'could not schedule a follow-up run; the daily repair picks the regions up', {
+      regions: wanted.regions,
+      reason: describeError(error),
+    });
+    return undefined;
+  }
 }
 
 function setUp(
@@ -100,7 +172,13 @@ function setUp(
   }
   const partition: PartitionName = identity.partition;
   const env = readEcrEnvironment(rawEnv, identity.accountId, partition);
-  return { accountId: identity.accountId, partition, env, deps: services(env, partition) };
+  return {
+    accountId: identity.accountId,
+    partition,
+    env,
+    deps: services(env, partition),
+    functionArn: context.invokedFunctionArn,
+  };
 }
 
 /** What a run ended with: every region's result (deferred for those not reached), or why it did not run. */
@@ -196,8 +274,9 @@ async function onCustomResource(
   services: NonNullable<EcrConnectHandlerOptions['services']>,
   sendOptions: SendOptions | undefined,
   leasePollMs: number | undefined,
+  followUps: FollowUps,
 ): Promise<void> {
-  const answer = await decide(event, context, rawEnv, services, leasePollMs);
+  const answer = await decide(event, context, rawEnv, services, leasePollMs, followUps);
   const response = buildResponse(event, answer.status, answer.reason, answer.physicalId, answer.data);
   logJson(answer.status === 'SUCCESS' ? 'info' : 'error', 'custom resource answer', {
     requestType: event.RequestType,
@@ -220,6 +299,7 @@ async function decide(
   rawEnv: Readonly<Record<string, string | undefined>>,
   services: NonNullable<EcrConnectHandlerOptions['services']>,
   leasePollMs: number | undefined,
+  followUps: FollowUps,
 ): Promise<Answer> {
   const { RequestType: type } = event;
   let physicalId = event.PhysicalResourceId ?? `falcon-org-ecr-${UNCONFIGURED}`;
@@ -282,9 +362,22 @@ async function decide(
         });
       });
     }
+    if (type === 'Delete') {
+      // Nothing may invoke the function once the stack is gone.
+      await followUps
+        .make(setup.env, setup.functionArn)
+        ?.cancel()
+        .catch((error: unknown) => {
+          logJson('warn', 'could not remove a pending follow-up run', { reason: describeError(error) });
+        });
+    }
+    // Regions Falcon's budget deferred get a follow-up run within minutes; the stack does not wait.
+    const followUpAt =
+      ok && type !== 'Delete' ? await askForFollowUp(setup, followUps, report.results, 0) : undefined;
+    const reason = reasonFor(report);
     return {
       status: ok ? 'SUCCESS' : 'FAILED',
-      reason: reasonFor(report),
+      reason: followUpAt ? `${reason}; deferred regions are retried at ${followUpAt.toISOString()}` : reason,
       physicalId,
       data: answerData(type, report, props, setup.accountId),
     };
@@ -321,6 +414,9 @@ async function onSchedule(
   rawEnv: Readonly<Record<string, string | undefined>>,
   services: NonNullable<EcrConnectHandlerOptions['services']>,
   leasePollMs: number | undefined,
+  followUps: FollowUps,
+  /** Follow-ups in a row before this run (0 for the daily repair). */
+  attempt: number,
 ): Promise<ScheduledRunSummary> {
   const setup = setUp(context, rawEnv, services);
   // A scheduled run never waits: whoever holds the lease is doing the same work.
@@ -335,9 +431,10 @@ async function onSchedule(
   const { results } = report;
   logResults('Scheduled', results);
   const summary = summarizeResults(results);
+  const followUpAt = await askForFollowUp(setup, followUps, results, attempt);
   // Fail the invocation so the Errors metric and any alarm see it; every region already reported its own outcome.
   if (unsuccessful(results).length > 0) throw new EcrError(`scheduled repair incomplete: ${summary}`);
-  return { summary, results };
+  return { summary, results, ...(followUpAt ? { followUpAt: followUpAt.toISOString() } : {}) };
 }
 
 function logResults(trigger: string, results: ReconcileReport['results']): void {

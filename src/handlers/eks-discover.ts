@@ -15,7 +15,7 @@ import {
 } from '../eks/aws-deps.js';
 import { parseDiscoveryBatch } from '../eks/discovery-queue.js';
 import { readEksEnvironment, type EksEnvironment } from '../eks/environment.js';
-import { describeError, EksError } from '../eks/errors.js';
+import { EksError } from '../eks/errors.js';
 import { summarize, type DiscoveryReport } from '../eks/report.js';
 import { runDiscovery, type DiscoveryInput, type DiscoveryRun } from '../eks/run-discovery.js';
 import {
@@ -28,6 +28,7 @@ import {
   type SendOptions,
 } from './shared/custom-resource.js';
 import { isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { describeError } from '../shared/describe-error.js';
 
 export interface SqsRecord {
   readonly messageId: string;

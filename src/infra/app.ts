@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { DEFAULT_LAMBDA_DIR, FalconOrganization } from './falcon-organization.js';
 import { applyPermissionsBoundary } from './permissions-boundary.js';
 import { TagRawResources } from './tag-everything.js';
+import { rootStackName } from '../config/names.js';
 
 export interface BuildAppOptions {
   /** Cloud assembly directory. @default - a temporary directory chosen by CDK */
@@ -14,6 +15,8 @@ export interface BuildAppOptions {
   readonly purgeOnDelete?: boolean;
   /** The version of `falcon.credentials.secretArn` to read; `deploy` passes AWSCURRENT's. @default - unpinned */
   readonly credentialsVersionId?: string;
+  /** The versions of the features' own client secrets, by ARN; `deploy` passes AWSCURRENT's. @default - unpinned */
+  readonly clientVersionIds?: Readonly<Record<string, string>>;
   /** Where `deploy` staged the checked operator manifest, uploaded to `operatorManifestKey`. @default - none */
   readonly operatorManifestDir?: string;
 }
@@ -24,10 +27,7 @@ export interface BuiltApp {
   readonly organization: FalconOrganization;
 }
 
-/** The root stack's name: the resource prefix. */
-export function rootStackName(config: ResolvedConfig): string {
-  return config.resourcePrefix;
-}
+export { rootStackName } from '../config/names.js';
 
 /**
  * Builds the CDK app: one root stack in the home region (account left to deploy time, so synth
@@ -52,6 +52,7 @@ export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}):
     lambdaDir: options.lambdaDir ?? DEFAULT_LAMBDA_DIR,
     ...(options.purgeOnDelete ? { purgeOnDelete: true } : {}),
     ...(options.credentialsVersionId ? { credentialsVersionId: options.credentialsVersionId } : {}),
+    ...(options.clientVersionIds ? { clientVersionIds: options.clientVersionIds } : {}),
     ...(options.operatorManifestDir ? { operatorManifestDir: options.operatorManifestDir } : {}),
   });
   for (const [key, value] of Object.entries(config.tags)) cdk.Tags.of(app).add(key, value);

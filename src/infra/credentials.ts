@@ -2,12 +2,16 @@ import * as cdk from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
+import { SHARED_CLIENT_PARAMETERS, type ResolvedFalconClient } from '../falcon/credentials.js';
 import { acknowledge } from './nag.js';
 import type { OrgStackSetParameter } from './org-stackset.js';
 
-/** Names of the root stack's NoEcho parameters that `deploy` fills from the environment. */
-export const CLIENT_ID_PARAMETER = 'FalconClientId';
-export const CLIENT_SECRET_PARAMETER = 'FalconClientSecret';
+/**
+ * Names of the shared client's root stack NoEcho parameters that `deploy` fills from the environment;
+ * also the names of the parameters that carry a client into a member template.
+ */
+export const CLIENT_ID_PARAMETER = SHARED_CLIENT_PARAMETERS.clientId;
+export const CLIENT_SECRET_PARAMETER = SHARED_CLIENT_PARAMETERS.clientSecret;
 
 /**
  * Characters that would break the JSON the secrets are assembled into (quotes, backslashes,
@@ -57,6 +61,8 @@ export function credentialsSecretObject(
 
 export interface FalconCredentialsProps {
   readonly config: ResolvedConfig;
+  /** Which client this is: the shared one or a feature's own (see resolveFalconClient). */
+  readonly client: ResolvedFalconClient;
   /**
    * With `secretsManager`: the version ID of the secret to read (`falcon-org deploy` passes the
    * AWSCURRENT version it finds). It is part of the dynamic references, so the template text changes
@@ -69,24 +75,28 @@ export interface FalconCredentialsProps {
 }
 
 /**
- * The Falcon API credentials in the home account. With `credentials.source: environment` they
- * arrive as the root stack's NoEcho parameters and are stored in a central secret; with
- * `secretsManager` the existing secret is the central secret and values are read from it by
- * CloudFormation dynamic references at deploy time. Either way no template holds a value.
+ * One Falcon API client in the home account: the shared one (`falcon.credentials`) or a feature's own
+ * (`falcon.clients.<feature>`). With source `environment` it arrives as NoEcho root stack parameters
+ * and is stored in a secret created here; with `secretsManager` the existing secret is used and values
+ * are read from it by CloudFormation dynamic references at deploy time. Either way no template holds a
+ * value.
  */
 export class FalconCredentials extends Construct {
-  /** The central secret (keys ClientId, ClientSecret and, when created here, Cloud). */
+  /** The secret (keys ClientId, ClientSecret and, when created here, Cloud). */
   readonly secret: secretsmanager.ISecret;
   /** A reference CloudFormation resolves to the client ID (NoEcho parameter or dynamic reference). */
   readonly clientId: string;
   /** A reference CloudFormation resolves to the client secret (NoEcho parameter or dynamic reference). */
   readonly clientSecret: string;
+  readonly client: ResolvedFalconClient;
 
   constructor(scope: Construct, id: string, props: FalconCredentialsProps) {
     super(scope, id);
-    const { credentials, cloud } = props.config.falcon;
-    if (credentials.source === 'secretsManager' && credentials.secretArn) {
-      this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', credentials.secretArn);
+    const { client } = props;
+    this.client = client;
+    const { cloud } = props.config.falcon;
+    if (client.source === 'secretsManager' && client.secretArn !== undefined) {
+      this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', client.secretArn);
       const field = (jsonField: string) =>
         cdk.SecretValue.secretsManager(this.secret.secretArn, {
           jsonField,
@@ -97,20 +107,23 @@ export class FalconCredentials extends Construct {
       return;
     }
     const stack = cdk.Stack.of(this);
-    const idParam = new cdk.CfnParameter(stack, CLIENT_ID_PARAMETER, {
+    const whose = client.shared ? 'Falcon API client' : `Falcon API client of ${client.feature}`;
+    const idParam = new cdk.CfnParameter(stack, client.parameters.clientId, {
       type: 'String',
       noEcho: true,
       allowedPattern: CREDENTIAL_PATTERN,
-      description: 'Falcon API client ID (set by falcon-org deploy from FALCON_CLIENT_ID)',
+      description: `${whose}: ID (set by falcon-org deploy from ${client.variables.clientId})`,
     });
-    const secretParam = new cdk.CfnParameter(stack, CLIENT_SECRET_PARAMETER, {
+    const secretParam = new cdk.CfnParameter(stack, client.parameters.clientSecret, {
       type: 'String',
       noEcho: true,
       allowedPattern: CREDENTIAL_PATTERN,
-      description: 'Falcon API client secret (set by falcon-org deploy from FALCON_CLIENT_SECRET)',
+      description: `${whose}: secret (set by falcon-org deploy from ${client.variables.clientSecret})`,
     });
     const secret = new secretsmanager.Secret(this, 'Secret', {
-      description: 'Falcon API credentials used by falcon-org in the home account',
+      description: client.shared
+        ? 'Falcon API credentials used by falcon-org in the home account'
+        : `falcon-org: the Falcon API client of ${client.feature} (scopes ${client.scopes.join(', ')})`,
       secretObjectValue: credentialsSecretObject(idParam, secretParam, { Cloud: cloud }),
       removalPolicy: cdk.RemovalPolicy.DESTROY,
     });

@@ -2,8 +2,12 @@ import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
+import { resolveFalconClient } from '../falcon/credentials.js';
+import type { FalconClientFeature } from '../falcon/scopes.js';
 import { FalconCredentials } from './credentials.js';
 import { CatalogEvents } from './features/catalog-events.js';
+import { addDeadLetterAlarms } from './dead-letter-alarms.js';
+import { ROOT_STACK_OUTPUTS } from '../config/names.js';
 import { Coverage } from './features/coverage.js';
 import { EksProtection } from './features/eks-protection.js';
 import type { FeatureContext } from './features/feature.js';
@@ -29,6 +33,8 @@ export interface FalconOrganizationProps {
   readonly purgeOnDelete?: boolean;
   /** The version of `falcon.credentials.secretArn` to read (see `FalconCredentialsProps.secretVersionId`). */
   readonly credentialsVersionId?: string;
+  /** The versions of the features' own client secrets to read, by secret ARN (`falcon.clients.<feature>.secretArn`). */
+  readonly clientVersionIds?: Readonly<Record<string, string>>;
   /** Where `deploy` staged the checked operator manifest (see `ArtifactBucketProps.operatorManifestDir`). */
   readonly operatorManifestDir?: string;
 }
@@ -48,14 +54,17 @@ export class FalconOrganization extends Construct implements FeatureContext {
   readonly purgeOnDelete: boolean;
   /** What happened to each feature: deployed, disabled, or not implemented in this version. */
   readonly featureStatus: Readonly<Record<FeatureName, FeatureStatus>>;
-  private centralCredentials?: FalconCredentials;
+  /** One construct per distinct client (features sharing a client share it). */
+  private readonly clients = new Map<string, FalconCredentials>();
   private readonly credentialsVersionId: string | undefined;
+  private readonly clientVersionIds: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: FalconOrganizationProps) {
     super(scope, id);
     this.config = props.config;
     this.purgeOnDelete = props.purgeOnDelete ?? false;
     this.credentialsVersionId = props.credentialsVersionId;
+    this.clientVersionIds = props.clientVersionIds ?? {};
     this.artifacts = new ArtifactBucket(this, 'Artifacts', {
       organizationId: props.config.organization.id,
       lambdaDir: props.lambdaDir ?? DEFAULT_LAMBDA_DIR,
@@ -79,21 +88,43 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.featureStatus = status;
     // The coverage report is not a feature: it reports on them, in the home account and every member.
     if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
-    // The catalog's ECR events ride on EKS Protection's central bus (the configuration requires it).
     const eks = this.node.tryFindChild('EksProtection');
+    // The catalog's ECR events ride on EKS Protection's central bus (the configuration requires it).
     if (props.config.catalog.ecrEvents.enabled && eks instanceof EksProtection) {
       new CatalogEvents(this, 'CatalogEvents', { context: this, bus: eks.bus });
+    }
+    // After every queue exists: the catalog's dead-letter queue gets its alarm too.
+    addDeadLetterAlarms(this, props.config.alarms.topicArn);
+    // What `status` reads back to find the runs table without being told.
+    if (eks instanceof EksProtection) {
+      new cdk.CfnOutput(this, 'RunsTableOutput', {
+        key: ROOT_STACK_OUTPUTS.runsTable,
+        description: 'The EKS runs table (falcon-org status reads cluster run results from it)',
+        value: eks.runsTable.table.tableName,
+      });
     }
     const stack = cdk.Stack.of(this);
     const metadata: RootMetadata = { features: status };
     stack.templateOptions.metadata = { ...stack.templateOptions.metadata, [ROOT_METADATA_KEY]: metadata };
   }
 
-  get credentials(): FalconCredentials {
-    this.centralCredentials ??= new FalconCredentials(this, 'Credentials', {
-      config: this.config,
-      ...(this.credentialsVersionId ? { secretVersionId: this.credentialsVersionId } : {}),
-    });
-    return this.centralCredentials;
+  credentialsFor(feature: FalconClientFeature): FalconCredentials {
+    const client = resolveFalconClient(this.config.falcon, feature);
+    let credentials = this.clients.get(client.key);
+    if (credentials === undefined) {
+      const versionId = client.shared
+        ? this.credentialsVersionId
+        : client.secretArn !== undefined
+          ? this.clientVersionIds[client.secretArn]
+          : undefined;
+      // The shared client keeps its construct ID, so existing deployments keep their secret.
+      credentials = new FalconCredentials(this, client.shared ? 'Credentials' : `Credentials-${feature}`, {
+        config: this.config,
+        client,
+        ...(versionId ? { secretVersionId: versionId } : {}),
+      });
+      this.clients.set(client.key, credentials);
+    }
+    return credentials;
   }
 }

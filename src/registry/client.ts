@@ -13,9 +13,12 @@ import {
 } from './errors.js';
 import { nextLink } from './link-header.js';
 import { MANIFEST_ACCEPT, bareMediaType, isSchema1MediaType } from './media-types.js';
-import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
+import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffPolicy } from '../shared/backoff.js';
 import { nodeTransport, type ClosableTransport, type HttpResponse, type Transport } from './transport.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
+
+/** How the client retries 429/5xx answers and lost connections (equal jitter, Retry-After honoured). */
+export const DEFAULT_REGISTRY_RETRY: BackoffPolicy = { retries: 4, baseDelayMs: 200, maxDelayMs: 20_000 };
 
 export interface OciClientOptions {
   /** Registry base URL, `http(s)://host[:port]` (no path, no credentials). */
@@ -24,7 +27,8 @@ export interface OciClientOptions {
   readonly credentials?: RegistryCredentials;
   /** Per-attempt timeout, including reading the body. @default 30000 */
   readonly timeoutMs?: number;
-  readonly retry?: Partial<RetryPolicy>;
+  /** @default DEFAULT_REGISTRY_RETRY */
+  readonly retry?: Partial<BackoffPolicy>;
   /** How requests go out. @default nodeTransport() (keep-alive pooled node:http/https) */
   readonly transport?: Transport;
   /** Clock for token lifetimes; injected for tests. @default Date.now */
@@ -102,7 +106,7 @@ export class OciRegistryClient {
   private readonly transport: Transport;
   private readonly ownTransport: ClosableTransport | undefined;
   private readonly timeoutMs: number;
-  private readonly retryPolicy: RetryPolicy;
+  private readonly retryPolicy: BackoffPolicy;
   private readonly now: () => number;
 
   constructor(options: OciClientOptions) {
@@ -117,7 +121,7 @@ export class OciRegistryClient {
       this.transport = this.ownTransport;
     }
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+    this.retryPolicy = { ...DEFAULT_REGISTRY_RETRY, ...options.retry };
   }
 
   /** Releases pooled connections of the default transport (idle ones never keep the process alive). */

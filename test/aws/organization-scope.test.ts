@@ -90,9 +90,10 @@ describe('organization scope', () => {
     const scope = await resolveScope(directory, { targets: ['ou-prod-eu', 'ou-prod-eu-deep'] });
 
     expect(scope.accounts).toEqual([
-      { id: '300000000001', name: 'eu-a', target: 'ou-prod-eu' },
-      { id: '300000000002', name: 'eu-b', target: 'ou-prod-eu' },
-      { id: '400000000001', name: 'deep', target: 'ou-prod-eu-deep' },
+      { id: '300000000001', name: 'eu-a', target: 'ou-prod-eu', parent: 'ou-prod-eu' },
+      { id: '300000000002', name: 'eu-b', target: 'ou-prod-eu', parent: 'ou-prod-eu' },
+      // Listed first under the nested OU it sits in directly (its parent), and counted once.
+      { id: '400000000001', name: 'deep', target: 'ou-prod-eu-deep', parent: 'ou-prod-eu-deep' },
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.js';
@@ -59,6 +59,13 @@ describe('falcon-org plan', () => {
       'AWS::SecretsManager::Secret',
     ]);
     expect(ssm?.resourcesPerAccount).toBe(1 + 2 * 4);
+    expect(ssm?.notes).toEqual([
+      "association falcon-org-falcon-sensor: CrowdStrike-FalconSensorDeploy version $DEFAULT (CrowdStrike's current default version, resolved at each run), action Install, targets every SSM-managed instance",
+      "install options: LinuxInstallerParams none; WindowsInstallerParams none; LinuxPackageVersion package default (N-1); WindowsPackageVersion package default (N-1); ComplianceSeverity UNSPECIFIED (State Manager's default)",
+      expect.stringMatching(
+        /^automation role: may run only CrowdStrike-FalconSensorDeploy and AWS-ConfigureAWSPackage/,
+      ),
+    ]);
     const eks = plan.features.find((f) => f.name === 'eksProtection');
     expect(eks?.status).toBe('deployed');
     expect(eks?.stackSets.map((s) => [s.name, s.scope, s.regions])).toEqual([
@@ -82,6 +89,35 @@ describe('falcon-org plan', () => {
     const byRegion = plan.totals.resourcesPerAccountByRegion;
     expect(Object.values(byRegion).reduce((a, b) => a + b, 0)).toBe(plan.totals.resourcesPerAccount);
     expect(byRegion['us-east-2']).toBeGreaterThanOrEqual(2);
+  });
+
+  it('shows the install options, the pinned document version and the tag target group', async () => {
+    const example = readFileSync('examples/organization.yaml', 'utf8');
+    const file = join(dir, 'install-options.yaml');
+    writeFileSync(
+      file,
+      example
+        .replace('    documentVersion: $DEFAULT\n', "    documentVersion: '4'\n")
+        .replace(
+          '    targets:\n      type: all\n',
+          [
+            '    targets: { type: tags, tags: { falcon: [install] } }',
+            `    linuxInstallerParams: '--tags="Production" --aph=proxy.example.com --app=8080'`,
+            '    windowsPackageVersion: "7.05.17706"',
+            '    complianceSeverity: HIGH',
+            '',
+          ].join('\n'),
+        ),
+    );
+    const output = capture();
+    expect(await run(['plan', '--config', file, '--lambda-dir', lambdaDir], output)).toBe(0);
+    const text = output.stdout.join('\n');
+    expect(text).toContain(
+      'note: association falcon-org-falcon-sensor: CrowdStrike-FalconSensorDeploy version 4 (pinned), action Install, targets EC2 instances tagged falcon=install (resource group falcon-org-falcon-sensor-targets, created in each account and region)',
+    );
+    expect(text).toContain(
+      'note: install options: LinuxInstallerParams "--tags=\\"Production\\" --aph=proxy.example.com --app=8080"; WindowsInstallerParams none; LinuxPackageVersion package default (N-1); WindowsPackageVersion 7.05.17706; ComplianceSeverity HIGH',
+    );
   });
 
   it('prints a readable report by default, progress on stderr', async () => {

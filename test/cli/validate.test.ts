@@ -20,6 +20,41 @@ describe('falcon-org validate', () => {
     expect(output.stdout.join('\n')).toContain('valid');
   });
 
+  it('warns when EKS protection would copy the shared Falcon client into every cluster, and stays valid (exit 0)', async () => {
+    const base = [
+      'falcon: { cloud: us-1 }',
+      'aws: { partition: aws, homeRegion: us-east-1 }',
+      'organization: { id: o-a1b2c3d4e5, targets: [r-abcd] }',
+      'features:',
+      '  eksProtection: { enabled: true }',
+      '',
+    ];
+    const shared = join(dir, 'shared-client.yaml');
+    writeFileSync(shared, base.join('\n'));
+    const output = capture();
+    expect(await run(['validate', '--config', shared], output)).toBe(0);
+    expect(output.stderr.join('\n')).toContain(
+      'warning: features.eksProtection: copies the shared Falcon API client (falcon.credentials) into a Secret on every cluster',
+    );
+    const json = capture();
+    expect(await run(['validate', '--config', shared, '--json'], json)).toBe(0);
+    expect((JSON.parse(json.stdout.join('')) as { warnings: string[] }).warnings).toHaveLength(1);
+
+    const own = join(dir, 'own-client.yaml');
+    writeFileSync(
+      own,
+      [...base.slice(0, 1), '  # the clusters get their own', ...base.slice(1)]
+        .join('\n')
+        .replace(
+          'falcon: { cloud: us-1 }',
+          'falcon: { cloud: us-1, clients: { eksProtection: { source: environment } } }',
+        ),
+    );
+    const quiet = capture();
+    expect(await run(['validate', '--config', own], quiet)).toBe(0);
+    expect(quiet.stderr.join('\n')).not.toContain('warning');
+  });
+
   it('names all five mistakes of a broken configuration at once (exit 2, no stack trace)', async () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(
@@ -68,5 +103,34 @@ describe('falcon-org validate', () => {
     const output = capture();
     expect(await run(['validate', '--config', file], output)).toBe(2);
     expect(output.stderr.join('\n')).toMatch(/features\.ssmDistributor\.secretStorage: .*"SecretsManager"/);
+  });
+
+  it('warns on a retired document version but stays valid (exit 0), in text and JSON', async () => {
+    const file = join(dir, 'retired.yaml');
+    writeFileSync(
+      file,
+      [
+        'falcon: { cloud: us-1 }',
+        'aws: { partition: aws, homeRegion: us-east-1 }',
+        'organization: { id: o-a1b2c3d4e5, targets: [r-ab12] }',
+        "features: { ssmDistributor: { enabled: true, documentVersion: '2' } }",
+        '',
+      ].join('\n'),
+    );
+    const output = capture();
+    expect(await run(['validate', '--config', file], output)).toBe(0);
+    expect(output.stdout.join('\n')).toContain('valid');
+    expect(output.stderr.join('\n')).toMatch(
+      /^warning: features\.ssmDistributor\.documentVersion: version 2 of CrowdStrike-FalconSensorDeploy is retired by CrowdStrike .*remove the setting to use "\$DEFAULT"/m,
+    );
+    const json = capture();
+    expect(await run(['validate', '--config', file, '--json'], json)).toBe(0);
+    const parsed = JSON.parse(json.stdout.join('')) as { valid: boolean; warnings: { path: string }[] };
+    expect(parsed.valid).toBe(true);
+    expect(parsed.warnings.map((w) => w.path)).toEqual(['features.ssmDistributor.documentVersion']);
+    // The shipped example ($DEFAULT) has none.
+    const example = capture();
+    expect(await run(['validate', '--config', 'examples/organization.yaml'], example)).toBe(0);
+    expect(example.stderr.join('\n')).not.toContain('warning:');
   });
 });

@@ -36,6 +36,26 @@ describe('an access entry for the principal that someone else created', () => {
     expect(h.accessEntries.has(PRINCIPAL)).toBe(true);
   });
 
+  it('an entry that can already read (View) waits until the admin policy allows the writes, then installs', async () => {
+    h = await DeployerHarness.start();
+    h.accessEntries.set(PRINCIPAL, { username: 'platform-team' });
+    h.associations.set(PRINCIPAL, new Map([[VIEW, { type: 'cluster' as const }]]));
+    h.standIn.options.readAccessGrantedAt = h.clock.now(); // reads work from the start
+    const start = h.clock.now();
+
+    const result = await h.run('nodes');
+
+    expect(result.outcome, result.reason).toBe('protected');
+    // No write was refused: the first one came after the admin policy had propagated (20 s).
+    expect(h.standIn.requests.filter((r) => r.status === 403 && r.method !== 'POST')).toEqual([]);
+    const firstWrite = h.standIn.requests.find((r) => r.method === 'PATCH')!;
+    expect(firstWrite.at - start).toBeGreaterThanOrEqual(20_000);
+    // The reviews asked about writes, and were refused until then.
+    const reviews = h.standIn.requests.filter((r) => r.path.endsWith('/selfsubjectaccessreviews'));
+    expect(reviews.length).toBeGreaterThan(1);
+    expect(policies()).toEqual({ [VIEW]: { type: 'cluster' } });
+  });
+
   it('an admin policy the owner had already associated is neither associated again nor removed', async () => {
     h = await DeployerHarness.start();
     h.accessEntries.set(PRINCIPAL, {});

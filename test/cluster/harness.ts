@@ -10,22 +10,20 @@ import {
   DisassociateAccessPolicyCommand,
   ListAssociatedAccessPoliciesCommand,
   EKSClient,
-  ResourceInUseException,
-  ResourceNotFoundException,
   ListFargateProfilesCommand,
   UpdateClusterConfigCommand,
-  type AccessScope,
   type FargateProfile,
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { ComputeMode, RunRequest, RunResult } from '../../src/eks/run-contract.js';
+import type { ClusterChanges, ComputeMode, RunRequest, RunResult } from '../../src/eks/run-contract.js';
 import { KubeClient } from '../../src/cluster/kube-client.js';
 import { sha256Hex } from '../../src/cluster/manifest.js';
 import { runDeployer, type DeployerDeps } from '../../src/cluster/run.js';
 import type { DeployerRunSettings } from '../../src/cluster/settings.js';
 import { TokenSource } from '../../src/cluster/token.js';
 import type { DeployerClock } from '../../src/cluster/wait.js';
-import { KubeStandIn, STAND_IN_CA_PEM, type KubeStandInOptions } from '../fakes/kube/server.js';
+import { EksClusterFake } from '../fakes/eks/cluster.js';
+import { KubeStandIn, type KubeStandInOptions } from '../fakes/kube/server.js';
 
 export const CLIENT_SECRET = 'super-secret-client-secret-0123456789abcdef';
 export const ACCESS_KEY_ID = 'ASIATESTDEPLOYER';
@@ -79,17 +77,16 @@ export function settingsFor(
   };
 }
 
-export interface FakeCluster {
-  /** Statuses DescribeCluster answers, one per call; the last one repeats. "GONE" = not found. */
-  statuses: string[];
-  authenticationMode: string;
-  publicAccess: boolean;
-  publicAccessCidrs: string[];
-  /** Time between AssociateAccessPolicy and Kubernetes accepting the principal. */
-  accessPropagationMs: number;
-  /** Makes the next UpdateClusterConfig updates end "Failed" (after the first `okUpdates`). */
-  failUpdatesAfter?: number;
-}
+export type { FakeClusterSettings as FakeCluster } from '../fakes/eks/cluster.js';
+
+/** EKS calls that change the cluster (a run is killed after them in the crash tests). */
+const MUTATING_EKS = new Set([
+  'UpdateClusterConfig',
+  'CreateAccessEntry',
+  'AssociateAccessPolicy',
+  'DisassociateAccessPolicy',
+  'DeleteAccessEntry',
+]);
 
 /** A deployer wired to the Kubernetes stand-in and a stateful EKS fake. */
 export class DeployerHarness {
@@ -97,37 +94,37 @@ export class DeployerHarness {
   readonly eks = mockClient(EKSClient);
   readonly logs: string[] = [];
   readonly released: RunResult[] = [];
+  /** The runs table's record of what a run changed on the cluster and has not undone yet. */
+  recorded: ClusterChanges | undefined;
   readonly manifests = new Map<string, Uint8Array>();
-  readonly accessEntries = new Map<string, { username?: string }>();
-  readonly cidrUpdates: string[][] = [];
-  /** Access policies associated with each principal's entry: policy ARN → scope. */
-  readonly associations = new Map<string, Map<string, AccessScope>>();
-  /** The cluster's Fargate profiles; by default one selecting every Falcon namespace. */
-  fargateProfiles: FargateProfile[] = [
-    {
-      fargateProfileName: 'falcon',
-      status: 'ACTIVE',
-      selectors: [
-        { namespace: 'falcon-operator' },
-        { namespace: 'falcon-system' },
-        { namespace: 'falcon-kac' },
-      ],
-    },
-  ];
-  readonly cluster: FakeCluster = {
-    statuses: ['ACTIVE'],
-    authenticationMode: 'API_AND_CONFIG_MAP',
-    publicAccess: true,
-    publicAccessCidrs: ['0.0.0.0/0'],
-    accessPropagationMs: 20_000,
-  };
+  /** The cluster behind the mocked EKS client (its allow-list, access entries, Fargate profiles). */
+  fake!: EksClusterFake;
   tokenRenewAfterMs = 10 * 60_000;
   standIn!: KubeStandIn;
-  private describeCalls = 0;
+
+  get accessEntries() {
+    return this.fake.accessEntries;
+  }
+  get associations() {
+    return this.fake.associations;
+  }
+  get cidrUpdates() {
+    return this.fake.cidrUpdates;
+  }
+  get cluster() {
+    return this.fake.cluster;
+  }
+  get fargateProfiles(): FargateProfile[] {
+    return this.fake.fargateProfiles;
+  }
+  set fargateProfiles(profiles: FargateProfile[]) {
+    this.fake.fargateProfiles = profiles;
+  }
 
   static async start(options: Partial<KubeStandInOptions> = {}): Promise<DeployerHarness> {
     const h = new DeployerHarness();
     h.standIn = await KubeStandIn.start({ now: h.clock.now, accessKeyId: ACCESS_KEY_ID, ...options });
+    h.fake = new EksClusterFake(h.standIn, h.clock.now);
     for (const v of ['v1.0.0', 'v1.1.0'])
       h.manifests.set(`deployer/operator/${v}/falcon-operator.yaml`, fixture(v));
     h.fakeEks();
@@ -140,128 +137,40 @@ export class DeployerHarness {
   }
 
   private fakeEks(): void {
-    this.eks.on(DescribeClusterCommand).callsFake((input: { name: string }) => {
-      const statuses = this.cluster.statuses;
-      const status = statuses[Math.min(this.describeCalls++, statuses.length - 1)] ?? 'ACTIVE';
-      if (status === 'GONE') {
-        throw new ResourceNotFoundException({
-          message: `No cluster found for name: ${input.name}.`,
-          $metadata: {},
-        });
-      }
-      return {
-        cluster: {
-          name: input.name,
-          status,
-          version: '1.31',
-          endpoint: this.standIn.url,
-          certificateAuthority: { data: Buffer.from(STAND_IN_CA_PEM).toString('base64') },
-          accessConfig: { authenticationMode: this.cluster.authenticationMode },
-          resourcesVpcConfig: {
-            endpointPublicAccess: this.cluster.publicAccess,
-            endpointPrivateAccess: true,
-            publicAccessCidrs: [...this.cluster.publicAccessCidrs],
-          },
-        },
-      };
-    });
-    this.eks.on(CreateAccessEntryCommand).callsFake((input: { principalArn: string; username?: string }) => {
-      if (this.accessEntries.has(input.principalArn)) {
-        throw new ResourceInUseException({
-          message: 'The specified access entry resource is already in use on this cluster.',
-          $metadata: {},
-        });
-      }
-      this.accessEntries.set(
-        input.principalArn,
-        input.username !== undefined ? { username: input.username } : {},
-      );
-      return { accessEntry: { principalArn: input.principalArn } };
-    });
-    this.eks.on(DescribeAccessEntryCommand).callsFake((input: { principalArn: string }) => {
-      const entry = this.accessEntries.get(input.principalArn);
-      if (!entry) throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
-      return { accessEntry: { principalArn: input.principalArn, ...entry } };
-    });
+    const f = this.fake;
+    this.eks.on(DescribeClusterCommand).callsFake((input: { name: string }) => f.describeCluster(input));
+    this.eks
+      .on(CreateAccessEntryCommand)
+      .callsFake((input: { principalArn: string }) => f.createAccessEntry(input));
+    this.eks
+      .on(DescribeAccessEntryCommand)
+      .callsFake((input: { principalArn: string }) => f.describeAccessEntry(input));
     this.eks
       .on(AssociateAccessPolicyCommand)
-      .callsFake((input: { principalArn: string; policyArn: string; accessScope: AccessScope }) => {
-        if (!this.accessEntries.has(input.principalArn)) {
-          throw new ResourceNotFoundException({ message: 'no access entry', $metadata: {} });
-        }
-        const policies = this.associations.get(input.principalArn) ?? new Map<string, AccessScope>();
-        policies.set(input.policyArn, input.accessScope);
-        this.associations.set(input.principalArn, policies);
-        const grant = this.clock.now() + this.cluster.accessPropagationMs;
-        this.standIn.options.accessGrantedAt = Math.min(this.standIn.options.accessGrantedAt ?? grant, grant);
-        return {};
-      });
-    this.eks.on(DeleteAccessEntryCommand).callsFake((input: { principalArn: string }) => {
-      if (!this.accessEntries.delete(input.principalArn)) {
-        throw new ResourceNotFoundException({ message: 'not found', $metadata: {} });
-      }
-      this.associations.delete(input.principalArn);
-      this.standIn.options.accessGrantedAt = undefined;
-      return {};
-    });
-    this.eks.on(ListAssociatedAccessPoliciesCommand).callsFake((input: { principalArn: string }) => {
-      if (!this.accessEntries.has(input.principalArn)) {
-        throw new ResourceNotFoundException({ message: 'no access entry', $metadata: {} });
-      }
-      const policies = [...(this.associations.get(input.principalArn) ?? new Map<string, AccessScope>())];
-      return {
-        associatedAccessPolicies: policies.map(([policyArn, accessScope]) => ({ policyArn, accessScope })),
-      };
-    });
+      .callsFake((input: Parameters<EksClusterFake['associateAccessPolicy']>[0]) =>
+        f.associateAccessPolicy(input),
+      );
+    this.eks
+      .on(DeleteAccessEntryCommand)
+      .callsFake((input: { principalArn: string }) => f.deleteAccessEntry(input));
+    this.eks
+      .on(ListAssociatedAccessPoliciesCommand)
+      .callsFake((input: { principalArn: string }) => f.listAssociatedAccessPolicies(input));
     this.eks
       .on(DisassociateAccessPolicyCommand)
-      .callsFake((input: { principalArn: string; policyArn: string }) => {
-        if (!this.associations.get(input.principalArn)?.delete(input.policyArn)) {
-          throw new ResourceNotFoundException({ message: 'not associated', $metadata: {} });
-        }
-        if (this.associations.get(input.principalArn)?.size === 0)
-          this.standIn.options.accessGrantedAt = undefined;
-        return {};
-      });
-    // Paged by one profile, so the deployer has to follow nextToken.
-    this.eks.on(ListFargateProfilesCommand).callsFake((input: { nextToken?: string }) => {
-      const at = input.nextToken === undefined ? 0 : Number(input.nextToken);
-      const names = this.fargateProfiles.map((p) => p.fargateProfileName ?? '');
-      return {
-        fargateProfileNames: names.slice(at, at + 1),
-        ...(at + 1 < names.length ? { nextToken: String(at + 1) } : {}),
-      };
-    });
-    this.eks.on(DescribeFargateProfileCommand).callsFake((input: { fargateProfileName: string }) => {
-      const profile = this.fargateProfiles.find((p) => p.fargateProfileName === input.fargateProfileName);
-      if (!profile)
-        throw new ResourceNotFoundException({ message: 'No Fargate Profile found', $metadata: {} });
-      return { fargateProfile: profile };
-    });
-    let updates = 0;
-    const updateStatus = new Map<string, string>();
+      .callsFake((input: { principalArn: string; policyArn: string }) => f.disassociateAccessPolicy(input));
+    this.eks
+      .on(ListFargateProfilesCommand)
+      .callsFake((input: { nextToken?: string }) => f.listFargateProfiles(input));
+    this.eks
+      .on(DescribeFargateProfileCommand)
+      .callsFake((input: { fargateProfileName: string }) => f.describeFargateProfile(input));
     this.eks
       .on(UpdateClusterConfigCommand)
-      .callsFake((input: { resourcesVpcConfig?: { publicAccessCidrs?: string[] } }) => {
-        const cidrs = input.resourcesVpcConfig?.publicAccessCidrs ?? [];
-        const id = `update-${++updates}`;
-        const fail = this.cluster.failUpdatesAfter !== undefined && updates > this.cluster.failUpdatesAfter;
-        updateStatus.set(id, fail ? 'Failed' : 'Successful');
-        if (!fail) {
-          this.cluster.publicAccessCidrs = [...cidrs];
-          this.cidrUpdates.push([...cidrs]);
-        }
-        return { update: { id, status: 'InProgress' } };
-      });
-    this.eks.on(DescribeUpdateCommand).callsFake((input: { updateId: string }) => ({
-      update: {
-        id: input.updateId,
-        status: updateStatus.get(input.updateId),
-        ...(updateStatus.get(input.updateId) === 'Failed'
-          ? { errors: [{ errorMessage: 'simulated failure' }] }
-          : {}),
-      },
-    }));
+      .callsFake((input: Parameters<EksClusterFake['updateClusterConfig']>[0]) =>
+        f.updateClusterConfig(input),
+      );
+    this.eks.on(DescribeUpdateCommand).callsFake((input: { updateId: string }) => f.describeUpdate(input));
   }
 
   deps(): DeployerDeps {
@@ -272,6 +181,7 @@ export class DeployerHarness {
         new KubeClient({
           server: cluster.endpoint,
           caPem: cluster.caPem,
+          clock: this.clock,
           token: new TokenSource({
             cluster: 'prod',
             region: 'eu-west-1',
@@ -299,6 +209,19 @@ export class DeployerHarness {
           this.released.push(result);
           return Promise.resolve('released');
         },
+        releaseRepairLock: (result) => {
+          this.released.push(result);
+          return Promise.resolve('released');
+        },
+        readClusterChanges: () => Promise.resolve(structuredClone(this.recorded)),
+        recordClusterChanges: (_ref, changes) => {
+          this.recorded = structuredClone(changes);
+          return Promise.resolve('recorded');
+        },
+        clearClusterChanges: () => {
+          this.recorded = undefined;
+          return Promise.resolve('cleared');
+        },
       },
       clock: this.clock,
       log: (line) => this.logs.push(line),
@@ -323,6 +246,71 @@ export class DeployerHarness {
     mode: RunRequest['mode'] = 'install',
   ): Promise<RunResult> {
     return runDeployer(this.request(compute, mode, `run-${this.released.length + 1}`), settings, this.deps());
+  }
+
+  /**
+   * Deps for a run that dies the way a killed build does — no further call, no clean-up, nothing
+   * in memory survives — right after the mutating step `killAfter` picks (a mutating EKS call, a
+   * Kubernetes write, or a runs-table write; `steps` lists them in order). From the kill on, every
+   * call of the run waits forever. `dead` resolves when it has been killed.
+   */
+  killableDeps(killAfter: (step: string, index: number) => boolean = () => false): {
+    deps: DeployerDeps;
+    steps: string[];
+    dead: Promise<void>;
+  } {
+    const steps: string[] = [];
+    let killed = false;
+    let die: () => void = () => undefined;
+    const dead = new Promise<void>((resolve) => (die = resolve));
+    const never = () => new Promise<never>(() => undefined);
+    /** Called after a step completed: the run is killed there when chosen. */
+    const stepped = async <T>(step: string, value: T): Promise<T> => {
+      steps.push(step);
+      if (killAfter(step, steps.length - 1)) {
+        killed = true;
+        die();
+      }
+      return killed ? never() : value;
+    };
+    const alive = async <T>(work: () => Promise<T>): Promise<T> => (killed ? never() : work());
+    const base = this.deps();
+    const eks = new EKSClient({ region: 'eu-west-1' });
+    const send = eks.send.bind(eks) as (command: object) => Promise<unknown>;
+    Object.assign(eks, {
+      send: async (command: object) => {
+        const out = await alive(() => send(command));
+        const name = command.constructor.name.replace(/Command$/, '');
+        return MUTATING_EKS.has(name) ? stepped(name, out) : alive(() => Promise.resolve(out));
+      },
+    });
+    const runs = base.runs!;
+    const deps: DeployerDeps = {
+      ...base,
+      eks,
+      kubeClient: (cluster) => {
+        const kube = base.kubeClient(cluster);
+        const raw = kube.raw.bind(kube);
+        kube.raw = async (req) => {
+          const out = await alive(() => raw(req));
+          return req.method === 'PATCH' || req.method === 'DELETE'
+            ? stepped(`kube ${req.method}`, out)
+            : alive(() => Promise.resolve(out));
+        };
+        return kube;
+      },
+      runs: {
+        releaseLock: (r) => alive(() => runs.releaseLock(r)),
+        releaseRepairLock: (r) => alive(() => runs.releaseRepairLock(r)),
+        readClusterChanges: (ref) => alive(() => runs.readClusterChanges(ref)),
+        recordClusterChanges: async (ref, c) =>
+          stepped('record', await alive(() => runs.recordClusterChanges(ref, c))),
+        clearClusterChanges: async (ref, id) =>
+          stepped('clear', await alive(() => runs.clearClusterChanges(ref, id))),
+      },
+      clock: { now: this.clock.now, sleep: (ms) => alive(() => this.clock.sleep(ms)) },
+    };
+    return { deps, steps, dead };
   }
 
   /** Falcon custom resources currently stored. */

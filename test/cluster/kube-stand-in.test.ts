@@ -35,6 +35,37 @@ describe('Kubernetes API stand-in', () => {
     await standIn.close();
   });
 
+  it('answers access reviews from the access it models: view reads (not Secrets), admin does all', async () => {
+    const may = async (verb: string, resource: string) => {
+      const response = await kube.raw({
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        contentType: 'application/json',
+        body: JSON.stringify({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb, group: '', resource } },
+        }),
+      });
+      expect(response.status).toBe(201);
+      return (response.body as { status: { allowed: boolean } }).status.allowed;
+    };
+    expect(await may('patch', 'configmaps')).toBe(true);
+    standIn.options.accessGrantedAt = undefined;
+    standIn.options.readAccessGrantedAt = 0;
+    expect([await may('get', 'configmaps'), await may('list', 'namespaces')]).toEqual([true, true]);
+    expect([
+      await may('patch', 'configmaps'),
+      await may('create', 'namespaces'),
+      await may('get', 'secrets'),
+    ]).toEqual([false, false, false]);
+    // And what it answers is what it enforces.
+    await expect(kube.apply(path, cm({ a: '1' }), 'one')).rejects.toThrow(/HTTP 403/);
+    expect(await kube.get('/api/v1/namespaces/default')).toBeDefined();
+    standIn.options.readAccessGrantedAt = undefined;
+    await expect(kube.get('/api/v1/namespaces/default')).rejects.toThrow(/HTTP 403/);
+  });
+
   it('creates (201), updates (200) and records managedFields per manager', async () => {
     const created = await kube.apply(path, cm({ a: '1' }), 'one');
     expect(standIn.requests.at(-1)?.status).toBe(201);

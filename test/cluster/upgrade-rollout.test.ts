@@ -26,3 +26,27 @@ describe('operator upgrade waits for the new revision, not the old pods', () => 
     expect(Math.max(...readsAfter.map((r) => r.at)) - patch!.at).toBeGreaterThanOrEqual(5000);
   });
 });
+
+describe('a broken operator upgrade is not reported protected', () => {
+  let h: DeployerHarness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('fails at the operator deadline when the new operator pods never get ready while the old ones serve', async () => {
+    h = await DeployerHarness.start({ deploymentAvailableAfterMs: 5000 });
+    expect((await h.run('nodes')).outcome).toBe('protected');
+    h.standIn.options.brokenRollouts = true;
+
+    const upgrade = await h.run('nodes', settingsFor('v1.1.0'));
+
+    expect(upgrade.outcome).toBe('failed');
+    expect(upgrade.reason).toBe(
+      'Deployment falcon-operator/falcon-operator-controller-manager to be Available: not done after 300 s ' +
+        '(last seen: Available=True (MinimumReplicasAvailable); 1 old replicas pending termination)',
+    );
+    // The old pod kept the Deployment Available the whole time.
+    const operator = h.standIn.object(OPERATOR)!;
+    expect(JSON.stringify(operator['status'])).toContain('"type":"Available","status":"True"');
+  });
+});

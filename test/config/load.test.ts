@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  formatProblem,
-  loadConfigFile,
-  parseConfigText,
-  type ConfigProblem,
-} from '../../src/config/index.js';
+import { ConfigError, formatProblem, loadConfigFile, parseConfigText } from '../../src/config/index.js';
+import { problemsIn } from './helpers.js';
 
 const minimal = `
 falcon: { cloud: us-1 }
@@ -27,6 +22,8 @@ describe('configuration loading', () => {
   it('accepts the shipped example with every feature enabled', async () => {
     const config = await loadConfigFile('examples/organization.yaml');
     expect(Object.values(config.features).every((f) => f.enabled)).toBe(true);
+    // The demo synthesizes everything, the coverage report included.
+    expect(config.coverage.enabled).toBe(true);
     expect(config.derived.falconBaseUrl).toBe('https://api.crowdstrike.com');
   });
 
@@ -37,7 +34,7 @@ describe('configuration loading', () => {
       enabled: false,
       maxErrors: '10%',
       maxConcurrency: '20%',
-      documentVersion: '3',
+      documentVersion: '$DEFAULT',
       targets: { type: 'all' },
     });
     expect(config.stackSets.regionConcurrency).toBe('PARALLEL');
@@ -105,16 +102,6 @@ features:
     await expect(loadConfigFile('does/not/exist.yaml')).rejects.toThrow(/--config: expected a readable/);
   });
 });
-
-function problemsIn(text: string): ConfigProblem[] {
-  try {
-    parseConfigText(text, 'test.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('problem messages', () => {
   it('name the field, what was expected and what was given, in plain words', () => {

@@ -1,10 +1,23 @@
+import { COVERAGE_SCHEMA_VERSION } from '../../src/coverage/model.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoverageReport } from '../../src/coverage/build.js';
+import { eksNodeRepairs } from '../../src/coverage/eks-repair.js';
 import { CoverageInputError } from '../../src/coverage/errors.js';
+import { checkStoredReport } from '../../src/coverage/stored-report.js';
 import type { CoverageCell, CoverageFeature, CoverageReport } from '../../src/coverage/model.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import { falconTime } from '../fakes/falcon/hosts.js';
-import { DEV, EXCLUDED, LOCKED, NOW, PROD, SUSPENDED, buildFixture, type Fixture } from './fixture.js';
+import {
+  DEV,
+  EXCLUDED,
+  LOCKED,
+  NOW,
+  PROD,
+  PROD_EKS_FALCON_ID,
+  SUSPENDED,
+  buildFixture,
+  type Fixture,
+} from './fixture.js';
 
 function cell(
   report: CoverageReport,
@@ -46,7 +59,7 @@ describe('buildCoverageReport over a small organization with every state', () =>
   it('judges every account × region × feature cell, with the reasons', async () => {
     const report = await buildCoverageReport(fx.deps, fx.options);
 
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(COVERAGE_SCHEMA_VERSION);
     expect(report.generatedAt).toBe('2026-11-29T12:00:00.000Z');
     expect(report.accounts.map((a) => [a.id, a.readable])).toEqual([
       [PROD, true],
@@ -86,7 +99,14 @@ describe('buildCoverageReport over a small organization with every state', () =>
   it('SSM: Falcon is the truth; installed-but-not-reporting and not SSM-managed are told apart', async () => {
     const report = await buildCoverageReport(fx.deps, fx.options);
     const east = cell(report, 'ssmDistributor', PROD, 'us-east-1');
-    expect(east.counts).toEqual({ total: 3, protected: 1, unprotected: 2, notApplicable: 0, unknown: 0 });
+    expect(east.counts).toEqual({
+      total: 3,
+      protected: 1,
+      partial: 0,
+      unprotected: 2,
+      notApplicable: 0,
+      unknown: 0,
+    });
     expect(itemReason(east, 'i-0a000000000000001')).toBe('reporting');
     // COMPLIANT but Falcon does not see it in this account (a host with that ID in another account does not count).
     expect(itemReason(east, 'i-0a000000000000002')).toBe('installed-not-reporting');
@@ -147,6 +167,47 @@ describe('buildCoverageReport over a small organization with every state', () =>
       nodesReporting: 1,
     });
     expect(cell(report, 'eksProtection', DEV, 'us-east-1').items[0]?.reasons[0]?.code).toBe('not-deployed');
+  });
+
+  it("EKS: a cluster whose EC2 nodes only partly report is partial, and the next sweep's list names it", async () => {
+    const east = fx.org.accounts.get(PROD)?.regions['us-east-1'];
+    if (east === undefined) throw new Error('fixture');
+    // A second node of prod-eks (tagged by its node group) that Falcon has never seen, and a third
+    // started a minute ago, which is given time to report.
+    east.instances.push(
+      { id: 'i-0a0000000000000e2', eksCluster: 'prod-eks', launchTime: new Date(NOW.getTime() - 3_600_000) },
+      { id: 'i-0a0000000000000e3', eksCluster: 'prod-eks', launchTime: new Date(NOW.getTime() - 60_000) },
+    );
+    const report = await buildCoverageReport(fx.deps, { ...fx.options, accounts: [PROD] });
+    const c = cell(report, 'eksProtection', PROD, 'us-east-1');
+    expect(c.state).toBe('partial');
+    expect(c.items[0]).toMatchObject({
+      id: 'prod-eks',
+      state: 'partial',
+      facts: {
+        ec2Nodes: 3,
+        nodesReporting: 1,
+        nodesNotReporting: 1,
+        nodesStarting: 1,
+        falconClusterId: PROD_EKS_FALCON_ID,
+      },
+    });
+    expect(c.items[0]?.reasons[0]?.text).toContain(
+      '1 of 2 EC2 nodes report to Falcon; not reporting: i-0a0000000000000e2',
+    );
+    expect(eksNodeRepairs(report)).toEqual([
+      {
+        accountId: PROD,
+        region: 'us-east-1',
+        cluster: 'prod-eks',
+        reporting: 'nodes-partly-reporting',
+        nodes: 3,
+        nodesReporting: 1,
+        reason: c.items[0]?.reasons[0]?.text,
+      },
+    ]);
+    // The stored copy (latest.json) with a partial cluster is still a report `status --latest` shows.
+    expect(checkStoredReport(JSON.parse(JSON.stringify(report))).problems).toEqual([]);
   });
 
   it('an unreadable account is a row of unknown cells with the reason, never a failed report', async () => {

@@ -4,7 +4,7 @@
  *
  * | account | us-east-1 | us-west-2 |
  * |---|---|---|
- * | 111111111111 prod | SSM partial (protected, installed-not-reporting, not SSM-managed); ECR owned + connected; EKS one protected, one ineligible | SSM protected; ECR paused (disconnected); no clusters |
+ * | 111111111111 prod | SSM partial (protected, installed-not-reporting, not SSM-managed); ECR owned + connected; EKS one protected (its node web-1 reports), one ineligible | SSM protected; ECR paused (disconnected); no clusters |
  * | 222222222222 dev (nested OU) | SSM all not SSM-managed; ECR no connection; EKS not deployed | no instances; ECR someone else's connection |
  * | 333333333333 locked | coverage role not assumable → unknown | unknown |
  * | 444444444444 suspended, 555555555555 excluded | not in scope | |
@@ -40,6 +40,8 @@ export const NESTED_OU = 'ou-ab12-22222222';
 export const REGIONS = ['us-east-1', 'us-west-2'];
 export const NOW = new Date('2026-11-29T12:00:00Z');
 export const RUNS_TABLE = 'falcon-org-eks-runs';
+/** Falcon's ID of prod-eks (`k8s_cluster_id` of its nodes). */
+export const PROD_EKS_FALCON_ID = '5a1e0c2f7b3d4e8f9a0b1c2d3e4f5a6b';
 
 export interface Fixture {
   readonly org: FakeOrganization;
@@ -97,11 +99,14 @@ export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
     alias: 'someone else',
   });
   devWest.state = 'enabled';
+  // web-1 is also the one EC2 node of prod-eks: Falcon gives its cluster's Falcon ID, never a name.
   fake.hosts.add({
     instance_id: 'i-0a000000000000001',
     service_provider_account_id: PROD,
     hostname: 'web-1',
     zone_group: 'us-east-1a',
+    k8s_cluster_id: PROD_EKS_FALCON_ID,
+    k8s_cluster_version: '1.31',
   });
   fake.hosts.add({
     instance_id: 'i-0a000000000000004',
@@ -109,12 +114,12 @@ export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
     hostname: 'api-1',
     zone_group: 'us-west-2b',
   });
-  // An EKS node of prod-eks.
+  // A node of prod-eks that was replaced: Falcon still lists it, but its instance no longer runs.
   fake.hosts.add({
     instance_id: 'i-0a0000000000000e1',
     service_provider_account_id: PROD,
     hostname: 'node-1',
-    k8s_cluster_name: 'prod-eks',
+    k8s_cluster_id: PROD_EKS_FALCON_ID,
   });
   // The same instance ID in another account must not count for prod.
   fake.hosts.add({
@@ -131,7 +136,13 @@ export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
       'us-east-1': {
         association: { id: 'assoc-prod-east', status: 'Success' },
         instances: [
-          { id: 'i-0a000000000000001', name: 'web-1', ssm: 'Online', compliance: 'COMPLIANT' },
+          {
+            id: 'i-0a000000000000001',
+            name: 'web-1',
+            ssm: 'Online',
+            compliance: 'COMPLIANT',
+            eksCluster: 'prod-eks',
+          },
           { id: 'i-0a000000000000002', name: 'web-2', ssm: 'Online', compliance: 'COMPLIANT' },
           { id: 'i-0a000000000000003', name: 'batch-1' },
         ],

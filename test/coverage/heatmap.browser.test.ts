@@ -37,7 +37,7 @@ describe('the HTML heatmap in a real browser', () => {
     }
     mkdirSync(OUTPUT, { recursive: true });
     const file = join(OUTPUT, 'coverage-heatmap.html');
-    writeFileSync(file, renderHtmlReport(report));
+    writeFileSync(file, await renderHtmlReport(report));
     profile = mkdtempSync(join(tmpdir(), 'falcon-org-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -57,6 +57,7 @@ describe('the HTML heatmap in a real browser', () => {
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-grid-complete="true"]');
   }, 60_000);
 
   afterAll(async () => {
@@ -88,6 +89,7 @@ describe('the HTML heatmap in a real browser', () => {
       .locator(`td.cell[data-feature="ssmDistributor"][data-account="${PROD}"][data-region="us-east-1"]`)
       .click();
     expect(await page.locator('#details').isVisible()).toBe(true);
+    await page.waitForSelector('body[data-details="shown"]');
     expect(await page.locator('#details-title').textContent()).toBe(
       `${PROD} (prod) · us-east-1 · ssmDistributor`,
     );
@@ -103,6 +105,7 @@ describe('the HTML heatmap in a real browser', () => {
     await page
       .locator(`td.cell[data-feature="eksProtection"][data-account="${PROD}"][data-region="us-east-1"]`)
       .click();
+    await page.waitForSelector('body[data-details="shown"]');
     expect(await page.locator('#details-items tbody tr').allTextContents()).toEqual([
       expect.stringContaining('prod-eks'),
       expect.stringContaining('config-map-auth'),
@@ -120,7 +123,7 @@ describe('the HTML heatmap in a real browser', () => {
     expect(await page.locator('section.feature[data-feature="ecrConnections"]').isVisible()).toBe(false);
     expect(await visibleCells()).toBe(unprotected.filter((c) => c.feature !== 'ecrConnections').length);
     // Back to everything for the screenshot.
-    for (const input of await page.locator('#filters input').all()) await input.check();
+    for (const input of await page.locator('#filters input[type=checkbox]').all()) await input.check();
     expect(await visibleCells()).toBe(17);
   });
 

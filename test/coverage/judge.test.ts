@@ -3,6 +3,7 @@ import { stateOf } from '../../src/coverage/cells.js';
 import { judgeEcrRegion, indexConnections } from '../../src/coverage/ecr.js';
 import { judgeEksRegion, type EksRegionFacts } from '../../src/coverage/eks.js';
 import { judgeSsmRegion, type SsmRegionFacts } from '../../src/coverage/ssm.js';
+import { accessDenialIn } from '../../src/coverage/access-denied.js';
 import { clusterOf } from '../../src/coverage/aws-readers.js';
 import type { RunsTableItem } from '../../src/eks/runs-table.js';
 import type { RunResult } from '../../src/eks/run-contract.js';
@@ -26,15 +27,19 @@ const ssm = (over: Partial<SsmRegionFacts>): SsmRegionFacts => ({
 
 describe('cell state from item counts', () => {
   it.each([
-    [{ total: 0, protected: 0, unprotected: 0, notApplicable: 0, unknown: 0 }, 'not-applicable'],
-    [{ total: 2, protected: 2, unprotected: 0, notApplicable: 0, unknown: 0 }, 'protected'],
-    [{ total: 2, protected: 0, unprotected: 2, notApplicable: 0, unknown: 0 }, 'unprotected'],
-    [{ total: 2, protected: 1, unprotected: 1, notApplicable: 0, unknown: 0 }, 'partial'],
-    [{ total: 2, protected: 0, unprotected: 1, notApplicable: 0, unknown: 1 }, 'unprotected'],
-    [{ total: 3, protected: 1, unprotected: 0, notApplicable: 0, unknown: 2 }, 'partial'],
-    [{ total: 4, protected: 0, unprotected: 1, notApplicable: 1, unknown: 2 }, 'unprotected'],
-    [{ total: 2, protected: 0, unprotected: 0, notApplicable: 0, unknown: 2 }, 'unknown'],
-    [{ total: 3, protected: 2, unprotected: 0, notApplicable: 1, unknown: 0 }, 'protected'],
+    [{ total: 0, protected: 0, partial: 0, unprotected: 0, notApplicable: 0, unknown: 0 }, 'not-applicable'],
+    [{ total: 2, protected: 2, partial: 0, unprotected: 0, notApplicable: 0, unknown: 0 }, 'protected'],
+    [{ total: 2, protected: 0, partial: 0, unprotected: 2, notApplicable: 0, unknown: 0 }, 'unprotected'],
+    [{ total: 2, protected: 1, partial: 0, unprotected: 1, notApplicable: 0, unknown: 0 }, 'partial'],
+    [{ total: 2, protected: 0, partial: 0, unprotected: 1, notApplicable: 0, unknown: 1 }, 'unprotected'],
+    [{ total: 3, protected: 1, partial: 0, unprotected: 0, notApplicable: 0, unknown: 2 }, 'partial'],
+    [{ total: 4, protected: 0, partial: 0, unprotected: 1, notApplicable: 1, unknown: 2 }, 'unprotected'],
+    [{ total: 2, protected: 0, partial: 0, unprotected: 0, notApplicable: 0, unknown: 2 }, 'unknown'],
+    [{ total: 3, protected: 2, partial: 0, unprotected: 0, notApplicable: 1, unknown: 0 }, 'protected'],
+    // A partly protected cluster: partial, alone, with unprotected ones or with unknown ones.
+    [{ total: 1, protected: 0, partial: 1, unprotected: 0, notApplicable: 0, unknown: 0 }, 'partial'],
+    [{ total: 2, protected: 0, partial: 1, unprotected: 1, notApplicable: 0, unknown: 0 }, 'partial'],
+    [{ total: 2, protected: 0, partial: 1, unprotected: 0, notApplicable: 0, unknown: 1 }, 'partial'],
   ] as const)('%o → %s', (counts, state) => {
     expect(stateOf(counts)).toBe(state);
   });
@@ -82,6 +87,63 @@ describe('SSM judgement', () => {
     const both = [{ ...host('2026-11-29T11:00:00Z'), deviceId: 'new' }, host('2026-11-01T00:00:00Z')];
     expect(judgeSsmRegion(ssm({ hosts: both })).state).toBe('protected');
     expect(judgeSsmRegion(ssm({ hosts: [...both].reverse() })).items[0]?.facts.falconDeviceId).toBe('new');
+  });
+
+  it('names the action and IAM reason when the association failed with AccessDenied', () => {
+    const association = {
+      associationId: 'a-1',
+      lastExecutionStatus: 'Failed',
+      lastExecutionDate: '2026-11-29T06:00:00.000Z',
+      failure: {
+        executionId: 'exec-child-1',
+        message: 'Step fails when it is Execution of a script …',
+        accessDenied: {
+          action: 'ssm:SendCommand',
+          resource: 'arn:aws:ssm:eu-west-1::document/AWS-ConfigureAWSPackage',
+          reason: 'with an explicit deny in a service control policy',
+        },
+      },
+    };
+    const cell = judgeSsmRegion(ssm({ association }));
+    expect(cell.reasons[0]).toEqual({
+      code: 'association-access-denied',
+      text: "The association's last execution ended Failed on 2026-11-29T06:00:00.000Z: AccessDenied, the automation role may not call ssm:SendCommand on arn:aws:ssm:eu-west-1::document/AWS-ConfigureAWSPackage (with an explicit deny in a service control policy; execution exec-child-1). Grant the action to the role, or lift the permissions boundary or service control policy that denies it.",
+    });
+    // The instance the association should have reached says the same.
+    expect(cell.items[0]?.reasons[0]?.code).toBe('association-access-denied');
+    expect(cell.items[0]?.reasons[0]?.text).toContain('may not call ssm:SendCommand');
+    // A failure that is not a denial keeps its code and quotes Automation's message.
+    const other = judgeSsmRegion(
+      ssm({ association: { ...association, failure: { executionId: 'e-2', message: 'Step timed out' } } }),
+    );
+    expect(other.reasons[0]?.code).toBe('association-failed');
+    expect(other.reasons[0]?.text).toContain(': Step timed out (execution e-2).');
+  });
+
+  it.each([
+    [
+      'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:SendCommand on resource: arn:aws:ssm:us-east-1::document/AWS-ConfigureAWSPackage with an explicit deny in a service control policy',
+      {
+        action: 'ssm:SendCommand',
+        resource: 'arn:aws:ssm:us-east-1::document/AWS-ConfigureAWSPackage',
+        reason: 'with an explicit deny in a service control policy',
+      },
+    ],
+    [
+      'An error occurred (AccessDeniedException): User: r is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action.',
+      {
+        action: 'secretsmanager:GetSecretValue',
+        resource: 'arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf',
+        reason: 'no identity-based policy allows the secretsmanager:GetSecretValue action',
+      },
+    ],
+    [
+      'User: r is not authorized to perform: ssm:StartAutomationExecution',
+      { action: 'ssm:StartAutomationExecution', reason: 'access denied' },
+    ],
+    ['The defined assume role is unable to be assumed.', undefined],
+  ])('reads the IAM denial in %s', (message, denial) => {
+    expect(accessDenialIn(message)).toEqual(denial);
   });
 
   it('a missing or failed association is a cell reason', () => {
@@ -159,6 +221,7 @@ describe('EKS judgement', () => {
     });
   const code = (over: Partial<EksRegionFacts>) => judge(over).items[0]?.reasons[0]?.code;
   const nodes = [{ name: 'FalconNodeSensor', status: 'applied' as const }];
+  const node = [{ instanceId: 'i-node', eksCluster: 'c' }];
 
   it('reads the verdict, the last run and the nodes', () => {
     expect(code({ runs: undefined })).toBe('not-deployed');
@@ -168,11 +231,14 @@ describe('EKS judgement', () => {
     expect(code({ runs: [item({ lastRun: result('failed', nodes) })] })).toBe('run-failed');
     expect(code({ runs: [item({ lastRun: result('not-reachable', nodes) })] })).toBe('run-failed');
     expect(code({ runs: [item({ lastRun: result('uninstalled', []) })] })).toBe('not-deployed');
-    expect(code({ runs: [item({ lastRun: result('protected', nodes) })] })).toBe('nodes-not-reporting');
+    expect(code({ runs: [item({ lastRun: result('protected', nodes) })], instances: node })).toBe(
+      'nodes-not-reporting',
+    );
     expect(
       code({
         runs: [item({ lastRun: result('upgraded', nodes) })],
-        hosts: [{ deviceId: 'd', clusterName: 'c' }],
+        instances: node,
+        hosts: [{ deviceId: 'd', instanceId: 'i-node' }],
       }),
     ).toBe('nodes-reporting');
     expect(
@@ -185,15 +251,16 @@ describe('EKS judgement', () => {
     ).toBe('falcon-unreadable');
   });
 
-  it("a namesake cluster's nodes in another region of the account do not count", () => {
+  it('a node is tied to its cluster by instance ID: a host of another instance does not count', () => {
     const runs = [item({ lastRun: result('protected', nodes) })];
-    // Hosts are read per account (all regions); cluster names are unique per region only.
-    expect(code({ runs, hosts: [{ deviceId: 'd', clusterName: 'c', zoneGroup: 'us-west-2a' }] })).toBe(
+    // Hosts are read per account (all regions); an instance ID names one instance of that account.
+    expect(code({ runs, instances: node, hosts: [{ deviceId: 'd', instanceId: 'i-other' }] })).toBe(
       'nodes-not-reporting',
     );
-    expect(code({ runs, hosts: [{ deviceId: 'd', clusterName: 'c', zoneGroup: 'eu-west-1b' }] })).toBe(
-      'nodes-reporting',
-    );
+    const other = [...node, { instanceId: 'i-other', eksCluster: 'another-cluster' }];
+    expect(
+      code({ runs, instances: other, hosts: [{ deviceId: 'd', instanceId: 'i-other', k8sClusterId: 'x' }] }),
+    ).toBe('nodes-not-reporting');
   });
 });
 
@@ -224,7 +291,7 @@ describe('EKS judgement: stale node hosts', () => {
 
   it('nodes Falcon last saw longer ago than hostStaleAfterHours do not count as reporting', () => {
     const stale = judge([
-      { deviceId: 'd1', clusterName: 'c', lastSeen: '2026-11-27T12:00:00Z' },
+      { deviceId: 'd1', instanceId: 'i-node', lastSeen: '2026-11-27T12:00:00Z' },
       { deviceId: 'd2', instanceId: 'i-node', lastSeen: '2026-11-28T10:00:00Z' },
     ]);
     expect(stale.state).toBe('unprotected');
@@ -232,12 +299,13 @@ describe('EKS judgement: stale node hosts', () => {
     expect(stale.items[0]?.reasons[0]?.text).toContain(
       'sensor not seen for 26 hours (last seen 2026-11-28T10:00:00Z)',
     );
-    expect(judge([{ deviceId: 'd1', clusterName: 'c', lastSeen: '2026-11-27T12:00:00Z' }], 72).state).toBe(
-      'protected',
-    );
+    expect(
+      judge([{ deviceId: 'd1', instanceId: 'i-node', lastSeen: '2026-11-27T12:00:00Z' }], 72).state,
+    ).toBe('protected');
+    // A reinstalled sensor leaves its old host behind: one current host of the instance is enough.
     const mixed = judge([
-      { deviceId: 'd1', clusterName: 'c', lastSeen: '2026-11-27T12:00:00Z' },
-      { deviceId: 'd2', clusterName: 'c', lastSeen: '2026-11-29T11:59:00Z' },
+      { deviceId: 'd1', instanceId: 'i-node', lastSeen: '2026-11-27T12:00:00Z' },
+      { deviceId: 'd2', instanceId: 'i-node', lastSeen: '2026-11-29T11:59:00Z' },
     ]);
     expect(mixed.state).toBe('protected');
     expect(mixed.items[0]?.facts.nodesReporting).toBe(1);
@@ -248,6 +316,8 @@ describe('EKS node tags', () => {
   it('reads the cluster from the tags EKS and node tooling set', () => {
     expect(clusterOf([{ Key: 'eks:cluster-name', Value: 'prod' }])).toBe('prod');
     expect(clusterOf([{ Key: 'kubernetes.io/cluster/dev', Value: 'owned' }])).toBe('dev');
+    // Karpenter v1 and EKS Auto Mode nodes.
+    expect(clusterOf([{ Key: 'eks:eks-cluster-name', Value: 'auto' }])).toBe('auto');
     expect(clusterOf([{ Key: 'kubernetes.io/cluster/dev', Value: 'something' }])).toBeUndefined();
     expect(clusterOf([{ Key: 'Name', Value: 'web' }])).toBeUndefined();
   });

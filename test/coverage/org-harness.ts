@@ -12,10 +12,12 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import {
+  DescribeAutomationExecutionsCommand,
   DescribeInstanceInformationCommand,
   GetParameterCommand,
   ListAssociationsCommand,
-  ListComplianceItemsCommand,
+  DescribeInstanceAssociationsStatusCommand,
+  ListResourceComplianceSummariesCommand,
   ParameterNotFound,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -37,11 +39,29 @@ export interface FakeInstance {
   readonly ssm?: 'Online' | 'ConnectionLost';
   /** Association compliance of this deployment's association. */
   readonly compliance?: 'COMPLIANT' | 'NON_COMPLIANT';
+  /** EKS cluster it is a node of (tag `eks:cluster-name`, as managed node groups set it). */
+  readonly eksCluster?: string;
+  readonly launchTime?: Date;
+}
+
+/** An automation execution of the region, as DescribeAutomationExecutions lists it. */
+export interface FakeAutomation {
+  readonly id: string;
+  readonly document: string;
+  readonly status: 'Success' | 'Failed' | 'TimedOut';
+  readonly start: string;
+  /** Set on the rate-controlled parent an association started. */
+  readonly associationId?: string;
+  /** Set on the per-instance child executions. */
+  readonly parentId?: string;
+  readonly failureMessage?: string;
 }
 
 export interface FakeRegion {
   instances: FakeInstance[];
   association?: { id: string; status: string };
+  /** Automation executions of the region (newest last). */
+  automations?: FakeAutomation[];
   clusters: string[];
   /** Calls of this service in this region fail with AccessDenied. */
   deny?: 'ec2' | 'ssm' | 'eks';
@@ -123,7 +143,11 @@ export class FakeOrganization {
             Instances: region.instances.map((i) => ({
               InstanceId: i.id,
               PlatformDetails: 'Linux/UNIX',
-              ...(i.name !== undefined ? { Tags: [{ Key: 'Name', Value: i.name }] } : {}),
+              Tags: [
+                ...(i.name !== undefined ? [{ Key: 'Name', Value: i.name }] : []),
+                ...(i.eksCluster !== undefined ? [{ Key: 'eks:cluster-name', Value: i.eksCluster }] : []),
+              ],
+              ...(i.launchTime !== undefined ? { LaunchTime: i.launchTime } : {}),
             })),
           },
         ],
@@ -149,37 +173,68 @@ export class FakeOrganization {
             {
               AssociationId: a.id,
               AssociationName: ASSOCIATION_NAME,
+              Name: 'CrowdStrike-FalconSensorDeploy',
               Overview: { Status: a.status },
               LastExecutionDate: new Date('2026-11-29T06:00:00Z'),
             },
           ],
         };
       });
-    this.ssm.on(ListComplianceItemsCommand).callsFake(async (_input, getClient) => {
-      const region = await this.regionOf(getClient, 'ListComplianceItems', 'ssm');
-      const id = region.association?.id;
+    this.ssm
+      .on(DescribeAutomationExecutionsCommand)
+      .callsFake(async (input: { Filters?: { Key: string; Values: string[] }[] }, getClient) => {
+        const region = await this.regionOf(getClient, 'DescribeAutomationExecutions', 'ssm');
+        const filter = (key: string) => input.Filters?.find((f) => f.Key === key)?.Values;
+        const prefix = filter('DocumentNamePrefix')?.[0] ?? '';
+        const statuses = filter('ExecutionStatus');
+        return {
+          AutomationExecutionMetadataList: (region.automations ?? [])
+            .filter((e) => e.document.startsWith(prefix) && (statuses?.includes(e.status) ?? true))
+            .map((e) => ({
+              AutomationExecutionId: e.id,
+              DocumentName: e.document,
+              AutomationExecutionStatus: e.status,
+              ExecutionStartTime: new Date(e.start),
+              ...(e.associationId !== undefined ? { AssociationId: e.associationId } : {}),
+              ...(e.parentId !== undefined ? { ParentAutomationExecutionId: e.parentId } : {}),
+              ...(e.failureMessage !== undefined ? { FailureMessage: e.failureMessage } : {}),
+            })),
+        };
+      });
+    // Summaries over every association of an instance; another association that failed makes the
+    // instance NON_COMPLIANT, which must not count against this deployment's association.
+    this.ssm.on(ListResourceComplianceSummariesCommand).callsFake(async (_input, getClient) => {
+      const region = await this.regionOf(getClient, 'ListResourceComplianceSummaries', 'ssm');
       return {
-        ComplianceItems: region.instances
-          .filter((i) => i.compliance !== undefined && id !== undefined)
-          .flatMap((i) => [
-            {
-              ComplianceType: 'Association',
-              ResourceType: 'ManagedInstance',
-              ResourceId: i.id,
-              Id: id,
-              Status: i.compliance,
-            },
-            // Another association on the same instance must not count.
-            {
-              ComplianceType: 'Association',
-              ResourceType: 'ManagedInstance',
-              ResourceId: i.id,
-              Id: 'other-assoc',
-              Status: 'NON_COMPLIANT',
-            },
-          ]),
+        ResourceComplianceSummaryItems: region.instances
+          .filter((i) => i.compliance !== undefined && region.association !== undefined)
+          .map((i) => ({
+            ComplianceType: 'Association',
+            ResourceType: 'ManagedInstance',
+            ResourceId: i.id,
+            Status: 'NON_COMPLIANT',
+          })),
       };
     });
+    this.ssm
+      .on(DescribeInstanceAssociationsStatusCommand)
+      .callsFake(async (input: { InstanceId: string }, getClient) => {
+        const region = await this.regionOf(getClient, 'DescribeInstanceAssociationsStatus', 'ssm');
+        const instance = region.instances.find((i) => i.id === input.InstanceId);
+        const id = region.association?.id;
+        if (instance?.compliance === undefined || id === undefined)
+          return { InstanceAssociationStatusInfos: [] };
+        return {
+          InstanceAssociationStatusInfos: [
+            { AssociationId: 'other-assoc', InstanceId: instance.id, Status: 'Failed' },
+            {
+              AssociationId: id,
+              InstanceId: instance.id,
+              Status: instance.compliance === 'COMPLIANT' ? 'Success' : 'Failed',
+            },
+          ],
+        };
+      });
     this.ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }, getClient) => {
       const { account, region } = await this.who(getClient, 'GetParameter');
       if (region !== HOME_REGION || input.Name !== OWNERSHIP_PARAMETER || account.ownership === undefined) {

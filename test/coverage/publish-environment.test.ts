@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientCredentials, readCoverageEnvironment } from '../../src/coverage/publish-environment.js';
+import { readCoverageEnvironment } from '../../src/coverage/publish-environment.js';
 import { CoveragePublishError } from '../../src/coverage/publish-errors.js';
 import { functionEnv, SETTINGS } from '../handlers/coverage-harness.js';
 
@@ -44,36 +44,5 @@ describe('coverage function environment', () => {
     expect(() =>
       readCoverageEnvironment(withSettings({ ...SETTINGS, falcon: { cloud: 'us-1', baseUrl: 'ftp://x' } })),
     ).toThrow('FALCON_ORG_COVERAGE_SETTINGS.falcon.baseUrl must be an http(s) URL');
-  });
-});
-
-describe('Falcon client credentials from the central secret', () => {
-  it('takes the client from a secret with or without the Cloud key (secretsManager secrets have none)', () => {
-    expect(parseClientCredentials('{"ClientId":" id ","ClientSecret":"s3cret"}', 'arn:x')).toEqual({
-      clientId: 'id',
-      clientSecret: 's3cret',
-    });
-    expect(
-      parseClientCredentials(
-        '{"ClientId":"id","ClientSecret":"s","Cloud":"eu-1","BaseUrl":"https://x"}',
-        'arn:x',
-      ),
-    ).toEqual({ clientId: 'id', clientSecret: 's' });
-  });
-
-  it('names the secret and the missing keys, never a value', () => {
-    const error = (() => {
-      try {
-        parseClientCredentials('{"ClientId":"visible-id","ClientSecret":""}', 'arn:secret');
-      } catch (e) {
-        return e as Error;
-      }
-      return undefined;
-    })();
-    expect(error?.message).toBe('secret arn:secret lacks "ClientSecret" (expected non-empty strings)');
-    expect(error?.message).not.toContain('visible-id');
-    expect(() => parseClientCredentials('ClientId=abc', 'arn:secret')).toThrow(
-      'secret arn:secret is not JSON; expected {"ClientId", "ClientSecret"}',
-    );
   });
 });

@@ -14,6 +14,7 @@ function counts(protectedCount: number, unprotected: number, unknown = 0, notApp
   return {
     total: protectedCount + unprotected + unknown + notApplicable,
     protected: protectedCount,
+    partial: 0,
     unprotected,
     unknown,
     notApplicable,

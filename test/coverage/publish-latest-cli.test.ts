@@ -34,7 +34,7 @@ function storedOnly(report: CoverageReport | undefined, loads: (string | undefin
     loadConfig: () => Promise.resolve(config),
     settingsFor: never,
     createDeps: never,
-    writeFile: never,
+    openFile: never,
     color: false,
     ...(report
       ? {
@@ -69,7 +69,11 @@ describe('falcon-org status --latest', () => {
     const loads: (string | undefined)[] = [];
     const { code, stdout, stderr } = await status({ json: true }, storedOnly(stored, loads));
     expect(code).toBe(3);
-    expect(JSON.parse(stdout)).toEqual(stored);
+    // latest.json holds the cells without their items (they are beside it, read with --account).
+    expect(JSON.parse(stdout)).toEqual({
+      ...stored,
+      cells: stored.cells.map(({ items: _items, ...c }) => c),
+    });
     expect(stderr).toContain('8 of 12 cell(s) are not protected');
     expect(loads).toEqual([undefined]);
     const named = await status({ bucket: 'my-bucket' }, storedOnly(stored, loads));

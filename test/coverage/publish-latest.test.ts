@@ -90,8 +90,8 @@ describe('status --latest: finding and reading the last stored report', () => {
 
   it('refuses what is not a report of this schema version, naming the object', () => {
     expect(() => parseStoredReport('<html>', 's3://b/latest.json')).toThrow('s3://b/latest.json is not JSON');
-    expect(() => parseStoredReport(JSON.stringify({ ...sampleReport(), schemaVersion: 2 }), 'x')).toThrow(
-      'x has report schema version 2; this falcon-org reads version 1 (use the falcon-org version the function runs)',
+    expect(() => parseStoredReport(JSON.stringify({ ...sampleReport(), schemaVersion: 1 }), 'x')).toThrow(
+      'x has report schema version 1; this falcon-org reads version 2 (use the falcon-org version the function runs)',
     );
     const withoutCells: Record<string, unknown> = { ...sampleReport() };
     delete withoutCells['cells'];

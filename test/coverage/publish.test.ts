@@ -8,7 +8,9 @@ import {
   publishReport,
   resourceTotals,
 } from '../../src/coverage/publish.js';
+import type { AccountDetails, CoverageSummary } from '../../src/coverage/model.js';
 import { CoveragePublishError } from '../../src/coverage/publish-errors.js';
+import { InMemoryDetails } from '../../src/coverage/report-store.js';
 import { sampleReport } from './publish-fixture.js';
 
 const s3 = mockClient(S3Client);
@@ -54,7 +56,7 @@ describe('metric data', () => {
     // Act
     const data = coverageMetricData(report);
     // Assess
-    expect(data).toHaveLength(16);
+    expect(data).toHaveLength(18);
     expect(new Set(data.map((d) => d.Dimensions?.[0]?.Value))).toEqual(
       new Set(['ssmDistributor', 'ecrConnections']),
     );
@@ -81,6 +83,7 @@ describe('metric data', () => {
   it('sums resources only over the cells of the feature', () => {
     expect(resourceTotals(sampleReport(), 'eksProtection')).toEqual({
       protected: 0,
+      partial: 0,
       unprotected: 0,
       unknown: 0,
     });
@@ -88,28 +91,53 @@ describe('metric data', () => {
 });
 
 describe('publishReport', () => {
-  it('writes the dated copy, latest.html, then latest.json, and the metrics in batches of 20', async () => {
+  it("writes each account's details, the dated copy, latest.html, then latest.json, and the metrics in batches of 20", async () => {
     // Prepare
     s3.on(PutObjectCommand).resolves({});
     cloudWatch.on(PutMetricDataCommand).resolves({});
     const report = sampleReport();
     // Act
-    const result = await publishReport(report, '<html>report</html>', target, clients());
+    const result = await publishReport(report, new InMemoryDetails(report), target, clients());
     // Assess
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    const prefix = 'reports/2026/11/29/2026-11-29T06-00-05-123Z/accounts/';
     expect(puts.map((p) => [p.Bucket, p.Key, p.ContentType, p.CacheControl])).toEqual([
+      ...report.accounts.map((a) => [
+        'coverage-bucket',
+        `${prefix}${a.id}.json`,
+        'application/json',
+        undefined,
+      ]),
       ['coverage-bucket', 'reports/2026/11/29/2026-11-29T06-00-05-123Z.json', 'application/json', undefined],
       ['coverage-bucket', 'latest.html', 'text/html; charset=utf-8', 'no-cache'],
       ['coverage-bucket', 'latest.json', 'application/json', 'no-cache'],
     ]);
-    expect(JSON.parse(puts[2]?.Body as string)).toEqual(report);
-    expect(puts[0]?.Body).toBe(puts[2]?.Body);
-    expect(puts[1]?.Body).toBe('<html>report</html>');
+    const body = (i: number): string => {
+      const b = puts.at(i)?.Body;
+      return Buffer.isBuffer(b) ? b.toString('utf8') : typeof b === 'string' ? b : '';
+    };
+    // latest.json: the summary (no items), pointing at the details beside it.
+    const latest = JSON.parse(body(-1)) as CoverageSummary;
+    expect(latest).toEqual({
+      ...report,
+      cells: report.cells.map(({ items: _items, ...c }) => c),
+      details: { layout: 'per-account', prefix },
+    });
+    expect(body(-3)).toBe(body(-1));
+    // Each account's details hold the items of its cells.
+    const first = JSON.parse(body(0)) as AccountDetails;
+    expect(first.account.id).toBe(report.accounts[0]?.id);
+    expect(first.cells).toEqual(
+      report.cells
+        .filter((c) => c.accountId === first.account.id)
+        .map((c) => ({ feature: c.feature, region: c.region, items: c.items })),
+    );
+    expect(body(-2)).toMatch(/^<!doctype html>/);
     const metricCalls = cloudWatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
-    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([['FalconOrg/Coverage', 16]]);
+    expect(metricCalls.map((c) => [c.Namespace, c.MetricData?.length])).toEqual([['FalconOrg/Coverage', 18]]);
     expect(result).toEqual({
-      keys: ['reports/2026/11/29/2026-11-29T06-00-05-123Z.json', 'latest.html', 'latest.json'],
-      metrics: 16,
+      keys: puts.map((p) => p.Key),
+      metrics: 18,
     });
   });
 
@@ -121,37 +149,46 @@ describe('publishReport', () => {
       ...base,
       scope: { ...base.scope, features: ['ssmDistributor', 'ecrConnections', 'eksProtection'] as const },
     };
-    const result = await publishReport(report, '', target, clients());
+    const result = await publishReport(report, new InMemoryDetails(report), target, clients());
     const sizes = cloudWatch
       .commandCalls(PutMetricDataCommand)
       .map((c) => c.args[0].input.MetricData?.length);
-    expect(sizes).toEqual([20, 4]);
-    expect(result.metrics).toBe(24);
+    expect(sizes).toEqual([20, 7]);
+    expect(result.metrics).toBe(27);
   });
 
-  it('never moves latest.* past a dated copy that failed, still publishes the metrics, then fails with every reason', async () => {
+  it('never moves latest.* past details or a dated copy that failed, still publishes the metrics, then fails with every reason', async () => {
     // Prepare: the dated copy cannot be written
-    s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(PutObjectCommand, { Key: 'reports/2026/11/29/2026-11-29T06-00-05-123Z.json' }).rejects(
+      Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }),
+    );
     cloudWatch.on(PutMetricDataCommand).resolves({});
+    const report = sampleReport();
     // Act
-    const attempt = publishReport(sampleReport(), '<html/>', target, clients());
+    const attempt = publishReport(report, new InMemoryDetails(report), target, clients());
     // Assess
     await expect(attempt).rejects.toThrow(
       'publishing the coverage report failed: s3://coverage-bucket/reports/2026/11/29/2026-11-29T06-00-05-123Z.json: AccessDenied: Access Denied',
     );
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    const keys = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
+    expect(keys).not.toContain('latest.html');
+    expect(keys).not.toContain('latest.json');
     expect(cloudWatch.commandCalls(PutMetricDataCommand)).toHaveLength(1);
   });
 
   it('reports a metrics failure after the reports are stored', async () => {
     s3.on(PutObjectCommand).resolves({});
     cloudWatch.on(PutMetricDataCommand).rejects(new Error('Throttling'));
-    const error = await publishReport(sampleReport(), '', target, clients()).catch((e: unknown) => e);
+    const sample = sampleReport();
+    const error = await publishReport(sample, new InMemoryDetails(sample), target, clients()).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CoveragePublishError);
     expect((error as Error).message).toBe(
       'publishing the coverage report failed: metrics in FalconOrg/Coverage: Error: Throttling',
     );
     expect((error as Error).cause).toBeInstanceOf(Error);
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(3);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(3 + sample.accounts.length);
   });
 });

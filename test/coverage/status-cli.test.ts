@@ -2,12 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListAccountsForParentCommand } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeFailure } from '../../src/cli/exit.js';
 import { run } from '../../src/cli/main.js';
 import { runStatus, type StatusOptions, type StatusWiring } from '../../src/cli/status.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { COVERAGE_SCHEMA_VERSION, type CoverageReport } from '../../src/coverage/model.js';
+import {
+  COVERAGE_SCHEMA_VERSION,
+  type CoverageReport,
+  type CoverageSummary,
+} from '../../src/coverage/model.js';
 import { settingsFor } from '../../src/coverage/from-config.js';
 import { capture } from '../cli/helpers.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
@@ -48,7 +53,7 @@ function restoreEnv(name: string, value: string | undefined): void {
 async function status(
   opts: Partial<StatusOptions>,
   wiring: StatusWiring,
-): Promise<{ code: number; stdout: string; stderr: string; report?: CoverageReport }> {
+): Promise<{ code: number; stdout: string; stderr: string; report?: CoverageSummary }> {
   const out = capture();
   try {
     const report = await runStatus({ config: 'unused', ...opts }, out, wiring);
@@ -81,9 +86,15 @@ describe('falcon-org status', () => {
       loadConfig: () => loadConfigFile(join(dir, 'config.yaml')),
       settingsFor,
       createDeps: () => Promise.resolve({ deps: fx.deps, close: () => Promise.resolve() }),
-      writeFile: (path, text) => {
-        written.set(path, text);
-        return Promise.resolve();
+      openFile: (path) => {
+        written.set(path, '');
+        return Promise.resolve({
+          write: (chunk: string) => {
+            written.set(path, (written.get(path) ?? '') + chunk);
+            return Promise.resolve();
+          },
+          close: () => Promise.resolve(),
+        });
       },
       color: false,
     };
@@ -103,8 +114,9 @@ describe('falcon-org status', () => {
     const ssm = stdout.slice(stdout.indexOf('SSM Distributor'), stdout.indexOf('EKS Protection'));
     expect(ssm).toContain('1 protected, 1 partial, 1 unprotected, 1 n/a, 2 unknown');
     const rows = ssm.split('\n').filter((l) => /^\d{12}/.test(l));
-    // The account with an unprotected cell first, then the unreadable one, then the partial one.
-    expect(rows.map((r) => r.slice(0, 12))).toEqual([DEV, LOCKED, PROD]);
+    // The unreadable account ranks with the worst (first), then the one with an unprotected cell, then
+    // the partial one.
+    expect(rows.map((r) => r.slice(0, 12))).toEqual([LOCKED, DEV, PROD]);
     expect(rows[2]).toMatch(/partial 1\/3\s+protected 1\/1/);
     expect(stdout).toContain('Worst first (11 cell(s) not protected):');
     expect(stdout).toMatch(
@@ -300,9 +312,38 @@ describe('falcon-org status', () => {
     const html = written.get(join(dir, 'report.html')) ?? '';
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toContain(evil);
-    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    // The name travels in the page's data with < and > escaped, and is drawn escaped.
+    expect(html).toContain('\\u003cimg src=x onerror=alert(1)\\u003e');
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?https?:/i);
-    expect(html.match(/class="cell /g)).toHaveLength(17);
+    const grid = JSON.parse(
+      /<script type="application\/json" id="coverage-grid">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}',
+    ) as {
+      cells: number;
+    };
+    expect(grid.cells).toBe(17);
     expect(readFileSync(join(dir, 'config.yaml'), 'utf8')).toBe(CONFIG);
+  });
+
+  it('--json and --html together come from one read of the organization', async () => {
+    const before = fx.org.sts.commandCalls(AssumeRoleCommand).length;
+    const { code, stdout } = await status({ json: true, html: join(dir, 'both.html') }, wiring);
+    expect(code).toBe(3);
+    const assumed = fx.org.sts.commandCalls(AssumeRoleCommand).length - before;
+    const doc = JSON.parse(stdout) as CoverageReport;
+    // One AssumeRole per account in the report, not two.
+    expect(assumed).toBe(doc.accounts.length);
+    expect(doc.cells.every((c) => Array.isArray(c.items))).toBe(true);
+    expect(written.get(join(dir, 'both.html'))).toMatch(/^<!doctype html>/);
+  });
+
+  it('past a few dozen accounts the terminal shows the totals and the worst rows; --full the whole table', async () => {
+    const { renderTerminal } = await import('../../src/coverage/render-terminal.js');
+    const { report } = await status({ json: true }, wiring).then((r) => ({
+      report: JSON.parse(r.stdout) as CoverageReport,
+    }));
+    const text = renderTerminal(report, { color: false, tableRows: 1 });
+    expect(text).toContain('more account(s), better than those above (--full for the whole table');
+    const full = renderTerminal(report, { color: false, tableRows: 1, full: true });
+    expect(full).not.toContain('more account(s)');
   });
 });

@@ -143,3 +143,74 @@ describe('deploy with falcon.credentials.source: secretsManager', () => {
     expect(deployer.deploys).toHaveLength(before);
   });
 });
+
+describe('deploy with a feature client of its own (falcon.clients.ecrConnections)', () => {
+  const ECR_SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:falcon-ecr-GhIjKl`;
+  const ecrConfig = parseConfigText(
+    `
+falcon:
+  cloud: us-1
+  credentials:
+    source: secretsManager
+    secretArn: ${SECRET_ARN}
+  clients:
+    ecrConnections:
+      source: secretsManager
+      secretArn: ${ECR_SECRET}
+aws:
+  partition: aws
+  homeRegion: us-east-1
+organization:
+  id: o-abcdefghij
+  targets: [r-abcd]
+features:
+  ssmDistributor:
+    enabled: true
+    regions: [us-east-1]
+  ecrConnections:
+    enabled: true
+`,
+    'rotation-ecr.yaml',
+  );
+  const ecrSecret = new FakeSecret();
+  const ecrDeployer = new SynthesizingDeployer();
+  afterAll(() => ecrDeployer.cleanUp());
+  beforeEach(() => {
+    aws.secretsManager
+      .on(DescribeSecretCommand, { SecretId: ECR_SECRET })
+      .callsFake(() => ({ ...ecrSecret.describe(), ARN: ECR_SECRET }));
+  });
+
+  it('rotating the ECR client changes only what carries the ECR client; the SSM copies keep the shared one', async () => {
+    const run = () => runDeploy(ecrConfig, { yes: true }, { ...deps(), deployer: ecrDeployer });
+    await run();
+    const shared = secret.describe().VersionIdsToStages;
+    const sharedVersion = Object.keys(shared).find((v) => shared[v]?.includes('AWSCURRENT')) ?? '?';
+    expect(ecrDeployer.deploys[0]?.appOptions).toEqual({
+      credentialsVersionId: sharedVersion,
+      clientVersionIds: { [ECR_SECRET]: 'v-0001' },
+    });
+    const first = ecrDeployer.synthesized[0]?.root ?? '';
+    const rotated = ecrSecret.rotate();
+    await run();
+    const second = ecrDeployer.synthesized[1]?.root ?? '';
+
+    const params = stackSetParameters(second) as { ParameterKey: string; ParameterValue: unknown }[];
+    const values = params.map((p) => String(p.ParameterValue));
+    expect(values).toContain(`{{resolve:secretsmanager:${ECR_SECRET}:SecretString:ClientId::${rotated}}}`);
+    expect(values).toContain(
+      `{{resolve:secretsmanager:${SECRET_ARN}:SecretString:ClientId::${sharedVersion}}}`,
+    );
+    expect(values.some((v) => v.includes(`${ECR_SECRET}:SecretString:ClientId::v-0001`))).toBe(false);
+    // Only the ECR client's version moved.
+    const back = ['ClientId', 'ClientSecret'].reduce(
+      (text, key) =>
+        text.replaceAll(
+          `${ECR_SECRET}:SecretString:${key}::${rotated}`,
+          `${ECR_SECRET}:SecretString:${key}::v-0001`,
+        ),
+      second,
+    );
+    expect(back).toBe(first);
+  }, 120_000);
+});

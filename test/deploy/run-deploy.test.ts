@@ -161,7 +161,7 @@ describe('runDeploy', () => {
     const error = await runDeploy(testConfig(), { yes: true }, d).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PreflightError);
     expect((error as PreflightError).message).toMatch(
-      /distributorDocument: CrowdStrike-FalconSensorDeploy \(version 3\) is not available in eu-west-1 \(not published\)/,
+      /distributorDocument: CrowdStrike-FalconSensorDeploy \(version \$DEFAULT\) is not available in eu-west-1 \(not published\)/,
     );
     expect(deployer.deploys).toHaveLength(0);
   });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEcrAwsClients } from '../../src/ecr/aws-deps.js';
-import { SecretsManagerReader } from '../../src/ecr/secrets.js';
+import { SecretsManagerReader } from '../../src/aws/secrets.js';
 import { SsmOwnershipStore } from '../../src/ecr/ssm-ownership-store.js';
 import { listenOnLoopback } from '../services/free-port.js';
 

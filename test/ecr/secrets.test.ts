@@ -5,11 +5,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SecretFormatError } from '../../src/ecr/errors.js';
-import { parseExternalId, parseFalconCredentials, SecretsManagerReader } from '../../src/ecr/secrets.js';
+import { SecretFormatError, SecretsManagerReader } from '../../src/aws/secrets.js';
+import { parseExternalId } from '../../src/ecr/secrets.js';
 
 const ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:falcon-api-AbCdEf';
-const SECRET_VALUE = 'very-secret-value-123';
 
 function problem(fn: () => unknown): string {
   try {
@@ -20,55 +19,6 @@ function problem(fn: () => unknown): string {
   }
   throw new Error('expected a SecretFormatError');
 }
-
-describe('Falcon credentials secret', () => {
-  it('reads ClientId, ClientSecret, Cloud and an optional BaseUrl', () => {
-    const creds = parseFalconCredentials(
-      JSON.stringify({
-        ClientId: 'abc',
-        ClientSecret: SECRET_VALUE,
-        Cloud: 'US-2',
-        BaseUrl: 'http://127.0.0.1:9/',
-      }),
-      ID,
-    );
-    expect(creds).toEqual({
-      clientId: 'abc',
-      clientSecret: SECRET_VALUE,
-      cloud: 'us-2',
-      baseUrl: 'http://127.0.0.1:9',
-    });
-  });
-
-  it('names the missing keys and never the values', () => {
-    const message = problem(() => parseFalconCredentials(JSON.stringify({ ClientSecret: SECRET_VALUE }), ID));
-    expect(message).toContain('"ClientId", "Cloud"');
-    expect(message).toContain(ID);
-    expect(message).not.toContain(SECRET_VALUE);
-  });
-
-  it('says when the secret is not JSON, without echoing it', () => {
-    const message = problem(() => parseFalconCredentials(`ClientSecret=${SECRET_VALUE}`, ID));
-    expect(message).toMatch(/is not JSON/);
-    expect(message).not.toContain(SECRET_VALUE);
-  });
-
-  it('rejects an unknown cloud and a bad base URL', () => {
-    expect(
-      problem(() =>
-        parseFalconCredentials(JSON.stringify({ ClientId: 'a', ClientSecret: 'b', Cloud: 'us-9' }), ID),
-      ),
-    ).toMatch(/unknown "Cloud"/);
-    expect(
-      problem(() =>
-        parseFalconCredentials(
-          JSON.stringify({ ClientId: 'a', ClientSecret: 'b', Cloud: 'us-1', BaseUrl: 'ftp://x' }),
-          ID,
-        ),
-      ),
-    ).toMatch(/invalid "BaseUrl"/);
-  });
-});
 
 describe('external ID secret', () => {
   it('accepts the generated plain string or {"ExternalId"}', () => {

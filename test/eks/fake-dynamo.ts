@@ -40,15 +40,7 @@ export class FakeDynamoTable {
       await Promise.resolve(); // let concurrent callers all be in flight before any is applied
       this.checkTable(input.TableName);
       this.maybeFail();
-      const key = String(input.Key?.pk);
-      const current = this.items.get(key);
-      if (!this.holds(input.ConditionExpression, current, input)) {
-        throw new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: {},
-        });
-      }
-      this.items.set(key, apply(current ?? { pk: key }, input));
+      this.update(input);
       return {};
     });
     this.mock.on(GetCommand).callsFake(async (input: { TableName?: string; Key?: Item }) => {
@@ -71,6 +63,19 @@ export class FakeDynamoTable {
         ...(more ? { LastEvaluatedKey: { pk: page[page.length - 1] } } : {}),
       };
     });
+  }
+
+  /** Applies one update (document-client shapes); throws ConditionalCheckFailedException as DynamoDB does. */
+  update(input: UpdateCommandInput): void {
+    const key = String(input.Key?.pk);
+    const current = this.items.get(key);
+    if (!this.holds(input.ConditionExpression, current, input)) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+      });
+    }
+    this.items.set(key, apply(current ?? { pk: key }, input));
   }
 
   reset(): void {

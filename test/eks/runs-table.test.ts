@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunsTableError } from '../../src/eks/errors.js';
-import type { RunResult } from '../../src/eks/run-contract.js';
+import type { ClusterChanges, RunResult } from '../../src/eks/run-contract.js';
 import { DynamoRunsTable } from '../../src/eks/runs-table.js';
 import { FakeDynamoTable } from './fake-dynamo.js';
 
@@ -122,5 +122,59 @@ describe('runs table', () => {
 
   it('returns undefined for a cluster never seen', async () => {
     expect(await table.get({ ...REF, cluster: 'nope' })).toBeUndefined();
+  });
+});
+
+describe('runs table: what a run changes on its cluster', () => {
+  let fake: FakeDynamoTable;
+  let now: number;
+  let table: DynamoRunsTable;
+  const changes = (runId: string): ClusterChanges => ({
+    runId,
+    recordedAt: '2026-11-29T10:01:00.000Z',
+    allowList: { original: ['198.51.100.0/24'], widened: ['198.51.100.0/24', '203.0.113.10/32'] },
+    accessEntry: { principalArn: 'arn:aws:iam::111111111111:role/x', action: 'remove-entry' },
+  });
+
+  beforeEach(() => {
+    fake = new FakeDynamoTable(TABLE);
+    now = T0;
+    table = new DynamoRunsTable(fake.client, TABLE, { now: () => now });
+  });
+  afterEach(() => fake.reset());
+
+  it('records, reads and clears only while the run holds the lock', async () => {
+    expect(await table.recordClusterChanges(REF, changes('run-a'))).toBe('lock-lost'); // no lock taken
+    expect(await table.readClusterChanges(REF)).toBeUndefined();
+
+    await table.takeLock(REF, 'run-a', 60);
+    expect(await table.recordClusterChanges(REF, changes('run-a'))).toBe('recorded');
+    expect(await table.readClusterChanges(REF)).toEqual(changes('run-a'));
+
+    // The lease runs out and another run takes the cluster: run-a may no longer write.
+    now += 120_000;
+    await table.takeLock(REF, 'run-b', 60);
+    expect(await table.recordClusterChanges(REF, changes('run-a'))).toBe('lock-lost');
+    expect(await table.clearClusterChanges(REF, 'run-a')).toBe('lock-lost');
+    // run-b sees what run-a left, undoes it and clears it.
+    expect((await table.get(REF))?.clusterChanges?.runId).toBe('run-a');
+    expect(await table.clearClusterChanges(REF, 'run-b')).toBe('cleared');
+    expect(await table.readClusterChanges(REF)).toBeUndefined();
+    expect((await table.get(REF))?.lockRunId).toBe('run-b');
+  });
+
+  it("a repair run's release keeps the last install result and stores its own apart", async () => {
+    await table.takeLock(REF, 'run-1', 60);
+    await table.releaseLock(result('run-1'));
+    await table.takeLock(REF, 'repair-1', 60);
+    const repair: RunResult = { ...result('repair-1'), mode: 'repair', outcome: 'repaired', components: [] };
+
+    expect(await table.releaseRepairLock(repair)).toBe('released');
+    expect(await table.releaseRepairLock(repair)).toBe('not-held');
+
+    const item = await table.get(REF);
+    expect(item?.lastRun?.runId).toBe('run-1');
+    expect(item?.lastRepair).toEqual(repair);
+    expect(item?.lockRunId).toBeUndefined();
   });
 });

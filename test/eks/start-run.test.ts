@@ -63,4 +63,49 @@ describe('RunStarter', () => {
     });
     fake.reset();
   });
+
+  it('a repair run that cannot start frees the lock without replacing the last install result', async () => {
+    const repairFake = new FakeDynamoTable('runs');
+    const table = new DynamoRunsTable(repairFake.client, 'runs');
+    await table.takeLock(REF, 'install-1', 3600);
+    await table.releaseLock({
+      runId: 'install-1',
+      ...REF,
+      mode: 'install',
+      outcome: 'protected',
+      components: [],
+      startedAt: '2026-11-29T10:00:00.000Z',
+      finishedAt: '2026-11-29T10:05:00.000Z',
+      durationsMs: {},
+    });
+    let attempt = 0;
+    const builds: BuildStarter = {
+      start: (env) => {
+        attempt += 1;
+        if (attempt === 1) return Promise.reject(new Error('CodeBuild is unavailable'));
+        expect(env[RUN_ENV.mode]).toBe('repair');
+        return Promise.resolve('deployer:2');
+      },
+    };
+    const starter = new RunStarter(table, builds, {
+      partition: 'aws',
+      executionRoleName: 'exec',
+      lockTtlSeconds: 3600,
+      newRunId: () => `repair-${attempt + 1}`,
+    });
+
+    expect(await starter.start(REF, 'nodes', 'repair')).toMatchObject({ status: 'failed' });
+    const item = await table.get(REF);
+    expect(item?.lockRunId).toBeUndefined();
+    expect(item?.lastRun?.runId).toBe('install-1');
+    expect(item?.lastRepair).toMatchObject({ runId: 'repair-1', mode: 'repair', outcome: 'failed' });
+
+    expect(await starter.start(REF, 'nodes', 'repair')).toEqual({
+      status: 'started',
+      runId: 'repair-2',
+      buildId: 'deployer:2',
+      mode: 'repair',
+    });
+    repairFake.reset();
+  });
 });

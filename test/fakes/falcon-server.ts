@@ -124,6 +124,28 @@ export class FakeFalconServer {
     return this.routes.connections.delete(id);
   }
 
+  /**
+   * Adds an API client holding only the given scopes (console names, e.g. "Hosts: Read"); returns its
+   * credentials. Its tokens are answered 403 on routes whose scope it lacks (see ROUTE_SCOPES).
+   */
+  addClient(clientId: string, scopes: readonly string[]): { clientId: string; clientSecret: string } {
+    const clientSecret = `secret-of-${clientId}-7c1d9e2f4a6b8c0d`;
+    this.routes.clients.set(clientId, { clientId, clientSecret, scopes: new Set(scopes), revoked: false });
+    return { clientId, clientSecret };
+  }
+
+  /** Revokes an API client in Falcon: its token requests are refused (401) and its tokens stop working. */
+  revokeClient(clientId: string): void {
+    const client = this.routes.clients.get(clientId);
+    if (client !== undefined) client.revoked = true;
+    for (const token of this.routes.tokens.values()) if (token.clientId === clientId) token.revoked = true;
+  }
+
+  /** The CID (with checksum) and registry pull token the sensor and image endpoints answer. */
+  get sensorDownload(): { ccid: string; pullToken: string } {
+    return { ccid: this.routes.ccid, pullToken: this.routes.pullToken };
+  }
+
   /** Tokens issued so far, oldest first. */
   tokens(): FakeToken[] {
     return [...this.routes.tokens.values()];

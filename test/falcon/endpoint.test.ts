@@ -6,7 +6,8 @@ import {
   normalizeRegistryUrl,
   resolveBaseUrl,
 } from '../../src/falcon/index.js';
-import { backoffDelay, equalJitterDelay, rateLimitWait } from '../../src/falcon/backoff.js';
+import { rateLimitWait } from '../../src/falcon/rate-limit.js';
+import { equalJitterDelay, fullJitterDelay } from '../../src/shared/backoff.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 
 const credentials = { clientId: 'id-0123456789', clientSecret: 'secret-0123456789abcdef' };
@@ -108,10 +109,10 @@ describe('normalizeRegistryUrl', () => {
 
 describe('backoff and rate-limit headers', () => {
   it('doubles the full-jitter ceiling per attempt up to the cap', () => {
-    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 500, 3_000, 0.999_999))).toEqual([
+    expect([1, 2, 3, 4, 5].map((a) => fullJitterDelay(a, 500, 3_000, 0.999_999))).toEqual([
       499, 999, 1_999, 2_999, 2_999,
     ]);
-    expect(backoffDelay(3, 500, 3_000, 0)).toBe(0);
+    expect(fullJitterDelay(3, 500, 3_000, 0)).toBe(0);
   });
 
   it('keeps equal-jitter waits within [ceiling/2, ceiling)', () => {

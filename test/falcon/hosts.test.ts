@@ -2,10 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FalconApiError,
   FalconAuthError,
+  FalconCredentialsRejectedError,
   FalconHosts,
   awsAccountFilter,
   instanceIdsFilter,
 } from '../../src/falcon/index.js';
+import { toHost } from '../../src/falcon/hosts.js';
 import { FakeFalconServer } from '../fakes/falcon-server.js';
 import {
   hostsDetailsResponse,
@@ -150,6 +152,18 @@ describe('Falcon hosts', () => {
     expect(error.message).not.toContain('falcon-container-image');
   });
 
+  for (const status of [401, 403]) {
+    it(`a ${status} from /oauth2/token is rejected credentials, never blamed on the "Hosts: Read" scope`, async () => {
+      fake.inject('token', { kind: 'status', status, errors: [{ code: status, message: 'access denied' }] });
+      const { client } = clientFor(fake);
+      const error = await failureOf(new FalconHosts(client.api).inAwsAccount(ACCOUNT));
+      expect(error).toBeInstanceOf(FalconCredentialsRejectedError);
+      expect(error.message).toContain('credentials were rejected');
+      expect(error.message).not.toContain('Hosts: Read');
+      expect(error.message).not.toContain('scope?');
+    });
+  }
+
   it('the stand-in enforces the real limits: GET details ≤ 100 IDs, deep offsets refused, cursors bound to their filter', async () => {
     seed(3);
     const { client } = clientFor(fake);
@@ -189,6 +203,26 @@ describe('Falcon hosts', () => {
       accept: [400],
     });
     expect(other.status).toBe(400);
+  });
+
+  it("reads a Kubernetes node's Falcon cluster ID (k8s_cluster_id); the device API has no cluster name", async () => {
+    fake.hosts.add({
+      instance_id: instanceId(7),
+      service_provider_account_id: ACCOUNT,
+      hostname: 'ip-10-0-0-7.ec2.internal',
+      k8s_cluster_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+      k8s_cluster_version: '1.31',
+    });
+    const { client } = clientFor(fake);
+    const [node] = await new FalconHosts(client.api).inAwsAccount(ACCOUNT);
+    expect(node).toMatchObject({
+      instanceId: instanceId(7),
+      k8sClusterId: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+    });
+    // Names the API never sends are not read, whatever a payload carries.
+    expect(toHost({ device_id: 'd', k8s_cluster_name: 'prod', kubernetes_cluster_name: 'prod' })).toEqual({
+      deviceId: 'd',
+    });
   });
 
   it('refuses filters that could break out of FQL quotes', () => {

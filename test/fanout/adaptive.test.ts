@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveLimiter, KeyedAdaptiveLimiters, ThrottledError } from '../../src/fanout/adaptive.js';
 import { settleEach } from '../../src/fanout/outcome.js';
-import { isThrottlingError } from '../../src/fanout/throttling.js';
+import { isThrottlingError, isTransientError } from '../../src/fanout/throttling.js';
 
 const throttle = (name = 'ThrottlingException') => Object.assign(new Error('Rate exceeded'), { name });
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -129,6 +129,40 @@ describe('AdaptiveLimiter', () => {
       }),
     ).rejects.toBe(denied);
     expect(calls).toBe(1);
+  });
+
+  it('retries what isRetryable accepts within the same attempts, without lowering the limit', async () => {
+    const limiter = new AdaptiveLimiter({
+      max: 4,
+      maxAttempts: 3,
+      sleep: () => tick(),
+      isRetryable: isTransientError,
+    });
+    const fault = Object.assign(new Error('internal'), {
+      name: 'InternalError',
+      $metadata: { httpStatusCode: 500 },
+    });
+    let calls = 0;
+    const value = await limiter.run(() => {
+      calls += 1;
+      return calls < 3 ? Promise.reject(fault) : Promise.resolve('ok');
+    });
+    expect(value).toBe('ok');
+    expect(limiter.limit).toBe(4);
+    calls = 0;
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    await expect(
+      limiter.run(() => {
+        calls += 1;
+        return Promise.reject(reset);
+      }),
+    ).rejects.toBe(reset);
+    expect(calls).toBe(3);
+    expect(
+      isTransientError(
+        Object.assign(new Error('x'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }),
+      ),
+    ).toBe(false);
   });
 
   it('a new key starts from what the last throttled key learnt, instead of being throttled all over again', async () => {

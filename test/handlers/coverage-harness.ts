@@ -27,7 +27,12 @@ export class CoverageHarness {
           throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
         }
         this.objects.set(key, {
-          body: typeof input.Body === 'string' ? input.Body : '',
+          body:
+            typeof input.Body === 'string'
+              ? input.Body
+              : Buffer.isBuffer(input.Body)
+                ? input.Body.toString('utf8')
+                : '',
           ...(input.ContentType ? { contentType: input.ContentType } : {}),
         });
         return {};
@@ -61,8 +66,6 @@ export class CoverageHarness {
         s3: new S3Client({ region: 'eu-west-1' }),
         cloudWatch: new CloudWatchClient({ region: 'eu-west-1' }),
       },
-      renderHtml: (report) =>
-        `<html><body>${report.cells.length} cells at ${report.generatedAt}</body></html>`,
       close: () => {
         this.closed += 1;
         return Promise.resolve();

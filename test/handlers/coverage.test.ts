@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLatestReport } from '../../src/coverage/latest.js';
-import { buildCoverageReport } from '../../src/coverage/build.js';
-import type { CoverageOptions, CoverageReport } from '../../src/coverage/model.js';
+import { readCoverage, type CoverageRun } from '../../src/coverage/build.js';
+import type { CoverageOptions, CoverageSummary } from '../../src/coverage/model.js';
 import { CoveragePublishError, LatestReportError } from '../../src/coverage/publish-errors.js';
 import { createCoverageHandler } from '../../src/handlers/coverage.js';
 import {
@@ -46,8 +46,10 @@ describe('coverage function', () => {
       'latest.html',
       'latest.json',
       'reports/2026/11/29/2026-11-29T06-00-00-000Z.json',
+      'reports/2026/11/29/2026-11-29T06-00-00-000Z/accounts/111111111111.json',
+      'reports/2026/11/29/2026-11-29T06-00-00-000Z/accounts/222222222222.json',
     ]);
-    const report = JSON.parse(h.object('latest.json') ?? '') as CoverageReport;
+    const report = JSON.parse(h.object('latest.json') ?? '') as CoverageSummary;
     expect(h.object('reports/2026/11/29/2026-11-29T06-00-00-000Z.json')).toBe(h.object('latest.json'));
     expect(report.scope).toMatchObject({
       partition: 'aws',
@@ -60,9 +62,11 @@ describe('coverage function', () => {
       ['111111111111', true],
       ['222222222222', false],
     ]);
-    expect(h.object('latest.html')).toBe(
-      `<html><body>${report.cells.length} cells at 2026-11-29T06:00:00.000Z</body></html>`,
-    );
+    expect(h.object('latest.html')).toMatch(/^<!doctype html>/);
+    expect(report.details).toEqual({
+      layout: 'per-account',
+      prefix: 'reports/2026/11/29/2026-11-29T06-00-00-000Z/accounts/',
+    });
     const ssmCell = report.cells.find(
       (c) => c.feature === 'ssmDistributor' && c.accountId === '111111111111' && c.region === 'eu-west-1',
     );
@@ -91,8 +95,14 @@ describe('coverage function', () => {
       accounts: 2,
       unreadableAccounts: 1,
       cells: report.cells.length,
-      keys: ['reports/2026/11/29/2026-11-29T06-00-00-000Z.json', 'latest.html', 'latest.json'],
-      metrics: 16,
+      keys: [
+        'reports/2026/11/29/2026-11-29T06-00-00-000Z/accounts/111111111111.json',
+        'reports/2026/11/29/2026-11-29T06-00-00-000Z/accounts/222222222222.json',
+        'reports/2026/11/29/2026-11-29T06-00-00-000Z.json',
+        'latest.html',
+        'latest.json',
+      ],
+      metrics: 18,
     });
     expect(h.closed).toBe(1);
   });
@@ -101,9 +111,9 @@ describe('coverage function', () => {
     fresh();
     let seen: CoverageOptions | undefined;
     const run = handler({
-      build: (deps, options) => {
+      read: (deps, options, sink) => {
         seen = options;
-        return buildCoverageReport(deps, options);
+        return readCoverage(deps, options, sink);
       },
     });
     await run({}, lambdaContext());
@@ -173,8 +183,8 @@ describe('coverage function', () => {
     const h = fresh();
     let aborted = false;
     const run = handler({
-      build: (_deps, options) =>
-        new Promise<CoverageReport>((_resolve, reject) => {
+      read: (_deps, options) =>
+        new Promise<CoverageRun>((_resolve, reject) => {
           options.signal?.addEventListener('abort', () => {
             aborted = true;
             reject(new Error('aborted'));
@@ -227,6 +237,6 @@ describe('coverage function, then status --latest', () => {
     const latest = await readLatestReport(s3, 'reports-bucket');
     expect(latest.generatedAt).toBe('2026-11-29T18:00:00.000Z');
     expect(latest).toEqual(JSON.parse(h.object('reports/2026/11/29/2026-11-29T18-00-00-000Z.json') ?? ''));
-    expect(h.keys().filter((k) => k.startsWith('reports/'))).toHaveLength(3);
+    expect(h.keys().filter((k) => k.startsWith('reports/') && k.endsWith('Z.json'))).toHaveLength(3);
   });
 });

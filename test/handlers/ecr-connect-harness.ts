@@ -82,6 +82,10 @@ export class EcrConnectHarness {
   beforeFalconRequest: ((method: string, url: string, body: string) => void) | undefined;
   /** Added to the function's environment. */
   envOverrides: Record<string, string> = {};
+  /** The partition of the function's ARN (the handler reads its partition from it). */
+  partition: 'aws' | 'aws-us-gov' = 'aws';
+  /** Added to the handler's options (clock, follow-up scheduler). */
+  handlerOptions: Partial<Parameters<typeof createEcrConnectHandler>[0]> = {};
   private requestCounter = 0;
   private invocationCounter = 0;
 
@@ -170,6 +174,7 @@ export class EcrConnectHarness {
       return fetch(input, init);
     };
     return createEcrConnectHandler({
+      ...this.handlerOptions,
       env: { ...ENV, ...this.envOverrides },
       send: { backoffMs: 1 },
       leasePollMs: 20,
@@ -197,7 +202,7 @@ export class EcrConnectHarness {
     const start = Date.now();
     this.invocationCounter += 1;
     return {
-      invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:falcon-org-ecr-connect`,
+      invokedFunctionArn: `arn:${this.partition}:lambda:${REGION}:${ACCOUNT}:function:falcon-org-ecr-connect`,
       awsRequestId: `lambda-request-${this.invocationCounter}`,
       getRemainingTimeInMillis: () => remainingMs - (Date.now() - start),
     };

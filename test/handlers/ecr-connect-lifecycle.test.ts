@@ -1,4 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  ResourceNotFoundException as SchedulerNotFound,
+  SchedulerClient,
+  UpdateScheduleCommand,
+  type CreateScheduleCommandInput,
+  type SchedulerClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-scheduler';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { spreadSchedule } from '../../src/ecr/schedule-spread.js';
 import {
   ACCOUNT,
@@ -536,6 +549,199 @@ describe('ecr-connect through the lifecycle', () => {
       expect(deleted.Reason).toMatch(/^2 region\(s\): 2 left/);
       expect(h.falcon.connections()).toHaveLength(2);
       expect(h.falcon.requestsTo('registries.delete')).toHaveLength(0);
+    });
+  });
+
+  describe('issue 14.7a: an interrupted create made with the current credential is adopted, not replaced', () => {
+    /** The create lands in Falcon, then every answer is lost: the region stays pending. */
+    const landThenLoseAnswers = (region: string) => {
+      h.beforeFalconRequest = (method, url) => {
+        if (
+          method === 'POST' &&
+          url.includes('/entities/registries/v1') &&
+          h.falcon.connections().length === 0
+        ) {
+          h.falcon.addConnection({ url: h.ecrUrl(region), alias: `falcon-org prod ${ACCOUNT} ${region}` });
+          h.falcon.serverError('registries.create', 10, 500);
+          h.falcon.serverError('registries.query', 10, 500);
+        }
+      };
+    };
+
+    it('Create interrupted → Delete while the ECR client is revoked → Create again in the same stack instance: adopted', async () => {
+      const props = { ...DISCONNECT, Regions: ['us-east-1'] };
+      landThenLoseAnswers('us-east-1');
+      const created = await create(props);
+      expect(created.Status).toBe('FAILED');
+      h.beforeFalconRequest = undefined;
+      h.falcon.clearInjections();
+      const landed = h.falcon.connections().map((c) => c.id);
+      expect(landed).toHaveLength(1);
+
+      // The rollback Delete runs while the ECR client is revoked: Falcon cannot be asked about the create.
+      const good = h.secrets.get(FALCON_SECRET) ?? '';
+      h.secrets.set(
+        FALCON_SECRET,
+        JSON.stringify({ ...(JSON.parse(good) as object), ClientSecret: 'revoked' }),
+      );
+      const rollback = await remove(created.PhysicalResourceId, props);
+      expect(rollback.Status).toBe('SUCCESS');
+      expect(rollback.Reason).toContain('stays recorded as pending');
+      // What the create was made with is still known.
+      expect(h.record()?.pending).toEqual(['us-east-1']);
+      expect(Object.keys(h.record()?.fingerprints ?? {})).toEqual(['us-east-1']);
+
+      // A rotated ECR client, and the custom resource is created again in the same stack instance (a
+      // rolled-back stack update): same connection role, same external ID.
+      h.secrets.set(FALCON_SECRET, good);
+      const again = await create(props);
+
+      expect(again).toMatchObject({ Status: 'SUCCESS', Reason: '1 region(s): 1 adopted' });
+      expect(h.falcon.connections().map((c) => c.id)).toEqual(landed);
+      expect(h.falcon.requestsTo('registries.delete')).toHaveLength(0);
+      expect(h.falcon.requestsTo('registries.create').filter((r) => r.status === 201)).toHaveLength(0);
+      expect(h.record()).toMatchObject({ connections: { 'us-east-1': landed[0] }, pending: [] });
+    });
+
+    it('with a new external ID (a re-created stack instance) the same pending connection is replaced', async () => {
+      const props = { ...DISCONNECT, Regions: ['us-east-1'] };
+      landThenLoseAnswers('us-east-1');
+      const created = await create(props);
+      h.beforeFalconRequest = undefined;
+      h.falcon.clearInjections();
+      const landed = h.falcon.connections().map((c) => c.id);
+      const good = h.secrets.get(FALCON_SECRET) ?? '';
+      h.secrets.set(
+        FALCON_SECRET,
+        JSON.stringify({ ...(JSON.parse(good) as object), ClientSecret: 'revoked' }),
+      );
+      await remove(created.PhysicalResourceId, props);
+      h.secrets.set(FALCON_SECRET, good);
+      h.secrets.set(EXTERNAL_ID_SECRET, NEW_EXTERNAL_ID);
+
+      const again = await create(props);
+
+      expect(again).toMatchObject({ Status: 'SUCCESS', Reason: '1 region(s): 1 replaced' });
+      expect(h.falcon.requestsTo('registries.delete')).toHaveLength(1);
+      expect(h.falcon.connections().map((c) => c.id)).not.toEqual(landed);
+      expect(externalIds()).toEqual([NEW_EXTERNAL_ID]);
+    });
+  });
+
+  describe('issue 14.7b: a region deferred by the Falcon budget gets a follow-up run within minutes', () => {
+    const NOW = new Date('2026-12-08T10:00:00.000Z');
+    const FOLLOW_UP_ROLE = `arn:aws:iam::${ACCOUNT}:role/falcon-org-ecr-follow-up`;
+    const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:falcon-org-ecr-connect`;
+    let scheduler: AwsStub<ServiceInputTypes, ServiceOutputTypes, SchedulerClientResolvedConfig>;
+    /** Schedules as EventBridge Scheduler holds them, by name. */
+    let schedules: Map<string, CreateScheduleCommandInput>;
+    beforeEach(() => {
+      schedules = new Map();
+      scheduler = mockClient(SchedulerClient);
+      scheduler.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+        if (schedules.has(input.Name ?? ''))
+          throw new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} });
+        schedules.set(input.Name ?? '', input);
+        return { ScheduleArn: `arn:aws:scheduler:us-east-1:${ACCOUNT}:schedule/default/${input.Name ?? ''}` };
+      });
+      scheduler.on(UpdateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+        if (!schedules.has(input.Name ?? ''))
+          throw new SchedulerNotFound({ message: 'none', Message: 'none', $metadata: {} });
+        schedules.set(input.Name ?? '', input);
+        return {};
+      });
+      scheduler.on(DeleteScheduleCommand).callsFake((input: { Name: string }) => {
+        if (!schedules.delete(input.Name))
+          throw new SchedulerNotFound({ message: 'none', Message: 'none', $metadata: {} });
+        return {};
+      });
+      h.envOverrides = {
+        FOLLOW_UP_SCHEDULE_NAME: 'falcon-org-ecr-follow-up',
+        FOLLOW_UP_ROLE_ARN: FOLLOW_UP_ROLE,
+      };
+      h.handlerOptions = { now: () => NOW };
+    });
+    afterEach(() => scheduler.restore());
+
+    /** Runs what the schedule would send, as Scheduler would (the target's Input as the event). */
+    const fire = async () => {
+      const pending = schedules.get('falcon-org-ecr-follow-up');
+      if (!pending) throw new Error('no follow-up scheduled');
+      // ActionAfterCompletion DELETE: Scheduler removes a one-time schedule once it has run.
+      schedules.delete('falcon-org-ecr-follow-up');
+      return h.handler()(JSON.parse(pending.Target?.Input ?? '{}'), h.context());
+    };
+
+    it('Create answers SUCCESS with the regions deferred, asks for one run 5 minutes later, which connects them', async () => {
+      h.falcon.rateLimit('registries.query', 11, { retryAfterSeconds: 1 });
+
+      const answer = await create();
+
+      expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Deferred: '2', Failed: '0' } });
+      expect(answer.Reason).toContain('deferred regions are retried at 2026-12-08T10:05:00.000Z');
+      const pending = schedules.get('falcon-org-ecr-follow-up');
+      expect(pending).toMatchObject({
+        ScheduleExpression: 'at(2026-12-08T10:05:00)',
+        ScheduleExpressionTimezone: 'UTC',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ActionAfterCompletion: 'DELETE',
+        Target: { Arn: FUNCTION_ARN, RoleArn: FOLLOW_UP_ROLE },
+      });
+      expect(JSON.parse(pending?.Target?.Input ?? '{}')).toEqual({
+        source: 'falcon-org.ecr-connect',
+        'detail-type': 'Follow-up run',
+        detail: { attempt: 1 },
+      });
+
+      const followUp = await fire();
+
+      expect(followUp?.results.map((r) => r.outcome)).toEqual(['created', 'created']);
+      expect(followUp?.followUpAt).toBeUndefined();
+      expect(schedules.size).toBe(0);
+      expect(h.connectedUrls()).toEqual([h.ecrUrl('eu-west-1'), h.ecrUrl('us-east-1')]);
+    });
+
+    it('follow-ups back off (5, 10, 20 minutes) and stop after three; the daily repair remains', async () => {
+      await create();
+      // From now on every listing runs out of allowance.
+      h.falcon.rateLimit('registries.query', 1000, { retryAfterSeconds: 1 });
+      const repair = await h.handler()(SCHEDULED, h.context());
+      expect(repair?.followUpAt).toBe('2026-12-08T10:05:00.000Z');
+      const first = await fire();
+      expect(first?.followUpAt).toBe('2026-12-08T10:10:00.000Z');
+      const second = await fire();
+      expect(second?.followUpAt).toBe('2026-12-08T10:20:00.000Z');
+      const third = await fire();
+      expect(third?.results.every((r) => r.outcome === 'deferred')).toBe(true);
+      expect(third?.followUpAt).toBeUndefined();
+      expect(schedules.size).toBe(0);
+      h.falcon.clearInjections();
+    });
+
+    it('a Scheduler that refuses does not fail the stack; a Delete removes a pending follow-up', async () => {
+      scheduler
+        .on(CreateScheduleCommand)
+        .rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+      h.falcon.rateLimit('registries.query', 11, { retryAfterSeconds: 1 });
+      const refused = await create();
+      expect(refused).toMatchObject({ Status: 'SUCCESS', Data: { Deferred: '2' } });
+      expect(refused.Reason).not.toContain('retried at');
+
+      scheduler.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
+        schedules.set(input.Name ?? '', input);
+        return {};
+      });
+      h.falcon.rateLimit('registries.query', 11, { retryAfterSeconds: 1 });
+      await h.handler()(SCHEDULED, h.context());
+      expect(schedules.size).toBe(1);
+      h.falcon.clearInjections();
+
+      const deleted = await remove(refused.PhysicalResourceId);
+
+      expect(deleted.Status).toBe('SUCCESS');
+      expect(schedules.size).toBe(0);
+      // Deleting again finds nothing to remove, and that is fine.
+      expect((await remove(refused.PhysicalResourceId)).Status).toBe('SUCCESS');
     });
   });
 

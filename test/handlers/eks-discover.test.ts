@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { DiscoveryReport } from '../../src/eks/report.js';
 import { RUN_ENV } from '../../src/eks/run-contract.js';
 import { createEksDiscoverHandler, type SqsBatchResponse } from '../../src/handlers/eks-discover.js';
-import { EksWorld, HOME_REGION, PROJECT, ROLE_NAME } from '../eks/eks-world.js';
+import { DynamoRunsTable } from '../../src/eks/runs-table.js';
+import { EksWorld, HOME_REGION, PROJECT, ROLE_NAME, TABLE } from '../eks/eks-world.js';
 import { CfnCaptureServer } from './cfn-capture-server.js';
 
 const SCHEDULE = { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'tick' };
@@ -249,6 +250,56 @@ describe('eks-discover on a schedule', () => {
     await discover(SCHEDULE, world.context());
     expect(world.builds).toHaveLength(2);
     expect(world.builds[1]?.env[RUN_ENV.runId]).not.toBe(first.env[RUN_ENV.runId]);
+  });
+});
+
+describe('eks-discover repairs what killed runs left', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('starts a repair run for a cluster that gets no install run, once the killed run’s lock has run out', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-29T12:00:00Z') });
+    world.addAccounts('r-root', [A1]);
+    const privateOnly = {
+      authenticationMode: 'API',
+      endpointPublic: false,
+      endpointPrivate: true,
+      nodegroups: ['ng'],
+    };
+    world.addCluster(A1, 'us-east-1', { name: 'left-behind', ...privateOnly });
+    world.addCluster(A1, 'us-east-1', { name: 'clean', ...privateOnly });
+    // A run took the lock, recorded the allow-list it was about to widen, and was killed.
+    const ref = { accountId: A1, region: 'us-east-1', cluster: 'left-behind' };
+    const table = new DynamoRunsTable(world.dynamo.client, TABLE, { now: () => Date.now() });
+    await table.takeLock(ref, 'killed', 3600);
+    expect(
+      await table.recordClusterChanges(ref, {
+        runId: 'killed',
+        recordedAt: new Date().toISOString(),
+        allowList: { original: ['198.51.100.0/24'], widened: ['198.51.100.0/24', '203.0.113.10/32'] },
+      }),
+    ).toBe('recorded');
+    const discover = handler();
+
+    const early = (await discover(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] };
+    expect(world.builds).toHaveLength(0);
+    expect(early.counts).toMatchObject({ runsStarted: 0, runsInProgress: 1 });
+
+    vi.setSystemTime(Date.parse('2026-11-29T14:00:00Z'));
+    await discover(SCHEDULE, world.context());
+
+    expect(world.builds).toHaveLength(1);
+    expect(world.builds[0]?.env).toMatchObject({
+      [RUN_ENV.cluster]: 'left-behind',
+      [RUN_ENV.mode]: 'repair',
+      [RUN_ENV.accountId]: A1,
+      [RUN_ENV.region]: 'us-east-1',
+    });
+    const line = reportLines().findLast(
+      (l) => l['message'] === 'eks discovery account' && JSON.stringify(l).includes('left-behind'),
+    );
+    expect(JSON.stringify(line)).toContain('"mode":"repair"');
   });
 });
 

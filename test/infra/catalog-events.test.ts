@@ -80,6 +80,17 @@ describe('catalog.ecrEvents: the home account', () => {
     });
   });
 
+  it('alarms as soon as an event waits in its dead-letter queue', () => {
+    app.root.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [stackId(events.deadLetters), 'QueueName'] } },
+      ],
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('lets only EventBridge, for this rule, send to the queue, and only over TLS', () => {
     const policies = app.root.findResources('AWS::SQS::QueuePolicy');
     const forQueue = Object.values(policies).find((p) =>

@@ -152,9 +152,11 @@ describe('coverage: member read role (StackSet)', () => {
           'account:ListRegions',
           'ec2:DescribeInstances',
           'eks:ListClusters',
+          'ssm:DescribeAutomationExecutions',
+          'ssm:DescribeInstanceAssociationsStatus',
           'ssm:DescribeInstanceInformation',
           'ssm:ListAssociations',
-          'ssm:ListComplianceItems',
+          'ssm:ListResourceComplianceSummaries',
         ],
         '*',
       ],
@@ -469,5 +471,43 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
     expect(() => coverage({ features: { ssmDistributor: { enabled: false } } })).toThrow(
       /coverage\.enabled: expected at least one feature to report/,
     );
+  });
+
+  it('is invoked with no asynchronous retries; a failed run goes to a dead-letter queue with an alarm', () => {
+    const { root } = coverage();
+    const invokeConfig = only(root, 'AWS::Lambda::EventInvokeConfig');
+    expect(invokeConfig.Properties['MaximumRetryAttempts']).toBe(0);
+    const fn = resourcesOf(root, 'AWS::Lambda::Function').find(([id]) => id.includes('CoverageFunction'));
+    expect(fn?.[1].Properties['DeadLetterConfig']).toBeDefined();
+    const alarms = resourcesOf(root, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    const coverageAlarm = alarms.find((a) =>
+      JSON.stringify(a['Dimensions']).includes('CoverageFunctionDeadLetters'),
+    );
+    expect(coverageAlarm).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(coverageAlarm?.['AlarmActions']).toBeUndefined();
+  });
+
+  it('alarms on every dead-letter queue (EKS events, EKS discovery, coverage) and notifies the configured topic', () => {
+    const topicArn = 'arn:aws:sns:us-east-1:111122223333:falcon-org-alarms';
+    const { root } = coverage({
+      alarms: { topicArn },
+      features: { eksProtection: { enabled: true, regions: ['us-east-1'] } },
+    });
+    const alarms = resourcesOf(root, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    const queues = alarms.map((a) => JSON.stringify(a['Dimensions']));
+    expect(queues.filter((q) => q.includes('EventDeadLetters'))).toHaveLength(1);
+    expect(queues.filter((q) => q.includes('DiscoveryDeadLetters'))).toHaveLength(1);
+    expect(queues.filter((q) => q.includes('CoverageFunctionDeadLetters'))).toHaveLength(1);
+    expect(alarms).toHaveLength(3);
+    for (const a of alarms) {
+      expect(a['AlarmActions']).toEqual([topicArn]);
+      expect(a['OKActions']).toEqual([topicArn]);
+    }
   });
 });

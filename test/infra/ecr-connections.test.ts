@@ -294,6 +294,39 @@ describe('ECR Registry Connections: external ID and connection role', () => {
     );
   });
 
+  // IAM cannot name a principal of another partition, so the Falcon cloud never changes the principal:
+  // a commercial account with a gov Falcon cloud trusts the commercial role (README, ECR with a
+  // government Falcon cloud). Each partition × Falcon cloud, as synthesized.
+  it.each(
+    (['aws', 'aws-us-gov'] as const).flatMap((partition) =>
+      ['us-1', 'us-2', 'eu-1', 'us-gov-1', 'us-gov-2'].map((cloud) => [partition, cloud] as const),
+    ),
+  )(
+    'in a %s account with Falcon %s, trusts the CrowdStrike principal of that partition only',
+    (partition, cloud) => {
+      const overrides = partition === 'aws' ? { falcon: { cloud } } : { ...GOVCLOUD, falcon: { cloud } };
+      const { member } = ecrFeature(overrides);
+      const document = connectionRole(member).Properties['AssumeRolePolicyDocument'] as {
+        Statement: { Principal: unknown; Action: unknown }[];
+      };
+      expect(document.Statement.map((s) => [s.Action, s.Principal])).toEqual([
+        [
+          'sts:AssumeRole',
+          {
+            AWS:
+              partition === 'aws'
+                ? 'arn:aws:iam::292230061137:role/CrowdStrikeCustomerRegistryAssessmentRole'
+                : 'arn:aws-us-gov:iam::358431324613:role/CrowdStrikeCustomerRegistryAssessmentRole',
+          },
+        ],
+      ]);
+      // No principal of the other partition anywhere in the member template.
+      expect(JSON.stringify(member)).not.toContain(
+        partition === 'aws' ? 'arn:aws-us-gov:' : 'arn:aws:iam::292230061137',
+      );
+    },
+  );
+
   it('grants only the AWS managed read-only ECR policy (partition-aware) and applies the boundary', () => {
     const { member } = ecrFeature({ permissionsBoundary: 'org-boundary' });
     const role = connectionRole(member);
@@ -355,6 +388,8 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
       CONNECTION_ROLE_ARN: { 'Fn::GetAtt': [role, 'Arn'] },
       OWNERSHIP_PARAMETER_NAME: '/fo-test/ecr-connections/ownership',
       LOG_GROUP_NAME: { Ref: idOf(member, 'AWS::Logs::LogGroup', 'ConnectLogs') },
+      FOLLOW_UP_SCHEDULE_NAME: 'fo-test-ecr-connect-follow-up',
+      FOLLOW_UP_ROLE_ARN: { 'Fn::GetAtt': [idOf(member, 'AWS::IAM::Role', 'ConnectFollowUpRole'), 'Arn'] },
     });
     // What CloudFormation would resolve these to in account 123456789012 is valid for the handler.
     const resolved = readEcrEnvironment(
@@ -364,10 +399,16 @@ describe('ECR Registry Connections: the ecr-connect function', () => {
         CONNECTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/fo-test-ecr-connection',
         OWNERSHIP_PARAMETER_NAME: env['OWNERSHIP_PARAMETER_NAME'] as string,
         LOG_GROUP_NAME: 'StackSet-fo-test-ecr-connections-abc-ConnectLogs0123-AbCd',
+        FOLLOW_UP_SCHEDULE_NAME: env['FOLLOW_UP_SCHEDULE_NAME'] as string,
+        FOLLOW_UP_ROLE_ARN: 'arn:aws:iam::123456789012:role/StackSet-fo-test-ecr-ConnectFollowUpRole-AbC',
       },
       '123456789012',
       'aws',
     );
+    expect(resolved.followUp).toEqual({
+      scheduleName: 'fo-test-ecr-connect-follow-up',
+      roleArn: 'arn:aws:iam::123456789012:role/StackSet-fo-test-ecr-ConnectFollowUpRole-AbC',
+    });
     expect(resolved.ownershipParameterName).toBe('/fo-test/ecr-connections/ownership');
     expect(resolved.logGroupName).toBe('StackSet-fo-test-ecr-connections-abc-ConnectLogs0123-AbCd');
   });
@@ -457,8 +498,66 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
       ...(discover
         ? [{ Sid: 'DiscoverEnabledRegions', Effect: 'Allow', Action: 'account:ListRegions', Resource: '*' }]
         : []),
+      // Issue 14.7b: one follow-up schedule of this name, and its role handed to Scheduler only.
+      {
+        Sid: 'ScheduleFollowUpRun',
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        Resource: partitionArn(
+          ':scheduler:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':schedule/default/fo-test-ecr-connect-follow-up',
+        ),
+      },
+      {
+        Sid: 'PassFollowUpRole',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [idOf(member, 'AWS::IAM::Role', 'ConnectFollowUpRole'), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
     ];
   }
+
+  it('lets EventBridge Scheduler of this account alone invoke exactly this function for a follow-up run', () => {
+    const { member } = ecrFeature();
+    const role = Object.entries(member.Resources).find(([id]) => id.startsWith('ConnectFollowUpRole'))?.[1];
+    expect(role?.Properties['AssumeRolePolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+    expect(role?.Properties['Policies']).toEqual([
+      {
+        PolicyName: 'InvokeEcrConnect',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'InvokeEcrConnect',
+              Effect: 'Allow',
+              Action: 'lambda:InvokeFunction',
+              Resource: partitionArn(
+                ':lambda:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':function:fo-test-ecr-connect',
+              ),
+            },
+          ],
+        },
+      },
+    ]);
+  });
 
   it('has exactly these statements when every enabled region is discovered (no regions configured)', () => {
     const { member } = ecrFeature({ permissionsBoundary: 'arn:aws:iam::123456789012:policy/central' });
@@ -492,14 +591,20 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
     expect(executionStatements(gov.member)).toEqual(expectedStatements(gov.member, false));
   });
 
-  it('never grants a wildcard on IAM or Secrets Manager, nor any IAM action', () => {
+  it('never grants a wildcard on IAM or Secrets Manager, and no IAM action but passing the follow-up role', () => {
     const { member } = ecrFeature();
     for (const statement of executionStatements(member) as {
       Action: string | string[];
       Resource: unknown;
+      Condition?: unknown;
     }[]) {
       const actions = [statement.Action].flat();
-      expect(actions.some((a) => a.startsWith('iam:'))).toBe(false);
+      if (actions.some((a) => a.startsWith('iam:'))) {
+        expect(actions).toEqual(['iam:PassRole']);
+        expect(statement.Condition).toEqual({
+          StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+        });
+      }
       expect(actions.some((a) => a.includes('*'))).toBe(false);
       if (statement.Resource === '*') expect(actions).toEqual(['account:ListRegions']);
     }

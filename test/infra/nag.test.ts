@@ -37,6 +37,10 @@ function acknowledgments(scope: IConstruct): [string, unknown][] {
 const variants: [string, Record<string, unknown>][] = [
   ['environment credentials, permissions boundary', { permissionsBoundary: 'org-boundary' }],
   [
+    'SSM tag targets (resource group, group listing)',
+    { features: { ssmDistributor: { targets: { type: 'tags', tags: { falcon: ['yes'] } } } } },
+  ],
+  [
     'Secrets Manager credentials, delegated admin',
     {
       aws: { accountType: 'delegatedAdmin' },

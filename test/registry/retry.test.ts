@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OciRegistryClient } from '../../src/registry/client.js';
 import { RegistryHttpError, RegistryNetworkError } from '../../src/registry/errors.js';
 import { OciRegistrySource } from '../../src/registry/oci-source.js';
-import { parseRetryAfter, retryDelay } from '../../src/registry/retry.js';
 import { startFaultProxy, type FaultProxy } from '../services/fault-proxy.js';
 import { freePort, listenOnLoopback } from '../services/free-port.js';
 import { buildImage, pushImage } from '../services/oci-images.js';
@@ -114,25 +113,5 @@ describe('network failures and errors', () => {
     expect(error.status).toBe(404);
     expect(error.codes[0]?.code).toBe('NAME_UNKNOWN');
     expect(error.message).toContain('NAME_UNKNOWN');
-  });
-});
-
-describe('retry timing rules', () => {
-  it('reads Retry-After as seconds or an HTTP date', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('3', now)).toBe(3000);
-    expect(parseRetryAfter('1.5', now)).toBe(1500);
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
-    expect(parseRetryAfter(null, now)).toBeUndefined();
-  });
-
-  it('backs off exponentially within bounds and caps Retry-After', () => {
-    const policy = { retries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-    expect(retryDelay(policy, 0, undefined, () => 1)).toBe(100);
-    expect(retryDelay(policy, 2, undefined, () => 1)).toBe(400);
-    expect(retryDelay(policy, 2, undefined, () => 0)).toBe(200);
-    expect(retryDelay(policy, 10, undefined, () => 1)).toBe(1000);
-    expect(retryDelay(policy, 0, 60_000)).toBe(1000);
   });
 });

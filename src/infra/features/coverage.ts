@@ -4,20 +4,15 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ConfigError } from '../../config/errors.js';
-import type { ResolvedConfig } from '../../config/load.js';
 import { reportBucketParameterName } from '../../coverage/latest.js';
-import type { CoverageFunctionSettings } from '../../coverage/publish-environment.js';
-import type { CoverageFeature, FeatureRegions } from '../../coverage/model.js';
+import { coverageSettings } from '../../coverage/settings.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import { CoverageFunction } from './coverage/coverage-function.js';
-import { coverageNames, type CoverageNames } from './coverage/names.js';
+import { coverageNames, ecrNames, ROOT_STACK_OUTPUTS, type CoverageNames } from '../../config/names.js';
 import { CoverageReadRole } from './coverage/read-role.js';
 import { ReportBucket } from './coverage/report-bucket.js';
-import { ecrNames } from './ecr/names.js';
 import { EksProtection } from './eks-protection.js';
 import type { FeatureContext } from './feature.js';
-import { ssmNames } from './ssm-distributor.js';
 
 /** The Lambda bundle (`dist/lambda/<name>/index.mjs`) the coverage function runs. */
 export const COVERAGE_BUNDLE = 'coverage';
@@ -73,7 +68,7 @@ export class Coverage extends Construct {
       functionName: names.function,
       code: lambda.Code.fromBucket(context.artifacts.bucket, code.key),
       settings,
-      falconSecret: context.credentials.secret,
+      falconSecret: context.credentialsFor('coverage').secret,
       bucket: this.reports.bucket,
       metricNamespace: config.coverage.metricNamespace,
       ...(runsTable ? { runsTable } : {}),
@@ -126,49 +121,11 @@ export class Coverage extends Construct {
       });
     }
     new cdk.CfnOutput(this, 'ReportBucketOutput', {
-      key: 'CoverageReportBucket',
+      key: ROOT_STACK_OUTPUTS.reportBucket,
       description: 'Bucket holding latest.json, latest.html and reports/YYYY/MM/DD/*.json',
       value: this.reports.bucket.bucketName,
     });
   }
 }
 
-/** The function's settings from the configuration (nothing secret). */
-export function coverageSettings(config: ResolvedConfig, names: CoverageNames): CoverageFunctionSettings {
-  const { features } = config;
-  const regions: Record<CoverageFeature, FeatureRegions> = {
-    ssmDistributor: config.derived.ssmRegions,
-    eksProtection: config.derived.eksRegions,
-    ecrConnections: config.derived.ecrRegions.length > 0 ? config.derived.ecrRegions : 'enabled',
-  };
-  const reported =
-    config.coverage.features ??
-    (['ssmDistributor', 'eksProtection', 'ecrConnections'] as const).filter((f) => features[f].enabled);
-  if (reported.length === 0) {
-    throw new ConfigError('configuration', [
-      {
-        path: 'coverage.enabled',
-        expected:
-          'expected at least one feature to report: enable a feature under features, list the ones to report in coverage.features, or set coverage.enabled to false',
-        given: 'true with no feature enabled',
-      },
-    ]);
-  }
-  return {
-    partition: config.aws.partition,
-    homeRegion: config.aws.homeRegion,
-    targets: [...config.organization.targets],
-    excludeAccounts: [...config.organization.excludeAccounts],
-    features: Object.fromEntries(reported.map((f) => [f, regions[f]])),
-    falcon: {
-      cloud: config.falcon.cloud,
-      ...(config.falcon.baseUrl !== undefined ? { baseUrl: config.falcon.baseUrl } : {}),
-    },
-    associationName: ssmNames(config).associationName,
-    deploymentId: ecrNames(config).deploymentId,
-    readRoleName: names.readRole,
-    ownershipParameterName: ecrNames(config).ownershipParameter,
-    concurrency: config.coverage.concurrency,
-    hostStaleAfterHours: config.coverage.hostStaleAfterHours,
-  };
-}
+export { coverageSettings } from '../../coverage/settings.js';

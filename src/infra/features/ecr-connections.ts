@@ -64,7 +64,7 @@ export class EcrConnections extends Construct {
     const names = ecrNames(config);
     this.names = names;
     const code = context.artifacts.codeFor(ECR_CONNECT_BUNDLE);
-    const credentials = context.credentials;
+    const credentials = context.credentialsFor('ecrConnections');
     const p = ECR_MEMBER_PARAMETERS;
 
     this.stackSet = new OrgStackSet(this, 'StackSet', {

@@ -126,7 +126,7 @@ export class EksProtection extends Construct {
       roleName: names.deployerRole,
       artifactsBucket: artifacts.bucket,
       bundle: deployerBundle,
-      falconSecret: context.credentials.secret,
+      falconSecret: context.credentialsFor('eksProtection').secret,
       runsTableName: table.tableName,
       runsTableArn: table.tableArn,
       settingsJson: stack.toJsonString(settings),

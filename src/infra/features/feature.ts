@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
 import type { ArtifactBucket } from '../artifact-bucket.js';
+import type { FalconClientFeature } from '../../falcon/scopes.js';
 import type { FalconCredentials } from '../credentials.js';
 
 /** What every feature construct gets from `FalconOrganization`. */
@@ -8,8 +9,11 @@ export interface FeatureContext {
   readonly config: ResolvedConfig;
   /** Org-readable Lambda code: `artifacts.codeFor('<bundle>')` gives `{ bucketName, key }`. */
   readonly artifacts: ArtifactBucket;
-  /** The central Falcon credentials; created on first use, so features that need none add no parameters. */
-  readonly credentials: FalconCredentials;
+  /**
+   * The Falcon API client a feature uses: its own (`falcon.clients.<feature>`) or the shared one
+   * (`falcon.credentials`). Created on first use, so features that need none add no parameters.
+   */
+  credentialsFor(feature: FalconClientFeature): FalconCredentials;
   /**
    * True only in the template `falcon-org destroy --purge` deploys just before deleting: features
    * that normally retain per-account leftovers (ownership records, log groups) pass it to their

@@ -1,9 +1,9 @@
 import * as cdk from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import * as resourcegroups from 'aws-cdk-lib/aws-resourcegroups';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as ssmlib from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { ResolvedConfig } from '../../config/load.js';
+import { ssmNames } from '../../config/names.js';
 import {
   CLIENT_ID_PARAMETER,
   CLIENT_SECRET_PARAMETER,
@@ -12,28 +12,22 @@ import {
   SECRET_ROTATION_REASON,
 } from '../credentials.js';
 import { acknowledge } from '../nag.js';
+import { addPlanNote } from '../plan-notes.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import type { FeatureContext } from './feature.js';
-import { associationProperties } from './ssm-association.js';
+import { associationProperties, tagTargetGroupQuery } from './ssm-association.js';
+import { automationRole } from './ssm-automation-role.js';
+import { ssmPlanNotes } from './ssm-plan-notes.js';
 
-/** Names that are the same in every member account and region. */
-export function ssmNames(config: ResolvedConfig) {
-  const prefix = config.resourcePrefix;
-  return {
-    roleStackSet: `${prefix}-ssm-role`,
-    associationStackSet: `${prefix}-ssm-association`,
-    roleName: `${prefix}-ssm-automation`,
-    secretName: `${prefix}-falcon-api`,
-    associationName: `${prefix}-falcon-sensor`,
-  };
-}
+export { ssmNames } from '../../config/names.js';
 
 /**
  * SSM Distributor: installs the Falcon sensor on every SSM-managed instance of every targeted
  * account and region with a State Manager association of `CrowdStrike-FalconSensorDeploy`.
  * - per account (home region): the automation role SSM assumes (it reads the Falcon secret in the
  *   configured SSM regions only; the permissions boundary comes from `OrgStackSet`);
- * - per account × region: the credentials secret and the association.
+ * - per account × region: the credentials secret, the association and, with tag targets, the
+ *   resource group of tagged EC2 instances the association targets.
  */
 export class SsmDistributor extends Construct {
   readonly roleStackSet: OrgStackSet;
@@ -42,6 +36,7 @@ export class SsmDistributor extends Construct {
   constructor(scope: Construct, id: string, context: FeatureContext) {
     super(scope, id);
     const { config } = context;
+    const ssm = config.features.ssmDistributor;
     const names = ssmNames(config);
 
     this.roleStackSet = new OrgStackSet(this, 'Role', {
@@ -50,10 +45,12 @@ export class SsmDistributor extends Construct {
       stackSetName: names.roleStackSet,
       description: 'falcon-org SSM Distributor: automation role State Manager assumes (per account)',
       scope: 'account',
-      defineMember: (stack) => automationRole(stack, names, config.derived.ssmRegions),
+      defineMember: (stack) => {
+        automationRole(stack, names, config.derived.ssmRegions, ssm.targets);
+      },
     });
 
-    const credentials = context.credentials;
+    const credentials = context.credentialsFor('ssmDistributor');
     this.associationStackSet = new OrgStackSet(this, 'Association', {
       config,
       feature: 'ssmDistributor',
@@ -77,130 +74,29 @@ export class SsmDistributor extends Construct {
           removalPolicy: cdk.RemovalPolicy.DESTROY,
         });
         acknowledge(secret, { id: 'AwsSolutions-SMG4', reason: SECRET_ROTATION_REASON });
-        const association = new ssm.CfnAssociation(
+        const association = new ssmlib.CfnAssociation(
           stack,
           'FalconSensorAssociation',
-          associationProperties(config.features.ssmDistributor, {
+          associationProperties(ssm, {
             associationName: names.associationName,
             secretName: names.secretName,
             roleArn: `arn:${cdk.Aws.PARTITION}:iam::${cdk.Aws.ACCOUNT_ID}:role/${names.roleName}`,
+            targetGroup: names.targetGroup,
           }),
         );
         association.node.addDependency(secret);
+        if (ssm.targets.type === 'tags') {
+          const group = new resourcegroups.CfnGroup(stack, 'TargetGroup', {
+            name: names.targetGroup,
+            description: `EC2 instances the ${names.associationName} association installs the Falcon sensor on (by tag)`,
+            resourceQuery: tagTargetGroupQuery(ssm.targets.tags),
+          });
+          association.node.addDependency(group);
+        }
       },
     });
     // Roles first: the association names the role, which must exist before its first run.
     this.associationStackSet.node.addDependency(this.roleStackSet);
+    for (const note of ssmPlanNotes(ssm, names)) addPlanNote(this, 'ssmDistributor', note);
   }
-}
-
-/**
- * The ARN of the Falcon secret in one region of the member account (`??????`: the random suffix
- * Secrets Manager appends). cdk-nag names resources with `<AWS::Partition>` and `<AWS::AccountId>`.
- */
-function secretArn(
-  region: string,
-  secretName: string,
-  partition: string = cdk.Aws.PARTITION,
-  account: string = cdk.Aws.ACCOUNT_ID,
-): string {
-  return `arn:${partition}:secretsmanager:${region}:${account}:secret:${secretName}-??????`;
-}
-
-/**
- * What `CrowdStrike-FalconSensorDeploy` (CrowdStrike's published automation document, version 3/4:
- * HandlePreqrequisites → Branch → ExecuteDistributorPackage → HandleCleanup) does with the role, and
- * the action each step needs; read from the document's source as CrowdStrike publishes it:
- * - HandlePreqrequisites (aws:executeScript): `ssm:GetInventory` on the targeted instance IDs (it falls
- *   back to `ssm:DescribeInstanceInformation` when GetInventory is denied) to skip stopped,
- *   terminated and unmanaged instances; then, with SecretStorageMethod SecretsManager,
- *   `secretsmanager:GetSecretValue` on the secret named in SecretsManagerSecretName.
- * - Branch (aws:branch): no AWS call.
- * - ExecuteDistributorPackage (aws:runCommand): `ssm:SendCommand` of the AWS-owned
- *   `AWS-ConfigureAWSPackage` document to the active instances; Automation then polls the command
- *   with `ssm:ListCommands` and `ssm:ListCommandInvocations` until it finishes. The package itself is
- *   fetched by the SSM agent with the instance's own profile, not with this role.
- * - HandleCleanup (aws:executeScript): `secretsmanager:GetSecretValue` again, to revoke the OAuth token.
- * GetInventory, DescribeInstanceInformation, ListCommands and ListCommandInvocations support no
- * resource-level permissions (IAM's service authorization reference), so they take `*`; SendCommand
- * is limited to the one document and to EC2 instances of this account in the SSM regions.
- */
-export function automationRoleStatements(
-  names: Pick<ReturnType<typeof ssmNames>, 'secretName'>,
-  regions: readonly string[],
-  partition: string = cdk.Aws.PARTITION,
-  account: string = cdk.Aws.ACCOUNT_ID,
-): iam.PolicyStatement[] {
-  return [
-    new iam.PolicyStatement({
-      sid: 'InstanceStatusReads',
-      effect: iam.Effect.ALLOW,
-      actions: ['ssm:GetInventory', 'ssm:DescribeInstanceInformation'],
-      resources: ['*'],
-    }),
-    new iam.PolicyStatement({
-      sid: 'RunConfigurePackage',
-      effect: iam.Effect.ALLOW,
-      actions: ['ssm:SendCommand'],
-      resources: regions.flatMap((region) => [
-        `arn:${partition}:ssm:${region}::document/${CONFIGURE_PACKAGE_DOCUMENT}`,
-        `arn:${partition}:ec2:${region}:${account}:instance/*`,
-      ]),
-    }),
-    new iam.PolicyStatement({
-      sid: 'CommandStatusReads',
-      effect: iam.Effect.ALLOW,
-      actions: ['ssm:ListCommands', 'ssm:ListCommandInvocations'],
-      resources: ['*'],
-    }),
-    new iam.PolicyStatement({
-      sid: 'FalconSecretRead',
-      effect: iam.Effect.ALLOW,
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: regions.map((region) => secretArn(region, names.secretName, partition, account)),
-    }),
-  ];
-}
-
-/** The AWS-owned Run Command document the Falcon automation sends to instances. */
-export const CONFIGURE_PACKAGE_DOCUMENT = 'AWS-ConfigureAWSPackage';
-
-/**
- * One role per account serves the association of every SSM region: exactly what the automation
- * document does (see {@link automationRoleStatements}), no AWS-managed policy.
- */
-function automationRole(
-  stack: cdk.Stack,
-  names: ReturnType<typeof ssmNames>,
-  regions: readonly string[],
-): void {
-  const role = new iam.Role(stack, 'AutomationRole', {
-    roleName: names.roleName,
-    description: 'Assumed by State Manager to run CrowdStrike-FalconSensorDeploy',
-    assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
-      conditions: { StringEquals: { 'aws:SourceAccount': cdk.Aws.ACCOUNT_ID } },
-    }),
-    inlinePolicies: {
-      FalconSensorDeploy: new iam.PolicyDocument({ statements: automationRoleStatements(names, regions) }),
-    },
-  });
-  const nag = { partition: '<AWS::Partition>', account: '<AWS::AccountId>' };
-  acknowledge(
-    role,
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ssm:GetInventory, ssm:DescribeInstanceInformation, ssm:ListCommands and ssm:ListCommandInvocations support no resource-level permissions; they only read instance and command status.',
-    },
-    ...regions.map((region) => ({
-      id: `AwsSolutions-IAM5[Resource::arn:${nag.partition}:ec2:${region}:${nag.account}:instance/*]`,
-      reason:
-        'The association targets instances chosen at run time (all, by tag or resource group); SendCommand is limited to the AWS-ConfigureAWSPackage document and this account and region.',
-    })),
-    ...regions.map((region) => ({
-      id: `AwsSolutions-IAM5[Resource::${secretArn(region, names.secretName, nag.partition, nag.account)}]`,
-      reason:
-        'The secret name is fixed and ?????? stands for the six random characters Secrets Manager appends to it, so only the Falcon secret of this account and region matches.',
-    })),
-  );
 }

@@ -16,7 +16,12 @@ export interface FakeHost {
   first_seen?: string;
   last_seen?: string;
   status?: string;
-  k8s_cluster_name?: string;
+  /** Kubernetes fields of a node or sidecar host (the device API names no cluster, only its Falcon ID). */
+  k8s_cluster_id?: string;
+  k8s_cluster_version?: string;
+  k8s_node_uid?: string;
+  pod_namespace?: string;
+  pod_name?: string;
 }
 
 const MAX_LIMIT = 5000;

@@ -12,7 +12,10 @@ export type FakeRoute =
   | 'hosts.query'
   | 'hosts.scroll'
   | 'hosts.get'
-  | 'hosts.post';
+  | 'hosts.post'
+  | 'sensors.ccid'
+  | 'images.credentials'
+  | 'policies.sensorUpdate';
 
 export const FAKE_ROUTES: readonly FakeRoute[] = [
   'token',
@@ -26,6 +29,9 @@ export const FAKE_ROUTES: readonly FakeRoute[] = [
   'hosts.scroll',
   'hosts.get',
   'hosts.post',
+  'sensors.ccid',
+  'images.credentials',
+  'policies.sensorUpdate',
 ];
 
 /** A one-shot answer injected for the next request to a route. */

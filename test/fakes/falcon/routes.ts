@@ -64,7 +64,39 @@ export function routeOf(method: string, path: string): FakeRoute | undefined {
     if (method === 'PATCH') return 'registries.update';
     if (method === 'DELETE') return 'registries.delete';
   }
+  if (method === 'GET' && p === '/sensors/queries/installers/ccid/v1') return 'sensors.ccid';
+  if (method === 'GET' && p === '/container-security/entities/image-registry-credentials/v1') {
+    return 'images.credentials';
+  }
+  if (method === 'GET' && p === '/policy/queries/sensor-update/v1') return 'policies.sensorUpdate';
   return hostsRouteOf(method, p);
+}
+
+/**
+ * The API client scope each route needs, as the Falcon console names scopes (transcribed from
+ * CrowdStrike's API documentation and the falcon-operator docs, independently of src/falcon/scopes.ts).
+ */
+export const ROUTE_SCOPES: Readonly<Partial<Record<FakeRoute, string>>> = {
+  'registries.query': 'Falcon Container Image: Read',
+  'registries.get': 'Falcon Container Image: Read',
+  'registries.create': 'Falcon Container Image: Write',
+  'registries.update': 'Falcon Container Image: Write',
+  'registries.delete': 'Falcon Container Image: Write',
+  'hosts.query': 'Hosts: Read',
+  'hosts.scroll': 'Hosts: Read',
+  'hosts.get': 'Hosts: Read',
+  'hosts.post': 'Hosts: Read',
+  'sensors.ccid': 'Sensor Download: Read',
+  'images.credentials': 'Falcon Images Download: Read',
+  'policies.sensorUpdate': 'Sensor Update Policies: Read',
+};
+
+/** An API client of the tenant: its secret, its scopes ('all' for the default client) and whether it was revoked. */
+export interface FakeApiClient {
+  readonly clientId: string;
+  clientSecret: string;
+  readonly scopes: ReadonlySet<string> | 'all';
+  revoked: boolean;
 }
 
 function header(req: FakeRequest, name: string): string | undefined {
@@ -96,12 +128,20 @@ export class FakeFalconRoutes {
     saveDespiteValidationFailure: false,
   };
 
+  /** API clients by ID; the default one (the constructor's) holds every scope. */
+  readonly clients = new Map<string, FakeApiClient>();
+  /** What the sensor and image endpoints answer. */
+  ccid = '0123456789ABCDEF0123456789ABCDEF-A1';
+  pullToken = 'fake-pull-token-3f9a';
+
   constructor(
-    private readonly client: { clientId: string; clientSecret: string },
+    client: { clientId: string; clientSecret: string },
     private readonly tokenTtlSeconds: () => number,
     private readonly region: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.clients.set(client.clientId, { ...client, scopes: 'all', revoked: false });
+  }
 
   handle(route: FakeRoute, req: FakeRequest): FakeReply {
     switch (route) {
@@ -110,13 +150,18 @@ export class FakeFalconRoutes {
       case 'revoke':
         return this.revoke(req);
       default: {
-        const denied = this.authenticate(req);
+        const denied = this.authenticate(req) ?? this.authorize(route, req);
         if (denied !== undefined) return denied;
         if (route === 'registries.query') return this.query(req);
         if (route === 'registries.get') return this.get(req);
         if (route === 'registries.create') return this.create(req);
         if (route === 'registries.update') return this.update(req);
         if (route.startsWith('hosts.')) return this.hosts.handle(route, req);
+        if (route === 'sensors.ccid') return reply(200, { resources: [this.ccid] });
+        if (route === 'images.credentials') return reply(200, { resources: [{ token: this.pullToken }] });
+        if (route === 'policies.sensorUpdate') {
+          return reply(200, { resources: [], pagination: { offset: 0, limit: 1, total: 0 } });
+        }
         return this.delete(req);
       }
     }
@@ -137,6 +182,16 @@ export class FakeFalconRoutes {
     return errorReply(401, 'access denied, invalid bearer token');
   }
 
+  /** A valid token of a client without the route's scope: 403, as Falcon answers a missing scope. */
+  private authorize(route: FakeRoute, req: FakeRequest): FakeReply | undefined {
+    const scope = ROUTE_SCOPES[route];
+    const client = this.clients.get(this.validToken(req)?.clientId ?? '');
+    if (scope === undefined || client === undefined || client.scopes === 'all' || client.scopes.has(scope)) {
+      return undefined;
+    }
+    return errorReply(403, 'access denied, authorization failed');
+  }
+
   private token(req: FakeRequest): FakeReply {
     const type = header(req, 'content-type') ?? '';
     if (!type.startsWith('application/x-www-form-urlencoded')) {
@@ -147,7 +202,8 @@ export class FakeFalconRoutes {
     const secret = form.get('client_secret');
     if (clientId === null || secret === null)
       return errorReply(400, 'client_id and client_secret are required');
-    if (clientId !== this.client.clientId || secret !== this.client.clientSecret) {
+    const client = this.clients.get(clientId);
+    if (client === undefined || client.revoked || secret !== client.clientSecret) {
       return errorReply(401, 'access denied, authorization failed');
     }
     const ttl = this.tokenTtlSeconds();
@@ -178,8 +234,13 @@ export class FakeFalconRoutes {
   private revoke(req: FakeRequest): FakeReply {
     const auth = header(req, 'authorization') ?? '';
     const match = /^basic\s+(.+)$/i.exec(auth);
-    const expected = Buffer.from(`${this.client.clientId}:${this.client.clientSecret}`).toString('base64');
-    if (match?.[1] !== expected) return errorReply(401, 'access denied, authorization failed');
+    const [id, ...rest] = Buffer.from(match?.[1] ?? '', 'base64')
+      .toString('utf8')
+      .split(':');
+    const client = this.clients.get(id ?? '');
+    if (client === undefined || client.clientSecret !== rest.join(':')) {
+      return errorReply(401, 'access denied, authorization failed');
+    }
     const form = new URLSearchParams(req.bodyText);
     const value = form.get('token');
     if (value === null || value === '') return errorReply(400, 'token is required');
@@ -256,6 +317,14 @@ export class FakeFalconRoutes {
         return errorReply(400, 'credential.details.aws_gov_using_commercial_connection must be a boolean');
       }
     }
+    // The fields CrowdStrike's registration Lambda sends for government clouds (not in the swagger).
+    const monitored = body.all_repositories_monitored;
+    if (monitored !== undefined && typeof monitored !== 'boolean') {
+      return errorReply(400, 'all_repositories_monitored must be a boolean');
+    }
+    if (credential.type !== undefined && credential.type !== type) {
+      return errorReply(400, 'credential.type must be the registry type');
+    }
     const key = fakeUrlKey(url);
     const duplicate = [...this.connections.values()].find((c) => fakeUrlKey(c.url) === key);
     if (duplicate !== undefined) {
@@ -264,7 +333,14 @@ export class FakeFalconRoutes {
       }
       return errorReply(409, 'registry with the same url already exists');
     }
-    const input = { type, url, details, ...(typeof alias === 'string' ? { alias } : {}) };
+    const input = {
+      type,
+      url,
+      details,
+      ...(typeof alias === 'string' ? { alias } : {}),
+      ...(typeof monitored === 'boolean' ? { allRepositoriesMonitored: monitored } : {}),
+      ...(typeof credential.type === 'string' ? { credentialType: credential.type } : {}),
+    };
     if (this.behaviour.credentialValidationFailures > 0) {
       this.behaviour.credentialValidationFailures -= 1;
       if (this.behaviour.saveDespiteValidationFailure) this.store(newConnection(input, this.now()));

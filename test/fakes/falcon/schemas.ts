@@ -78,7 +78,15 @@ export const domainExternalRegistryResponse = z.object({
   resources: domainExternalAPIRegistry.optional(),
 });
 
-export const registryassessmentExternalCredPayload = z.object({ details: z.record(z.string(), z.unknown()) });
+/*
+ * `credential.type` and `all_repositories_monitored` are not in the swagger; CrowdStrike's registration
+ * Lambda sends them for government clouds (reference spec, x-field-notes), so they are transcribed as
+ * optional, with the types that Lambda sends.
+ */
+export const registryassessmentExternalCredPayload = z.object({
+  details: z.record(z.string(), z.unknown()),
+  type: z.string().optional(),
+});
 
 export const registryassessmentExternalRegistryPayload = z.object({
   credential: registryassessmentExternalCredPayload,
@@ -86,6 +94,7 @@ export const registryassessmentExternalRegistryPayload = z.object({
   url: z.string(),
   url_uniqueness_key: z.string().optional(),
   user_defined_alias: z.string().optional(),
+  all_repositories_monitored: z.boolean().optional(),
 });
 
 export const SCHEMAS = {
@@ -111,6 +120,10 @@ type Route = FakeRoute;
 
 /** Which definition each documented status of each operation answers with (from the swagger paths). */
 export const RESPONSE_SCHEMAS: Readonly<Record<Route, Readonly<Record<number, SchemaName>>>> = {
+  // Not in the swagger excerpt (reference/falcon-registries-api.spec.json): only the envelope is checked.
+  'sensors.ccid': { 200: 'msa.ReplyMetaOnly', 403: 'msa.ReplyMetaOnly', 429: 'msa.ReplyMetaOnly' },
+  'images.credentials': { 200: 'msa.ReplyMetaOnly', 403: 'msa.ReplyMetaOnly', 429: 'msa.ReplyMetaOnly' },
+  'policies.sensorUpdate': { 200: 'msa.ReplyMetaOnly', 403: 'msa.ReplyMetaOnly', 429: 'msa.ReplyMetaOnly' },
   token: {
     201: 'domain.AccessTokenResponseV1',
     400: 'msa.ReplyMetaOnly',

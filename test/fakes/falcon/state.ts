@@ -23,6 +23,9 @@ export interface FakeConnection {
   };
   /** What the client sent in `credential.details`; never returned by the API (write-only). */
   credentialDetails: Record<string, unknown>;
+  /** `all_repositories_monitored` and `credential.type` of the create body, when sent (gov payloads). */
+  allRepositoriesMonitored?: boolean;
+  credentialType?: string;
 }
 
 export interface FakeToken {
@@ -45,7 +48,14 @@ export function fakeUrlKey(url: string): string {
 }
 
 export function newConnection(
-  input: { type: string; url: string; alias?: string; details?: Record<string, unknown> },
+  input: {
+    type: string;
+    url: string;
+    alias?: string;
+    details?: Record<string, unknown>;
+    allRepositoriesMonitored?: boolean;
+    credentialType?: string;
+  },
   nowMs: number,
 ): FakeConnection {
   const at = new Date(nowMs).toISOString();
@@ -65,6 +75,10 @@ export function newConnection(
     updated_at: at,
     credential: { id: randomUUID(), created_at: at, updated_at: at, expired: false, expired_at: '' },
     credentialDetails: { ...input.details },
+    ...(input.allRepositoriesMonitored !== undefined
+      ? { allRepositoriesMonitored: input.allRepositoriesMonitored }
+      : {}),
+    ...(input.credentialType !== undefined ? { credentialType: input.credentialType } : {}),
   };
 }
 

@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { decodeEksToken } from '../../../src/cluster/token.js';
 import {
@@ -27,9 +30,49 @@ import { simulateOperator, type OperatorSimulation } from './operator-sim.js';
  * resources into workloads. Status is computed lazily from a clock shared with the test.
  */
 
-const TLS_DIR = new URL('./', import.meta.url);
-export const STAND_IN_CA_PEM = readFileSync(new URL('test-only-cert.pem', TLS_DIR), 'utf8');
-const KEY_PEM = readFileSync(new URL('test-only-key.pem', TLS_DIR), 'utf8');
+/**
+ * A self-signed serving certificate for 127.0.0.1 and localhost, made when the module loads with the
+ * `openssl` CLI (as test/services/token-server.ts does): valid from now for two days, so the stand-in
+ * works on any calendar date (a committed certificate has a fixed validity window).
+ */
+function createServingCertificate(): { certPem: string; keyPem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-stand-in-tls-'));
+  try {
+    const keyPath = join(dir, 'key.pem');
+    const certPath = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=kube-stand-in',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
+      { stdio: 'pipe' },
+    );
+    return { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const TLS = createServingCertificate();
+export const STAND_IN_CA_PEM = TLS.certPem;
+const KEY_PEM = TLS.keyPem;
 
 export type Obj = { [key: string]: Json };
 
@@ -43,6 +86,8 @@ export interface StoredObject {
   deletingSince?: number;
   /** A Deployment that was Available when its spec changed keeps its old pods serving meanwhile. */
   availableBeforeChange?: boolean;
+  /** The current revision's pods never get ready (set by `brokenRollouts`). */
+  neverReady?: boolean;
 }
 
 export interface RecordedRequest {
@@ -50,6 +95,7 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   readonly contentType: string | undefined;
+  /** The answer's status; 0 when the connection was dropped (an injected reset). */
   readonly status: number;
   readonly at: number;
   /** Applied or deleted object "Kind name" when the request changed state. */
@@ -62,14 +108,32 @@ export interface KubeStandInOptions {
   readonly accessKeyId: string;
   /** Cluster name the deployer should target (checked against the token's signed headers). */
   readonly tokenLifetimeMs?: number;
-  /** Until this virtual time, valid tokens are answered 403 (access entry still propagating). */
+  /**
+   * From this virtual time the principal has cluster-admin access (AmazonEKSClusterAdminPolicy);
+   * before it (and before `readAccessGrantedAt`) valid tokens are answered 403 (access entry still
+   * propagating).
+   */
   accessGrantedAt?: number;
+  /**
+   * From this virtual time the principal may read (AmazonEKSViewPolicy): get, list and watch of
+   * everything but Secrets; writes are answered 403.
+   */
+  readAccessGrantedAt?: number;
   /** Delay before a CRD reports Established, or "never". @default 2000 */
   crdEstablishedAfterMs?: number | 'never';
   /** Delay before a Deployment reports Available, or "never". @default 5000 */
   deploymentAvailableAfterMs?: number | 'never';
+  /** Deployments changed from now on never get their new pods ready (a crash-looping image). */
+  brokenRollouts?: boolean;
   readonly operator?: Partial<OperatorSimulation>;
+  /**
+   * Faults to inject before a request is handled: an answer (429, 503, …, with headers such as
+   * Retry-After) or "reset" (the connection is dropped without an answer). Undefined: handled.
+   */
+  faults?: (request: { readonly method: string; readonly path: string }) => KubeFault | undefined;
 }
+
+export type KubeFault = { readonly status: number; readonly headers?: Record<string, string> } | 'reset';
 
 export class KubeStandIn {
   readonly store = new Map<string, StoredObject>();
@@ -163,8 +227,22 @@ export class KubeStandIn {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
     };
 
+    const fault = this.options.faults?.({ method: req.method ?? '', path: url.pathname });
+    if (fault === 'reset') {
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    if (fault) {
+      record(fault.status);
+      res
+        .writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+        .end(JSON.stringify(statusBody(fault.status, 'Injected', 'injected fault')));
+      return;
+    }
+
     const auth = this.authenticate(req.headers.authorization);
-    if (auth !== 'ok') {
+    if (auth === 401 || auth === 403) {
       answer(
         auth,
         statusBody(
@@ -174,6 +252,39 @@ export class KubeStandIn {
         ),
       );
       return;
+    }
+    if (req.method === 'POST' && url.pathname === SELF_SUBJECT_ACCESS_REVIEWS) {
+      // Any authenticated user may ask what it may do (system:basic-user); the answer is the access
+      // this principal has now.
+      const review = parseYaml(body) as Obj;
+      const attributes = ((review['spec'] as Obj | undefined)?.['resourceAttributes'] ?? {}) as {
+        verb?: string;
+        resource?: string;
+      };
+      const allowed = permits(auth, attributes.verb ?? '', attributes.resource ?? '');
+      return answer(201, {
+        ...review,
+        status: { allowed, ...(allowed ? {} : { reason: `access level ${auth}` }) },
+      });
+    }
+    const parsed = parseApiPath(url.pathname);
+    const verb =
+      req.method === 'GET'
+        ? parsed?.name === undefined
+          ? 'list'
+          : 'get'
+        : req.method === 'DELETE'
+          ? 'delete'
+          : 'patch';
+    if (!permits(auth, verb, parsed?.plural ?? '')) {
+      return answer(
+        403,
+        statusBody(
+          403,
+          'Forbidden',
+          `${parsed?.plural ?? url.pathname} is forbidden: User "falcon-org-eks-deployer" cannot ${verb} resource "${parsed?.plural ?? ''}"`,
+        ),
+      );
     }
     this.reconcile();
     const path = parseApiPath(url.pathname);
@@ -195,10 +306,22 @@ export class KubeStandIn {
     switch (req.method) {
       case 'GET': {
         if (path.name === undefined) {
-          const items = [...this.store.keys()]
-            .filter((k) => k.startsWith(`${path.key}/`))
-            .map((k) => this.withStatus(k));
-          return answer(200, { kind: `${kind.kind}List`, apiVersion: 'v1', items });
+          // Direct children only (a namespace's own objects live under its path too), in key order,
+          // paged like the API server: `limit`, and an opaque `continue` token while more are left.
+          const keys = [...this.store.keys()]
+            .filter((k) => k.startsWith(`${path.key}/`) && !k.slice(path.key.length + 1).includes('/'))
+            .sort();
+          const from =
+            query['continue'] !== undefined ? Number(Buffer.from(query['continue'], 'base64url')) : 0;
+          const limit = query['limit'] !== undefined ? Number(query['limit']) : keys.length;
+          const page = keys.slice(from, from + limit);
+          const next = from + page.length < keys.length ? from + page.length : undefined;
+          return answer(200, {
+            kind: `${kind.kind}List`,
+            apiVersion: 'v1',
+            metadata: next !== undefined ? { continue: Buffer.from(String(next)).toString('base64url') } : {},
+            items: page.map((k) => this.withStatus(k)),
+          });
         }
         if (!this.store.has(path.key))
           return answer(404, statusBody(404, 'NotFound', `${path.plural} "${path.name}" not found`));
@@ -225,7 +348,7 @@ export class KubeStandIn {
     }
   }
 
-  private authenticate(header: string | undefined): 'ok' | 401 | 403 {
+  private authenticate(header: string | undefined): AccessLevel | 401 | 403 {
     const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
     const url = token ? decodeEksToken(token) : undefined;
     if (!token || !url) return 401;
@@ -249,8 +372,10 @@ export class KubeStandIn {
       return 401;
     }
     this.tokensSeen.add(token);
-    if (this.options.accessGrantedAt === undefined || this.now() < this.options.accessGrantedAt) return 403;
-    return 'ok';
+    const reached = (at: number | undefined) => at !== undefined && this.now() >= at;
+    if (reached(this.options.accessGrantedAt)) return 'admin';
+    if (reached(this.options.readAccessGrantedAt)) return 'view';
+    return 403;
   }
 
   private kindOf(path: ApiPath): { kind: string; namespaced: boolean } | undefined {
@@ -280,6 +405,7 @@ export class KubeStandIn {
   }
 
   deploymentAvailable(stored: StoredObject): boolean {
+    if (stored.neverReady === true) return false;
     if (
       stored.object['metadata'] &&
       (stored.object['metadata'] as Obj)['labels'] &&
@@ -425,7 +551,10 @@ export class KubeStandIn {
       const m = next['metadata'] as Obj;
       m['resourceVersion'] = String(++this.resourceVersion);
       if (!deepEqual(before['spec'], next['spec'])) m['generation'] = Number(m['generation'] ?? 1) + 1;
-      if (kind === 'Deployment') existing.availableBeforeChange = this.deploymentAvailable(existing);
+      if (kind === 'Deployment') {
+        existing.availableBeforeChange = this.deploymentAvailable(existing);
+        existing.neverReady = this.options.brokenRollouts === true;
+      }
       existing.object = next;
       existing.changedAt = now;
     }
@@ -476,16 +605,19 @@ export class KubeStandIn {
         ],
       };
     } else if (object['kind'] === 'Deployment') {
-      // A rolling update keeps the old pods (and Available=True) until the new ones are ready;
-      // only updatedReplicas tells the new revision has rolled out.
+      // Like the deployment controller: the new revision's pods are created at once (surge) and
+      // count as updated; during a rolling update the old pods keep serving (Available=True,
+      // counted in replicas and availableReplicas) until the new ones are ready.
       const rolledOut = this.deploymentAvailable(stored);
-      const ok = rolledOut || stored.availableBeforeChange === true;
+      const rolling = !rolledOut && stored.availableBeforeChange === true;
+      const ok = rolledOut || rolling;
       const replicas = Number((object['spec'] as Obj | undefined)?.['replicas'] ?? 1);
       object['status'] = {
         ...(meta['generation'] !== undefined ? { observedGeneration: meta['generation'] } : {}),
-        replicas,
-        updatedReplicas: rolledOut ? replicas : 0,
+        replicas: rolling ? 2 * replicas : replicas,
+        updatedReplicas: replicas,
         availableReplicas: ok ? replicas : 0,
+        ...(rolledOut ? {} : { unavailableReplicas: replicas }),
         conditions: [
           condition('Available', ok, ok ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable'),
         ],
@@ -522,6 +654,16 @@ function strip(object: Obj): Obj {
     delete meta['managedFields'];
   }
   return copy;
+}
+
+const SELF_SUBJECT_ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+
+/** What the principal may do: cluster-admin, or EKS's view policy (reads, not Secrets). */
+export type AccessLevel = 'admin' | 'view';
+
+function permits(level: AccessLevel, verb: string, resource: string): boolean {
+  if (level === 'admin') return true;
+  return ['get', 'list', 'watch'].includes(verb) && resource !== 'secrets';
 }
 
 export function statusBody(code: number, reason: string, message: string): Obj {

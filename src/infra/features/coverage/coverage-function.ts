@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { encryptedQueue } from '../eks/queues.js';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -27,6 +28,12 @@ export const COVERAGE_FUNCTION = {
    */
   maxOldSpaceMiB: 768,
   logRetention: logs.RetentionDays.ONE_YEAR,
+  /**
+   * The schedule invokes it asynchronously: Lambda's default two retries would run a report that timed
+   * out twice more (45 minutes of a 15-minute job). The next schedule is the retry; a failed event goes
+   * to the dead-letter queue (and its alarm).
+   */
+  retryAttempts: 0,
 } as const;
 
 /** Organizations reads of the scope code (targets, nested OUs, ACTIVE accounts). */
@@ -59,6 +66,8 @@ export class CoverageFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** Asynchronous invocations that failed (the alarm on it is added by the root construct). */
+  readonly deadLetters: ReturnType<typeof encryptedQueue>;
 
   constructor(scope: Construct, id: string, props: CoverageFunctionProps) {
     super(scope, id);
@@ -92,6 +101,7 @@ export class CoverageFunction extends Construct {
       },
     );
 
+    this.deadLetters = encryptedQueue(this, 'DeadLetters', { retentionPeriod: cdk.Duration.days(14) });
     this.function = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
       description: 'falcon-org: reports what Falcon protects across the organization (coverage)',
@@ -102,6 +112,8 @@ export class CoverageFunction extends Construct {
       memorySize: COVERAGE_FUNCTION.memorySize,
       role: this.role,
       logGroup: this.logGroup,
+      retryAttempts: COVERAGE_FUNCTION.retryAttempts,
+      deadLetterQueue: this.deadLetters,
       // Exactly what src/coverage/publish-environment.ts reads; nothing secret.
       environment: {
         [COVERAGE_FUNCTION_ENV.settings]: JSON.stringify(props.settings),

@@ -16,9 +16,11 @@ export const COVERAGE_READ_ACTIONS = {
     'account:ListRegions',
     'ec2:DescribeInstances',
     'eks:ListClusters',
+    'ssm:DescribeAutomationExecutions',
     'ssm:DescribeInstanceInformation',
     'ssm:ListAssociations',
-    'ssm:ListComplianceItems',
+    'ssm:ListResourceComplianceSummaries',
+    'ssm:DescribeInstanceAssociationsStatus',
   ],
   /** The ECR ownership record of this deployment (one SSM parameter, home region). */
   ownershipRecord: ['ssm:GetParameter'],
@@ -60,7 +62,7 @@ export class CoverageReadRole extends Construct {
     acknowledge(this.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only list and describe calls that IAM authorizes on the account as a whole (no resource-level permissions): account:ListRegions, ec2:DescribeInstances, eks:ListClusters, ssm:DescribeInstanceInformation, ssm:ListAssociations, ssm:ListComplianceItems. Everything else is scoped.',
+        'Only list and describe calls that IAM authorizes on the account as a whole (no resource-level permissions): account:ListRegions, ec2:DescribeInstances, eks:ListClusters, ssm:DescribeAutomationExecutions, ssm:DescribeInstanceInformation, ssm:ListAssociations, ssm:ListResourceComplianceSummaries, ssm:DescribeInstanceAssociationsStatus. Everything else is scoped.',
     });
   }
 }

@@ -58,6 +58,8 @@ export class ConnectFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The role EventBridge Scheduler invokes the function with for a follow-up run (issue 14.7b). */
+  readonly followUpRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ConnectFunctionProps) {
     super(scope, id);
@@ -66,11 +68,46 @@ export class ConnectFunction extends Construct {
       retention: ECR_CONNECT_FUNCTION.logRetention,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
+    // The follow-up run of deferred regions: a one-time schedule the function itself creates, invoking
+    // only this function, through a role only EventBridge Scheduler of this account may assume.
+    const stack = cdk.Stack.of(this);
+    const functionArn = stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: props.functionName,
+      arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const followUpSchedule = followUpScheduleName(props.functionName);
+    this.followUpRole = new iam.Role(this, 'FollowUpRole', {
+      description:
+        'EventBridge Scheduler invokes the falcon-org ecr-connect function once for deferred regions',
+      // Only Scheduler acting for this account (the function names the schedule; the role is passed to
+      // Scheduler alone, see followUpStatements).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': cdk.Aws.ACCOUNT_ID } },
+      }),
+      inlinePolicies: {
+        InvokeEcrConnect: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'InvokeEcrConnect',
+              actions: ['lambda:InvokeFunction'],
+              resources: [functionArn],
+            }),
+          ],
+        }),
+      },
+    });
     this.role = new iam.Role(this, 'ExecutionRole', {
       description: 'Execution role of the falcon-org ecr-connect function',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {
-        EcrConnect: new iam.PolicyDocument({ statements: executionStatements(props, this.logGroup) }),
+        EcrConnect: new iam.PolicyDocument({
+          statements: [
+            ...executionStatements(props, this.logGroup),
+            ...followUpStatements(followUpSchedule, this.followUpRole.roleArn),
+          ],
+        }),
       },
     });
     if (props.discoversRegions) {
@@ -104,6 +141,8 @@ export class ConnectFunction extends Construct {
         CONNECTION_ROLE_ARN: props.connectionRole.roleArn,
         OWNERSHIP_PARAMETER_NAME: props.ownershipParameterName,
         LOG_GROUP_NAME: this.logGroup.logGroupName,
+        FOLLOW_UP_SCHEDULE_NAME: followUpSchedule,
+        FOLLOW_UP_ROLE_ARN: this.followUpRole.roleArn,
       },
     });
     acknowledge(this.function, {
@@ -112,6 +151,33 @@ export class ConnectFunction extends Construct {
         'The ecr-connect bundle is built and tested for Node.js 22 (nodejs22.x); the runtime moves deliberately, together with the build target, not whenever Lambda adds a newer one.',
     });
   }
+}
+
+/** The name of the account's one follow-up schedule (default group). */
+export function followUpScheduleName(functionName: string): string {
+  return `${functionName}-follow-up`.slice(0, 64);
+}
+
+/**
+ * What asking for a follow-up run needs: create, move and delete the one schedule of that name, and
+ * hand it the follow-up role (to Scheduler only).
+ */
+export function followUpStatements(scheduleName: string, followUpRoleArn: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ScheduleFollowUpRun',
+      actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+      resources: [
+        `arn:${cdk.Aws.PARTITION}:scheduler:${cdk.Aws.REGION}:${cdk.Aws.ACCOUNT_ID}:schedule/default/${scheduleName}`,
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassFollowUpRole',
+      actions: ['iam:PassRole'],
+      resources: [followUpRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+  ];
 }
 
 /** The execution role's statements, each action on exactly the resources it needs. */

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../../config/load.js';
-import { PARTITIONS } from '../../../config/partitions.js';
+import { ecrConnectionKind } from '../../../config/ecr-connection-kind.js';
 import { acknowledge } from '../../nag.js';
 
 /** The AWS managed policy CrowdStrike documents for registry assessment: read-only ECR access. */
@@ -54,8 +54,9 @@ export class ConnectionRole extends Construct {
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
       description: 'Assumed by CrowdStrike Falcon registry assessment to read ECR images (falcon-org)',
+      // The partition's own CrowdStrike principal, whatever the Falcon cloud (see ecrConnectionKind).
       assumedBy: new iam.ArnPrincipal(
-        PARTITIONS[config.aws.partition].registryAssessmentPrincipal,
+        ecrConnectionKind(config.aws.partition, config.falcon.cloud).principal,
       ).withConditions({
         StringEquals: { 'sts:ExternalId': splitDynamicReference(this.externalId.secretArn) },
       }),
