@@ -1,4 +1,5 @@
 import { UserInputError } from '../config/errors.js';
+import { capText, describeError } from '../shared/describe-error.js';
 
 /** Base class of every error the catalog raises that is not the user's to fix. */
 export class CatalogError extends Error {
@@ -61,9 +62,12 @@ export class EventApplyError extends CatalogError {
   }
 }
 
-/** An error's message with its first cause, for one log line. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
+/**
+ * One log line for a failure of the long-running catalog commands: the project's describeError of
+ * the error and of its first cause (the store's and the engine's errors wrap the driver's or the
+ * registry's, which says what actually failed: `… could not read the catalog …: connection refused`).
+ */
+export function describeWithCause(error: unknown): string {
+  const cause = error instanceof Error && error.cause !== undefined ? `: ${describeError(error.cause)}` : '';
+  return capText(`${describeError(error)}${cause}`);
 }

@@ -10,7 +10,8 @@
  * store's per-registry lock and event marks keep the catalog consistent whatever the order.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError } from '../errors.js';
+import { equalJitterDelay } from '../../shared/backoff.js';
+import { describeWithCause } from '../errors.js';
 import type { CatalogStore } from '../store/store.js';
 import { applyEvents, type ApplyOptions } from './apply.js';
 import { parseEcrEvent } from './ecr-events.js';
@@ -54,7 +55,7 @@ export interface FollowOptions {
   readonly roundSize?: number;
   /** Long-poll wait of a receive. @default 20 */
   readonly waitSeconds?: number;
-  /** First and longest pause after a round that could not apply everything. @default 1 s and 60 s */
+  /** Backoff after a round that could not apply everything: first and longest ceiling (equal jitter). @default 1 s and 60 s */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
@@ -85,8 +86,13 @@ export async function followQueue(options: FollowOptions): Promise<FollowStats> 
   const stats = { messages: 0, handled: 0, ignored: 0, rejected: 0, retried: 0, registryRequests: 0 };
   const retry = options.retry ?? { initialMs: 1000, maxMs: 60_000 };
   const now = options.now ?? (() => new Date());
-  let wait = retry.initialMs;
   const { signal } = options;
+  // Failed rounds in a row; the wait before the next comes from the project's one backoff.
+  let failures = 0;
+  const pause = (): Promise<void> =>
+    sleep(equalJitterDelay(++failures, retry.initialMs, retry.maxMs, Math.random()), undefined, {
+      signal,
+    }).catch(() => undefined);
   while (!signal?.aborted) {
     const messages = await receiveRound(options);
     if (messages.length === 0) {
@@ -101,11 +107,10 @@ export async function followQueue(options: FollowOptions): Promise<FollowStats> 
       // The organization could not be read: nothing of this round can be judged, so all of it stays.
       options.log({
         level: 'error',
-        message: `could not check the senders against the organization's scope: ${describeError(error)}`,
+        message: `could not check the senders against the organization's scope: ${describeWithCause(error)}`,
       });
       stats.retried += messages.length;
-      await sleep(wait, undefined, { signal }).catch(() => undefined);
-      wait = Math.min(wait * 2, retry.maxMs);
+      await pause();
       continue;
     }
     let kept = 0;
@@ -115,7 +120,10 @@ export async function followQueue(options: FollowOptions): Promise<FollowStats> 
         round.done.push(...receipts);
       } catch (error) {
         kept += receipts.length;
-        options.log({ level: 'error', message: `could not record refused events: ${describeError(error)}` });
+        options.log({
+          level: 'error',
+          message: `could not record refused events: ${describeWithCause(error)}`,
+        });
       }
     }
     for (const [registry, group] of round.byRegistry) {
@@ -148,7 +156,7 @@ export async function followQueue(options: FollowOptions): Promise<FollowStats> 
         kept += group.receipts.length;
         options.log({
           level: 'error',
-          message: `${registry}: could not apply ${group.events.length} events (left on the queue for another attempt): ${describeError(error)}`,
+          message: `${registry}: could not apply ${group.events.length} events (left on the queue for another attempt): ${describeWithCause(error)}`,
         });
       }
     }
@@ -156,15 +164,11 @@ export async function followQueue(options: FollowOptions): Promise<FollowStats> 
       if (round.done.length > 0) await options.queue.remove(round.done);
     } catch (error) {
       // Not deleted, they come back: applied again, they are duplicates and change nothing.
-      options.log({ level: 'warn', message: describeError(error) });
+      options.log({ level: 'warn', message: describeWithCause(error) });
     }
     stats.retried += kept;
-    if (kept > 0) {
-      await sleep(wait, undefined, { signal }).catch(() => undefined);
-      wait = Math.min(wait * 2, retry.maxMs);
-    } else {
-      wait = retry.initialMs;
-    }
+    if (kept > 0) await pause();
+    else failures = 0;
   }
   return stats;
 }

@@ -14,7 +14,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CatalogStoreError, describeError } from '../errors.js';
+import { equalJitterDelay } from '../../shared/backoff.js';
+import { CatalogStoreError, describeWithCause } from '../errors.js';
 import type { CatalogStore } from '../store/store.js';
 import { applyEvents, type ApplyOptions, type ApplyResult } from './apply.js';
 import { MalformedEnvelopeError, parseNotification } from './distribution.js';
@@ -42,7 +43,7 @@ export interface ListenerOptions {
   readonly maxBodyBytes?: number;
   readonly apply?: Omit<ApplyOptions, 'signal'>;
   readonly log: (entry: ListenerLog) => void;
-  /** First and longest wait after a failed batch. @default 500 ms and 30 s */
+  /** Backoff after failed batches: first and longest ceiling (equal jitter). @default 500 ms and 30 s */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
   readonly now?: () => Date;
 }
@@ -176,7 +177,8 @@ export class EventListener {
   }
 
   private async run(): Promise<void> {
-    let wait = this.retry.initialMs;
+    // Failed batches in a row; the wait before the next try comes from the project's one backoff.
+    let failures = 0;
     const { signal } = this.controller;
     while (!signal.aborted) {
       if (this.queue.length === 0 && this.rejections.length === 0) {
@@ -198,18 +200,18 @@ export class EventListener {
         }
         if (!this.storeUp) this.options.log({ level: 'info', message: 'the catalog store answers again' });
         this.storeUp = true;
-        wait = this.retry.initialMs;
+        failures = 0;
       } catch (error) {
         if (signal.aborted) return;
+        const wait = equalJitterDelay(++failures, this.retry.initialMs, this.retry.maxMs, Math.random());
         const storeDown = error instanceof CatalogStoreError;
         if (storeDown) this.storeUp = false;
         this.options.log({
           level: 'error',
-          message: `could not apply ${batch.length} events (kept, retried in ${wait} ms): ${describeError(error)}`,
+          message: `could not apply ${batch.length} events (kept, retried in ${wait} ms): ${describeWithCause(error)}`,
           storeDown,
         });
         await sleep(wait, undefined, { signal }).catch(() => undefined);
-        wait = Math.min(wait * 2, this.retry.maxMs);
       }
     }
   }
