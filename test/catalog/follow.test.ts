@@ -69,6 +69,19 @@ async function catalogOf(store: CatalogStore, registry: string): Promise<string[
   return lines.sort();
 }
 
+/** A configuration file in the test folder: an organization with EKS Protection, plus `extra` lines. */
+async function configFile(name: string, ...extra: string[]): Promise<string> {
+  const file = join(dir, name);
+  const lines = [
+    'falcon: { cloud: us-1 }',
+    'aws: { partition: aws, homeRegion: eu-west-1 }',
+    'organization: { id: o-abcdefghij, targets: [r-ab12] }',
+    'features: { eksProtection: { enabled: true } }',
+  ];
+  await writeFile(file, [...lines, ...extra].join('\n'));
+  return file;
+}
+
 const scope: FollowScope = {
   hasAccount: (account) => Promise.resolve(account === MEMBER || account === OTHER_MEMBER),
   regions: new Set([REGION]),
@@ -248,16 +261,9 @@ describe('catalog follow: ECR image actions from the queue', () => {
       ecrMessage(member.push('team/app', 'v1', digest('a'))),
       ecrMessage(new FakeRegistry(registryOf(OUTSIDER)).push('x', 'v1', digest('b'))),
     );
-    const config = join(dir, 'organization.yaml');
-    await writeFile(
-      config,
-      [
-        'falcon: { cloud: us-1 }',
-        'aws: { partition: aws, homeRegion: eu-west-1 }',
-        'organization: { id: o-abcdefghij, targets: [r-ab12] }',
-        'features: { eksProtection: { enabled: true } }',
-        'catalog: { ecrEvents: { enabled: true, regions: [eu-west-1] } }',
-      ].join('\n'),
+    const config = await configFile(
+      'organization.yaml',
+      'catalog: { ecrEvents: { enabled: true, regions: [eu-west-1] } }',
     );
     const storeFile = join(dir, `cli${++counter}.sqlite`);
     let regionsSeen: string[] = [];
@@ -289,16 +295,7 @@ describe('catalog follow: ECR image actions from the queue', () => {
   });
 
   it('refuses to follow with a configuration where catalog.ecrEvents is not enabled, naming the setting', async () => {
-    const config = join(dir, 'no-events.yaml');
-    await writeFile(
-      config,
-      [
-        'falcon: { cloud: us-1 }',
-        'aws: { partition: aws, homeRegion: eu-west-1 }',
-        'organization: { id: o-abcdefghij, targets: [r-ab12] }',
-        'features: { eksProtection: { enabled: true } }',
-      ].join('\n'),
-    );
+    const config = await configFile('no-events.yaml');
     let built = false;
     const result = await runCatalog(['follow', queue.url, '--config', config, '--until-empty'], {
       createFollowDeps: () => {
