@@ -1,4 +1,4 @@
-import type { CatalogChange, RepositoryState } from './model.js';
+import type { CatalogChange, RepositoryState, ScanSummary } from './model.js';
 import type { ImageRecord } from './source.js';
 
 /** The rows to write for one repository so the store matches what the registry shows now. */
@@ -120,4 +120,18 @@ export function removedRepository(repository: string, previous: RepositoryState)
       changes.push({ kind: 'tag-removed', repository, digest: image.digest, tag });
   }
   return changes;
+}
+
+/** The counts of a summary that come from the changes themselves. */
+export function countChanges(
+  changes: readonly CatalogChange[],
+): Pick<ScanSummary, 'added' | 'removed' | 'moved' | 'tagsAdded' | 'tagsRemoved'> {
+  const count = (kind: CatalogChange['kind']): number => changes.filter((c) => c.kind === kind).length;
+  return {
+    added: count('image-added'),
+    removed: count('image-removed'),
+    moved: count('tag-moved'),
+    tagsAdded: count('tag-added'),
+    tagsRemoved: count('tag-removed'),
+  };
 }

@@ -1,4 +1,5 @@
 import { UserInputError } from '../config/errors.js';
+import { capText, describeError } from '../shared/describe-error.js';
 
 /** Base class of every error the catalog raises that is not the user's to fix. */
 export class CatalogError extends Error {
@@ -51,4 +52,22 @@ export class PartialScanError extends CatalogError {
     );
     this.name = 'PartialScanError';
   }
+}
+
+/** A batch of events could not be applied (the registry could not be asked, or kept changing); nothing of it was kept. */
+export class EventApplyError extends CatalogError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EventApplyError';
+  }
+}
+
+/**
+ * One log line for a failure of the long-running catalog commands: the project's describeError of
+ * the error and of its first cause (the store's and the engine's errors wrap the driver's or the
+ * registry's, which says what actually failed: `… could not read the catalog …: connection refused`).
+ */
+export function describeWithCause(error: unknown): string {
+  const cause = error instanceof Error && error.cause !== undefined ? `: ${describeError(error.cause)}` : '';
+  return capText(`${describeError(error)}${cause}`);
 }

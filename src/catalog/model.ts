@@ -58,9 +58,14 @@ export interface ScanSummary {
   readonly failed: number;
 }
 
-/** The record of one finished scan, as stored. */
+/** What recorded a run: a scan of the whole registry, or a batch of the registry's own events. */
+export type RunOrigin = 'scan' | 'events';
+
+/** The record of one finished scan (or applied batch of events), as stored. */
 export interface RunRecord {
   readonly id: string;
+  /** @default 'scan' */
+  readonly origin?: RunOrigin;
   readonly registry: string;
   readonly startedAt: string;
   readonly finishedAt: string;

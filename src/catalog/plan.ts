@@ -1,10 +1,13 @@
-import { compareRepository, removedRepository, type RepositoryWrite } from './compare.js';
+import { compareRepository, countChanges, removedRepository, type RepositoryWrite } from './compare.js';
+import type { Span } from './events/instant.js';
+import { deletedSubject, markKey, splitKey, tagSubject } from './events/plan-events.js';
 import type {
   CatalogChange,
   DedupeScope,
   InventoryEntry,
   RegistryState,
   RepositoryFailure,
+  RepositoryState,
   RunRecord,
   ScanSummary,
 } from './model.js';
@@ -21,6 +24,12 @@ export interface RunCommit {
   readonly changes: readonly CatalogChange[];
   /** Digests new to the catalog within the dedupe scope. */
   readonly inventory: readonly InventoryEntry[];
+  /** The registry's event sequence when the scan read the store (events applied later are kept). */
+  readonly eventSeq: number;
+  /** What the scan collected per repository (for rebasing on events applied while it ran). */
+  readonly collected: ReadonlyMap<string, readonly ImageRecord[]>;
+  /** Repositories the scan observed (collected, or found gone) and when, on the registry's clock. */
+  readonly observed?: { readonly repositories: readonly string[]; readonly span: Span };
 }
 
 export interface PlanInput {
@@ -41,6 +50,10 @@ export interface PlanInput {
   readonly failures: readonly RepositoryFailure[];
   /** Digests already inventoried within the dedupe scope. */
   readonly inventoried: ReadonlySet<string>;
+  /** See RunCommit.eventSeq. @default 0 */
+  readonly eventSeq?: number;
+  /** When the scan observed the registry (its own clock); absent: nothing is recorded. */
+  readonly span?: Span;
 }
 
 /**
@@ -87,16 +100,11 @@ export function planRun(input: PlanInput): RunCommit {
       });
     }
   }
-  const count = (kind: CatalogChange['kind']): number => changes.filter((c) => c.kind === kind).length;
   const summary: ScanSummary = {
     repositories: repositories.length + input.failures.length,
     images,
     tags,
-    added: count('image-added'),
-    removed: count('image-removed'),
-    moved: count('tag-moved'),
-    tagsAdded: count('tag-added'),
-    tagsRemoved: count('tag-removed'),
+    ...countChanges(changes),
     inventoried: inventory.length,
     excluded: input.excluded,
     failed: input.failures.length,
@@ -116,5 +124,92 @@ export function planRun(input: PlanInput): RunCommit {
     deleteRepositories,
     changes,
     inventory,
+    eventSeq: input.eventSeq ?? 0,
+    collected: input.collected,
+    ...(input.span
+      ? { observed: { repositories: [...repositories, ...deleteRepositories].sort(), span: input.span } }
+      : {}),
+  };
+}
+
+function summaryOf(commit: RunCommit, changes: readonly CatalogChange[]): ScanSummary {
+  return { ...commit.run.summary, ...countChanges(changes) };
+}
+
+/**
+ * What a scan saw of one repository, with every tag or image an event wrote while the scan ran
+ * (`touched`, as markKeys) taken from the store instead: the scan may have looked before the event
+ * happened. An image an event deleted keeps none of the tags the scan saw on it.
+ */
+function mergeWithEvents(
+  repository: string,
+  scanned: readonly ImageRecord[],
+  current: RepositoryState | undefined,
+  touched: ReadonlySet<string>,
+): ImageRecord[] {
+  const tagTouched = (tag: string): boolean => touched.has(markKey(repository, tagSubject(tag)));
+  const tags = new Map<string, string>();
+  const details = new Map<string, ImageRecord>();
+  for (const image of scanned) {
+    details.set(image.digest, image);
+    for (const tag of image.tags) if (!tagTouched(tag)) tags.set(tag, image.digest);
+  }
+  for (const image of current?.images.values() ?? []) {
+    if (!details.has(image.digest)) details.set(image.digest, image);
+    for (const tag of image.tags) if (tagTouched(tag)) tags.set(tag, image.digest);
+  }
+  for (const [tag, digest] of [...tags]) {
+    const deletedByEvent =
+      touched.has(markKey(repository, deletedSubject(digest))) && !current?.images.has(digest);
+    if (deletedByEvent) tags.delete(tag);
+  }
+  const byDigest = new Map<string, string[]>();
+  for (const [tag, digest] of tags) byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
+  return [...byDigest].map(([digest, list]) => ({
+    ...(details.get(digest) ?? { digest }),
+    digest,
+    tags: list.sort(),
+  }));
+}
+
+/**
+ * A scan commit rebased on batches of events applied while the scan ran. Each repository such a
+ * batch wrote is compared again, from what the store holds now (`current`) to what the scan saw
+ * merged with what the events wrote (see mergeWithEvents), so the scan reports only what the events
+ * did not, and never overwrites an event newer than its own look. Other repositories are as planned.
+ * Pure.
+ */
+export function rebaseOnEvents(
+  commit: RunCommit,
+  touched: ReadonlySet<string>,
+  current: RegistryState,
+): RunCommit {
+  const deleted = new Set(commit.deleteRepositories);
+  const rebased = new Set<string>();
+  for (const key of touched) {
+    const repository = splitKey(key)[0];
+    // Repositories the scan did not read (failed, excluded) it leaves alone anyway.
+    if (commit.collected.has(repository) || deleted.has(repository)) rebased.add(repository);
+  }
+  if (rebased.size === 0) return commit;
+  const changes = commit.changes.filter((c) => !rebased.has(c.repository));
+  const writes = commit.writes.filter((w) => !rebased.has(w.repository));
+  for (const repository of [...rebased].sort()) {
+    const merged = mergeWithEvents(
+      repository,
+      commit.collected.get(repository) ?? [],
+      current.get(repository),
+      touched,
+    );
+    const result = compareRepository(repository, current.get(repository), merged);
+    changes.push(...result.changes);
+    if (result.write) writes.push(result.write);
+  }
+  return {
+    ...commit,
+    run: { ...commit.run, summary: summaryOf(commit, changes) },
+    writes,
+    deleteRepositories: commit.deleteRepositories.filter((r) => !rebased.has(r)),
+    changes,
   };
 }

@@ -1,4 +1,5 @@
 import type { CatalogChange, InventoryEntry, RunRecord } from './model.js';
+import type { RegistryStatus } from './store/store.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -65,4 +66,44 @@ export function formatInventory(entries: readonly InventoryEntry[], includeAsses
     lines.push(`  ${e.digest}  ${e.registry}/${e.repository}${tags}${assessed}`);
   }
   return lines.join('\n');
+}
+
+/** Outcomes in the order they are shown. */
+const OUTCOME_ORDER = ['applied', 'unchanged', 'settled', 'stale', 'duplicate', 'excluded', 'ignored'];
+
+/** Per registry: last scan, events since, last event, rejections. */
+export function formatStatus(rows: readonly RegistryStatus[]): string {
+  if (rows.length === 0) return 'No scan or event has been recorded yet.';
+  const lines: string[] = [];
+  for (const row of rows) {
+    lines.push(row.registry);
+    // Rows of a listener or queue (requests that named no registry) have no scans.
+    if (/^(https?|ecr):\/\//.test(row.registry)) {
+      lines.push(
+        `  last scan            ${row.lastScan ? `${row.lastScan.finishedAt} (run ${row.lastScan.runId})` : 'never (run `falcon-org catalog scan`)'}`,
+      );
+    }
+    const counts = Object.entries(row.eventsSinceScan).sort(
+      ([a], [b]) => OUTCOME_ORDER.indexOf(a) - OUTCOME_ORDER.indexOf(b),
+    );
+    lines.push(
+      `  events since         ${counts.length ? counts.map(([outcome, n]) => `${n} ${outcome}`).join(', ') : 'none'}`,
+    );
+    if (row.lastEventAt) lines.push(`  last event applied   ${row.lastEventAt}`);
+    for (const r of row.rejections) {
+      lines.push(`  rejected             ${r.count} ${r.reason} (last ${r.lastAt}: ${r.detail})`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The changes events applied since the last scan. */
+export function formatEventChanges(
+  registry: string,
+  runs: readonly RunRecord[],
+  changes: readonly CatalogChange[],
+): string {
+  const header = `Changes applied from events of ${registry} since its last scan: ${plural(runs.length, 'batch', 'batches')}`;
+  if (changes.length === 0) return `${header}\nNo changes.`;
+  return [header, ...changes.map(describeChange)].join('\n');
 }

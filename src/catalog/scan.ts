@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CatalogInputError, RegistryScanError } from './errors.js';
+import { instantOf, joinSpans, shiftInstant, type Span } from './events/instant.js';
 import { repositoryFilter } from './filter.js';
 import type { CatalogChange, DedupeScope, InventoryEntry, RepositoryFailure, RunRecord } from './model.js';
 import { mapWithConcurrency } from '../fanout/concurrency.js';
@@ -45,6 +46,30 @@ function checkConcurrency(value: number): number {
   return value;
 }
 
+/**
+ * How far the local clock may be from a registry's, when a source cannot tell the registry's time:
+ * an event within this margin of a scan is checked with one lookup instead of trusted.
+ */
+export const LOCAL_CLOCK_MARGIN_MS = 2000;
+
+/** When the registry is at now: its own clock if the source can tell, else the local clock ± margin. */
+export async function registryNow(
+  source: Pick<RegistrySource, 'registryTime'>,
+  now: () => Date,
+  signal?: AbortSignal,
+): Promise<Span> {
+  let told: Span | undefined;
+  try {
+    told = await source.registryTime?.(signal);
+  } catch {
+    // An unreadable clock is no reason to fail the scan: fall back to ours.
+    signal?.throwIfAborted();
+  }
+  if (told) return told;
+  const at = instantOf(now());
+  return { lo: shiftInstant(at, -LOCAL_CLOCK_MARGIN_MS), hi: shiftInstant(at, LOCAL_CLOCK_MARGIN_MS) };
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -87,6 +112,9 @@ export async function scanRegistry(
     store.load(source.registry),
     store.inventoriedDigests(source.registry, dedupe),
   ]);
+  // What the scan observed, it observed after this (and before `observedUntil`): events stamped
+  // within that span may or may not be in what it saw.
+  const observedFrom = await registryNow(source, now, signal);
   let listed: string[];
   try {
     listed = [...new Set(await source.listRepositories(signal))].sort();
@@ -130,6 +158,7 @@ export async function scanRegistry(
     signal,
   );
   failures.sort((a, b) => a.repository.localeCompare(b.repository));
+  const observedUntil = await registryNow(source, now, signal);
   const commit = planRun({
     registry: source.registry,
     runId: options.newRunId?.() ?? randomUUID(),
@@ -143,8 +172,10 @@ export async function scanRegistry(
     collected,
     failures,
     inventoried,
+    eventSeq: stored.eventSeq,
+    span: joinSpans(observedFrom, observedUntil),
   });
   signal?.throwIfAborted();
-  await store.commit(commit);
-  return { run: commit.run, changes: commit.changes, inventoried: commit.inventory };
+  const committed = await store.commit(commit);
+  return { run: committed.run, changes: committed.changes, inventoried: committed.inventory };
 }

@@ -1,3 +1,5 @@
+import type { Span } from './events/instant.js';
+
 /**
  * What the catalog engine needs from a registry: the repositories, then each repository's images
  * with their tags. Implemented in src/registry for OCI distribution registries and for ECR.
@@ -35,6 +37,12 @@ export interface RegistrySource {
   listRepositories(signal?: AbortSignal): Promise<string[]>;
   /** Every tagged image of one repository (all pages), one record per digest with all its tags. */
   listImages(repository: string, signal?: AbortSignal, known?: KnownImages): Promise<ImageRecord[]>;
+  /**
+   * The registry's current time on its own clock (e.g. from an HTTP Date header), so what a scan
+   * observed can be compared with the times the registry stamps on its events. Absent or undefined:
+   * the local clock is used, widened by a margin.
+   */
+  registryTime?(signal?: AbortSignal): Promise<Span | undefined>;
   /** Releases what the source holds open (pooled connections, SDK clients); called once the scan is over. */
   close?(): void;
 }

@@ -1,4 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { ListenerLog } from '../catalog/events/listener.js';
+import type { DedupeScope } from '../catalog/model.js';
 import { openCatalogStore, resolveStoreLocation, type StoreLocation } from '../catalog/store/open.js';
 import type { CatalogStore } from '../catalog/store/store.js';
 
@@ -38,4 +40,54 @@ export function integerOption(name: string, min: number, max: number): (value: s
 /** Commander collector for a repeatable option. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** What --include, --exclude and --dedupe give. */
+export interface RepositoryOptions {
+  include?: string[];
+  exclude?: string[];
+  dedupe: DedupeScope;
+}
+
+/** `--include`, `--exclude` and `--dedupe`, shared by scan, listen and follow. */
+export function withRepositoryOptions(command: Command): Command {
+  return command
+    .option('--include <glob>', 'only repositories matching this glob (repeatable)', collect)
+    .option(
+      '--exclude <glob>',
+      'skip repositories matching this glob (repeatable; wins over --include)',
+      collect,
+    )
+    .addOption(
+      new Option(
+        '--dedupe <scope>',
+        "'registry': a digest is new once per registry; 'global': once across all",
+      )
+        .choices(['registry', 'global'])
+        .default('registry'),
+    );
+}
+
+/** The engine's options from them. */
+export function repositoryOptions(opts: RepositoryOptions): {
+  include?: string[];
+  exclude?: string[];
+  dedupe: DedupeScope;
+} {
+  return {
+    dedupe: opts.dedupe,
+    ...(opts.include ? { include: opts.include } : {}),
+    ...(opts.exclude ? { exclude: opts.exclude } : {}),
+  };
+}
+
+/** Log lines of a long-running command: text on stderr, or with --json one JSON object per line on stdout. */
+export function commandLog(
+  output: { out(t: string): void; err(t: string): void },
+  json: boolean,
+): (entry: ListenerLog) => void {
+  return (entry) => {
+    if (json) output.out(JSON.stringify({ at: new Date().toISOString(), ...entry }));
+    else output.err(`${new Date().toISOString()} ${entry.level} ${entry.message}`);
+  };
 }

@@ -1,10 +1,10 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { PartialScanError } from '../catalog/errors.js';
 import { resolveStoreLocation } from '../catalog/store/open.js';
 import type { DedupeScope } from '../catalog/model.js';
 import { formatScanSummary } from '../catalog/report.js';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, scanRegistry } from '../catalog/scan.js';
-import { collect, integerOption, withStore, withStoreOption } from './catalog-options.js';
+import { integerOption, withRepositoryOptions, withStore, withStoreOption } from './catalog-options.js';
 import { scanProgress } from './catalog-progress.js';
 import { createRegistrySource, type SourceFactory } from './catalog-source.js';
 import { printJson, type Output } from './output.js';
@@ -25,18 +25,14 @@ export function registerCatalogScan(
   createSource: SourceFactory = createRegistrySource,
 ): void {
   withStoreOption(
-    catalog
-      .command('scan')
-      .description(
-        'Scan a registry: catalog every repository, image and tag, diff with the last scan, inventory new images',
-      )
-      .argument('<registry>', 'http(s)://host[:port] for an OCI registry, or ecr://<account>/<region>')
-      .option('--include <glob>', 'only repositories matching this glob (repeatable)', collect)
-      .option(
-        '--exclude <glob>',
-        'skip repositories matching this glob (repeatable; wins over --include)',
-        collect,
-      )
+    withRepositoryOptions(
+      catalog
+        .command('scan')
+        .description(
+          'Scan a registry: catalog every repository, image and tag, diff with the last scan, inventory new images',
+        )
+        .argument('<registry>', 'http(s)://host[:port] for an OCI registry, or ecr://<account>/<region>'),
+    )
       .option(
         '--concurrency <n>',
         `repositories collected at the same time (1-${MAX_CONCURRENCY})`,
@@ -47,14 +43,6 @@ export function registerCatalogScan(
         '--page-size <n>',
         'entries per page asked of the registry',
         integerOption('--page-size', 1, 10_000),
-      )
-      .addOption(
-        new Option(
-          '--dedupe <scope>',
-          "'registry': a digest is new once per registry; 'global': once across all",
-        )
-          .choices(['registry', 'global'])
-          .default('registry'),
       )
       .option('--json', 'print the result as JSON')
       .addHelpText(

@@ -1,4 +1,5 @@
 import { CatalogInputError } from '../catalog/errors.js';
+import type { RegistryProbe } from '../catalog/events/probe.js';
 import type { RegistrySource } from '../catalog/source.js';
 import {
   parseRegistryArgument,
@@ -22,7 +23,20 @@ export function registryId(argument: string): string {
 }
 
 /** The CLI's source factory: OCI registries (basic/bearer credentials from the environment) and ECR. */
-export const createRegistrySource: SourceFactory = async (argument, settings) => {
+export const createRegistrySource: SourceFactory = (argument, settings) => buildSource(argument, settings);
+
+/** The same registry as a source that also answers the lookups applying its events may need. */
+export function createRegistryProbe(
+  argument: string,
+  env: NodeJS.ProcessEnv,
+): Promise<RegistrySource & RegistryProbe> {
+  return buildSource(argument, { env });
+}
+
+async function buildSource(
+  argument: string,
+  settings: SourceSettings,
+): Promise<RegistrySource & RegistryProbe> {
   const env = settings.env;
   if (Boolean(env[USERNAME_ENV]) !== Boolean(env[PASSWORD_ENV])) {
     throw new CatalogInputError(`set both ${USERNAME_ENV} and ${PASSWORD_ENV}, or neither`);
@@ -36,4 +50,4 @@ export const createRegistrySource: SourceFactory = async (argument, settings) =>
     ...(credentials ? { credentials } : {}),
     oci: settings.pageSize === undefined ? {} : { pageSize: settings.pageSize },
   });
-};
+}

@@ -18,6 +18,8 @@ export interface ResolvedConfig extends ParsedConfig {
     readonly eksRegions: readonly string[];
     /** Empty means: every region enabled for the account, found at run time. */
     readonly ecrRegions: readonly string[];
+    /** Regions whose ECR image actions are forwarded to the catalog's queue. */
+    readonly catalogEventRegions: readonly string[];
   };
 }
 
@@ -106,6 +108,11 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
     if (Array.isArray(regions))
       regions.forEach((r: unknown, i) => inPartition(`features.${name}.regions.${i}`, r));
   }
+  const catalogRegions = (raw as { catalog?: { ecrEvents?: { regions?: unknown } } } | undefined)?.catalog
+    ?.ecrEvents?.regions;
+  if (Array.isArray(catalogRegions)) {
+    catalogRegions.forEach((r: unknown, i) => inPartition(`catalog.ecrEvents.regions.${i}`, r));
+  }
   const arnInPartition = (path: string, arn: string | undefined) => {
     if (arn?.startsWith('arn:') && !arn.startsWith(`arn:${partition.name}:`)) {
       problems.push({
@@ -171,10 +178,20 @@ function crossFieldProblems(raw: unknown): ConfigProblem[] {
 
 /** Checks over defaulted values (a default on one side can conflict with a setting on the other). */
 function parsedProblems(config: ParsedConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const eks = config.features.eksProtection;
+  if (config.catalog.ecrEvents.enabled && !eks.enabled) {
+    problems.push({
+      path: 'catalog.ecrEvents.enabled',
+      expected:
+        "expected false unless features.eksProtection.enabled is true: ECR image actions travel over EKS Protection's central event bus; enable EKS Protection or remove the setting",
+      given: 'true',
+    });
+  }
   const minimum = minimumLockTtlMinutes(eks.deployer.deadlines);
-  if (!eks.enabled || eks.lockTtlMinutes >= minimum) return [];
+  if (!eks.enabled || eks.lockTtlMinutes >= minimum) return problems;
   return [
+    ...problems,
     {
       path: 'features.eksProtection.lockTtlMinutes',
       expected: `expected at least ${minimum}: a run's build (lock minus 15 minutes) must hold the deployer's waits (features.eksProtection.deployer.deadlines, ${installWaitMinutes(eks.deployer.deadlines)} minutes one after the other) and its work, or a second run could start while the first still works; raise lockTtlMinutes or shorten the deadlines`,
@@ -194,6 +211,7 @@ function resolve(config: ParsedConfig): ResolvedConfig {
       ssmRegions: features.ssmDistributor.regions ?? home,
       eksRegions: features.eksProtection.regions ?? home,
       ecrRegions: features.ecrConnections.regions ?? [],
+      catalogEventRegions: config.catalog.ecrEvents.regions ?? features.ecrConnections.regions ?? home,
     },
   };
 }

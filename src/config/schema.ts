@@ -207,6 +207,30 @@ const ecrSchema = z.strictObject({
   schedule: schedule({ minimumMinutes: 60, allowSecondsField: false }).default('rate(1 day)'),
 });
 
+const catalogSchema = z.strictObject({
+  ecrEvents: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Member rules forward ECR image pushes and deletes to EKS Protection's central bus; a queue in the home account collects them for `catalog follow`",
+        ),
+      regions: homeDefaultedRegions
+        .optional()
+        .describe(
+          'Regions whose ECR image actions are forwarded (one rule per account and region); default: features.ecrConnections.regions, else the home region',
+        ),
+      retentionDays: wholeNumber(1, 14)
+        .default(4)
+        .describe('Days an event waits on the queue for a follower'),
+      maxReceiveCount: wholeNumber(1, 100)
+        .default(5)
+        .describe('Deliveries of one event before it goes to the dead-letter queue'),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.strictObject({
   resourcePrefix: pattern(RESOURCE_PREFIX, 'a letter then up to 23 letters, digits or dashes').default(
     'falcon-org',
@@ -241,6 +265,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   coverage: coverageSchema.prefault({}),
+  catalog: catalogSchema.prefault({}),
   alarms: z
     .strictObject({
       topicArn: z
@@ -265,3 +290,4 @@ export type SsmDistributorConfig = ParsedConfig['features']['ssmDistributor'];
 export type EksProtectionConfig = ParsedConfig['features']['eksProtection'];
 export type EcrConnectionsConfig = ParsedConfig['features']['ecrConnections'];
 export type SsmTargets = SsmDistributorConfig['targets'];
+export type CatalogConfig = ParsedConfig['catalog'];

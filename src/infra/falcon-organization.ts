@@ -5,10 +5,11 @@ import { ArtifactBucket } from './artifact-bucket.js';
 import { resolveFalconClient } from '../falcon/credentials.js';
 import type { FalconClientFeature } from '../falcon/scopes.js';
 import { FalconCredentials } from './credentials.js';
+import { CatalogEvents } from './features/catalog-events.js';
 import { addDeadLetterAlarms } from './dead-letter-alarms.js';
-import { EksProtection } from './features/eks-protection.js';
 import { ROOT_STACK_OUTPUTS } from '../config/names.js';
 import { Coverage } from './features/coverage.js';
+import { EksProtection } from './features/eks-protection.js';
 import type { FeatureContext } from './features/feature.js';
 import { FEATURE_FACTORIES } from './features/registry.js';
 import {
@@ -87,9 +88,14 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.featureStatus = status;
     // The coverage report is not a feature: it reports on them, in the home account and every member.
     if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
+    const eks = this.node.tryFindChild('EksProtection');
+    // The catalog's ECR events ride on EKS Protection's central bus (the configuration requires it).
+    if (props.config.catalog.ecrEvents.enabled && eks instanceof EksProtection) {
+      new CatalogEvents(this, 'CatalogEvents', { context: this, bus: eks.bus });
+    }
+    // After every queue exists: the catalog's dead-letter queue gets its alarm too.
     addDeadLetterAlarms(this, props.config.alarms.topicArn);
     // What `status` reads back to find the runs table without being told.
-    const eks = this.node.tryFindChild('EksProtection');
     if (eks instanceof EksProtection) {
       new cdk.CfnOutput(this, 'RunsTableOutput', {
         key: ROOT_STACK_OUTPUTS.runsTable,

@@ -19,8 +19,14 @@ export type StackSetScope = 'account' | 'account-region';
 export const NOT_IMPLEMENTED = 'not implemented in this version';
 export type FeatureStatus = 'deployed' | 'disabled' | typeof NOT_IMPLEMENTED;
 
-/** What a StackSet belongs to: a feature, or the coverage report (which reports on the features). */
-export type StackSetOwner = FeatureName | 'coverage';
+/**
+ * What a StackSet belongs to: a feature, the coverage report (which reports on the features), or
+ * the registry catalog's ECR events.
+ */
+export type StackSetOwner = FeatureName | 'coverage' | 'catalog';
+
+/** Owners that are not features, listed after them in the plan when they deploy something. */
+export const EXTRA_OWNERS: readonly Exclude<StackSetOwner, FeatureName>[] = ['coverage', 'catalog'];
 
 export interface StackSetMetadata {
   readonly feature: StackSetOwner;
@@ -33,8 +39,8 @@ export interface StackSetMetadata {
 
 /** Top-level template Metadata key of the root stack holding each feature's plan notes. */
 export const PLAN_NOTES_METADATA_KEY = 'FalconOrg::PlanNotes';
-/** Sentences `plan` prints under a feature, beyond what the resources say. */
-export type PlanNotesMetadata = Partial<Record<FeatureName, readonly string[]>>;
+/** Sentences `plan` prints under a feature (or other owner), beyond what the resources say. */
+export type PlanNotesMetadata = Partial<Record<StackSetOwner, readonly string[]>>;
 
 export interface RootMetadata {
   readonly features: Readonly<Record<FeatureName, FeatureStatus>>;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  EXTRA_OWNERS,
   FEATURE_NAMES,
   PLAN_NOTES_METADATA_KEY,
   ROOT_METADATA_KEY,
@@ -45,7 +46,7 @@ export interface PlanStackSet {
 }
 
 export interface PlanFeature {
-  /** A feature, or `coverage` (the continuous coverage report, listed after the features when deployed). */
+  /** A feature, or `coverage` / `catalog` (listed after the features when they deploy something). */
   readonly name: StackSetOwner;
   readonly status: FeatureStatus;
   readonly stackSets: readonly PlanStackSet[];
@@ -149,14 +150,15 @@ export function buildPlan(input: PlanInput): Plan {
       notes: [...(notes?.[name] ?? [])],
     };
   });
-  const coverage = stackSets.get('coverage') ?? [];
-  if (coverage.length > 0) {
+  for (const owner of EXTRA_OWNERS) {
+    const sets = stackSets.get(owner) ?? [];
+    if (sets.length === 0) continue;
     features.push({
-      name: 'coverage',
+      name: owner,
       status: 'deployed',
-      stackSets: coverage,
-      resourcesPerAccount: sum(coverage.map((s) => s.resourcesPerAccount)),
-      notes: [],
+      stackSets: sets,
+      resourcesPerAccount: sum(sets.map((s) => s.resourcesPerAccount)),
+      notes: [...(notes?.[owner] ?? [])],
     });
   }
   return {

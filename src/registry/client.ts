@@ -140,6 +140,21 @@ export class OciRegistryClient {
     });
   }
 
+  /**
+   * The registry's clock: the `Date` header of a GET /v2/ (whole seconds), undefined when it sends
+   * none. Events the registry stamps are compared with what a scan saw on this clock, not ours.
+   */
+  async serverDate(signal?: AbortSignal): Promise<string | undefined> {
+    const res = await this.request({
+      method: 'GET',
+      url: `${this.url}/v2/`,
+      scopes: [],
+      accept: [200],
+      signal,
+    });
+    return res.headers.get('date') ?? undefined;
+  }
+
   /** Pages of `/v2/_catalog`, following `Link` headers. */
   async *catalogPages(options: PageOptions = {}): AsyncGenerator<string[]> {
     const first = `${this.url}/v2/_catalog?n=${options.pageSize ?? DEFAULT_PAGE_SIZE}`;

@@ -1,5 +1,7 @@
 import { DescribeImagesCommand, DescribeRepositoriesCommand, type ImageDetail } from '@aws-sdk/client-ecr';
 
+import type { ImageDetails } from '../catalog/events/plan-events.js';
+import type { RegistryProbe } from '../catalog/events/probe.js';
 import type { ImageRecord, RegistrySource } from '../catalog/source.js';
 import type { EcrClients } from './ecr-clients.js';
 import { RegistryError } from './errors.js';
@@ -25,8 +27,10 @@ const MAX_RESULTS = 1000;
  * @example
  * const source = new EcrRegistrySource({ accountId: '123456789012', region: 'eu-west-1', clients: new EcrClients() });
  */
-export class EcrRegistrySource implements RegistrySource {
+export class EcrRegistrySource implements RegistrySource, RegistryProbe {
   readonly registry: string;
+  /** ECR keeps a push time per repository: an image's details are looked up in each. */
+  readonly detailsScope = 'repository';
 
   constructor(private readonly options: EcrSourceOptions) {
     this.registry = `ecr://${options.accountId}/${options.region}`;
@@ -88,6 +92,48 @@ export class EcrRegistrySource implements RegistrySource {
     return records;
   }
 
+  async resolveTag(repository: string, tag: string, signal?: AbortSignal): Promise<string | undefined> {
+    return (await this.describeOne(repository, { imageTag: tag }, signal))?.imageDigest;
+  }
+
+  async imageExists(repository: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.describeOne(repository, { imageDigest: digest }, signal)) !== undefined;
+  }
+
+  async describeImage(
+    repository: string,
+    digest: string,
+    signal?: AbortSignal,
+  ): Promise<ImageDetails | undefined> {
+    const detail = await this.describeOne(repository, { imageDigest: digest }, signal);
+    return detail && detailsOf(detail);
+  }
+
+  /** DescribeImages of one image by tag or digest; undefined when it (or its repository) does not exist. */
+  private describeOne(
+    repository: string,
+    imageId: { imageTag: string } | { imageDigest: string },
+    signal: AbortSignal | undefined,
+  ): Promise<ImageDetail | undefined> {
+    return this.call(`DescribeImages(${repository})`, async () => {
+      try {
+        const out = await this.client().send(
+          new DescribeImagesCommand({
+            registryId: this.options.accountId,
+            repositoryName: repository,
+            imageIds: [imageId],
+          }),
+          { abortSignal: signal },
+        );
+        return out.imageDetails?.[0];
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return undefined;
+        throw error;
+      }
+    });
+  }
+
   private client() {
     return this.options.clients.client(this.options.accountId, this.options.region);
   }
@@ -102,14 +148,16 @@ export class EcrRegistrySource implements RegistrySource {
   }
 }
 
-function toRecord(detail: ImageDetail): ImageRecord | undefined {
-  const tags = detail.imageTags ?? [];
-  if (!detail.imageDigest || tags.length === 0) return undefined;
+function detailsOf(detail: ImageDetail): ImageDetails {
   return {
-    digest: detail.imageDigest,
-    tags: [...tags].sort(),
     ...(detail.imageManifestMediaType ? { mediaType: detail.imageManifestMediaType } : {}),
     ...(detail.imagePushedAt ? { pushedAt: detail.imagePushedAt.toISOString() } : {}),
     ...(detail.imageSizeInBytes !== undefined ? { sizeBytes: detail.imageSizeInBytes } : {}),
   };
+}
+
+function toRecord(detail: ImageDetail): ImageRecord | undefined {
+  const tags = detail.imageTags ?? [];
+  if (!detail.imageDigest || tags.length === 0) return undefined;
+  return { digest: detail.imageDigest, tags: [...tags].sort(), ...detailsOf(detail) };
 }

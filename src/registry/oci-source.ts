@@ -1,3 +1,6 @@
+import { spanOfHttpDate, type Span } from '../catalog/events/instant.js';
+import type { ImageDetails } from '../catalog/events/plan-events.js';
+import type { RegistryProbe } from '../catalog/events/probe.js';
 import type { ImageRecord, KnownImages, RegistrySource } from '../catalog/source.js';
 import type { OciRegistryClient } from './client.js';
 import { limiter, mapWithConcurrency, type Limiter } from '../fanout/concurrency.js';
@@ -46,6 +49,14 @@ interface Details {
   readonly sizeBytes?: number;
 }
 
+function detailsRecord(details: Details): ImageDetails {
+  return {
+    ...(details.mediaType ? { mediaType: details.mediaType } : {}),
+    ...(details.platforms ? { platforms: details.platforms } : {}),
+    ...(details.sizeBytes !== undefined ? { sizeBytes: details.sizeBytes } : {}),
+  };
+}
+
 /**
  * RegistrySource over the OCI distribution API: `_catalog` for repositories; per repository all
  * tag pages, then one manifest request per tag (bounded concurrency, see ManifestMode), grouped by
@@ -56,8 +67,9 @@ interface Details {
  * const source = new OciRegistrySource({ client: new OciRegistryClient({ url }), pageSize: 100 });
  * for (const repo of await source.listRepositories()) console.log(await source.listImages(repo));
  */
-export class OciRegistrySource implements RegistrySource {
+export class OciRegistrySource implements RegistrySource, RegistryProbe {
   readonly registry: string;
+  readonly detailsScope = 'registry';
   private readonly details = new Map<string, Details>();
   private readonly manifestRequests: Limiter;
 
@@ -69,6 +81,32 @@ export class OciRegistrySource implements RegistrySource {
   /** Releases the client's pooled connections (the client stays usable: it reconnects when asked again). */
   close(): void {
     this.options.client.close();
+  }
+
+  async registryTime(signal?: AbortSignal): Promise<Span | undefined> {
+    return spanOfHttpDate(await this.options.client.serverDate(signal));
+  }
+
+  async resolveTag(repository: string, tag: string, signal?: AbortSignal): Promise<string | undefined> {
+    return (await this.options.client.headManifest(repository, tag, signal))?.digest;
+  }
+
+  async imageExists(repository: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.options.client.headManifest(repository, digest, signal)) !== undefined;
+  }
+
+  /** One GET of the manifest (cached per digest for the life of the source, like a scan's). */
+  async describeImage(
+    repository: string,
+    digest: string,
+    signal?: AbortSignal,
+  ): Promise<ImageDetails | undefined> {
+    const cached = this.details.get(digest);
+    if (cached) return detailsRecord(cached);
+    const manifest = await this.options.client.getManifest(repository, digest, signal);
+    return (
+      manifest && detailsRecord(this.detailsFrom(repository, digest, manifest.bytes, manifest.mediaType))
+    );
   }
 
   listRepositories(signal?: AbortSignal): Promise<string[]> {

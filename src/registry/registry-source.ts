@@ -1,3 +1,4 @@
+import type { RegistryProbe } from '../catalog/events/probe.js';
 import type { RegistrySource } from '../catalog/source.js';
 import type { RegistryCredentials } from './auth.js';
 import { OciRegistryClient, type OciClientOptions } from './client.js';
@@ -24,7 +25,10 @@ export interface RegistrySourceOptions {
  * const source = createRegistrySource('http://127.0.0.1:5000', { credentials: registryCredentialsFromEnv() });
  * const ecr = createRegistrySource('ecr://123456789012/eu-west-1', { ecrClients: new EcrClients({ roleArnPattern }) });
  */
-export function createRegistrySource(argument: string, options: RegistrySourceOptions = {}): RegistrySource {
+export function createRegistrySource(
+  argument: string,
+  options: RegistrySourceOptions = {},
+): RegistrySource & RegistryProbe {
   const target = parseRegistryArgument(argument);
   if (target.kind === 'ecr') {
     return options.ecrClients

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { registerCatalog } from '../../src/cli/catalog.js';
+import { registerCatalog, type CatalogWiring } from '../../src/cli/catalog.js';
 import type { SourceFactory } from '../../src/cli/catalog-source.js';
 import { describeFailure, ExitCode } from '../../src/cli/exit.js';
 import type { Output } from '../../src/cli/output.js';
@@ -11,7 +11,10 @@ export interface CliResult {
 }
 
 /** Runs `falcon-org catalog …` in-process, the way src/cli/main.ts does, with an injected source factory. */
-export async function runCatalog(argv: readonly string[], createSource?: SourceFactory): Promise<CliResult> {
+export async function runCatalog(
+  argv: readonly string[],
+  wiring?: SourceFactory | CatalogWiring,
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const output: Output = {
@@ -22,7 +25,7 @@ export async function runCatalog(argv: readonly string[], createSource?: SourceF
   const program = new Command('falcon-org')
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) });
-  registerCatalog(program, output, createSource);
+  registerCatalog(program, output, typeof wiring === 'function' ? { createSource: wiring } : (wiring ?? {}));
   try {
     await program.parseAsync(['catalog', ...argv], { from: 'user' });
     return { code: ExitCode.Ok, stdout, stderr };

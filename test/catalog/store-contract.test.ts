@@ -1,10 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogStoreError, ConcurrentScanError } from '../../src/catalog/errors.js';
+import { applyEvents } from '../../src/catalog/events/apply.js';
 import { planRun, type PlanInput } from '../../src/catalog/plan.js';
+import { SCHEMA } from '../../src/catalog/store/schema.js';
 import { scanRegistry } from '../../src/catalog/scan.js';
 import { openCatalogStore, type StoreLocation } from '../../src/catalog/store/open.js';
 import type { CatalogStore } from '../../src/catalog/store/store.js';
@@ -151,8 +154,11 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
         listed: ['app'],
         collected: new Map([['app', [{ digest: B, tags: ['v1'] }]]]),
       });
-      // The last statement of the commit (inventory) fails on a duplicate key, after everything else ran.
-      const broken = { ...plan, inventory: [...plan.inventory, ...plan.inventory] };
+      // The inventory statement fails (a NOT NULL column left empty), after the state rows were written.
+      const broken = {
+        ...plan,
+        inventory: plan.inventory.map((e) => ({ ...e, inventoriedAt: null as unknown as string })),
+      };
       await expect(store.commit(broken)).rejects.toBeInstanceOf(CatalogStoreError);
 
       const after = await store.load('http://r.test');
@@ -231,6 +237,50 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
       ).toBe(2);
       expect((await store.inventory()).map((e) => e.digest)).toEqual([B]);
     }));
+
+  it('upgrades a version 1 store in place: old scans stay readable, events can then be applied', async () => {
+    const location = await backend.fresh();
+    const v1 = [
+      ...SCHEMA,
+      'INSERT INTO catalog_schema (id, version) VALUES (1, 1)',
+      "INSERT INTO catalog_registries (registry, generation, last_run_id) VALUES ('http://r.test', 1, 'old')",
+      `INSERT INTO catalog_runs (id, registry, started_at, finished_at, dedupe, summary, failures) VALUES ('old', 'http://r.test', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 'registry', '${JSON.stringify({ repositories: 1, images: 1, tags: 1, added: 1, removed: 0, moved: 0, tagsAdded: 1, tagsRemoved: 0, inventoried: 0, excluded: 0, failed: 0 })}', '[]')`,
+      `INSERT INTO catalog_images (registry, repository, digest) VALUES ('http://r.test', 'app', '${A}')`,
+      `INSERT INTO catalog_tags (registry, repository, tag, digest) VALUES ('http://r.test', 'app', 'v1', '${A}')`,
+    ];
+    if (location.kind === 'sqlite') {
+      mkdirSync(dirname(location.file), { recursive: true });
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(location.file);
+      for (const statement of v1) db.exec(statement);
+      db.close();
+    } else {
+      const client = new pg.Client({ connectionString: location.url });
+      await client.connect();
+      for (const statement of v1) await client.query(statement);
+      await client.end();
+    }
+    const store = await openCatalogStore(location);
+    try {
+      expect((await store.lastRun('http://r.test'))?.run).toMatchObject({
+        id: 'old',
+        registry: 'http://r.test',
+      });
+      expect((await store.lastRun('http://r.test'))?.run.origin).toBeUndefined();
+      const registry = new FakeRegistry('http://r.test').tag('app', 'v1', A);
+      const { commit } = await applyEvents([registry.push('app', 'v2', B)], registry, store);
+      expect(commit.changes.map((c) => c.kind).sort()).toEqual(['image-added', 'tag-added']);
+      expect((await store.status())[0]).toMatchObject({
+        lastScan: { runId: 'old' },
+        eventsSinceScan: { applied: 1 },
+      });
+    } finally {
+      await store.close();
+    }
+    // Opening it again changes nothing (the upgrade ran once).
+    const again = await openCatalogStore(location);
+    await again.close();
+  });
 
   it('refuses a store written by a newer schema version', () =>
     withStore(async (store, location) => {

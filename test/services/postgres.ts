@@ -17,6 +17,9 @@ export interface PostgresService {
   readonly url: string;
   /** Creates another empty database and returns its URL (for tests that need isolation). */
   createDatabase(name: string): Promise<string>;
+  /** Shuts the server down (connections refused) without deleting anything; `resume` starts it again. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,22 +55,23 @@ export async function startPostgres(database = 'catalog'): Promise<PostgresServi
   ]);
   let port = 0;
   let lastError: unknown;
+  const start = () =>
+    asPostgres('pg_ctl', [
+      'start',
+      '-w',
+      '-t',
+      '60',
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+    ]);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     port = await freePort();
-    const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
     try {
-      await asPostgres('pg_ctl', [
-        'start',
-        '-w',
-        '-t',
-        '60',
-        '-D',
-        data,
-        '-l',
-        join(dir, 'log'),
-        '-o',
-        options,
-      ]);
+      await start();
       lastError = undefined;
       break;
     } catch (error) {
@@ -94,6 +98,8 @@ export async function startPostgres(database = 'catalog'): Promise<PostgresServi
   return {
     url,
     createDatabase,
+    pause: () => asPostgres('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']),
+    resume: start,
     async stop() {
       if (stopped) return;
       stopped = true;

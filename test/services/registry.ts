@@ -18,6 +18,11 @@ export interface StartRegistryOptions {
   readonly auth?: RegistryAuth;
   /** `expires_in` of tokens ('token' auth). @default 300 */
   readonly tokenLifetimeSeconds?: number;
+  /**
+   * Where the registry posts its notifications (`notifications.endpoints`), with the bearer token it
+   * sends; pulls and blobs are left out, as the README advises. Retries back off 200 ms.
+   */
+  readonly notify?: { readonly url: string; readonly token: string };
 }
 
 export interface LocalRegistry {
@@ -88,6 +93,24 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         },
         http: { addr: `127.0.0.1:${port}`, secret: randomBytes(16).toString('hex') },
         ...(authConfig ? { auth: authConfig } : {}),
+        ...(options.notify
+          ? {
+              notifications: {
+                endpoints: [
+                  {
+                    name: 'falcon-org',
+                    url: options.notify.url,
+                    headers: { Authorization: [`Bearer ${options.notify.token}`] },
+                    timeout: '2s',
+                    threshold: 3,
+                    backoff: '200ms',
+                    ignoredmediatypes: ['application/octet-stream'],
+                    ignore: { actions: ['pull'] },
+                  },
+                ],
+              },
+            }
+          : {}),
       };
       const configPath = join(dir, 'config.yml');
       await writeFile(configPath, stringify(config));

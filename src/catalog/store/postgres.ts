@@ -38,10 +38,18 @@ export class PostgresDriver implements SqlDriver {
     return this.direct.run(sql, params);
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN', work);
+  }
+
+  snapshot<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', work);
+  }
+
+  private async inTransaction<T>(begin: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(executor(client));
       await client.query('COMMIT');
       return result;
@@ -53,10 +61,10 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  async migrate(statements: readonly string[]): Promise<void> {
+  async migrate(work: (tx: SqlExecutor) => Promise<void>): Promise<void> {
     await this.transaction(async (tx) => {
       await tx.all('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
-      for (const statement of statements) await tx.run(statement);
+      await work(tx);
     });
   }
 

@@ -1,142 +1,32 @@
 import { ConcurrentScanError, CatalogStoreError } from '../errors.js';
-import type {
-  CatalogChange,
-  ChangeKind,
-  DedupeScope,
-  InventoryEntry,
-  RegistryState,
-  RepositoryState,
-  RunRecord,
-  ScanSummary,
-  RepositoryFailure,
-} from '../model.js';
-import type { RunCommit } from '../plan.js';
-import type { ImageRecord } from '../source.js';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
-import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql.js';
-import type { CatalogStore, InventoryQuery, MarkAssessed, StoredRegistry } from './store.js';
+import type { Rejection, RejectReason } from '../events/model.js';
+import type { EventPlan, EventView } from '../events/plan-events.js';
+import type { CatalogChange, DedupeScope, InventoryEntry, RunRecord } from '../model.js';
+import { rebaseOnEvents, type RunCommit } from '../plan.js';
+import {
+  lockEventState,
+  readEventStates,
+  readEventView,
+  readRepositories,
+  readSeq,
+  recordRejections,
+  recordScan,
+  touchedSince,
+  writeEventBookkeeping,
+  type EventViewRequest,
+} from './event-tables.js';
+import { compareKeys, str, toChange, toInventory, toRun, toState } from './rows.js';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import type { SqlDriver, SqlExecutor, SqlValue } from './sql.js';
+import type { CatalogStore, InventoryQuery, MarkAssessed, RegistryStatus, StoredRegistry } from './store.js';
+import { splitKey } from '../events/plan-events.js';
+import { deleteRepositories, writeInventory, writeRepositories, writeRun } from './write-catalog.js';
 
-/** Rows per multi-row INSERT: well under both engines' parameter limits. */
-const BATCH_ROWS = 250;
-
-async function insertMany(
-  tx: SqlExecutor,
-  table: string,
-  columns: readonly string[],
-  rows: readonly (readonly SqlValue[])[],
-): Promise<void> {
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-    const chunk = rows.slice(i, i + BATCH_ROWS);
-    const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`;
-    await tx.run(sql, chunk.flat());
+/** Thrown inside the events transaction to roll it back when the plan still needs lookups. */
+class NeedsLookups extends Error {
+  constructor(readonly plan: EventPlan) {
+    super('the plan needs registry lookups first');
   }
-}
-
-const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
-const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : str(v));
-const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-const json = (v: unknown): unknown => JSON.parse(str(v));
-const optList = (v: unknown): string[] | undefined =>
-  v === null || v === undefined ? undefined : (json(v) as string[]);
-const listOrNull = (v: readonly string[] | undefined): string | null =>
-  v === undefined ? null : JSON.stringify(v);
-
-function imageValues(registry: string, repository: string, image: ImageRecord): SqlValue[] {
-  return [
-    registry,
-    repository,
-    image.digest,
-    image.mediaType ?? null,
-    listOrNull(image.platforms),
-    image.pushedAt ?? null,
-    image.sizeBytes ?? null,
-  ];
-}
-
-function toRun(row: SqlRow): RunRecord {
-  return {
-    id: str(row.id),
-    registry: str(row.registry),
-    startedAt: str(row.started_at),
-    finishedAt: str(row.finished_at),
-    dedupe: str(row.dedupe) as DedupeScope,
-    summary: json(row.summary) as ScanSummary,
-    failures: json(row.failures) as RepositoryFailure[],
-  };
-}
-
-function toChange(row: SqlRow): CatalogChange {
-  const tag = optStr(row.tag);
-  const fromDigest = optStr(row.from_digest);
-  return {
-    kind: str(row.kind) as ChangeKind,
-    repository: str(row.repository),
-    digest: str(row.digest),
-    ...(tag === undefined ? {} : { tag }),
-    ...(fromDigest === undefined ? {} : { fromDigest }),
-  };
-}
-
-function toInventory(row: SqlRow): InventoryEntry {
-  const assessedAt = optStr(row.assessed_at);
-  const mediaType = optStr(row.media_type);
-  const platforms = optList(row.platforms);
-  return {
-    registry: str(row.registry),
-    digest: str(row.digest),
-    repository: str(row.repository),
-    tags: json(row.tags) as string[],
-    ...(mediaType === undefined ? {} : { mediaType }),
-    ...(platforms === undefined ? {} : { platforms }),
-    runId: str(row.run_id),
-    inventoriedAt: str(row.inventoried_at),
-    ...(assessedAt === undefined ? {} : { assessedAt }),
-  };
-}
-
-function compareKeys(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return (a[i] ?? '') < (b[i] ?? '') ? -1 : 1;
-  }
-  return 0;
-}
-
-/**
- * The catalog of one registry from its image and tag rows. Tags are sorted here, not with ORDER BY:
- * PostgreSQL sorts text by the database's collation (e.g. en_US ignores punctuation), SQLite by code
- * point; JavaScript's sort gives the same order on both, and the one sources use.
- */
-function toState(imageRows: readonly SqlRow[], tagRows: readonly SqlRow[]): RegistryState {
-  const tags = new Map<string, string[]>();
-  for (const row of tagRows) {
-    const key = `${str(row.repository)}\n${str(row.digest)}`;
-    const list = tags.get(key);
-    if (list) list.push(str(row.tag));
-    else tags.set(key, [str(row.tag)]);
-  }
-  for (const list of tags.values()) list.sort();
-  const state = new Map<string, RepositoryState & { images: Map<string, ImageRecord> }>();
-  for (const row of imageRows) {
-    const repository = str(row.repository);
-    const digest = str(row.digest);
-    const mediaType = optStr(row.media_type);
-    const platforms = optList(row.platforms);
-    const pushedAt = optStr(row.pushed_at);
-    const sizeBytes = optNum(row.size_bytes);
-    const image: ImageRecord = {
-      digest,
-      tags: tags.get(`${repository}\n${digest}`) ?? [],
-      ...(mediaType === undefined ? {} : { mediaType }),
-      ...(platforms === undefined ? {} : { platforms }),
-      ...(pushedAt === undefined ? {} : { pushedAt }),
-      ...(sizeBytes === undefined ? {} : { sizeBytes }),
-    };
-    let repo = state.get(repository);
-    if (!repo) state.set(repository, (repo = { images: new Map() }));
-    repo.images.set(digest, image);
-  }
-  return state;
 }
 
 /** The catalog's queries, written once; the driver decides whether they run on SQLite or PostgreSQL. */
@@ -149,19 +39,25 @@ export class SqlCatalogStore implements CatalogStore {
   /** Opens the store on a driver, creating or checking the schema. */
   static async open(driver: SqlDriver, location: string): Promise<SqlCatalogStore> {
     try {
-      await driver.migrate(SCHEMA);
-      const rows = await driver.all('SELECT version FROM catalog_schema WHERE id = 1');
-      const version = rows[0] ? Number(rows[0].version) : undefined;
-      if (version === undefined) {
-        await driver.run(
-          'INSERT INTO catalog_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO NOTHING',
-          [SCHEMA_VERSION],
+      await driver.migrate(async (tx) => {
+        for (const statement of SCHEMA) await tx.run(statement);
+        const rows = await tx.all('SELECT version FROM catalog_schema WHERE id = 1');
+        // A new store starts at version 1 and is brought up to date by the same steps as an old one.
+        const version = rows[0] ? Number(rows[0].version) : 1;
+        if (version > SCHEMA_VERSION) {
+          throw new CatalogStoreError(
+            `the catalog store at ${location} has schema version ${version}, newer than this falcon-org understands (${SCHEMA_VERSION}); upgrade falcon-org`,
+          );
+        }
+        for (const migration of MIGRATIONS) {
+          if (migration.version <= version) continue;
+          for (const statement of migration.statements) await tx.run(statement);
+        }
+        await tx.run(
+          'INSERT INTO catalog_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version',
+          [Math.max(version, SCHEMA_VERSION)],
         );
-      } else if (version > SCHEMA_VERSION) {
-        throw new CatalogStoreError(
-          `the catalog store at ${location} has schema version ${version}, newer than this falcon-org understands (${SCHEMA_VERSION}); upgrade falcon-org`,
-        );
-      }
+      });
     } catch (error) {
       await driver.close();
       if (error instanceof CatalogStoreError) throw error;
@@ -171,34 +67,24 @@ export class SqlCatalogStore implements CatalogStore {
   }
 
   async load(registry: string): Promise<StoredRegistry> {
-    // The rows must all come from one committed generation, or a run would plan against a mix of
-    // two runs' states. Each statement sees its own snapshot (PostgreSQL's READ COMMITTED), so read
-    // the generation before and after the rows: every commit bumps it, so equal means no commit
-    // landed in between. Portable, and it never holds a transaction open while reading.
-    for (let attempt = 0; ; attempt++) {
-      const before = await this.generation(registry);
-      const [imageRows, tagRows] = await Promise.all([
-        this.driver.all(
-          'SELECT repository, digest, media_type, platforms, pushed_at, size_bytes FROM catalog_images WHERE registry = ?',
-          [registry],
-        ),
-        this.driver.all('SELECT repository, tag, digest FROM catalog_tags WHERE registry = ?', [registry]),
+    // One snapshot: the rows, the generation and the event sequence of one committed state, even
+    // while events or another scan commit.
+    return this.driver.snapshot(async (tx) => {
+      const generation = await this.generation(tx, registry);
+      const eventSeq = await readSeq(tx, registry);
+      const imageRows = await tx.all(
+        'SELECT repository, digest, media_type, platforms, pushed_at, size_bytes FROM catalog_images WHERE registry = ?',
+        [registry],
+      );
+      const tagRows = await tx.all('SELECT repository, tag, digest FROM catalog_tags WHERE registry = ?', [
+        registry,
       ]);
-      if ((await this.generation(registry)) === before) {
-        return { state: toState(imageRows, tagRows), generation: before };
-      }
-      if (attempt >= 4) {
-        throw new CatalogStoreError(
-          `the catalog of ${registry} kept changing while it was read; another scan may be running`,
-        );
-      }
-    }
+      return { state: toState(imageRows, tagRows), generation, eventSeq };
+    });
   }
 
-  private async generation(registry: string): Promise<number> {
-    const rows = await this.driver.all('SELECT generation FROM catalog_registries WHERE registry = ?', [
-      registry,
-    ]);
+  private async generation(tx: SqlExecutor, registry: string): Promise<number> {
+    const rows = await tx.all('SELECT generation FROM catalog_registries WHERE registry = ?', [registry]);
     return rows[0] ? Number(rows[0].generation) : 0;
   }
 
@@ -210,129 +96,144 @@ export class SqlCatalogStore implements CatalogStore {
     return new Set(rows.map((r) => str(r.digest)));
   }
 
-  async commit(commit: RunCommit): Promise<void> {
-    const { run } = commit;
-    const registry = run.registry;
+  async commit(commit: RunCommit): Promise<RunCommit> {
+    const registry = commit.run.registry;
     try {
-      await this.driver.transaction(async (tx) => {
-        await this.claimGeneration(tx, registry, commit.baseGeneration, run.id);
-        await insertMany(
-          tx,
-          'catalog_runs',
-          ['id', 'registry', 'started_at', 'finished_at', 'dedupe', 'summary', 'failures'],
-          [
-            [
-              run.id,
-              registry,
-              run.startedAt,
-              run.finishedAt,
-              run.dedupe,
-              JSON.stringify(run.summary),
-              JSON.stringify(run.failures),
-            ],
-          ],
-        );
-        for (const repository of commit.deleteRepositories) {
-          await tx.run('DELETE FROM catalog_tags WHERE registry = ? AND repository = ?', [
-            registry,
-            repository,
-          ]);
-          await tx.run('DELETE FROM catalog_images WHERE registry = ? AND repository = ?', [
-            registry,
-            repository,
-          ]);
+      return await this.driver.transaction(async (tx) => {
+        await this.claimGeneration(tx, registry, commit.baseGeneration, commit.run.id);
+        // Batches of events take turns with this commit; those applied while the scan ran win.
+        const seq = await lockEventState(tx, registry);
+        let rebased = commit;
+        if (seq > commit.eventSeq) {
+          const touched = await touchedSince(tx, registry, commit.eventSeq);
+          const repositories = [...touched].map((key) => splitKey(key)[0]);
+          rebased = rebaseOnEvents(commit, touched, await readRepositories(tx, registry, repositories));
         }
-        const newImages: SqlValue[][] = [];
-        const newTags: SqlValue[][] = [];
-        for (const w of commit.writes) {
-          for (const tag of w.deleteTags) {
-            await tx.run('DELETE FROM catalog_tags WHERE registry = ? AND repository = ? AND tag = ?', [
-              registry,
-              w.repository,
-              tag,
-            ]);
-          }
-          for (const digest of w.deleteDigests) {
-            await tx.run('DELETE FROM catalog_images WHERE registry = ? AND repository = ? AND digest = ?', [
-              registry,
-              w.repository,
-              digest,
-            ]);
-          }
-          for (const [tag, digest] of w.moveTags) {
-            await tx.run(
-              'UPDATE catalog_tags SET digest = ? WHERE registry = ? AND repository = ? AND tag = ?',
-              [digest, registry, w.repository, tag],
-            );
-          }
-          for (const image of w.updateImages) {
-            const [, , digest, mediaType, platforms, pushedAt, sizeBytes] = imageValues(
-              registry,
-              w.repository,
-              image,
-            );
-            await tx.run(
-              'UPDATE catalog_images SET media_type = ?, platforms = ?, pushed_at = ?, size_bytes = ? WHERE registry = ? AND repository = ? AND digest = ?',
-              [
-                mediaType ?? null,
-                platforms ?? null,
-                pushedAt ?? null,
-                sizeBytes ?? null,
-                registry,
-                w.repository,
-                digest ?? null,
-              ],
-            );
-          }
-          for (const image of w.insertImages) newImages.push(imageValues(registry, w.repository, image));
-          for (const [tag, digest] of w.insertTags) newTags.push([registry, w.repository, tag, digest]);
-        }
-        await insertMany(
-          tx,
-          'catalog_images',
-          ['registry', 'repository', 'digest', 'media_type', 'platforms', 'pushed_at', 'size_bytes'],
-          newImages,
-        );
-        await insertMany(tx, 'catalog_tags', ['registry', 'repository', 'tag', 'digest'], newTags);
-        await insertMany(
-          tx,
-          'catalog_changes',
-          ['run_id', 'ordinal', 'kind', 'repository', 'digest', 'tag', 'from_digest'],
-          commit.changes.map((c, i) => [
-            run.id,
-            i,
-            c.kind,
-            c.repository,
-            c.digest,
-            c.tag ?? null,
-            c.fromDigest ?? null,
-          ]),
-        );
-        await insertMany(
-          tx,
-          'catalog_inventory',
-          ['registry', 'digest', 'repository', 'tags', 'media_type', 'platforms', 'run_id', 'inventoried_at'],
-          commit.inventory.map((e) => [
-            e.registry,
-            e.digest,
-            e.repository,
-            JSON.stringify(e.tags),
-            e.mediaType ?? null,
-            listOrNull(e.platforms),
-            e.runId,
-            e.inventoriedAt,
-          ]),
-        );
+        await writeRun(tx, rebased.run, rebased.changes);
+        await deleteRepositories(tx, registry, rebased.deleteRepositories);
+        await writeRepositories(tx, registry, rebased.writes);
+        await writeInventory(tx, rebased.inventory);
+        await recordScan(tx, registry, rebased.observed, commit.eventSeq);
+        return rebased;
       });
     } catch (error) {
       if (error instanceof ConcurrentScanError) throw error;
       throw new CatalogStoreError(
         `could not commit the scan of ${registry} to ${this.location}; the stored catalog is unchanged`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
+  }
+
+  async eventView(request: EventViewRequest): Promise<EventView> {
+    try {
+      return await this.driver.snapshot((tx) => readEventView(tx, request));
+    } catch (error) {
+      throw new CatalogStoreError(`could not read the catalog of ${request.registry} from ${this.location}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async commitEvents(
+    request: EventViewRequest,
+    plan: (view: EventView) => EventPlan,
+    at: string,
+  ): Promise<EventPlan> {
+    try {
+      return await this.driver.transaction(async (tx) => {
+        const seq = (await lockEventState(tx, request.registry)) + 1;
+        const result = plan(await readEventView(tx, request));
+        if (result.kind === 'needs') throw new NeedsLookups(result);
+        const { commit } = result;
+        if (commit.run) await writeRun(tx, commit.run, commit.changes, seq);
+        await writeRepositories(tx, commit.registry, commit.writes);
+        await writeInventory(tx, commit.inventory);
+        await writeEventBookkeeping(tx, commit, seq, at);
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof NeedsLookups) return error.plan;
+      throw new CatalogStoreError(
+        `could not apply events of ${request.registry} to ${this.location}; nothing of the batch was kept`,
+        { cause: error },
+      );
+    }
+  }
+
+  async recordRejections(source: string, rejections: readonly Rejection[], at: string): Promise<void> {
+    if (rejections.length === 0) return;
+    try {
+      await this.driver.transaction((tx) => recordRejections(tx, source, rejections, at));
+    } catch (error) {
+      throw new CatalogStoreError(`could not record rejected events in ${this.location}`, { cause: error });
+    }
+  }
+
+  async status(): Promise<RegistryStatus[]> {
+    return this.driver.snapshot(async (tx) => {
+      const scans = await tx.all(
+        'SELECT g.registry, r.id, r.finished_at FROM catalog_registries g JOIN catalog_runs r ON r.id = g.last_run_id',
+      );
+      const events = await readEventStates(tx);
+      const rejections = await tx.all(
+        'SELECT source, reason, count, last_at, detail FROM catalog_event_rejections',
+      );
+      const byRegistry = new Map<
+        string,
+        RegistryStatus & { rejections: RegistryStatus['rejections'][number][] }
+      >();
+      const entry = (registry: string) => {
+        let e = byRegistry.get(registry);
+        if (!e) byRegistry.set(registry, (e = { registry, eventsSinceScan: {}, rejections: [] }));
+        return e;
+      };
+      for (const row of scans) {
+        const e = entry(str(row.registry));
+        byRegistry.set(e.registry, {
+          ...e,
+          lastScan: { runId: str(row.id), finishedAt: str(row.finished_at) },
+        });
+      }
+      for (const row of events) {
+        const e = entry(row.registry);
+        byRegistry.set(e.registry, {
+          ...e,
+          eventsSinceScan: row.sinceScan,
+          ...(row.lastEventAt ? { lastEventAt: row.lastEventAt } : {}),
+        });
+      }
+      for (const row of rejections) {
+        entry(str(row.source)).rejections.push({
+          reason: str(row.reason) as RejectReason,
+          count: Number(row.count),
+          lastAt: str(row.last_at),
+          detail: str(row.detail),
+        });
+      }
+      return [...byRegistry.values()].sort((a, b) => compareKeys([a.registry], [b.registry]));
+    });
+  }
+
+  async eventChanges(registry: string): Promise<{ runs: RunRecord[]; changes: CatalogChange[] }> {
+    return this.driver.snapshot(async (tx) => {
+      const state = await tx.all('SELECT scan_seq FROM catalog_event_state WHERE registry = ?', [registry]);
+      const since = state[0] ? Number(state[0].scan_seq) : 0;
+      const rows = await tx.all(
+        "SELECT * FROM catalog_runs WHERE registry = ? AND origin = 'events' AND seq > ? ORDER BY seq",
+        [registry, since],
+      );
+      const runs = rows.map(toRun);
+      const changes: CatalogChange[] = [];
+      for (const run of runs) {
+        const rows = await tx.all(
+          'SELECT kind, repository, digest, tag, from_digest FROM catalog_changes WHERE run_id = ? ORDER BY ordinal',
+          [run.id],
+        );
+        changes.push(...rows.map(toChange));
+      }
+      return { runs, changes };
+    });
   }
 
   /** Optimistic concurrency: only one run may move a registry from a given generation to the next. */

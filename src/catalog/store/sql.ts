@@ -13,8 +13,10 @@ export interface SqlDriver extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Runs the schema statements once, safely when several processes start at the same time. */
-  migrate(statements: readonly string[]): Promise<void>;
+  /** Runs reads that must all see one committed state (one snapshot), without taking write locks. */
+  snapshot<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs `work` (creating and upgrading the schema) in one transaction, one process at a time. */
+  migrate(work: (tx: SqlExecutor) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { limiter } from '../../fanout/concurrency.js';
 import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql.js';
 
 /** The embedded store: one SQLite file, written in WAL mode so a killed process never corrupts it. */
@@ -8,6 +9,11 @@ export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite';
   private readonly statements = new Map<string, Database.Statement>();
   private readonly db: Database.Database;
+  /**
+   * One connection serves the whole process: transactions of concurrent callers (a listener
+   * applying events while answering status) take turns instead of nesting.
+   */
+  private readonly turn = limiter(1);
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -35,21 +41,30 @@ export class SqliteDriver implements SqlDriver {
     return Promise.resolve(this.prepare(sql).run(...params).changes);
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await work(this);
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN IMMEDIATE', work);
   }
 
-  migrate(statements: readonly string[]): Promise<void> {
-    return this.transaction(async (tx) => {
-      for (const statement of statements) await tx.run(statement);
+  /** A deferred transaction: in WAL mode its first read fixes the snapshot, and writers are not blocked. */
+  snapshot<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN', work);
+  }
+
+  migrate(work: (tx: SqlExecutor) => Promise<void>): Promise<void> {
+    return this.transaction(work);
+  }
+
+  private inTransaction<T>(begin: string, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.turn(async () => {
+      this.db.exec(begin);
+      try {
+        const result = await work(this);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
     });
   }
 

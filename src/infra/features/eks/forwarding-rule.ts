@@ -10,6 +10,10 @@ export interface ForwardingRuleProps {
   readonly centralBusArn: string;
   /** The rule's name (fixed: the role's trust policy names the rule's ARN). */
   readonly ruleName: string;
+  /** The events forwarded. @default CLUSTER_EVENT_PATTERN (EKS CreateCluster and CreateFargateProfile) */
+  readonly eventPattern?: events.EventPattern;
+  /** @default the EKS cluster events' descriptions */
+  readonly description?: { readonly role: string; readonly rule: string };
 }
 
 /**
@@ -27,7 +31,9 @@ export class ForwardingRule extends Construct {
     super(scope, id);
     const ruleArn = `arn:${cdk.Aws.PARTITION}:events:${cdk.Aws.REGION}:${cdk.Aws.ACCOUNT_ID}:rule/${props.ruleName}`;
     this.role = new iam.Role(this, 'Role', {
-      description: 'falcon-org EKS Protection: forwards EKS cluster events to the central event bus',
+      description:
+        props.description?.role ??
+        'falcon-org EKS Protection: forwards EKS cluster events to the central event bus',
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': cdk.Aws.ACCOUNT_ID, 'aws:SourceArn': ruleArn },
       }),
@@ -45,8 +51,10 @@ export class ForwardingRule extends Construct {
     });
     this.rule = new events.Rule(this, 'Rule', {
       ruleName: props.ruleName,
-      description: 'falcon-org: forwards EKS CreateCluster and CreateFargateProfile to the central bus',
-      eventPattern: CLUSTER_EVENT_PATTERN,
+      description:
+        props.description?.rule ??
+        'falcon-org: forwards EKS CreateCluster and CreateFargateProfile to the central bus',
+      eventPattern: props.eventPattern ?? CLUSTER_EVENT_PATTERN,
     });
     // The role is handed over immutable: its inline policy is all it may do, the target adds nothing.
     this.rule.addTarget(

@@ -1,0 +1,271 @@
+/**
+ * The endpoint a distribution registry's `notifications.endpoints` posts to: it answers at once and
+ * applies the events afterwards, in batches, from a bounded in-memory queue.
+ *
+ * Answers (docker-registry retries every answer but 2xx/3xx, with its own backoff):
+ * - 202: the events are queued (events it does not use, such as pulls and blobs, are counted);
+ * - 400: the body is not a notification envelope (logged; a registry never sends one);
+ * - 401: no or a wrong bearer token (compared in constant time);
+ * - 413: the body is larger than `maxBodyBytes`;
+ * - 503: the queue is full, or the store is down (the registry sends the events again later).
+ * Events accepted but not yet applied live only in this process: if it dies they are lost, and
+ * the next `catalog scan` (the reconciler) catches what they changed.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { equalJitterDelay } from '../../shared/backoff.js';
+import { CatalogStoreError, describeWithCause } from '../errors.js';
+import type { CatalogStore } from '../store/store.js';
+import { applyEvents, type ApplyOptions, type ApplyResult } from './apply.js';
+import { MalformedEnvelopeError, parseNotification } from './distribution.js';
+import { RejectReason, type RegistryEvent, type Rejection } from './model.js';
+import type { RegistryProbe } from './probe.js';
+
+export interface ListenerLog {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly [field: string]: unknown;
+}
+
+export interface ListenerOptions {
+  readonly probe: RegistryProbe;
+  readonly store: CatalogStore;
+  /** The bearer token the registry sends (its endpoint's `headers.Authorization`). */
+  readonly token: string;
+  /** @default '/events' */
+  readonly path?: string;
+  /** Events held at most; beyond, requests get 503. @default 10000 */
+  readonly queueSize?: number;
+  /** Events applied in one transaction at most. @default 500 */
+  readonly batchSize?: number;
+  /** @default 1 MiB */
+  readonly maxBodyBytes?: number;
+  readonly apply?: Omit<ApplyOptions, 'signal'>;
+  readonly log: (entry: ListenerLog) => void;
+  /** Backoff after failed batches: first and longest ceiling (equal jitter). @default 500 ms and 30 s */
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  readonly now?: () => Date;
+}
+
+export interface ListenerStats {
+  readonly received: number;
+  /** Events taken through the engine (applied, unchanged, stale, duplicate, excluded, settled). */
+  readonly handled: number;
+  readonly ignored: number;
+  readonly rejected: number;
+  readonly queued: number;
+  readonly storeUp: boolean;
+  readonly registryRequests: number;
+}
+
+const digestOf = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** Refusals held for the store at most (while it is down); beyond, they are only counted and logged. */
+const MAX_PENDING_REJECTIONS = 1000;
+
+export class EventListener {
+  private readonly queue: RegistryEvent[] = [];
+  private readonly rejections: Rejection[] = [];
+  private readonly expected: Buffer;
+  private readonly path: string;
+  private readonly queueSize: number;
+  private readonly batchSize: number;
+  private readonly maxBodyBytes: number;
+  private readonly retry: { initialMs: number; maxMs: number };
+  private readonly controller = new AbortController();
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private storeUp = true;
+  private stopping = false;
+  private counts = { received: 0, handled: 0, ignored: 0, rejected: 0, registryRequests: 0 };
+
+  constructor(private readonly options: ListenerOptions) {
+    // Hashing both sides gives equal lengths, so the comparison takes the same time whatever was sent.
+    this.expected = digestOf(options.token);
+    this.path = options.path ?? '/events';
+    this.queueSize = options.queueSize ?? 10_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
+  }
+
+  stats(): ListenerStats {
+    return { ...this.counts, queued: this.queue.length, storeUp: this.storeUp };
+  }
+
+  /** The request handler for `http.createServer`. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.answer(req, res).catch((error: unknown) => {
+      this.options.log({ level: 'error', message: `request failed: ${String(error)}` });
+      if (!res.headersSent) respond(res, 500, 'internal error');
+    });
+  };
+
+  /** Starts applying queued events. */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /**
+   * Stops taking events and applies what is queued, for at most `drainMs`; returns how many
+   * events were left unapplied.
+   */
+  async stop(drainMs = 10_000): Promise<number> {
+    this.stopping = true;
+    this.wake?.();
+    const drained = this.loop ?? Promise.resolve();
+    const timer = sleep(drainMs, 'timeout' as const, { ref: false });
+    if ((await Promise.race([drained.then(() => 'done' as const), timer])) === 'timeout')
+      this.controller.abort();
+    await drained.catch(() => undefined);
+    return this.queue.length;
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://listener');
+    if (url.pathname !== this.path) return respond(res, 404, 'not found');
+    if (req.method !== 'POST') return respond(res, 405, 'use POST', { allow: 'POST' });
+    if (!this.authorized(req.headers.authorization)) {
+      this.options.log({
+        level: 'warn',
+        message: 'refused a notification without the right bearer token',
+        from: req.socket.remoteAddress,
+      });
+      return respond(res, 401, 'unauthorized', { 'www-authenticate': 'Bearer' });
+    }
+    const body = await readBody(req, this.maxBodyBytes);
+    if (body === undefined) return respond(res, 413, `the body is larger than ${this.maxBodyBytes} bytes`);
+    let parsed;
+    try {
+      parsed = parseNotification(body, this.options.probe.registry);
+    } catch (error) {
+      if (!(error instanceof MalformedEnvelopeError)) throw error;
+      this.counts.rejected += 1;
+      this.hold([{ reason: RejectReason.Malformed, detail: `request body: ${error.message}` }]);
+      this.options.log({
+        level: 'warn',
+        message: `refused a notification: ${error.message}`,
+        bytes: body.length,
+      });
+      return respond(res, 400, error.message);
+    }
+    if (this.stopping) return respond(res, 503, 'shutting down', { 'retry-after': '5' });
+    if (!this.storeUp) return respond(res, 503, 'the catalog store is down', { 'retry-after': '5' });
+    if (this.queue.length + parsed.events.length > this.queueSize) {
+      return respond(res, 503, 'the queue is full', { 'retry-after': '1' });
+    }
+    this.counts.received += parsed.events.length;
+    this.counts.ignored += parsed.ignored;
+    this.counts.rejected += parsed.rejected.length;
+    this.hold(parsed.rejected);
+    for (const r of parsed.rejected)
+      this.options.log({ level: 'warn', message: `refused an event: ${r.detail}` });
+    this.queue.push(...parsed.events);
+    if (parsed.events.length > 0 || parsed.rejected.length > 0) this.wake?.();
+    respond(res, 202, 'accepted');
+  }
+
+  private hold(rejections: readonly Rejection[]): void {
+    const room = Math.max(0, MAX_PENDING_REJECTIONS - this.rejections.length);
+    this.rejections.push(...rejections.slice(0, room));
+  }
+
+  private authorized(header: string | undefined): boolean {
+    const match = /^Bearer (.+)$/i.exec(header ?? '');
+    return timingSafeEqual(digestOf(match?.[1] ?? ''), this.expected) && match !== null;
+  }
+
+  private async run(): Promise<void> {
+    // Failed batches in a row; the wait before the next try comes from the project's one backoff.
+    let failures = 0;
+    const { signal } = this.controller;
+    while (!signal.aborted) {
+      if (this.queue.length === 0 && this.rejections.length === 0) {
+        if (this.stopping) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.queue.slice(0, this.batchSize);
+      try {
+        await this.flushRejections();
+        if (batch.length > 0) {
+          const result = await applyEvents(batch, this.options.probe, this.options.store, {
+            ...this.options.apply,
+            signal,
+          });
+          this.queue.splice(0, batch.length);
+          this.report(batch.length, result);
+        }
+        if (!this.storeUp) this.options.log({ level: 'info', message: 'the catalog store answers again' });
+        this.storeUp = true;
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        const wait = equalJitterDelay(++failures, this.retry.initialMs, this.retry.maxMs, Math.random());
+        const storeDown = error instanceof CatalogStoreError;
+        if (storeDown) this.storeUp = false;
+        this.options.log({
+          level: 'error',
+          message: `could not apply ${batch.length} events (kept, retried in ${wait} ms): ${describeWithCause(error)}`,
+          storeDown,
+        });
+        await sleep(wait, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private async flushRejections(): Promise<void> {
+    if (this.rejections.length === 0) return;
+    const pending = this.rejections.splice(0);
+    const at = (this.options.now?.() ?? new Date()).toISOString();
+    try {
+      await this.options.store.recordRejections(this.options.probe.registry, pending, at);
+    } catch (error) {
+      this.rejections.unshift(...pending);
+      throw error;
+    }
+  }
+
+  private report(events: number, result: ApplyResult): void {
+    const { commit } = result;
+    this.counts.handled += events;
+    this.counts.registryRequests += result.registryRequests;
+    const s = commit.run?.summary;
+    this.options.log({
+      level: 'info',
+      message: s
+        ? `applied ${events} events: ${s.added} images added, ${s.removed} removed, ${s.moved} tags moved, ${s.tagsAdded} tags added, ${s.tagsRemoved} removed, ${s.inventoried} newly inventoried`
+        : `applied ${events} events: no change to the catalog`,
+      counts: commit.counts,
+      registryRequests: result.registryRequests,
+    });
+    for (const r of commit.rejections)
+      this.options.log({ level: 'warn', message: `refused an event: ${r.detail}` });
+  }
+}
+
+function respond(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(`${message}\n`);
+}
+
+/** The body as text, or undefined when it is longer than `limit` bytes (the rest is read and dropped). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
