@@ -3,7 +3,7 @@ import { registerCatalogDiff } from './catalog-diff.js';
 import { registerCatalogInventory } from './catalog-inventory.js';
 import { registerCatalogScan } from './catalog-scan.js';
 import type { SourceFactory } from './catalog-source.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 /** `falcon-org catalog …`: scan registries, show what changed, list and mark the inventory. */
 export function registerCatalog(program: Command, output: Output, createSource?: SourceFactory): void {

@@ -1,4 +1,4 @@
-import type { PreflightFinding } from '../aws/preflight.js';
+import type { PreflightFinding } from '../aws/preflight-finding.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { createFalconClient } from '../falcon/client.js';
 import { clientsInUse, readFalconClient, type SecretReader } from '../falcon/credentials.js';
