@@ -1,7 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
 
-export { eksNames, type EksNames } from '../../../config/names.js';
-
 /** ARN of a role by name in an account of the deploying partition. */
 export function roleArn(accountId: string, roleName: string): string {
   return `arn:${cdk.Aws.PARTITION}:iam::${accountId}:role/${roleName}`;
