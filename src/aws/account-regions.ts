@@ -3,6 +3,8 @@
  * there (account:ListRegions, which the member role has only when discovery sweeps enabled regions).
  * A configured opt-in region the account has not enabled is recognised by the answer of the first
  * call there (`isRegionNotEnabledError`) and reported as not enabled, not as a broken account.
+ * The one ListRegions paging loop and the one fixed-list directory of the project live here; ECR's
+ * in-account region directory (src/ecr/regions.ts) is built from them.
  */
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import type { CredentialProvider } from './account-credentials.js';
@@ -13,20 +15,18 @@ export interface EnabledRegions {
   list(accountId: string, credentials: CredentialProvider): Promise<string[]>;
 }
 
-export interface AccountRegions {
-  readonly regions: readonly string[];
-  /** Configured regions left out because the account has not enabled them. */
-  readonly notEnabled: readonly string[];
-}
-
+/**
+ * The configured regions as they are, or the account's enabled regions sorted. A configured region the
+ * account has not enabled is not filtered out here: its first call answers `isRegionNotEnabledError`.
+ */
 export async function regionsForAccount(
   accountId: string,
   configured: readonly string[] | 'enabled',
   enabled: EnabledRegions,
   credentials: CredentialProvider,
-): Promise<AccountRegions> {
-  if (configured !== 'enabled') return { regions: [...configured], notEnabled: [] };
-  return { regions: [...new Set(await enabled.list(accountId, credentials))].sort(), notEnabled: [] };
+): Promise<string[]> {
+  if (configured !== 'enabled') return [...configured];
+  return [...new Set(await enabled.list(accountId, credentials))].sort();
 }
 
 /**
@@ -53,26 +53,33 @@ export class AccountApiEnabledRegions implements EnabledRegions {
     ) => createClient(AccountClient, { region: 'us-east-1', credentials, maxAttempts: 3 }),
   ) {}
 
-  async list(accountId: string, credentials: CredentialProvider): Promise<string[]> {
-    const client = this.clientFor(accountId, credentials);
-    const regions: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new ListRegionsCommand({
-          RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
-          MaxResults: 50,
-          NextToken: nextToken,
-        }),
-      );
-      for (const r of page.Regions ?? []) if (r.RegionName) regions.push(r.RegionName);
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return [...new Set(regions)];
+  list(accountId: string, credentials: CredentialProvider): Promise<string[]> {
+    return listEnabledRegions(this.clientFor(accountId, credentials));
   }
 }
 
-/** A fixed list, for GovCloud (US) where every region is enabled by default, and for tests. */
+/** account:ListRegions of the client's own account (no AccountId), every page, each region once. */
+export async function listEnabledRegions(client: AccountClient): Promise<string[]> {
+  const regions: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListRegionsCommand({
+        RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
+        MaxResults: 50,
+        NextToken: nextToken,
+      }),
+    );
+    for (const r of page.Regions ?? []) if (r.RegionName) regions.push(r.RegionName);
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return [...new Set(regions)];
+}
+
+/**
+ * A fixed list, for GovCloud (US) where every region is enabled by default and the opt-in API is not the
+ * way to learn them, and for tests. It serves as both an `EnabledRegions` and ECR's `RegionDirectory`.
+ */
 export class StaticEnabledRegions implements EnabledRegions {
   constructor(private readonly regions: readonly string[]) {}
 

@@ -6,7 +6,7 @@ import {
   GetEventSelectorsCommand,
   type Trail,
 } from '@aws-sdk/client-cloudtrail';
-import type { PreflightFinding } from './preflight.js';
+import type { PreflightFinding } from './preflight-finding.js';
 
 /*
  * EKS Protection learns of new clusters from CloudTrail management events delivered to EventBridge:

@@ -12,6 +12,7 @@ import {
 import { DescribeDocumentCommand, GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { checkOrganizationTrail, type OrganizationTrailExpectation } from './organization-trail.js';
+import type { PreflightCheck, PreflightFinding } from './preflight-finding.js';
 
 /** Service principal CloudFormation StackSets uses for delegated administration. */
 export const STACKSETS_SERVICE_PRINCIPAL = 'member.org.stacksets.cloudformation.amazonaws.com';
@@ -20,28 +21,6 @@ export const BOOTSTRAP_VERSION_PARAMETER = '/cdk-bootstrap/hnb659fds/version';
 export const BOOTSTRAP_STACK_NAME = 'CDKToolkit';
 /** Oldest bootstrap stack version the modern synthesizer accepts. */
 export const MIN_BOOTSTRAP_VERSION = 6;
-
-export type PreflightCheck =
-  | 'credentials'
-  | 'partition'
-  | 'region'
-  | 'bootstrap'
-  | 'organization'
-  | 'accountType'
-  | 'trustedAccess'
-  | 'distributorDocument'
-  | 'organizationTrail'
-  /** A Falcon API client: accepted by /oauth2/token, holding the read scopes its features need. */
-  | 'falconClient';
-
-/** Outcome of one check: `error` stops the deploy, `warning` could not be verified or looks odd. */
-export type FindingSeverity = 'ok' | 'warning' | 'error';
-
-export interface PreflightFinding {
-  readonly check: PreflightCheck;
-  readonly severity: FindingSeverity;
-  readonly message: string;
-}
 
 export interface CallerIdentity {
   readonly account: string;

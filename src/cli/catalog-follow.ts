@@ -10,7 +10,7 @@ import {
   withStoreOption,
   type RepositoryOptions,
 } from './catalog-options.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 interface FollowOptions extends RepositoryOptions {
   config: string;

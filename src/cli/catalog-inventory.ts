@@ -3,7 +3,7 @@ import { CatalogInputError } from '../catalog/errors.js';
 import { formatInventory } from '../catalog/report.js';
 import { withStore, withStoreOption } from './catalog-options.js';
 import { registryId } from './catalog-source.js';
-import { printJson, type Output } from './output.js';
+import { printJson, type Output } from '../shared/output.js';
 
 interface InventoryOptions {
   registry?: string;

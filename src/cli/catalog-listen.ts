@@ -14,7 +14,7 @@ import {
   type RepositoryOptions,
 } from './catalog-options.js';
 import { createRegistryProbe } from './catalog-source.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 /** Environment variable holding the bearer token the registry sends; never taken from the command line. */
 export const LISTEN_TOKEN_ENV = 'FALCON_ORG_LISTEN_TOKEN';

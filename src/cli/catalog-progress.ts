@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { ScanProgress } from '../catalog/scan.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 /** A progress bar on stderr while a scan runs, only when stderr is a terminal and output is not JSON. */
 export function scanProgress(

@@ -7,7 +7,7 @@ import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, scanRegistry } from '../catalog/s
 import { integerOption, withRepositoryOptions, withStore, withStoreOption } from './catalog-options.js';
 import { scanProgress } from './catalog-progress.js';
 import { createRegistrySource, type SourceFactory } from './catalog-source.js';
-import { printJson, type Output } from './output.js';
+import { printJson, type Output } from '../shared/output.js';
 
 interface ScanOptions {
   include?: string[];

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatStatus } from '../catalog/report.js';
 import { withStore, withStoreOption } from './catalog-options.js';
 import { registryId } from './catalog-source.js';
-import { printJson, type Output } from './output.js';
+import { printJson, type Output } from '../shared/output.js';
 
 export function registerCatalogStatus(catalog: Command, output: Output): void {
   withStoreOption(

@@ -6,7 +6,7 @@ import { registerCatalogListen, type ProbeFactory } from './catalog-listen.js';
 import { registerCatalogScan } from './catalog-scan.js';
 import { registerCatalogStatus } from './catalog-status.js';
 import type { SourceFactory } from './catalog-source.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 /**
  * `falcon-org catalog …`: scan registries, show what changed, list and mark the inventory, follow a

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandOptions } from '../deploy/command.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 export function registerDestroy(program: Command, output: Output): void {
   program

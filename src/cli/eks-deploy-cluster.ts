@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { UserInputError } from '../config/errors.js';
 import { COMPUTE_MODES, OPT_OUT_TAG, type ComputeMode } from '../eks/run-contract.js';
 import { ExitCode, ExitStatus } from './exit.js';
-import { printJson, type Output } from './output.js';
+import { printJson, type Output } from '../shared/output.js';
 
 interface Flags {
   config: string;

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeFailure, ExitCode } from './exit.js';
-import { processOutput, type Output } from './output.js';
+import { processOutput, type Output } from '../shared/output.js';
 import { registerValidate } from './validate.js';
 import { registerDeploy } from './deploy.js';
 import { registerDestroy } from './destroy.js';

@@ -7,7 +7,7 @@ import { formatWarning } from '../config/warnings.js';
 import { credentialWarnings } from '../falcon/credentials.js';
 import { readPlan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
-import { printJson, type Output } from './output.js';
+import { printJson, type Output } from '../shared/output.js';
 
 export function registerPlan(program: Command, output: Output): void {
   program

@@ -8,7 +8,7 @@ import type { DetailsSource } from '../coverage/report-store.js';
 import type { CoverageFunctionSettings } from '../coverage/publish-environment.js';
 import type { StatusRequest } from '../coverage/options.js';
 import { ExitCode, ExitStatus } from './exit.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 export interface StatusOptions {
   readonly config: string;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
-import type { Output } from './output.js';
+import type { Output } from '../shared/output.js';
 
 export function registerSynth(program: Command, output: Output): void {
   program

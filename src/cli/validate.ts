@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfigFile } from '../config/load.js';
 import { configWarnings, formatWarning } from '../config/warnings.js';
 import { credentialWarnings } from '../falcon/credentials.js';
-import { printJson, type Output } from './output.js';
+import { printJson, type Output } from '../shared/output.js';
 
 export function registerValidate(program: Command, output: Output): void {
   program

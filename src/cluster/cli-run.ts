@@ -6,15 +6,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResolvedConfig } from '../config/load.js';
-import type { RunResult } from '../eks/run-contract.js';
+import type { ComputeMode, RunMode, RunResult } from '../eks/run-contract.js';
 import type { ClusterChangesTable, ClusterRef, RunsTable } from '../eks/runs-table.js';
 import { destroyingCheck } from '../eks/start-run.js';
 import { VERDICT_CODES } from '../eks/verdict.js';
 import { describeError } from '../shared/describe-error.js';
-import type { DeployClusterOptions } from './from-config.js';
 import { setOptOutTag } from './opt-out.js';
 import { runDeployer, type DeployerDeps } from './run.js';
 import type { DeployerEnvironment } from './environment.js';
+
+/** The cluster a CLI run is for, and how it is run. */
+export interface DeployClusterOptions {
+  readonly accountId: string;
+  readonly region: string;
+  readonly cluster: string;
+  readonly compute: ComputeMode;
+  readonly mode: RunMode;
+  /** Assume this role in the member account; by default the caller's own credentials are used. */
+  readonly roleArn?: string;
+}
 
 export interface CliRunOptions extends DeployClusterOptions {
   /** Install: remove the opt-out tag first, so the cluster is protected from now on. */

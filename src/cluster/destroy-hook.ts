@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedConfig } from '../config/load.js';
+import { eksNames } from '../config/names.js';
 import { chunk } from '../eks/discovery-queue.js';
 import { DynamoRunsTable } from '../eks/runs-table.js';
 import { CodeBuildStarter, RunStarter } from '../eks/start-run.js';
@@ -89,8 +90,8 @@ export async function prepareEksForDestroy(
   if (!eks.enabled) return undefined;
   const clients = options.clients ?? createDestroyHookClients(config.aws.homeRegion);
   const keep = options.keepClusterSensors === true;
-  const prefix = config.resourcePrefix;
-  const projectName = `${prefix}-eks-deployer`;
+  const names = eksNames(config);
+  const projectName = names.deployerProject;
   let tableName: string | undefined;
   try {
     tableName = await runsTableOfProject(clients.codeBuild, projectName);
@@ -112,9 +113,9 @@ export async function prepareEksForDestroy(
   }
   const table = new DynamoRunsTable(clients.documentClient(), tableName);
   const triggers: DeploymentTriggers = new AwsDeploymentTriggers(clients.eventBridge, clients.lambda, {
-    discoverFunction: `${prefix}-eks-discover`,
-    eventFunction: `${prefix}-eks-event`,
-    eventBus: `${prefix}-eks-events`,
+    discoverFunction: names.discoverFunction,
+    eventFunction: names.eventFunction,
+    eventBus: names.eventBus,
   });
   const runsTable = { name: tableName, region: config.aws.homeRegion };
   const clock = options.clock;
@@ -165,7 +166,7 @@ export async function prepareEksForDestroy(
       table,
       runs: new RunStarter(table, new CodeBuildStarter(clients.codeBuild as CodeBuildClient, projectName), {
         partition: config.aws.partition,
-        executionRoleName: `${prefix}-eks-execution`,
+        executionRoleName: names.executionRole,
         lockTtlSeconds,
       }),
       buildStatuses: (ids) => buildStatuses(clients.codeBuild, ids),

@@ -6,11 +6,11 @@ import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-s
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ResolvedConfig } from '../config/load.js';
+import { eksNames } from '../config/names.js';
 import { SecretsManagerReader } from '../aws/secrets.js';
-import type { ComputeMode, RunMode } from '../eks/run-contract.js';
 import { DynamoRunsTable } from '../eks/runs-table.js';
 import { readFalconClient, resolveFalconClient } from '../falcon/credentials.js';
-import { cliRunId, type RunsTableLookup } from './cli-run.js';
+import { cliRunId, type DeployClusterOptions, type RunsTableLookup } from './cli-run.js';
 import { runsTableOfProject } from './project-runs-table.js';
 import { createDeployerDeps } from './aws-deps.js';
 import type { DeployerEnvironment } from './environment.js';
@@ -19,16 +19,6 @@ import { DeployerSettingsError, ManifestError } from './errors.js';
 import type { ManifestSource } from './manifest.js';
 import type { DeployerDeps } from './run.js';
 import { deployerRunSettingsFromConfig } from './settings.js';
-
-export interface DeployClusterOptions {
-  readonly accountId: string;
-  readonly region: string;
-  readonly cluster: string;
-  readonly compute: ComputeMode;
-  readonly mode: RunMode;
-  /** Assume this role in the member account; by default the caller's own credentials are used. */
-  readonly roleArn?: string;
-}
 
 /** The manifest from the configured local file, or fetched once from the configured release URL. */
 export function configManifestSource(
@@ -134,7 +124,7 @@ export async function cliDeployerDeps(
 export async function cliRunsTable(config: ResolvedConfig, homeProfile?: string): Promise<RunsTableLookup> {
   const region = config.aws.homeRegion;
   const credentials = homeProfile !== undefined ? fromIni({ profile: homeProfile }) : fromNodeProviderChain();
-  const projectName = `${config.resourcePrefix}-eks-deployer`;
+  const projectName = eksNames(config).deployerProject;
   const fix =
     'run with credentials of the home account (and --role-arn for the cluster account), or pass --home-profile PROFILE; if EKS Protection is not deployed, pass --without-lock';
   let name: string | undefined;

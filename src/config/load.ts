@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { falconBaseUrl, isGovCloud } from './clouds.js';
-import { FALCON_CLIENT_FEATURES } from '../falcon/scopes.js';
+import { FALCON_CLIENT_FEATURES } from './falcon-scopes.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { buildTimeoutMinutes, installWaitMinutes, minimumLockTtlMinutes } from './eks-run-budget.js';
 import { problemFromIssue } from './issues.js';

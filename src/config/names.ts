@@ -57,6 +57,45 @@ export function ecrNames(config: NamedConfig): EcrNames {
   };
 }
 
+/** Names of the EKS Protection pieces. Fixed names are the ones other accounts or people refer to. */
+export interface EksNames {
+  /** StackSet of the member execution role (once per account). */
+  readonly rolesStackSet: string;
+  /** StackSet of the CreateCluster forwarding rule (per account and region). */
+  readonly rulesStackSet: string;
+  /** The member execution role: the same name in every account, so the home functions can build its ARN. */
+  readonly executionRole: string;
+  /** Home roles the member execution role trusts by exact ARN (fixed names, so the ARN is known). */
+  readonly discoverRole: string;
+  readonly eventRole: string;
+  readonly deployerRole: string;
+  /** The central event bus member rules forward to. */
+  readonly eventBus: string;
+  readonly discoverFunction: string;
+  readonly eventFunction: string;
+  /** The deployer's CodeBuild project (home region); runs are started here, never in a cluster's region. */
+  readonly deployerProject: string;
+  /** The member accounts' forwarding rule (one per account and region): its role trusts only this rule. */
+  readonly forwardingRule: string;
+}
+
+export function eksNames(config: NamedConfig): EksNames {
+  const prefix = config.resourcePrefix;
+  return {
+    rolesStackSet: `${prefix}-eks-roles`,
+    rulesStackSet: `${prefix}-eks-rules`,
+    executionRole: `${prefix}-eks-execution`,
+    discoverRole: `${prefix}-eks-discover`,
+    eventRole: `${prefix}-eks-event`,
+    deployerRole: `${prefix}-eks-deployer`,
+    eventBus: `${prefix}-eks-events`,
+    discoverFunction: `${prefix}-eks-discover`,
+    eventFunction: `${prefix}-eks-event`,
+    deployerProject: `${prefix}-eks-deployer`,
+    forwardingRule: `${prefix}-eks-forward-cluster-events`,
+  };
+}
+
 /** Names of the coverage pieces; the read role's is the same in every member account. */
 export interface CoverageNames {
   readonly stackSet: string;
@@ -64,6 +103,8 @@ export interface CoverageNames {
   readonly readRole: string;
   /** The `coverage` function in the home account (fixed, so an operator can invoke it by name). */
   readonly function: string;
+  /** SSM parameter (home region) naming the report bucket, for readers without the root stack's outputs. */
+  readonly reportBucketParameter: string;
 }
 
 export function coverageNames(config: NamedConfig): CoverageNames {
@@ -72,6 +113,7 @@ export function coverageNames(config: NamedConfig): CoverageNames {
     stackSet: `${prefix}-coverage-read`,
     readRole: `${prefix}-coverage-read`,
     function: `${prefix}-coverage`,
+    reportBucketParameter: `/${prefix}/coverage/report-bucket`,
   };
 }
 

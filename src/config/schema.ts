@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FEATURE_SCOPES, type FalconClientFeature } from '../falcon/scopes.js';
+import { FEATURE_SCOPES, type FalconClientFeature } from './falcon-scopes.js';
 import { FALCON_CLOUD_NAMES } from './clouds.js';
 import { coverageSchema } from './coverage-schema.js';
 import { eksDeployerSchema } from './eks-deployer-schema.js';

@@ -12,7 +12,7 @@ import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { createClient } from '../aws/clients.js';
-import { ROOT_STACK_OUTPUTS, rootStackName } from '../config/names.js';
+import { coverageNames, ROOT_STACK_OUTPUTS, rootStackName } from '../config/names.js';
 import { totalsOf } from './cells.js';
 import { rootStackOutputs } from './deployed.js';
 import { CoverageInputError } from './errors.js';
@@ -30,7 +30,7 @@ import { checkStoredReport } from './stored-report.js';
 
 /** Name of the SSM parameter (home account and region) holding the report bucket's name. */
 export function reportBucketParameterName(resourcePrefix: string): string {
-  return `/${resourcePrefix}/coverage/report-bucket`;
+  return coverageNames({ resourcePrefix }).reportBucketParameter;
 }
 
 export interface LatestClients {
@@ -79,7 +79,7 @@ export async function loadLatestReportFor(
   };
   try {
     return await loadLatestReport(clients, {
-      functionName: `${config.resourcePrefix}-coverage`,
+      functionName: coverageNames(config).function,
       ...options,
       resourcePrefix: config.resourcePrefix,
     });

@@ -154,8 +154,7 @@ export interface ReportScope {
   readonly features: readonly CoverageFeature[];
 }
 
-/** Per feature: how many cells are in each state. */
-/** Every feature is present (features not in the report count zero everywhere). */
+/** Per feature: how many cells are in each state (features not in the report count zero everywhere). */
 export type CoverageTotals = Readonly<Record<CoverageFeature, Readonly<Record<CoverageState, number>>>>;
 
 /** A cell without its items: what `latest.json`, the heatmap grid and the metrics need. */

@@ -1,5 +1,4 @@
-import type { Output } from '../cli/output.js';
-import { printJson } from '../cli/output.js';
+import { printJson, type Output } from '../shared/output.js';
 import { createHomeClients } from '../aws/clients.js';
 import { SecretsManagerReader } from '../aws/secrets.js';
 import { loadConfigFile } from '../config/load.js';

@@ -1,5 +1,5 @@
 import { UserInputError } from '../config/errors.js';
-import type { PreflightFinding } from '../aws/preflight.js';
+import type { PreflightFinding } from '../aws/preflight-finding.js';
 
 /** Base class for failures of `deploy` / `destroy` that are not the user's input (exit code 1). */
 export class DeployError extends Error {

@@ -1,9 +1,9 @@
-import type { PreflightFinding } from '../aws/preflight.js';
+import type { PreflightFinding } from '../aws/preflight-finding.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { createFalconClient } from '../falcon/client.js';
 import { clientsInUse, readFalconClient, type SecretReader } from '../falcon/credentials.js';
 import { probeClient, ScopeState } from '../falcon/probe.js';
-import type { FalconScope } from '../falcon/scopes.js';
+import type { FalconScope } from '../config/falcon-scopes.js';
 
 /** What the Falcon pre-flight needs besides the configuration. */
 export interface FalconProbeWiring {

@@ -1,12 +1,13 @@
 import type { StackInstanceSummary } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config/load.js';
+import { ecrNames, type NamedConfig } from '../config/names.js';
 import type { NotPurged } from './purge-results.js';
 import { leaseParameterName } from '../ecr/ssm-run-lease.js';
 
 /**
  * What deleting the stack instances leaves in a member account by default, and `destroy --purge`
  * removes. Names as the ECR member template has them (src/infra/features/ecr-connections.ts,
- * src/infra/features/ecr/names.ts, src/infra/features/ecr/connect-function.ts).
+ * src/config/names.ts, src/infra/features/ecr/connect-function.ts).
  */
 export interface AccountLeftovers {
   readonly account: string;
@@ -38,24 +39,14 @@ export interface Leftovers {
   readonly accounts: readonly AccountLeftovers[];
 }
 
-/** The ECR StackSet's name (without CloudFormation's `:uuid`); see `ecrNames` in src/infra/features/ecr/names.ts. */
-export function ecrStackSetName(config: Pick<ResolvedConfig, 'resourcePrefix'>): string {
-  return `${config.resourcePrefix}-ecr-connections`;
-}
-
-/** The SSM parameter each account's ECR handler keeps its ownership record in. */
-export function ecrOwnershipParameter(config: Pick<ResolvedConfig, 'resourcePrefix'>): string {
-  return `/${config.resourcePrefix}/ecr-connections/ownership`;
-}
-
-/** How the retained `ecr-connect` log group's CloudFormation-made name begins. */
-export function ecrLogGroupPrefix(config: Pick<ResolvedConfig, 'resourcePrefix'>): string {
-  return `StackSet-${ecrStackSetName(config)}-`;
+/** How the retained `ecr-connect` log group's CloudFormation-made name begins (StackSet-<StackSet name>-…). */
+export function ecrLogGroupPrefix(config: NamedConfig): string {
+  return `StackSet-${ecrNames(config).stackSet}-`;
 }
 
 /** True when a root StackSet physical ID (`name` or `name:uuid`) is the ECR StackSet. */
-export function isEcrStackSet(config: ResolvedConfig, physicalId: string): boolean {
-  return physicalId.split(':')[0] === ecrStackSetName(config);
+export function isEcrStackSet(config: NamedConfig, physicalId: string): boolean {
+  return physicalId.split(':')[0] === ecrNames(config).stackSet;
 }
 
 /** One entry per ECR stack instance (one per account, in the home region). */
@@ -74,8 +65,8 @@ export function leftoversOf(
       return {
         account,
         region,
-        ...(disconnectOnDelete ? {} : { ssmParameter: ecrOwnershipParameter(config) }),
-        leaseParameter: leaseParameterName(ecrOwnershipParameter(config)),
+        ...(disconnectOnDelete ? {} : { ssmParameter: ecrNames(config).ownershipParameter }),
+        leaseParameter: leaseParameterName(ecrNames(config).ownershipParameter),
         logGroupPrefix: ecrLogGroupPrefix(config),
         ...(purged && failed ? { notPurged: failed.reason } : {}),
       };

@@ -1,9 +1,5 @@
-import {
-  type CallerIdentity,
-  type PreflightClients,
-  type PreflightFinding,
-  runPreflight,
-} from '../aws/preflight.js';
+import type { PreflightFinding } from '../aws/preflight-finding.js';
+import { type CallerIdentity, type PreflightClients, runPreflight } from '../aws/preflight.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { FALCON_DEPLOY_DOCUMENT } from '../infra/features/ssm-association.js';
 import type { RootStackInfo } from './deployer.js';

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../shared/output.js';
 
 /** Where deploy/destroy report progress; every text handed in is already scrubbed of secrets. */
 export interface Progress {

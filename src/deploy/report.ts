@@ -1,4 +1,4 @@
-import type { PreflightFinding } from '../aws/preflight.js';
+import type { PreflightFinding } from '../aws/preflight-finding.js';
 import type { EksDestroyReport } from '../cluster/destroy-hook.js';
 import type { InstanceRow, StackSetReport, Totals } from '../aws/stackset-results.js';
 import type { Leftovers } from './leftovers.js';

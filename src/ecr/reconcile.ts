@@ -199,7 +199,7 @@ async function wantedRegions(regions: WantedRegions, directory: RegionDirectory)
   if (regions !== 'all') return [...regions];
   let enabled: string[];
   try {
-    enabled = await directory.listEnabledRegions();
+    enabled = await directory.list();
   } catch (error) {
     throw new ReconcileSetupError(
       `could not list the regions enabled for the account: ${describeError(error)}`,

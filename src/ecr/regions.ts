@@ -1,9 +1,10 @@
-import { ListRegionsCommand, type AccountClient } from '@aws-sdk/client-account';
+import type { AccountClient } from '@aws-sdk/client-account';
+import { listEnabledRegions, StaticEnabledRegions } from '../aws/account-regions.js';
 import { PARTITIONS, type PartitionName } from '../config/partitions.js';
 
 /** The regions enabled for the account the code runs in. */
 export interface RegionDirectory {
-  listEnabledRegions(): Promise<string[]>;
+  list(): Promise<string[]>;
 }
 
 /**
@@ -14,39 +15,14 @@ export interface RegionDirectory {
 export class AccountRegionDirectory implements RegionDirectory {
   constructor(private readonly account: AccountClient) {}
 
-  async listEnabledRegions(): Promise<string[]> {
-    const regions: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.account.send(
-        new ListRegionsCommand({
-          RegionOptStatusContains: ['ENABLED', 'ENABLED_BY_DEFAULT'],
-          MaxResults: 50,
-          NextToken: nextToken,
-        }),
-      );
-      for (const r of page.Regions ?? []) if (r.RegionName) regions.push(r.RegionName);
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return [...new Set(regions)].sort();
-  }
-}
-
-/**
- * A fixed list: GovCloud (US), where every region is enabled by default and the opt-in API is not the
- * way to learn them, and tests.
- */
-export class StaticRegionDirectory implements RegionDirectory {
-  constructor(private readonly regions: readonly string[]) {}
-
-  listEnabledRegions(): Promise<string[]> {
-    return Promise.resolve([...this.regions]);
+  async list(): Promise<string[]> {
+    return (await listEnabledRegions(this.account)).sort();
   }
 }
 
 /** The directory to use in a partition: the opt-in API in commercial AWS, the known list in GovCloud. */
 export function regionDirectoryFor(partition: PartitionName, account: () => AccountClient): RegionDirectory {
   return partition === 'aws-us-gov'
-    ? new StaticRegionDirectory(PARTITIONS['aws-us-gov'].regions)
+    ? new StaticEnabledRegions(PARTITIONS['aws-us-gov'].regions)
     : new AccountRegionDirectory(account());
 }

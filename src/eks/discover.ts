@@ -116,7 +116,7 @@ async function discoverAccount(
     };
   }
   const credentials = deps.credentials.provider(accountId);
-  let plan: Awaited<ReturnType<typeof regionsForAccount>>;
+  let plan: string[];
   try {
     plan = await call(accountId, () =>
       regionsForAccount(accountId, settings.regions, deps.enabledRegions, credentials),
@@ -130,8 +130,8 @@ async function discoverAccount(
     };
   }
   const outcomes = await settleEach(
-    plan.regions,
-    plan.regions.length || 1,
+    plan,
+    plan.length || 1,
     (region) =>
       discoverRegion(
         accountId,
@@ -153,19 +153,11 @@ async function discoverAccount(
           clusters: [],
         },
   );
-  for (const region of plan.notEnabled) {
-    regions.push({
-      region,
-      status: 'not-enabled',
-      reason: 'configured, but not enabled in this account (opt-in region); enable it to have it covered',
-      clusters: [],
-    });
-  }
   const failed = regions.filter((r) => r.status === 'failed').length;
   return {
     accountId,
-    status: failed > 0 && failed === plan.regions.length ? 'failed' : 'ok',
-    ...(failed > 0 ? { reason: `${failed} of ${plan.regions.length} regions failed` } : {}),
+    status: failed > 0 && failed === plan.length ? 'failed' : 'ok',
+    ...(failed > 0 ? { reason: `${failed} of ${plan.length} regions failed` } : {}),
     regions,
   };
 }

@@ -1,16 +1,12 @@
 import type { FalconApi } from './api.js';
 import { isObject } from './envelope.js';
 import { FalconApiError } from './errors.js';
+import { MAX_PAGE_SIZE, MAX_PAGES, offsetPagedIds, pageSizeWithin, stringsOf } from './paging.js';
 import type { TransportResponse } from './transport.js';
 
 export const HOSTS_QUERY_PATH = '/devices/queries/devices/v1';
 export const HOSTS_SCROLL_PATH = '/devices/queries/devices-scroll/v1';
 export const HOSTS_ENTITIES_PATH = '/devices/entities/devices/v2';
-
-/** Largest `limit` of both query endpoints and largest ID list of the POST details call. */
-const MAX_PAGE_SIZE = 5000;
-/** A runaway-pagination guard far above any real tenant. */
-const MAX_PAGES = 10_000;
 
 /** A host (device) as Falcon reports it; only the fields coverage reads. */
 export interface FalconHostEntity {
@@ -57,8 +53,8 @@ export class FalconHosts {
     private readonly api: FalconApi,
     options: HostsOptions = {},
   ) {
-    this.pageSize = clampInt(options.pageSize ?? 1000, 1, MAX_PAGE_SIZE);
-    this.batchSize = clampInt(options.batchSize ?? 1000, 1, MAX_PAGE_SIZE);
+    this.pageSize = pageSizeWithin(options.pageSize ?? 1000, 1, MAX_PAGE_SIZE);
+    this.batchSize = pageSizeWithin(options.batchSize ?? 1000, 1, MAX_PAGE_SIZE);
   }
 
   /** Every host matching the FQL filter, with details. */
@@ -76,23 +72,12 @@ export class FalconHosts {
    * {@link FalconHosts.scrollIds} for large tenants.
    */
   async queryIds(filter: string, signal?: AbortSignal): Promise<string[]> {
-    const ids = new Set<string>();
-    let offset = 0;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const response = await this.api.request({
-        method: 'GET',
-        path: HOSTS_QUERY_PATH,
-        query: [...filterParam(filter), ['limit', String(this.pageSize)], ['offset', String(offset)]],
-        ...(signal !== undefined ? { signal } : {}),
-      });
-      const pageIds = stringsOf(response.envelope?.resources);
-      for (const id of pageIds) ids.add(id);
-      offset += pageIds.length;
-      const total = response.envelope?.pagination?.total;
-      if (pageIds.length === 0) break;
-      if (total !== undefined ? offset >= total : pageIds.length < this.pageSize) break;
-    }
-    return [...ids];
+    return offsetPagedIds(this.api, {
+      path: HOSTS_QUERY_PATH,
+      pageSize: this.pageSize,
+      query: filterParam(filter),
+      ...(signal !== undefined ? { signal } : {}),
+    });
   }
 
   /** Host IDs with the scroll cursor (`/devices/queries/devices-scroll/v1`, `offset` = the cursor). */
@@ -190,10 +175,6 @@ function filterParam(filter: string): (readonly [string, string])[] {
   return filter === '' ? [] : [['filter', filter]];
 }
 
-function stringsOf(resources: unknown): string[] {
-  return Array.isArray(resources) ? resources.filter((r): r is string => typeof r === 'string') : [];
-}
-
 /** The scroll endpoint returns its cursor as a string in meta.pagination.offset. */
 function scrollCursor(response: TransportResponse): string | undefined {
   const body = response.body;
@@ -201,8 +182,4 @@ function scrollCursor(response: TransportResponse): string | undefined {
   const offset = body.meta.pagination.offset;
   if (typeof offset === 'string' && offset !== '') return offset;
   return undefined;
-}
-
-function clampInt(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Math.floor(value)));
 }

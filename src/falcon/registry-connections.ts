@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { isObject } from './envelope.js';
 import { FalconApiError, FalconCredentialValidationError } from './errors.js';
 import type { FalconEventListener } from './events.js';
+import { MAX_PAGE_SIZE, offsetPagedIds, pageSizeWithin } from './paging.js';
 import type { SecretRedactor } from './redact.js';
 import type { TransportResponse } from './transport.js';
 import type {
@@ -16,11 +17,6 @@ import { normalizeRegistryUrl } from './url.js';
 
 export const REGISTRY_QUERY_PATH = '/container-security/queries/registries/v1';
 export const REGISTRY_ENTITIES_PATH = '/container-security/entities/registries/v1';
-
-/** Largest `limit` the query endpoint accepts. */
-const MAX_PAGE_SIZE = 5000;
-/** A runaway-pagination guard far above any real tenant. */
-const MAX_PAGES = 10_000;
 
 const CREDENTIAL_VALIDATION = /failed to validate (registry )?credential/i;
 
@@ -61,8 +57,8 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
     /** Told the external IDs sent, so an answer echoing one never carries it into an error. */
     private readonly redactor?: SecretRedactor,
   ) {
-    this.pageSize = clampInt(options.pageSize ?? 500, 1, MAX_PAGE_SIZE);
-    this.batchSize = clampInt(options.batchSize ?? 100, 1, 500);
+    this.pageSize = pageSizeWithin(options.pageSize ?? 500, 1, MAX_PAGE_SIZE);
+    this.batchSize = pageSizeWithin(options.batchSize ?? 100, 1, 500);
     this.validation = { ...DEFAULT_CREDENTIAL_VALIDATION, ...options.credentialValidation };
   }
 
@@ -72,30 +68,12 @@ export class FalconRegistryConnections implements RegistryConnectionsApi {
 
   /** Every connection ID of the tenant, all pages. */
   async listIds(signal?: AbortSignal): Promise<string[]> {
-    const ids = new Set<string>();
-    let offset = 0;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const response = await this.api.request({
-        method: 'GET',
-        path: REGISTRY_QUERY_PATH,
-        query: [
-          ['limit', String(this.pageSize)],
-          ['offset', String(offset)],
-        ],
-        accept: [404],
-        ...(signal !== undefined ? { signal } : {}),
-      });
-      const resources = response.envelope?.resources;
-      const pageIds = Array.isArray(resources)
-        ? resources.filter((r): r is string => typeof r === 'string')
-        : [];
-      for (const id of pageIds) ids.add(id);
-      offset += pageIds.length;
-      const total = response.envelope?.pagination?.total;
-      if (pageIds.length === 0) break;
-      if (total !== undefined ? offset >= total : pageIds.length < this.pageSize) break;
-    }
-    return [...ids];
+    return offsetPagedIds(this.api, {
+      path: REGISTRY_QUERY_PATH,
+      pageSize: this.pageSize,
+      accept: [404],
+      ...(signal !== undefined ? { signal } : {}),
+    });
   }
 
   /** Details of the given IDs, read in batches; IDs that no longer exist are left out. */
@@ -284,8 +262,4 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function clampInt(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Math.floor(value)));
 }

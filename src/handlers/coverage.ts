@@ -27,7 +27,8 @@ import { publishReport, type PublishClients, type PublishResult } from '../cover
 import { ReportStore } from '../coverage/report-store.js';
 import { createFalconClient } from '../falcon/client.js';
 import { parseFalconClientSecret } from '../falcon/credentials.js';
-import { withDeadline, workBudgetMs } from './shared/custom-resource.js';
+import { invocationBudget } from './shared/budget.js';
+import { withDeadline } from './shared/custom-resource.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
 import { describeError } from '../shared/describe-error.js';
 
@@ -135,7 +136,7 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
     // Each account's items go to a spool as they are read: memory holds the cells' summaries only.
     const store = await ReportStore.open(options.spoolDir);
     try {
-      const budget = workBudgetMs(context.getRemainingTimeInMillis());
+      const budget = invocationBudget(context).workMs;
       const outcome = await withDeadline(budget, (signal) =>
         read(
           wired.deps,

@@ -26,12 +26,12 @@ import {
   isCustomResourceEvent,
   sendResponseBeforeDeadline,
   withDeadline,
-  workBudgetMs,
   type CustomResourceEvent,
   type SendOptions,
 } from './shared/custom-resource.js';
+import { invocationBudget } from './shared/budget.js';
 import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
-import { RegionProgress } from './shared/progress.js';
+import { RegionProgress } from '../ecr/region-progress.js';
 import { describeError } from '../shared/describe-error.js';
 
 export interface EcrConnectHandlerOptions {
@@ -60,8 +60,8 @@ export interface ScheduledRunSummary {
   readonly followUpAt?: string;
 }
 
-/** A custom resource request waits for the lease at most this long before its own work must start. */
-const WORK_RESERVE_MS = 45_000;
+/** Waiting for the lease leaves at least this much of the work budget for the run itself. */
+const WORK_AFTER_LEASE_MS = 45_000;
 
 let moduleClients: EcrAwsClients | undefined;
 
@@ -194,9 +194,8 @@ async function run(
   leasePollMs: number | undefined,
 ): Promise<RunEnd> {
   const progress = new RegionProgress<RegionResult>();
-  const remaining = context.getRemainingTimeInMillis();
-  const budget = workBudgetMs(remaining);
-  const outcome = await withDeadline(budget, (signal) =>
+  const budget = invocationBudget(context);
+  const outcome = await withDeadline(budget.workMs, (signal) =>
     runEcrConnect(
       request,
       {
@@ -214,8 +213,8 @@ async function run(
         lease: {
           holder: context.awsRequestId ?? `run-${Date.now()}`,
           // Outlives this invocation, so a crash frees the lease by expiry and never while it runs.
-          ttlMs: remaining + 60_000,
-          waitMs: waitForLease ? Math.max(0, budget - WORK_RESERVE_MS) : 0,
+          ttlMs: budget.remainingMs + 60_000,
+          waitMs: waitForLease ? Math.max(0, budget.workMs - WORK_AFTER_LEASE_MS) : 0,
           ...(leasePollMs !== undefined ? { pollMs: leasePollMs } : {}),
         },
       },

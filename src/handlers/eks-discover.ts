@@ -23,22 +23,18 @@ import {
   isCustomResourceEvent,
   sendResponseBeforeDeadline,
   withDeadline,
-  workBudgetMs,
   type CustomResourceEvent,
   type SendOptions,
 } from './shared/custom-resource.js';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { HAND_ON_RESERVE, invocationBudget, type Reserve } from './shared/budget.js';
 import { isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
 import { describeError } from '../shared/describe-error.js';
 
-export interface SqsRecord {
-  readonly messageId: string;
-  readonly body: string;
-  readonly eventSource?: string;
-}
-
-export interface SqsBatchResponse {
-  readonly batchItemFailures: { readonly itemIdentifier: string }[];
-}
+/** The parts of an SQS record (`@types/aws-lambda`) the queue consumer reads. */
+export type SqsRecord = Readonly<
+  Pick<SQSRecord, 'messageId' | 'body'> & Partial<Pick<SQSRecord, 'eventSource'>>
+>;
 
 export interface EksDiscoverHandlerOptions {
   /** @default process.env */
@@ -49,9 +45,9 @@ export interface EksDiscoverHandlerOptions {
   /**
    * How much of the remaining time is kept back when deciding to stop starting accounts (the ones in
    * flight must still finish, the rest be queued and CloudFormation answered).
-   * @default max(30 s, a quarter of the remaining time)
+   * @default HAND_ON_RESERVE: max(30 s, a quarter of the remaining time)
    */
-  readonly reserveMs?: (remainingMs: number) => number;
+  readonly reserveMs?: Reserve;
 }
 
 let moduleClients: EksHomeClients | undefined;
@@ -61,21 +57,18 @@ function defaultServices(env: EksEnvironment): EksServices {
   return createEksServices(env, moduleClients, 'falcon-org-eks-discover');
 }
 
-const defaultReserve = (remaining: number) => Math.max(30_000, Math.floor(remaining / 4));
-
 export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}) {
   const services = options.services ?? defaultServices;
-  const reserve = options.reserveMs ?? defaultReserve;
+  const reserve = options.reserveMs ?? HAND_ON_RESERVE;
 
   async function discover(input: DiscoveryInput, context: LambdaContext): Promise<DiscoveryRun> {
     const env = readEksEnvironment(options.env ?? process.env);
     const deps = services(env);
     const s = env.settings;
-    const remaining = context.getRemainingTimeInMillis();
     const stop = new AbortController();
     const timer = setTimeout(
       () => stop.abort(new Error('time to hand on')),
-      Math.max(0, remaining - reserve(remaining)),
+      invocationBudget(context, reserve).workMs,
     );
     try {
       const run = await runDiscovery(
@@ -133,7 +126,7 @@ async function onCustomResource(
     reason = 'nothing to do on delete (removing Falcon from clusters is a deployer run in uninstall mode)';
   } else {
     try {
-      const outcome = await withDeadline(workBudgetMs(context.getRemainingTimeInMillis()), () =>
+      const outcome = await withDeadline(invocationBudget(context).workMs, () =>
         discover({ kind: 'sweep' }, context),
       );
       if (outcome.finished && outcome.value.stopped !== undefined) {
@@ -170,7 +163,7 @@ async function onQueue(
   records: readonly SqsRecord[],
   context: LambdaContext,
   discover: Discover,
-): Promise<SqsBatchResponse> {
+): Promise<SQSBatchResponse> {
   const owners = new Map<string, string[]>(); // account → message IDs that asked for it
   for (const record of records) {
     const batch = parseDiscoveryBatch(record.body);

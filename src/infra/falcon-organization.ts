@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config/load.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { resolveFalconClient } from '../falcon/credentials.js';
-import type { FalconClientFeature } from '../falcon/scopes.js';
+import type { FalconClientFeature } from '../config/falcon-scopes.js';
 import { FalconCredentials } from './credentials.js';
 import { CatalogEvents } from './features/catalog-events.js';
 import { addDeadLetterAlarms } from './dead-letter-alarms.js';

@@ -1,4 +1,5 @@
-import { ecrLogGroupPrefix, ecrOwnershipParameter } from '../deploy/leftovers.js';
+import { ecrNames } from '../config/names.js';
+import { ecrLogGroupPrefix } from '../deploy/leftovers.js';
 import { leaseParameterName } from '../ecr/ssm-run-lease.js';
 import type { StackSetOwner, StackSetScope } from '../infra/metadata.js';
 
@@ -49,18 +50,18 @@ export function afterDestroyOf(
   if (ecr && disconnect) {
     lines.push(
       'Falcon registry connections this deployment made are removed by each ECR Delete, and then its ownership ' +
-        `record ${ecrOwnershipParameter({ resourcePrefix })} (features.ecrConnections.disconnectOnDelete: true); a ` +
+        `record ${ecrNames({ resourcePrefix }).ownershipParameter} (features.ecrConnections.disconnectOnDelete: true); a ` +
         "connection Falcon cannot be reached for stays in Falcon, named in the Delete's reason",
     );
   } else if (ecr) {
     lines.push(
-      `SSM parameter ${ecrOwnershipParameter({ resourcePrefix })} in each account: the ECR ownership record, kept by ` +
+      `SSM parameter ${ecrNames({ resourcePrefix }).ownershipParameter} in each account: the ECR ownership record, kept by ` +
         'the ecr-connect handler (not CloudFormation) so a later deploy takes its connections over again',
     );
   }
   if (ecr) {
     lines.push(
-      `SSM parameter ${leaseParameterName(ecrOwnershipParameter({ resourcePrefix }))} in each account: the lease ` +
+      `SSM parameter ${leaseParameterName(ecrNames({ resourcePrefix }).ownershipParameter)} in each account: the lease ` +
         "that serialises the account's ecr-connect runs",
     );
     lines.push(

@@ -194,7 +194,7 @@ describe('regions per account', () => {
       });
 
     const all = await regionsForAccount('111111111111', 'enabled', enabled, provider);
-    expect(all).toEqual({ regions: ['ap-east-1', 'eu-west-1', 'us-east-1'], notEnabled: [] });
+    expect(all).toEqual(['ap-east-1', 'eu-west-1', 'us-east-1']);
     expect(account.commandCalls(ListRegionsCommand)[0]?.args[0].input.RegionOptStatusContains).toEqual([
       'ENABLED',
       'ENABLED_BY_DEFAULT',
@@ -208,7 +208,7 @@ describe('regions per account', () => {
       enabled,
       provider,
     );
-    expect(configured).toEqual({ regions: ['eu-west-1', 'me-central-1'], notEnabled: [] });
+    expect(configured).toEqual(['eu-west-1', 'me-central-1']);
     expect(account.commandCalls(ListRegionsCommand)).toHaveLength(calls);
   });
 });

@@ -13,10 +13,10 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHomeClients } from '../../src/aws/clients.js';
+import type { PreflightFinding } from '../../src/aws/preflight-finding.js';
 import {
   hasErrors,
   type PreflightExpectations,
-  type PreflightFinding,
   runPreflight,
   STACKSETS_SERVICE_PRINCIPAL,
 } from '../../src/aws/preflight.js';

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCatalog, type CatalogWiring } from '../../src/cli/catalog.js';
 import type { SourceFactory } from '../../src/cli/catalog-source.js';
 import { describeFailure, ExitCode } from '../../src/cli/exit.js';
-import type { Output } from '../../src/cli/output.js';
+import type { Output } from '../../src/shared/output.js';
 
 export interface CliResult {
   readonly code: number;

@@ -1,4 +1,4 @@
-import type { Output } from '../../src/cli/output.js';
+import type { Output } from '../../src/shared/output.js';
 
 /** An Output that keeps what a command writes, for assertions. */
 export function capture(): Output & { stdout: string[]; stderr: string[] } {

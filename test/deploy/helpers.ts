@@ -14,7 +14,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeDocumentCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Output } from '../../src/cli/output.js';
+import type { Output } from '../../src/shared/output.js';
 import { parseConfigText } from '../../src/config/load.js';
 import type {
   Deployer,

@@ -4,7 +4,7 @@ import { credentialFingerprint } from '../../src/ecr/fingerprint.js';
 import { RegionOutcome, type ReconcileReport } from '../../src/ecr/outcome.js';
 import { OwnershipLedger } from '../../src/ecr/ownership.js';
 import { reconcileConnections, type ConnectionSpec } from '../../src/ecr/reconcile.js';
-import { StaticRegionDirectory } from '../../src/ecr/regions.js';
+import { StaticEnabledRegions } from '../../src/aws/account-regions.js';
 import { MemoryFalcon } from './memory-falcon.js';
 import { MemoryOwnershipStore } from './memory-ownership-store.js';
 
@@ -23,7 +23,7 @@ async function apply(falcon: MemoryFalcon, store: MemoryOwnershipStore, spec: Co
     ACCOUNT,
     DEPLOYMENT,
     { kind: 'apply', regions: ['us-east-1'], connection: spec },
-    { falcon, ledger, regionDirectory: new StaticRegionDirectory(['us-east-1']) },
+    { falcon, ledger, regionDirectory: new StaticEnabledRegions(['us-east-1']) },
   );
 }
 

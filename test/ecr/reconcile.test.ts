@@ -4,7 +4,8 @@ import { FalconRateLimitError } from '../../src/falcon/errors.js';
 import { RegionOutcome, type ReconcileReport } from '../../src/ecr/outcome.js';
 import { OwnershipLedger, type WantedRegions } from '../../src/ecr/ownership.js';
 import { reconcileConnections, type ConnectionSpec, type ReconcileMode } from '../../src/ecr/reconcile.js';
-import { StaticRegionDirectory, type RegionDirectory } from '../../src/ecr/regions.js';
+import { type RegionDirectory } from '../../src/ecr/regions.js';
+import { StaticEnabledRegions } from '../../src/aws/account-regions.js';
 import { connectionAlias, ecrRegistryUrl } from '../../src/ecr/urls.js';
 import { MemoryFalcon } from './memory-falcon.js';
 import { MemoryOwnershipStore } from './memory-ownership-store.js';
@@ -30,7 +31,7 @@ async function run(
   return reconcileConnections(ACCOUNT, DEPLOYMENT, m, {
     falcon,
     ledger,
-    regionDirectory: options.directory ?? new StaticRegionDirectory(['us-east-1']),
+    regionDirectory: options.directory ?? new StaticEnabledRegions(['us-east-1']),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
@@ -140,7 +141,7 @@ describe('reconcileConnections', () => {
     const falcon = new MemoryFalcon();
     const store = new MemoryOwnershipStore();
     const enabled = ['us-east-1', 'us-west-2'];
-    const directory: RegionDirectory = { listEnabledRegions: () => Promise.resolve([...enabled]) };
+    const directory: RegionDirectory = { list: () => Promise.resolve([...enabled]) };
 
     const first = await run(falcon, store, 'all', { directory });
     expect(outcomes(first)).toEqual({ 'us-east-1': 'created', 'us-west-2': 'created' });
@@ -154,8 +155,8 @@ describe('reconcileConnections', () => {
     const falcon = new MemoryFalcon();
     const store = new MemoryOwnershipStore();
     await run(falcon, store, ['us-east-1']);
-    const broken: RegionDirectory = { listEnabledRegions: () => Promise.reject(new Error('AccessDenied')) };
-    const empty: RegionDirectory = { listEnabledRegions: () => Promise.resolve([]) };
+    const broken: RegionDirectory = { list: () => Promise.reject(new Error('AccessDenied')) };
+    const empty: RegionDirectory = { list: () => Promise.resolve([]) };
 
     await expect(run(falcon, store, 'all', { directory: broken })).rejects.toThrow(ReconcileSetupError);
     await expect(run(falcon, store, 'all', { directory: empty })).rejects.toThrow(/no enabled regions/);
@@ -384,7 +385,7 @@ describe('reconcileConnections', () => {
       ACCOUNT,
       DEPLOYMENT,
       { kind: 'apply', regions: ['us-east-1'], connection: { ...spec, govUsingCommercialConnection: true } },
-      { falcon, ledger, regionDirectory: new StaticRegionDirectory([]) },
+      { falcon, ledger, regionDirectory: new StaticEnabledRegions([]) },
     );
     expect(falcon.all()[0]?.credential.gov).toBe(true);
   });
@@ -401,7 +402,7 @@ describe('reconcileConnections', () => {
       ACCOUNT,
       DEPLOYMENT,
       { kind: 'apply', regions: ['us-east-1'], connection: { ...spec, externalId: 'ext-new456' } },
-      { falcon, ledger, regionDirectory: new StaticRegionDirectory(['us-east-1']) },
+      { falcon, ledger, regionDirectory: new StaticEnabledRegions(['us-east-1']) },
     );
 
     expect(outcomes(report)).toEqual({ 'us-east-1': 'replaced' });

@@ -14,9 +14,7 @@ describe('region discovery', () => {
       .on(ListRegionsCommand, { NextToken: 't2' })
       .resolves({ Regions: [{ RegionName: 'ap-east-1' }] });
 
-    const regions = await new AccountRegionDirectory(
-      new AccountClient({ region: 'us-east-1' }),
-    ).listEnabledRegions();
+    const regions = await new AccountRegionDirectory(new AccountClient({ region: 'us-east-1' })).list();
 
     expect(regions).toEqual(['ap-east-1', 'eu-west-1', 'us-east-1']);
     expect(account.commandCalls(ListRegionsCommand)[0]?.args[0].input.RegionOptStatusContains).toEqual([
@@ -31,7 +29,7 @@ describe('region discovery', () => {
       created += 1;
       return new AccountClient({ region: 'us-gov-west-1' });
     });
-    await expect(directory.listEnabledRegions()).resolves.toEqual(['us-gov-east-1', 'us-gov-west-1']);
+    await expect(directory.list()).resolves.toEqual(['us-gov-east-1', 'us-gov-west-1']);
     expect(created).toBe(0);
   });
 });

@@ -2,7 +2,8 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DiscoveryReport } from '../../src/eks/report.js';
 import { RUN_ENV } from '../../src/eks/run-contract.js';
-import { createEksDiscoverHandler, type SqsBatchResponse } from '../../src/handlers/eks-discover.js';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
 import { DynamoRunsTable } from '../../src/eks/runs-table.js';
 import { EksWorld, HOME_REGION, PROJECT, ROLE_NAME, TABLE } from '../eks/eks-world.js';
 import { CfnCaptureServer } from './cfn-capture-server.js';
@@ -333,7 +334,7 @@ describe('eks-discover spreads work over SQS when one invocation cannot finish',
       eventSource: 'aws:sqs',
       body: JSON.stringify({ kind: 'falcon-org.eks-discovery', accounts: batch }),
     }));
-    const answer = (await consumer({ Records: records }, world.context())) as SqsBatchResponse;
+    const answer = (await consumer({ Records: records }, world.context())) as SQSBatchResponse;
 
     expect(answer).toEqual({ batchItemFailures: [] });
     expect(new Set(world.builds.map((b) => b.env[RUN_ENV.accountId]))).toEqual(new Set(accounts));
@@ -366,7 +367,7 @@ describe('eks-discover spreads work over SQS when one invocation cannot finish',
         ],
       },
       world.context(),
-    )) as SqsBatchResponse;
+    )) as SQSBatchResponse;
 
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
     expect(
@@ -465,7 +466,7 @@ describe('eks-discover keeps to the organization and to the deployment’s state
     const answer = (await handler()(
       { Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body }] },
       world.context(),
-    )) as SqsBatchResponse;
+    )) as SQSBatchResponse;
 
     expect(answer).toEqual({ batchItemFailures: [] });
     const assumed = world.sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn);

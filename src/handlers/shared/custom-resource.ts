@@ -1,19 +1,23 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceEventCommon } from 'aws-lambda';
 import { ResponseDeliveryError } from './errors.js';
 
-/** A CloudFormation custom resource request. */
-export interface CustomResourceEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly ResponseURL: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly ResourceType: string;
-  readonly LogicalResourceId: string;
+/**
+ * A CloudFormation custom resource request: the fields of `@types/aws-lambda`'s event the handlers read,
+ * as far as `isCustomResourceEvent` checks them (the rest is optional, so a request is read field by field).
+ */
+export type CustomResourceEvent = Readonly<
+  Pick<
+    CloudFormationCustomResourceEventCommon,
+    'ResponseURL' | 'StackId' | 'RequestId' | 'ResourceType' | 'LogicalResourceId'
+  >
+> & {
+  readonly RequestType: CloudFormationCustomResourceEvent['RequestType'];
   readonly PhysicalResourceId?: string;
   readonly ResourceProperties?: Readonly<Record<string, unknown>>;
   readonly OldResourceProperties?: Readonly<Record<string, unknown>>;
-}
+};
 
 export interface CustomResourceResponse {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -148,7 +152,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The outcome of work raced against a deadline. */
 /**
  * Sends the response within what is left of the invocation: every attempt and pause ends before the
  * invocation does (a second is kept to return), each attempt taking at most a third of it (1 to 10 s).
@@ -167,6 +170,7 @@ export async function sendResponseBeforeDeadline(
   });
 }
 
+/** The outcome of work raced against a deadline. */
 export type DeadlineResult<T> = { readonly finished: true; readonly value: T } | { readonly finished: false };
 
 /**
@@ -194,12 +198,4 @@ export async function withDeadline<T>(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * How long the work may run: the remaining invocation time minus a reserve for sending the answer
- * (a quarter of the remaining time, at most 15 s).
- */
-export function workBudgetMs(remainingMs: number): number {
-  return remainingMs - Math.min(15_000, Math.floor(remainingMs / 4));
 }

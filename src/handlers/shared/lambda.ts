@@ -1,11 +1,10 @@
+import type { Context } from 'aws-lambda';
 import { HandlerError } from './errors.js';
 
-/** The parts of the Lambda context the handlers use. */
-export interface LambdaContext {
-  readonly invokedFunctionArn: string;
-  readonly awsRequestId?: string;
-  getRemainingTimeInMillis(): number;
-}
+/** The parts of the Lambda context (`@types/aws-lambda`) the handlers use. */
+export type LambdaContext = Readonly<
+  Pick<Context, 'invokedFunctionArn' | 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>
+>;
 
 /** An EventBridge scheduled event. */
 export interface ScheduledEvent {

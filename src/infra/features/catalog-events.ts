@@ -9,7 +9,8 @@ import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import { addPlanNote } from '../plan-notes.js';
 import type { CentralBus } from './eks/event-bus.js';
 import { ForwardingRule } from './eks/forwarding-rule.js';
-import { eventBusArn, eksNames } from './eks/names.js';
+import { eksNames } from '../../config/names.js';
+import { eventBusArn } from './eks/names.js';
 import { encryptedQueue } from './eks/queues.js';
 import type { FeatureContext } from './feature.js';
 

@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../../config/load.js';
 import type { ArtifactBucket } from '../artifact-bucket.js';
-import type { FalconClientFeature } from '../../falcon/scopes.js';
+import type { FalconClientFeature } from '../../config/falcon-scopes.js';
 import type { FalconCredentials } from '../credentials.js';
 
 /** What every feature construct gets from `FalconOrganization`. */
