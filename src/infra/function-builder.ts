@@ -118,7 +118,10 @@ function deadLetterStatement(queue: sqs.IQueue): iam.PolicyStatement {
  * Writing one's own log streams (functions and the deployer project alike) and, with `purge`,
  * deleting the group itself.
  */
-export function ownLogStatements(logGroup: logs.ILogGroup, options: { purge?: boolean } = {}): iam.PolicyStatement[] {
+export function ownLogStatements(
+  logGroup: logs.ILogGroup,
+  options: { purge?: boolean } = {},
+): iam.PolicyStatement[] {
   const statements = [
     new iam.PolicyStatement({
       sid: 'WriteOwnLogs',
