@@ -1,9 +1,9 @@
 import * as cdk from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ResolvedConfig } from '../config/load.js';
 import { DEFAULT_LAMBDA_DIR, FalconOrganization } from './falcon-organization.js';
 import { applyPermissionsBoundary } from './permissions-boundary.js';
 import { TagRawResources } from './tag-everything.js';
+import { FalconOrgNagChecks } from './nag.js';
 import { rootStackName } from '../config/names.js';
 
 export interface BuildAppOptions {
@@ -59,6 +59,6 @@ export function buildApp(config: ResolvedConfig, options: BuildAppOptions = {}):
   cdk.Aspects.of(app).add(new TagRawResources(config.tags));
   // Also reaches the roles of CDK's own providers (bucket auto-delete and bucket deployment).
   applyPermissionsBoundary(rootStack, config.permissionsBoundary);
-  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  cdk.Validations.of(app).addPlugins(new FalconOrgNagChecks(app));
   return { app, rootStack, organization };
 }

@@ -364,6 +364,7 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       'AssumeCoverageReadRoles',
       'WriteReports',
       'PublishCoverageMetrics',
+      'SendFailedEventsToDeadLetterQueue',
       'WriteOwnLogs',
     ]);
     expect(bySid['PublishCoverageMetrics']).toEqual({

@@ -469,6 +469,30 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
           ),
         ],
       },
+      ...(discover
+        ? [{ Sid: 'DiscoverEnabledRegions', Effect: 'Allow', Action: 'account:ListRegions', Resource: '*' }]
+        : []),
+      // Issue 14.7b: one follow-up schedule of this name, and its role handed to Scheduler only.
+      {
+        Sid: 'ScheduleFollowUpRun',
+        Effect: 'Allow',
+        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+        Resource: partitionArn(
+          ':scheduler:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':schedule/default/fo-test-ecr-connect-follow-up',
+        ),
+      },
+      {
+        Sid: 'PassFollowUpRole',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [idOf(member, 'AWS::IAM::Role', 'ConnectFollowUpRole'), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+      // The function builder's: its own logs last (src/infra/function-builder.ts).
       {
         Sid: 'WriteOwnLogs',
         Effect: 'Allow',
@@ -495,29 +519,6 @@ describe('ECR Registry Connections: least-privilege execution role', () => {
             },
           ]
         : []),
-      ...(discover
-        ? [{ Sid: 'DiscoverEnabledRegions', Effect: 'Allow', Action: 'account:ListRegions', Resource: '*' }]
-        : []),
-      // Issue 14.7b: one follow-up schedule of this name, and its role handed to Scheduler only.
-      {
-        Sid: 'ScheduleFollowUpRun',
-        Effect: 'Allow',
-        Action: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
-        Resource: partitionArn(
-          ':scheduler:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':schedule/default/fo-test-ecr-connect-follow-up',
-        ),
-      },
-      {
-        Sid: 'PassFollowUpRole',
-        Effect: 'Allow',
-        Action: 'iam:PassRole',
-        Resource: { 'Fn::GetAtt': [idOf(member, 'AWS::IAM::Role', 'ConnectFollowUpRole'), 'Arn'] },
-        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      },
     ];
   }
 

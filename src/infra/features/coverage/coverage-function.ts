@@ -12,12 +12,10 @@ import {
   type CoverageFunctionSettings,
 } from '../../../coverage/publish-environment.js';
 import { REPORT_KEYS } from '../../../coverage/publish.js';
-import { acknowledge } from '../../nag.js';
+import { buildFunction } from '../../function-builder.js';
 
 /** The Lambda settings of `coverage`. */
 export const COVERAGE_FUNCTION = {
-  runtime: lambda.Runtime.NODEJS_22_X,
-  handler: 'index.handler',
   /** Lambda's maximum: a large organization is read in one invocation (see the benchmark). */
   timeout: cdk.Duration.minutes(15),
   /** The benchmark's 1,000 accounts × 17 regions need under 512 MiB; more memory buys CPU. */
@@ -27,7 +25,6 @@ export const COVERAGE_FUNCTION = {
    * function's memory; without it V8 lets garbage grow the heap as far as it likes.
    */
   maxOldSpaceMiB: 768,
-  logRetention: logs.RetentionDays.ONE_YEAR,
   /**
    * The schedule invokes it asynchronously: Lambda's default two retries would run a report that timed
    * out twice more (45 minutes of a 15-minute job). The next schedule is the retry; a failed event goes
@@ -71,49 +68,36 @@ export class CoverageFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CoverageFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: COVERAGE_FUNCTION.logRetention,
-      removalPolicy: cdk.RemovalPolicy.RETAIN,
-    });
-    // Named by CloudFormation: a replaced role gets a new ARN, which updates every member trust policy.
-    this.role = new iam.Role(this, 'ExecutionRole', {
-      description: 'Execution role of the falcon-org coverage function',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      inlinePolicies: {
-        Coverage: new iam.PolicyDocument({ statements: coverageStatements(props, this.logGroup) }),
-      },
-    });
-    acknowledge(
-      this.role,
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'cloudwatch:PutMetricData has no resource-level permissions and is limited to one namespace by the cloudwatch:namespace condition; the Organizations list calls that read the scope are authorized on the organization as a whole.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${props.settings.readRoleName}]`,
-        reason:
-          'The read-only coverage role has the same name in every member account; the function assumes it in each account in scope, and the role trusts this function role alone.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${REPORT_KEYS.datedPrefix}*]`,
-        reason: 'Dated copies are written under reports/YYYY/MM/DD/; nothing else in the bucket is writable.',
-      },
-    );
-
     this.deadLetters = encryptedQueue(this, 'DeadLetters', { retentionPeriod: cdk.Duration.days(14) });
-    this.function = new lambda.Function(this, 'Function', {
+    // The role is named by CloudFormation: a replaced role gets a new ARN, which updates every member
+    // trust policy.
+    const built = buildFunction(this, {
       functionName: props.functionName,
       description: 'falcon-org: reports what Falcon protects across the organization (coverage)',
-      runtime: COVERAGE_FUNCTION.runtime,
-      handler: COVERAGE_FUNCTION.handler,
+      bundle: 'coverage',
       code: props.code,
       timeout: COVERAGE_FUNCTION.timeout,
       memorySize: COVERAGE_FUNCTION.memorySize,
-      role: this.role,
-      logGroup: this.logGroup,
       retryAttempts: COVERAGE_FUNCTION.retryAttempts,
       deadLetterQueue: this.deadLetters,
+      statements: coverageStatements(props),
+      roleAcknowledgments: [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'cloudwatch:PutMetricData has no resource-level permissions and is limited to one namespace by the cloudwatch:namespace condition; the Organizations list calls that read the scope are authorized on the organization as a whole.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${props.settings.readRoleName}]`,
+          reason:
+            'The read-only coverage role has the same name in every member account; the function assumes it in each account in scope, and the role trusts this function role alone.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.bucket)}.Arn>/${REPORT_KEYS.datedPrefix}*]`,
+          reason:
+            'Dated copies are written under reports/YYYY/MM/DD/; nothing else in the bucket is writable.',
+        },
+      ],
       // Exactly what src/coverage/publish-environment.ts reads; nothing secret.
       environment: {
         [COVERAGE_FUNCTION_ENV.settings]: JSON.stringify(props.settings),
@@ -124,11 +108,9 @@ export class CoverageFunction extends Construct {
         ...(props.runsTable ? { [COVERAGE_FUNCTION_ENV.runsTable]: props.runsTable.tableName } : {}),
       },
     });
-    acknowledge(this.function, {
-      id: 'AwsSolutions-L1',
-      reason:
-        'The coverage bundle is built and tested for Node.js 22 (nodejs22.x); the runtime moves deliberately, together with the build target.',
-    });
+    this.function = built.function;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
   }
 }
 
@@ -137,13 +119,12 @@ function logicalIdOf(bucket: s3.IBucket): string {
   return resource instanceof cdk.CfnElement ? cdk.Stack.of(bucket).getLogicalId(resource) : bucket.node.id;
 }
 
-/** The execution role's statements, each action on exactly the resources it needs. */
+/** The execution role's statements (its logs and dead letters are the builder's), each action on exactly the resources it needs. */
 export function coverageStatements(
   props: Pick<
     CoverageFunctionProps,
     'settings' | 'falconSecret' | 'bucket' | 'metricNamespace' | 'runsTable'
   >,
-  logGroup: logs.ILogGroup,
 ): iam.PolicyStatement[] {
   const statements = [
     new iam.PolicyStatement({
@@ -175,11 +156,6 @@ export function coverageStatements(
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],
       conditions: { StringEquals: { 'cloudwatch:namespace': props.metricNamespace } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'WriteOwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [logGroup.logGroupArn],
     }),
   ];
   if (props.runsTable) {

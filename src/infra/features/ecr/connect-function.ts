@@ -5,14 +5,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledge } from '../../nag.js';
+import { buildFunction } from '../../function-builder.js';
 import { leaseParameterName } from '../../../ecr/ssm-run-lease.js';
 import { ssmParameterArn } from './names.js';
 
 /** The Lambda settings of `ecr-connect`. */
 export const ECR_CONNECT_FUNCTION = {
-  runtime: lambda.Runtime.NODEJS_22_X,
-  handler: 'index.handler',
   /** The handler answers CloudFormation before this runs out (it keeps a reserve for the answer). */
   timeout: cdk.Duration.seconds(300),
   memorySize: 256,
@@ -21,7 +19,6 @@ export const ECR_CONNECT_FUNCTION = {
    * run lease (an SSM parameter next to the ownership record) serialises the runs.
    */
   reservedConcurrentExecutions: 1,
-  logRetention: logs.RetentionDays.ONE_YEAR,
 } as const;
 
 export interface ConnectFunctionProps {
@@ -63,11 +60,6 @@ export class ConnectFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ConnectFunctionProps) {
     super(scope, id);
-    // Named by CloudFormation, so a retained group of an earlier stack never blocks a new one.
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: ECR_CONNECT_FUNCTION.logRetention,
-      removalPolicy: cdk.RemovalPolicy.RETAIN,
-    });
     // The follow-up run of deferred regions: a one-time schedule the function itself creates, invoking
     // only this function, through a role only EventBridge Scheduler of this account may assume.
     const stack = cdk.Stack.of(this);
@@ -98,31 +90,10 @@ export class ConnectFunction extends Construct {
         }),
       },
     });
-    this.role = new iam.Role(this, 'ExecutionRole', {
-      description: 'Execution role of the falcon-org ecr-connect function',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      inlinePolicies: {
-        EcrConnect: new iam.PolicyDocument({
-          statements: [
-            ...executionStatements(props, this.logGroup),
-            ...followUpStatements(followUpSchedule, this.followUpRole.roleArn),
-          ],
-        }),
-      },
-    });
-    if (props.discoversRegions) {
-      acknowledge(this.role, {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'account:ListRegions (which regions are enabled for this account, needed because no regions are configured) is authorized on the account as a whole; it is read-only and is the only action with this resource.',
-      });
-    }
-
-    this.function = new lambda.Function(this, 'Function', {
+    const built = buildFunction(this, {
       functionName: props.functionName,
       description: "falcon-org: connects this account's ECR registries to CrowdStrike Falcon",
-      runtime: ECR_CONNECT_FUNCTION.runtime,
-      handler: ECR_CONNECT_FUNCTION.handler,
+      bundle: 'ecr-connect',
       code: lambda.Code.fromBucket(
         s3.Bucket.fromBucketName(this, 'CodeBucket', props.codeBucket),
         props.codeKey,
@@ -132,24 +103,35 @@ export class ConnectFunction extends Construct {
       ...(props.reserveConcurrency
         ? { reservedConcurrentExecutions: ECR_CONNECT_FUNCTION.reservedConcurrentExecutions }
         : {}),
-      role: this.role,
-      logGroup: this.logGroup,
-      // Exactly what src/ecr/environment.ts reads; nothing secret (ARNs and a parameter name).
+      statements: [
+        ...executionStatements(props),
+        ...followUpStatements(followUpSchedule, this.followUpRole.roleArn),
+      ],
+      purgeOwnLogGroup: props.purgeOnDelete === true,
+      roleAcknowledgments: props.discoversRegions
+        ? [
+            {
+              id: 'AwsSolutions-IAM5[Resource::*]',
+              reason:
+                'account:ListRegions (which regions are enabled for this account, needed because no regions are configured) is authorized on the account as a whole; it is read-only and is the only action with this resource.',
+            },
+          ]
+        : [],
+      // Exactly what src/ecr/environment.ts reads (and LOG_GROUP_NAME below); nothing secret.
       environment: {
         FALCON_SECRET_ARN: props.falconSecret.secretArn,
         EXTERNAL_ID_SECRET_ARN: props.externalIdSecret.secretArn,
         CONNECTION_ROLE_ARN: props.connectionRole.roleArn,
         OWNERSHIP_PARAMETER_NAME: props.ownershipParameterName,
-        LOG_GROUP_NAME: this.logGroup.logGroupName,
         FOLLOW_UP_SCHEDULE_NAME: followUpSchedule,
         FOLLOW_UP_ROLE_ARN: this.followUpRole.roleArn,
       },
     });
-    acknowledge(this.function, {
-      id: 'AwsSolutions-L1',
-      reason:
-        'The ecr-connect bundle is built and tested for Node.js 22 (nodejs22.x); the runtime moves deliberately, together with the build target, not whenever Lambda adds a newer one.',
-    });
+    this.function = built.function;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
+    // The group the builder made for it: a purging Delete removes it.
+    this.function.addEnvironment('LOG_GROUP_NAME', this.logGroup.logGroupName);
   }
 }
 
@@ -180,13 +162,12 @@ export function followUpStatements(scheduleName: string, followUpRoleArn: string
   ];
 }
 
-/** The execution role's statements, each action on exactly the resources it needs. */
+/** The execution role's statements (its logs are the builder's), each action on exactly the resources it needs. */
 export function executionStatements(
   props: Pick<
     ConnectFunctionProps,
-    'falconSecret' | 'externalIdSecret' | 'ownershipParameterName' | 'discoversRegions' | 'purgeOnDelete'
+    'falconSecret' | 'externalIdSecret' | 'ownershipParameterName' | 'discoversRegions'
   >,
-  logGroup: logs.ILogGroup,
 ): iam.PolicyStatement[] {
   const statements = [
     new iam.PolicyStatement({
@@ -203,31 +184,7 @@ export function executionStatements(
         ssmParameterArn(leaseParameterName(props.ownershipParameterName)),
       ],
     }),
-    new iam.PolicyStatement({
-      sid: 'WriteOwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      // The log group's Arn attribute ends in ":*", which covers its log streams and nothing else.
-      resources: [logGroup.logGroupArn],
-    }),
   ];
-  if (props.purgeOnDelete === true) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'PurgeOwnLogGroup',
-        actions: ['logs:DeleteLogGroup'],
-        // The group itself, in both forms IAM may be asked about (with and without ":*").
-        resources: [
-          cdk.Stack.of(logGroup).formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: logGroup.logGroupName,
-            arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
-          }),
-          logGroup.logGroupArn,
-        ],
-      }),
-    );
-  }
   if (props.discoversRegions) {
     statements.push(
       new iam.PolicyStatement({

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { buildTimeoutMinutes, DEPLOYER_QUEUED_TIMEOUT_MINUTES } from '../../../config/eks-run-budget.js';
 import { PROJECT_ENV } from '../../../eks/run-contract.js';
 import { DEPLOYER_PREFIX, type LambdaCodeLocation } from '../../artifact-bucket.js';
+import { FUNCTION_LOG_RETENTION, ownLogStatements } from '../../function-builder.js';
 import { acknowledge } from '../../nag.js';
 import { assumeExecutionRoleStatement } from './execution-role.js';
 
@@ -55,7 +56,7 @@ export class DeployerProject extends Construct {
   constructor(scope: Construct, id: string, props: DeployerProjectProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_YEAR,
+      retention: FUNCTION_LOG_RETENTION,
       removalPolicy: props.logRemovalPolicy,
     });
     this.role = new iam.Role(this, 'Role', {
@@ -132,11 +133,7 @@ function deployerStatements(props: DeployerProjectProps, logGroup: logs.ILogGrou
       actions: ['secretsmanager:GetSecretValue'],
       resources: [props.falconSecret.secretArn],
     }),
-    new iam.PolicyStatement({
-      sid: 'WriteOwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [logGroup.logGroupArn],
-    }),
+    ...ownLogStatements(logGroup),
   ];
   if (props.mirrorRepositoryPrefix !== undefined) {
     statements.push(
