@@ -215,6 +215,8 @@ export interface ClusterVerdict {
  * - `lastTrigger` (M: RunTrigger): why the run pacer started the last run;
  * - `decision` (M: { code, reason, at }): what the last sweep or event decided and why ("up to date
  *   since …", "backing off until …");
+ * - `followUp` (M: { reason, at }): an event met a held lock; the next sweep or discovery batch of
+ *   the account starts a run once the holder is done (served by the first run that starts after `at`);
  * - `updatedAt` (S, ISO 8601).
  * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
  * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
@@ -243,6 +245,7 @@ export const RUNS_TABLE = {
     repairStreak: 'repairStreak',
     lastTrigger: 'lastTrigger',
     decision: 'decision',
+    followUp: 'followUp',
     destroying: 'destroying',
   },
 } as const;

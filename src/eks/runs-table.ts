@@ -71,6 +71,8 @@ export interface RunsTableItem extends ClusterRef {
   readonly lastTrigger?: RunTrigger;
   /** What the last sweep or event decided for the cluster, and why. */
   readonly decision?: DecisionRecord;
+  /** A run an event asked for while another run held the lock (src/eks/run-decision.ts). */
+  readonly followUp?: { readonly reason: string; readonly at: string };
 }
 
 /** A sweep's or event's decision as the runs table keeps it (`decision`). */
@@ -162,6 +164,11 @@ export interface RunStateTable {
    * streak). `lock-lost` when `trigger.runId` no longer holds the lock.
    */
   recordRunTrigger(ref: ClusterRef, trigger: RunTrigger): Promise<'recorded' | 'lock-lost'>;
+  /**
+   * An event met a held lock: keeps the request (`followUp`, the latest wins) for the next sweep or
+   * discovery batch of the account, which starts the run once the holder is done.
+   */
+  requestFollowUp(ref: ClusterRef, reason: string): Promise<void>;
 }
 
 const A = RUNS_TABLE.attributes;
@@ -560,6 +567,31 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
     }
   }
 
+  async requestFollowUp(ref: ClusterRef, reason: string): Promise<void> {
+    try {
+      await this.update(
+        ref,
+        'SET #followUp = :followUp, #accountId = :accountId, #region = :region, #cluster = :cluster, #updatedAt = :at',
+        {
+          names: {
+            '#followUp': A.followUp,
+            '#accountId': A.accountId,
+            '#region': A.region,
+            '#cluster': A.cluster,
+          },
+          values: {
+            ':followUp': { reason, at: new Date(this.now()).toISOString() },
+            ':accountId': ref.accountId,
+            ':region': ref.region,
+            ':cluster': ref.cluster,
+          },
+        },
+      );
+    } catch (error) {
+      throw wrap(`record a follow-up run for ${describeRef(ref)}`, error);
+    }
+  }
+
   async abandonLock(ref: ClusterRef, runId: string): Promise<boolean> {
     try {
       await this.update(ref, 'SET #updatedAt = :at REMOVE #lockRunId, #lockExpiresAt', {
@@ -816,7 +848,10 @@ function toItem(raw: Record<string, unknown>): RunsTableItem | undefined {
 /** The desired-state attributes of a raw item (RunStateTable), those that are well-formed. */
 function runStateOf(
   raw: Record<string, unknown>,
-): Pick<RunsTableItem, 'protectedState' | 'failureStreak' | 'repairStreak' | 'lastTrigger' | 'decision'> {
+): Pick<
+  RunsTableItem,
+  'protectedState' | 'failureStreak' | 'repairStreak' | 'lastTrigger' | 'decision' | 'followUp'
+> {
   const record = (value: unknown): Record<string, unknown> | undefined =>
     typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   const count = (value: unknown): number | undefined =>
@@ -824,6 +859,7 @@ function runStateOf(
   const state = record(raw[A.protectedState]);
   const trigger = record(raw[A.lastTrigger]);
   const decision = record(raw[A.decision]);
+  const followUp = record(raw[A.followUp]);
   const failures = count(raw[A.failureStreak]);
   const repairs = count(raw[A.repairStreak]);
   return {
@@ -837,6 +873,9 @@ function runStateOf(
       : {}),
     ...(decision && typeof decision.code === 'string'
       ? { decision: decision as unknown as DecisionRecord }
+      : {}),
+    ...(followUp && typeof followUp.at === 'string' && typeof followUp.reason === 'string'
+      ? { followUp: { reason: followUp.reason, at: followUp.at } }
       : {}),
   };
 }
