@@ -56,6 +56,8 @@ export interface DiscoveryCounts {
   readonly upToDate: number;
   /** Eligible clusters left alone: their last runs failed and the backoff has not elapsed. */
   readonly backingOff: number;
+  /** Builds CodeBuild refused for capacity after every retry: not cluster failures, started next sweep. */
+  readonly runsDeferred: number;
 }
 
 export interface DiscoveryReport {
@@ -84,6 +86,7 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
   let optedOut = 0;
   let upToDate = 0;
   let backingOff = 0;
+  let runsDeferred = 0;
   for (const a of accounts) {
     for (const r of a.regions) {
       if (r.status === 'ok' || r.status === 'failed') regions += 1;
@@ -100,6 +103,7 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
         if (c.verdict?.code === VERDICT_CODES.optedOut) optedOut += 1;
         if (c.decision?.code === 'up-to-date') upToDate += 1;
         if (c.decision?.code === 'backing-off') backingOff += 1;
+        if (c.run?.status === 'deferred') runsDeferred += 1;
       }
     }
   }
@@ -120,6 +124,7 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
     optedOut,
     upToDate,
     backingOff,
+    runsDeferred,
   };
 }
 
@@ -130,7 +135,7 @@ export function summarize(report: DiscoveryReport): string {
     `${c.accounts} accounts (${c.accountsFailed} failed${c.accountsNotStarted ? `, ${c.accountsNotStarted} queued for the next invocation` : ''})`,
     `${c.regions} regions (${c.regionsFailed} failed)`,
     `${c.clusters} clusters: ${c.eligible} eligible, ${c.ineligible} ineligible (${c.optedOut} opted out by tag), ${c.clustersFailed} unreadable`,
-    `runs: ${c.runsStarted} started, ${c.upToDate} up to date, ${c.backingOff} backing off, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start${c.runsStopped ? `, ${c.runsStopped} not started (deployment being destroyed)` : ''}`,
+    `runs: ${c.runsStarted} started, ${c.upToDate} up to date, ${c.backingOff} backing off, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start${c.runsDeferred ? `, ${c.runsDeferred} deferred (CodeBuild at its quota)` : ''}${c.runsStopped ? `, ${c.runsStopped} not started (deployment being destroyed)` : ''}`,
   ];
   return parts.join('; ');
 }

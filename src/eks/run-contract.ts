@@ -294,11 +294,6 @@ export const EKS_FUNCTION_ENV = {
   discoveryQueueUrl: 'FALCON_ORG_DISCOVERY_QUEUE_URL',
   /** JSON of the deployer's settings (`DeployerRunSettings`, as the project has them): the desired state. */
   deployerSettings: 'FALCON_ORG_DEPLOYER_SETTINGS',
-  /** SQS queues of run requests the run pacer starts: new clusters and events first, the rest after. */
-  firstRunQueueUrl: 'FALCON_ORG_RUN_QUEUE_FIRST_URL',
-  runQueueUrl: 'FALCON_ORG_RUN_QUEUE_URL',
-  /** The coverage report bucket, when coverage reports EKS Protection: its verdicts feed the sweep. */
-  coverageBucket: 'FALCON_ORG_COVERAGE_BUCKET',
 } as const;
 
 /** Non-secret settings of the EKS functions, passed as JSON in `EKS_FUNCTION_ENV.settings`. */
