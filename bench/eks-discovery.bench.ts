@@ -42,6 +42,7 @@ import type {
   LockAttempt,
   ReleaseOutcome,
   RunsTable,
+  RunStateTable,
   RunsTableItem,
 } from '../src/eks/runs-table.js';
 import { RunStarter, type BuildStarter } from '../src/eks/start-run.js';
@@ -183,7 +184,7 @@ function ouOf(account: number): string {
 // Ours
 // ---------------------------------------------------------------------------------------------
 
-class MemoryRunsTable implements RunsTable {
+class MemoryRunsTable implements RunsTable, RunStateTable {
   readonly items = new Map<string, RunsTableItem>();
   constructor(private readonly stats: Stats) {}
   async takeLock(ref: ClusterRef, runId: string, ttl: number): Promise<LockAttempt> {
@@ -205,6 +206,15 @@ class MemoryRunsTable implements RunsTable {
       const key = clusterKey(ref.accountId, ref.region, ref.cluster);
       this.items.set(key, { ...ref, ...this.items.get(key), verdict });
     });
+  }
+  recordJudgement(ref: ClusterRef, verdict: ClusterVerdict): Promise<void> {
+    return this.recordVerdict(ref, verdict);
+  }
+  recordRunTrigger(): Promise<'recorded'> {
+    return Promise.resolve('recorded');
+  }
+  requestFollowUp(): Promise<void> {
+    return Promise.resolve();
   }
   get(ref: ClusterRef): Promise<RunsTableItem | undefined> {
     return Promise.resolve(this.items.get(clusterKey(ref.accountId, ref.region, ref.cluster)));

@@ -35,6 +35,7 @@ import { ResourceMap, type KubeObject } from './kube-resources.js';
 import { parseOperatorManifest, type ManifestSource } from './manifest.js';
 import { installOperator, registerCrds } from './operator.js';
 import { judgeReachability } from './reachability.js';
+import { desiredState } from './desired-state.js';
 import type { DeployerRunSettings } from './settings.js';
 import { uninstallFalcon } from './uninstall.js';
 import { verifySensors } from './verify.js';
@@ -333,6 +334,8 @@ export async function runDeployer(
       finishedAt: new Date(deps.clock.now()).toISOString(),
       durationsMs: durations.values,
       ...(uninjected !== undefined ? { fargateNamespacesWithoutInjection: uninjected } : {}),
+      // What the run worked towards: kept as the cluster's protected state when it got there.
+      ...(request.mode === 'install' ? { desiredState: desiredState(settings, request.compute) } : {}),
     };
     deps.log(JSON.stringify({ event: 'run-result', result }));
     if (deps.runs) {

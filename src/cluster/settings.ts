@@ -55,6 +55,18 @@ export const deployerRunSettingsSchema = z.strictObject({
      */
     pullOrganizationId: z.string().optional(),
   }),
+  /**
+   * What else belongs to a cluster's desired state (src/cluster/desired-state.ts) without being
+   * applied as such: the rollout generation (`features.eksProtection.rollout.generation`; raising it
+   * rebuilds every cluster once) and the version of the clusters' Falcon client secret when `deploy`
+   * pins one (a rotated secret reaches every cluster). Absent: generation 0, no pinned version.
+   */
+  rollout: z
+    .strictObject({
+      generation: z.number().int().min(0),
+      credentialsVersion: z.string().min(1).optional(),
+    })
+    .optional(),
   deadlines: z.strictObject({
     clusterActiveSeconds: positiveSeconds,
     accessPropagationSeconds: positiveSeconds,
@@ -104,6 +116,10 @@ export interface DeployerRunSettingsInput {
   readonly manifestKey: string;
   /** Organization ID: member accounts of it may pull mirrored images. */
   readonly organizationId?: string;
+  /** `features.eksProtection.rollout.generation`. @default 0 */
+  readonly rolloutGeneration?: number;
+  /** The version ID of the clusters' Falcon client secret `deploy` pins (Secrets Manager source). */
+  readonly credentialsVersion?: string;
 }
 
 /** Builds the settings from the validated configuration (for the infrastructure to serialise). */
@@ -142,6 +158,10 @@ export function deployerRunSettings(input: DeployerRunSettingsInput): DeployerRu
       ),
       ...(input.organizationId !== undefined ? { pullOrganizationId: input.organizationId } : {}),
     },
+    rollout: {
+      generation: input.rolloutGeneration ?? 0,
+      ...(input.credentialsVersion !== undefined ? { credentialsVersion: input.credentialsVersion } : {}),
+    },
     deadlines: { ...d.deadlines },
   };
 }
@@ -149,7 +169,10 @@ export function deployerRunSettings(input: DeployerRunSettingsInput): DeployerRu
 /** The settings of the configuration's EKS Protection (the infrastructure and the CLI alike). */
 export function deployerRunSettingsFromConfig(
   config: ResolvedConfig,
-  where: Pick<DeployerRunSettingsInput, 'homeAccountId' | 'manifestBucket' | 'manifestKey'>,
+  where: Pick<
+    DeployerRunSettingsInput,
+    'homeAccountId' | 'manifestBucket' | 'manifestKey' | 'credentialsVersion'
+  >,
 ): DeployerRunSettings {
   const eks = config.features.eksProtection;
   return deployerRunSettings({
@@ -164,6 +187,7 @@ export function deployerRunSettingsFromConfig(
     admissionController: eks.admissionController,
     deployer: eks.deployer,
     organizationId: config.organization.id,
+    rolloutGeneration: eks.rollout.generation,
     ...where,
   });
 }

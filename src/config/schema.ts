@@ -3,6 +3,7 @@ import { FEATURE_SCOPES, type FalconClientFeature } from './falcon-scopes.js';
 import { FALCON_CLOUD_NAMES } from './clouds.js';
 import { coverageSchema } from './coverage-schema.js';
 import { eksDeployerSchema } from './eks-deployer-schema.js';
+import { eksRolloutSchema } from './eks-rollout-schema.js';
 import { ALL_REGIONS } from './partitions.js';
 import {
   ACCOUNT_ID,
@@ -190,6 +191,7 @@ const eksSchema = z.strictObject({
   sensor: z.enum(['kernel', 'bpf'], { message: 'expected "kernel" or "bpf"' }).default('bpf'),
   admissionController: z.boolean().default(true),
   deployer: eksDeployerSchema.prefault({}),
+  rollout: eksRolloutSchema.prefault({}),
 });
 
 const ecrSchema = z.strictObject({

@@ -27,7 +27,7 @@ import { PARTITIONS } from '../config/partitions.js';
 import { SdkClusterApi, type ClusterApi } from './cluster-api.js';
 import { SqsDiscoveryQueue, type DiscoveryQueue } from './discovery-queue.js';
 import type { EksEnvironment } from './environment.js';
-import { DynamoRunsTable, type RunsTable } from './runs-table.js';
+import { DynamoRunsTable, type RunStateTable, type RunsTable } from './runs-table.js';
 import { CodeBuildStarter, RunStarter } from './start-run.js';
 
 /** Everything the discover and event cores need, wired. */
@@ -35,7 +35,7 @@ export interface EksServices {
   readonly credentials: AccountCredentials;
   readonly enabledRegions: EnabledRegions;
   readonly clusterApi: (accountId: string, region: string, credentials: CredentialProvider) => ClusterApi;
-  readonly table: RunsTable;
+  readonly table: RunsTable & RunStateTable;
   readonly runs: RunStarter;
   readonly scope: ScopeCache;
   readonly queue?: DiscoveryQueue;

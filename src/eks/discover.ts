@@ -21,8 +21,10 @@ import {
   type DiscoveryReport,
   type RegionReport,
 } from './report.js';
-import type { RunsTable } from './runs-table.js';
-import type { RunStarter } from './start-run.js';
+import type { DesiredState, ComputeMode } from './run-contract.js';
+import { decideRun, type CoverageSignal, type RetryBackoff, type RunDecision } from './run-decision.js';
+import type { ClusterRef, RunStateTable, RunsTable } from './runs-table.js';
+import type { RunStart, RunStarter } from './start-run.js';
 import { judgeCluster, type VerdictOptions } from './verdict.js';
 import { describeError } from '../shared/describe-error.js';
 
@@ -38,7 +40,7 @@ export interface DiscoveryDeps {
   readonly enabledRegions: EnabledRegions;
   /** EKS of one account and region, signed with the account's (shared) credentials. */
   readonly clusterApi: (accountId: string, region: string, credentials: CredentialProvider) => ClusterApi;
-  readonly table: RunsTable;
+  readonly table: RunsTable & RunStateTable;
   readonly runs: RunStarter;
 }
 
@@ -53,6 +55,15 @@ export interface DiscoverySettings extends VerdictOptions {
   readonly calls?: Limiter;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * The desired state of a cluster with the given compute (src/cluster/desired-state.ts over the
+   * deployer's settings). Absent: no desired state to compare with, every eligible cluster is built.
+   */
+  readonly desired?: (compute: ComputeMode) => DesiredState;
+  /** Backoff of failing clusters and coverage repairs. @default DEFAULT_RETRY */
+  readonly retry?: RetryBackoff;
+  /** What the last coverage report said about a cluster's nodes (the closed loop), if it says. */
+  readonly coverage?: (ref: ClusterRef) => CoverageSignal | undefined;
 }
 
 /**
@@ -220,15 +231,50 @@ async function discoverCluster(
   const facts = clusterFacts(cluster, nodegroups, fargate);
   const verdict = judgeCluster(facts, settings);
   const ref = { accountId, region, cluster: name };
-  await deps.table.recordVerdict(ref, verdict);
+  const item = await deps.table.get(ref);
   if (verdict.kind !== 'eligible') {
+    await deps.table.recordJudgement(ref, verdict, undefined);
     // An install run undoes what a killed run left first; a cluster that gets none (no longer
     // eligible) gets a run that only does that, once the killed run's lock has run out.
-    const left = (await deps.table.get(ref))?.clusterChanges;
-    if (left === undefined) return { cluster: name, status: 'ok', facts, verdict };
+    if (item?.clusterChanges === undefined) return { cluster: name, status: 'ok', facts, verdict };
     const run = await deps.runs.start(ref, facts.compute, 'repair');
     return { cluster: name, status: 'ok', facts, verdict, run };
   }
-  const run = await deps.runs.start(ref, facts.compute);
-  return { cluster: name, status: 'ok', facts, verdict, run };
+  if (!settings.desired) {
+    await deps.table.recordVerdict(ref, verdict);
+    const run = await deps.runs.start(ref, facts.compute);
+    return { cluster: name, status: 'ok', facts, verdict, run };
+  }
+  const now = (settings.now ?? Date.now)();
+  const coverage = settings.coverage?.(ref);
+  const decision = decideRun({
+    item,
+    desired: settings.desired(facts.compute),
+    now,
+    ...(settings.retry ? { retry: settings.retry } : {}),
+    ...(coverage ? { coverage } : {}),
+  });
+  await deps.table.recordJudgement(ref, verdict, decision, {
+    resetRepairStreak: coverage === 'reporting' && (item?.repairStreak ?? 0) > 0,
+  });
+  if (!decision.build) return { cluster: name, status: 'ok', facts, verdict, decision };
+  const run = await startFor(deps, ref, facts.compute, decision, now);
+  return { cluster: name, status: 'ok', facts, verdict, decision, run };
+}
+
+/** Starts the run a decision asked for and records why (a repair lengthens the repair streak). */
+export async function startFor(
+  deps: Pick<DiscoveryDeps, 'table' | 'runs'>,
+  ref: ClusterRef,
+  compute: ComputeMode,
+  decision: RunDecision,
+  now: number,
+): Promise<RunStart> {
+  const run = await deps.runs.start(ref, compute);
+  if (run.status === 'started') {
+    await deps.table
+      .recordRunTrigger(ref, { runId: run.runId, reason: decision.code, at: new Date(now).toISOString() })
+      .catch(() => undefined); // informational: the run goes on without it
+  }
+  return run;
 }

@@ -32,9 +32,15 @@ export function parseDiscoveryBatch(body: string): DiscoveryBatch | { readonly e
 }
 
 export interface DiscoveryQueue {
-  /** Sends the accounts in messages of at most `perMessage` accounts. */
-  send(accounts: readonly string[], perMessage: number): Promise<number>;
+  /**
+   * Sends the accounts in messages of at most `perMessage` accounts; `delaySeconds` (at most 900,
+   * SQS's limit) holds them back: a follow-up after a run that holds a cluster's lock.
+   */
+  send(accounts: readonly string[], perMessage: number, delaySeconds?: number): Promise<number>;
 }
+
+/** How long a follow-up waits before the account is discovered again (SQS's longest delay). */
+export const FOLLOW_UP_DELAY_SECONDS = 900;
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -49,12 +55,16 @@ export class SqsDiscoveryQueue implements DiscoveryQueue {
   ) {}
 
   /** Returns the number of messages sent; throws if some could not be sent after one retry. */
-  async send(accounts: readonly string[], perMessage: number): Promise<number> {
+  async send(accounts: readonly string[], perMessage: number, delaySeconds?: number): Promise<number> {
     const bodies = chunk(accounts, perMessage).map((batch) =>
       JSON.stringify({ kind: 'falcon-org.eks-discovery', accounts: batch } satisfies DiscoveryBatch),
     );
     for (const group of chunk(bodies, 10)) {
-      let entries = group.map((body, i) => ({ Id: String(i), MessageBody: body }));
+      let entries = group.map((body, i) => ({
+        Id: String(i),
+        MessageBody: body,
+        ...(delaySeconds !== undefined ? { DelaySeconds: Math.min(900, Math.max(0, delaySeconds)) } : {}),
+      }));
       for (let attempt = 1; entries.length > 0; attempt += 1) {
         const out = await this.sqs.send(
           new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),

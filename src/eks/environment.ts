@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { desiredState } from '../cluster/desired-state.js';
+import { parseDeployerRunSettings, type DeployerRunSettings } from '../cluster/settings.js';
 import { EksSettingsError } from './errors.js';
-import { EKS_FUNCTION_ENV, type EksFunctionSettings } from './run-contract.js';
+import {
+  EKS_FUNCTION_ENV,
+  type ComputeMode,
+  type DesiredState,
+  type EksFunctionSettings,
+} from './run-contract.js';
+import type { RetryBackoff } from './run-decision.js';
 
 const settingsSchema = z.strictObject({
   partition: z.enum(['aws', 'aws-us-gov']),
@@ -17,6 +25,10 @@ const settingsSchema = z.strictObject({
     .regex(/^\d+\.\d+$/)
     .optional(),
   accountsPerMessage: z.number().int().min(1).max(500).optional(),
+  retry: z
+    .strictObject({ firstMinutes: z.number().int().min(1), maxMinutes: z.number().int().min(1) })
+    .optional(),
+  concurrentBuilds: z.number().int().min(1).optional(),
 });
 
 /** What the EKS functions read from their environment. */
@@ -26,6 +38,11 @@ export interface EksEnvironment {
   readonly deployerProject: string;
   /** Absent: the work is never spread (a deployment without the queue). */
   readonly discoveryQueueUrl?: string;
+  /**
+   * The deployer's settings (`EKS_FUNCTION_ENV.deployerSettings`): the desired state a cluster is
+   * compared with. Absent (a deployment from before it): every eligible cluster is built each sweep.
+   */
+  readonly deployer?: DeployerRunSettings;
 }
 
 /** Reads and checks the environment; the error names every variable that is missing or wrong. */
@@ -53,11 +70,42 @@ export function readEksEnvironment(env: Readonly<Record<string, string | undefin
       problems.push(`${EKS_FUNCTION_ENV.settings} is not valid JSON`);
     }
   }
+  let deployer: DeployerRunSettings | undefined;
+  const rawDeployer = env[EKS_FUNCTION_ENV.deployerSettings];
+  if (rawDeployer) {
+    try {
+      deployer = parseDeployerRunSettings(rawDeployer, EKS_FUNCTION_ENV.deployerSettings);
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
   if (problems.length > 0 || !settings) {
     throw new EksSettingsError(
       `the EKS function's environment is not usable (${problems.join('; ')}); redeploy with falcon-org deploy so the infrastructure sets it`,
     );
   }
   const queue = env[EKS_FUNCTION_ENV.discoveryQueueUrl];
-  return { settings, runsTable, deployerProject, ...(queue ? { discoveryQueueUrl: queue } : {}) };
+  return {
+    settings,
+    runsTable,
+    deployerProject,
+    ...(queue ? { discoveryQueueUrl: queue } : {}),
+    ...(deployer ? { deployer } : {}),
+  };
+}
+
+/**
+ * What discovery and the event handler compare clusters with: the desired state from the deployer's
+ * settings (when the deployment passes them) and the retry backoff (`rollout.retry`).
+ */
+export function rolloutSettings(env: EksEnvironment): {
+  readonly desired?: (compute: ComputeMode) => DesiredState;
+  readonly retry?: RetryBackoff;
+} {
+  const deployer = env.deployer;
+  const retry = env.settings.retry;
+  return {
+    ...(deployer ? { desired: (compute: ComputeMode) => desiredState(deployer, compute) } : {}),
+    ...(retry ? { retry: { firstMs: retry.firstMinutes * 60_000, maxMs: retry.maxMinutes * 60_000 } } : {}),
+  };
 }

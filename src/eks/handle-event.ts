@@ -9,9 +9,11 @@ import { AdaptiveLimiter } from '../fanout/adaptive.js';
 import type { ClusterApi } from './cluster-api.js';
 import { parseClusterEvent, type ClusterEvent } from './cluster-event.js';
 import { clusterFacts, type ClusterFacts } from './cluster-facts.js';
-import type { MemberCredentials } from './discover.js';
+import { startFor, type MemberCredentials } from './discover.js';
+import { FOLLOW_UP_DELAY_SECONDS, type DiscoveryQueue } from './discovery-queue.js';
 import type { ClusterVerdict } from './run-contract.js';
-import type { RunsTable } from './runs-table.js';
+import { RUN_DECISION_CODES, type RunDecision } from './run-decision.js';
+import type { RunStateTable, RunsTable } from './runs-table.js';
 import type { RunStart, RunStarter } from './start-run.js';
 import { judgeCluster, type VerdictOptions } from './verdict.js';
 
@@ -20,14 +22,18 @@ export interface EventDeps {
   readonly inScope: (accountId: string) => Promise<boolean>;
   readonly credentials: MemberCredentials;
   readonly clusterApi: (accountId: string, region: string, credentials: CredentialProvider) => ClusterApi;
-  readonly table: RunsTable;
+  readonly table: RunsTable & RunStateTable;
   readonly runs: RunStarter;
+  /** The discovery queue: a follow-up looks at the account again after a delay. */
+  readonly queue?: DiscoveryQueue;
 }
 
 export interface EventSettings extends VerdictOptions {
   readonly regions: readonly string[] | 'enabled';
   /** Backoff of the member-account calls (tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
 export type EventOutcome =
@@ -40,7 +46,10 @@ export type EventOutcome =
       readonly event: ClusterEvent;
       readonly facts: ClusterFacts;
       readonly verdict: ClusterVerdict;
+      readonly decision?: RunDecision;
       readonly run?: RunStart;
+      /** The lock was held: a follow-up run was recorded (and the account queued to look again). */
+      readonly followUp?: string;
     };
 
 export async function handleClusterEvent(
@@ -101,8 +110,38 @@ export async function handleClusterEvent(
   const facts = clusterFacts(cluster, nodegroups, fargate);
   const verdict = judgeCluster(facts, { ...settings, acceptCreating: true });
   const ref = { accountId: event.accountId, region: event.region, cluster: event.cluster };
-  await deps.table.recordVerdict(ref, verdict);
-  if (verdict.kind !== 'eligible') return { action: 'judged', event, facts, verdict };
-  const run = await deps.runs.start(ref, facts.compute);
-  return { action: 'judged', event, facts, verdict, run };
+  if (verdict.kind !== 'eligible') {
+    await deps.table.recordVerdict(ref, verdict);
+    return { action: 'judged', event, facts, verdict };
+  }
+  // An event always asks for a run: what it changed (a Fargate profile) is not in the desired state.
+  const now = (settings.now ?? Date.now)();
+  const decision: RunDecision = {
+    build: true,
+    code: RUN_DECISION_CODES.requested,
+    reason: `run asked for: ${event.kind} event`,
+  };
+  await deps.table.recordJudgement(ref, verdict, decision);
+  const run = await startFor(deps, ref, facts.compute, decision, now);
+  if (run.status !== 'in-progress') return { action: 'judged', event, facts, verdict, decision, run };
+  // Another run holds the lock: what this event changed may not be in it. Keep the request, and
+  // look at the account again after the delay (the next sweep serves it otherwise).
+  const followUp = `${event.kind} event while run ${run.heldBy ?? '(unknown)'} held the lock`;
+  await deps.table.requestFollowUp(ref, followUp);
+  let queued = false;
+  if (deps.queue) {
+    queued = await deps.queue
+      .send([event.accountId], 1, FOLLOW_UP_DELAY_SECONDS)
+      .then(() => true)
+      .catch(() => false);
+  }
+  return {
+    action: 'judged',
+    event,
+    facts,
+    verdict,
+    decision,
+    run,
+    followUp: `${followUp}: a follow-up run starts after it (${queued ? `the account is looked at again in ${FOLLOW_UP_DELAY_SECONDS / 60} minutes` : 'by the next sweep'})`,
+  };
 }

@@ -1,6 +1,7 @@
 import type { SkippedAccount } from '../aws/organization-scope.js';
 import type { ClusterFacts } from './cluster-facts.js';
 import type { ClusterVerdict } from './run-contract.js';
+import type { RunDecision } from './run-decision.js';
 import type { RunStart } from './start-run.js';
 import { VERDICT_CODES } from './verdict.js';
 
@@ -12,7 +13,9 @@ export interface ClusterReport {
   readonly reason?: string;
   readonly facts?: ClusterFacts;
   readonly verdict?: ClusterVerdict;
-  /** Absent when no run was asked for (ineligible, or failed before). */
+  /** Eligible clusters: whether a run was wanted, and why (absent: no desired state to compare with). */
+  readonly decision?: RunDecision;
+  /** Absent when no run was asked for (ineligible, up to date, backing off, or failed before). */
   readonly run?: RunStart;
 }
 
@@ -49,6 +52,12 @@ export interface DiscoveryCounts {
   readonly runsStopped: number;
   /** Clusters tagged out of EKS Protection (verdict opted-out). */
   readonly optedOut: number;
+  /** Eligible clusters left alone: their desired state is already there. */
+  readonly upToDate: number;
+  /** Eligible clusters left alone: their last runs failed and the backoff has not elapsed. */
+  readonly backingOff: number;
+  /** Builds CodeBuild refused for capacity after every retry: not cluster failures, started next sweep. */
+  readonly runsDeferred: number;
 }
 
 export interface DiscoveryReport {
@@ -75,6 +84,9 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
   let runsFailed = 0;
   let runsStopped = 0;
   let optedOut = 0;
+  let upToDate = 0;
+  let backingOff = 0;
+  let runsDeferred = 0;
   for (const a of accounts) {
     for (const r of a.regions) {
       if (r.status === 'ok' || r.status === 'failed') regions += 1;
@@ -89,6 +101,9 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
         if (c.run?.status === 'failed') runsFailed += 1;
         if (c.run?.status === 'stopped') runsStopped += 1;
         if (c.verdict?.code === VERDICT_CODES.optedOut) optedOut += 1;
+        if (c.decision?.code === 'up-to-date') upToDate += 1;
+        if (c.decision?.code === 'backing-off') backingOff += 1;
+        if (c.run?.status === 'deferred') runsDeferred += 1;
       }
     }
   }
@@ -107,6 +122,9 @@ export function countReport(accounts: readonly AccountReport[]): DiscoveryCounts
     runsFailed,
     runsStopped,
     optedOut,
+    upToDate,
+    backingOff,
+    runsDeferred,
   };
 }
 
@@ -117,7 +135,7 @@ export function summarize(report: DiscoveryReport): string {
     `${c.accounts} accounts (${c.accountsFailed} failed${c.accountsNotStarted ? `, ${c.accountsNotStarted} queued for the next invocation` : ''})`,
     `${c.regions} regions (${c.regionsFailed} failed)`,
     `${c.clusters} clusters: ${c.eligible} eligible, ${c.ineligible} ineligible (${c.optedOut} opted out by tag), ${c.clustersFailed} unreadable`,
-    `runs: ${c.runsStarted} started, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start${c.runsStopped ? `, ${c.runsStopped} not started (deployment being destroyed)` : ''}`,
+    `runs: ${c.runsStarted} started, ${c.upToDate} up to date, ${c.backingOff} backing off, ${c.runsInProgress} already in progress, ${c.runsFailed} failed to start${c.runsDeferred ? `, ${c.runsDeferred} deferred (CodeBuild at its quota)` : ''}${c.runsStopped ? `, ${c.runsStopped} not started (deployment being destroyed)` : ''}`,
   ];
   return parts.join('; ');
 }

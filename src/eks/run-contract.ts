@@ -113,6 +113,35 @@ export interface RunResult {
    * the run did not look (other compute, uninstall, a failed run, or the read failed).
    */
   readonly fargateNamespacesWithoutInjection?: readonly string[];
+  /**
+   * Install runs: the desired state the run worked towards (src/cluster/desired-state.ts). When the
+   * run leaves the cluster protected, the runs table keeps it as the cluster's `protectedState`.
+   */
+  readonly desiredState?: DesiredState;
+}
+
+/** What a run puts on a cluster, reduced to a fingerprint (src/cluster/desired-state.ts). */
+export interface DesiredState {
+  /** 32 hex digits over everything that reaches the cluster. */
+  readonly fingerprint: string;
+  /** For people: what changed, when the fingerprint did. */
+  readonly operatorVersion: string;
+  readonly compute: ComputeMode;
+}
+
+/** The desired state the last good install run left on a cluster (`protectedState` in the runs table). */
+export interface ProtectedState extends DesiredState {
+  /** When that run finished (ISO 8601): "up to date since". */
+  readonly at: string;
+  readonly runId: string;
+}
+
+/** Why a run was started, as the run pacer recorded it when it started the run (`lastTrigger`). */
+export interface RunTrigger {
+  readonly runId: string;
+  /** A build decision's code (`RunDecisionCode` in src/eks/run-decision.ts). */
+  readonly reason: string;
+  readonly at: string;
 }
 
 /** An EKS access scope as recorded (the API's `AccessScope`). */
@@ -177,6 +206,17 @@ export interface ClusterVerdict {
  *   before an install run first writes to the cluster, kept for good (destroy uninstalls every
  *   cluster that has it); `falconRemovedAt` (S), written when an uninstall run ends `uninstalled`,
  *   removed again by the next install;
+ * - `protectedState` (M: ProtectedState): the desired state the last good install run left there,
+ *   written when it releases the lock, removed when an uninstall run ends `uninstalled`;
+ * - `failureStreak` (N): install runs that ended failed or not-reachable since the last good one
+ *   (reset to 0 by a good run): the backoff before the next try grows with it;
+ * - `repairStreak` (N): runs started because coverage said the cluster's nodes do not (or only
+ *   partly) report, since coverage last saw them all report (then reset to 0 by a sweep);
+ * - `lastTrigger` (M: RunTrigger): why the run pacer started the last run;
+ * - `decision` (M: { code, reason, at }): what the last sweep or event decided and why ("up to date
+ *   since …", "backing off until …");
+ * - `followUp` (M: { reason, at }): an event met a held lock; the next sweep or discovery batch of
+ *   the account starts a run once the holder is done (served by the first run that starts after `at`);
  * - `updatedAt` (S, ISO 8601).
  * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
  * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
@@ -200,6 +240,12 @@ export const RUNS_TABLE = {
     falconInstalledAt: 'falconInstalledAt',
     falconInstalledBy: 'falconInstalledBy',
     falconRemovedAt: 'falconRemovedAt',
+    protectedState: 'protectedState',
+    failureStreak: 'failureStreak',
+    repairStreak: 'repairStreak',
+    lastTrigger: 'lastTrigger',
+    decision: 'decision',
+    followUp: 'followUp',
     destroying: 'destroying',
   },
 } as const;
@@ -246,6 +292,8 @@ export const EKS_FUNCTION_ENV = {
   deployerProject: 'FALCON_ORG_DEPLOYER_PROJECT',
   /** SQS queue that spreads discovery over several invocations when one cannot finish in time. */
   discoveryQueueUrl: 'FALCON_ORG_DISCOVERY_QUEUE_URL',
+  /** JSON of the deployer's settings (`DeployerRunSettings`, as the project has them): the desired state. */
+  deployerSettings: 'FALCON_ORG_DEPLOYER_SETTINGS',
 } as const;
 
 /** Non-secret settings of the EKS functions, passed as JSON in `EKS_FUNCTION_ENV.settings`. */
@@ -268,4 +316,8 @@ export interface EksFunctionSettings {
   readonly minKubernetesVersion?: string;
   /** Accounts per discovery queue message when the work is spread over invocations. @default 25 */
   readonly accountsPerMessage?: number;
+  /** Backoff of a failing cluster (and of coverage repairs), in minutes. @default 60 doubling to 1440 */
+  readonly retry?: { readonly firstMinutes: number; readonly maxMinutes: number };
+  /** Concurrent builds the pacer paces to; absent: read from Service Quotas. */
+  readonly concurrentBuilds?: number;
 }

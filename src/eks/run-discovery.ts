@@ -7,7 +7,7 @@
  */
 import type { Scope } from '../aws/organization-scope.js';
 import { discoverAccounts, type DiscoveryDeps, type DiscoverySettings } from './discover.js';
-import type { DiscoveryQueue } from './discovery-queue.js';
+import { FOLLOW_UP_DELAY_SECONDS, type DiscoveryQueue } from './discovery-queue.js';
 import { countReport, type AccountReport, type DiscoveryReport } from './report.js';
 import type { AccountOutcome } from './run-contract.js';
 import { describeError } from '../shared/describe-error.js';
@@ -79,6 +79,20 @@ export async function runDiscovery(
       .filter((a) => a.status !== 'not-started')
       .map((a) => deps.table.recordAccount(accountOutcome(a, now)).catch(() => undefined)),
   );
+
+  // A follow-up an event asked for met the lock again: look again after the delay.
+  const waiting = report.accounts
+    .filter((a) =>
+      a.regions.some((r) =>
+        r.clusters.some((c) => c.decision?.code === 'requested' && c.run?.status === 'in-progress'),
+      ),
+    )
+    .map((a) => a.accountId);
+  if (waiting.length > 0 && deps.queue) {
+    await deps.queue
+      .send(waiting, settings.accountsPerMessage ?? 25, FOLLOW_UP_DELAY_SECONDS)
+      .catch(() => undefined); // the follow-up stays recorded: the next sweep serves it
+  }
 
   const unstarted = report.accounts.filter((a) => a.status === 'not-started').map((a) => a.accountId);
   if (unstarted.length === 0) return { report, queuedAccounts: 0, queuedMessages: 0 };

@@ -31,8 +31,11 @@ import {
   type ClusterChanges,
   type ClusterVerdict,
   type DestroyingMark,
+  type ProtectedState,
   type RunResult,
+  type RunTrigger,
 } from './run-contract.js';
+import { runStateUpdate } from './run-state.js';
 
 /** Which cluster an item is about. */
 export interface ClusterRef {
@@ -58,6 +61,27 @@ export interface RunsTableItem extends ClusterRef {
   readonly falconInstalledAt?: string;
   /** When an uninstall run last removed Falcon (absent again after the next install). */
   readonly falconRemovedAt?: string;
+  /** The desired state the last good install run left (absent: never protected, or uninstalled). */
+  readonly protectedState?: ProtectedState;
+  /** Install runs that failed or were not reachable since the last good one. */
+  readonly failureStreak?: number;
+  /** Runs started because coverage said the nodes do not report, since they last all did. */
+  readonly repairStreak?: number;
+  /** Why the run pacer started the last run. */
+  readonly lastTrigger?: RunTrigger;
+  /** What the last sweep or event decided for the cluster, and why. */
+  readonly decision?: DecisionRecord;
+  /** A run an event asked for while another run held the lock (src/eks/run-decision.ts). */
+  readonly followUp?: { readonly reason: string; readonly at: string };
+}
+
+/** A sweep's or event's decision as the runs table keeps it (`decision`). */
+export interface DecisionRecord {
+  /** `RunDecisionCode` (src/eks/run-decision.ts). */
+  readonly code: string;
+  /** "up to date since …", "backing off until …", "queued: …". */
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface ListOptions {
@@ -119,6 +143,34 @@ export interface ClusterChangesTable {
   releaseRepairLock(result: RunResult): Promise<ReleaseOutcome>;
 }
 
+/**
+ * The desired-state side of the runs table (`RunStateTable` beside `RunsTable`): what a sweep or an
+ * event decided for a cluster, and why the run pacer started a run. The results themselves move the
+ * record when the lock is released (src/eks/run-state.ts).
+ */
+export interface RunStateTable {
+  /**
+   * Records the verdict and, for an eligible cluster, the decision in one write (no decision:
+   * the previous one is removed). `resetRepairStreak`: coverage saw every node report since the last run.
+   */
+  recordJudgement(
+    ref: ClusterRef,
+    verdict: ClusterVerdict,
+    decision: Omit<DecisionRecord, 'at'> | undefined,
+    options?: { readonly resetRepairStreak?: boolean },
+  ): Promise<void>;
+  /**
+   * After the run pacer took the lock: why it starts the run (a `repair` lengthens the repair
+   * streak). `lock-lost` when `trigger.runId` no longer holds the lock.
+   */
+  recordRunTrigger(ref: ClusterRef, trigger: RunTrigger): Promise<'recorded' | 'lock-lost'>;
+  /**
+   * An event met a held lock: keeps the request (`followUp`, the latest wins) for the next sweep or
+   * discovery batch of the account, which starts the run once the holder is done.
+   */
+  requestFollowUp(ref: ClusterRef, reason: string): Promise<void>;
+}
+
 const A = RUNS_TABLE.attributes;
 
 /** The condition under which a lock may be taken: nobody holds it, or the holder's lease ran out. */
@@ -133,7 +185,7 @@ export interface DynamoRunsTableOptions {
   readonly now?: () => number;
 }
 
-export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
+export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunStateTable {
   private readonly now: () => number;
 
   constructor(
@@ -195,21 +247,32 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
   async releaseLock(result: RunResult): Promise<ReleaseOutcome> {
     const key = { [RUNS_TABLE.partitionKey]: clusterKey(result.accountId, result.region, result.cluster) };
     const updatedAt = new Date(this.now()).toISOString();
+    // The desired-state record moves in the same write (src/eks/run-state.ts).
+    const state = stateClauses(result);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression:
-            'SET #lastRun = :result, #updatedAt = :updatedAt REMOVE #lockRunId, #lockExpiresAt',
+          UpdateExpression: joinClauses(
+            ['#lastRun = :result', '#updatedAt = :updatedAt', ...state.set],
+            ['#lockRunId', '#lockExpiresAt', ...state.remove],
+            state.add,
+          ),
           ConditionExpression: RELEASE_LOCK_CONDITION,
           ExpressionAttributeNames: {
             '#lastRun': A.lastRun,
             '#updatedAt': A.updatedAt,
             '#lockRunId': A.lockRunId,
             '#lockExpiresAt': A.lockExpiresAt,
+            ...state.names,
           },
-          ExpressionAttributeValues: { ':result': result, ':updatedAt': updatedAt, ':runId': result.runId },
+          ExpressionAttributeValues: {
+            ':result': result,
+            ':updatedAt': updatedAt,
+            ':runId': result.runId,
+            ...state.values,
+          },
         }),
       );
       return 'released';
@@ -224,8 +287,18 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression:
-            'SET #lastRun = :result, #updatedAt = :updatedAt, #accountId = :accountId, #region = :region, #cluster = :cluster',
+          UpdateExpression: joinClauses(
+            [
+              '#lastRun = :result',
+              '#updatedAt = :updatedAt',
+              '#accountId = :accountId',
+              '#region = :region',
+              '#cluster = :cluster',
+              ...state.set,
+            ],
+            state.remove,
+            state.add,
+          ),
           ConditionExpression: LATE_RESULT_CONDITION,
           ExpressionAttributeNames: {
             '#lastRun': A.lastRun,
@@ -234,6 +307,7 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
             '#accountId': A.accountId,
             '#region': A.region,
             '#cluster': A.cluster,
+            ...state.names,
           },
           ExpressionAttributeValues: {
             ':result': result,
@@ -242,6 +316,7 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
             ':accountId': result.accountId,
             ':region': result.region,
             ':cluster': result.cluster,
+            ...state.values,
           },
         }),
       );
@@ -416,6 +491,107 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
     }
   }
 
+  async recordJudgement(
+    ref: ClusterRef,
+    verdict: ClusterVerdict,
+    decision: Omit<DecisionRecord, 'at'> | undefined,
+    options: { readonly resetRepairStreak?: boolean } = {},
+  ): Promise<void> {
+    const sets = [
+      '#accountId = :accountId',
+      '#region = :region',
+      '#cluster = :cluster',
+      '#verdict = :verdict',
+      '#verdictAt = :at',
+      '#updatedAt = :at',
+      ...(decision ? ['#decision = :decision'] : []),
+      ...(options.resetRepairStreak === true ? ['#repairStreak = :zero'] : []),
+    ];
+    try {
+      await this.update(ref, `SET ${sets.join(', ')}${decision ? '' : ' REMOVE #decision'}`, {
+        names: {
+          '#accountId': A.accountId,
+          '#region': A.region,
+          '#cluster': A.cluster,
+          '#verdict': A.verdict,
+          '#verdictAt': A.verdictAt,
+          '#decision': A.decision,
+          ...(options.resetRepairStreak === true ? { '#repairStreak': A.repairStreak } : {}),
+        },
+        values: {
+          ':accountId': ref.accountId,
+          ':region': ref.region,
+          ':cluster': ref.cluster,
+          ':verdict': { kind: verdict.kind, code: verdict.code, reason: verdict.reason },
+          ...(decision
+            ? {
+                ':decision': {
+                  code: decision.code,
+                  reason: decision.reason,
+                  at: new Date(this.now()).toISOString(),
+                },
+              }
+            : {}),
+          ...(options.resetRepairStreak === true ? { ':zero': 0 } : {}),
+        },
+      });
+    } catch (error) {
+      throw wrap(`record the verdict and decision of ${describeRef(ref)}`, error);
+    }
+  }
+
+  async recordRunTrigger(ref: ClusterRef, trigger: RunTrigger): Promise<'recorded' | 'lock-lost'> {
+    const repair = trigger.reason === 'repair';
+    try {
+      await this.update(
+        ref,
+        `SET #lastTrigger = :trigger, #updatedAt = :at${repair ? ' ADD #repairStreak :one' : ''}`,
+        {
+          condition: RELEASE_LOCK_CONDITION,
+          names: {
+            '#lastTrigger': A.lastTrigger,
+            '#lockRunId': A.lockRunId,
+            ...(repair ? { '#repairStreak': A.repairStreak } : {}),
+          },
+          values: {
+            ':trigger': { runId: trigger.runId, reason: trigger.reason, at: trigger.at },
+            ':runId': trigger.runId,
+            ...(repair ? { ':one': 1 } : {}),
+          },
+        },
+      );
+      return 'recorded';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'lock-lost';
+      throw wrap(`record why run ${trigger.runId} was started on ${describeRef(ref)}`, error);
+    }
+  }
+
+  async requestFollowUp(ref: ClusterRef, reason: string): Promise<void> {
+    try {
+      await this.update(
+        ref,
+        'SET #followUp = :followUp, #accountId = :accountId, #region = :region, #cluster = :cluster, #updatedAt = :at',
+        {
+          names: {
+            '#followUp': A.followUp,
+            '#accountId': A.accountId,
+            '#region': A.region,
+            '#cluster': A.cluster,
+          },
+          values: {
+            ':followUp': { reason, at: new Date(this.now()).toISOString() },
+            ':accountId': ref.accountId,
+            ':region': ref.region,
+            ':cluster': ref.cluster,
+          },
+        },
+      );
+    } catch (error) {
+      throw wrap(`record a follow-up run for ${describeRef(ref)}`, error);
+    }
+  }
+
   async abandonLock(ref: ClusterRef, runId: string): Promise<boolean> {
     try {
       await this.update(ref, 'SET #updatedAt = :at REMOVE #lockRunId, #lockExpiresAt', {
@@ -560,6 +736,55 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable {
   }
 }
 
+/** `SET a, b REMOVE c, d ADD e :x` from its parts (empty clauses left out). */
+function joinClauses(
+  set: readonly string[],
+  remove: readonly string[],
+  add: Readonly<Record<string, string>>,
+): string {
+  const adds = Object.entries(add).map(([name, value]) => `${name} ${value}`);
+  return [
+    set.length > 0 ? `SET ${set.join(', ')}` : '',
+    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+    adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
+  ]
+    .filter((c) => c !== '')
+    .join(' ');
+}
+
+/** The desired-state part of a release (runStateUpdate) as expression clauses, names and values. */
+function stateClauses(result: RunResult): {
+  set: string[];
+  remove: string[];
+  add: Record<string, string>;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const update = runStateUpdate(result);
+  const out = {
+    set: [] as string[],
+    remove: [] as string[],
+    add: {} as Record<string, string>,
+    names: {} as Record<string, string>,
+    values: {} as Record<string, unknown>,
+  };
+  Object.entries(update.set).forEach(([attribute, value], i) => {
+    out.names[`#st${i}`] = attribute;
+    out.values[`:st${i}`] = value;
+    out.set.push(`#st${i} = :st${i}`);
+  });
+  update.remove.forEach((attribute, i) => {
+    out.names[`#sr${i}`] = attribute;
+    out.remove.push(`#sr${i}`);
+  });
+  Object.entries(update.add).forEach(([attribute, value], i) => {
+    out.names[`#sa${i}`] = attribute;
+    out.values[`:sa${i}`] = value;
+    out.add[`#sa${i}`] = `:sa${i}`;
+  });
+  return out;
+}
+
 function isConditionFailure(error: unknown): boolean {
   return (
     error instanceof ConditionalCheckFailedException ||
@@ -616,6 +841,42 @@ function toItem(raw: Record<string, unknown>): RunsTableItem | undefined {
     ...(updatedAt ? { updatedAt } : {}),
     ...(falconInstalledAt ? { falconInstalledAt } : {}),
     ...(falconRemovedAt ? { falconRemovedAt } : {}),
+    ...runStateOf(raw),
+  };
+}
+
+/** The desired-state attributes of a raw item (RunStateTable), those that are well-formed. */
+function runStateOf(
+  raw: Record<string, unknown>,
+): Pick<
+  RunsTableItem,
+  'protectedState' | 'failureStreak' | 'repairStreak' | 'lastTrigger' | 'decision' | 'followUp'
+> {
+  const record = (value: unknown): Record<string, unknown> | undefined =>
+    typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  const count = (value: unknown): number | undefined =>
+    typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+  const state = record(raw[A.protectedState]);
+  const trigger = record(raw[A.lastTrigger]);
+  const decision = record(raw[A.decision]);
+  const followUp = record(raw[A.followUp]);
+  const failures = count(raw[A.failureStreak]);
+  const repairs = count(raw[A.repairStreak]);
+  return {
+    ...(state && typeof state.fingerprint === 'string'
+      ? { protectedState: state as unknown as ProtectedState }
+      : {}),
+    ...(failures !== undefined ? { failureStreak: failures } : {}),
+    ...(repairs !== undefined ? { repairStreak: repairs } : {}),
+    ...(trigger && typeof trigger.reason === 'string'
+      ? { lastTrigger: trigger as unknown as RunTrigger }
+      : {}),
+    ...(decision && typeof decision.code === 'string'
+      ? { decision: decision as unknown as DecisionRecord }
+      : {}),
+    ...(followUp && typeof followUp.at === 'string' && typeof followUp.reason === 'string'
+      ? { followUp: { reason: followUp.reason, at: followUp.at } }
+      : {}),
   };
 }
 

@@ -8,6 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StartBuildCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { isThrottlingError } from '../fanout/throttling.js';
+import { retryDelay, type BackoffPolicy } from '../shared/backoff.js';
 import { describeError } from '../shared/describe-error.js';
 import { RUN_ENV, type ComputeMode, type RunMode, type RunRequest, type RunResult } from './run-contract.js';
 import type { ClusterChangesTable, ClusterRef, RunsTable } from './runs-table.js';
@@ -32,6 +34,11 @@ export type RunStart =
     }
   /** Another run holds the cluster's lock (duplicate event, or discovery overlapping an event). */
   | { readonly status: 'in-progress'; readonly heldBy?: string }
+  /**
+   * CodeBuild refused for capacity (AccountLimitExceeded, throttling) after every retry: the lock was
+   * given back and nothing recorded against the cluster; the next sweep (or follow-up) starts it.
+   */
+  | { readonly status: 'deferred'; readonly reason: string }
   /** The deployment is being destroyed: no install run starts (the lock was given back). */
   | { readonly status: 'stopped'; readonly reason: string }
   | { readonly status: 'failed'; readonly reason: string };
@@ -44,6 +51,23 @@ export interface RunStarterSettings {
   readonly newRunId?: () => string;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Retries of a StartBuild CodeBuild refused for capacity. @default START_RETRY */
+  readonly startRetry?: BackoffPolicy;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** A refused StartBuild is tried 5 times over about a minute before the run is deferred. */
+export const START_RETRY: BackoffPolicy = { retries: 4, baseDelayMs: 4_000, maxDelayMs: 30_000 };
+
+/**
+ * CodeBuild said "not now", not "no": the concurrent-build quota and its queue are full
+ * (`AccountLimitExceededException`), or the API throttled. Never a failure of the cluster.
+ */
+export function isBuildCapacityRefusal(error: unknown): boolean {
+  return (
+    (error instanceof Error && error.name === 'AccountLimitExceededException') || isThrottlingError(error)
+  );
 }
 
 export class RunStarter {
@@ -81,31 +105,51 @@ export class RunStarter {
       mode,
     };
     const startedAt = new Date(this.now()).toISOString();
-    try {
-      const buildId = await this.builds.start(runEnvironment(request), runId);
-      return { status: 'started', runId, buildId, ...(mode === 'repair' ? { mode } : {}) };
-    } catch (error) {
-      const reason = `could not start the deployer build: ${describeError(error)}`;
-      const result: RunResult = {
-        runId,
-        ...ref,
-        mode,
-        outcome: 'failed',
-        reason,
-        components: [],
-        startedAt,
-        finishedAt: new Date(this.now()).toISOString(),
-        durationsMs: {},
-      };
-      // Free the cluster now instead of leaving it locked for the whole TTL, and say why (a repair's
-      // result is kept apart from the cluster's last install).
-      const release =
-        mode !== 'repair'
-          ? this.table.releaseLock(result)
-          : (this.table.releaseRepairLock?.(result) ?? Promise.resolve('not-held'));
-      await release.catch(() => undefined); // the lock then expires on its own; the reason is still reported
-      return { status: 'failed', reason };
+    const policy = this.settings.startRetry ?? START_RETRY;
+    const sleep = this.settings.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let retry = 0; ; retry += 1) {
+      try {
+        // The same run ID as idempotency token: a retry never starts a second build.
+        const buildId = await this.builds.start(runEnvironment(request), runId);
+        return { status: 'started', runId, buildId, ...(mode === 'repair' ? { mode } : {}) };
+      } catch (error) {
+        if (!isBuildCapacityRefusal(error)) return this.failedToStart(request, startedAt, error);
+        if (retry >= policy.retries) {
+          await this.table.abandonLock(ref, runId).catch(() => undefined); // else it expires on its own
+          return {
+            status: 'deferred',
+            reason: `CodeBuild refused the build ${retry + 1} times (${describeError(error)}): its concurrent-build quota and queue are full; not a failure of the cluster, the next sweep starts it`,
+          };
+        }
+        await sleep(retryDelay(policy, retry, undefined));
+      }
     }
+  }
+
+  /** A build that could not start: the lock is freed now with a failed result that says why. */
+  private async failedToStart(request: RunRequest, startedAt: string, error: unknown): Promise<RunStart> {
+    const { runId, mode } = request;
+    const ref = { accountId: request.accountId, region: request.region, cluster: request.cluster };
+    const reason = `could not start the deployer build: ${describeError(error)}`;
+    const result: RunResult = {
+      runId,
+      ...ref,
+      mode,
+      outcome: 'failed',
+      reason,
+      components: [],
+      startedAt,
+      finishedAt: new Date(this.now()).toISOString(),
+      durationsMs: {},
+    };
+    // Free the cluster now instead of leaving it locked for the whole TTL, and say why (a repair's
+    // result is kept apart from the cluster's last install).
+    const release =
+      mode !== 'repair'
+        ? this.table.releaseLock(result)
+        : (this.table.releaseRepairLock?.(result) ?? Promise.resolve('not-held'));
+    await release.catch(() => undefined); // the lock then expires on its own; the reason is still reported
+    return { status: 'failed', reason };
   }
 }
 

@@ -69,6 +69,7 @@ function log(outcome: EventOutcome): void {
         facts: outcome.facts,
         verdict: outcome.verdict,
         run: outcome.run ?? { status: 'not-started', reason: 'ineligible' },
+        ...(outcome.followUp ? { followUp: outcome.followUp } : {}),
       });
   }
 }

@@ -25,18 +25,23 @@ export interface BackoffPolicy {
   readonly maxDelayMs: number;
 }
 
-function ceiling(attempt: number, baseMs: number, maxMs: number): number {
+/**
+ * The capped exponential ceiling min(max, base · 2^(attempt-1)) without jitter, attempt ≥ 1: the
+ * jittered delays below draw from it, and the EKS rollout waits exactly this long before trying a
+ * failing cluster again (a cluster is retried by the next sweep after it, so jitter adds nothing).
+ */
+export function exponentialCeiling(attempt: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
 /** Exponential backoff with full jitter: uniform in [0, c) for ceiling c = min(max, base · 2^(attempt-1)). */
 export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, random: number): number {
-  return Math.floor(random * ceiling(attempt, baseMs, maxMs));
+  return Math.floor(random * exponentialCeiling(attempt, baseMs, maxMs));
 }
 
 /** Exponential backoff with "equal jitter": uniform in [c/2, c) for ceiling c; never near zero. */
 export function equalJitterDelay(attempt: number, baseMs: number, maxMs: number, random: number): number {
-  const c = ceiling(attempt, baseMs, maxMs);
+  const c = exponentialCeiling(attempt, baseMs, maxMs);
   return Math.floor(c / 2 + (random * c) / 2);
 }
 

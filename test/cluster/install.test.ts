@@ -126,6 +126,16 @@ describe('deployer install on a node-group cluster', () => {
     expect(h.accessEntries.size).toBe(0);
   });
 
+  it('reports the desired state it worked towards, which a setting that reaches the cluster changes', async () => {
+    const plain = await h.run('nodes');
+    expect(plain.outcome, plain.reason).toBe('protected');
+    const kept = await h.run('nodes', settingsFor('v1.0.0', { keepAccessEntry: true }));
+    expect(plain.desiredState).toMatchObject({ compute: 'nodes', operatorVersion: 'v1.0.0' });
+    expect(plain.desiredState?.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(kept.desiredState?.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    expect(kept.desiredState?.fingerprint).not.toBe(plain.desiredState?.fingerprint);
+  });
+
   it('keeps the access entry when configured to', async () => {
     const result = await h.run('nodes', settingsFor('v1.0.0', { keepAccessEntry: true }));
     expect(result.outcome).toBe('protected');

@@ -6,13 +6,22 @@ import {
 } from '@aws-sdk/client-codebuild';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { BuildStatus } from '../../src/cluster/uninstall-runs.js';
-import { RUN_ENV, type RunMode, type RunOutcome, type RunResult } from '../../src/eks/run-contract.js';
+import {
+  RUN_ENV,
+  type ComputeMode,
+  type DesiredState,
+  type RunMode,
+  type RunOutcome,
+  type RunResult,
+} from '../../src/eks/run-contract.js';
 import type { ClusterRef, RunsTable } from '../../src/eks/runs-table.js';
 
 interface SimulatedBuild {
   readonly id: string;
   readonly env: Readonly<Record<string, string>>;
   readonly idempotencyToken?: string;
+  /** When StartBuild was called (a run result's `startedAt`). */
+  readonly startedAt?: string;
   status: BuildStatus;
 }
 
@@ -34,6 +43,8 @@ export class DeployerSimulator {
   constructor(
     private readonly table: Pick<RunsTable, 'releaseLock' | 'recordFalconInstalled' | 'recordFalconRemoved'>,
     private readonly now: () => number = Date.now,
+    /** As the real deployer (src/cluster/run.ts): install results carry the desired state they worked towards. */
+    private readonly desired?: (compute: ComputeMode) => DesiredState,
   ) {}
 
   /** Records a started build and returns its ID. */
@@ -43,6 +54,7 @@ export class DeployerSimulator {
       id,
       env: { ...env },
       status: 'IN_PROGRESS',
+      startedAt: new Date(this.now()).toISOString(),
       ...(idempotencyToken !== undefined ? { idempotencyToken } : {}),
     });
     return id;
@@ -102,9 +114,12 @@ export class DeployerSimulator {
         ? { reason: 'the public endpoint admits only 10.0.0.0/8, which excludes the deployer' }
         : {}),
       components: [],
-      startedAt: at,
+      startedAt: build.startedAt ?? at,
       finishedAt: at,
       durationsMs: {},
+      ...(mode === 'install' && this.desired
+        ? { desiredState: this.desired((build.env[RUN_ENV.compute] ?? 'none') as ComputeMode) }
+        : {}),
     };
     await this.table.releaseLock(result);
     build.status = outcome === 'failed' || outcome === 'not-reachable' ? 'FAILED' : 'SUCCEEDED';

@@ -113,19 +113,38 @@ export class FakeDynamoTable {
   }
 }
 
-/** Applies `SET a = :x, b = :y REMOVE c, d` with names and values substituted. */
+/**
+ * Applies `SET a = :x, b = :y REMOVE c, d ADD n :one` (clauses in any order, as DynamoDB takes them)
+ * with names and values substituted; ADD adds to a number, a missing one counting as 0.
+ */
 function apply(item: Item, input: UpdateCommandInput): Item {
   const next: Item = structuredClone(item);
   const names = input.ExpressionAttributeNames ?? {};
   const values = input.ExpressionAttributeValues ?? {};
   const expression = input.UpdateExpression ?? '';
-  const match = /^SET (.+?)(?: REMOVE (.+))?$/.exec(expression);
-  if (!match?.[1]) throw new Error(`the fake does not understand "${expression}"`);
-  for (const assignment of match[1].split(',')) {
+  const clauses = new Map<string, string>();
+  const parts = expression.split(/\b(SET|REMOVE|ADD)\b/).map((p) => p.trim());
+  if (parts[0] !== '' || parts.length < 3) throw new Error(`the fake does not understand "${expression}"`);
+  for (let i = 1; i < parts.length; i += 2) clauses.set(parts[i] ?? '', parts[i + 1] ?? '');
+  if (!clauses.has('SET') && !clauses.has('REMOVE') && !clauses.has('ADD')) {
+    throw new Error(`the fake does not understand "${expression}"`);
+  }
+  const set = clauses.get('SET');
+  for (const assignment of set ? set.split(',') : []) {
     const [left, right] = assignment.split('=').map((s) => s.trim());
     if (!left || !right || !(right in values)) throw new Error(`bad assignment "${assignment}"`);
     next[names[left] ?? left] = structuredClone(values[right]);
   }
-  for (const removed of match[2]?.split(',') ?? []) delete next[names[removed.trim()] ?? removed.trim()];
+  const remove = clauses.get('REMOVE');
+  for (const removed of remove ? remove.split(',') : []) delete next[names[removed.trim()] ?? removed.trim()];
+  const add = clauses.get('ADD');
+  for (const addition of add ? add.split(',') : []) {
+    const [left, right] = addition.trim().split(/\s+/);
+    const by: unknown = right !== undefined ? values[right] : undefined;
+    if (!left || typeof by !== 'number') throw new Error(`bad addition "${addition}"`);
+    const name = names[left] ?? left;
+    const current = next[name];
+    next[name] = (typeof current === 'number' ? current : 0) + by;
+  }
   return next;
 }

@@ -24,8 +24,8 @@ describe('RunStarter', () => {
         if (failNext) {
           failNext = false;
           return Promise.reject(
-            Object.assign(new Error('Concurrent build limit reached'), {
-              name: 'AccountLimitExceededException',
+            Object.assign(new Error('Project cannot be found: deployer'), {
+              name: 'ResourceNotFoundException',
             }),
           );
         }
@@ -45,7 +45,7 @@ describe('RunStarter', () => {
     expect(first).toEqual({
       status: 'failed',
       reason:
-        'could not start the deployer build: AccountLimitExceededException: Concurrent build limit reached',
+        'could not start the deployer build: ResourceNotFoundException: Project cannot be found: deployer',
     });
     const item = await table.get(REF);
     expect(item?.lockRunId).toBeUndefined();
@@ -66,6 +66,74 @@ describe('RunStarter', () => {
       [RUN_ENV.runId]: 'run-2',
       [RUN_ENV.mode]: 'install',
     });
+  });
+
+  it('retries a build CodeBuild refuses for capacity (AccountLimitExceeded, throttling) with the same run ID, never recording a failure', async () => {
+    const table = new DynamoRunsTable(fake.client, 'runs');
+    const tokens: string[] = [];
+    const refusals = [
+      Object.assign(new Error('Concurrent build limit reached'), { name: 'AccountLimitExceededException' }),
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    ];
+    const builds: BuildStarter = {
+      start: (_env, token) => {
+        tokens.push(token);
+        const refusal = refusals.shift();
+        return refusal ? Promise.reject(refusal) : Promise.resolve('deployer:9');
+      },
+    };
+    const waits: number[] = [];
+    const starter = new RunStarter(table, builds, {
+      partition: 'aws',
+      executionRoleName: 'exec',
+      lockTtlSeconds: 3600,
+      newRunId: () => 'run-1',
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
+    expect(await starter.start(REF, 'nodes')).toEqual({
+      status: 'started',
+      runId: 'run-1',
+      buildId: 'deployer:9',
+    });
+    expect(tokens).toEqual(['run-1', 'run-1', 'run-1']);
+    expect(waits).toHaveLength(2);
+    expect((await table.get(REF))?.lastRun).toBeUndefined();
+  });
+
+  it('defers a run CodeBuild keeps refusing: lock given back, nothing recorded against the cluster', async () => {
+    const table = new DynamoRunsTable(fake.client, 'runs');
+    let calls = 0;
+    const builds: BuildStarter = {
+      start: () => {
+        calls += 1;
+        return Promise.reject(
+          Object.assign(new Error('Concurrent build limit reached'), {
+            name: 'AccountLimitExceededException',
+          }),
+        );
+      },
+    };
+    const starter = new RunStarter(table, builds, {
+      partition: 'aws',
+      executionRoleName: 'exec',
+      lockTtlSeconds: 3600,
+      newRunId: () => 'run-1',
+      startRetry: { retries: 3, baseDelayMs: 1, maxDelayMs: 1 },
+      sleep: () => Promise.resolve(),
+    });
+    const out = await starter.start(REF, 'nodes');
+    expect(out.status).toBe('deferred');
+    expect(out.status === 'deferred' ? out.reason : '').toMatch(
+      /refused the build 4 times.*not a failure of the cluster/,
+    );
+    expect(calls).toBe(4);
+    const item = await table.get(REF);
+    expect(item?.lockRunId).toBeUndefined();
+    expect(item?.lastRun).toBeUndefined();
+    expect(item?.failureStreak).toBeUndefined();
   });
 
   it('passes the run ID as StartBuild idempotency token, so a retried request starts one build', async () => {

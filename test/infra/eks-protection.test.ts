@@ -403,7 +403,16 @@ describe('EKS Protection: home account', () => {
         executionRoleName: 'fo-test-eks-execution',
         concurrency: 50,
         lockTtlSeconds: 7200,
+        retry: { firstMinutes: 60, maxMinutes: 1440 },
       } satisfies EksFunctionSettings);
+      // The deployer's own settings: both sides compute a cluster's desired state from the same JSON.
+      const [, project] = one(plain.root, 'AWS::CodeBuild::Project');
+      const projectVariables = (
+        project.Properties['Environment'] as { EnvironmentVariables: { Name: string; Value: CfnValue }[] }
+      ).EnvironmentVariables;
+      const projectSettings = projectVariables.find((v) => v.Name === PROJECT_ENV.settings)?.Value;
+      expect(projectSettings).toBeDefined();
+      expect(variables[EKS_FUNCTION_ENV.deployerSettings]).toEqual(projectSettings);
     }
     const [, fullFn] = one(full.root, 'AWS::Lambda::Function', 'DiscoverFunction');
     const fullVariables = (fullFn.Properties['Environment'] as { Variables: Record<string, CfnValue> })
@@ -472,12 +481,16 @@ describe('EKS Protection: home account', () => {
       [...Object.keys(common), 'SpreadDiscoveryWork', 'WriteOwnLogs'].sort(),
     );
     expect(allows(eventStatements).sort()).toEqual(
-      [...Object.keys(common), 'SendFailedEventsToDeadLetterQueue', 'WriteOwnLogs'].sort(),
+      [...Object.keys(common), 'QueueFollowUps', 'SendFailedEventsToDeadLetterQueue', 'WriteOwnLogs'].sort(),
     );
     expect(discoverStatements).toMatchObject(common);
     expect(eventStatements).toMatchObject(common);
     expect(discoverStatements['SpreadDiscoveryWork']).toMatchObject({
       Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+    });
+    expect(eventStatements['QueueFollowUps']).toEqual({
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': [one(plain.root, 'AWS::SQS::Queue', 'DiscoveryQueue')[0], 'Arn'] },
     });
     expect(eventStatements['SendFailedEventsToDeadLetterQueue']).toEqual({
       Action: 'sqs:SendMessage',

@@ -147,6 +147,8 @@ export class EksProtection extends Construct {
       [EKS_FUNCTION_ENV.runsTable]: table.tableName,
       [EKS_FUNCTION_ENV.deployerProject]: this.deployer.project.projectName,
       [EKS_FUNCTION_ENV.discoveryQueueUrl]: discoveryQueue.queueUrl,
+      // The same JSON as the deployer's: both sides compute a cluster's desired state from it.
+      [EKS_FUNCTION_ENV.deployerSettings]: stack.toJsonString(settings),
     };
     const common = homeFunctionStatements(
       names,
@@ -191,7 +193,15 @@ export class EksProtection extends Construct {
       logRemovalPolicy,
       environment,
       deadLetterQueue: eventDeadLetters,
-      statements: common,
+      statements: [
+        ...common,
+        new iam.PolicyStatement({
+          // An event that meets a held lock queues its account to be looked at again (a follow-up).
+          sid: 'QueueFollowUps',
+          actions: ['sqs:SendMessage'],
+          resources: [discoveryQueue.queueArn],
+        }),
+      ],
     });
     acknowledgeHomeFunctionRole(this.discover.role, names);
     acknowledgeHomeFunctionRole(this.event.role, names);

@@ -19,5 +19,7 @@ export function eksFunctionSettings(config: ResolvedConfig, executionRoleName: s
     concurrency: eks.concurrency,
     lockTtlSeconds: eks.lockTtlMinutes * 60,
     ...(eks.minKubernetesVersion !== undefined ? { minKubernetesVersion: eks.minKubernetesVersion } : {}),
+    retry: { ...eks.rollout.retry },
+    ...(eks.rollout.concurrentBuilds !== undefined ? { concurrentBuilds: eks.rollout.concurrentBuilds } : {}),
   };
 }

@@ -1,0 +1,212 @@
+/**
+ * Issue 15 points 1 and 3 across sweeps, over the stateful runs table (FakeDynamoTable): a sweep
+ * builds only what needs building (never protected, desired state changed, failed and backed off,
+ * a follow-up an event left), and every eligible cluster's decision says why.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { desiredState } from '../../src/cluster/desired-state.js';
+import { deployerRunSettingsFromConfig, type DeployerRunSettings } from '../../src/cluster/settings.js';
+import { validateConfig } from '../../src/config/load.js';
+import type { DiscoveryReport } from '../../src/eks/report.js';
+import { EKS_FUNCTION_ENV, RUN_ENV, type ComputeMode } from '../../src/eks/run-contract.js';
+import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
+import { createEksEventHandler } from '../../src/handlers/eks-event.js';
+import { DeployerSimulator, serveDeployerProject } from './deployer-simulator.js';
+import { cloudTrailEvent, EksWorld, HOME_ACCOUNT, PROJECT, QUEUE_URL, TABLE } from './eks-world.js';
+
+const SCHEDULE = { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'tick' };
+const A1 = '111111111111';
+const T0 = Date.parse('2030-03-01T00:00:00Z');
+const MINUTE = 60_000;
+
+let world: EksWorld;
+let deployer: DeployerSimulator;
+let settings: DeployerRunSettings;
+
+function settingsFor(generation: number): DeployerRunSettings {
+  const config = validateConfig({
+    falcon: { cloud: 'us-1', credentials: { source: 'environment' } },
+    aws: { partition: 'aws', homeRegion: 'us-east-1' },
+    organization: { id: 'o-a1b2c3d4e5', targets: ['r-root'] },
+    features: { eksProtection: { enabled: true, rollout: { generation } } },
+  });
+  return deployerRunSettingsFromConfig(config, {
+    homeAccountId: HOME_ACCOUNT,
+    manifestBucket: 'artifacts',
+    manifestKey: 'operator.yaml',
+  });
+}
+
+function env(): Record<string, string> {
+  return { ...world.env(), [EKS_FUNCTION_ENV.deployerSettings]: JSON.stringify(settings) };
+}
+
+async function sweep(): Promise<DiscoveryReport['counts']> {
+  const handler = createEksDiscoverHandler({ env: env(), services: world.services });
+  const out = (await handler(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] };
+  return out.counts;
+}
+
+function builtClusters(from: number): string[] {
+  return deployer.builds
+    .slice(from)
+    .map((b) => b.env[RUN_ENV.cluster] ?? '')
+    .sort();
+}
+
+async function decisionOf(cluster: string, region = 'us-east-1') {
+  return (await world.table.get({ accountId: A1, region, cluster }))?.decision;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'], now: T0 });
+  world = new EksWorld();
+  world.addAccounts('r-root', [A1]);
+  world.addCluster(A1, 'us-east-1', { name: 'nodes', authenticationMode: 'API', nodegroups: ['ng'] });
+  world.addCluster(A1, 'us-east-1', { name: 'fargate', authenticationMode: 'API', fargateProfiles: ['fp'] });
+  settings = settingsFor(0);
+  // The deployer, like the real one, reports the desired state of its settings with each install.
+  deployer = new DeployerSimulator(world.table, Date.now, (compute: ComputeMode) =>
+    desiredState(settings, compute),
+  );
+  serveDeployerProject(world.codeBuild, deployer, { projectName: PROJECT, runsTable: TABLE });
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  world.reset();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('a sweep builds only what needs building', () => {
+  it('starts 0 builds on an unchanged, fully protected organization, and says since when each is up to date', async () => {
+    const first = await sweep();
+    expect(first.runsStarted).toBe(2);
+    expect(builtClusters(0)).toEqual(['fargate', 'nodes']);
+    expect((await decisionOf('nodes'))?.code).toBe('never-protected');
+    await deployer.finishAll();
+
+    vi.setSystemTime(T0 + 24 * 60 * MINUTE);
+    const second = await sweep();
+    expect(deployer.builds).toHaveLength(2); // nothing new started
+    expect(second).toMatchObject({ eligible: 2, runsStarted: 0, upToDate: 2 });
+    const decision = await decisionOf('nodes');
+    expect(decision?.code).toBe('up-to-date');
+    expect(decision?.reason).toContain(`up to date since ${new Date(T0).toISOString()}`);
+  });
+
+  it('rebuilds every cluster once when what reaches the clusters changes (the rollout generation), then rests', async () => {
+    await sweep();
+    await deployer.finishAll();
+    settings = settingsFor(1);
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    const changed = await sweep();
+    expect(changed.runsStarted).toBe(2);
+    expect((await decisionOf('fargate'))?.code).toBe('changed');
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 120 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(0);
+  });
+
+  it('rebuilds a cluster whose compute changed (a Fargate profile added to a node cluster)', async () => {
+    await sweep();
+    await deployer.finishAll();
+    const nodes = world.clusters.get(`${A1}#us-east-1`)?.find((c) => c.name === 'nodes');
+    if (nodes) nodes.fargateProfiles = ['fp'];
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    await sweep();
+    expect(builtClusters(2)).toEqual(['nodes']);
+    expect((await decisionOf('nodes'))?.reason).toContain('compute nodes → mixed');
+  });
+
+  it('backs a failing cluster off 1 h, then 2 h, retries after each, and rests again once a run succeeds', async () => {
+    deployer.outcomes.set(`${A1}/us-east-1/nodes`, 'failed');
+    await sweep();
+    await deployer.finishAll(); // failure 1 at T0
+
+    vi.setSystemTime(T0 + 30 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(0);
+    const off = await decisionOf('nodes');
+    expect(off?.code).toBe('backing-off');
+    expect(off?.reason).toContain(`backing off until ${new Date(T0 + 60 * MINUTE).toISOString()}`);
+
+    vi.setSystemTime(T0 + 61 * MINUTE);
+    await sweep();
+    expect(builtClusters(2)).toEqual(['nodes']);
+    expect((await decisionOf('nodes'))?.code).toBe('retry');
+    await deployer.finishAll(); // failure 2 at T0+61: next try after 2 h
+
+    vi.setSystemTime(T0 + 61 * MINUTE + 119 * MINUTE);
+    await sweep();
+    expect(deployer.builds).toHaveLength(3);
+    expect((await decisionOf('nodes'))?.reason).toContain(
+      `backing off until ${new Date(T0 + 181 * MINUTE).toISOString()} after 2 failed runs in a row`,
+    );
+
+    deployer.outcomes.delete(`${A1}/us-east-1/nodes`);
+    vi.setSystemTime(T0 + 182 * MINUTE);
+    await sweep();
+    expect(deployer.builds).toHaveLength(4);
+    await deployer.finishAll();
+    expect(
+      (await world.table.get({ accountId: A1, region: 'us-east-1', cluster: 'nodes' }))?.failureStreak,
+    ).toBe(
+      undefined, // reset to 0 by the good run
+    );
+    vi.setSystemTime(T0 + 183 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(0);
+  });
+});
+
+describe('an event that meets a held lock', () => {
+  it('records a follow-up, queues the account to be looked at again, and the next discovery builds it once', async () => {
+    await sweep(); // both clusters' runs hold their locks
+    vi.setSystemTime(T0 + 5 * MINUTE);
+    const event = createEksEventHandler({ env: env(), services: world.services });
+    const outcome = await event(
+      cloudTrailEvent({ account: A1, region: 'us-east-1' }, 'CreateFargateProfile', {
+        clusterName: 'fargate',
+        fargateProfileName: 'fp2',
+      }),
+      world.context(),
+    );
+    expect(outcome).toMatchObject({ action: 'judged', run: { status: 'in-progress' } });
+    expect((outcome as { followUp?: string }).followUp).toMatch(/follow-up run starts after it/);
+    expect(world.queued).toEqual([[A1]]);
+    const item = await world.table.get({ accountId: A1, region: 'us-east-1', cluster: 'fargate' });
+    expect(item?.followUp?.at).toBe(new Date(T0 + 5 * MINUTE).toISOString());
+
+    vi.setSystemTime(T0 + 10 * MINUTE);
+    await deployer.finishAll(); // the holder ends; its run started before the event
+
+    // The queued batch (or the next sweep): the follow-up is served although nothing else changed.
+    vi.setSystemTime(T0 + 20 * MINUTE);
+    await sweep();
+    expect(builtClusters(2)).toEqual(['fargate']);
+    expect((await decisionOf('fargate'))?.code).toBe('requested');
+    await deployer.finishAll();
+
+    vi.setSystemTime(T0 + 30 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(0);
+  });
+
+  it('a follow-up that meets the lock again during discovery is queued again', async () => {
+    await sweep();
+    vi.setSystemTime(T0 + 5 * MINUTE);
+    const event = createEksEventHandler({ env: env(), services: world.services });
+    await event(
+      cloudTrailEvent({ account: A1, region: 'us-east-1' }, 'CreateFargateProfile', {
+        clusterName: 'fargate',
+        fargateProfileName: 'fp2',
+      }),
+      world.context(),
+    );
+    vi.setSystemTime(T0 + 20 * MINUTE);
+    await sweep(); // the holder has not finished
+    expect(deployer.builds).toHaveLength(2);
+    expect(world.queued).toEqual([[A1], [A1]]);
+    expect(QUEUE_URL).toContain('eks-discovery');
+  });
+});
