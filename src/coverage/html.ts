@@ -353,7 +353,7 @@ const SCRIPT = `
         return;
       }
       var c = cell.counts;
-      text(document.getElementById('details-state'), data.stateLabels[cell.state] + ' — ' + c.protected + ' protected, ' + c.unprotected + ' unprotected, ' + c.unknown + ' unknown of ' + c.total);
+      text(document.getElementById('details-state'), data.stateLabels[cell.state] + ' — ' + c.protected + ' protected, ' + (typeof c.partial === 'number' ? c.partial + ' partial, ' : '') + c.unprotected + ' unprotected, ' + c.unknown + ' unknown of ' + c.total);
       var list = document.getElementById('details-reasons');
       cell.reasons.forEach(function(r){ var li = make('li', r.text); li.setAttribute('data-code', r.code); list.appendChild(li); });
       var body = document.querySelector('#details-items tbody'), seen = {};
