@@ -67,6 +67,8 @@ export class AwsStandIn {
   readonly throttles = new Map<string, number>();
   /** `service.Operation` → error code to answer with (e.g. AccessDeniedException). */
   readonly denials = new Map<string, string>();
+  /** The TableName of every DynamoDB Scan, in order. */
+  readonly scannedTables: string[] = [];
   private readonly server: Server;
   private url0 = '';
   private readonly sockets = new Set<Socket>();
@@ -114,6 +116,7 @@ export class AwsStandIn {
     this.callsByAccount.clear();
     this.throttles.clear();
     this.denials.clear();
+    this.scannedTables.length = 0;
     this.connections = 0;
     this.peakOpenConnections = this.openConnections;
   }
@@ -503,6 +506,10 @@ export class AwsStandIn {
   }
 
   private scan(input: Record<string, unknown>): unknown {
+    const table = text(input.TableName);
+    this.scannedTables.push(table);
+    if (this.model.runsTableName !== undefined && table !== this.model.runsTableName)
+      throw new AwsFault('ResourceNotFoundException', 'Requested resource not found');
     const items = this.model.runsTable();
     const start =
       input.ExclusiveStartKey === undefined
