@@ -152,6 +152,9 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
             deploymentId: settings.deploymentId,
             concurrency: settings.concurrency,
             hostStaleAfterHours: settings.hostStaleAfterHours,
+            ...(settings.managementAccount !== undefined
+              ? { managementAccount: settings.managementAccount }
+              : {}),
             signal,
           },
           (result) => store.add(result),

@@ -6,6 +6,7 @@ import { resolveFalconClient } from '../falcon/credentials.js';
 import type { FalconClientFeature } from '../falcon/scopes.js';
 import { FalconCredentials } from './credentials.js';
 import { addDeadLetterAlarms } from './dead-letter-alarms.js';
+import { deployMembersToManagementAccount } from './management-account.js';
 import { EksProtection } from './features/eks-protection.js';
 import { ROOT_STACK_OUTPUTS } from '../config/names.js';
 import { Coverage } from './features/coverage.js';
@@ -87,6 +88,9 @@ export class FalconOrganization extends Construct implements FeatureContext {
     this.featureStatus = status;
     // The coverage report is not a feature: it reports on them, in the home account and every member.
     if (props.config.coverage.enabled) new Coverage(this, 'Coverage', this);
+    // Service-managed StackSets never deploy to the management account: when the root stack is in it and
+    // the root is targeted, it deploys every feature's member resources there itself.
+    deployMembersToManagementAccount(this, props.config, this.artifacts.bucket);
     addDeadLetterAlarms(this, props.config.alarms.topicArn);
     // What `status` reads back to find the runs table without being told.
     const eks = this.node.tryFindChild('EksProtection');

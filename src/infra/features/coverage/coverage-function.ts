@@ -12,7 +12,7 @@ import {
   type CoverageFunctionSettings,
 } from '../../../coverage/publish-environment.js';
 import { REPORT_KEYS } from '../../../coverage/publish.js';
-import { acknowledge } from '../../nag.js';
+import { acknowledge, logicalIdOf } from '../../nag.js';
 
 /** The Lambda settings of `coverage`. */
 export const COVERAGE_FUNCTION = {
@@ -22,6 +22,12 @@ export const COVERAGE_FUNCTION = {
   timeout: cdk.Duration.minutes(15),
   /** The benchmark's 1,000 accounts × 17 regions need under 512 MiB; more memory buys CPU. */
   memorySize: 1024,
+  /**
+   * /tmp (MiB): the run spools each account's items there, then writes the summary and the heatmap
+   * there before sending them (about 56 MiB per 1,000 accounts × 17 regions in all; Lambda's default
+   * 512 MiB would fill at about 9,000 accounts).
+   */
+  ephemeralStorageMiB: 2048,
   /**
    * V8 collects before it grows past this (MiB), leaving room for the SDK's request buffers below the
    * function's memory; without it V8 lets garbage grow the heap as far as it likes.
@@ -36,10 +42,15 @@ export const COVERAGE_FUNCTION = {
   retryAttempts: 0,
 } as const;
 
-/** Organizations reads of the scope code (targets, nested OUs, ACTIVE accounts). */
+/**
+ * Organizations reads of the scope code (targets, nested OUs, ACTIVE accounts) and of the management
+ * account's listing (which account it is; its name when it is not under the targets).
+ */
 export const ORGANIZATION_READ_ACTIONS = [
   'organizations:ListAccountsForParent',
   'organizations:ListOrganizationalUnitsForParent',
+  'organizations:DescribeOrganization',
+  'organizations:DescribeAccount',
 ] as const;
 
 /** DynamoDB reads of the EKS runs table (one paged scan per report). */
@@ -110,6 +121,7 @@ export class CoverageFunction extends Construct {
       code: props.code,
       timeout: COVERAGE_FUNCTION.timeout,
       memorySize: COVERAGE_FUNCTION.memorySize,
+      ephemeralStorageSize: cdk.Size.mebibytes(COVERAGE_FUNCTION.ephemeralStorageMiB),
       role: this.role,
       logGroup: this.logGroup,
       retryAttempts: COVERAGE_FUNCTION.retryAttempts,
@@ -130,11 +142,6 @@ export class CoverageFunction extends Construct {
         'The coverage bundle is built and tested for Node.js 22 (nodejs22.x); the runtime moves deliberately, together with the build target.',
     });
   }
-}
-
-function logicalIdOf(bucket: s3.IBucket): string {
-  const resource = bucket.node.defaultChild;
-  return resource instanceof cdk.CfnElement ? cdk.Stack.of(bucket).getLogicalId(resource) : bucket.node.id;
 }
 
 /** The execution role's statements, each action on exactly the resources it needs. */
