@@ -5,7 +5,6 @@
  * it then sends from the file.
  */
 import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 
 export interface FileSink {
   write(chunk: string): Promise<void>;
@@ -25,7 +24,16 @@ export function fileSink(path: string): FileSink {
     write: async (chunk) => {
       check();
       if (!stream.write(chunk)) {
-        await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+        // Whichever comes first; both listeners go (a listener left per write would pile up).
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            stream.off('drain', done);
+            stream.off('close', done);
+            resolve();
+          };
+          stream.on('drain', done);
+          stream.on('close', done);
+        });
         check();
       }
     },

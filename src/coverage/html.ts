@@ -35,7 +35,15 @@ export async function writeHtmlReport(
 <body>
 <header>
 <h1>Falcon coverage</h1>
-<p>Generated ${esc(summary.generatedAt)} · ${summary.accounts.length} account(s)${unreadableCount(summary) > 0 ? `, ${unreadableCount(summary)} unreadable` : ''} · ${summary.regions.length} region(s) · schema ${esc(String(summary.schemaVersion))} · <strong id="verdict" class="${summary.allProtected ? 's-protected' : 's-unprotected'}">${summary.allProtected ? 'everything in scope is protected' : 'not everything is protected'}</strong></p>
+${summary.accounts
+  .filter((a) => a.excluded === true)
+  .map(
+    (a) =>
+      `<p class="excluded">Not covered: <code>${esc(a.id)}</code>${a.name !== undefined ? ` ${esc(a.name)}` : ''}: ${esc(a.reason?.text ?? '')}</p>\n`,
+  )
+  .join(
+    '',
+  )}<p>Generated ${esc(summary.generatedAt)} · ${summary.accounts.length} account(s)${unreadableCount(summary) > 0 ? `, ${unreadableCount(summary)} unreadable` : ''} · ${summary.regions.length} region(s) · schema ${esc(String(summary.schemaVersion))} · <strong id="verdict" class="${summary.allProtected ? 's-protected' : 's-unprotected'}">${summary.allProtected ? 'everything in scope is protected' : 'not everything is protected'}</strong></p>
 </header>
 <section id="totals"><h2>Totals (cells)</h2>
 <table><thead><tr><th></th>${COVERAGE_STATES.map((s) => `<th scope="col">${STATE_LABELS[s]}</th>`).join('')}</tr></thead>

@@ -180,7 +180,7 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
         generatedAt: report.generatedAt,
         allProtected: report.allProtected,
         accounts: report.accounts.length,
-        unreadableAccounts: report.accounts.filter((a) => !a.readable).length,
+        unreadableAccounts: report.accounts.filter((a) => !a.readable && a.excluded !== true).length,
         cells: report.cells.length,
         keys: published.keys,
         metrics: published.metrics,

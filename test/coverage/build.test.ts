@@ -2,6 +2,8 @@ import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { COVERAGE_SCHEMA_VERSION } from '../../src/coverage/model.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoverageReport } from '../../src/coverage/build.js';
+import { writeHtmlReport } from '../../src/coverage/html.js';
+import { renderTerminal } from '../../src/coverage/render-terminal.js';
 import { eksNodeRepairs } from '../../src/coverage/eks-repair.js';
 import { CoverageInputError } from '../../src/coverage/errors.js';
 import { checkStoredReport } from '../../src/coverage/stored-report.js';
@@ -252,6 +254,16 @@ describe('buildCoverageReport over a small organization with every state', () =>
       expect(fx.org.memberCalls(EXCLUDED)).toBe(0);
       // Sorted with the others, by ID; other excluded accounts stay out.
       expect(report.accounts.map((a) => a.id)).toEqual([PROD, DEV, LOCKED, EXCLUDED].sort());
+      // The terminal and the heatmap say so too (it has no cells, so no row).
+      expect(renderTerminal(report, { color: false })).toContain(
+        `Not covered: ${EXCLUDED} (sandbox): The organization's management account, excluded by organization.excludeAccounts`,
+      );
+      const page: string[] = [];
+      await writeHtmlReport(report, undefined, (chunk) => {
+        page.push(chunk);
+      });
+      expect(page.join('')).toContain(`<p class="excluded">Not covered: <code>${EXCLUDED}</code> sandbox: `);
+      expect(page.join('')).toContain('4 account(s), 1 unreadable');
     });
 
     it('not under the targeted OUs: listed as excluded, named from Organizations, with how to include it', async () => {
