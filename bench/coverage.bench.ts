@@ -18,6 +18,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { getHeapStatistics } from 'node:v8';
 import type { DirectoryAccount, OrganizationDirectory } from '../src/aws/organization-scope.js';
 import { readCoverage } from '../src/coverage/build.js';
@@ -229,14 +230,19 @@ let requests = 0;
 let bytesSent = 0;
 let latestJsonBytes = 0;
 const sink = {
-  send: (command: { input: { Body?: unknown; Key?: string } }) => {
+  send: async (command: { input: { Body?: unknown; Key?: string } }) => {
     requests += 1;
     const body = command.input.Body;
-    const bytes =
-      typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : 0;
+    let bytes = 0;
+    if (typeof body === 'string') bytes = Buffer.byteLength(body);
+    else if (Buffer.isBuffer(body)) bytes = body.length;
+    else if (body instanceof Readable) {
+      // A spooled document: read to its end, as S3 would.
+      for await (const chunk of body) bytes += (chunk as Buffer).length;
+    }
     bytesSent += bytes;
     if (command.input.Key === 'latest.json') latestJsonBytes = bytes;
-    return Promise.resolve({});
+    return {};
   },
 };
 // As the function does: publish to S3 and CloudWatch stand-ins that accept and drop every request

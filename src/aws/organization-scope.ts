@@ -30,6 +30,10 @@ export interface OrganizationDirectory {
   listChildOus(parentId: string): Promise<string[]>;
   /** The name of an OU listed so far, when the directory knows it. */
   ouName?(ouId: string): string | undefined;
+  /** The organization's management account (Organizations `DescribeOrganization`). */
+  managementAccountId?(): Promise<string>;
+  /** One account by ID (Organizations `DescribeAccount`), for an account not found under the targets. */
+  describeAccount?(accountId: string): Promise<DirectoryAccount | undefined>;
 }
 
 export interface ScopeSettings {
@@ -54,6 +58,9 @@ export interface SkippedAccount {
   readonly id: string;
   readonly reason: 'excluded' | 'not-active';
   readonly state?: string;
+  readonly name?: string;
+  /** The root or OU the account sits in directly. */
+  readonly parent?: string;
 }
 
 export interface Scope {
@@ -99,9 +106,14 @@ export async function resolveScope(
       for (const account of accounts) parentOf.set(account.id, parentOf.get(account.id) ?? parent);
       for (const account of accounts) {
         if (found.has(account.id) || skipped.has(account.id)) continue;
-        if (excluded.has(account.id)) skipped.set(account.id, { id: account.id, reason: 'excluded' });
+        const where = {
+          id: account.id,
+          ...(account.name ? { name: account.name } : {}),
+          parent: parentOf.get(account.id) ?? target,
+        };
+        if (excluded.has(account.id)) skipped.set(account.id, { ...where, reason: 'excluded' });
         else if (account.state !== 'ACTIVE') {
-          skipped.set(account.id, { id: account.id, reason: 'not-active', state: account.state });
+          skipped.set(account.id, { ...where, reason: 'not-active', state: account.state });
         } else {
           found.set(account.id, {
             id: account.id,

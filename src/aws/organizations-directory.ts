@@ -1,4 +1,6 @@
 import {
+  DescribeAccountCommand,
+  DescribeOrganizationCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
   type Account,
@@ -30,6 +32,18 @@ export class OrganizationsDirectory implements OrganizationDirectory {
       nextToken = page.NextToken;
     } while (nextToken);
     return accounts;
+  }
+
+  async managementAccountId(): Promise<string> {
+    const out = await this.client.send(new DescribeOrganizationCommand({}));
+    const id = out.Organization?.MasterAccountId;
+    if (id === undefined || id === '') throw new Error('DescribeOrganization named no management account');
+    return id;
+  }
+
+  async describeAccount(accountId: string): Promise<DirectoryAccount | undefined> {
+    const out = await this.client.send(new DescribeAccountCommand({ AccountId: accountId }));
+    return out.Account?.Id ? toAccount(out.Account, out.Account.Id) : undefined;
   }
 
   async listChildOus(parentId: string): Promise<string[]> {

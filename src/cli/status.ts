@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { ResolvedConfig } from '../config/load.js';
 import type { CoverageDeps, CoverageSummary } from '../coverage/model.js';
@@ -7,6 +5,7 @@ import type { LatestReport } from '../coverage/latest.js';
 import type { DetailsSource } from '../coverage/report-store.js';
 import type { CoverageFunctionSettings } from '../coverage/publish-environment.js';
 import type { StatusRequest } from '../coverage/options.js';
+import type { FileSink } from '../coverage/file-sink.js';
 import { ExitCode, ExitStatus } from './exit.js';
 import type { Output } from '../shared/output.js';
 
@@ -25,11 +24,7 @@ export interface StatusOptions {
   readonly full?: boolean;
 }
 
-/** A file written piece by piece. */
-export interface FileSink {
-  write(chunk: string): Promise<void>;
-  close(): Promise<void>;
-}
+export type { FileSink } from '../coverage/file-sink.js';
 
 /** What `status` reads the world through; tests give their own. */
 export interface StatusWiring {
@@ -197,23 +192,8 @@ function defaultWiring(): StatusWiring {
         request,
         process.env,
       ),
-    openFile: (path) => Promise.resolve(fileSink(path)),
+    openFile: async (path) => (await import('../coverage/file-sink.js')).fileSink(path),
     color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined,
-  };
-}
-
-/** A file written with backpressure (the writer waits while the disk catches up). */
-function fileSink(path: string): FileSink {
-  const stream = createWriteStream(path, 'utf8');
-  return {
-    write: async (chunk) => {
-      if (!stream.write(chunk)) await once(stream, 'drain');
-    },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        stream.once('error', reject);
-        stream.end(() => resolve());
-      }),
   };
 }
 

@@ -1,4 +1,9 @@
-import { resolveScope, type ScopeAccount as DirectoryScopeAccount } from '../aws/organization-scope.js';
+import {
+  resolveScope,
+  type OrganizationDirectory,
+  type Scope,
+  type ScopeAccount as DirectoryScopeAccount,
+} from '../aws/organization-scope.js';
 import type { RunsTableItem } from '../eks/runs-table.js';
 import { AdaptiveLimiter } from '../fanout/adaptive.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
@@ -101,19 +106,24 @@ export async function readCoverage(
 ): Promise<CoverageRun> {
   const features = COVERAGE_FEATURES.filter((f) => options.features[f] !== undefined);
   const signal = options.signal;
-  let inScope: readonly DirectoryScopeAccount[];
+  let scope: Scope;
+  let managementId: string | undefined;
   try {
-    inScope = (
-      await resolveScope(deps.directory, {
+    [scope, managementId] = await Promise.all([
+      resolveScope(deps.directory, {
         targets: options.scope.targets,
         excludeAccounts: options.scope.excludeAccounts,
-      })
-    ).accounts;
+      }),
+      // Any account of the organization may describe it; if it cannot, the report goes on without
+      // the management account's own listing (the accounts in scope are read all the same).
+      deps.directory.managementAccountId?.().catch(() => undefined),
+    ]);
   } catch (error) {
     throw new CoverageScopeError(`could not read the organization: ${describeError(error)}`, {
       cause: error,
     });
   }
+  const inScope: readonly DirectoryScopeAccount[] = scope.accounts;
   let accounts: readonly ScopeAccount[] = inScope.map((a) => ({
     id: a.id,
     ...(a.name !== undefined ? { name: a.name } : {}),
@@ -158,7 +168,10 @@ export async function readCoverage(
     async (account): Promise<Reached> => {
       let result: AccountResult;
       try {
-        result = await readAccount(deps, options, features, tenant, account);
+        result =
+          account.id === managementId && options.managementAccount === 'delegated-admin'
+            ? unreadableAccount(options, features, account, MANAGEMENT_UNREACHED)
+            : await readAccount(deps, options, features, tenant, account);
       } catch (error) {
         // Not expected (every read catches its own errors), but one account never fails the report.
         result = unreadableAccount(options, features, account, {
@@ -181,6 +194,15 @@ export async function readCoverage(
       await sink(result);
       reportAccounts.push(result.account);
     }
+  }
+  // The management account is listed even when it is not in scope: excluded, with the reason.
+  if (
+    managementId !== undefined &&
+    !inScope.some((a) => a.id === managementId) &&
+    (options.accounts === undefined || options.accounts.includes(managementId))
+  ) {
+    reportAccounts.push(await managementListing(deps.directory, scope, managementId, options));
+    reportAccounts.sort((a, b) => a.id.localeCompare(b.id));
   }
   const ous: Record<string, string> = {};
   for (const a of reportAccounts) {
@@ -369,6 +391,52 @@ function unreadableAccount(
     return regions.map((region) => unknownCell({ accountId: account.id, region, feature }, reason));
   });
   return { account: { ...account, readable: false, reason }, cells };
+}
+
+/** In scope, but out of this deployment's reach: a delegated administrator cannot deploy there. */
+const MANAGEMENT_UNREACHED: CoverageReason = {
+  code: 'management-account-unreached',
+  text: "The organization's management account: service-managed StackSets never deploy there and a delegated administrator cannot, so neither the read role nor the features' member resources are there. Deploy from the management account (aws.accountType: management, targeting the root) to cover it, or list it in organization.excludeAccounts.",
+};
+
+/**
+ * The management account when it is not in scope: listed as excluded (no cells), with why. Its name and
+ * OU come from the scope's walk when it was seen there (excluded), else from Organizations.
+ */
+async function managementListing(
+  directory: OrganizationDirectory,
+  scope: Scope,
+  id: string,
+  options: CoverageOptions,
+): Promise<ReportAccount> {
+  const seen = scope.skipped.find((a) => a.id === id);
+  let name = seen?.name;
+  if (seen === undefined) {
+    try {
+      name = (await directory.describeAccount?.(id))?.name;
+    } catch {
+      // The name is a courtesy: the account is listed by its ID when Organizations does not describe it.
+    }
+  }
+  let text: string;
+  if (seen?.reason === 'excluded') {
+    text =
+      "The organization's management account, excluded by organization.excludeAccounts: nothing of falcon-org is deployed or read there.";
+  } else if (options.managementAccount === 'delegated-admin') {
+    text =
+      "The organization's management account is not under organization.targets, and a delegated administrator cannot deploy to it: nothing of falcon-org is deployed or read there.";
+  } else {
+    text =
+      "The organization's management account is not under organization.targets: nothing of falcon-org is deployed or read there. Target the root ID (with aws.accountType: management) to cover it.";
+  }
+  return {
+    id,
+    ...(name !== undefined ? { name } : {}),
+    ...(seen?.parent !== undefined ? { parent: seen.parent } : {}),
+    readable: false,
+    excluded: true,
+    reason: { code: 'account-excluded', text },
+  };
 }
 
 function runsOf(

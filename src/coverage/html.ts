@@ -35,7 +35,15 @@ export async function writeHtmlReport(
 <body>
 <header>
 <h1>Falcon coverage</h1>
-<p>Generated ${esc(summary.generatedAt)} · ${summary.accounts.length} account(s)${unreadableCount(summary) > 0 ? `, ${unreadableCount(summary)} unreadable` : ''} · ${summary.regions.length} region(s) · schema ${esc(String(summary.schemaVersion))} · <strong id="verdict" class="${summary.allProtected ? 's-protected' : 's-unprotected'}">${summary.allProtected ? 'everything in scope is protected' : 'not everything is protected'}</strong></p>
+${summary.accounts
+  .filter((a) => a.excluded === true)
+  .map(
+    (a) =>
+      `<p class="excluded">Not covered: <code>${esc(a.id)}</code>${a.name !== undefined ? ` ${esc(a.name)}` : ''}: ${esc(a.reason?.text ?? '')}</p>\n`,
+  )
+  .join(
+    '',
+  )}<p>Generated ${esc(summary.generatedAt)} · ${summary.accounts.length} account(s)${unreadableCount(summary) > 0 ? `, ${unreadableCount(summary)} unreadable` : ''} · ${summary.regions.length} region(s) · schema ${esc(String(summary.schemaVersion))} · <strong id="verdict" class="${summary.allProtected ? 's-protected' : 's-unprotected'}">${summary.allProtected ? 'everything in scope is protected' : 'not everything is protected'}</strong></p>
 </header>
 <section id="totals"><h2>Totals (cells)</h2>
 <table><thead><tr><th></th>${COVERAGE_STATES.map((s) => `<th scope="col">${STATE_LABELS[s]}</th>`).join('')}</tr></thead>
@@ -86,7 +94,9 @@ ${features
 <table id="details-items"><thead><tr><th>Item</th><th>State</th><th>Why</th><th>Facts</th></tr></thead><tbody></tbody></table>
 </aside>
 </div>
-<script type="application/json" id="coverage-grid">${jsonForScript(gridData(summary))}</script>
+<script type="application/json" id="coverage-grid">`);
+  await writeGridData(summary, write);
+  await write(`</script>
 <script>${SCRIPT}</script>
 <script type="application/json" id="coverage-details">{`);
   // Each account's cells with their items, compressed on its own: opened on demand.
@@ -131,75 +141,95 @@ function unreadableCount(summary: CoverageSummary): number {
   return summary.accounts.filter((a) => !a.readable && a.excluded !== true).length;
 }
 
+/** Rows of the grid written at once (a few hundred keep each piece small and the pieces few). */
+const GRID_ROWS_PER_WRITE = 250;
+
 /**
- * The grid as compact data: accounts as [id, name, ou, readable, reason]; per feature its rows (worst
- * first; an unreadable account ranks with the worst), each [account index, cell per region], a cell
- * [state index, protected, applicable, flags] (flag 1: a connection this deployment does not own) or 0.
+ * The grid as compact data, written piece by piece (never one string or one object of the whole grid):
+ * accounts as [id, name, ou, readable, reason]; per feature its rows (worst first; an unreadable account
+ * ranks with the worst), each [account index, cell per region], a cell [state index, protected,
+ * applicable, flags] (flag 1: a connection this deployment does not own) or 0.
  */
-function gridData(summary: CoverageSummary): unknown {
+async function writeGridData(summary: CoverageSummary, write: Write): Promise<void> {
+  const out = (value: string): Promise<void> | void => write(scriptSafe(value));
   const index = new Map(summary.accounts.map((a, i) => [a.id, i]));
   const regions = summary.regions;
   const regionIndex = new Map(regions.map((r, i) => [r, i]));
-  const grid: Record<string, unknown[]> = {};
-  for (const feature of summary.scope.features) {
-    const rows = new Map<string, (number[] | 0)[]>();
-    const rank = new Map<string, number[]>();
-    for (const c of summary.cells) {
-      if (c.feature !== feature) continue;
-      let row = rows.get(c.accountId);
-      if (row === undefined) {
-        row = regions.map(() => 0 as const);
-        rows.set(c.accountId, row);
-        rank.set(c.accountId, [0, 0, 0]);
-      }
-      const applicable = c.counts.total - c.counts.notApplicable;
-      const notOwned = c.reasons.some((r) => r.code === 'connection-not-owned') ? 1 : 0;
-      row[regionIndex.get(c.region) ?? 0] = [
-        COVERAGE_STATES.indexOf(c.state),
-        c.counts.protected,
-        applicable,
-        notOwned,
-      ];
-      const r = rank.get(c.accountId) ?? [0, 0, 0];
-      r[0] = Math.max(r[0] ?? 0, STATE_SEVERITY[c.state]);
-      if (c.state !== 'protected' && c.state !== 'not-applicable') r[1] = (r[1] ?? 0) + 1;
-      r[2] = (r[2] ?? 0) + c.counts.unprotected;
-    }
-    const unreadable = new Set(summary.accounts.filter((a) => !a.readable).map((a) => a.id));
-    const worst = (id: string): number[] => {
-      const r = rank.get(id) ?? [0, 0, 0];
-      // An account that could not be read at all ranks with the unprotected ones.
-      return unreadable.has(id) ? [STATE_SEVERITY.unprotected, Number.MAX_SAFE_INTEGER, 0] : r;
-    };
-    grid[feature] = [...rows.entries()]
-      .sort(([a], [b]) => {
-        const ra = worst(a);
-        const rb = worst(b);
-        return (
-          (rb[0] ?? 0) - (ra[0] ?? 0) ||
-          (rb[1] ?? 0) - (ra[1] ?? 0) ||
-          (rb[2] ?? 0) - (ra[2] ?? 0) ||
-          a.localeCompare(b)
-        );
-      })
-      .map(([id, cells]) => [index.get(id) ?? -1, ...cells]);
+  await out(
+    `${JSON.stringify({
+      features: summary.scope.features,
+      labels: FEATURE_LABELS,
+      states: COVERAGE_STATES,
+      stateLabels: STATE_LABELS,
+      regions,
+      cells: summary.cells.length,
+    }).slice(0, -1)},"accounts":[`,
+  );
+  for (let i = 0; i < summary.accounts.length; i += GRID_ROWS_PER_WRITE) {
+    const rows = summary.accounts
+      .slice(i, i + GRID_ROWS_PER_WRITE)
+      .map((a) =>
+        JSON.stringify([
+          a.id,
+          a.name ?? '',
+          a.parent === undefined ? '' : (summary.ous?.[a.parent] ?? a.parent),
+          a.readable ? 1 : 0,
+          a.reason?.text ?? '',
+        ]),
+      );
+    await out(`${i === 0 ? '' : ','}${rows.join(',')}`);
   }
-  return {
-    features: summary.scope.features,
-    labels: FEATURE_LABELS,
-    states: COVERAGE_STATES,
-    stateLabels: STATE_LABELS,
-    regions,
-    accounts: summary.accounts.map((a) => [
-      a.id,
-      a.name ?? '',
-      a.parent === undefined ? '' : (summary.ous?.[a.parent] ?? a.parent),
-      a.readable ? 1 : 0,
-      a.reason?.text ?? '',
-    ]),
-    grid,
-    cells: summary.cells.length,
-  };
+  await out('],"grid":{');
+  const unreadable = new Set(summary.accounts.filter((a) => !a.readable).map((a) => a.id));
+  let firstFeature = true;
+  for (const feature of summary.scope.features) {
+    // The summary's cells are sorted by feature, account and region: each account's row is a run of them.
+    const rows: { accountId: string; from: number; to: number; rank: [number, number, number] }[] = [];
+    summary.cells.forEach((c, i) => {
+      if (c.feature !== feature) return;
+      let row = rows.at(-1);
+      if (row === undefined || row.accountId !== c.accountId || row.to !== i) {
+        row = { accountId: c.accountId, from: i, to: i, rank: [0, 0, 0] };
+        rows.push(row);
+      }
+      row.to = i + 1;
+      row.rank[0] = Math.max(row.rank[0], STATE_SEVERITY[c.state]);
+      if (c.state !== 'protected' && c.state !== 'not-applicable') row.rank[1] += 1;
+      row.rank[2] += c.counts.unprotected;
+    });
+    for (const row of rows) {
+      // An account that could not be read at all ranks with the unprotected ones.
+      if (unreadable.has(row.accountId)) row.rank = [STATE_SEVERITY.unprotected, Number.MAX_SAFE_INTEGER, 0];
+    }
+    rows.sort(
+      (a, b) =>
+        b.rank[0] - a.rank[0] ||
+        b.rank[1] - a.rank[1] ||
+        b.rank[2] - a.rank[2] ||
+        a.accountId.localeCompare(b.accountId),
+    );
+    await out(`${firstFeature ? '' : ','}${JSON.stringify(feature)}:[`);
+    firstFeature = false;
+    for (let i = 0; i < rows.length; i += GRID_ROWS_PER_WRITE) {
+      const text = rows.slice(i, i + GRID_ROWS_PER_WRITE).map((row) => {
+        const cells: (number[] | 0)[] = regions.map(() => 0 as const);
+        for (let k = row.from; k < row.to; k += 1) {
+          const c = summary.cells[k];
+          if (c === undefined) continue;
+          cells[regionIndex.get(c.region) ?? 0] = [
+            COVERAGE_STATES.indexOf(c.state),
+            c.counts.protected,
+            c.counts.total - c.counts.notApplicable,
+            c.reasons.some((r) => r.code === 'connection-not-owned') ? 1 : 0,
+          ];
+        }
+        return JSON.stringify([index.get(row.accountId) ?? -1, ...cells]);
+      });
+      await out(`${i === 0 ? '' : ','}${text.join(',')}`);
+    }
+    await out(']');
+  }
+  await out('}}');
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -212,9 +242,9 @@ export function esc(text: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** JSON that cannot end the script element or open a comment inside it. */
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
+/** JSON text that cannot end the script element or open a comment inside it (escaping is per character). */
+function scriptSafe(json: string): string {
+  return json
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
@@ -353,7 +383,7 @@ const SCRIPT = `
         return;
       }
       var c = cell.counts;
-      text(document.getElementById('details-state'), data.stateLabels[cell.state] + ' — ' + c.protected + ' protected, ' + c.unprotected + ' unprotected, ' + c.unknown + ' unknown of ' + c.total);
+      text(document.getElementById('details-state'), data.stateLabels[cell.state] + ' — ' + c.protected + ' protected, ' + (typeof c.partial === 'number' ? c.partial + ' partial, ' : '') + c.unprotected + ' unprotected, ' + c.unknown + ' unknown of ' + c.total);
       var list = document.getElementById('details-reasons');
       cell.reasons.forEach(function(r){ var li = make('li', r.text); li.setAttribute('data-code', r.code); list.appendChild(li); });
       var body = document.querySelector('#details-items tbody'), seen = {};

@@ -12,6 +12,7 @@
 import type { AccessDenial } from './access-denied.js';
 import type { OrganizationDirectory } from '../aws/organization-scope.js';
 import type { CoverageFeature } from '../config/coverage-schema.js';
+import type { ManagementAccountReach } from '../config/management-account.js';
 import type { OwnershipRecord } from '../ecr/ownership.js';
 import type { RunsTableItem } from '../eks/runs-table.js';
 import type { FalconHostEntity } from '../falcon/hosts.js';
@@ -49,6 +50,8 @@ export type ItemState = 'protected' | 'partial' | 'unprotected' | 'not-applicabl
 export type ReasonCode =
   // reading
   | 'account-unreadable'
+  | 'account-excluded'
+  | 'management-account-unreached'
   | 'region-unreadable'
   | 'falcon-unreadable'
   // SSM Distributor + Falcon truth
@@ -138,7 +141,11 @@ export interface ReportAccount extends ScopeAccount {
   readonly reason?: CoverageReason;
   /** The root or OU the account sits in directly (absent in reports made before version 2). */
   readonly parent?: string;
-  /** Listed but not read (the management account outside this deployment's reach): why not. */
+  /**
+   * Listed but not read, with the reason (`account-excluded`): the organization's management account
+   * when it is not in scope (excluded, or not under the targets). It has no cells; an account in scope
+   * that could not be read is `readable: false` without `excluded`.
+   */
   readonly excluded?: boolean;
 }
 
@@ -329,6 +336,11 @@ export interface CoverageOptions {
   readonly regionConcurrency?: number;
   /** A Falcon host last seen longer ago does not protect anything (`coverage.hostStaleAfterHours`). @default 24 */
   readonly hostStaleAfterHours?: number;
+  /**
+   * Whether this deployment reaches the organization's management account (src/config/management-account.ts):
+   * says why it could not be read. @default - the management account is read like any other account
+   */
+  readonly managementAccount?: ManagementAccountReach;
   readonly signal?: AbortSignal;
 }
 

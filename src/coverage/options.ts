@@ -59,6 +59,7 @@ export function coverageOptionsFor(
     deploymentId: settings.deploymentId,
     concurrency: settings.concurrency,
     hostStaleAfterHours: settings.hostStaleAfterHours,
+    ...(settings.managementAccount !== undefined ? { managementAccount: settings.managementAccount } : {}),
     ...(request.accounts !== undefined && request.accounts.length > 0 ? { accounts: request.accounts } : {}),
   };
 }

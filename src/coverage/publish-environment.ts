@@ -1,6 +1,7 @@
 import type { CoverageFeature, FeatureRegions } from './model.js';
 import { isFalconCloud, type FalconCloud } from '../config/clouds.js';
 import { CoveragePublishError } from './publish-errors.js';
+import { MANAGEMENT_ACCOUNT_REACHES, type ManagementAccountReach } from '../config/management-account.js';
 
 /**
  * The environment of the scheduled `coverage` function (set by src/infra/features/coverage.ts; read
@@ -43,6 +44,8 @@ export interface CoverageFunctionSettings {
   readonly concurrency: number;
   /** A Falcon host last seen longer ago does not count as protected (`coverage.hostStaleAfterHours`). */
   readonly hostStaleAfterHours: number;
+  /** Whether this deployment reaches the organization's management account (absent in settings before it). */
+  readonly managementAccount?: ManagementAccountReach;
 }
 
 /** What the handler needs, checked. */
@@ -140,6 +143,10 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
   ) {
     problems.push(`${name}.hostStaleAfterHours must be a positive integer (coverage.hostStaleAfterHours)`);
   }
+  const managementAccount = MANAGEMENT_ACCOUNT_REACHES.find((m) => m === r['managementAccount']);
+  if (r['managementAccount'] !== undefined && managementAccount === undefined) {
+    problems.push(`${name}.managementAccount must be one of ${MANAGEMENT_ACCOUNT_REACHES.join(', ')}`);
+  }
   const features: Partial<Record<CoverageFeature, FeatureRegions>> = {};
   const rawFeatures = r['features'];
   if (typeof rawFeatures !== 'object' || rawFeatures === null || Array.isArray(rawFeatures)) {
@@ -171,6 +178,7 @@ function parseSettings(raw: unknown, problems: string[]): CoverageFunctionSettin
     ownershipParameterName,
     concurrency: concurrency as number,
     hostStaleAfterHours: hostStaleAfterHours as number,
+    ...(managementAccount !== undefined ? { managementAccount } : {}),
   };
 }
 

@@ -13,8 +13,14 @@ import {
   type CloudWatchClient,
   type MetricDatum,
 } from '@aws-sdk/client-cloudwatch';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mapEachOutcome } from '../fanout/concurrency.js';
+import { fileSink } from './file-sink.js';
 import { writeHtmlReport } from './html.js';
 import {
   COVERAGE_FEATURES,
@@ -150,6 +156,11 @@ export function coverageMetricData(report: CoverageSummary): MetricDatum[] {
 export interface PublishTarget {
   readonly bucket: string;
   readonly namespace: string;
+  /**
+   * Where the summary and the heatmap are written before they are sent (each a file, sent as a
+   * stream: neither is ever one buffer in memory). @default the system's temporary directory
+   */
+  readonly spoolDir?: string;
 }
 
 export interface PublishClients {
@@ -179,13 +190,15 @@ export async function publishReport(
   const failures: string[] = [];
   const keys: string[] = [];
   let cause: unknown;
-  const put = async (key: string, body: Buffer | string, type: string): Promise<boolean> => {
+  const put = async (key: string, body: string | SpooledFile, type: string): Promise<boolean> => {
     try {
+      const content =
+        typeof body === 'string' ? { Body: body } : { Body: body.open(), ContentLength: body.bytes };
       await clients.s3.send(
         new PutObjectCommand({
           Bucket: target.bucket,
           Key: key,
-          Body: body,
+          ...content,
           ContentType: type,
           ...(key.startsWith(REPORT_KEYS.latestPrefix) ? { CacheControl: 'no-cache' } : {}),
         }),
@@ -213,13 +226,22 @@ export async function publishReport(
     signal,
   );
   if (written.every(Boolean)) {
-    const json = await collect((write) => writeReportJson(stored, undefined, write));
-    // A later object must not claim a report its predecessor failed to store.
-    if (await put(datedReportKey(summary.generatedAt), json, 'application/json')) {
-      const html = await collect((write) => writeHtmlReport(summary, details, write));
-      if (await put(REPORT_KEYS.latestHtml, html, 'text/html; charset=utf-8')) {
-        await put(REPORT_KEYS.latestJson, json, 'application/json');
+    const spool = await mkdtemp(join(target.spoolDir ?? tmpdir(), 'falcon-org-publish-'));
+    try {
+      const json = await spoolTo(join(spool, 'summary.json'), (write) =>
+        writeReportJson(stored, undefined, write),
+      );
+      // A later object must not claim a report its predecessor failed to store.
+      if (await put(datedReportKey(summary.generatedAt), json, 'application/json')) {
+        const html = await spoolTo(join(spool, 'latest.html'), (write) =>
+          writeHtmlReport(summary, details, write),
+        );
+        if (await put(REPORT_KEYS.latestHtml, html, 'text/html; charset=utf-8')) {
+          await put(REPORT_KEYS.latestJson, json, 'application/json');
+        }
       }
+    } finally {
+      await rm(spool, { recursive: true, force: true });
     }
   }
   const data = coverageMetricData(summary);
@@ -245,13 +267,25 @@ export async function publishReport(
   return { keys, metrics };
 }
 
-/** What a writer writes, as one buffer (objects are sent with their length). */
-async function collect(produce: (write: (chunk: string) => void) => Promise<void>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await produce((chunk) => {
-    parts.push(Buffer.from(chunk, 'utf8'));
-  });
-  return Buffer.concat(parts);
+/** A document written to a file: sent as a new stream each time, with its length. */
+interface SpooledFile {
+  readonly bytes: number;
+  open(): Readable;
+}
+
+/** What a writer writes, into a file; objects are then sent from it with their length. */
+async function spoolTo(
+  path: string,
+  produce: (write: (chunk: string) => Promise<void>) => Promise<void>,
+): Promise<SpooledFile> {
+  const file = fileSink(path);
+  try {
+    await produce((chunk) => file.write(chunk));
+  } finally {
+    await file.close();
+  }
+  const { size } = await stat(path);
+  return { bytes: size, open: () => createReadStream(path) };
 }
 
 function describe(error: unknown): string {

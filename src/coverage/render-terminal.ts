@@ -36,6 +36,12 @@ export function renderTerminal(report: CoverageSummary, options: TerminalOptions
   lines.push(
     `Coverage of ${report.accounts.length} account(s) at ${report.generatedAt} (schema ${report.schemaVersion})`,
   );
+  // Listed, never read (the management account out of scope): no cells, so said here.
+  for (const a of report.accounts.filter((x) => x.excluded === true)) {
+    lines.push(
+      `Not covered: ${a.id}${a.name !== undefined ? ` (${a.name})` : ''}: ${oneLine(a.reason?.text ?? '')}`,
+    );
+  }
   for (const feature of report.scope.features) {
     const totals = report.totals[feature];
     lines.push('');

@@ -24,6 +24,7 @@ import { totalsOf } from './cells.js';
 import {
   COVERAGE_FEATURES,
   COVERAGE_SCHEMA_VERSION,
+  type CellCounts,
   type CellSummary,
   type CoverageCell,
   type CoverageFeature,
@@ -32,10 +33,12 @@ import {
   type ReportAccount,
 } from './model.js';
 
-/** Where one cell's items are in the spool (JSON array text). */
-interface Segment {
-  readonly offset: number;
-  readonly length: number;
+/** Where one account's items are in the spool: its first byte, and each cell's length (in `cells` order). */
+interface AccountSpool {
+  readonly account: ReportAccount;
+  readonly cells: readonly CellSummary[];
+  readonly start: number;
+  readonly lengths: Uint32Array;
 }
 
 /** The items of cells, read back: by account, or by feature and account. */
@@ -46,11 +49,19 @@ export interface DetailsSource {
   itemsOf(cells: readonly CellSummary[]): Promise<string[]>;
 }
 
+/** Interned values kept at most (beyond, new values are kept per cell: memory still bounded by the cells). */
+const INTERNED_MAX = 100_000;
+const NO_REASONS: readonly CoverageReason[] = Object.freeze([]);
+
 export class ReportStore implements DetailsSource {
   private readonly cells: CellSummary[] = [];
-  private readonly segments = new WeakMap<CellSummary, Segment>();
-  private readonly byAccount = new Map<string, { account: ReportAccount; cells: CellSummary[] }>();
-  private readonly reasons = new Map<string, CoverageReason>();
+  private readonly byAccount = new Map<string, AccountSpool>();
+  /** code → text → the one reason object saying it. */
+  private readonly reasons = new Map<string, Map<string, CoverageReason>>();
+  /** Reason lists by their (interned) reasons: a trie keyed by reason object. */
+  private readonly reasonLists = new Map<CoverageReason, ReasonListNode>();
+  private readonly counts = new Map<string, CellCounts>();
+  private interned = 0;
   private size = 0;
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -66,7 +77,16 @@ export class ReportStore implements DetailsSource {
     return new ReportStore(dir, file);
   }
 
-  /** Takes one account's result: its items go to the spool, its cells' summaries stay. */
+  /** The store's own directory (removed by {@link close}): writers may put temporary files there. */
+  get directory(): string {
+    return this.dir;
+  }
+
+  /**
+   * Takes one account's result: its items go to the spool, its cells' summaries stay. A summary holds
+   * no object of its own beyond the cell itself: its counts and reasons are shared with every other
+   * cell that has the same ones (most cells of an organization say the same few things).
+   */
   async add(result: AccountResult): Promise<void> {
     const ordered = [...result.cells].sort(
       (a, b) =>
@@ -75,27 +95,25 @@ export class ReportStore implements DetailsSource {
     );
     const parts: Buffer[] = [];
     const summaries: CellSummary[] = [];
-    let offset = this.size;
-    for (const cell of ordered) {
+    const lengths = new Uint32Array(ordered.length);
+    ordered.forEach((cell, i) => {
       const bytes = Buffer.from(JSON.stringify(cell.items), 'utf8');
       parts.push(bytes);
-      const summary = this.summarize(cell);
-      this.segments.set(summary, { offset, length: bytes.length });
-      offset += bytes.length;
-      summaries.push(summary);
-    }
+      lengths[i] = bytes.length;
+      summaries.push(this.summarize(cell));
+    });
     const chunk = Buffer.concat(parts);
     const at = this.size;
     this.size += chunk.length;
     this.writing = this.writing.then(() => this.file.write(chunk, 0, chunk.length, at));
     await this.writing;
-    this.cells.push(...summaries);
-    this.byAccount.set(result.account.id, { account: result.account, cells: summaries });
+    for (const summary of summaries) this.cells.push(summary);
+    this.byAccount.set(result.account.id, { account: result.account, cells: summaries, start: at, lengths });
   }
 
   /** The report without items: cells sorted by feature, account and region, totals counted. */
   summary(run: CoverageRun): CoverageSummary {
-    const cells = [...this.cells].sort(cellOrder);
+    const cells = this.cells.sort(cellOrder);
     return {
       schemaVersion: COVERAGE_SCHEMA_VERSION,
       generatedAt: run.generatedAt,
@@ -110,8 +128,20 @@ export class ReportStore implements DetailsSource {
   }
 
   async itemsOf(cells: readonly CellSummary[]): Promise<string[]> {
-    const segments = cells.map((c) => this.segments.get(c));
-    const known = segments.filter((s): s is Segment => s !== undefined);
+    const first = cells[0];
+    const entry = first === undefined ? undefined : this.byAccount.get(first.accountId);
+    if (entry === undefined) return cells.map(() => '[]');
+    const offsets: number[] = [];
+    let offset = entry.start;
+    for (let i = 0; i < entry.cells.length; i += 1) {
+      offsets.push(offset);
+      offset += entry.lengths[i] ?? 0;
+    }
+    const segments = cells.map((c) => {
+      const i = c.accountId === entry.account.id ? entry.cells.indexOf(c) : -1;
+      return i < 0 ? undefined : { offset: offsets[i] ?? 0, length: entry.lengths[i] ?? 0 };
+    });
+    const known = segments.filter((s) => s !== undefined);
     if (known.length === 0) return cells.map(() => '[]');
     // One account's cells of one feature lie next to each other: one read for all of them.
     const start = Math.min(...known.map((s) => s.offset));
@@ -148,21 +178,72 @@ export class ReportStore implements DetailsSource {
       region: cell.region,
       feature: cell.feature,
       state: cell.state,
-      counts: cell.counts,
-      reasons: cell.reasons.map((r) => this.intern(r)),
+      counts: this.internCounts(cell.counts),
+      reasons: this.internReasons(cell.reasons),
     };
   }
 
-  /** Cells of many accounts say the same thing ("1 instance: Not covered: …"): keep one object for it. */
-  private intern(reason: CoverageReason): CoverageReason {
-    const key = `${reason.code}\u0000${reason.text}`;
-    let shared = this.reasons.get(key);
+  private internCounts(counts: CellCounts): CellCounts {
+    const key = `${counts.total},${counts.protected},${counts.partial},${counts.unprotected},${counts.notApplicable},${counts.unknown}`;
+    const shared = this.counts.get(key);
+    if (shared !== undefined) return shared;
+    const copy: CellCounts = {
+      total: counts.total,
+      protected: counts.protected,
+      partial: counts.partial,
+      unprotected: counts.unprotected,
+      notApplicable: counts.notApplicable,
+      unknown: counts.unknown,
+    };
+    if (this.room()) this.counts.set(key, copy);
+    return copy;
+  }
+
+  /** Cells of many accounts say the same things ("1 instance: Not covered: …"): one list for them. */
+  private internReasons(reasons: readonly CoverageReason[]): readonly CoverageReason[] {
+    if (reasons.length === 0) return NO_REASONS;
+    const shared = reasons.map((r) => this.internReason(r));
+    let level = this.reasonLists;
+    let node: ReasonListNode | undefined;
+    for (const reason of shared) {
+      node = level.get(reason);
+      if (node === undefined) {
+        if (!this.room()) return shared;
+        node = { next: new Map() };
+        level.set(reason, node);
+      }
+      level = node.next;
+    }
+    if (node === undefined) return shared;
+    node.list ??= shared;
+    return node.list;
+  }
+
+  private internReason(reason: CoverageReason): CoverageReason {
+    let texts = this.reasons.get(reason.code);
+    if (texts === undefined) {
+      texts = new Map();
+      this.reasons.set(reason.code, texts);
+    }
+    let shared = texts.get(reason.text);
     if (shared === undefined) {
       shared = { code: reason.code, text: reason.text };
-      if (this.reasons.size < 100_000) this.reasons.set(key, shared);
+      if (this.room()) texts.set(reason.text, shared);
     }
     return shared;
   }
+
+  private room(): boolean {
+    if (this.interned >= INTERNED_MAX) return false;
+    this.interned += 1;
+    return true;
+  }
+}
+
+/** One step of the reason-list trie: the list ending here, and the lists going on. */
+interface ReasonListNode {
+  list?: readonly CoverageReason[];
+  readonly next: Map<CoverageReason, ReasonListNode>;
 }
 
 /** Details held in memory (a report built with `buildCoverageReport`, or read back from a stored report). */

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { managementAccountReach } from '../config/management-account.js';
 import { coverageNames, ecrNames, ssmNames, type CoverageNames } from '../config/names.js';
 import type { CoverageFeature, FeatureRegions } from './model.js';
 import type { CoverageFunctionSettings } from './publish-environment.js';
@@ -44,5 +45,6 @@ export function coverageSettings(
     ownershipParameterName: ecrNames(config).ownershipParameter,
     concurrency: config.coverage.concurrency,
     hostStaleAfterHours: config.coverage.hostStaleAfterHours,
+    managementAccount: managementAccountReach(config),
   };
 }

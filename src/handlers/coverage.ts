@@ -153,6 +153,9 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
             deploymentId: settings.deploymentId,
             concurrency: settings.concurrency,
             hostStaleAfterHours: settings.hostStaleAfterHours,
+            ...(settings.managementAccount !== undefined
+              ? { managementAccount: settings.managementAccount }
+              : {}),
             signal,
           },
           (result) => store.add(result),
@@ -178,7 +181,7 @@ export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
         generatedAt: report.generatedAt,
         allProtected: report.allProtected,
         accounts: report.accounts.length,
-        unreadableAccounts: report.accounts.filter((a) => !a.readable).length,
+        unreadableAccounts: report.accounts.filter((a) => !a.readable && a.excluded !== true).length,
         cells: report.cells.length,
         keys: published.keys,
         metrics: published.metrics,

@@ -7,6 +7,7 @@ import type { FalconClientFeature } from '../config/falcon-scopes.js';
 import { FalconCredentials } from './credentials.js';
 import { CatalogEvents } from './features/catalog-events.js';
 import { addDeadLetterAlarms } from './dead-letter-alarms.js';
+import { deployMembersToManagementAccount } from './management-account.js';
 import { ROOT_STACK_OUTPUTS } from '../config/names.js';
 import { Coverage } from './features/coverage.js';
 import { EksProtection } from './features/eks-protection.js';
@@ -93,6 +94,10 @@ export class FalconOrganization extends Construct implements FeatureContext {
     if (props.config.catalog.ecrEvents.enabled && eks instanceof EksProtection) {
       new CatalogEvents(this, 'CatalogEvents', { context: this, bus: eks.bus });
     }
+    // Service-managed StackSets never deploy to the management account: when the root stack is in it and
+    // the root is targeted, it deploys every feature's member resources there itself (after every
+    // StackSet exists, the catalog's too).
+    deployMembersToManagementAccount(this, props.config, this.artifacts.bucket);
     // After every queue exists: the catalog's dead-letter queue gets its alarm too.
     addDeadLetterAlarms(this, props.config.alarms.topicArn);
     // What `status` reads back to find the runs table without being told.

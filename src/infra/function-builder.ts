@@ -34,6 +34,8 @@ export interface FunctionBuilderProps {
   /** Lambda's retries of a failed asynchronous invocation. @default Lambda's (2) */
   readonly retryAttempts?: number;
   readonly reservedConcurrentExecutions?: number;
+  /** The function's /tmp in MiB. @default Lambda's (512) */
+  readonly ephemeralStorageMiB?: number;
   /** Findings on the role the feature accepts, each with its reason. */
   readonly roleAcknowledgments?: readonly NagAcknowledgment[];
 }
@@ -95,6 +97,9 @@ export function buildFunction(scope: Construct, props: FunctionBuilderProps): Bu
     environment: { ...props.environment },
     ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
     ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+    ...(props.ephemeralStorageMiB !== undefined
+      ? { ephemeralStorageSize: cdk.Size.mebibytes(props.ephemeralStorageMiB) }
+      : {}),
     ...(props.reservedConcurrentExecutions !== undefined
       ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
       : {}),

@@ -1,4 +1,10 @@
-import { Validations, type IPolicyValidationContext, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import {
+  CfnElement,
+  Stack,
+  Validations,
+  type IPolicyValidationContext,
+  type PolicyValidationPluginReport,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -56,4 +62,13 @@ export function nagFindings(scope: IConstruct, severity: NagSeverity): string[] 
     .flatMap((v) =>
       v.violatingResources.map((r) => `${v.ruleName}: ${v.description} at ${r.constructPath ?? '?'}`),
     );
+}
+
+/**
+ * The logical ID of a construct's CloudFormation resource, as cdk-nag names it in findings
+ * (`<LogicalId.Arn>`); the construct's own ID when it has none (an imported resource).
+ */
+export function logicalIdOf(construct: IConstruct): string {
+  const resource = construct.node.defaultChild;
+  return resource instanceof CfnElement ? Stack.of(construct).getLogicalId(resource) : construct.node.id;
 }

@@ -166,7 +166,9 @@ describe('connections', () => {
         concurrency: 4,
       },
     );
-    expect(report.accounts).toHaveLength(20);
+    // The 20 accounts read, and the stand-in's management account (outside its listing) listed as excluded.
+    expect(report.accounts.filter((a) => a.excluded !== true)).toHaveLength(20);
+    expect(report.accounts.filter((a) => a.excluded === true).map((a) => a.id)).toEqual(['999999999999']);
     // 20 accounts × 3 regions × 2 services of clients (120 with their own pools before); the shared pool
     // opens what the concurrency needs.
     expect(aws.total).toBeGreaterThan(200);

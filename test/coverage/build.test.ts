@@ -1,6 +1,9 @@
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import { COVERAGE_SCHEMA_VERSION } from '../../src/coverage/model.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoverageReport } from '../../src/coverage/build.js';
+import { writeHtmlReport } from '../../src/coverage/html.js';
+import { renderTerminal } from '../../src/coverage/render-terminal.js';
 import { eksNodeRepairs } from '../../src/coverage/eks-repair.js';
 import { CoverageInputError } from '../../src/coverage/errors.js';
 import { checkStoredReport } from '../../src/coverage/stored-report.js';
@@ -12,6 +15,7 @@ import {
   EXCLUDED,
   LOCKED,
   NOW,
+  OU,
   PROD,
   PROD_EKS_FALCON_ID,
   SUSPENDED,
@@ -221,6 +225,92 @@ describe('buildCoverageReport over a small organization with every state', () =>
     }
     expect(report.accounts.find((a) => a.id === LOCKED)?.reason?.code).toBe('account-unreadable');
     expect(fx.org.memberCalls(LOCKED)).toBe(0);
+  });
+
+  describe('the management account', () => {
+    it('in scope and reached (root stack in it, root targeted): read like every other account', async () => {
+      fx.org.managementAccountId = PROD;
+      const report = await buildCoverageReport(fx.deps, { ...fx.options, managementAccount: 'root-stack' });
+      const prod = report.accounts.find((a) => a.id === PROD);
+      expect(prod).toMatchObject({ readable: true });
+      expect(prod?.excluded).toBeUndefined();
+      expect(cell(report, 'ssmDistributor', PROD, 'us-west-2').state).toBe('protected');
+    });
+
+    it('excluded by organization.excludeAccounts: listed as excluded with the reason, no cells, never absent', async () => {
+      fx.org.managementAccountId = EXCLUDED;
+      const report = await buildCoverageReport(fx.deps, { ...fx.options, managementAccount: 'root-stack' });
+      const listed = report.accounts.find((a) => a.id === EXCLUDED);
+      expect(listed).toMatchObject({
+        id: EXCLUDED,
+        name: 'sandbox',
+        parent: 'r-ab12',
+        readable: false,
+        excluded: true,
+        reason: { code: 'account-excluded' },
+      });
+      expect(listed?.reason?.text).toContain('organization.excludeAccounts');
+      expect(report.cells.some((c) => c.accountId === EXCLUDED)).toBe(false);
+      expect(fx.org.memberCalls(EXCLUDED)).toBe(0);
+      // Sorted with the others, by ID; other excluded accounts stay out.
+      expect(report.accounts.map((a) => a.id)).toEqual([PROD, DEV, LOCKED, EXCLUDED].sort());
+      // The terminal and the heatmap say so too (it has no cells, so no row).
+      expect(renderTerminal(report, { color: false })).toContain(
+        `Not covered: ${EXCLUDED} (sandbox): The organization's management account, excluded by organization.excludeAccounts`,
+      );
+      const page: string[] = [];
+      await writeHtmlReport(report, undefined, (chunk) => {
+        page.push(chunk);
+      });
+      expect(page.join('')).toContain(`<p class="excluded">Not covered: <code>${EXCLUDED}</code> sandbox: `);
+      expect(page.join('')).toContain('4 account(s), 1 unreadable');
+    });
+
+    it('not under the targeted OUs: listed as excluded, named from Organizations, with how to include it', async () => {
+      fx.org.managementAccountId = PROD;
+      const report = await buildCoverageReport(fx.deps, {
+        ...fx.options,
+        scope: { ...fx.options.scope, targets: [OU] },
+        managementAccount: 'not-targeted',
+      });
+      const listed = report.accounts.find((a) => a.id === PROD);
+      expect(listed).toMatchObject({ name: 'prod', readable: false, excluded: true });
+      expect(listed?.reason?.code).toBe('account-excluded');
+      expect(listed?.reason?.text).toContain('not under organization.targets');
+      expect(listed?.reason?.text).toContain('Target the root ID');
+      expect(report.cells.some((c) => c.accountId === PROD)).toBe(false);
+      expect(fx.org.memberCalls(PROD)).toBe(0);
+      // --account naming another account leaves it out.
+      const narrowed = await buildCoverageReport(fx.deps, {
+        ...fx.options,
+        scope: { ...fx.options.scope, targets: [OU] },
+        accounts: [DEV],
+      });
+      expect(narrowed.accounts.map((a) => a.id)).toEqual([DEV]);
+    });
+
+    it("in scope but out of a delegated administrator's reach: unknown cells saying why, no role assumed", async () => {
+      fx.org.managementAccountId = PROD;
+      const report = await buildCoverageReport(fx.deps, {
+        ...fx.options,
+        managementAccount: 'delegated-admin',
+      });
+      const prod = report.cells.filter((c) => c.accountId === PROD);
+      expect(prod.length).toBeGreaterThan(0);
+      for (const c of prod) {
+        expect(c.state).toBe('unknown');
+        expect(c.reasons[0]?.code).toBe('management-account-unreached');
+      }
+      expect(report.accounts.find((a) => a.id === PROD)?.reason?.text).toContain('delegated administrator');
+      expect(report.allProtected).toBe(false);
+      expect(fx.org.memberCalls(PROD)).toBe(0);
+    });
+
+    it('a management account outside the organization listing (Organizations refuses to describe it) does not fail the report', async () => {
+      fx.org.organizations.on(DescribeOrganizationCommand).rejects(new Error('AccessDenied'));
+      const report = await buildCoverageReport(fx.deps, fx.options);
+      expect(report.accounts.map((a) => a.id)).toEqual([PROD, DEV, LOCKED].sort());
+    });
   });
 
   it('a region whose service refuses is unknown there only', async () => {

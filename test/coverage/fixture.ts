@@ -80,6 +80,8 @@ function runResult(
 export async function buildFixture(fake: FakeFalconServer): Promise<Fixture> {
   const org = new FakeOrganization();
   fake.hosts.now = () => NOW;
+  // prod, at the root, is the management account (read like the others: the root is targeted).
+  org.managementAccountId = PROD;
   org.ous.set(ROOT, [OU]);
   org.ous.set(OU, [NESTED_OU]);
 

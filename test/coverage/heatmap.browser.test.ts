@@ -110,6 +110,10 @@ describe('the HTML heatmap in a real browser', () => {
       expect.stringContaining('prod-eks'),
       expect.stringContaining('config-map-auth'),
     ]);
+    // The counts line names every item state, partly protected clusters included.
+    expect(await page.locator('#details-state').textContent()).toBe(
+      'partial — 1 protected, 0 partial, 1 unprotected, 0 unknown of 2',
+    );
   });
 
   it('filters by state and by feature', async () => {

@@ -7,6 +7,9 @@ import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
+  AccountNotFoundException,
+  DescribeAccountCommand,
+  DescribeOrganizationCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
   OrganizationsClient,
@@ -95,6 +98,8 @@ export class FakeOrganization {
   readonly calls: { account: string; region: string; command: string }[] = [];
   /** Throttling answers given. */
   throttled = 0;
+  /** The organization's management account (DescribeOrganization names none when unset). */
+  managementAccountId: string | undefined;
 
   readonly organizations = mockClient(OrganizationsClient);
   readonly sts = mockClient(STSClient);
@@ -114,6 +119,19 @@ export class FakeOrganization {
       .callsFake((input: { ParentId: string }) => ({
         OrganizationalUnits: (this.ous.get(input.ParentId) ?? []).map((Id) => ({ Id })),
       }));
+    this.organizations.on(DescribeOrganizationCommand).callsFake(() => ({
+      Organization: { Id: 'o-a1b2c3d4e5', MasterAccountId: this.managementAccountId, FeatureSet: 'ALL' },
+    }));
+    this.organizations.on(DescribeAccountCommand).callsFake((input: { AccountId: string }) => {
+      const a = this.accounts.get(input.AccountId);
+      if (a === undefined) {
+        throw new AccountNotFoundException({
+          message: `account ${input.AccountId} not found`,
+          $metadata: {},
+        });
+      }
+      return { Account: { Id: a.id, Name: a.name, State: a.state } };
+    });
     this.sts.on(AssumeRoleCommand).callsFake((input: { RoleArn: string }) => {
       const match = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(input.RoleArn);
       const account = match ? this.accounts.get(match[1] ?? '') : undefined;

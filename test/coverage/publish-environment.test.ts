@@ -17,6 +17,19 @@ describe('coverage function environment', () => {
     });
   });
 
+  it('reads whether the deployment reaches the management account; settings made before it have none', () => {
+    for (const managementAccount of ['root-stack', 'delegated-admin', 'not-targeted']) {
+      expect(readCoverageEnvironment(withSettings({ ...SETTINGS, managementAccount })).settings).toEqual({
+        ...SETTINGS,
+        managementAccount,
+      });
+    }
+    expect(readCoverageEnvironment(withSettings(SETTINGS)).settings.managementAccount).toBeUndefined();
+    expect(() => readCoverageEnvironment(withSettings({ ...SETTINGS, managementAccount: 'yes' }))).toThrow(
+      'FALCON_ORG_COVERAGE_SETTINGS.managementAccount must be one of root-stack, delegated-admin, not-targeted',
+    );
+  });
+
   it('names each bad setting, all at once', () => {
     const attempt = () =>
       readCoverageEnvironment(

@@ -1,3 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -11,6 +15,7 @@ import {
 import type { AccountDetails, CoverageSummary } from '../../src/coverage/model.js';
 import { CoveragePublishError } from '../../src/coverage/publish-errors.js';
 import { InMemoryDetails } from '../../src/coverage/report-store.js';
+import { bodyText } from '../handlers/coverage-harness.js';
 import { sampleReport } from './publish-fixture.js';
 
 const s3 = mockClient(S3Client);
@@ -92,8 +97,12 @@ describe('metric data', () => {
 
 describe('publishReport', () => {
   it("writes each account's details, the dated copy, latest.html, then latest.json, and the metrics in batches of 20", async () => {
-    // Prepare
-    s3.on(PutObjectCommand).resolves({});
+    // Prepare: S3 reads each body as it is sent (streams cannot be read afterwards)
+    const sent: string[] = [];
+    s3.on(PutObjectCommand).callsFake(async (input: { Body?: unknown }) => {
+      sent.push(await bodyText(input.Body));
+      return {};
+    });
     cloudWatch.on(PutMetricDataCommand).resolves({});
     const report = sampleReport();
     // Act
@@ -112,10 +121,7 @@ describe('publishReport', () => {
       ['coverage-bucket', 'latest.html', 'text/html; charset=utf-8', 'no-cache'],
       ['coverage-bucket', 'latest.json', 'application/json', 'no-cache'],
     ]);
-    const body = (i: number): string => {
-      const b = puts.at(i)?.Body;
-      return Buffer.isBuffer(b) ? b.toString('utf8') : typeof b === 'string' ? b : '';
-    };
+    const body = (i: number): string => sent.at(i) ?? '';
     // latest.json: the summary (no items), pointing at the details beside it.
     const latest = JSON.parse(body(-1)) as CoverageSummary;
     expect(latest).toEqual({
@@ -139,6 +145,45 @@ describe('publishReport', () => {
       keys: puts.map((p) => p.Key),
       metrics: 18,
     });
+  });
+
+  it('sends the summary and the heatmap from files, as streams with their length: never one buffer of the report', async () => {
+    // Prepare
+    const bodies: { key: string; stream: boolean; length?: number; bytes: number }[] = [];
+    s3.on(PutObjectCommand).callsFake(
+      async (input: { Key?: string; Body?: unknown; ContentLength?: number }) => {
+        const text = await bodyText(input.Body);
+        bodies.push({
+          key: input.Key ?? '',
+          stream: input.Body instanceof Readable,
+          ...(input.ContentLength !== undefined ? { length: input.ContentLength } : {}),
+          bytes: Buffer.byteLength(text),
+        });
+        return {};
+      },
+    );
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+    const spoolDir = mkdtempSync(join(tmpdir(), 'falcon-org-publish-test-'));
+    const report = sampleReport();
+    try {
+      // Act
+      await publishReport(report, new InMemoryDetails(report), { ...target, spoolDir }, clients());
+      // Assess: the three report documents were streamed with their exact length; nothing is left behind
+      const documents = bodies.filter((b) => !b.key.includes('/accounts/'));
+      expect(documents.map((b) => b.key)).toEqual([
+        'reports/2026/11/29/2026-11-29T06-00-05-123Z.json',
+        'latest.html',
+        'latest.json',
+      ]);
+      for (const d of documents) {
+        expect(d.stream).toBe(true);
+        expect(d.length).toBe(d.bytes);
+        expect(d.bytes).toBeGreaterThan(0);
+      }
+      expect(readdirSync(spoolDir)).toEqual([]);
+    } finally {
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
   });
 
   it('splits more than 20 metrics over several requests', async () => {

@@ -1,4 +1,5 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CoverageServices } from '../../src/handlers/coverage.js';
@@ -21,18 +22,13 @@ export class CoverageHarness {
   constructor(readonly bucket = 'reports-bucket') {
     this.s3
       .on(PutObjectCommand)
-      .callsFake((input: { Bucket?: string; Key?: string; Body?: unknown; ContentType?: string }) => {
+      .callsFake(async (input: { Bucket?: string; Key?: string; Body?: unknown; ContentType?: string }) => {
         const key = `${input.Bucket ?? ''}/${input.Key ?? ''}`;
         if (this.failingKeys.delete(input.Key ?? '')) {
           throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
         }
         this.objects.set(key, {
-          body:
-            typeof input.Body === 'string'
-              ? input.Body
-              : Buffer.isBuffer(input.Body)
-                ? input.Body.toString('utf8')
-                : '',
+          body: await bodyText(input.Body),
           ...(input.ContentType ? { contentType: input.ContentType } : {}),
         });
         return {};
@@ -186,3 +182,15 @@ export const SCHEDULED_EVENT = {
   id: 'event-1',
   time: '2026-11-29T06:00:00Z',
 };
+
+/** The text of a PutObject body: a string, a buffer or a stream (read to its end, as S3 would). */
+export async function bodyText(body: unknown): Promise<string> {
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  if (body instanceof Readable) {
+    const parts: Buffer[] = [];
+    for await (const chunk of body) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    return Buffer.concat(parts).toString('utf8');
+  }
+  return '';
+}

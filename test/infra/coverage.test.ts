@@ -213,20 +213,6 @@ describe('coverage: member read role (StackSet)', () => {
     const granted = new Set(statementsOf(only(member, 'AWS::IAM::Role')).flatMap(actionsOf));
     expect(granted).toEqual(used);
   });
-
-  it('also creates the read role in the management account when the root is targeted, never in a delegated admin', () => {
-    const rootTargets = { organization: { targets: ['r-ab12'] } };
-    const management = coverage(rootTargets);
-    expect(management.feature.homeReadRole).toBeDefined();
-    const named = resourcesOf(management.root, 'AWS::IAM::Role').filter(
-      ([, r]) => r.Properties['RoleName'] === 'fo-test-coverage-read',
-    );
-    expect(named).toHaveLength(1);
-    const delegated = coverage({ ...rootTargets, aws: { accountType: 'delegatedAdmin' } });
-    expect(delegated.feature.homeReadRole).toBeUndefined();
-    const ous = coverage();
-    expect(ous.feature.homeReadRole).toBeUndefined();
-  });
 });
 
 describe('coverage: home function, bucket, schedule and metrics', () => {
@@ -308,6 +294,8 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       Handler: 'index.handler',
       Timeout: 900,
       MemorySize: 1024,
+      // The items spool, the summary and the heatmap are files in /tmp.
+      EphemeralStorage: { Size: 2048 },
     });
     const rule = only(root, 'AWS::Events::Rule', 'FalconOrganizationCoverage');
     expect(rule.Properties['ScheduleExpression']).toBe('cron(0 6 * * ? *)');
@@ -349,6 +337,8 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       ownershipParameterName: '/fo-test/ecr-connections/ownership',
       concurrency: 24,
       hostStaleAfterHours: 48,
+      // OUs targeted from the management account: it is listed as excluded, with why.
+      managementAccount: 'not-targeted',
     });
   });
 
@@ -389,9 +379,13 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       Action: 'secretsmanager:GetSecretValue',
       Resource: { Ref: expect.stringMatching(/^FalconOrganizationCredentialsSecret/) as unknown },
     });
-    expect(actionsOf(bySid['ReadOrganizationScope']).every((a) => a.startsWith('organizations:List'))).toBe(
-      true,
-    );
+    // The scope's listing, and which account is the management account (listed even when not in scope).
+    expect(actionsOf(bySid['ReadOrganizationScope']).sort()).toEqual([
+      'organizations:DescribeAccount',
+      'organizations:DescribeOrganization',
+      'organizations:ListAccountsForParent',
+      'organizations:ListOrganizationalUnitsForParent',
+    ]);
     // Nothing grants reading or deleting reports, or any other namespace.
     const all = statements.flatMap(actionsOf);
     expect(all.filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);

@@ -29,8 +29,8 @@ const ROLE_ARN_PATTERN = '^arn:aws(-us-gov)?:iam::\\d{12}:role/[\\w+=,.@/-]+$';
  * - per member account (StackSet, home region): the read-only coverage role, trusted only by the
  *   home coverage function's role (and the configured reader roles);
  * - in the home account: the report bucket, an SSM parameter naming it (for `status --latest`), the
- *   `coverage` function and its schedule; and, when the organization root is targeted and this is the
- *   management account (which StackSets never deploy to), the read role here too.
+ *   `coverage` function and its schedule. The management account gets the read role like every other
+ *   member when this deployment reaches it (src/infra/management-account.ts).
  *
  * @example
  * if (config.coverage.enabled) new Coverage(organization, 'Coverage', organization);
@@ -42,8 +42,6 @@ export class Coverage extends Construct {
   readonly function: CoverageFunction;
   readonly schedule: events.Rule;
   readonly bucketParameter: ssm.StringParameter;
-  /** The read role of the management account itself, when the root is targeted. */
-  readonly homeReadRole?: CoverageReadRole;
 
   constructor(scope: Construct, id: string, context: FeatureContext) {
     super(scope, id);
@@ -110,16 +108,6 @@ export class Coverage extends Construct {
       },
     });
 
-    if (
-      config.aws.accountType === 'management' &&
-      config.organization.targets.some((t) => t.startsWith('r-'))
-    ) {
-      this.homeReadRole = new CoverageReadRole(this, 'HomeRead', {
-        roleName: names.readRole,
-        trustedRoleArns: [functionRoleArn, ...config.coverage.readerRoleArns],
-        ownershipParameterName,
-      });
-    }
     new cdk.CfnOutput(this, 'ReportBucketOutput', {
       key: ROOT_STACK_OUTPUTS.reportBucket,
       description: 'Bucket holding latest.json, latest.html and reports/YYYY/MM/DD/*.json',

@@ -46,6 +46,8 @@ export interface OrgModel {
   account(id: string): ModelAccount | undefined;
   /** Items of the EKS runs table (plain objects, marshalled on the wire). */
   runsTable(): readonly Record<string, unknown>[];
+  /** The runs table's name: a Scan of another table is answered ResourceNotFoundException. @default - any name */
+  readonly runsTableName?: string;
   /** Root stack outputs by stack name. */
   stackOutputs(stackName: string): Readonly<Record<string, string>> | undefined;
 }

@@ -17,6 +17,7 @@ export interface PlainOrgSettings {
   readonly ous?: readonly { readonly id: string; readonly name: string; readonly parent: string }[];
   readonly accounts: readonly PlainAccount[];
   readonly runs?: readonly Record<string, unknown>[];
+  readonly runsTableName?: string;
   readonly stacks?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
@@ -46,6 +47,7 @@ export function plainOrg(settings: PlainOrgSettings): OrgModel & { accounts: Map
       return a === undefined ? undefined : view(a);
     },
     runsTable: () => settings.runs ?? [],
+    ...(settings.runsTableName !== undefined ? { runsTableName: settings.runsTableName } : {}),
     stackOutputs: (name) => settings.stacks?.[name],
   };
 }

@@ -43,6 +43,15 @@ class AwsFault extends Error {
   }
 }
 
+export interface AwsStandInOptions {
+  /**
+   * Answer ListComplianceItems without ResourceIds with every association compliance item of the region
+   * (as the code before issue 19 point 9 expected), so the benchmark can run that code for its baseline.
+   * @default false: refused, as documented ("one resource ID")
+   */
+  readonly listComplianceItemsOfEveryResource?: boolean;
+}
+
 const PROTOCOL: Readonly<Record<string, 'json' | 'query' | 'ec2' | 'rest'>> = {
   organizations: 'json',
   ssm: 'json',
@@ -67,11 +76,16 @@ export class AwsStandIn {
   readonly throttles = new Map<string, number>();
   /** `service.Operation` → error code to answer with (e.g. AccessDeniedException). */
   readonly denials = new Map<string, string>();
+  /** The TableName of every DynamoDB Scan, in order. */
+  readonly scannedTables: string[] = [];
   private readonly server: Server;
   private url0 = '';
   private readonly sockets = new Set<Socket>();
 
-  private constructor(readonly model: OrgModel) {
+  private constructor(
+    readonly model: OrgModel,
+    private readonly options: AwsStandInOptions,
+  ) {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 30_000;
     this.server.on('connection', (socket: Socket) => {
@@ -86,8 +100,8 @@ export class AwsStandIn {
     });
   }
 
-  static async start(model: OrgModel): Promise<AwsStandIn> {
-    const standIn = new AwsStandIn(model);
+  static async start(model: OrgModel, options: AwsStandInOptions = {}): Promise<AwsStandIn> {
+    const standIn = new AwsStandIn(model, options);
     standIn.url0 = await listenOnLoopback(standIn.server);
     return standIn;
   }
@@ -114,6 +128,7 @@ export class AwsStandIn {
     this.callsByAccount.clear();
     this.throttles.clear();
     this.denials.clear();
+    this.scannedTables.length = 0;
     this.connections = 0;
     this.peakOpenConnections = this.openConnections;
   }
@@ -216,6 +231,24 @@ export class AwsStandIn {
             FeatureSet: 'ALL',
           },
         });
+      case 'organizations.DescribeAccount': {
+        const a = this.model.account(String(input.AccountId));
+        if (!a)
+          throw new AwsFault(
+            'AccountNotFoundException',
+            `account ${String(input.AccountId)} is not in the organization`,
+          );
+        return json({
+          Account: {
+            Id: a.id,
+            Name: a.name,
+            Status: a.state,
+            State: a.state,
+            Arn: `arn:aws:organizations::${this.model.managementAccountId}:account/${this.model.organizationId}/${a.id}`,
+            Email: `${a.id}@example.com`,
+          },
+        });
+      }
       case 'sts.AssumeRole':
         return xml(this.assumeRole(form));
       case 'cloudformation.DescribeStacks':
@@ -480,29 +513,36 @@ export class AwsStandIn {
   /** ListComplianceItems as documented: "Currently, you can only specify one resource ID." */
   private listComplianceItems(call: Call, input: Record<string, unknown>): unknown {
     const ids = input.ResourceIds;
-    if (!Array.isArray(ids) || ids.length !== 1) {
+    const every = ids === undefined && this.options.listComplianceItemsOfEveryResource === true;
+    if (!every && (!Array.isArray(ids) || ids.length !== 1)) {
       throw new AwsFault('ValidationException', 'ResourceIds: exactly one resource ID is supported');
     }
-    const id = String(ids[0]);
-    const instance = this.instances(call).find((i) => i.id === id);
     const association = this.member(call).region(call.region)?.association;
+    const instances = this.instances(call).filter(
+      (i) =>
+        (every || i.id === String((ids as unknown[])[0])) &&
+        (i.association === 'Success' || i.association === 'Failed'),
+    );
     const items =
-      instance && association && (instance.association === 'Success' || instance.association === 'Failed')
-        ? [
-            {
-              ComplianceType: 'Association',
-              ResourceType: 'ManagedInstance',
-              ResourceId: id,
-              Id: association.id,
-              Status: instance.association === 'Success' ? 'COMPLIANT' : 'NON_COMPLIANT',
-              Severity: 'UNSPECIFIED',
-            },
-          ]
-        : [];
-    return { ComplianceItems: items };
+      association === undefined
+        ? []
+        : instances.map((i) => ({
+            ComplianceType: 'Association',
+            ResourceType: 'ManagedInstance',
+            ResourceId: i.id,
+            Id: association.id,
+            Status: i.association === 'Success' ? 'COMPLIANT' : 'NON_COMPLIANT',
+            Severity: 'UNSPECIFIED',
+          }));
+    const { page, next } = paged(items, input.NextToken, Number(input.MaxResults ?? 50));
+    return { ComplianceItems: page, ...(next !== undefined ? { NextToken: next } : {}) };
   }
 
   private scan(input: Record<string, unknown>): unknown {
+    const table = text(input.TableName);
+    this.scannedTables.push(table);
+    if (this.model.runsTableName !== undefined && table !== this.model.runsTableName)
+      throw new AwsFault('ResourceNotFoundException', 'Requested resource not found');
     const items = this.model.runsTable();
     const start =
       input.ExclusiveStartKey === undefined

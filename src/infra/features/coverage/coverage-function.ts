@@ -13,6 +13,7 @@ import {
 } from '../../../coverage/publish-environment.js';
 import { REPORT_KEYS } from '../../../coverage/publish.js';
 import { buildFunction } from '../../function-builder.js';
+import { logicalIdOf } from '../../nag.js';
 
 /** The Lambda settings of `coverage`. */
 export const COVERAGE_FUNCTION = {
@@ -20,6 +21,12 @@ export const COVERAGE_FUNCTION = {
   timeout: cdk.Duration.minutes(15),
   /** The benchmark's 1,000 accounts × 17 regions need under 512 MiB; more memory buys CPU. */
   memorySize: 1024,
+  /**
+   * /tmp (MiB): the run spools each account's items there, then writes the summary and the heatmap
+   * there before sending them (about 56 MiB per 1,000 accounts × 17 regions in all; Lambda's default
+   * 512 MiB would fill at about 9,000 accounts).
+   */
+  ephemeralStorageMiB: 2048,
   /**
    * V8 collects before it grows past this (MiB), leaving room for the SDK's request buffers below the
    * function's memory; without it V8 lets garbage grow the heap as far as it likes.
@@ -33,10 +40,15 @@ export const COVERAGE_FUNCTION = {
   retryAttempts: 0,
 } as const;
 
-/** Organizations reads of the scope code (targets, nested OUs, ACTIVE accounts). */
+/**
+ * Organizations reads of the scope code (targets, nested OUs, ACTIVE accounts) and of the management
+ * account's listing (which account it is; its name when it is not under the targets).
+ */
 export const ORGANIZATION_READ_ACTIONS = [
   'organizations:ListAccountsForParent',
   'organizations:ListOrganizationalUnitsForParent',
+  'organizations:DescribeOrganization',
+  'organizations:DescribeAccount',
 ] as const;
 
 /** DynamoDB reads of the EKS runs table (one paged scan per report). */
@@ -78,6 +90,7 @@ export class CoverageFunction extends Construct {
       code: props.code,
       timeout: COVERAGE_FUNCTION.timeout,
       memorySize: COVERAGE_FUNCTION.memorySize,
+      ephemeralStorageMiB: COVERAGE_FUNCTION.ephemeralStorageMiB,
       retryAttempts: COVERAGE_FUNCTION.retryAttempts,
       deadLetterQueue: this.deadLetters,
       statements: coverageStatements(props),
@@ -112,11 +125,6 @@ export class CoverageFunction extends Construct {
     this.role = built.role;
     this.logGroup = built.logGroup;
   }
-}
-
-function logicalIdOf(bucket: s3.IBucket): string {
-  const resource = bucket.node.defaultChild;
-  return resource instanceof cdk.CfnElement ? cdk.Stack.of(bucket).getLogicalId(resource) : bucket.node.id;
 }
 
 /** The execution role's statements (its logs and dead letters are the builder's), each action on exactly the resources it needs. */
