@@ -247,6 +247,8 @@ export const RUNS_TABLE = {
     decision: 'decision',
     followUp: 'followUp',
     destroying: 'destroying',
+    /** On an account's item: its last discovery outcome. */
+    discovery: 'discovery',
   },
 } as const;
 

@@ -5,7 +5,10 @@
  * off longer); an uninstall that removed Falcon forgets the protected state. Pure: the runs table
  * applies it in the same conditional write that releases the lock, so the two never disagree.
  */
-import type { ProtectedState, RunOutcome, RunResult } from './run-contract.js';
+import type { ItemUpdate } from '../aws/dynamo-update.js';
+import { RUNS_TABLE, type ProtectedState, type RunOutcome, type RunResult } from './run-contract.js';
+
+const A = RUNS_TABLE.attributes;
 
 /** Outcomes after which the cluster holds what the run wanted. */
 export const GOOD_INSTALL_OUTCOMES: readonly RunOutcome[] = ['protected', 'already-protected', 'upgraded'];
@@ -13,11 +16,7 @@ export const GOOD_INSTALL_OUTCOMES: readonly RunOutcome[] = ['protected', 'alrea
 export const FAILED_OUTCOMES: readonly RunOutcome[] = ['failed', 'not-reachable'];
 
 /** Attribute updates, by attribute name: set to a value, remove, or add a number to. */
-export interface RunStateUpdate {
-  readonly set: Readonly<Record<string, unknown>>;
-  readonly remove: readonly string[];
-  readonly add: Readonly<Record<string, number>>;
-}
+export type RunStateUpdate = Required<ItemUpdate>;
 
 /** The update a released result makes (attribute names as in `RUNS_TABLE.attributes`). */
 export function runStateUpdate(result: RunResult): RunStateUpdate {
@@ -26,16 +25,16 @@ export function runStateUpdate(result: RunResult): RunStateUpdate {
       ? { ...result.desiredState, at: result.finishedAt, runId: result.runId }
       : undefined;
     return {
-      set: { failureStreak: 0, ...(state ? { protectedState: state } : {}) },
+      set: { [A.failureStreak]: 0, ...(state ? { [A.protectedState]: state } : {}) },
       remove: [],
       add: {},
     };
   }
   if (result.mode === 'install' && FAILED_OUTCOMES.includes(result.outcome)) {
-    return { set: {}, remove: [], add: { failureStreak: 1 } };
+    return { set: {}, remove: [], add: { [A.failureStreak]: 1 } };
   }
   if (result.mode === 'uninstall' && result.outcome === 'uninstalled') {
-    return { set: { failureStreak: 0 }, remove: ['protectedState'], add: {} };
+    return { set: { [A.failureStreak]: 0 }, remove: [A.protectedState], add: {} };
   }
   return { set: {}, remove: [], add: {} };
 }

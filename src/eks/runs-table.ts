@@ -21,6 +21,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { buildUpdate, type ItemUpdate, type UpdateCondition } from '../aws/dynamo-update.js';
 import { RunsTableError } from './errors.js';
 import {
   accountKey,
@@ -204,32 +205,11 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
     const nowSeconds = Math.floor(nowMs / 1000);
     const expiresAt = nowSeconds + ttlSeconds;
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
-          UpdateExpression:
-            'SET #accountId = :accountId, #region = :region, #cluster = :cluster, ' +
-            '#lockRunId = :runId, #lockExpiresAt = :expiresAt, #updatedAt = :updatedAt',
-          ConditionExpression: TAKE_LOCK_CONDITION,
-          ExpressionAttributeNames: {
-            '#accountId': A.accountId,
-            '#region': A.region,
-            '#cluster': A.cluster,
-            '#lockRunId': A.lockRunId,
-            '#lockExpiresAt': A.lockExpiresAt,
-            '#updatedAt': A.updatedAt,
-          },
-          ExpressionAttributeValues: {
-            ':accountId': ref.accountId,
-            ':region': ref.region,
-            ':cluster': ref.cluster,
-            ':runId': runId,
-            ':expiresAt': expiresAt,
-            ':now': nowSeconds,
-            ':updatedAt': new Date(nowMs).toISOString(),
-          },
-        }),
+      await this.write(
+        ref,
+        { set: { ...identity(ref), [A.lockRunId]: runId, [A.lockExpiresAt]: expiresAt } },
+        lockFree(nowSeconds),
+        new Date(nowMs).toISOString(),
       );
       return { taken: true, runId, expiresAt };
     } catch (error) {
@@ -245,114 +225,49 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
   }
 
   async releaseLock(result: RunResult): Promise<ReleaseOutcome> {
-    const key = { [RUNS_TABLE.partitionKey]: clusterKey(result.accountId, result.region, result.cluster) };
-    const updatedAt = new Date(this.now()).toISOString();
+    const ref = toRef(result);
     // The desired-state record moves in the same write (src/eks/run-state.ts).
-    const state = stateClauses(result);
+    const state = runStateUpdate(result);
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: joinClauses(
-            ['#lastRun = :result', '#updatedAt = :updatedAt', ...state.set],
-            ['#lockRunId', '#lockExpiresAt', ...state.remove],
-            state.add,
-          ),
-          ConditionExpression: RELEASE_LOCK_CONDITION,
-          ExpressionAttributeNames: {
-            '#lastRun': A.lastRun,
-            '#updatedAt': A.updatedAt,
-            '#lockRunId': A.lockRunId,
-            '#lockExpiresAt': A.lockExpiresAt,
-            ...state.names,
-          },
-          ExpressionAttributeValues: {
-            ':result': result,
-            ':updatedAt': updatedAt,
-            ':runId': result.runId,
-            ...state.values,
-          },
-        }),
+      await this.write(
+        ref,
+        {
+          set: { [A.lastRun]: result, ...state.set },
+          remove: [A.lockRunId, A.lockExpiresAt, ...state.remove],
+          add: state.add,
+        },
+        heldBy(result.runId),
       );
       return 'released';
     } catch (error) {
-      if (!isConditionFailure(error))
-        throw wrap(`release the run lock of ${describeRef(toRef(result))}`, error);
+      if (!isConditionFailure(error)) throw wrap(`release the run lock of ${describeRef(ref)}`, error);
     }
     // Not ours any more: keep the result (the run did happen) unless a newer run already reported,
     // and leave the current holder's lock alone.
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: joinClauses(
-            [
-              '#lastRun = :result',
-              '#updatedAt = :updatedAt',
-              '#accountId = :accountId',
-              '#region = :region',
-              '#cluster = :cluster',
-              ...state.set,
-            ],
-            state.remove,
-            state.add,
-          ),
-          ConditionExpression: LATE_RESULT_CONDITION,
-          ExpressionAttributeNames: {
-            '#lastRun': A.lastRun,
-            '#startedAt': 'startedAt',
-            '#updatedAt': A.updatedAt,
-            '#accountId': A.accountId,
-            '#region': A.region,
-            '#cluster': A.cluster,
-            ...state.names,
-          },
-          ExpressionAttributeValues: {
-            ':result': result,
-            ':updatedAt': updatedAt,
-            ':startedAt': result.startedAt,
-            ':accountId': result.accountId,
-            ':region': result.region,
-            ':cluster': result.cluster,
-            ...state.values,
-          },
-        }),
+      await this.write(
+        ref,
+        {
+          set: { [A.lastRun]: result, ...identity(ref), ...state.set },
+          remove: state.remove,
+          add: state.add,
+        },
+        noNewerResult(result.startedAt),
       );
     } catch (error) {
-      if (!isConditionFailure(error))
-        throw wrap(`record the run result of ${describeRef(toRef(result))}`, error);
+      if (!isConditionFailure(error)) throw wrap(`record the run result of ${describeRef(ref)}`, error);
     }
     return 'not-held';
   }
 
   async recordVerdict(ref: ClusterRef, verdict: ClusterVerdict): Promise<void> {
-    const at = new Date(this.now()).toISOString();
+    const at = this.isoNow();
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
-          UpdateExpression:
-            'SET #accountId = :accountId, #region = :region, #cluster = :cluster, ' +
-            '#verdict = :verdict, #verdictAt = :at, #updatedAt = :at',
-          ExpressionAttributeNames: {
-            '#accountId': A.accountId,
-            '#region': A.region,
-            '#cluster': A.cluster,
-            '#verdict': A.verdict,
-            '#verdictAt': A.verdictAt,
-            '#updatedAt': A.updatedAt,
-          },
-          ExpressionAttributeValues: {
-            ':accountId': ref.accountId,
-            ':region': ref.region,
-            ':cluster': ref.cluster,
-            ':verdict': { kind: verdict.kind, code: verdict.code, reason: verdict.reason },
-            ':at': at,
-          },
-        }),
+      await this.write(
+        ref,
+        { set: { ...identity(ref), [A.verdict]: verdictRecord(verdict), [A.verdictAt]: at } },
+        undefined,
+        at,
       );
     } catch (error) {
       throw wrap(`record the verdict of ${describeRef(ref)}`, error);
@@ -386,23 +301,12 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
 
   async recordAccount(outcome: AccountOutcome): Promise<void> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUNS_TABLE.partitionKey]: accountKey(outcome.accountId) },
-          UpdateExpression: 'SET #accountId = :accountId, #discovery = :discovery, #updatedAt = :at',
-          ExpressionAttributeNames: {
-            '#accountId': A.accountId,
-            '#discovery': 'discovery',
-            '#updatedAt': A.updatedAt,
-          },
-          ExpressionAttributeValues: {
-            ':accountId': outcome.accountId,
-            ':discovery': JSON.parse(JSON.stringify(outcome)) as Record<string, unknown>,
-            ':at': new Date(this.now()).toISOString(),
-          },
-        }),
-      );
+      await this.writeItem(accountKey(outcome.accountId), {
+        set: {
+          [A.accountId]: outcome.accountId,
+          [A.discovery]: JSON.parse(JSON.stringify(outcome)) as Record<string, unknown>,
+        },
+      });
     } catch (error) {
       throw wrap(`record the discovery of account ${outcome.accountId}`, error);
     }
@@ -411,7 +315,7 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
   async listAccounts(): Promise<AccountOutcome[]> {
     const out: AccountOutcome[] = [];
     for (const raw of await this.scanAll()) {
-      const d = raw.discovery;
+      const d = raw[A.discovery];
       if (
         typeof raw[RUNS_TABLE.partitionKey] === 'string' &&
         String(raw[RUNS_TABLE.partitionKey]).startsWith('account#') &&
@@ -448,186 +352,71 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
     return held ? 'released' : 'not-held';
   }
 
-  /**
-   * One update of a cluster item, made only while `runId` holds its lock (RELEASE_LOCK_CONDITION);
-   * false when it does not. `updatedAt` is always set.
-   */
-  private async whileLocked(
-    ref: ClusterRef,
-    runId: string,
-    what: string,
-    update: { readonly set?: Readonly<Record<string, unknown>>; readonly remove?: readonly string[] },
-  ): Promise<boolean> {
-    const names: Record<string, string> = { '#lockRunId': A.lockRunId, '#updatedAt': A.updatedAt };
-    const values: Record<string, unknown> = {
-      ':runId': runId,
-      ':updatedAt': new Date(this.now()).toISOString(),
-    };
-    const sets = ['#updatedAt = :updatedAt'];
-    Object.entries(update.set ?? {}).forEach(([attribute, value], i) => {
-      names[`#s${i}`] = attribute;
-      values[`:s${i}`] = value;
-      sets.push(`#s${i} = :s${i}`);
-    });
-    const removes = (update.remove ?? []).map((attribute, i) => {
-      names[`#r${i}`] = attribute;
-      return `#r${i}`;
-    });
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: RELEASE_LOCK_CONDITION,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw wrap(`${what} ${describeRef(ref)}`, error);
-    }
-  }
-
   async recordJudgement(
     ref: ClusterRef,
     verdict: ClusterVerdict,
     decision: Omit<DecisionRecord, 'at'> | undefined,
     options: { readonly resetRepairStreak?: boolean } = {},
   ): Promise<void> {
-    const sets = [
-      '#accountId = :accountId',
-      '#region = :region',
-      '#cluster = :cluster',
-      '#verdict = :verdict',
-      '#verdictAt = :at',
-      '#updatedAt = :at',
-      ...(decision ? ['#decision = :decision'] : []),
-      ...(options.resetRepairStreak === true ? ['#repairStreak = :zero'] : []),
-    ];
+    const at = this.isoNow();
     try {
-      await this.update(ref, `SET ${sets.join(', ')}${decision ? '' : ' REMOVE #decision'}`, {
-        names: {
-          '#accountId': A.accountId,
-          '#region': A.region,
-          '#cluster': A.cluster,
-          '#verdict': A.verdict,
-          '#verdictAt': A.verdictAt,
-          '#decision': A.decision,
-          ...(options.resetRepairStreak === true ? { '#repairStreak': A.repairStreak } : {}),
+      await this.write(
+        ref,
+        {
+          set: {
+            ...identity(ref),
+            [A.verdict]: verdictRecord(verdict),
+            [A.verdictAt]: at,
+            ...(decision ? { [A.decision]: { code: decision.code, reason: decision.reason, at } } : {}),
+            ...(options.resetRepairStreak === true ? { [A.repairStreak]: 0 } : {}),
+          },
+          remove: decision ? [] : [A.decision],
         },
-        values: {
-          ':accountId': ref.accountId,
-          ':region': ref.region,
-          ':cluster': ref.cluster,
-          ':verdict': { kind: verdict.kind, code: verdict.code, reason: verdict.reason },
-          ...(decision
-            ? {
-                ':decision': {
-                  code: decision.code,
-                  reason: decision.reason,
-                  at: new Date(this.now()).toISOString(),
-                },
-              }
-            : {}),
-          ...(options.resetRepairStreak === true ? { ':zero': 0 } : {}),
-        },
-      });
+        undefined,
+        at,
+      );
     } catch (error) {
       throw wrap(`record the verdict and decision of ${describeRef(ref)}`, error);
     }
   }
 
   async recordRunTrigger(ref: ClusterRef, trigger: RunTrigger): Promise<'recorded' | 'lock-lost'> {
-    const repair = trigger.reason === 'repair';
-    try {
-      await this.update(
-        ref,
-        `SET #lastTrigger = :trigger, #updatedAt = :at${repair ? ' ADD #repairStreak :one' : ''}`,
-        {
-          condition: RELEASE_LOCK_CONDITION,
-          names: {
-            '#lastTrigger': A.lastTrigger,
-            '#lockRunId': A.lockRunId,
-            ...(repair ? { '#repairStreak': A.repairStreak } : {}),
-          },
-          values: {
-            ':trigger': { runId: trigger.runId, reason: trigger.reason, at: trigger.at },
-            ':runId': trigger.runId,
-            ...(repair ? { ':one': 1 } : {}),
-          },
-        },
-      );
-      return 'recorded';
-    } catch (error) {
-      if (isConditionFailure(error)) return 'lock-lost';
-      throw wrap(`record why run ${trigger.runId} was started on ${describeRef(ref)}`, error);
-    }
+    const held = await this.whileLocked(
+      ref,
+      trigger.runId,
+      `record why run ${trigger.runId} was started on`,
+      {
+        set: { [A.lastTrigger]: { runId: trigger.runId, reason: trigger.reason, at: trigger.at } },
+        ...(trigger.reason === 'repair' ? { add: { [A.repairStreak]: 1 } } : {}),
+      },
+    );
+    return held ? 'recorded' : 'lock-lost';
   }
 
   async requestFollowUp(ref: ClusterRef, reason: string): Promise<void> {
+    const at = this.isoNow();
     try {
-      await this.update(
-        ref,
-        'SET #followUp = :followUp, #accountId = :accountId, #region = :region, #cluster = :cluster, #updatedAt = :at',
-        {
-          names: {
-            '#followUp': A.followUp,
-            '#accountId': A.accountId,
-            '#region': A.region,
-            '#cluster': A.cluster,
-          },
-          values: {
-            ':followUp': { reason, at: new Date(this.now()).toISOString() },
-            ':accountId': ref.accountId,
-            ':region': ref.region,
-            ':cluster': ref.cluster,
-          },
-        },
-      );
+      await this.write(ref, { set: { [A.followUp]: { reason, at }, ...identity(ref) } }, undefined, at);
     } catch (error) {
       throw wrap(`record a follow-up run for ${describeRef(ref)}`, error);
     }
   }
 
   async abandonLock(ref: ClusterRef, runId: string): Promise<boolean> {
-    try {
-      await this.update(ref, 'SET #updatedAt = :at REMOVE #lockRunId, #lockExpiresAt', {
-        condition: RELEASE_LOCK_CONDITION,
-        names: { '#lockRunId': A.lockRunId, '#lockExpiresAt': A.lockExpiresAt },
-        values: { ':runId': runId },
-      });
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw wrap(`free the run lock of ${describeRef(ref)}`, error);
-    }
+    return this.whileLocked(ref, runId, 'free the run lock of', { remove: [A.lockRunId, A.lockExpiresAt] });
   }
 
   async recordFalconInstalled(ref: ClusterRef, runId: string): Promise<void> {
+    const at = this.isoNow();
     try {
-      await this.update(
+      await this.write(
         ref,
-        'SET #accountId = :accountId, #region = :region, #cluster = :cluster, ' +
-          '#installedAt = :at, #installedBy = :runId, #updatedAt = :at REMOVE #removedAt',
         {
-          names: {
-            '#accountId': A.accountId,
-            '#region': A.region,
-            '#cluster': A.cluster,
-            '#installedAt': A.falconInstalledAt,
-            '#installedBy': A.falconInstalledBy,
-            '#removedAt': A.falconRemovedAt,
-          },
-          values: {
-            ':accountId': ref.accountId,
-            ':region': ref.region,
-            ':cluster': ref.cluster,
-            ':runId': runId,
-          },
+          set: { ...identity(ref), [A.falconInstalledAt]: at, [A.falconInstalledBy]: runId },
+          remove: [A.falconRemovedAt],
         },
+        undefined,
+        at,
       );
     } catch (error) {
       throw wrap(`record that run ${runId} installs Falcon on ${describeRef(ref)}`, error);
@@ -635,28 +424,28 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
   }
 
   async recordFalconRemoved(ref: ClusterRef, runId: string): Promise<void> {
+    const at = this.isoNow();
     try {
-      await this.update(ref, 'SET #removedAt = :at, #updatedAt = :at', {
-        names: { '#removedAt': A.falconRemovedAt },
-        values: {},
-      });
+      await this.write(ref, { set: { [A.falconRemovedAt]: at } }, undefined, at);
     } catch (error) {
       throw wrap(`record that run ${runId} removed Falcon from ${describeRef(ref)}`, error);
     }
   }
 
   async markDestroying(mark: DestroyingMark): Promise<void> {
-    await this.updateDeployment('SET #destroying = :mark, #updatedAt = :at', {
-      ':mark': { since: mark.since, by: mark.by },
-    }).catch((error: unknown) => {
+    try {
+      await this.writeItem(DEPLOYMENT_KEY, { set: { [A.destroying]: { since: mark.since, by: mark.by } } });
+    } catch (error) {
       throw wrap('mark the deployment as being destroyed', error);
-    });
+    }
   }
 
   async clearDestroying(): Promise<void> {
-    await this.updateDeployment('SET #updatedAt = :at REMOVE #destroying', {}).catch((error: unknown) => {
+    try {
+      await this.writeItem(DEPLOYMENT_KEY, { remove: [A.destroying] });
+    } catch (error) {
       throw wrap('lift the mark that the deployment is being destroyed', error);
-    });
+    }
   }
 
   async destroying(): Promise<DestroyingMark | undefined> {
@@ -679,39 +468,53 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
     return { since: str(mark.since) ?? '', by: str(mark.by) ?? '' };
   }
 
-  /** One UpdateItem on the deployment's item (`#destroying`, `#updatedAt`; `:at` is now). */
-  private async updateDeployment(expression: string, values: Record<string, unknown>): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUNS_TABLE.partitionKey]: DEPLOYMENT_KEY },
-        UpdateExpression: expression,
-        ExpressionAttributeNames: { '#destroying': A.destroying, '#updatedAt': A.updatedAt },
-        ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString(), ...values },
-      }),
-    );
+  /**
+   * One update of a cluster item, made only while `runId` holds its lock (RELEASE_LOCK_CONDITION);
+   * false when it does not.
+   */
+  private async whileLocked(
+    ref: ClusterRef,
+    runId: string,
+    what: string,
+    update: ItemUpdate,
+  ): Promise<boolean> {
+    try {
+      await this.write(ref, update, heldBy(runId));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw wrap(`${what} ${describeRef(ref)}`, error);
+    }
   }
 
-  /** One UpdateItem on a cluster's item; `:at` is always the current time. */
-  private async update(
+  /** One UpdateItem on a cluster's item (the one place the table is written: writeItem). */
+  private async write(
     ref: ClusterRef,
-    expression: string,
-    options: {
-      condition?: string;
-      names: Record<string, string>;
-      values: Record<string, unknown>;
-    },
+    update: ItemUpdate,
+    condition?: UpdateCondition,
+    at?: string,
+  ): Promise<void> {
+    await this.writeItem(clusterKey(ref.accountId, ref.region, ref.cluster), update, condition, at);
+  }
+
+  /** One UpdateItem on the item `key`; `updatedAt` is always set, to `at` (default now). */
+  private async writeItem(
+    key: string,
+    update: ItemUpdate,
+    condition?: UpdateCondition,
+    at?: string,
   ): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { [RUNS_TABLE.partitionKey]: clusterKey(ref.accountId, ref.region, ref.cluster) },
-        UpdateExpression: expression,
-        ...(options.condition ? { ConditionExpression: options.condition } : {}),
-        ExpressionAttributeNames: { '#updatedAt': A.updatedAt, ...options.names },
-        ExpressionAttributeValues: { ':at': new Date(this.now()).toISOString(), ...options.values },
+        Key: { [RUNS_TABLE.partitionKey]: key },
+        ...buildUpdate({ ...update, set: { ...update.set, [A.updatedAt]: at ?? this.isoNow() } }, condition),
       }),
     );
+  }
+
+  private isoNow(): string {
+    return new Date(this.now()).toISOString();
   }
 
   private async scanAll(consistent = false): Promise<Record<string, unknown>[]> {
@@ -736,53 +539,40 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
   }
 }
 
-/** `SET a, b REMOVE c, d ADD e :x` from its parts (empty clauses left out). */
-function joinClauses(
-  set: readonly string[],
-  remove: readonly string[],
-  add: Readonly<Record<string, string>>,
-): string {
-  const adds = Object.entries(add).map(([name, value]) => `${name} ${value}`);
-  return [
-    set.length > 0 ? `SET ${set.join(', ')}` : '',
-    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
-    adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
-  ]
-    .filter((c) => c !== '')
-    .join(' ');
+/** The cluster's identity attributes, written with every update that may create its item. */
+function identity(ref: ClusterRef): Record<string, string> {
+  return { [A.accountId]: ref.accountId, [A.region]: ref.region, [A.cluster]: ref.cluster };
 }
 
-/** The desired-state part of a release (runStateUpdate) as expression clauses, names and values. */
-function stateClauses(result: RunResult): {
-  set: string[];
-  remove: string[];
-  add: Record<string, string>;
-  names: Record<string, string>;
-  values: Record<string, unknown>;
-} {
-  const update = runStateUpdate(result);
-  const out = {
-    set: [] as string[],
-    remove: [] as string[],
-    add: {} as Record<string, string>,
-    names: {} as Record<string, string>,
-    values: {} as Record<string, unknown>,
+function verdictRecord(verdict: ClusterVerdict): Record<string, string> {
+  return { kind: verdict.kind, code: verdict.code, reason: verdict.reason };
+}
+
+/** TAKE_LOCK_CONDITION with its placeholders. */
+function lockFree(nowSeconds: number): UpdateCondition {
+  return {
+    expression: TAKE_LOCK_CONDITION,
+    names: { '#lockRunId': A.lockRunId, '#lockExpiresAt': A.lockExpiresAt },
+    values: { ':now': nowSeconds },
   };
-  Object.entries(update.set).forEach(([attribute, value], i) => {
-    out.names[`#st${i}`] = attribute;
-    out.values[`:st${i}`] = value;
-    out.set.push(`#st${i} = :st${i}`);
-  });
-  update.remove.forEach((attribute, i) => {
-    out.names[`#sr${i}`] = attribute;
-    out.remove.push(`#sr${i}`);
-  });
-  Object.entries(update.add).forEach(([attribute, value], i) => {
-    out.names[`#sa${i}`] = attribute;
-    out.values[`:sa${i}`] = value;
-    out.add[`#sa${i}`] = `:sa${i}`;
-  });
-  return out;
+}
+
+/** RELEASE_LOCK_CONDITION with its placeholders. */
+function heldBy(runId: string): UpdateCondition {
+  return {
+    expression: RELEASE_LOCK_CONDITION,
+    names: { '#lockRunId': A.lockRunId },
+    values: { ':runId': runId },
+  };
+}
+
+/** LATE_RESULT_CONDITION with its placeholders. */
+function noNewerResult(startedAt: string): UpdateCondition {
+  return {
+    expression: LATE_RESULT_CONDITION,
+    names: { '#lastRun': A.lastRun, '#startedAt': 'startedAt' },
+    values: { ':startedAt': startedAt },
+  };
 }
 
 function isConditionFailure(error: unknown): boolean {
