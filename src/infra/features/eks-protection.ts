@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deployerRunSettingsFromConfig } from '../../cluster/settings.js';
 import type { ResolvedConfig } from '../../config/load.js';
@@ -64,6 +65,23 @@ export const DISCOVERY_QUEUE_CONCURRENCY = 10;
  * // features/registry.ts
  * eksProtection: (scope, ctx) => new EksProtection(scope, 'EksProtection', ctx),
  */
+/** The home queues: the event function's dead letters and discovery's work queue with its own. */
+interface HomeQueues {
+  readonly eventDeadLetters: sqs.Queue;
+  readonly discoveryQueue: sqs.Queue;
+}
+
+/** What the home functions are built from. */
+interface FunctionInputs {
+  readonly queues: HomeQueues;
+  readonly discoverCode: BundleLocation;
+  readonly eventCode: BundleLocation;
+  readonly deployerSettingsJson: string;
+  readonly logRemovalPolicy: cdk.RemovalPolicy;
+}
+
+type BundleLocation = { readonly bucketName: string; readonly key: string };
+
 export class EksProtection extends Construct {
   readonly names: EksNames;
   readonly rolesStackSet: OrgStackSet;
@@ -74,14 +92,16 @@ export class EksProtection extends Construct {
   readonly discover: EksFunction;
   readonly event: EksFunction;
   readonly trail?: OrganizationTrail;
+  private readonly config: ResolvedConfig;
+  private readonly eks: ResolvedConfig['features']['eksProtection'];
 
+  /** Built in named steps: queues, the deployer, the functions and their triggers, the member StackSets, discovery. */
   constructor(scope: Construct, id: string, context: FeatureContext) {
     super(scope, id);
     const { config, artifacts } = context;
-    const eks = config.features.eksProtection;
-    const names = eksNames(config);
-    this.names = names;
-    const stack = cdk.Stack.of(this);
+    this.config = config;
+    this.eks = config.features.eksProtection;
+    this.names = eksNames(config);
     // Logs outlive the stack, unless `destroy --purge` asked for nothing to be left behind.
     const logRemovalPolicy =
       context.purgeOnDelete === true ? cdk.RemovalPolicy.DESTROY : cdk.RemovalPolicy.RETAIN;
@@ -90,19 +110,38 @@ export class EksProtection extends Construct {
     const eventCode = artifacts.codeFor(EKS_EVENT_BUNDLE);
     const deployerBundle = artifacts.deployerBundle();
 
-    if (eks.createOrganizationTrail) {
+    if (this.eks.createOrganizationTrail) {
       this.trail = new OrganizationTrail(this, 'OrganizationTrail', {
         trailName: `${config.resourcePrefix}-organization`,
         organizationId: config.organization.id,
       });
     }
     this.bus = new CentralBus(this, 'EventBus', {
-      eventBusName: names.eventBus,
+      eventBusName: this.names.eventBus,
       organizationId: config.organization.id,
     });
     this.runsTable = new RunsTable(this, 'Runs');
-    const table = this.runsTable.table;
+    const queues = this.buildQueues();
+    const { project, settingsJson } = this.buildDeployer(context, deployerBundle, logRemovalPolicy);
+    this.deployer = project;
+    const { discover, event } = this.buildFunctions({
+      queues,
+      discoverCode,
+      eventCode,
+      deployerSettingsJson: settingsJson,
+      logRemovalPolicy,
+    });
+    this.discover = discover;
+    this.event = event;
+    this.connectTriggers(queues);
+    const { roles, rules } = this.buildMemberStackSets();
+    this.rolesStackSet = roles;
+    this.rulesStackSet = rules;
+    this.runDiscoveryOnDeploy(discoverCode.key, deployerBundle.key, queues.discoveryQueue);
+    this.addPlanNotes();
+  }
 
+  private buildQueues(): HomeQueues {
     const eventDeadLetters = encryptedQueue(this, 'EventDeadLetters', {
       retentionPeriod: cdk.Duration.days(14),
     });
@@ -115,49 +154,71 @@ export class EksProtection extends Construct {
       retentionPeriod: cdk.Duration.days(1),
       deadLetterQueue: { queue: discoveryDeadLetters, maxReceiveCount: DISCOVERY_MAX_RECEIVE_COUNT },
     });
+    return { eventDeadLetters, discoveryQueue };
+  }
 
+  /** The deployer CodeBuild project and the run settings JSON both it and the functions get. */
+  private buildDeployer(
+    context: FeatureContext,
+    bundle: ReturnType<FeatureContext['artifacts']['deployerBundle']>,
+    logRemovalPolicy: cdk.RemovalPolicy,
+  ): { project: DeployerProject; settingsJson: string } {
+    const { artifacts } = context;
+    const eks = this.eks;
+    const names = this.names;
+    const table = this.runsTable.table;
     const manifestKey = operatorManifestKey(eks.deployer.operator.version);
     // Uploaded when `deploy` (or `synth --operator-manifest`) staged the checked manifest.
     artifacts.operatorManifest(eks.deployer.operator.version);
-    const settings = deployerRunSettingsFromConfig(config, {
+    const settings = deployerRunSettingsFromConfig(this.config, {
       homeAccountId: cdk.Aws.ACCOUNT_ID,
       manifestBucket: artifacts.bucket.bucketName,
       manifestKey,
     });
-    this.deployer = new DeployerProject(this, 'Deployer', {
+    const settingsJson = cdk.Stack.of(this).toJsonString(settings);
+    const project = new DeployerProject(this, 'Deployer', {
       projectName: names.deployerProject,
       roleName: names.deployerRole,
       artifactsBucket: artifacts.bucket,
-      bundle: deployerBundle,
+      bundle,
       falconSecret: context.credentialsFor('eksProtection').secret,
       runsTableName: table.tableName,
       runsTableArn: table.tableArn,
-      settingsJson: stack.toJsonString(settings),
+      settingsJson,
       executionRoleName: names.executionRole,
-      organizationId: config.organization.id,
+      organizationId: this.config.organization.id,
       lockTtlMinutes: eks.lockTtlMinutes,
       logRemovalPolicy,
       ...(eks.deployer.mirrorImages.enabled
         ? { mirrorRepositoryPrefix: eks.deployer.mirrorImages.repositoryPrefix }
         : {}),
     });
+    return { project, settingsJson };
+  }
 
+  /** `eks-discover` and `eks-event`, each through the one function builder with its statements. */
+  private buildFunctions(inputs: FunctionInputs): { discover: EksFunction; event: EksFunction } {
+    const { queues, discoverCode, eventCode, logRemovalPolicy } = inputs;
+    const names = this.names;
+    const table = this.runsTable.table;
     const environment = {
-      [EKS_FUNCTION_ENV.settings]: stack.toJsonString(eksFunctionSettings(config, names.executionRole)),
+      [EKS_FUNCTION_ENV.settings]: cdk.Stack.of(this).toJsonString(
+        eksFunctionSettings(this.config, names.executionRole),
+      ),
       [EKS_FUNCTION_ENV.runsTable]: table.tableName,
       [EKS_FUNCTION_ENV.deployerProject]: this.deployer.project.projectName,
-      [EKS_FUNCTION_ENV.discoveryQueueUrl]: discoveryQueue.queueUrl,
+      [EKS_FUNCTION_ENV.discoveryQueueUrl]: queues.discoveryQueue.queueUrl,
       // The same JSON as the deployer's: both sides compute a cluster's desired state from it.
-      [EKS_FUNCTION_ENV.deployerSettings]: stack.toJsonString(settings),
+      [EKS_FUNCTION_ENV.deployerSettings]: inputs.deployerSettingsJson,
     };
     const common = homeFunctionStatements(
       names,
-      config.organization.id,
+      this.config.organization.id,
       table.tableArn,
       this.deployer.project.projectArn,
     );
     const codeBucket = s3.Bucket.fromBucketName(this, 'CodeBucket', discoverCode.bucketName);
-    this.discover = new EksFunction(this, 'Discover', {
+    const discover = new EksFunction(this, 'Discover', {
       functionName: names.discoverFunction,
       roleName: names.discoverRole,
       description: 'falcon-org: finds every EKS cluster of the organization and starts deployer runs',
@@ -178,11 +239,11 @@ export class EksProtection extends Construct {
             'sqs:ChangeMessageVisibility',
             'sqs:GetQueueAttributes',
           ],
-          resources: [discoveryQueue.queueArn],
+          resources: [queues.discoveryQueue.queueArn],
         }),
       ],
     });
-    this.event = new EksFunction(this, 'Event', {
+    const event = new EksFunction(this, 'Event', {
       functionName: names.eventFunction,
       roleName: names.eventRole,
       description: 'falcon-org: starts a deployer run for a new EKS cluster or Fargate profile',
@@ -192,23 +253,27 @@ export class EksProtection extends Construct {
       memorySize: 256,
       logRemovalPolicy,
       environment,
-      deadLetterQueue: eventDeadLetters,
+      deadLetterQueue: queues.eventDeadLetters,
       statements: [
         ...common,
         new iam.PolicyStatement({
           // An event that meets a held lock queues its account to be looked at again (a follow-up).
           sid: 'QueueFollowUps',
           actions: ['sqs:SendMessage'],
-          resources: [discoveryQueue.queueArn],
+          resources: [queues.discoveryQueue.queueArn],
         }),
       ],
     });
-    acknowledgeHomeFunctionRole(this.discover.role, names);
-    acknowledgeHomeFunctionRole(this.event.role, names);
+    acknowledgeHomeFunctionRole(discover.role, names);
+    acknowledgeHomeFunctionRole(event.role, names);
+    return { discover, event };
+  }
 
+  /** What starts the functions: the work queue, the cluster-event rule on the bus, the schedule. */
+  private connectTriggers(queues: HomeQueues): void {
     new lambda.EventSourceMapping(this, 'DiscoveryWork', {
       target: this.discover.function,
-      eventSourceArn: discoveryQueue.queueArn,
+      eventSourceArn: queues.discoveryQueue.queueArn,
       batchSize: 10,
       reportBatchItemFailures: true,
       maxConcurrency: DISCOVERY_QUEUE_CONCURRENCY,
@@ -223,15 +288,19 @@ export class EksProtection extends Construct {
       new targets.LambdaFunction(this.event.function, {
         retryAttempts: EKS_EVENT_RETRY_ATTEMPTS,
         maxEventAge: cdk.Duration.hours(6),
-        deadLetterQueue: eventDeadLetters,
+        deadLetterQueue: queues.eventDeadLetters,
       }),
     );
     const schedule = new events.Rule(this, 'DiscoverySchedule', {
       description: 'falcon-org: runs EKS discovery again to catch missed events and repair drift',
-      schedule: events.Schedule.expression(eks.schedule),
+      schedule: events.Schedule.expression(this.eks.schedule),
     });
     schedule.addTarget(new targets.LambdaFunction(this.discover.function));
+  }
 
+  /** Per member account the execution role; per member account and region the forwarding rule. */
+  private buildMemberStackSets(): { roles: OrgStackSet; rules: OrgStackSet } {
+    const { config, eks, names } = this;
     const homeRoleArns = (params: Readonly<Record<string, cdk.CfnParameter>>) => {
       const home = memberParameter(params, EKS_MEMBER_PARAMETERS.homeAccountId).valueAsString;
       return [names.discoverRole, names.eventRole, names.deployerRole].map((n) => roleArn(home, n));
@@ -243,7 +312,7 @@ export class EksProtection extends Construct {
         allowedPattern: '^\\d{12}$',
       },
     };
-    this.rolesStackSet = new OrgStackSet(this, 'RolesStackSet', {
+    const roles = new OrgStackSet(this, 'RolesStackSet', {
       config,
       feature: 'eksProtection',
       stackSetName: names.rolesStackSet,
@@ -259,9 +328,9 @@ export class EksProtection extends Construct {
         }),
     });
     // IAM resolves the trusted role ARNs when the member role is created: they must exist first.
-    this.rolesStackSet.node.addDependency(this.discover.role, this.event.role, this.deployer.role);
+    roles.node.addDependency(this.discover.role, this.event.role, this.deployer.role);
 
-    this.rulesStackSet = new OrgStackSet(this, 'RulesStackSet', {
+    const rules = new OrgStackSet(this, 'RulesStackSet', {
       config,
       feature: 'eksProtection',
       stackSetName: names.rulesStackSet,
@@ -280,17 +349,21 @@ export class EksProtection extends Construct {
           ),
         }),
     });
-    this.rulesStackSet.node.addDependency(this.bus);
+    rules.node.addDependency(this.bus);
+    return { roles, rules };
+  }
 
+  /** The custom resource that runs discovery on every deploy whose settings or code changed. */
+  private runDiscoveryOnDeploy(codeKey: string, deployerKey: string, discoveryQueue: sqs.IQueue): void {
     const discovery = new cdk.CustomResource(this, 'Discovery', {
       serviceToken: this.discover.function.functionArn,
       resourceType: EKS_DISCOVERY_RESOURCE_TYPE,
       serviceTimeout: cdk.Duration.minutes(20),
       properties: {
         // Non-secret; a change re-runs discovery with the new settings or code.
-        ConfigHash: eksConfigHash(config),
-        CodeKey: discoverCode.key,
-        DeployerKey: deployerBundle.key,
+        ConfigHash: eksConfigHash(this.config),
+        CodeKey: codeKey,
+        DeployerKey: deployerKey,
       },
     });
     discovery.node.addDependency(
@@ -301,7 +374,10 @@ export class EksProtection extends Construct {
       this.discover,
       discoveryQueue,
     );
+  }
 
+  private addPlanNotes(): void {
+    const { config, eks, names } = this;
     addPlanNote(
       this,
       'eksProtection',
