@@ -55,6 +55,18 @@ export class PartialScanError extends CatalogError {
 }
 
 /** A batch of events could not be applied (the registry could not be asked, or kept changing); nothing of it was kept. */
+/**
+ * An image the registry has but whose content cannot be read (a manifest that is not one, bytes that
+ * do not hash to their digest). RegistryProbe adapters translate their own errors into this one, so
+ * the catalog records the image as unreadable instead of failing the batch.
+ */
+export class UnreadableImageError extends CatalogError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnreadableImageError';
+  }
+}
+
 export class EventApplyError extends CatalogError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CatalogInputError } from '../catalog/errors.js';
-import type { FollowDeps } from '../catalog/events/aws-deps.js';
+import type { FollowDeps } from './catalog-follow-deps.js';
 import { describeStoreLocation, openCatalogStore, resolveStoreLocation } from '../catalog/store/open.js';
 import type { ResolvedConfig } from '../config/load.js';
 import {
@@ -28,7 +28,7 @@ export type FollowDepsFactory = (
 
 const awsFollowDeps: FollowDepsFactory = async (config, settings) => {
   // Loaded on use: the SQS, Organizations and ECR clients are for this command alone.
-  const { createFollowDeps } = await import('../catalog/events/aws-deps.js');
+  const { createFollowDeps } = await import('./catalog-follow-deps.js');
   return createFollowDeps(config, settings);
 };
 

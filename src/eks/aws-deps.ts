@@ -24,11 +24,19 @@ import {
 import { OrganizationsDirectory } from '../aws/organizations-directory.js';
 import { ScopeCache } from '../aws/scope-cache.js';
 import { PARTITIONS } from '../config/partitions.js';
+import type { EksFunctionSettings } from './run-contract.js';
 import { SdkClusterApi, type ClusterApi } from './cluster-api.js';
 import { SqsDiscoveryQueue, type DiscoveryQueue } from './discovery-queue.js';
-import type { EksEnvironment } from './environment.js';
 import { DynamoRunsTable, type RunStateTable, type RunsTable } from './runs-table.js';
 import { CodeBuildStarter, RunStarter } from './start-run.js';
+
+/** What the wiring needs of the functions' environment (read by src/handlers/shared/eks-environment.ts). */
+export interface EksWiringSettings {
+  readonly settings: EksFunctionSettings;
+  readonly runsTable: string;
+  readonly deployerProject: string;
+  readonly discoveryQueueUrl?: string;
+}
 
 /** Everything the discover and event cores need, wired. */
 export interface EksServices {
@@ -62,7 +70,7 @@ export function createEksHomeClients(homeRegion: string): EksHomeClients {
 }
 
 export function createEksServices(
-  env: EksEnvironment,
+  env: EksWiringSettings,
   home: EksHomeClients,
   sessionName: string,
 ): EksServices {

@@ -14,7 +14,7 @@ import {
   type EksServices,
 } from '../eks/aws-deps.js';
 import { parseDiscoveryBatch } from '../eks/discovery-queue.js';
-import { readEksEnvironment, rolloutSettings, type EksEnvironment } from '../eks/environment.js';
+import { readEksEnvironment, rolloutSettings, type EksEnvironment } from './shared/eks-environment.js';
 import { EksError } from '../eks/errors.js';
 import { summarize, type DiscoveryReport } from '../eks/report.js';
 import { runDiscovery, type DiscoveryInput, type DiscoveryRun } from '../eks/run-discovery.js';

@@ -10,7 +10,7 @@ import {
   type EksHomeClients,
   type EksServices,
 } from '../eks/aws-deps.js';
-import { readEksEnvironment, type EksEnvironment } from '../eks/environment.js';
+import { readEksEnvironment, type EksEnvironment } from './shared/eks-environment.js';
 import { handleClusterEvent, type EventOutcome } from '../eks/handle-event.js';
 import { logJson, type LambdaContext } from './shared/lambda.js';
 

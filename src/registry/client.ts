@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { AuthState, CATALOG_SCOPE, repositoryScope } from './auth.js';
 import type { BearerRealm, RegistryCredentials, Scope } from './auth.js';
-import { isDigest, sha256Digest, verifyDigest } from './digest.js';
+import { isDigest } from '../catalog/references.js';
+import { sha256Digest, verifyDigest } from './digest.js';
 import {
   DigestMismatchError,
   RegistryAuthError,

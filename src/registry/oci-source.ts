@@ -2,6 +2,8 @@ import { spanOfHttpDate, type Span } from '../catalog/events/instant.js';
 import type { ImageDetails } from '../catalog/events/plan-events.js';
 import type { RegistryProbe } from '../catalog/events/probe.js';
 import type { ImageRecord, KnownImages, RegistrySource } from '../catalog/source.js';
+import { UnreadableImageError } from '../catalog/errors.js';
+import { DigestMismatchError, ManifestFormatError } from './errors.js';
 import type { OciRegistryClient } from './client.js';
 import { limiter, mapWithConcurrency, type Limiter } from '../fanout/concurrency.js';
 import { imageSizeOf, isIndex, manifestMediaType, parseManifest, platformsOf } from './manifest.js';
@@ -103,10 +105,18 @@ export class OciRegistrySource implements RegistrySource, RegistryProbe {
   ): Promise<ImageDetails | undefined> {
     const cached = this.details.get(digest);
     if (cached) return detailsRecord(cached);
-    const manifest = await this.options.client.getManifest(repository, digest, signal);
-    return (
-      manifest && detailsRecord(this.detailsFrom(repository, digest, manifest.bytes, manifest.mediaType))
-    );
+    try {
+      const manifest = await this.options.client.getManifest(repository, digest, signal);
+      return (
+        manifest && detailsRecord(this.detailsFrom(repository, digest, manifest.bytes, manifest.mediaType))
+      );
+    } catch (error) {
+      // The probe's contract (src/catalog/events/probe.ts): content that cannot be read is the catalog's error.
+      if (error instanceof ManifestFormatError || error instanceof DigestMismatchError) {
+        throw new UnreadableImageError(error.message, { cause: error });
+      }
+      throw error;
+    }
   }
 
   listRepositories(signal?: AbortSignal): Promise<string[]> {

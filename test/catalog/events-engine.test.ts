@@ -7,7 +7,7 @@ import { EventOutcome, RejectReason, type RegistryEvent } from '../../src/catalo
 import { scanRegistry } from '../../src/catalog/scan.js';
 import { openCatalogStore, type StoreLocation } from '../../src/catalog/store/open.js';
 import type { CatalogStore } from '../../src/catalog/store/store.js';
-import { ManifestFormatError } from '../../src/registry/errors.js';
+import { UnreadableImageError } from '../../src/catalog/errors.js';
 import { startPostgres, type PostgresService } from '../services/postgres.js';
 import { digest, FakeRegistry } from './fake-source.js';
 import { describeChanges, memoryStore } from './helpers.js';
@@ -238,7 +238,7 @@ describe.each(backends)('applying registry events: %s', (_name, fresh) => {
       const probe = Object.create(registry) as FakeRegistry;
       probe.describeImage = (repository: string, d: string) =>
         d === C
-          ? Promise.reject(new ManifestFormatError(`${repository}@${d}: manifest is not JSON`))
+          ? Promise.reject(new UnreadableImageError(`${repository}@${d}: manifest is not JSON`))
           : registry.describeImage(repository, d);
       const { commit } = await applyEvents([broken, good], probe, store, {
         now: () => new Date(registry.clock),

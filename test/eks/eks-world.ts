@@ -18,7 +18,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { createEksServices, type EksHomeClients } from '../../src/eks/aws-deps.js';
-import type { EksEnvironment } from '../../src/eks/environment.js';
+import type { EksEnvironment } from '../../src/handlers/shared/eks-environment.js';
 import { EKS_FUNCTION_ENV, type EksFunctionSettings } from '../../src/eks/run-contract.js';
 import { DynamoRunsTable } from '../../src/eks/runs-table.js';
 import type { LambdaContext } from '../../src/handlers/shared/lambda.js';

@@ -4,7 +4,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployerRunSettings } from '../../src/cluster/settings.js';
-import { readEksEnvironment } from '../../src/eks/environment.js';
+import { readEksEnvironment } from '../../src/handlers/shared/eks-environment.js';
 import { EKS_FUNCTION_ENV, PROJECT_ENV, type EksFunctionSettings } from '../../src/eks/run-contract.js';
 import { buildApp } from '../../src/infra/app.js';
 import { MissingDeployerBundleError, MissingLambdaBundleError } from '../../src/infra/errors.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../../fanout/concurrency.js';
-import { DigestMismatchError, ManifestFormatError } from '../../registry/errors.js';
-import { EventApplyError } from '../errors.js';
+import { EventApplyError, UnreadableImageError } from '../errors.js';
 import { repositoryFilter } from '../filter.js';
 import type { DedupeScope } from '../model.js';
 import { registryNow } from '../scan.js';
@@ -173,7 +172,7 @@ async function describe(
   try {
     return (await probe.describeImage(repository, digest, signal)) ?? { gone: true };
   } catch (error) {
-    if (error instanceof ManifestFormatError || error instanceof DigestMismatchError) {
+    if (error instanceof UnreadableImageError) {
       return { unreadable: error.message };
     }
     throw new EventApplyError(`could not read ${repository}@${digest} from ${probe.registry}`, {

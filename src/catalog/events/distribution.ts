@@ -13,8 +13,7 @@
  * and the rest of the envelope still counts.
  */
 import { z } from 'zod';
-import { isDigest } from '../../registry/digest.js';
-import { isRepositoryName, isTag } from '../../registry/references.js';
+import { isDigest, isRepositoryName, isTag } from '../references.js';
 import { parseInstant } from './instant.js';
 import { RejectReason, type ParsedEvents, type RegistryEvent, type Rejection } from './model.js';
 

@@ -11,8 +11,7 @@
  * only. Account and region are returned for the caller's scope check: they come from another account.
  */
 import { z } from 'zod';
-import { isDigest } from '../../registry/digest.js';
-import { isRepositoryName, isTag } from '../../registry/references.js';
+import { isDigest, isRepositoryName, isTag } from '../references.js';
 import { parseInstant } from './instant.js';
 import { RejectReason, type RegistryEvent, type Rejection } from './model.js';
 

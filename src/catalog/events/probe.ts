@@ -22,7 +22,7 @@ export interface RegistryProbe {
   imageExists(repository: string, digest: string, signal?: AbortSignal): Promise<boolean>;
   /**
    * Media type, platforms, size (and push time, where the registry keeps one) of an image;
-   * undefined when it no longer exists. Throws ManifestFormatError or DigestMismatchError for an
+   * undefined when it no longer exists. Throws UnreadableImageError (src/catalog/errors.ts) for an
    * image that cannot be read, any other error when the registry could not be asked.
    */
   describeImage(repository: string, digest: string, signal?: AbortSignal): Promise<ImageDetails | undefined>;

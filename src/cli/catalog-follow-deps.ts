@@ -5,15 +5,15 @@
  */
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { OrganizationsDirectory } from '../../aws/organizations-directory.js';
-import { ScopeCache } from '../../aws/scope-cache.js';
-import type { ResolvedConfig } from '../../config/load.js';
-import { EcrClients } from '../../registry/ecr-clients.js';
-import { EcrRegistrySource } from '../../registry/ecr-source.js';
-import { CatalogInputError } from '../errors.js';
-import type { EventQueue, FollowScope } from './follower.js';
-import type { RegistryProbe } from './probe.js';
-import { parseQueueUrl, SqsEventQueue } from './sqs-queue.js';
+import { OrganizationsDirectory } from '../aws/organizations-directory.js';
+import { ScopeCache } from '../aws/scope-cache.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { EcrClients } from '../registry/ecr-clients.js';
+import { EcrRegistrySource } from '../registry/ecr-source.js';
+import { CatalogInputError } from '../catalog/errors.js';
+import type { EventQueue, FollowScope } from '../catalog/events/follower.js';
+import type { RegistryProbe } from '../catalog/events/probe.js';
+import { parseQueueUrl, SqsEventQueue } from '../catalog/events/sqs-queue.js';
 
 export interface FollowDeps {
   readonly queue: EventQueue;

@@ -1,14 +1,17 @@
+// The EKS functions' environment, read in the handlers' layer: it joins the deployer's settings and
+// desired state (src/cluster) with discovery's (src/eks), so it sits above both.
 import { z } from 'zod';
-import { desiredState } from '../cluster/desired-state.js';
-import { parseDeployerRunSettings, type DeployerRunSettings } from '../cluster/settings.js';
-import { EksSettingsError } from './errors.js';
+import { desiredState } from '../../cluster/desired-state.js';
+import { parseDeployerRunSettings, type DeployerRunSettings } from '../../cluster/settings.js';
+import type { EksWiringSettings } from '../../eks/aws-deps.js';
+import { EksSettingsError } from '../../eks/errors.js';
 import {
   EKS_FUNCTION_ENV,
   type ComputeMode,
   type DesiredState,
   type EksFunctionSettings,
-} from './run-contract.js';
-import type { RetryBackoff } from './run-decision.js';
+} from '../../eks/run-contract.js';
+import type { RetryBackoff } from '../../eks/run-decision.js';
 
 const settingsSchema = z.strictObject({
   partition: z.enum(['aws', 'aws-us-gov']),
@@ -32,10 +35,7 @@ const settingsSchema = z.strictObject({
 });
 
 /** What the EKS functions read from their environment. */
-export interface EksEnvironment {
-  readonly settings: EksFunctionSettings;
-  readonly runsTable: string;
-  readonly deployerProject: string;
+export interface EksEnvironment extends EksWiringSettings {
   /** Absent: the work is never spread (a deployment without the queue). */
   readonly discoveryQueueUrl?: string;
   /**
