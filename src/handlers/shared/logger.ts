@@ -1,7 +1,7 @@
 /**
  * The one logger of the Lambda handlers: Powertools for AWS Lambda (TypeScript) Logger. Every line is one
  * JSON object `{level, message, timestamp, service, cold_start, function_arn, function_request_id, …fields}`
- * (the shape the deployer's lines share, see src/shared/log-line.ts). The level comes from the
+ * (the shape the deployer's lines share: src/shared/log-line.ts). The level comes from the
  * environment: Lambda's log-level control (`AWS_LAMBDA_LOG_LEVEL`) first, then `POWERTOOLS_LOG_LEVEL`,
  * then `LOG_LEVEL`; INFO by default.
  *
@@ -12,9 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { FalconEventListener } from '../../falcon/events.js';
 import type { LambdaContext } from './lambda.js';
-
-/** The levels the handlers log at. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from '../../shared/log-line.js';
 
 /** What a handler's code needs of the logger. */
 export type HandlerLogger = Pick<Logger, LogLevel>;
