@@ -9,6 +9,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { ClusterChanges } from '../eks/run-contract.js';
 import type { ClusterChangesTable, ClusterRef } from '../eks/runs-table.js';
 import { describeError } from '../shared/describe-error.js';
+import type { LineLogger } from '../shared/log-line.js';
 import { setPublicAccessCidrs, undoAccessEntry, waitClusterActive } from './aws-cluster.js';
 import { ClusterError } from './errors.js';
 import type { DeployerClock } from './wait.js';
@@ -97,7 +98,7 @@ export async function undoClusterChanges(
   changes: ClusterChanges,
   clock: DeployerClock,
   deadlineSeconds: number,
-  log: (event: string, data?: Record<string, unknown>) => void,
+  log: Pick<LineLogger, 'info' | 'warn'>,
 ): Promise<UndoOutcome> {
   const undone: string[] = [];
   const problems: string[] = [];
@@ -109,10 +110,10 @@ export async function undoClusterChanges(
       );
       if (sameCidrs(current, allowList.widened) && !sameCidrs(current, allowList.original)) {
         await setPublicAccessCidrs(eks, cluster, allowList.original, clock, deadlineSeconds);
-        log('allow-list-restored', { cidrs: allowList.original });
+        log.info('allow-list-restored', { cidrs: allowList.original });
         undone.push(`allow-list restored to ${allowList.original.join(', ')}`);
       } else if (!sameCidrs(current, allowList.original)) {
-        log('allow-list-changed-since', { cidrs: current, original: allowList.original });
+        log.warn('allow-list-changed-since', { cidrs: current, original: allowList.original });
         undone.push(`allow-list left as changed since (${current.join(', ')})`);
       }
     } catch (error) {
@@ -126,10 +127,10 @@ export async function undoClusterChanges(
     try {
       await undoAccessEntry(eks, cluster, entry);
       if (entry.action === 'remove-entry') {
-        log('access-entry-removed');
+        log.info('access-entry-removed');
         undone.push(`access entry of ${entry.principalArn} removed`);
       } else {
-        log('access-policy-restored', { policyArn: entry.policyArn });
+        log.info('access-policy-restored', { policyArn: entry.policyArn });
         undone.push(
           `association of ${entry.policyArn} with the access entry of ${entry.principalArn} undone`,
         );

@@ -4,6 +4,7 @@ import { readDeployerEnvironment, type Env } from './environment.js';
 import { DeployerSettingsError } from './errors.js';
 import { runDeployer, type DeployerDeps } from './run.js';
 import { describeError } from '../shared/describe-error.js';
+import { deployerLog } from './deployer-log.js';
 
 /** Exit code per outcome: CodeBuild marks the build failed on anything but 0. */
 export const EXIT_CODES: Readonly<Record<RunOutcome, number>> = {
@@ -39,7 +40,7 @@ export async function main(
   try {
     environment = readDeployerEnvironment(env);
   } catch (error) {
-    log(JSON.stringify({ event: 'settings-error', error: describeError(error) }));
+    deployerLog(log, Date.now).error('settings-error', { error: describeError(error) });
     return error instanceof DeployerSettingsError ? EXIT_SETTINGS : 1;
   }
   const result = await runDeployer(environment.request, environment.settings, wire(environment, log));

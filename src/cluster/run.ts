@@ -19,6 +19,7 @@ import {
   waitClusterActive,
   type ClusterEndpoint,
 } from './aws-cluster.js';
+import { deployerLog } from './deployer-log.js';
 import { effectiveAllowList, memoryLedger, tableLedger, undoClusterChanges } from './changes.js';
 import {
   credentialsSecret,
@@ -63,7 +64,7 @@ export interface DeployerDeps {
   readonly runs?: Pick<RunsTable, 'releaseLock' | 'recordFalconInstalled' | 'recordFalconRemoved'> &
     ClusterChangesTable;
   readonly clock: DeployerClock;
-  /** One line of JSON per call. */
+  /** Receives the log lines (one JSON object each, the shape of src/cluster/deployer-log.ts). */
   readonly log: (line: string) => void;
 }
 
@@ -109,8 +110,10 @@ export async function runDeployer(
   let reason: string | undefined;
   let cluster: ClusterEndpoint | undefined;
   let uninjected: string[] | undefined;
-  const log = (event: string, data: Record<string, unknown> = {}) =>
-    deps.log(JSON.stringify({ event, cluster: request.cluster, runId: request.runId, ...data }));
+  const log = deployerLog(deps.log, () => deps.clock.now(), {
+    cluster: request.cluster,
+    runId: request.runId,
+  });
   const record = async (next: Pick<ClusterChanges, 'allowList' | 'accessEntry'>): Promise<void> => {
     const recorded: ClusterChanges = {
       runId: request.runId,
@@ -179,7 +182,7 @@ export async function runDeployer(
   async function undoLeftovers(): Promise<string | undefined> {
     const left = await ledger.read();
     if (left === undefined) return undefined;
-    log('leftovers-found', { fromRun: left.runId, changes: left });
+    log.warn('leftovers-found', { fromRun: left.runId, changes: left });
     const undo = await undoClusterChanges(
       deps.eks,
       request.cluster,
@@ -195,7 +198,7 @@ export async function runDeployer(
     }
     await ledger.clear(request.runId);
     const what = undo.undone.length > 0 ? undo.undone.join('; ') : 'nothing needed putting back';
-    log('leftovers-undone', { fromRun: left.runId, undone: undo.undone });
+    log.info('leftovers-undone', { fromRun: left.runId, undone: undo.undone });
     return `undid what run ${left.runId} left: ${what}`;
   }
 
@@ -225,7 +228,7 @@ export async function runDeployer(
       await record({
         allowList: { original: effectiveAllowList(endpoint.publicAccessCidrs), widened: [...reach.cidrs] },
       });
-      log('allow-list-widened', { cidrs: reach.cidrs });
+      log.info('allow-list-widened', { cidrs: reach.cidrs });
       await durations.time('allowList', () =>
         setPublicAccessCidrs(
           deps.eks,
@@ -285,11 +288,11 @@ export async function runDeployer(
             fargateNamespacesWithoutInjection(deps.eks, kube, request.cluster),
           );
         } catch (error) {
-          log('fargate-injection-unread', { error: describeError(error) });
+          log.warn('fargate-injection-unread', { error: describeError(error) });
         }
       }
     }
-    log('run-done', { outcome: result });
+    log.info('run-done', { outcome: result });
     return result;
   }
 
@@ -310,7 +313,7 @@ export async function runDeployer(
       try {
         await ledger.clear(request.runId);
       } catch (error) {
-        log('runs-table-failed', { error: describeError(error) });
+        log.error('runs-table-failed', { error: describeError(error) });
       }
     }
     if (problems.length > 0) {
@@ -337,13 +340,15 @@ export async function runDeployer(
       // What the run worked towards: kept as the cluster's protected state when it got there.
       ...(request.mode === 'install' ? { desiredState: desiredState(settings, request.compute) } : {}),
     };
-    deps.log(JSON.stringify({ event: 'run-result', result }));
+    log[outcome === 'failed' ? 'error' : outcome === 'not-reachable' ? 'warn' : 'info']('run-result', {
+      result,
+    });
     if (deps.runs) {
       if (request.mode === 'uninstall' && outcome === 'uninstalled') {
         try {
           await deps.runs.recordFalconRemoved(request, request.runId);
         } catch (error) {
-          deps.log(JSON.stringify({ event: 'runs-table-failed', error: describeError(error) }));
+          log.error('runs-table-failed', { error: describeError(error) });
         }
       }
       try {
@@ -351,7 +356,7 @@ export async function runDeployer(
           ? deps.runs.releaseRepairLock(result)
           : deps.runs.releaseLock(result));
       } catch (error) {
-        deps.log(JSON.stringify({ event: 'runs-table-failed', error: describeError(error) }));
+        log.error('runs-table-failed', { error: describeError(error) });
       }
     }
     return result;

@@ -29,7 +29,13 @@ import { createFalconClient } from '../falcon/client.js';
 import { parseFalconClientSecret } from '../falcon/credentials.js';
 import { invocationBudget } from './shared/budget.js';
 import { withDeadline } from './shared/custom-resource.js';
-import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { functionIdentity, isScheduledEvent, type LambdaContext } from './shared/lambda.js';
+import {
+  createHandlerLogger,
+  logFalconEvent,
+  withInvocationLog,
+  type HandlerLogger,
+} from './shared/logger.js';
 import { describeError } from '../shared/describe-error.js';
 
 /** What one run needs besides the environment; `close` ends what must not outlive the run. */
@@ -89,7 +95,10 @@ function clients(): ModuleClients {
   return moduleClients;
 }
 
-async function defaultServices(env: CoverageFunctionEnvironment): Promise<CoverageServices> {
+async function defaultServices(
+  env: CoverageFunctionEnvironment,
+  logger: HandlerLogger,
+): Promise<CoverageServices> {
   const c = clients();
   const { settings } = env;
   const secretText = await new SecretsManagerReader(c.secretsManager).getSecretString(env.falconSecretId);
@@ -100,7 +109,7 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
     cloud: settings.falcon.cloud,
     ...(settings.falcon.baseUrl ? { baseUrl: settings.falcon.baseUrl } : {}),
     credentials: { clientId, clientSecret },
-    onEvent: (event) => logJson('info', 'falcon', { event }),
+    onEvent: logFalconEvent(logger),
   });
   const deps = createCoverageDeps({
     partition: settings.partition,
@@ -125,77 +134,81 @@ async function defaultServices(env: CoverageFunctionEnvironment): Promise<Covera
 
 /** Builds the handler; tests inject the environment, adapters and core. */
 export function createCoverageHandler(options: CoverageHandlerOptions = {}) {
-  const services = options.services ?? defaultServices;
+  const logger = createHandlerLogger('falcon-org-coverage');
+  const services = options.services ?? ((env) => defaultServices(env, logger));
   const read = options.read ?? readCoverage;
-  return async (event: unknown, context: LambdaContext): Promise<CoverageRunSummary> => {
-    const trigger = triggerOf(event);
-    const identity = functionIdentity(context);
-    const env = readCoverageEnvironment(options.env ?? process.env);
-    const { settings } = env;
-    const wired = await services(env, identity.accountId);
-    // Each account's items go to a spool as they are read: memory holds the cells' summaries only.
-    const store = await ReportStore.open(options.spoolDir);
-    try {
-      const budget = invocationBudget(context).workMs;
-      const outcome = await withDeadline(budget, (signal) =>
-        read(
-          wired.deps,
-          {
-            scope: {
-              partition: settings.partition,
-              homeAccountId: identity.accountId,
-              homeRegion: settings.homeRegion,
-              targets: settings.targets,
-              excludeAccounts: settings.excludeAccounts,
+  return withInvocationLog(
+    logger,
+    async (event: unknown, context: LambdaContext): Promise<CoverageRunSummary> => {
+      const trigger = triggerOf(event);
+      const identity = functionIdentity(context);
+      const env = readCoverageEnvironment(options.env ?? process.env);
+      const { settings } = env;
+      const wired = await services(env, identity.accountId);
+      // Each account's items go to a spool as they are read: memory holds the cells' summaries only.
+      const store = await ReportStore.open(options.spoolDir);
+      try {
+        const budget = invocationBudget(context).workMs;
+        const outcome = await withDeadline(budget, (signal) =>
+          read(
+            wired.deps,
+            {
+              scope: {
+                partition: settings.partition,
+                homeAccountId: identity.accountId,
+                homeRegion: settings.homeRegion,
+                targets: settings.targets,
+                excludeAccounts: settings.excludeAccounts,
+              },
+              features: settings.features,
+              associationName: settings.associationName,
+              deploymentId: settings.deploymentId,
+              concurrency: settings.concurrency,
+              hostStaleAfterHours: settings.hostStaleAfterHours,
+              ...(settings.managementAccount !== undefined
+                ? { managementAccount: settings.managementAccount }
+                : {}),
+              signal,
             },
-            features: settings.features,
-            associationName: settings.associationName,
-            deploymentId: settings.deploymentId,
-            concurrency: settings.concurrency,
-            hostStaleAfterHours: settings.hostStaleAfterHours,
-            ...(settings.managementAccount !== undefined
-              ? { managementAccount: settings.managementAccount }
-              : {}),
-            signal,
-          },
-          (result) => store.add(result),
-        ),
-      );
-      if (!outcome.finished) {
-        throw new CoveragePublishError(
-          `the report was not finished within ${Math.round(budget / 1000)} s; nothing was published (lower coverage.concurrency if accounts throttle, or narrow the scope)`,
+            (result) => store.add(result),
+          ),
         );
+        if (!outcome.finished) {
+          throw new CoveragePublishError(
+            `the report was not finished within ${Math.round(budget / 1000)} s; nothing was published (lower coverage.concurrency if accounts throttle, or narrow the scope)`,
+          );
+        }
+        const report = store.summary(outcome.value);
+        const published = await publishReport(
+          report,
+          store,
+          {
+            bucket: env.bucket,
+            namespace: env.metricNamespace,
+          },
+          wired.publish,
+        );
+        const summary: CoverageRunSummary = {
+          trigger,
+          generatedAt: report.generatedAt,
+          allProtected: report.allProtected,
+          accounts: report.accounts.length,
+          unreadableAccounts: report.accounts.filter((a) => !a.readable && a.excluded !== true).length,
+          cells: report.cells.length,
+          keys: published.keys,
+          metrics: published.metrics,
+        };
+        logger.info('coverage report published', { ...summary, totals: report.totals });
+        return summary;
+      } catch (error) {
+        logger.error('coverage run failed', { trigger, error: describeError(error) });
+        throw error;
+      } finally {
+        await store.close();
+        await wired.close?.().catch(() => undefined);
       }
-      const report = store.summary(outcome.value);
-      const published = await publishReport(
-        report,
-        store,
-        {
-          bucket: env.bucket,
-          namespace: env.metricNamespace,
-        },
-        wired.publish,
-      );
-      const summary: CoverageRunSummary = {
-        trigger,
-        generatedAt: report.generatedAt,
-        allProtected: report.allProtected,
-        accounts: report.accounts.length,
-        unreadableAccounts: report.accounts.filter((a) => !a.readable && a.excluded !== true).length,
-        cells: report.cells.length,
-        keys: published.keys,
-        metrics: published.metrics,
-      };
-      logJson('info', 'coverage report published', { ...summary, totals: report.totals });
-      return summary;
-    } catch (error) {
-      logJson('error', 'coverage run failed', { trigger, error: describeError(error) });
-      throw error;
-    } finally {
-      await store.close();
-      await wired.close?.().catch(() => undefined);
-    }
-  };
+    },
+  );
 }
 
 /** A scheduled event, or an on-demand invocation with an empty or absent payload. */

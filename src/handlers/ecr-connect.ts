@@ -30,7 +30,13 @@ import {
   type SendOptions,
 } from './shared/custom-resource.js';
 import { invocationBudget } from './shared/budget.js';
-import { functionIdentity, isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { functionIdentity, isScheduledEvent, type LambdaContext } from './shared/lambda.js';
+import {
+  createHandlerLogger,
+  logFalconEvent,
+  withInvocationLog,
+  type HandlerLogger,
+} from './shared/logger.js';
 import { RegionProgress } from '../ecr/region-progress.js';
 import { describeError } from '../shared/describe-error.js';
 
@@ -82,7 +88,11 @@ function defaultFollowUp(env: EcrEnvironment, functionArn: string): FollowUpSche
   );
 }
 
-function defaultServices(env: EcrEnvironment, partition: PartitionName): EcrConnectDeps {
+function defaultServices(
+  env: EcrEnvironment,
+  partition: PartitionName,
+  logger: HandlerLogger,
+): EcrConnectDeps {
   moduleClients ??= createEcrAwsClients();
   return createEcrConnectDeps(
     moduleClients,
@@ -91,32 +101,57 @@ function defaultServices(env: EcrEnvironment, partition: PartitionName): EcrConn
       ...(env.logGroupName !== undefined ? { logGroupName: env.logGroupName } : {}),
     },
     partition,
-    (event) => logJson('info', 'falcon', { event }),
+    logFalconEvent(logger),
   );
 }
 
 /** Builds the handler; tests inject the environment and adapters. */
 export function createEcrConnectHandler(options: EcrConnectHandlerOptions = {}) {
-  const services = options.services ?? defaultServices;
+  const logger = createHandlerLogger('falcon-org-ecr-connect');
+  const services: Services =
+    options.services ?? ((env, partition) => defaultServices(env, partition, logger));
   const followUps: FollowUps = {
     make: options.followUp ?? defaultFollowUp,
     now: options.now ?? (() => new Date()),
   };
-  return async (event: unknown, context: LambdaContext): Promise<ScheduledRunSummary | undefined> => {
-    const env = options.env ?? process.env;
-    if (isCustomResourceEvent(event)) {
-      await onCustomResource(event, context, env, services, options.send, options.leasePollMs, followUps);
-      return undefined;
-    }
-    if (isScheduledEvent(event)) return onSchedule(context, env, services, options.leasePollMs, followUps, 0);
-    if (isFollowUpEvent(event)) {
-      return onSchedule(context, env, services, options.leasePollMs, followUps, event.detail.attempt);
-    }
-    throw new EcrError(
-      'unsupported event: expected a CloudFormation custom resource request, a scheduled event or a follow-up run',
-    );
-  };
+  return withInvocationLog(
+    logger,
+    async (event: unknown, context: LambdaContext): Promise<ScheduledRunSummary | undefined> => {
+      const env = options.env ?? process.env;
+      if (isCustomResourceEvent(event)) {
+        await onCustomResource(
+          logger,
+          event,
+          context,
+          env,
+          services,
+          options.send,
+          options.leasePollMs,
+          followUps,
+        );
+        return undefined;
+      }
+      if (isScheduledEvent(event))
+        return onSchedule(logger, context, env, services, options.leasePollMs, followUps, 0);
+      if (isFollowUpEvent(event)) {
+        return onSchedule(
+          logger,
+          context,
+          env,
+          services,
+          options.leasePollMs,
+          followUps,
+          event.detail.attempt,
+        );
+      }
+      throw new EcrError(
+        'unsupported event: expected a CloudFormation custom resource request, a scheduled event or a follow-up run',
+      );
+    },
+  );
 }
+
+type Services = NonNullable<EcrConnectHandlerOptions['services']>;
 
 interface Setup {
   readonly accountId: string;
@@ -136,6 +171,7 @@ interface FollowUps {
  * Best effort: a failure is logged and never fails the run or the stack. Returns when it will run.
  */
 async function askForFollowUp(
+  logger: HandlerLogger,
   setup: Setup,
   followUps: FollowUps,
   results: ReconcileReport['results'],
@@ -146,14 +182,14 @@ async function askForFollowUp(
   if (!wanted || !scheduler) return undefined;
   try {
     await scheduler.schedule(wanted.at, wanted.event);
-    logJson('info', 'follow-up run scheduled', {
+    logger.info('follow-up run scheduled', {
       at: wanted.at.toISOString(),
       attempt: wanted.event.detail.attempt,
       regions: wanted.regions,
     });
     return wanted.at;
   } catch (error) {
-    logJson('warn', 'could not schedule a follow-up run; the daily repair picks the regions up', {
+    logger.warn('could not schedule a follow-up run; the daily repair picks the regions up', {
       regions: wanted.regions,
       reason: describeError(error),
     });
@@ -164,7 +200,7 @@ async function askForFollowUp(
 function setUp(
   context: LambdaContext,
   rawEnv: Readonly<Record<string, string | undefined>>,
-  services: NonNullable<EcrConnectHandlerOptions['services']>,
+  services: Services,
 ): Setup {
   const identity = functionIdentity(context);
   if (identity.partition !== 'aws' && identity.partition !== 'aws-us-gov') {
@@ -267,17 +303,18 @@ interface Answer {
 }
 
 async function onCustomResource(
+  logger: HandlerLogger,
   event: CustomResourceEvent,
   context: LambdaContext,
   rawEnv: Readonly<Record<string, string | undefined>>,
-  services: NonNullable<EcrConnectHandlerOptions['services']>,
+  services: Services,
   sendOptions: SendOptions | undefined,
   leasePollMs: number | undefined,
   followUps: FollowUps,
 ): Promise<void> {
-  const answer = await decide(event, context, rawEnv, services, leasePollMs, followUps);
+  const answer = await decide(logger, event, context, rawEnv, services, leasePollMs, followUps);
   const response = buildResponse(event, answer.status, answer.reason, answer.physicalId, answer.data);
-  logJson(answer.status === 'SUCCESS' ? 'info' : 'error', 'custom resource answer', {
+  logger[answer.status === 'SUCCESS' ? 'info' : 'error']('custom resource answer', {
     requestType: event.RequestType,
     status: answer.status,
     reason: response.Reason,
@@ -293,10 +330,11 @@ async function onCustomResource(
 
 /** Runs the request and decides the answer; never throws (CloudFormation must always get one). */
 async function decide(
+  logger: HandlerLogger,
   event: CustomResourceEvent,
   context: LambdaContext,
   rawEnv: Readonly<Record<string, string | undefined>>,
-  services: NonNullable<EcrConnectHandlerOptions['services']>,
+  services: Services,
   leasePollMs: number | undefined,
   followUps: FollowUps,
 ): Promise<Answer> {
@@ -352,11 +390,11 @@ async function decide(
     if (report.deferredRun !== undefined) {
       return { status: 'FAILED', reason: `not run: ${report.deferredRun}; retry later`, physicalId };
     }
-    logResults(type, report.results);
+    logResults(logger, type, report.results);
     const ok = unsuccessful(report.results).length === 0;
     if (ok && !end.complete && type === 'Create') {
       await confirmCreate(props.deploymentId, setup.accountId, setup.deps).catch((error: unknown) => {
-        logJson('warn', 'could not confirm the Create in the ownership record', {
+        logger.warn('could not confirm the Create in the ownership record', {
           reason: describeError(error),
         });
       });
@@ -367,12 +405,12 @@ async function decide(
         .make(setup.env, setup.functionArn)
         ?.cancel()
         .catch((error: unknown) => {
-          logJson('warn', 'could not remove a pending follow-up run', { reason: describeError(error) });
+          logger.warn('could not remove a pending follow-up run', { reason: describeError(error) });
         });
     }
     // Regions Falcon's budget deferred get a follow-up run within minutes; the stack does not wait.
     const followUpAt =
-      ok && type !== 'Delete' ? await askForFollowUp(setup, followUps, report.results, 0) : undefined;
+      ok && type !== 'Delete' ? await askForFollowUp(logger, setup, followUps, report.results, 0) : undefined;
     const reason = reasonFor(report);
     return {
       status: ok ? 'SUCCESS' : 'FAILED',
@@ -409,9 +447,10 @@ function answerData(
 }
 
 async function onSchedule(
+  logger: HandlerLogger,
   context: LambdaContext,
   rawEnv: Readonly<Record<string, string | undefined>>,
-  services: NonNullable<EcrConnectHandlerOptions['services']>,
+  services: Services,
   leasePollMs: number | undefined,
   followUps: FollowUps,
   /** Follow-ups in a row before this run (0 for the daily repair). */
@@ -424,22 +463,22 @@ async function onSchedule(
   const { report } = end;
   if (report.deferredRun !== undefined) {
     const summary = `deferred: ${report.deferredRun}`;
-    logJson('info', 'scheduled repair deferred', { reason: report.deferredRun });
+    logger.info('scheduled repair deferred', { reason: report.deferredRun });
     return { summary, results: [], deferred: report.deferredRun };
   }
   const { results } = report;
-  logResults('Scheduled', results);
+  logResults(logger, 'Scheduled', results);
   const summary = summarizeResults(results);
-  const followUpAt = await askForFollowUp(setup, followUps, results, attempt);
+  const followUpAt = await askForFollowUp(logger, setup, followUps, results, attempt);
   // Fail the invocation so the Errors metric and any alarm see it; every region already reported its own outcome.
   if (unsuccessful(results).length > 0) throw new EcrError(`scheduled repair incomplete: ${summary}`);
   return { summary, results, ...(followUpAt ? { followUpAt: followUpAt.toISOString() } : {}) };
 }
 
-function logResults(trigger: string, results: ReconcileReport['results']): void {
+function logResults(logger: HandlerLogger, trigger: string, results: ReconcileReport['results']): void {
   for (const r of results) {
     const warn = r.outcome === 'failed' || r.outcome === 'skipped' || r.outcome === 'deferred';
-    logJson(warn ? 'warn' : 'info', 'region', { trigger, ...r });
+    logger[warn ? 'warn' : 'info']('region', { trigger, ...r });
   }
 }
 

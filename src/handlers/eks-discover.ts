@@ -28,7 +28,8 @@ import {
 } from './shared/custom-resource.js';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { HAND_ON_RESERVE, invocationBudget, type Reserve } from './shared/budget.js';
-import { isScheduledEvent, logJson, type LambdaContext } from './shared/lambda.js';
+import { isScheduledEvent, type LambdaContext } from './shared/lambda.js';
+import { createHandlerLogger, withInvocationLog, type HandlerLogger } from './shared/logger.js';
 import { describeError } from '../shared/describe-error.js';
 
 /** The parts of an SQS record (`@types/aws-lambda`) the queue consumer reads. */
@@ -60,6 +61,7 @@ function defaultServices(env: EksEnvironment): EksServices {
 export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}) {
   const services = options.services ?? defaultServices;
   const reserve = options.reserveMs ?? HAND_ON_RESERVE;
+  const logger = createHandlerLogger('falcon-org-eks-discover');
 
   async function discover(input: DiscoveryInput, context: LambdaContext): Promise<DiscoveryRun> {
     const env = readEksEnvironment(options.env ?? process.env);
@@ -83,16 +85,16 @@ export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}
         },
         stop.signal,
       );
-      logReport(input.kind, run);
+      logReport(logger, input.kind, run);
       return run;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  return async (event: unknown, context: LambdaContext): Promise<unknown> => {
+  return withInvocationLog(logger, async (event: unknown, context: LambdaContext): Promise<unknown> => {
     if (isCustomResourceEvent(event)) {
-      await onCustomResource(event, context, discover, options.send);
+      await onCustomResource(logger, event, context, discover, options.send);
       return undefined;
     }
     if (isScheduledEvent(event)) {
@@ -104,16 +106,17 @@ export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}
         queuedAccounts: run.queuedAccounts,
       };
     }
-    if (isSqsEvent(event)) return onQueue(event.Records, context, discover);
+    if (isSqsEvent(event)) return onQueue(logger, event.Records, context, discover);
     throw new EksError(
       'unsupported event: expected a CloudFormation custom resource request, a scheduled event or SQS messages',
     );
-  };
+  });
 }
 
 type Discover = (input: DiscoveryInput, context: LambdaContext) => Promise<DiscoveryRun>;
 
 async function onCustomResource(
+  logger: HandlerLogger,
   event: CustomResourceEvent,
   context: LambdaContext,
   discover: Discover,
@@ -143,11 +146,11 @@ async function onCustomResource(
     } catch (error) {
       // Reported, not fatal: the stack must not fail or roll back because discovery could not run.
       reason = `discovery could not run (${describeError(error)}); the schedule retries it`;
-      logJson('error', 'eks discovery failed', { trigger: event.RequestType, error: describeError(error) });
+      logger.error('eks discovery failed', { trigger: event.RequestType, error: describeError(error) });
     }
   }
   const response = buildResponse(event, 'SUCCESS', reason, physicalId, data);
-  logJson('info', 'custom resource answer', {
+  logger.info('custom resource answer', {
     requestType: event.RequestType,
     status: 'SUCCESS',
     reason: response.Reason,
@@ -161,6 +164,7 @@ async function onCustomResource(
 }
 
 async function onQueue(
+  logger: HandlerLogger,
   records: readonly SqsRecord[],
   context: LambdaContext,
   discover: Discover,
@@ -170,7 +174,7 @@ async function onQueue(
     const batch = parseDiscoveryBatch(record.body);
     if ('error' in batch) {
       // A message that can never succeed is dropped with a clear line, not retried into the DLQ.
-      logJson('warn', 'dropped malformed discovery message', {
+      logger.warn('dropped malformed discovery message', {
         messageId: record.messageId,
         reason: batch.error,
       });
@@ -215,14 +219,14 @@ function queueNote(run: DiscoveryRun): string {
 }
 
 /** The structured report: one JSON line per account, then the summary. */
-function logReport(trigger: string, run: DiscoveryRun): void {
+function logReport(logger: HandlerLogger, trigger: string, run: DiscoveryRun): void {
   if (run.stopped !== undefined) {
-    logJson('warn', 'eks discovery stopped', { trigger, reason: run.stopped });
+    logger.warn('eks discovery stopped', { trigger, reason: run.stopped });
     return;
   }
   const report: DiscoveryReport = run.report;
   if (report.outOfScopeAccounts !== undefined)
-    logJson('warn', 'eks discovery ignored accounts out of scope', {
+    logger.warn('eks discovery ignored accounts out of scope', {
       trigger,
       accounts: report.outOfScopeAccounts,
       reason: 'named by a queue message but not under the targets, excluded or not ACTIVE: never entered',
@@ -231,16 +235,16 @@ function logReport(trigger: string, run: DiscoveryRun): void {
     const troubled =
       account.status !== 'ok' ||
       account.regions.some((r) => r.status === 'failed' || r.clusters.some((c) => c.status === 'failed'));
-    logJson(troubled ? 'warn' : 'info', 'eks discovery account', { trigger, ...account });
+    logger[troubled ? 'warn' : 'info']('eks discovery account', { trigger, ...account });
   }
   for (const skipped of report.skippedAccounts ?? [])
-    logJson('info', 'eks discovery skipped account', {
+    logger.info('eks discovery skipped account', {
       trigger,
       accountId: skipped.id,
       reason: skipped.reason,
       ...(skipped.state ? { state: skipped.state } : {}),
     });
-  logJson('info', 'eks discovery summary', {
+  logger.info('eks discovery summary', {
     trigger,
     summary: summarize(report),
     counts: report.counts,

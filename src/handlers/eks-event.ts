@@ -12,7 +12,8 @@ import {
 } from '../eks/aws-deps.js';
 import { readEksEnvironment, type EksEnvironment } from './shared/eks-environment.js';
 import { handleClusterEvent, type EventOutcome } from '../eks/handle-event.js';
-import { logJson, type LambdaContext } from './shared/lambda.js';
+import type { LambdaContext } from './shared/lambda.js';
+import { createHandlerLogger, withInvocationLog, type HandlerLogger } from './shared/logger.js';
 
 export interface EksEventHandlerOptions {
   /** @default process.env */
@@ -37,7 +38,9 @@ function defaultServices(env: EksEnvironment): EksServices {
 
 export function createEksEventHandler(options: EksEventHandlerOptions = {}) {
   const services = options.services ?? defaultServices;
-  return async (event: unknown, _context: LambdaContext): Promise<EventOutcome> => {
+  const logger = createHandlerLogger('falcon-org-eks-event');
+  return withInvocationLog(logger, async (event: unknown, _context: LambdaContext): Promise<EventOutcome> => {
+    logger.debug('eks event received', eventSummary(event));
     const env = readEksEnvironment(options.env ?? process.env);
     const deps = services(env);
     const s = env.settings;
@@ -50,21 +53,28 @@ export function createEksEventHandler(options: EksEventHandlerOptions = {}) {
         ...(options.sleep ? { sleep: options.sleep } : {}),
       },
     );
-    log(outcome);
+    log(logger, outcome);
     return outcome;
-  };
+  });
 }
 
-function log(outcome: EventOutcome): void {
+/** What identifies the delivered event, for the debug line (the CloudTrail detail stays out). */
+function eventSummary(event: unknown): Record<string, unknown> {
+  if (typeof event !== 'object' || event === null) return { type: typeof event };
+  const e = event as Record<string, unknown>;
+  return { id: e.id, 'detail-type': e['detail-type'], account: e.account, region: e.region };
+}
+
+function log(logger: HandlerLogger, outcome: EventOutcome): void {
   switch (outcome.action) {
     case 'dropped':
-      logJson('warn', 'dropped malformed eks event', { reason: outcome.reason });
+      logger.warn('dropped malformed eks event', { reason: outcome.reason });
       return;
     case 'ignored':
-      logJson('info', 'ignored eks event', { ...outcome.event, reason: outcome.reason });
+      logger.info('ignored eks event', { ...outcome.event, reason: outcome.reason });
       return;
     case 'judged':
-      logJson(outcome.run?.status === 'failed' ? 'error' : 'info', 'eks event', {
+      logger[outcome.run?.status === 'failed' ? 'error' : 'info']('eks event', {
         ...outcome.event,
         facts: outcome.facts,
         verdict: outcome.verdict,

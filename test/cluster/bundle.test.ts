@@ -81,8 +81,27 @@ describe('deployer bundle (dist/deployer/index.mjs)', () => {
       AWS_MAX_ATTEMPTS: '1',
     });
     expect(finished.code).toBe(1);
-    const last = finished.lines.at(-1) as { event: string; result: Record<string, unknown> };
-    expect(last.event).toBe('run-result');
+    const last = finished.lines.at(-1) as { message: string; result: Record<string, unknown> };
+    expect(last.message).toBe('run-result');
+    // The handlers' line shape: level, message, timestamp, service, then the run's own keys.
+    expect(last).toMatchObject({
+      level: 'ERROR',
+      service: 'falcon-org-eks-deployer',
+      runId: 'bundle-run',
+      cluster: 'prod',
+    });
+    expect(Object.keys(last).slice(0, 4)).toEqual(['level', 'message', 'timestamp', 'service']);
+    expect(new Date(String((last as { timestamp?: unknown }).timestamp)).toISOString()).toBe(
+      (last as { timestamp?: unknown }).timestamp,
+    );
+    for (const line of finished.lines) {
+      expect(line).toMatchObject({
+        service: 'falcon-org-eks-deployer',
+        runId: 'bundle-run',
+        cluster: 'prod',
+      });
+      expect(['INFO', 'WARN', 'ERROR']).toContain(line.level);
+    }
     expect(last.result).toMatchObject({
       runId: 'bundle-run',
       cluster: 'prod',

@@ -21,6 +21,7 @@ import { createEksEventHandler } from '../../src/handlers/eks-event.js';
 import { capture } from '../cli/helpers.js';
 import { cloudTrailEvent, EksWorld, TABLE } from '../eks/eks-world.js';
 import { cliConfigFile, DeployerHarness, fixture } from './harness.js';
+import { captureLogs } from '../shared/log-capture.js';
 
 const MEMBER = '111122223333';
 const REGION = 'eu-west-1';
@@ -47,8 +48,7 @@ describe('CLI uninstall, then the sweep', () => {
     dir = mkdtempSync(join(tmpdir(), 'falcon-org-lifecycle-'));
     vi.stubEnv('FALCON_CLIENT_ID', 'cli-id');
     vi.stubEnv('FALCON_CLIENT_SECRET', 'cli-secret-value');
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    captureLogs();
   });
   afterEach(() => {
     world.reset();

@@ -265,7 +265,7 @@ describe('cluster changes survive a killed run: the next run restores them', () 
       expect(item?.clusterChanges).toBeUndefined();
       expect(item?.lockRunId).toBeUndefined();
       expect(item?.lastRun?.runId).toBe('next');
-      expect(harness.logs.some((l) => l.includes('"event":"leftovers-undone"'))).toBe(true);
+      expect(harness.logs.some((l) => l.includes('"message":"leftovers-undone"'))).toBe(true);
     });
   });
 });

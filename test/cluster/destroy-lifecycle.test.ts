@@ -22,6 +22,7 @@ import { DeployerSimulator, serveDeployerProject } from '../eks/deployer-simulat
 import { cloudTrailEvent, EksWorld, PROJECT, TABLE } from '../eks/eks-world.js';
 import { HomeTriggersFake } from '../eks/home-triggers-fake.js';
 import { VirtualClock } from './harness.js';
+import { captureLogs } from '../shared/log-capture.js';
 
 const MEMBER = '111122223333';
 const REGION = 'us-east-1';
@@ -38,7 +39,6 @@ describe('destroy with EKS Protection: a destroy that stays destroyed', () => {
   let deployer: DeployerSimulator;
   let triggers: HomeTriggersFake;
   let clock: VirtualClock;
-  let logs: string[];
 
   beforeEach(() => {
     aws.healthy();
@@ -57,10 +57,7 @@ describe('destroy with EKS Protection: a destroy that stays destroyed', () => {
     deployer = new DeployerSimulator(world.table, clock.now);
     serveDeployerProject(world.codeBuild, deployer, { projectName: PROJECT, runsTable: TABLE });
     triggers = new HomeTriggersFake();
-    logs = [];
-    for (const level of ['log', 'warn', 'error'] as const) {
-      vi.spyOn(console, level).mockImplementation((line: string) => void logs.push(line));
-    }
+    captureLogs();
   });
   afterEach(() => {
     world.reset();

@@ -30,6 +30,11 @@ describe('run reasons name every problem (no cut at 400 characters)', () => {
       (line) => lines.push(line),
     );
     expect(code).toBe(2);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      level: 'ERROR',
+      message: 'settings-error',
+      service: 'falcon-org-eks-deployer',
+    });
     const error = String((JSON.parse(lines[0] ?? '{}') as { error?: string }).error);
     for (const problem of [
       `${RUN_ENV.accountId} is "x"`,

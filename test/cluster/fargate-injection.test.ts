@@ -105,7 +105,7 @@ describe('mixed clusters: the run records the Fargate namespaces without the inj
     expect(result.outcome, result.reason).toBe('protected');
     expect(result).not.toHaveProperty('fargateNamespacesWithoutInjection');
     expect(
-      h.logs.some((l) => l.includes('"event":"fargate-injection-unread"') && l.includes('Rate exceeded')),
+      h.logs.some((l) => l.includes('"message":"fargate-injection-unread"') && l.includes('Rate exceeded')),
     ).toBe(true);
   });
 });

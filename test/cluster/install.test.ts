@@ -99,7 +99,7 @@ describe('deployer install on a node-group cluster', () => {
     );
     expect(h.released).toEqual([result]);
     expect(h.accessEntries.size).toBe(0);
-    expect(h.logs.at(-1)).toContain('"event":"run-result"');
+    expect(h.logs.at(-1)).toContain('"message":"run-result"');
     expect(h.logs.join('\n')).not.toContain(CLIENT_SECRET);
   });
 

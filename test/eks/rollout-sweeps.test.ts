@@ -13,6 +13,7 @@ import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
 import { DeployerSimulator, serveDeployerProject } from './deployer-simulator.js';
 import { cloudTrailEvent, EksWorld, HOME_ACCOUNT, PROJECT, QUEUE_URL, TABLE } from './eks-world.js';
+import { captureLogs } from '../shared/log-capture.js';
 
 const SCHEDULE = { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'tick' };
 const A1 = '111111111111';
@@ -70,9 +71,7 @@ beforeEach(() => {
     desiredState(settings, compute),
   );
   serveDeployerProject(world.codeBuild, deployer, { projectName: PROJECT, runsTable: TABLE });
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  captureLogs();
 });
 afterEach(() => {
   world.reset();

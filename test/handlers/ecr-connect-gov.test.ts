@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FALCON_CLOUD_NAMES, type FalconCloud } from '../../src/config/clouds.js';
 import { registryassessmentExternalRegistryPayload } from '../fakes/falcon/schemas.js';
 import { ACCOUNT, EcrConnectHarness, EXTERNAL_ID, FALCON_SECRET } from './ecr-connect-harness.js';
+import { captureLogs } from '../shared/log-capture.js';
 
 /*
  * The create body each AWS partition × Falcon cloud sends, end to end: the handler reads its partition
@@ -42,7 +43,7 @@ describe('ecr-connect: the create body per AWS partition × Falcon cloud', () =>
   let h: EcrConnectHarness;
   beforeEach(async () => {
     h = await EcrConnectHarness.start();
-    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    captureLogs();
   });
   afterEach(async () => {
     vi.restoreAllMocks();

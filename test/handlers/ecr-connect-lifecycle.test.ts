@@ -25,6 +25,7 @@ import {
   PARAMETER,
   ROLE_ARN,
 } from './ecr-connect-harness.js';
+import { captureLogs } from '../shared/log-capture.js';
 
 /**
  * The life of one account's instance through the handler, with stateful fakes: stacks deleted and
@@ -44,9 +45,7 @@ describe('ecr-connect through the lifecycle', () => {
   let h: EcrConnectHarness;
   beforeEach(async () => {
     h = await EcrConnectHarness.start();
-    for (const level of ['log', 'warn', 'error'] as const) {
-      vi.spyOn(console, level).mockImplementation(() => undefined);
-    }
+    captureLogs();
   });
   afterEach(async () => {
     vi.restoreAllMocks();

@@ -9,6 +9,7 @@ import {
   PARAMETER,
   ROLE_ARN,
 } from './ecr-connect-harness.js';
+import { captureLogs, type LogCapture } from '../shared/log-capture.js';
 
 const PROPS = {
   DeploymentId: 'prod',
@@ -25,21 +26,16 @@ const SCHEDULED = {
 
 describe('ecr-connect handler', () => {
   let h: EcrConnectHarness;
-  let logged: string[];
+  let logged: LogCapture;
   beforeEach(async () => {
     h = await EcrConnectHarness.start();
-    logged = [];
-    for (const level of ['log', 'warn', 'error'] as const) {
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        logged.push(args.map(String).join(' '));
-      });
-    }
+    logged = captureLogs();
   });
   afterEach(async () => {
     vi.restoreAllMocks();
     await h.close();
     // Secrets never reach the logs, whatever the test did.
-    const text = logged.join('\n');
+    const text = logged.text();
     expect(text).not.toContain(h.falcon.credentials.clientSecret);
     expect(text).not.toContain(EXTERNAL_ID);
   });

@@ -7,6 +7,7 @@ import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
 import { DynamoRunsTable } from '../../src/eks/runs-table.js';
 import { EksWorld, HOME_REGION, PROJECT, ROLE_NAME, TABLE } from '../eks/eks-world.js';
 import { CfnCaptureServer } from './cfn-capture-server.js';
+import { captureLogs, type LogCapture } from '../shared/log-capture.js';
 
 const SCHEDULE = { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'tick' };
 const A1 = '111111111111';
@@ -17,14 +18,11 @@ const EXCLUDED = '555555555555';
 const SUSPENDED = '666666666666';
 
 let world: EksWorld;
-let logs: string[];
+let logs: LogCapture;
 
 beforeEach(() => {
   world = new EksWorld();
-  logs = [];
-  for (const level of ['log', 'warn', 'error'] as const) {
-    vi.spyOn(console, level).mockImplementation((line: string) => void logs.push(line));
-  }
+  logs = captureLogs();
 });
 afterEach(() => {
   world.reset();
@@ -48,7 +46,7 @@ function handler(extra: Parameters<typeof createEksDiscoverHandler>[0] = {}) {
 }
 
 function reportLines(): Record<string, unknown>[] {
-  return logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+  return logs.records();
 }
 
 describe('eks-discover on a schedule', () => {
@@ -135,7 +133,7 @@ describe('eks-discover on a schedule', () => {
     // The structured report: the denied account with its reason, the left-out ones with theirs.
     const lines = reportLines();
     const deniedLine = lines.find((l) => l.message === 'eks discovery account' && l.accountId === DENIED);
-    expect(deniedLine).toMatchObject({ level: 'warn', status: 'failed' });
+    expect(deniedLine).toMatchObject({ level: 'WARN', status: 'failed' });
     expect(String(deniedLine?.reason)).toMatch(/could not enter the account: .*AccessDenied.*sts:AssumeRole/);
     const skipped = lines
       .filter((l) => l.message === 'eks discovery skipped account')
@@ -476,7 +474,7 @@ describe('eks-discover keeps to the organization and to the deployment’s state
     expect(
       reportLines().find((l) => l.message === 'eks discovery ignored accounts out of scope'),
     ).toMatchObject({
-      level: 'warn',
+      level: 'WARN',
       accounts: [OUTSIDER, EXCLUDED],
     });
   });

@@ -6,22 +6,18 @@ import type { EventOutcome } from '../../src/eks/handle-event.js';
 import { clusterKey, RUN_ENV } from '../../src/eks/run-contract.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
 import { cloudTrailEvent, EksWorld, HOME_REGION, PROJECT, ROLE_NAME } from '../eks/eks-world.js';
+import { captureLogs, type LogCapture } from '../shared/log-capture.js';
 
 const MEMBER = '111111111111';
 const OUTSIDER = '777777777777';
 const REGION = 'eu-west-1';
 
 let world: EksWorld;
-let logs: Record<string, unknown>[];
+let logs: LogCapture;
 
 beforeEach(() => {
   world = new EksWorld();
-  logs = [];
-  for (const level of ['log', 'warn', 'error'] as const) {
-    vi.spyOn(console, level).mockImplementation(
-      (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
-    );
-  }
+  logs = captureLogs();
   world.addAccounts('r-root', []);
   world.addOu('r-root', 'ou-ab12-workloads');
   world.addAccounts('ou-ab12-workloads', [MEMBER]);
@@ -157,7 +153,7 @@ describe('eks-event', () => {
       const outcome = await handler()(event, world.context());
 
       expect(outcome.action).toBe('dropped');
-      expect(logs.at(-1)).toMatchObject({ level: 'warn', message: 'dropped malformed eks event' });
+      expect(logs.records().at(-1)).toMatchObject({ level: 'WARN', message: 'dropped malformed eks event' });
       expect(world.sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
       expect(world.builds).toHaveLength(0);
     },

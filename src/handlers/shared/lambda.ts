@@ -33,15 +33,3 @@ export function functionIdentity(context: LambdaContext): {
   }
   return { accountId, partition, region };
 }
-
-/** One JSON line per log entry; callers pass only values that are safe to log. */
-export function logJson(
-  level: 'info' | 'warn' | 'error',
-  message: string,
-  fields: Record<string, unknown> = {},
-): void {
-  const line = JSON.stringify({ level, message, ...fields });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-}
