@@ -76,10 +76,11 @@ describe('organization scope', () => {
       '300000000001',
       '400000000001',
     ]);
+    // Named and placed (the report lists an excluded management account by name and OU).
     expect(scope.skipped).toEqual([
-      { id: '200000000002', reason: 'not-active', state: 'SUSPENDED' },
-      { id: '300000000002', reason: 'excluded' },
-      { id: '500000000001', reason: 'not-active', state: 'CLOSED' },
+      { id: '200000000002', name: 'prod-b', parent: 'ou-prod', reason: 'not-active', state: 'SUSPENDED' },
+      { id: '300000000002', name: 'eu-b', parent: 'ou-prod-eu', reason: 'excluded' },
+      { id: '500000000001', name: 'gone', parent: 'ou-sandbox', reason: 'not-active', state: 'CLOSED' },
     ]);
   });
 

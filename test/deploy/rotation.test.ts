@@ -50,15 +50,17 @@ class FakeSecret {
   }
 }
 
+/** Every distinct parameter of every StackSet (the management account's twins carry the same ones). */
 function stackSetParameters(template: string): unknown[] {
   const resources = (
     JSON.parse(template) as {
       Resources: Record<string, { Type: string; Properties: { Parameters?: unknown[] } }>;
     }
   ).Resources;
-  return Object.values(resources)
+  const all = Object.values(resources)
     .filter((r) => r.Type === 'AWS::CloudFormation::StackSet')
     .flatMap((r) => r.Properties.Parameters ?? []);
+  return [...new Map(all.map((p) => [JSON.stringify(p), p])).values()];
 }
 
 const deployer = new SynthesizingDeployer();

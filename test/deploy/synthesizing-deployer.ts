@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeployOutcome, DeployRequest } from '../../src/deploy/deployer.js';
 import { buildApp } from '../../src/infra/app.js';
@@ -37,9 +37,13 @@ export class SynthesizingDeployer extends RecordingDeployer {
     for (const r of Object.values(root.Resources)) {
       const name = r.Properties.StackSetName;
       if (r.Type !== 'AWS::CloudFormation::StackSet' || !name) continue;
-      members[name] = JSON.parse(
-        readFileSync(join(outdir, `${name}.stackset.template.json`), 'utf8'),
-      ) as Record<string, unknown>;
+      // The management account's self-managed twin (`<name>-management`) deploys its StackSet's template.
+      const file = join(outdir, `${name}.stackset.template.json`);
+      const twinOf = join(outdir, `${name.replace(/-management$/, '')}.stackset.template.json`);
+      members[name] = JSON.parse(readFileSync(existsSync(file) ? file : twinOf, 'utf8')) as Record<
+        string,
+        unknown
+      >;
     }
     this.synthesized.push({ root: JSON.stringify(root), members });
     return super.deploy(request);
