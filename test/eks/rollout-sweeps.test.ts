@@ -3,6 +3,8 @@
  * builds only what needs building (never protected, desired state changed, failed and backed off,
  * a follow-up an event left), and every eligible cluster's decision says why.
  */
+import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { desiredState } from '../../src/cluster/desired-state.js';
 import { deployerRunSettingsFromConfig, type DeployerRunSettings } from '../../src/cluster/settings.js';
@@ -208,5 +210,97 @@ describe('an event that meets a held lock', () => {
     expect(deployer.builds).toHaveLength(2);
     expect(world.queued).toEqual([[A1], [A1]]);
     expect(QUEUE_URL).toContain('eks-discovery');
+  });
+});
+
+describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
+  function addClusters(names: string[]): void {
+    for (const name of names)
+      world.addCluster(A1, 'us-east-1', { name, authenticationMode: 'API', nodegroups: ['ng'] });
+  }
+  const lockOf = async (cluster: string) =>
+    (await world.table.get({ accountId: A1, region: 'us-east-1', cluster }))?.lockRunId;
+  const delays = () =>
+    world.sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.[0]?.DelaySeconds);
+
+  it('never has more builds in flight than the quota, starts new clusters first, defers the rest and picks them up at the next look', async () => {
+    world.codeBuildQuota = 2;
+    await sweep(); // nodes and fargate: 2 of 2
+    await deployer.finishAll();
+    settings = settingsFor(1); // both out of date now …
+    addClusters(['new-a', 'new-b', 'new-c']); // … and three clusters nobody protects yet
+
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    const first = await sweep();
+    expect(first).toMatchObject({ runsStarted: 2, runsDeferred: 3, runsFailed: 0 });
+    expect(builtClusters(2)).toEqual(['new-a', 'new-b']); // new clusters before changed ones
+    const deferred = await decisionOf('new-c');
+    expect(deferred?.code).toBe('deferred');
+    expect(deferred?.reason).toMatch(/^deferred: CodeBuild at 2 of 2 builds \(CodeBuild quota L-9D07B6EF\)/);
+    expect(deferred?.reason).toContain('wanted: never protected');
+    expect((await decisionOf('nodes'))?.code).toBe('deferred');
+    expect(await lockOf('new-c')).toBeUndefined(); // no lock taken for what did not fit
+    expect((await world.table.get({ accountId: A1, region: 'us-east-1', cluster: 'new-c' }))?.lastRun).toBe(
+      undefined, // nothing recorded against the cluster
+    );
+    expect(world.queued).toEqual([[A1]]); // looked at again once builds have finished
+    expect(delays()).toEqual([300]);
+
+    // Nothing finished yet: the next look starts nothing (2 of 2 in flight).
+    vi.setSystemTime(T0 + 65 * MINUTE);
+    expect(await sweep()).toMatchObject({ runsStarted: 0, runsDeferred: 3, runsInProgress: 2 });
+    expect(deployer.inProgress()).toHaveLength(2);
+
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 70 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(2);
+    expect(builtClusters(4)).toContain('new-c'); // the last new cluster before the second changed one
+    expect(deployer.inProgress()).toHaveLength(2);
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 75 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(1);
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 80 * MINUTE);
+    expect(await sweep()).toMatchObject({ runsStarted: 0, runsDeferred: 0, upToDate: 5 });
+    // Every cluster built once for the change or its first protection: 2 + 5 builds in all.
+    expect(deployer.builds).toHaveLength(7);
+  });
+
+  it('rollout.concurrentBuilds overrides the quota', async () => {
+    world.settings = { ...world.settings, concurrentBuilds: 1 };
+    const counts = await sweep();
+    expect(counts).toMatchObject({ runsStarted: 1, runsDeferred: 1 });
+    expect((await decisionOf(builtClusters(0)[0] === 'nodes' ? 'fargate' : 'nodes'))?.reason).toContain(
+      'deferred: CodeBuild at 1 of 1 builds (features.eksProtection.rollout.concurrentBuilds)',
+    );
+    expect(world.serviceQuotas.commandCalls(GetServiceQuotaCommand)).toHaveLength(0);
+  });
+
+  it('reads the AWS default when the quota was never adjusted, and paces to 5 when Service Quotas cannot be read', async () => {
+    world.codeBuildQuota = undefined; // NoSuchResourceException: the default (20) applies
+    expect((await sweep()).runsStarted).toBe(2);
+
+    world.reset();
+    world = new EksWorld();
+    world.addAccounts('r-root', [A1]);
+    addClusters(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
+    deployer = new DeployerSimulator(world.table, Date.now, (compute: ComputeMode) =>
+      desiredState(settings, compute),
+    );
+    serveDeployerProject(world.codeBuild, deployer, { projectName: PROJECT, runsTable: TABLE });
+    world.serviceQuotas
+      .on(GetServiceQuotaCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    expect(await sweep()).toMatchObject({ runsStarted: 5, runsDeferred: 2, runsFailed: 0 });
+    expect((await decisionOf('c7'))?.reason).toContain('the CodeBuild quota could not be read');
+  });
+
+  it('an unchanged organization costs no quota or lock reads', async () => {
+    await sweep();
+    await deployer.finishAll();
+    const quotaCalls = world.serviceQuotas.commandCalls(GetServiceQuotaCommand).length;
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(0);
+    expect(world.serviceQuotas.commandCalls(GetServiceQuotaCommand)).toHaveLength(quotaCalls);
   });
 });

@@ -442,6 +442,17 @@ describe('EKS Protection: home account', () => {
     }
   });
 
+  it('does not let discovery read Service Quotas when rollout.concurrentBuilds sets the pace', () => {
+    const paced = eksApp({ rollout: { concurrentBuilds: 40 } });
+    const [, discover] = one(paced.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
+    const sids = inlineStatements(discover).map((s) => s.Sid);
+    expect(sids).toContain('CountRunsInFlight');
+    expect(sids).not.toContain('ReadCodeBuildQuota');
+    const [, fn] = one(paced.root, 'AWS::Lambda::Function', 'DiscoverFunction');
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(JSON.stringify(variables[EKS_FUNCTION_ENV.settings])).toContain('concurrentBuilds');
+  });
+
   it('gives each home function role exactly what it uses, in the role itself', () => {
     const [, discover] = one(plain.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
     const [, event] = one(plain.root, 'AWS::IAM::Role', 'EventExecutionRole');
@@ -478,8 +489,23 @@ describe('EKS Protection: home account', () => {
         (sid) => !/^(NoOverride|OnlyRunVariables|OnlyTheExecutionRole|NoReferenceIn)/.test(sid),
       );
     expect(allows(discoverStatements).sort()).toEqual(
-      [...Object.keys(common), 'SpreadDiscoveryWork', 'WriteOwnLogs'].sort(),
+      [
+        ...Object.keys(common),
+        'CountRunsInFlight',
+        'ReadCodeBuildQuota',
+        'SpreadDiscoveryWork',
+        'WriteOwnLogs',
+      ].sort(),
     );
+    // Pacing (issue 15 point 2): discovery counts the runs in flight and reads the CodeBuild quota.
+    expect(discoverStatements['CountRunsInFlight']).toEqual({
+      Action: 'dynamodb:Scan',
+      Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+    });
+    expect(discoverStatements['ReadCodeBuildQuota']).toEqual({
+      Action: ['servicequotas:GetServiceQuota', 'servicequotas:GetAWSDefaultServiceQuota'],
+      Resource: '*',
+    });
     expect(allows(eventStatements).sort()).toEqual(
       [...Object.keys(common), 'QueueFollowUps', 'SendFailedEventsToDeadLetterQueue', 'WriteOwnLogs'].sort(),
     );

@@ -169,6 +169,7 @@ export class EksProtection extends Construct {
       environment,
       statements: [
         ...common,
+        ...pacingStatements(table.tableArn, eks.rollout.concurrentBuilds),
         new iam.PolicyStatement({
           sid: 'SpreadDiscoveryWork',
           actions: [
@@ -347,13 +348,38 @@ function homeFunctionStatements(
   ];
 }
 
+/**
+ * Discovery paces its builds to CodeBuild (src/eks/build-capacity.ts): it counts the runs in flight
+ * (the held locks of the runs table) and, unless `rollout.concurrentBuilds` sets the limit, reads the
+ * CodeBuild concurrent-build quota.
+ */
+function pacingStatements(tableArn: string, concurrentBuilds: number | undefined): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'CountRunsInFlight',
+      actions: ['dynamodb:Scan'],
+      resources: [tableArn],
+    }),
+    ...(concurrentBuilds === undefined
+      ? [
+          new iam.PolicyStatement({
+            // Service Quotas read actions have no resource-level permissions for a quota value.
+            sid: 'ReadCodeBuildQuota',
+            actions: ['servicequotas:GetServiceQuota', 'servicequotas:GetAWSDefaultServiceQuota'],
+            resources: ['*'],
+          }),
+        ]
+      : []),
+  ];
+}
+
 function acknowledgeHomeFunctionRole(role: iam.Role, names: EksNames): void {
   acknowledge(
     role,
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'AWS Organizations read actions (the accounts under the configured OUs, nested OUs included) are only authorized on "*" from a delegated administrator, whose management account is not known at synth time.',
+        'AWS Organizations read actions (the accounts under the configured OUs, nested OUs included) are only authorized on "*" from a delegated administrator, whose management account is not known at synth time; the Service Quotas reads of the CodeBuild quota (discovery only) take no resource either.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${names.executionRole}]`,
