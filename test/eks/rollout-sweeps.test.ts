@@ -3,10 +3,22 @@
  * builds only what needs building (never protected, desired state changed, failed and backed off,
  * a follow-up an event left), and every eligible cluster's decision says why.
  */
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { desiredState } from '../../src/cluster/desired-state.js';
+import { countItems, stateOf, totalsOf } from '../../src/coverage/cells.js';
+import {
+  COVERAGE_SCHEMA_VERSION,
+  type CoverageCell,
+  type CoverageItem,
+  type CoverageReport,
+  type ItemState,
+} from '../../src/coverage/model.js';
+import { publishReport } from '../../src/coverage/publish.js';
+import { InMemoryDetails } from '../../src/coverage/report-store.js';
 import { deployerRunSettingsFromConfig, type DeployerRunSettings } from '../../src/cluster/settings.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { DiscoveryReport } from '../../src/eks/report.js';
@@ -302,5 +314,155 @@ describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
     vi.setSystemTime(T0 + 60 * MINUTE);
     expect((await sweep()).runsStarted).toBe(0);
     expect(world.serviceQuotas.commandCalls(GetServiceQuotaCommand)).toHaveLength(quotaCalls);
+  });
+});
+
+describe('the closed loop with coverage (issue 15 point 4)', () => {
+  const BUCKET = 'fo-test-coverage-reports';
+  let objects: Map<string, string>;
+  let s3: AwsClientStub<S3Client>;
+
+  /** The coverage function's own publishing (details, dated copy, latest.json) into the fake bucket. */
+  async function publishCoverage(clusters: Record<string, ItemState | 'not-reporting' | 'partial'>) {
+    const items = Object.entries(clusters).map(([id, state]): CoverageItem => {
+      if (state === 'not-reporting')
+        return {
+          kind: 'cluster',
+          id,
+          state: 'unprotected',
+          reasons: [{ code: 'nodes-not-reporting', text: 'none of its 3 EC2 nodes reports to Falcon' }],
+          facts: { ec2Nodes: 3, nodesReporting: 0 },
+        };
+      if (state === 'partial')
+        return {
+          kind: 'cluster',
+          id,
+          state: 'partial',
+          reasons: [{ code: 'nodes-partly-reporting', text: '1 of its 3 EC2 nodes do not report' }],
+          facts: { ec2Nodes: 3, nodesReporting: 2 },
+        };
+      return { kind: 'cluster', id, state, reasons: [], facts: {} };
+    });
+    const counts = countItems(items);
+    const cell: CoverageCell = {
+      feature: 'eksProtection',
+      accountId: A1,
+      region: 'us-east-1',
+      state: stateOf(counts),
+      counts,
+      reasons: [],
+      items,
+    };
+    const report: CoverageReport = {
+      schemaVersion: COVERAGE_SCHEMA_VERSION,
+      generatedAt: new Date().toISOString(),
+      scope: {
+        partition: 'aws',
+        homeAccountId: HOME_ACCOUNT,
+        homeRegion: 'us-east-1',
+        targets: ['r-root'],
+        excludeAccounts: [],
+        features: ['eksProtection'],
+      },
+      accounts: [{ id: A1, readable: true }],
+      regions: ['us-east-1'],
+      cells: [cell],
+      totals: totalsOf([cell]),
+      allProtected: cell.state === 'protected',
+    };
+    const summaryCell = { ...cell, items: undefined };
+    await publishReport(
+      { ...report, cells: [summaryCell] },
+      new InMemoryDetails(report),
+      { bucket: BUCKET, namespace: 'FalconOrg' },
+      { s3: new S3Client({ region: 'us-east-1' }), cloudWatch: { send: () => Promise.resolve({}) } },
+    );
+  }
+
+  const repairStreakOf = async (cluster: string) =>
+    (await world.table.get({ accountId: A1, region: 'us-east-1', cluster }))?.repairStreak;
+
+  function coverageEnv(): Record<string, string> {
+    return { ...env(), [EKS_FUNCTION_ENV.coverageReportBucket]: BUCKET };
+  }
+
+  async function coverageSweep(): Promise<DiscoveryReport['counts']> {
+    const handler = createEksDiscoverHandler({ env: coverageEnv(), services: world.services });
+    return ((await handler(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] }).counts;
+  }
+
+  beforeEach(() => {
+    objects = new Map();
+    s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).callsFake((input: { Bucket: string; Key: string; Body: string | Buffer }) => {
+      objects.set(`${input.Bucket}/${input.Key}`, input.Body.toString());
+      return {};
+    });
+    s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
+      const text = objects.get(`${input.Bucket}/${input.Key}`);
+      if (text === undefined)
+        throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
+      return { Body: { transformToString: () => Promise.resolve(text) } };
+    });
+  });
+  afterEach(() => s3.restore());
+
+  it('rebuilds exactly the clusters whose nodes stopped (or partly stopped) reporting, backs the repair off, and rests once they report', async () => {
+    world.addCluster(A1, 'us-east-1', { name: 'quiet', authenticationMode: 'API', nodegroups: ['ng'] });
+    await coverageSweep(); // no report stored yet: the sweep still protects everything
+    await deployer.finishAll();
+    expect(deployer.builds).toHaveLength(3);
+
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    await publishCoverage({ nodes: 'partial', fargate: 'protected', quiet: 'not-reporting' });
+    vi.setSystemTime(T0 + 70 * MINUTE);
+    const repaired = await coverageSweep();
+    expect(repaired).toMatchObject({ runsStarted: 2, upToDate: 1 });
+    expect(builtClusters(3)).toEqual(['nodes', 'quiet']);
+    expect((await decisionOf('quiet'))?.code).toBe('repair');
+    expect((await decisionOf('quiet'))?.reason).toContain('coverage says its nodes do not report');
+    expect((await decisionOf('nodes'))?.reason).toContain('only some nodes report');
+    // Only the account with a troubled EKS cell had its details read, and latest.json once.
+    const reads = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key ?? '');
+    expect(reads.filter((k) => k === 'latest.json')).toHaveLength(2);
+    expect(reads.filter((k) => k.endsWith(`/accounts/${A1}.json`))).toHaveLength(1);
+    await deployer.finishAll();
+
+    // The next report still says so (it was made before the runs): backing off 1 h, as failures do.
+    vi.setSystemTime(T0 + 100 * MINUTE);
+    expect((await coverageSweep()).runsStarted).toBe(0);
+    expect((await decisionOf('quiet'))?.reason).toMatch(
+      /coverage says its nodes do not report; backing off until/,
+    );
+
+    vi.setSystemTime(T0 + 131 * MINUTE);
+    expect((await coverageSweep()).runsStarted).toBe(2); // second repair after the backoff
+    await deployer.finishAll();
+
+    expect(await repairStreakOf('quiet')).toBe(2);
+
+    // Every node reports again: no more repairs, the streak resets.
+    await publishCoverage({ nodes: 'protected', fargate: 'protected', quiet: 'protected' });
+    vi.setSystemTime(T0 + 400 * MINUTE);
+    expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 3 });
+    expect(await repairStreakOf('quiet')).toBeUndefined(); // reset to 0, read back as absent
+  });
+
+  it('a missing or unreadable report means no repairs, logged, never a failed sweep', async () => {
+    await coverageSweep();
+    await deployer.finishAll();
+    const warn = vi.mocked(console.warn);
+
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    const none = await coverageSweep(); // nothing stored: NoSuchKey
+    expect(none).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
+      /no coverage repairs this sweep.*no coverage report has been stored yet/,
+    );
+
+    objects.set(`${BUCKET}/latest.json`, '{"schemaVersion": 2, "cells": "truncated');
+    vi.setSystemTime(T0 + 120 * MINUTE);
+    expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/latest.json is not JSON/);
   });
 });

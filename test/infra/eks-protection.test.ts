@@ -23,7 +23,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 /** Lambda bundles of the two EKS functions and a deployer bundle next to them (content does not matter). */
 function bundles(): string {
-  const lambdaDir = withDummyDeployer(dummyLambdaDir('eks-discover', 'eks-event'));
+  const lambdaDir = withDummyDeployer(dummyLambdaDir('eks-discover', 'eks-event', 'coverage'));
   dirs.push(lambdaDir, `${lambdaDir}/..`);
   return lambdaDir;
 }
@@ -386,7 +386,12 @@ describe('EKS Protection: home account', () => {
     for (const prefix of ['DiscoverFunction', 'EventFunction']) {
       const [, fn] = one(plain.root, 'AWS::Lambda::Function', prefix);
       const variables = (fn.Properties['Environment'] as { Variables: Record<string, CfnValue> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual(Object.values(EKS_FUNCTION_ENV).sort());
+      // Without coverage there is no report to read (the closed loop needs coverage.enabled).
+      expect(Object.keys(variables).sort()).toEqual(
+        Object.values(EKS_FUNCTION_ENV)
+          .filter((v) => v !== EKS_FUNCTION_ENV.coverageReportBucket)
+          .sort(),
+      );
       expect(variables[EKS_FUNCTION_ENV.runsTable]).toEqual({ Ref: tableId });
       expect(variables[EKS_FUNCTION_ENV.deployerProject]).toEqual({ Ref: projectId });
       expect(variables[EKS_FUNCTION_ENV.discoveryQueueUrl]).toEqual({ Ref: queueId });
@@ -440,6 +445,32 @@ describe('EKS Protection: home account', () => {
       expect(read.discoveryQueueUrl).toBe(one(app.root, 'AWS::SQS::Queue', 'DiscoveryQueue')[0]);
       expect(read.settings.executionRoleName).toBe(`${app.config.resourcePrefix}-eks-execution`);
     }
+  });
+
+  it('lets discovery read the latest coverage report, and only that, when coverage reports EKS (the closed loop)', () => {
+    const looped = eksApp({}, { coverage: { enabled: true } });
+    const bucketId = one(looped.root, 'AWS::S3::Bucket', 'CoverageReports')[0];
+    const [, discover] = one(looped.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
+    const [, event] = one(looped.root, 'AWS::IAM::Role', 'EventExecutionRole');
+    const read = inlineStatements(discover).find((s) => s.Sid === 'ReadCoverageReport');
+    expect(read).toEqual({
+      Sid: 'ReadCoverageReport',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: [
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/latest.json']] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/reports/*/accounts/*']] },
+      ],
+    });
+    expect(inlineStatements(event).map((s) => s.Sid)).not.toContain('ReadCoverageReport');
+    const [, fn] = one(looped.root, 'AWS::Lambda::Function', 'DiscoverFunction');
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[EKS_FUNCTION_ENV.coverageReportBucket]).toEqual({ Ref: bucketId });
+    // Coverage without EKS in its features: nothing to read.
+    const other = eksApp({}, { coverage: { enabled: true, features: ['ssmDistributor'] } });
+    const [, fn2] = one(other.root, 'AWS::Lambda::Function', 'DiscoverFunction');
+    const vars2 = (fn2.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(vars2[EKS_FUNCTION_ENV.coverageReportBucket]).toBeUndefined();
   });
 
   it('does not let discovery read Service Quotas when rollout.concurrentBuilds sets the pace', () => {

@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import { deployerRunSettingsFromConfig } from '../../cluster/settings.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import { EKS_FUNCTION_ENV } from '../../eks/run-contract.js';
+import { REPORT_KEYS } from '../../coverage/publish.js';
+import { logicalIdOf } from './coverage/coverage-function.js';
 import { operatorManifestKey } from '../artifact-bucket.js';
 import { acknowledge } from '../nag.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
@@ -74,6 +76,29 @@ export class EksProtection extends Construct {
   readonly discover: EksFunction;
   readonly event: EksFunction;
   readonly trail?: OrganizationTrail;
+  private coverageBucket?: s3.IBucket;
+
+  /**
+   * Called by the Coverage feature when it reports EKS: discovery reads that bucket's latest report
+   * (`latest.json` and the details of the accounts it needs) to rebuild clusters whose nodes do not report.
+   */
+  useCoverageReports(bucket: s3.IBucket): void {
+    this.coverageBucket = bucket;
+    acknowledge(this.discover.role, {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${REPORT_KEYS.datedPrefix}*/accounts/*]`,
+      reason:
+        'Each coverage run writes its per-account details under a new dated prefix (reports/YYYY/MM/DD/<time>/accounts/); discovery reads only those of accounts whose EKS clusters latest.json says need a look, read-only.',
+    });
+  }
+
+  private reportBucket(): s3.IBucket {
+    if (!this.coverageBucket) {
+      throw new Error(
+        'coverage reports EKS Protection but its report bucket was never handed to EKS Protection (Coverage must call useCoverageReports)',
+      );
+    }
+    return this.coverageBucket;
+  }
 
   constructor(scope: Construct, id: string, context: FeatureContext) {
     super(scope, id);
@@ -142,6 +167,19 @@ export class EksProtection extends Construct {
         : {}),
     });
 
+    // Coverage (constructed after this feature) hands its report bucket over (useCoverageReports):
+    // discovery reads the latest report and rebuilds the clusters whose nodes do not report.
+    const coverageReports = reportsEksCoverage(config)
+      ? {
+          bucketName: cdk.Lazy.string({ produce: () => this.reportBucket().bucketName }),
+          latest: cdk.Lazy.string({
+            produce: () => this.reportBucket().arnForObjects(REPORT_KEYS.latestJson),
+          }),
+          details: cdk.Lazy.string({
+            produce: () => this.reportBucket().arnForObjects(`${REPORT_KEYS.datedPrefix}*/accounts/*`),
+          }),
+        }
+      : undefined;
     const environment = {
       [EKS_FUNCTION_ENV.settings]: stack.toJsonString(eksFunctionSettings(config, names.executionRole)),
       [EKS_FUNCTION_ENV.runsTable]: table.tableName,
@@ -166,10 +204,22 @@ export class EksProtection extends Construct {
       timeout: EKS_DISCOVER_TIMEOUT,
       memorySize: 512,
       logRemovalPolicy,
-      environment,
+      environment: {
+        ...environment,
+        ...(coverageReports ? { [EKS_FUNCTION_ENV.coverageReportBucket]: coverageReports.bucketName } : {}),
+      },
       statements: [
         ...common,
         ...pacingStatements(table.tableArn, eks.rollout.concurrentBuilds),
+        ...(coverageReports
+          ? [
+              new iam.PolicyStatement({
+                sid: 'ReadCoverageReport',
+                actions: ['s3:GetObject'],
+                resources: [coverageReports.latest, coverageReports.details],
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'SpreadDiscoveryWork',
           actions: [
@@ -346,6 +396,11 @@ function homeFunctionStatements(
     }),
     ...startDeployerRunStatements(projectArn, names.executionRole),
   ];
+}
+
+/** Whether the coverage report (when enabled) covers EKS Protection: the same rule as coverageSettings. */
+function reportsEksCoverage(config: ResolvedConfig): boolean {
+  return config.coverage.enabled && (config.coverage.features?.includes('eksProtection') ?? true);
 }
 
 /**

@@ -114,7 +114,7 @@ export class CoverageFunction extends Construct {
   }
 }
 
-function logicalIdOf(bucket: s3.IBucket): string {
+export function logicalIdOf(bucket: s3.IBucket): string {
   const resource = bucket.node.defaultChild;
   return resource instanceof cdk.CfnElement ? cdk.Stack.of(bucket).getLogicalId(resource) : bucket.node.id;
 }
