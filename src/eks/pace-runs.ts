@@ -95,7 +95,7 @@ export async function paceRuns(
         inFlight += 1; // taken before the call: runs started concurrently never overshoot
         const started = await start(run);
         if (started.status !== 'started') inFlight -= 1; // no build: the slot is free again
-        if (started.status === 'deferred') full = true;
+        if (started.status === 'deferred' && capacity) full = true; // paced: CodeBuild is full
         starts.set(run, started);
       }),
     ),
