@@ -97,7 +97,21 @@ export async function loadLatestReport(
 ): Promise<LatestReport> {
   const bucket = options.bucket ?? (await findReportBucket(clients, options));
   const report = await readLatestReport(clients.s3, bucket, options);
-  const wanted = options.accounts ?? [];
+  return withAccountDetails(clients.s3, bucket, report, options.accounts ?? [], options);
+}
+
+/**
+ * A summary already read, with the items of the given accounts' cells read from the details beside
+ * it (EKS discovery reads `latest.json` once, then only the accounts whose clusters need a look).
+ */
+export async function withAccountDetails(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  report: CoverageSummary,
+  wanted: readonly string[],
+  options: Pick<LatestOptions, 'signal'> = {},
+): Promise<LatestReport> {
+  const clients = { s3 };
   if (wanted.length === 0 || report.details === undefined)
     return { bucket, key: REPORT_KEYS.latestJson, report };
   const prefix = report.details.prefix;

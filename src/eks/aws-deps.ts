@@ -12,6 +12,7 @@ import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -24,6 +25,7 @@ import {
 import { OrganizationsDirectory } from '../aws/organizations-directory.js';
 import { ScopeCache } from '../aws/scope-cache.js';
 import { PARTITIONS } from '../config/partitions.js';
+import { RunsTableBuildCapacity, ServiceQuotasReader, type BuildCapacity } from './build-capacity.js';
 import type { EksFunctionSettings } from './run-contract.js';
 import { SdkClusterApi, type ClusterApi } from './cluster-api.js';
 import { SqsDiscoveryQueue, type DiscoveryQueue } from './discovery-queue.js';
@@ -47,6 +49,8 @@ export interface EksServices {
   readonly runs: RunStarter;
   readonly scope: ScopeCache;
   readonly queue?: DiscoveryQueue;
+  /** Paces a sweep's builds to the CodeBuild quota (or `rollout.concurrentBuilds`). */
+  readonly capacity: BuildCapacity;
 }
 
 /** Home-account clients, created once per module (warm invocations reuse them). */
@@ -56,6 +60,8 @@ export interface EksHomeClients {
   readonly dynamo: DynamoDBClient;
   readonly codeBuild: CodeBuildClient;
   readonly sqs: SQSClient;
+  /** Reads the CodeBuild concurrent-build quota (when `rollout.concurrentBuilds` does not set it). */
+  readonly serviceQuotas: ServiceQuotasClient;
 }
 
 export function createEksHomeClients(homeRegion: string): EksHomeClients {
@@ -66,6 +72,7 @@ export function createEksHomeClients(homeRegion: string): EksHomeClients {
     dynamo: new DynamoDBClient({ region: homeRegion }),
     codeBuild: new CodeBuildClient({ region: homeRegion }), // the project exists only here
     sqs: new SQSClient({ region: homeRegion }),
+    serviceQuotas: new ServiceQuotasClient({ region: homeRegion }),
   };
 }
 
@@ -106,6 +113,9 @@ export function createEksServices(
     scope: new ScopeCache(new OrganizationsDirectory(home.organizations), {
       targets: settings.targets,
       excludeAccounts: settings.excludeAccounts,
+    }),
+    capacity: new RunsTableBuildCapacity(table, new ServiceQuotasReader(home.serviceQuotas), {
+      ...(settings.concurrentBuilds !== undefined ? { override: settings.concurrentBuilds } : {}),
     }),
     ...(env.discoveryQueueUrl ? { queue: new SqsDiscoveryQueue(home.sqs, env.discoveryQueueUrl) } : {}),
   };

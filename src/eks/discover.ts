@@ -23,6 +23,8 @@ import {
 } from './report.js';
 import type { DesiredState, ComputeMode } from './run-contract.js';
 import { decideRun, type CoverageSignal, type RetryBackoff, type RunDecision } from './run-decision.js';
+import type { BuildCapacity } from './build-capacity.js';
+import { paceRuns, type WantedRun } from './pace-runs.js';
 import type { ClusterRef, RunStateTable, RunsTable } from './runs-table.js';
 import type { RunStart, RunStarter } from './start-run.js';
 import { judgeCluster, type VerdictOptions } from './verdict.js';
@@ -42,6 +44,8 @@ export interface DiscoveryDeps {
   readonly clusterApi: (accountId: string, region: string, credentials: CredentialProvider) => ClusterApi;
   readonly table: RunsTable & RunStateTable;
   readonly runs: RunStarter;
+  /** Paces the sweep's builds to CodeBuild (absent: every wanted run is started). */
+  readonly capacity?: BuildCapacity;
 }
 
 export interface DiscoverySettings extends VerdictOptions {
@@ -85,18 +89,20 @@ export async function discoverAccounts(
 
   // Accounts in flight: more than call slots, because a throttled account spaces its calls and
   // leaves its slot idle between them; the call limiter still bounds what is in flight.
+  const wanted = new Map<ClusterReport, WantedRun>();
   const outcomes = await settleEach(
     accountIds,
     Math.max(1, settings.concurrency * ACCOUNTS_PER_CALL_SLOT),
-    (accountId) => discoverAccount(accountId, deps, settings, call),
+    (accountId) => discoverAccount(accountId, deps, settings, call, wanted),
     describeError,
     signal,
   );
-  const accounts: AccountReport[] = outcomes.map((o) => {
+  const found: AccountReport[] = outcomes.map((o) => {
     if (o.status === 'ok') return o.value;
     if (o.status === 'failed') return { accountId: o.item, status: 'failed', reason: o.reason, regions: [] };
     return { accountId: o.item, status: 'not-started', regions: [] };
   });
+  const accounts = await startWanted(found, wanted, deps, settings);
   return {
     accounts,
     counts: countReport(accounts),
@@ -110,11 +116,15 @@ const ACCOUNTS_PER_CALL_SLOT = 4;
 
 type Call = <R>(accountId: string, fn: () => Promise<R>) => Promise<R>;
 
+/** Clusters that want a run, by their report (filled while discovering, started afterwards). */
+type Wanted = Map<ClusterReport, WantedRun>;
+
 async function discoverAccount(
   accountId: string,
   deps: DiscoveryDeps,
   settings: DiscoverySettings,
   call: Call,
+  wanted: Wanted,
 ): Promise<AccountReport> {
   try {
     await call(accountId, () => deps.credentials.get(accountId)); // once per account, every region shares it
@@ -151,6 +161,7 @@ async function discoverAccount(
         deps,
         settings,
         call,
+        wanted,
       ),
     describeError,
   );
@@ -180,6 +191,7 @@ async function discoverRegion(
   deps: DiscoveryDeps,
   settings: DiscoverySettings,
   call: Call,
+  wanted: Wanted,
 ): Promise<RegionReport> {
   let names: string[];
   try {
@@ -203,7 +215,7 @@ async function discoverRegion(
   const outcomes = await settleEach(
     names,
     names.length || 1,
-    (name) => discoverCluster(accountId, region, name, api, deps, settings, call),
+    (name) => discoverCluster(accountId, region, name, api, deps, settings, call, wanted),
     describeError,
   );
   const clusters: ClusterReport[] = outcomes.map((o) =>
@@ -222,6 +234,7 @@ async function discoverCluster(
   deps: DiscoveryDeps,
   settings: DiscoverySettings,
   call: Call,
+  wanted: Wanted,
 ): Promise<ClusterReport> {
   const [cluster, nodegroups, fargate] = await Promise.all([
     call(accountId, () => api.describeCluster(name)),
@@ -236,14 +249,16 @@ async function discoverCluster(
     await deps.table.recordJudgement(ref, verdict, undefined);
     // An install run undoes what a killed run left first; a cluster that gets none (no longer
     // eligible) gets a run that only does that, once the killed run's lock has run out.
-    if (item?.clusterChanges === undefined) return { cluster: name, status: 'ok', facts, verdict };
-    const run = await deps.runs.start(ref, facts.compute, 'repair');
-    return { cluster: name, status: 'ok', facts, verdict, run };
+    const report: ClusterReport = { cluster: name, status: 'ok', facts, verdict };
+    if (item?.clusterChanges !== undefined)
+      wanted.set(report, { ref, compute: facts.compute, mode: 'repair' });
+    return report;
   }
   if (!settings.desired) {
     await deps.table.recordVerdict(ref, verdict);
-    const run = await deps.runs.start(ref, facts.compute);
-    return { cluster: name, status: 'ok', facts, verdict, run };
+    const report: ClusterReport = { cluster: name, status: 'ok', facts, verdict };
+    wanted.set(report, { ref, compute: facts.compute, mode: 'install' });
+    return report;
   }
   const now = (settings.now ?? Date.now)();
   const coverage = settings.coverage?.(ref);
@@ -257,9 +272,59 @@ async function discoverCluster(
   await deps.table.recordJudgement(ref, verdict, decision, {
     resetRepairStreak: coverage === 'reporting' && (item?.repairStreak ?? 0) > 0,
   });
-  if (!decision.build) return { cluster: name, status: 'ok', facts, verdict, decision };
-  const run = await startFor(deps, ref, facts.compute, decision, now);
-  return { cluster: name, status: 'ok', facts, verdict, decision, run };
+  const report: ClusterReport = { cluster: name, status: 'ok', facts, verdict, decision };
+  if (!decision.build) return report;
+  // Its own run is still going: nothing to start or to pace (a follow-up is queued again).
+  if (item?.lockRunId !== undefined && (item.lockExpiresAt ?? 0) >= Math.floor(now / 1000)) {
+    return { ...report, run: { status: 'in-progress', heldBy: item.lockRunId } };
+  }
+  wanted.set(report, { ref, compute: facts.compute, mode: 'install', decision });
+  return report;
+}
+
+/**
+ * Starts the runs the sweep wants, paced to CodeBuild (src/eks/pace-runs.ts), and puts each start in
+ * its cluster's report; a deferred cluster's decision says so, in the report and the runs table.
+ */
+async function startWanted(
+  accounts: readonly AccountReport[],
+  wanted: Wanted,
+  deps: DiscoveryDeps,
+  settings: DiscoverySettings,
+): Promise<AccountReport[]> {
+  if (wanted.size === 0) return [...accounts];
+  const reports = [...wanted.keys()];
+  const runs = [...wanted.values()];
+  const now = (settings.now ?? Date.now)();
+  const paced = await paceRuns(
+    runs,
+    deps.capacity,
+    (run) =>
+      run.mode === 'repair' || !run.decision
+        ? deps.runs.start(run.ref, run.compute, run.mode)
+        : startFor(deps, run.ref, run.compute, run.decision, now),
+    settings.concurrency,
+  );
+  const done = new Map<ClusterReport, ClusterReport>();
+  await Promise.all(
+    reports.map(async (report, i) => {
+      const run = paced.starts[i];
+      const want = runs[i];
+      if (!run || !want) return;
+      let decision = report.decision;
+      if (run.status === 'deferred' && decision && report.verdict) {
+        decision = { build: false, code: 'deferred', reason: `${run.reason}; wanted: ${decision.reason}` };
+        await deps.table
+          .recordJudgement(want.ref, report.verdict, { code: decision.code, reason: decision.reason })
+          .catch(() => undefined); // informational: the next look decides again
+      }
+      done.set(report, { ...report, ...(decision ? { decision } : {}), run });
+    }),
+  );
+  return accounts.map((a) => ({
+    ...a,
+    regions: a.regions.map((r) => ({ ...r, clusters: r.clusters.map((c) => done.get(c) ?? c) })),
+  }));
 }
 
 /** Starts the run a decision asked for and records why (a repair lengthens the repair streak). */

@@ -42,6 +42,12 @@ export interface DiscoveryQueue {
 /** How long a follow-up waits before the account is discovered again (SQS's longest delay). */
 export const FOLLOW_UP_DELAY_SECONDS = 900;
 
+/**
+ * How long an account whose runs were deferred (CodeBuild at the pace's limit) waits before it is
+ * discovered again: about the time a deployer build takes, so the next wave finds builds finished.
+ */
+export const DEFERRED_DELAY_SECONDS = 300;
+
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

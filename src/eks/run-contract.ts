@@ -296,6 +296,8 @@ export const EKS_FUNCTION_ENV = {
   discoveryQueueUrl: 'FALCON_ORG_DISCOVERY_QUEUE_URL',
   /** JSON of the deployer's settings (`DeployerRunSettings`, as the project has them): the desired state. */
   deployerSettings: 'FALCON_ORG_DEPLOYER_SETTINGS',
+  /** The coverage report bucket (when coverage reports EKS): its latest report feeds discovery's repairs. */
+  coverageReportBucket: 'FALCON_ORG_COVERAGE_REPORT_BUCKET',
 } as const;
 
 /** Non-secret settings of the EKS functions, passed as JSON in `EKS_FUNCTION_ENV.settings`. */

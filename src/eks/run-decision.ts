@@ -22,6 +22,8 @@ export const RUN_DECISION_CODES = {
   changed: 'changed',
   repair: 'repair',
   upToDate: 'up-to-date',
+  /** Wanted a run, but CodeBuild was at the pace's limit (src/eks/pace-runs.ts): the next look starts it. */
+  deferred: 'deferred',
 } as const;
 export type RunDecisionCode = (typeof RUN_DECISION_CODES)[keyof typeof RUN_DECISION_CODES];
 

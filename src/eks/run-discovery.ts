@@ -7,7 +7,7 @@
  */
 import type { Scope } from '../aws/organization-scope.js';
 import { discoverAccounts, type DiscoveryDeps, type DiscoverySettings } from './discover.js';
-import { FOLLOW_UP_DELAY_SECONDS, type DiscoveryQueue } from './discovery-queue.js';
+import { DEFERRED_DELAY_SECONDS, FOLLOW_UP_DELAY_SECONDS, type DiscoveryQueue } from './discovery-queue.js';
 import { countReport, type AccountReport, type DiscoveryReport } from './report.js';
 import type { AccountOutcome } from './run-contract.js';
 import { describeError } from '../shared/describe-error.js';
@@ -92,6 +92,17 @@ export async function runDiscovery(
     await deps.queue
       .send(waiting, settings.accountsPerMessage ?? 25, FOLLOW_UP_DELAY_SECONDS)
       .catch(() => undefined); // the follow-up stays recorded: the next sweep serves it
+  }
+
+  // Runs that did not fit under CodeBuild's quota: look again once some builds have finished.
+  const deferred = report.accounts
+    .filter((a) => a.regions.some((r) => r.clusters.some((c) => c.run?.status === 'deferred')))
+    .map((a) => a.accountId)
+    .filter((a) => !waiting.includes(a));
+  if (deferred.length > 0 && deps.queue) {
+    await deps.queue
+      .send(deferred, settings.accountsPerMessage ?? 25, DEFERRED_DELAY_SECONDS)
+      .catch(() => undefined); // nothing is lost: the next sweep decides again
   }
 
   const unstarted = report.accounts.filter((a) => a.status === 'not-started').map((a) => a.accountId);

@@ -7,6 +7,8 @@
  * - the discovery SQS queue: batches of accounts a previous invocation could not start in time
  *   (partial batch response: only messages whose accounts could not be handed on are retried).
  */
+import { S3Client } from '@aws-sdk/client-s3';
+import { readCoverageSignals, type CoverageSignals } from '../coverage/eks-feed.js';
 import {
   createEksHomeClients,
   createEksServices,
@@ -52,6 +54,7 @@ export interface EksDiscoverHandlerOptions {
 }
 
 let moduleClients: EksHomeClients | undefined;
+let moduleS3: S3Client | undefined;
 
 function defaultServices(env: EksEnvironment): EksServices {
   moduleClients ??= createEksHomeClients(env.settings.homeRegion);
@@ -73,6 +76,11 @@ export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}
       invocationBudget(context, reserve).workMs,
     );
     try {
+      // The closed loop: a sweep rebuilds the clusters the latest coverage report says do not report.
+      const coverage =
+        input.kind === 'sweep' && env.coverageReportBucket !== undefined
+          ? await coverageSignals(logger, env.coverageReportBucket, s.homeRegion, stop.signal)
+          : undefined;
       const run = await runDiscovery(
         input,
         { ...deps, scope: () => deps.scope.scope() },
@@ -82,6 +90,7 @@ export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}
           ...(s.minKubernetesVersion ? { minKubernetesVersion: s.minKubernetesVersion } : {}),
           ...(s.accountsPerMessage ? { accountsPerMessage: s.accountsPerMessage } : {}),
           ...rolloutSettings(env),
+          ...(coverage ? { coverage: coverage.signal } : {}),
         },
         stop.signal,
       );
@@ -114,6 +123,34 @@ export function createEksDiscoverHandler(options: EksDiscoverHandlerOptions = {}
 }
 
 type Discover = (input: DiscoveryInput, context: LambdaContext) => Promise<DiscoveryRun>;
+
+/**
+ * What the latest coverage report says about the clusters' nodes. A report that is missing or cannot
+ * be read means no repairs this sweep (logged), never a failed sweep.
+ */
+async function coverageSignals(
+  logger: HandlerLogger,
+  bucket: string,
+  homeRegion: string,
+  signal: AbortSignal,
+): Promise<CoverageSignals | undefined> {
+  moduleS3 ??= new S3Client({ region: homeRegion });
+  try {
+    const signals = await readCoverageSignals(moduleS3, bucket, signal);
+    logger.info('eks discovery read the coverage report', {
+      bucket,
+      generatedAt: signals.generatedAt,
+      clustersToRepair: signals.repairs,
+    });
+    return signals;
+  } catch (error) {
+    logger.warn('eks discovery: no coverage repairs this sweep', {
+      bucket,
+      reason: `the latest coverage report could not be read: ${describeError(error)}`,
+    });
+    return undefined;
+  }
+}
 
 async function onCustomResource(
   logger: HandlerLogger,

@@ -14,6 +14,11 @@ import {
   ListOrganizationalUnitsForParentCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import {
+  GetAWSDefaultServiceQuotaCommand,
+  GetServiceQuotaCommand,
+  ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
@@ -77,6 +82,9 @@ export class EksWorld {
   eks: AwsClientStub<EKSClient>;
   readonly codeBuild = mockClient(CodeBuildClient);
   readonly sqs = mockClient(SQSClient);
+  readonly serviceQuotas = mockClient(ServiceQuotasClient);
+  /** The home account's CodeBuild concurrent-build quota (Service Quotas); undefined: never adjusted. */
+  codeBuildQuota: number | undefined = 60;
   readonly dynamo = new FakeDynamoTable(TABLE);
   readonly table = new DynamoRunsTable(this.dynamo.client, TABLE);
 
@@ -161,6 +169,17 @@ export class EksWorld {
           return { build: { id: `${input.projectName}:build-${this.buildCounter}` } };
         },
       );
+    this.serviceQuotas
+      .on(GetServiceQuotaCommand)
+      .callsFake((input: { ServiceCode: string; QuotaCode: string }) => {
+        if (input.ServiceCode !== 'codebuild') throw new Error(`unexpected quota ${input.ServiceCode}`);
+        if (this.codeBuildQuota === undefined)
+          throw Object.assign(new Error('no applied quota'), { name: 'NoSuchResourceException' });
+        return {
+          Quota: { ServiceCode: 'codebuild', QuotaCode: input.QuotaCode, Value: this.codeBuildQuota },
+        };
+      });
+    this.serviceQuotas.on(GetAWSDefaultServiceQuotaCommand).resolves({ Quota: { Value: 20 } });
     this.sqs
       .on(SendMessageBatchCommand)
       .callsFake((input: { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] }) => {
@@ -293,6 +312,7 @@ export class EksWorld {
       dynamo: new DynamoDBClient({ region: HOME_REGION, credentials: creds }),
       codeBuild: new CodeBuildClient({ region: HOME_REGION, credentials: creds }),
       sqs: new SQSClient({ region: HOME_REGION, credentials: creds }),
+      serviceQuotas: new ServiceQuotasClient({ region: HOME_REGION, credentials: creds }),
     };
   }
 
@@ -305,7 +325,16 @@ export class EksWorld {
   }
 
   reset(): void {
-    for (const m of [this.orgs, this.sts, this.account, this.eks, this.codeBuild, this.sqs]) m.restore();
+    for (const m of [
+      this.orgs,
+      this.sts,
+      this.account,
+      this.eks,
+      this.codeBuild,
+      this.sqs,
+      this.serviceQuotas,
+    ])
+      m.restore();
     this.dynamo.reset();
   }
 

@@ -3,8 +3,22 @@
  * builds only what needs building (never protected, desired state changed, failed and backed off,
  * a follow-up an event left), and every eligible cluster's decision says why.
  */
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { desiredState } from '../../src/cluster/desired-state.js';
+import { countItems, stateOf, totalsOf } from '../../src/coverage/cells.js';
+import {
+  COVERAGE_SCHEMA_VERSION,
+  type CoverageCell,
+  type CoverageItem,
+  type CoverageReport,
+  type ItemState,
+} from '../../src/coverage/model.js';
+import { publishReport } from '../../src/coverage/publish.js';
+import { InMemoryDetails } from '../../src/coverage/report-store.js';
 import { deployerRunSettingsFromConfig, type DeployerRunSettings } from '../../src/cluster/settings.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { DiscoveryReport } from '../../src/eks/report.js';
@@ -207,5 +221,247 @@ describe('an event that meets a held lock', () => {
     expect(deployer.builds).toHaveLength(2);
     expect(world.queued).toEqual([[A1], [A1]]);
     expect(QUEUE_URL).toContain('eks-discovery');
+  });
+});
+
+describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
+  function addClusters(names: string[]): void {
+    for (const name of names)
+      world.addCluster(A1, 'us-east-1', { name, authenticationMode: 'API', nodegroups: ['ng'] });
+  }
+  const lockOf = async (cluster: string) =>
+    (await world.table.get({ accountId: A1, region: 'us-east-1', cluster }))?.lockRunId;
+  const delays = () =>
+    world.sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.[0]?.DelaySeconds);
+
+  it('never has more builds in flight than the quota, starts new clusters first, defers the rest and picks them up at the next look', async () => {
+    world.codeBuildQuota = 2;
+    await sweep(); // nodes and fargate: 2 of 2
+    await deployer.finishAll();
+    settings = settingsFor(1); // both out of date now …
+    addClusters(['new-a', 'new-b', 'new-c']); // … and three clusters nobody protects yet
+
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    const first = await sweep();
+    expect(first).toMatchObject({ runsStarted: 2, runsDeferred: 3, runsFailed: 0 });
+    expect(builtClusters(2)).toEqual(['new-a', 'new-b']); // new clusters before changed ones
+    const deferred = await decisionOf('new-c');
+    expect(deferred?.code).toBe('deferred');
+    expect(deferred?.reason).toMatch(/^deferred: CodeBuild at 2 of 2 builds \(CodeBuild quota L-9D07B6EF\)/);
+    expect(deferred?.reason).toContain('wanted: never protected');
+    expect((await decisionOf('nodes'))?.code).toBe('deferred');
+    expect(await lockOf('new-c')).toBeUndefined(); // no lock taken for what did not fit
+    expect((await world.table.get({ accountId: A1, region: 'us-east-1', cluster: 'new-c' }))?.lastRun).toBe(
+      undefined, // nothing recorded against the cluster
+    );
+    expect(world.queued).toEqual([[A1]]); // looked at again once builds have finished
+    expect(delays()).toEqual([300]);
+
+    // Nothing finished yet: the next look starts nothing (2 of 2 in flight).
+    vi.setSystemTime(T0 + 65 * MINUTE);
+    expect(await sweep()).toMatchObject({ runsStarted: 0, runsDeferred: 3, runsInProgress: 2 });
+    expect(deployer.inProgress()).toHaveLength(2);
+
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 70 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(2);
+    expect(builtClusters(4)).toContain('new-c'); // the last new cluster before the second changed one
+    expect(deployer.inProgress()).toHaveLength(2);
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 75 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(1);
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 80 * MINUTE);
+    expect(await sweep()).toMatchObject({ runsStarted: 0, runsDeferred: 0, upToDate: 5 });
+    // Every cluster built once for the change or its first protection: 2 + 5 builds in all.
+    expect(deployer.builds).toHaveLength(7);
+  });
+
+  it('rollout.concurrentBuilds overrides the quota', async () => {
+    world.settings = { ...world.settings, concurrentBuilds: 1 };
+    const counts = await sweep();
+    expect(counts).toMatchObject({ runsStarted: 1, runsDeferred: 1 });
+    expect((await decisionOf(builtClusters(0)[0] === 'nodes' ? 'fargate' : 'nodes'))?.reason).toContain(
+      'deferred: CodeBuild at 1 of 1 builds (features.eksProtection.rollout.concurrentBuilds)',
+    );
+    expect(world.serviceQuotas.commandCalls(GetServiceQuotaCommand)).toHaveLength(0);
+  });
+
+  it('reads the AWS default when the quota was never adjusted, and paces to 5 when Service Quotas cannot be read', async () => {
+    world.codeBuildQuota = undefined; // NoSuchResourceException: the default (20) applies
+    expect((await sweep()).runsStarted).toBe(2);
+
+    world.reset();
+    world = new EksWorld();
+    world.addAccounts('r-root', [A1]);
+    addClusters(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']);
+    deployer = new DeployerSimulator(world.table, Date.now, (compute: ComputeMode) =>
+      desiredState(settings, compute),
+    );
+    serveDeployerProject(world.codeBuild, deployer, { projectName: PROJECT, runsTable: TABLE });
+    world.serviceQuotas
+      .on(GetServiceQuotaCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    expect(await sweep()).toMatchObject({ runsStarted: 5, runsDeferred: 2, runsFailed: 0 });
+    expect((await decisionOf('c7'))?.reason).toContain('the CodeBuild quota could not be read');
+  });
+
+  it('an unchanged organization costs no quota or lock reads', async () => {
+    await sweep();
+    await deployer.finishAll();
+    const quotaCalls = world.serviceQuotas.commandCalls(GetServiceQuotaCommand).length;
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(0);
+    expect(world.serviceQuotas.commandCalls(GetServiceQuotaCommand)).toHaveLength(quotaCalls);
+  });
+});
+
+describe('the closed loop with coverage (issue 15 point 4)', () => {
+  const BUCKET = 'fo-test-coverage-reports';
+  let objects: Map<string, string>;
+  let s3: AwsClientStub<S3Client>;
+
+  /** The coverage function's own publishing (details, dated copy, latest.json) into the fake bucket. */
+  async function publishCoverage(clusters: Record<string, ItemState | 'not-reporting' | 'partial'>) {
+    const items = Object.entries(clusters).map(([id, state]): CoverageItem => {
+      if (state === 'not-reporting')
+        return {
+          kind: 'cluster',
+          id,
+          state: 'unprotected',
+          reasons: [{ code: 'nodes-not-reporting', text: 'none of its 3 EC2 nodes reports to Falcon' }],
+          facts: { ec2Nodes: 3, nodesReporting: 0 },
+        };
+      if (state === 'partial')
+        return {
+          kind: 'cluster',
+          id,
+          state: 'partial',
+          reasons: [{ code: 'nodes-partly-reporting', text: '1 of its 3 EC2 nodes do not report' }],
+          facts: { ec2Nodes: 3, nodesReporting: 2 },
+        };
+      return { kind: 'cluster', id, state, reasons: [], facts: {} };
+    });
+    const counts = countItems(items);
+    const cell: CoverageCell = {
+      feature: 'eksProtection',
+      accountId: A1,
+      region: 'us-east-1',
+      state: stateOf(counts),
+      counts,
+      reasons: [],
+      items,
+    };
+    const report: CoverageReport = {
+      schemaVersion: COVERAGE_SCHEMA_VERSION,
+      generatedAt: new Date().toISOString(),
+      scope: {
+        partition: 'aws',
+        homeAccountId: HOME_ACCOUNT,
+        homeRegion: 'us-east-1',
+        targets: ['r-root'],
+        excludeAccounts: [],
+        features: ['eksProtection'],
+      },
+      accounts: [{ id: A1, readable: true }],
+      regions: ['us-east-1'],
+      cells: [cell],
+      totals: totalsOf([cell]),
+      allProtected: cell.state === 'protected',
+    };
+    const summaryCell = { ...cell, items: undefined };
+    await publishReport(
+      { ...report, cells: [summaryCell] },
+      new InMemoryDetails(report),
+      { bucket: BUCKET, namespace: 'FalconOrg' },
+      { s3: new S3Client({ region: 'us-east-1' }), cloudWatch: { send: () => Promise.resolve({}) } },
+    );
+  }
+
+  const repairStreakOf = async (cluster: string) =>
+    (await world.table.get({ accountId: A1, region: 'us-east-1', cluster }))?.repairStreak;
+
+  function coverageEnv(): Record<string, string> {
+    return { ...env(), [EKS_FUNCTION_ENV.coverageReportBucket]: BUCKET };
+  }
+
+  async function coverageSweep(): Promise<DiscoveryReport['counts']> {
+    const handler = createEksDiscoverHandler({ env: coverageEnv(), services: world.services });
+    return ((await handler(SCHEDULE, world.context())) as { counts: DiscoveryReport['counts'] }).counts;
+  }
+
+  beforeEach(() => {
+    objects = new Map();
+    s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).callsFake((input: { Bucket: string; Key: string; Body: string | Buffer }) => {
+      objects.set(`${input.Bucket}/${input.Key}`, input.Body.toString());
+      return {};
+    });
+    s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
+      const text = objects.get(`${input.Bucket}/${input.Key}`);
+      if (text === undefined)
+        throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
+      return { Body: { transformToString: () => Promise.resolve(text) } };
+    });
+  });
+  afterEach(() => s3.restore());
+
+  it('rebuilds exactly the clusters whose nodes stopped (or partly stopped) reporting, backs the repair off, and rests once they report', async () => {
+    world.addCluster(A1, 'us-east-1', { name: 'quiet', authenticationMode: 'API', nodegroups: ['ng'] });
+    await coverageSweep(); // no report stored yet: the sweep still protects everything
+    await deployer.finishAll();
+    expect(deployer.builds).toHaveLength(3);
+
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    await publishCoverage({ nodes: 'partial', fargate: 'protected', quiet: 'not-reporting' });
+    vi.setSystemTime(T0 + 70 * MINUTE);
+    const repaired = await coverageSweep();
+    expect(repaired).toMatchObject({ runsStarted: 2, upToDate: 1 });
+    expect(builtClusters(3)).toEqual(['nodes', 'quiet']);
+    expect((await decisionOf('quiet'))?.code).toBe('repair');
+    expect((await decisionOf('quiet'))?.reason).toContain('coverage says its nodes do not report');
+    expect((await decisionOf('nodes'))?.reason).toContain('only some nodes report');
+    // Only the account with a troubled EKS cell had its details read, and latest.json once.
+    const reads = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key ?? '');
+    expect(reads.filter((k) => k === 'latest.json')).toHaveLength(2);
+    expect(reads.filter((k) => k.endsWith(`/accounts/${A1}.json`))).toHaveLength(1);
+    await deployer.finishAll();
+
+    // The next report still says so (it was made before the runs): backing off 1 h, as failures do.
+    vi.setSystemTime(T0 + 100 * MINUTE);
+    expect((await coverageSweep()).runsStarted).toBe(0);
+    expect((await decisionOf('quiet'))?.reason).toMatch(
+      /coverage says its nodes do not report; backing off until/,
+    );
+
+    vi.setSystemTime(T0 + 131 * MINUTE);
+    expect((await coverageSweep()).runsStarted).toBe(2); // second repair after the backoff
+    await deployer.finishAll();
+
+    expect(await repairStreakOf('quiet')).toBe(2);
+
+    // Every node reports again: no more repairs, the streak resets.
+    await publishCoverage({ nodes: 'protected', fargate: 'protected', quiet: 'protected' });
+    vi.setSystemTime(T0 + 400 * MINUTE);
+    expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 3 });
+    expect(await repairStreakOf('quiet')).toBeUndefined(); // reset to 0, read back as absent
+  });
+
+  it('a missing or unreadable report means no repairs, logged, never a failed sweep', async () => {
+    await coverageSweep();
+    await deployer.finishAll();
+    const warn = vi.mocked(console.warn);
+
+    vi.setSystemTime(T0 + 60 * MINUTE);
+    const none = await coverageSweep(); // nothing stored: NoSuchKey
+    expect(none).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
+      /no coverage repairs this sweep.*no coverage report has been stored yet/,
+    );
+
+    objects.set(`${BUCKET}/latest.json`, '{"schemaVersion": 2, "cells": "truncated');
+    vi.setSystemTime(T0 + 120 * MINUTE);
+    expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/latest.json is not JSON/);
   });
 });

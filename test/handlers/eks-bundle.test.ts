@@ -8,7 +8,9 @@ import { bundleHandler, handlerNames } from '../../scripts/bundle-lambdas.mjs';
 import { CfnCaptureServer } from './cfn-capture-server.js';
 
 const run = promisify(execFile);
-const MAX_BUNDLE_BYTES = 1_500_000;
+// eks-discover carries the S3 client (about 170 KB) to read the coverage report it repairs from
+// (issue 15 point 4) and the Service Quotas client (about 30 KB) it paces builds with: 1.63 MB.
+const MAX_BUNDLE_BYTES = 1_700_000;
 const CONTEXT = `{
   invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:falcon-org-eks',
   getRemainingTimeInMillis: () => 60000,

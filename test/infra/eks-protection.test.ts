@@ -23,7 +23,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 /** Lambda bundles of the two EKS functions and a deployer bundle next to them (content does not matter). */
 function bundles(): string {
-  const lambdaDir = withDummyDeployer(dummyLambdaDir('eks-discover', 'eks-event'));
+  const lambdaDir = withDummyDeployer(dummyLambdaDir('eks-discover', 'eks-event', 'coverage'));
   dirs.push(lambdaDir, `${lambdaDir}/..`);
   return lambdaDir;
 }
@@ -386,7 +386,12 @@ describe('EKS Protection: home account', () => {
     for (const prefix of ['DiscoverFunction', 'EventFunction']) {
       const [, fn] = one(plain.root, 'AWS::Lambda::Function', prefix);
       const variables = (fn.Properties['Environment'] as { Variables: Record<string, CfnValue> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual(Object.values(EKS_FUNCTION_ENV).sort());
+      // Without coverage there is no report to read (the closed loop needs coverage.enabled).
+      expect(Object.keys(variables).sort()).toEqual(
+        Object.values(EKS_FUNCTION_ENV)
+          .filter((v) => v !== EKS_FUNCTION_ENV.coverageReportBucket)
+          .sort(),
+      );
       expect(variables[EKS_FUNCTION_ENV.runsTable]).toEqual({ Ref: tableId });
       expect(variables[EKS_FUNCTION_ENV.deployerProject]).toEqual({ Ref: projectId });
       expect(variables[EKS_FUNCTION_ENV.discoveryQueueUrl]).toEqual({ Ref: queueId });
@@ -442,6 +447,43 @@ describe('EKS Protection: home account', () => {
     }
   });
 
+  it('lets discovery read the latest coverage report, and only that, when coverage reports EKS (the closed loop)', () => {
+    const looped = eksApp({}, { coverage: { enabled: true } });
+    const bucketId = one(looped.root, 'AWS::S3::Bucket', 'CoverageReports')[0];
+    const [, discover] = one(looped.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
+    const [, event] = one(looped.root, 'AWS::IAM::Role', 'EventExecutionRole');
+    const read = inlineStatements(discover).find((s) => s.Sid === 'ReadCoverageReport');
+    expect(read).toEqual({
+      Sid: 'ReadCoverageReport',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: [
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/latest.json']] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/reports/*/accounts/*']] },
+      ],
+    });
+    expect(inlineStatements(event).map((s) => s.Sid)).not.toContain('ReadCoverageReport');
+    const [, fn] = one(looped.root, 'AWS::Lambda::Function', 'DiscoverFunction');
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[EKS_FUNCTION_ENV.coverageReportBucket]).toEqual({ Ref: bucketId });
+    // Coverage without EKS in its features: nothing to read.
+    const other = eksApp({}, { coverage: { enabled: true, features: ['ssmDistributor'] } });
+    const [, fn2] = one(other.root, 'AWS::Lambda::Function', 'DiscoverFunction');
+    const vars2 = (fn2.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(vars2[EKS_FUNCTION_ENV.coverageReportBucket]).toBeUndefined();
+  });
+
+  it('does not let discovery read Service Quotas when rollout.concurrentBuilds sets the pace', () => {
+    const paced = eksApp({ rollout: { concurrentBuilds: 40 } });
+    const [, discover] = one(paced.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
+    const sids = inlineStatements(discover).map((s) => s.Sid);
+    expect(sids).toContain('CountRunsInFlight');
+    expect(sids).not.toContain('ReadCodeBuildQuota');
+    const [, fn] = one(paced.root, 'AWS::Lambda::Function', 'DiscoverFunction');
+    const variables = (fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables;
+    expect(JSON.stringify(variables[EKS_FUNCTION_ENV.settings])).toContain('concurrentBuilds');
+  });
+
   it('gives each home function role exactly what it uses, in the role itself', () => {
     const [, discover] = one(plain.root, 'AWS::IAM::Role', 'DiscoverExecutionRole');
     const [, event] = one(plain.root, 'AWS::IAM::Role', 'EventExecutionRole');
@@ -478,8 +520,23 @@ describe('EKS Protection: home account', () => {
         (sid) => !/^(NoOverride|OnlyRunVariables|OnlyTheExecutionRole|NoReferenceIn)/.test(sid),
       );
     expect(allows(discoverStatements).sort()).toEqual(
-      [...Object.keys(common), 'SpreadDiscoveryWork', 'WriteOwnLogs'].sort(),
+      [
+        ...Object.keys(common),
+        'CountRunsInFlight',
+        'ReadCodeBuildQuota',
+        'SpreadDiscoveryWork',
+        'WriteOwnLogs',
+      ].sort(),
     );
+    // Pacing (issue 15 point 2): discovery counts the runs in flight and reads the CodeBuild quota.
+    expect(discoverStatements['CountRunsInFlight']).toEqual({
+      Action: 'dynamodb:Scan',
+      Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+    });
+    expect(discoverStatements['ReadCodeBuildQuota']).toEqual({
+      Action: ['servicequotas:GetServiceQuota', 'servicequotas:GetAWSDefaultServiceQuota'],
+      Resource: '*',
+    });
     expect(allows(eventStatements).sort()).toEqual(
       [...Object.keys(common), 'QueueFollowUps', 'SendFailedEventsToDeadLetterQueue', 'WriteOwnLogs'].sort(),
     );

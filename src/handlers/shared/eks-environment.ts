@@ -43,6 +43,8 @@ export interface EksEnvironment extends EksWiringSettings {
    * compared with. Absent (a deployment from before it): every eligible cluster is built each sweep.
    */
   readonly deployer?: DeployerRunSettings;
+  /** Where the coverage function stores its reports (absent: coverage does not report EKS, no repairs). */
+  readonly coverageReportBucket?: string;
 }
 
 /** Reads and checks the environment; the error names every variable that is missing or wrong. */
@@ -85,11 +87,13 @@ export function readEksEnvironment(env: Readonly<Record<string, string | undefin
     );
   }
   const queue = env[EKS_FUNCTION_ENV.discoveryQueueUrl];
+  const reports = env[EKS_FUNCTION_ENV.coverageReportBucket];
   return {
     settings,
     runsTable,
     deployerProject,
     ...(queue ? { discoveryQueueUrl: queue } : {}),
+    ...(reports ? { coverageReportBucket: reports } : {}),
     ...(deployer ? { deployer } : {}),
   };
 }

@@ -72,6 +72,9 @@ export class Coverage extends Construct {
       ...(runsTable ? { runsTable } : {}),
     });
 
+    // The closed loop: EKS discovery rebuilds the clusters this report says do not report.
+    if (runsTable && eks instanceof EksProtection) eks.useCoverageReports(this.reports.bucket);
+
     // The scheduled event is passed unchanged; an on-demand invocation sends any other event.
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'falcon-org: runs the coverage report',

@@ -10,8 +10,9 @@ import { Construct } from 'constructs';
 import { deployerRunSettingsFromConfig } from '../../cluster/settings.js';
 import type { ResolvedConfig } from '../../config/load.js';
 import { EKS_FUNCTION_ENV } from '../../eks/run-contract.js';
+import { REPORT_KEYS } from '../../coverage/publish.js';
 import { operatorManifestKey } from '../artifact-bucket.js';
-import { acknowledge } from '../nag.js';
+import { acknowledge, logicalIdOf } from '../nag.js';
 import { memberParameter, OrgStackSet } from '../org-stackset.js';
 import { addPlanNote } from '../plan-notes.js';
 import { CLUSTER_EVENT_PATTERN } from './eks/cluster-events.js';
@@ -94,6 +95,29 @@ export class EksProtection extends Construct {
   readonly trail?: OrganizationTrail;
   private readonly config: ResolvedConfig;
   private readonly eks: ResolvedConfig['features']['eksProtection'];
+  private coverageBucket?: s3.IBucket;
+
+  /**
+   * Called by the Coverage feature when it reports EKS: discovery reads that bucket's latest report
+   * (`latest.json` and the details of the accounts it needs) to rebuild clusters whose nodes do not report.
+   */
+  useCoverageReports(bucket: s3.IBucket): void {
+    this.coverageBucket = bucket;
+    acknowledge(this.discover.role, {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${REPORT_KEYS.datedPrefix}*/accounts/*]`,
+      reason:
+        'Each coverage run writes its per-account details under a new dated prefix (reports/YYYY/MM/DD/<time>/accounts/); discovery reads only those of accounts whose EKS clusters latest.json says need a look, read-only.',
+    });
+  }
+
+  private reportBucket(): s3.IBucket {
+    if (!this.coverageBucket) {
+      throw new Error(
+        'coverage reports EKS Protection but its report bucket was never handed to EKS Protection (Coverage must call useCoverageReports)',
+      );
+    }
+    return this.coverageBucket;
+  }
 
   /** Built in named steps: queues, the deployer, the functions and their triggers, the member StackSets, discovery. */
   constructor(scope: Construct, id: string, context: FeatureContext) {
@@ -199,8 +223,21 @@ export class EksProtection extends Construct {
   /** `eks-discover` and `eks-event`, each through the one function builder with its statements. */
   private buildFunctions(inputs: FunctionInputs): { discover: EksFunction; event: EksFunction } {
     const { queues, discoverCode, eventCode, logRemovalPolicy } = inputs;
-    const names = this.names;
+    const { config, eks, names } = this;
     const table = this.runsTable.table;
+    // Coverage (constructed after this feature) hands its report bucket over (useCoverageReports):
+    // discovery reads the latest report and rebuilds the clusters whose nodes do not report.
+    const coverageReports = reportsEksCoverage(config)
+      ? {
+          bucketName: cdk.Lazy.string({ produce: () => this.reportBucket().bucketName }),
+          latest: cdk.Lazy.string({
+            produce: () => this.reportBucket().arnForObjects(REPORT_KEYS.latestJson),
+          }),
+          details: cdk.Lazy.string({
+            produce: () => this.reportBucket().arnForObjects(`${REPORT_KEYS.datedPrefix}*/accounts/*`),
+          }),
+        }
+      : undefined;
     const environment = {
       [EKS_FUNCTION_ENV.settings]: cdk.Stack.of(this).toJsonString(
         eksFunctionSettings(this.config, names.executionRole),
@@ -227,9 +264,22 @@ export class EksProtection extends Construct {
       timeout: EKS_DISCOVER_TIMEOUT,
       memorySize: 512,
       logRemovalPolicy,
-      environment,
+      environment: {
+        ...environment,
+        ...(coverageReports ? { [EKS_FUNCTION_ENV.coverageReportBucket]: coverageReports.bucketName } : {}),
+      },
       statements: [
         ...common,
+        ...pacingStatements(table.tableArn, eks.rollout.concurrentBuilds),
+        ...(coverageReports
+          ? [
+              new iam.PolicyStatement({
+                sid: 'ReadCoverageReport',
+                actions: ['s3:GetObject'],
+                resources: [coverageReports.latest, coverageReports.details],
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'SpreadDiscoveryWork',
           actions: [
@@ -423,13 +473,43 @@ function homeFunctionStatements(
   ];
 }
 
+/** Whether the coverage report (when enabled) covers EKS Protection: the same rule as coverageSettings. */
+function reportsEksCoverage(config: ResolvedConfig): boolean {
+  return config.coverage.enabled && (config.coverage.features?.includes('eksProtection') ?? true);
+}
+
+/**
+ * Discovery paces its builds to CodeBuild (src/eks/build-capacity.ts): it counts the runs in flight
+ * (the held locks of the runs table) and, unless `rollout.concurrentBuilds` sets the limit, reads the
+ * CodeBuild concurrent-build quota.
+ */
+function pacingStatements(tableArn: string, concurrentBuilds: number | undefined): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'CountRunsInFlight',
+      actions: ['dynamodb:Scan'],
+      resources: [tableArn],
+    }),
+    ...(concurrentBuilds === undefined
+      ? [
+          new iam.PolicyStatement({
+            // Service Quotas read actions have no resource-level permissions for a quota value.
+            sid: 'ReadCodeBuildQuota',
+            actions: ['servicequotas:GetServiceQuota', 'servicequotas:GetAWSDefaultServiceQuota'],
+            resources: ['*'],
+          }),
+        ]
+      : []),
+  ];
+}
+
 function acknowledgeHomeFunctionRole(role: iam.Role, names: EksNames): void {
   acknowledge(
     role,
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'AWS Organizations read actions (the accounts under the configured OUs, nested OUs included) are only authorized on "*" from a delegated administrator, whose management account is not known at synth time.',
+        'AWS Organizations read actions (the accounts under the configured OUs, nested OUs included) are only authorized on "*" from a delegated administrator, whose management account is not known at synth time; the Service Quotas reads of the CodeBuild quota (discovery only) take no resource either.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${names.executionRole}]`,

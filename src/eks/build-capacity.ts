@@ -1,0 +1,105 @@
+/**
+ * How many deployer builds CodeBuild takes right now, so a sweep never starts more than the home
+ * account's concurrent-build quota: the limit (`rollout.concurrentBuilds`, else the CodeBuild quota
+ * read from Service Quotas) and the builds already in flight (every run holds its cluster's lock
+ * from before StartBuild until the deployer releases it, so the unexpired locks of the runs table
+ * count queued and running builds alike; a build that died keeps counting until its lock expires,
+ * which errs on the side of starting fewer).
+ */
+import {
+  GetAWSDefaultServiceQuotaCommand,
+  GetServiceQuotaCommand,
+  type ServiceQuotasClient,
+} from '@aws-sdk/client-service-quotas';
+import { describeError } from '../shared/describe-error.js';
+import type { RunsTable } from './runs-table.js';
+
+/**
+ * The quota the deployer project's builds count against: "Concurrently running builds for
+ * Linux/Small environment" (the project is LINUX_CONTAINER, BUILD_GENERAL1_SMALL), service code
+ * `codebuild`. Beyond it CodeBuild queues up to five times as many builds, then refuses.
+ */
+export const CODEBUILD_SMALL_QUOTA = { ServiceCode: 'codebuild', QuotaCode: 'L-9D07B6EF' } as const;
+
+/** When the quota cannot be read: the lowest CodeBuild gives a new account (its quota documentation). */
+export const FALLBACK_CONCURRENT_BUILDS = 5;
+
+export interface BuildLimit {
+  readonly limit: number;
+  /** Where the number comes from, for the log and the verdicts. */
+  readonly source: string;
+}
+
+export interface BuildCapacity {
+  limit(): Promise<BuildLimit>;
+  /** Deployer builds in flight now (queued or running). */
+  inFlight(): Promise<number>;
+}
+
+/** Reads the CodeBuild quota of the home account and region. */
+export interface QuotaReader {
+  concurrentBuilds(): Promise<number>;
+}
+
+export class ServiceQuotasReader implements QuotaReader {
+  constructor(private readonly client: Pick<ServiceQuotasClient, 'send'>) {}
+
+  /** The applied value; a quota never adjusted may only have its AWS default. */
+  async concurrentBuilds(): Promise<number> {
+    let value: number | undefined;
+    try {
+      value = (await this.client.send(new GetServiceQuotaCommand({ ...CODEBUILD_SMALL_QUOTA }))).Quota?.Value;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'NoSuchResourceException') throw error;
+    }
+    value ??= (await this.client.send(new GetAWSDefaultServiceQuotaCommand({ ...CODEBUILD_SMALL_QUOTA })))
+      .Quota?.Value;
+    if (value === undefined || !Number.isFinite(value) || value < 1) {
+      throw new Error(
+        `Service Quotas answered no usable value for ${CODEBUILD_SMALL_QUOTA.ServiceCode}/${CODEBUILD_SMALL_QUOTA.QuotaCode}`,
+      );
+    }
+    return Math.floor(value);
+  }
+}
+
+export interface BuildCapacitySettings {
+  /** `rollout.concurrentBuilds`: wins over the quota (leave room for other projects, or go lower). */
+  readonly override?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export class RunsTableBuildCapacity implements BuildCapacity {
+  constructor(
+    private readonly table: Pick<RunsTable, 'list'>,
+    private readonly quota: QuotaReader | undefined,
+    private readonly settings: BuildCapacitySettings = {},
+  ) {}
+
+  async limit(): Promise<BuildLimit> {
+    if (this.settings.override !== undefined) {
+      return { limit: this.settings.override, source: 'features.eksProtection.rollout.concurrentBuilds' };
+    }
+    if (!this.quota) {
+      return { limit: FALLBACK_CONCURRENT_BUILDS, source: 'no quota reader; the lowest CodeBuild quota' };
+    }
+    try {
+      return {
+        limit: await this.quota.concurrentBuilds(),
+        source: `CodeBuild quota ${CODEBUILD_SMALL_QUOTA.QuotaCode}`,
+      };
+    } catch (error) {
+      return {
+        limit: FALLBACK_CONCURRENT_BUILDS,
+        source: `the CodeBuild quota could not be read (${describeError(error)}); paced to ${FALLBACK_CONCURRENT_BUILDS}, the lowest CodeBuild gives, until it can — or set rollout.concurrentBuilds`,
+      };
+    }
+  }
+
+  async inFlight(): Promise<number> {
+    const nowSeconds = Math.floor((this.settings.now ?? Date.now)() / 1000);
+    const items = await this.table.list();
+    return items.filter((i) => i.lockRunId !== undefined && (i.lockExpiresAt ?? 0) >= nowSeconds).length;
+  }
+}
