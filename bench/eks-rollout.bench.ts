@@ -7,6 +7,8 @@
  *   - paced (this code): the first rollout, looking again at the accounts with deferred runs after each
  *     wave (the discovery queue), until every cluster is protected; then a sweep of the unchanged
  *     organization;
+ *   - then (c) one setting changed (the rollout generation) rolled out to the end, and (d) 1 % of the
+ *     clusters' nodes reported silent by coverage, rolled out to the end;
  *   - baseline (the old behaviour, every eligible cluster started every sweep, no pacing, no desired
  *     state): the same first sweep and the same unchanged sweep.
  * Builds started, StartBuild calls, refusals and wall time are reported, with ratios.
@@ -21,7 +23,9 @@ import { StaticEnabledRegions } from '../src/aws/account-regions.js';
 import type { BuildCapacity } from '../src/eks/build-capacity.js';
 import type { ClusterApi } from '../src/eks/cluster-api.js';
 import { discoverAccounts, type DiscoveryDeps, type DiscoverySettings } from '../src/eks/discover.js';
-import type { ComputeMode } from '../src/eks/run-contract.js';
+import type { ClusterRef } from '../src/eks/runs-table.js';
+import type { CoverageSignal } from '../src/eks/run-decision.js';
+import type { ComputeMode, DesiredState } from '../src/eks/run-contract.js';
 import { DynamoRunsTable } from '../src/eks/runs-table.js';
 import { RunStarter } from '../src/eks/start-run.js';
 import { DeployerSimulator } from '../test/eks/deployer-simulator.js';
@@ -58,6 +62,8 @@ const settings = deployerRunSettingsFromConfig(config, {
   manifestKey: 'operator.yaml',
 });
 const desired = (compute: ComputeMode) => desiredState(settings, compute);
+/** What the simulated deployer works towards: the settings of the deployment as it is now. */
+let deployed = desired;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let eksCalls = 0;
@@ -89,7 +95,7 @@ function world(paced: boolean): World {
   const dynamo = new FakeDynamoTable('runs');
   dynamo.pageSize = 1000;
   const table = new DynamoRunsTable(dynamo.client, 'runs');
-  const deployer = new DeployerSimulator(table, Date.now, desired);
+  const deployer = new DeployerSimulator(table, Date.now, (compute) => deployed(compute));
   const counts = { startBuildCalls: 0, refused: 0 };
   const codeBuild = {
     start(env: Readonly<Record<string, string>>, token: string): Promise<string> {
@@ -136,12 +142,42 @@ function world(paced: boolean): World {
 
 const base: DiscoverySettings = { regions: [REGION], concurrency: 50 };
 
-async function sweep(w: World, accounts: readonly string[], paced: boolean) {
-  const report = await discoverAccounts(accounts, w.deps, paced ? { ...base, desired } : base);
+interface SweepInputs {
+  readonly desired?: (compute: ComputeMode) => DesiredState;
+  readonly coverage?: (ref: ClusterRef) => CoverageSignal | undefined;
+}
+
+async function sweep(w: World, accounts: readonly string[], paced: boolean, inputs: SweepInputs = {}) {
+  const settingsNow: DiscoverySettings = paced
+    ? {
+        ...base,
+        desired: inputs.desired ?? desired,
+        ...(inputs.coverage ? { coverage: inputs.coverage } : {}),
+      }
+    : base;
+  const report = await discoverAccounts(accounts, w.deps, settingsNow);
   const deferredAccounts = report.accounts
     .filter((a) => a.regions.some((r) => r.clusters.some((c) => c.run?.status === 'deferred')))
     .map((a) => a.accountId);
   return { counts: report.counts, deferredAccounts };
+}
+
+/**
+ * A paced rollout to the end: a sweep of every account, then, after each wave (one build time), a look
+ * at the accounts with deferred runs (what the discovery queue does), until nothing is deferred.
+ */
+async function rollOut(w: World, inputs: SweepInputs = {}): Promise<{ builds: number; waves: number }> {
+  const before = w.deployer.builds.length;
+  let look = await sweep(w, ACCOUNTS, true, inputs);
+  let waves = 0;
+  while (true) {
+    if (waves > 10 * Math.ceil(CLUSTERS / QUOTA)) throw new Error(`no end after ${waves} waves`);
+    waves += w.deployer.inProgress().length > 0 ? 1 : 0;
+    await w.deployer.finishAll();
+    if (look.deferredAccounts.length === 0) break;
+    look = await sweep(w, look.deferredAccounts, true, inputs);
+  }
+  return { builds: w.deployer.builds.length - before, waves };
 }
 
 async function main(): Promise<void> {
@@ -166,6 +202,18 @@ async function main(): Promise<void> {
   const steady = await sweep(paced, ACCOUNTS, true);
   const pacedSteadyMs = performance.now() - t;
   const pacedSteady = { builds: steady.counts.runsStarted, startBuildCalls: paced.counts.startBuildCalls };
+
+  // (c) One setting changed (the rollout generation, part of every cluster's desired state).
+  const changedSettings = { ...settings, rollout: { ...settings.rollout, generation: 1 } };
+  const changedDesired = (compute: ComputeMode) => desiredState(changedSettings, compute);
+  deployed = changedDesired;
+  const changed = await rollOut(paced, { desired: changedDesired });
+  // (d) 1 % of the clusters' nodes stop reporting in the coverage input: exactly those are rebuilt.
+  const silent = new Set(ACCOUNTS.flatMap(clustersOf).filter((_, i) => i % 100 === 0));
+  const repair = await rollOut(paced, {
+    desired: changedDesired,
+    coverage: (ref) => (silent.has(ref.cluster) ? 'not-reporting' : 'reporting'),
+  });
 
   // Baseline: every eligible cluster started every sweep.
   const old = world(false);
@@ -217,6 +265,23 @@ async function main(): Promise<void> {
     eksCalls,
   };
   console.log(JSON.stringify(out));
+  // The issue's one-line summary (makespanRatio: waves of the first rollout / the bound ⌈clusters / quota⌉).
+  console.log(
+    JSON.stringify({
+      clusters: CLUSTERS,
+      quota: QUOTA,
+      firstWaveBuilds: pacedFirst.builds,
+      refusedByQuota: pacedFirst.refused,
+      makespanRatio: Number((pacedFirst.waves / Math.ceil(CLUSTERS / QUOTA)).toFixed(3)),
+      steadyStateBuilds: pacedSteady.builds,
+      changedBuilds: changed.builds,
+      changedWaves: changed.waves,
+      repairBuilds: repair.builds,
+      silentClusters: silent.size,
+      referenceRefused: oldFirst.refused,
+      referenceUnprotected: oldUnprotectedAfterOneSweep,
+    }),
+  );
 }
 
 await main();

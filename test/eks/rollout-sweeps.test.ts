@@ -27,7 +27,8 @@ import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
 import { createEksEventHandler } from '../../src/handlers/eks-event.js';
 import { DeployerSimulator, serveDeployerProject } from './deployer-simulator.js';
 import { cloudTrailEvent, EksWorld, HOME_ACCOUNT, PROJECT, QUEUE_URL, TABLE } from './eks-world.js';
-import { captureLogs } from '../shared/log-capture.js';
+import { bodyText } from '../handlers/coverage-harness.js';
+import { captureLogs, type LogCapture } from '../shared/log-capture.js';
 
 const SCHEDULE = { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'tick' };
 const A1 = '111111111111';
@@ -37,6 +38,7 @@ const MINUTE = 60_000;
 let world: EksWorld;
 let deployer: DeployerSimulator;
 let settings: DeployerRunSettings;
+let logs: LogCapture;
 
 function settingsFor(generation: number): DeployerRunSettings {
   const config = validateConfig({
@@ -85,7 +87,7 @@ beforeEach(() => {
     desiredState(settings, compute),
   );
   serveDeployerProject(world.codeBuild, deployer, { projectName: PROJECT, runsTable: TABLE });
-  captureLogs();
+  logs = captureLogs();
 });
 afterEach(() => {
   world.reset();
@@ -393,8 +395,9 @@ describe('the closed loop with coverage (issue 15 point 4)', () => {
   beforeEach(() => {
     objects = new Map();
     s3 = mockClient(S3Client);
-    s3.on(PutObjectCommand).callsFake((input: { Bucket: string; Key: string; Body: string | Buffer }) => {
-      objects.set(`${input.Bucket}/${input.Key}`, input.Body.toString());
+    // The coverage publisher sends its summary as a stream (src/coverage/publish.ts): read what it sends.
+    s3.on(PutObjectCommand).callsFake(async (input: { Bucket: string; Key: string; Body: unknown }) => {
+      objects.set(`${input.Bucket}/${input.Key}`, await bodyText(input.Body));
       return {};
     });
     s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
@@ -450,18 +453,21 @@ describe('the closed loop with coverage (issue 15 point 4)', () => {
   it('a missing or unreadable report means no repairs, logged, never a failed sweep', async () => {
     await coverageSweep();
     await deployer.finishAll();
-    const warn = vi.mocked(console.warn);
+    const warnings = () =>
+      logs
+        .records()
+        .filter((r) => r.level === 'WARN')
+        .map((r) => `${String(r.message)}: ${String(r.reason)}`)
+        .join('\n');
 
     vi.setSystemTime(T0 + 60 * MINUTE);
     const none = await coverageSweep(); // nothing stored: NoSuchKey
     expect(none).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
-    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
-      /no coverage repairs this sweep.*no coverage report has been stored yet/,
-    );
+    expect(warnings()).toMatch(/no coverage repairs this sweep.*no coverage report has been stored yet/);
 
     objects.set(`${BUCKET}/latest.json`, '{"schemaVersion": 2, "cells": "truncated');
     vi.setSystemTime(T0 + 120 * MINUTE);
     expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
-    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/latest.json is not JSON/);
+    expect(warnings()).toMatch(/latest.json is not JSON/);
   });
 });
