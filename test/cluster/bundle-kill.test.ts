@@ -12,6 +12,19 @@ import { AwsStandIn } from '../fakes/eks/server.js';
 import { KubeStandIn } from '../fakes/kube/server.js';
 import { ACCESS_KEY_ID, fixture, settingsFor } from './harness.js';
 
+/**
+ * The deployer process runs on the test's clock: when the suite runs under faketime (README ›
+ * Development), its variables pass through, so the child sees the same time as the stand-ins whose
+ * TLS certificate was made at the shifted time.
+ */
+function testClock(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] =>
+        e[1] !== undefined && /^(LD_PRELOAD|FAKETIME\w*|DONT_FAKE_MONOTONIC)$/.test(e[0]),
+    ),
+  );
+}
 const TABLE = 'falcon-org-eks-runs';
 const REF = { accountId: '111122223333', region: 'eu-west-1', cluster: 'prod' };
 const ROLE = 'arn:aws:iam::111122223333:role/falcon-org-eks-execution';
@@ -67,6 +80,7 @@ class World {
     const settings = { ...settingsFor('v1.0.0', { allowListEgress: true }), homeRegion: 'us-east-1' };
     const child = spawn(process.execPath, [bundle], {
       env: {
+        ...testClock(),
         PATH: process.env['PATH'] ?? '',
         HOME: tmpdir(),
         [RUN_ENV.accountId]: REF.accountId,
