@@ -8,14 +8,13 @@ import type { RunsTableItem } from '../eks/runs-table.js';
 import { AdaptiveLimiter } from '../fanout/adaptive.js';
 import { mapEachOutcome } from '../fanout/concurrency.js';
 import { isTransientError } from '../fanout/throttling.js';
-import { unknownCell, totalsOf } from './cells.js';
+import { reportOf, unknownCell } from './cells.js';
 import { indexConnections, judgeEcrRegion } from './ecr.js';
 import { judgeEksRegion } from './eks.js';
 import { DEFAULT_HOST_STALE_AFTER_HOURS } from './host-freshness.js';
 import { CoverageInputError, CoverageScopeError } from './errors.js';
 import {
   COVERAGE_FEATURES,
-  COVERAGE_SCHEMA_VERSION,
   type AccountReader,
   type CoverageCell,
   type CoverageDeps,
@@ -78,18 +77,7 @@ export async function buildCoverageReport(
 
 /** A report from a run and its cells (sorted here; totals and the verdict counted here). */
 export function assembleReport(run: CoverageRun, cells: CoverageCell[]): CoverageReport {
-  cells.sort(cellOrder);
-  return {
-    schemaVersion: COVERAGE_SCHEMA_VERSION,
-    generatedAt: run.generatedAt,
-    scope: run.scope,
-    accounts: run.accounts,
-    regions: [...new Set(cells.map((c) => c.region))].sort(),
-    cells,
-    totals: totalsOf(cells),
-    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
-    ...(run.ous !== undefined ? { ous: run.ous } : {}),
-  };
+  return reportOf(run, cells);
 }
 
 /**
@@ -475,13 +463,5 @@ function isUnreadable(value: unknown): value is Unreadable {
     !Array.isArray(value) &&
     'unreadable' in value &&
     !(value instanceof Map)
-  );
-}
-
-function cellOrder(a: CoverageCell, b: CoverageCell): number {
-  return (
-    COVERAGE_FEATURES.indexOf(a.feature) - COVERAGE_FEATURES.indexOf(b.feature) ||
-    a.accountId.localeCompare(b.accountId) ||
-    a.region.localeCompare(b.region)
   );
 }

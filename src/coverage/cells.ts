@@ -1,7 +1,10 @@
 import {
   COVERAGE_FEATURES,
+  COVERAGE_SCHEMA_VERSION,
   COVERAGE_STATES,
   type CellCounts,
+  type CellSummary,
+  type CoverageReport,
   type CoverageCell,
   type CoverageFeature,
   type CoverageItem,
@@ -117,3 +120,36 @@ export const STATE_SEVERITY: Readonly<Record<CoverageState, number>> = {
   protected: 1,
   'not-applicable': 0,
 };
+
+/**
+ * The one place a report's cells become its regions, totals and verdict, with their items (the whole
+ * report, src/coverage/build.ts) or without (the streamed summary): cells sorted in place.
+ */
+export function reportOf<C extends CellSummary>(
+  run: Pick<CoverageReport, 'generatedAt' | 'scope' | 'accounts'> & {
+    readonly ous?: CoverageReport['ous'] | undefined;
+  },
+  cells: C[],
+): Omit<CoverageReport, 'cells'> & { readonly cells: C[] } {
+  cells.sort(cellOrder);
+  return {
+    schemaVersion: COVERAGE_SCHEMA_VERSION,
+    generatedAt: run.generatedAt,
+    scope: run.scope,
+    accounts: run.accounts,
+    regions: [...new Set(cells.map((c) => c.region))].sort(),
+    cells,
+    totals: totalsOf(cells),
+    allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
+    ...(run.ous !== undefined ? { ous: run.ous } : {}),
+  };
+}
+
+/** Cells by feature, account and region. */
+export function cellOrder(a: CellSummary, b: CellSummary): number {
+  return (
+    COVERAGE_FEATURES.indexOf(a.feature) - COVERAGE_FEATURES.indexOf(b.feature) ||
+    a.accountId.localeCompare(b.accountId) ||
+    a.region.localeCompare(b.region)
+  );
+}

@@ -20,7 +20,7 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountResult, CoverageRun } from './build.js';
-import { totalsOf } from './cells.js';
+import { reportOf } from './cells.js';
 import {
   COVERAGE_FEATURES,
   COVERAGE_SCHEMA_VERSION,
@@ -113,18 +113,7 @@ export class ReportStore implements DetailsSource {
 
   /** The report without items: cells sorted by feature, account and region, totals counted. */
   summary(run: CoverageRun): CoverageSummary {
-    const cells = this.cells.sort(cellOrder);
-    return {
-      schemaVersion: COVERAGE_SCHEMA_VERSION,
-      generatedAt: run.generatedAt,
-      scope: run.scope,
-      accounts: run.accounts,
-      regions: [...new Set(cells.map((c) => c.region))].sort(),
-      cells,
-      totals: totalsOf(cells),
-      allProtected: cells.every((c) => c.state === 'protected' || c.state === 'not-applicable'),
-      ...(run.ous !== undefined ? { ous: run.ous } : {}),
-    };
+    return reportOf(run, this.cells);
   }
 
   async itemsOf(cells: readonly CellSummary[]): Promise<string[]> {
@@ -278,14 +267,6 @@ export class InMemoryDetails implements DetailsSource {
       }),
     );
   }
-}
-
-export function cellOrder(a: CellSummary, b: CellSummary): number {
-  return (
-    COVERAGE_FEATURES.indexOf(a.feature) - COVERAGE_FEATURES.indexOf(b.feature) ||
-    a.accountId.localeCompare(b.accountId) ||
-    a.region.localeCompare(b.region)
-  );
 }
 
 /** The summary's cells of one feature grouped by account, in document order. */
