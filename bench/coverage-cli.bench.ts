@@ -12,7 +12,7 @@
  * also answers ListComplianceItems without ResourceIds, which that code sends.
  *
  *   npm run build && npx tsx bench/coverage-cli.bench.ts [--accounts 1000] [--regions 17]
- *     [--instances 5] [--baseline 46db23a] [--runs 1]
+ *     [--instances 5] [--baseline 46db23a] [--runs 1] [--profile <dir>]
  *
  * The organization is the one bench/coverage.bench.ts simulates: per account and region INSTANCES
  * running instances (the last one not SSM-managed, one whose association failed, the rest compliant),
@@ -33,7 +33,7 @@ import { BENCH_REGIONS } from './regions.js';
 import { mib } from './memory.js';
 
 const HELP =
-  'npm run build && npx tsx bench/coverage-cli.bench.ts [--accounts 1000] [--regions 17] [--instances 5] [--baseline 46db23a] [--runs 1]';
+  'npm run build && npx tsx bench/coverage-cli.bench.ts [--accounts 1000] [--regions 17] [--instances 5] [--baseline 46db23a] [--runs 1] [--profile <dir>]';
 if (process.argv.includes('--help')) {
   console.log(HELP);
   process.exit(0);
@@ -55,6 +55,8 @@ const REGIONS = BENCH_REGIONS.slice(0, arg('regions', 17));
 const INSTANCES = arg('instances', 5);
 const RUNS = arg('runs', 1);
 const BASELINE = text('baseline');
+/** `--profile <dir>`: the CLI writes a V8 CPU profile there (open it in Chrome's DevTools). */
+const PROFILE = text('profile');
 const OUS = 10;
 const ROOT = 'r-ab12';
 const TABLE = 'falcon-org-eks-runs';
@@ -268,6 +270,7 @@ async function runCli(
         '-o',
         times,
         process.execPath,
+        ...(PROFILE === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE]),
         cli,
         'status',
         '--config',

@@ -123,8 +123,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       const ready = await waitReady(url, exited);
-      if (ready) {
+      if (ready !== false) {
         const ts = tokenServer;
+        ts?.setClockOffset(ready.clockOffsetMs);
         return {
           url,
           storageDir,
@@ -153,8 +154,15 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   }
 }
 
-/** Polls GET /v2/ until it answers 200 or 401; false if the process exits or time runs out. */
-async function waitReady(url: string, exited: Promise<void>): Promise<boolean> {
+/** Offsets below this are the Date header's one-second resolution, not a shifted clock. */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * Polls GET /v2/ until it answers 200 or 401; false if the process exits or time runs out. Also tells
+ * how far the registry's clock (its `Date` header) is from this process's: it keeps the real clock
+ * when the tests run under `faketime`.
+ */
+async function waitReady(url: string, exited: Promise<void>): Promise<false | { clockOffsetMs: number }> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -162,7 +170,10 @@ async function waitReady(url: string, exited: Promise<void>): Promise<boolean> {
     try {
       const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return true;
+      if (res.status === 200 || res.status === 401) {
+        const offset = Date.parse(res.headers.get('date') ?? '') - Date.now();
+        return { clockOffsetMs: Number.isFinite(offset) && Math.abs(offset) > CLOCK_SKEW_MS ? offset : 0 };
+      }
     } catch {
       // not listening yet
     }

@@ -16,26 +16,48 @@ export interface SigningMaterial {
   readonly certPath: string;
 }
 
-/** Creates an RSA key and self-signed certificate with the `openssl` CLI in `dir`. */
+/**
+ * The environment without faketime's variables. The registry is a Go binary: it reads the machine's
+ * real clock whatever `faketime` does to this process (and to C programs started from it), so what the
+ * registry checks against its clock is made on that clock too.
+ */
+export function realClockEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name === 'LD_PRELOAD' && value?.includes('faketime') === true) continue;
+    if (name.startsWith('FAKETIME')) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Creates an RSA key and self-signed certificate with the `openssl` CLI in `dir`, valid from the real
+ * clock's now (see {@link realClockEnv}): the registry checks the certificate's dates.
+ */
 export async function createSigningMaterial(dir: string): Promise<SigningMaterial> {
   const keyPath = join(dir, 'token.key');
   const certPath = join(dir, 'token.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-sha256',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=falcon-org-test-token-issuer',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ]);
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=falcon-org-test-token-issuer',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
+    { env: realClockEnv() },
+  );
   return { keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8'), certPath };
 }
 
@@ -56,6 +78,11 @@ export interface TokenServer {
   readonly requests: ReadonlyMap<string, number>;
   /** Total token requests served (granted or refused). */
   total(): number;
+  /**
+   * Stamps tokens on the clock of the registry that checks them: this process's clock plus `ms`. Tests
+   * may run under `faketime` while the registry keeps the real clock; an issuer shares its registry's.
+   */
+  setClockOffset(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -71,6 +98,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const lifetime = options.lifetimeSeconds ?? 300;
   const requests = new Map<string, number>();
   let total = 0;
+  let offsetMs = 0;
   const expectedAuth = options.credentials
     ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`
     : undefined;
@@ -92,7 +120,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
       return;
     }
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor((Date.now() + offsetMs) / 1000);
     const access = scopes.map((scope) => {
       const parts = scope.split(':');
       const actions = parts.pop() ?? '';
@@ -127,6 +155,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     realm: `${url}/token`,
     requests,
     total: () => total,
+    setClockOffset: (ms) => {
+      offsetMs = ms;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
