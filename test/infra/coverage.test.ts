@@ -343,7 +343,7 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
   });
 
   it('lets the function write the three report objects, assume the read role by name and publish metrics in its namespace only', () => {
-    const { root, feature, rootStack } = coverage({ coverage: { metricNamespace: 'Sec/Falcon' } });
+    const { root, feature, rootStack, config } = coverage({ coverage: { metricNamespace: 'Sec/Falcon' } });
     const roleId = rootStack.getLogicalId(feature.function.role.node.defaultChild as CfnElement);
     const bucketId = rootStack.getLogicalId(feature.reports.bucket.node.defaultChild as CfnElement);
     const statements = statementsOf(root.Resources[roleId] ?? { Type: '', Properties: {} });
@@ -369,11 +369,16 @@ describe('coverage: home function, bucket, schedule and metrics', () => {
       Action: 's3:PutObject',
       Resource: [object('latest.json'), object('latest.html'), object('reports/*')],
     });
-    expect(bySid['AssumeCoverageReadRoles']).toMatchObject({
+    // By name in any account, but only in accounts of this organization: never a same-named role an
+    // outsider created in their own account.
+    expect(bySid['AssumeCoverageReadRoles']).toEqual({
+      Sid: 'AssumeCoverageReadRoles',
+      Effect: 'Allow',
       Action: 'sts:AssumeRole',
       Resource: {
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/fo-test-coverage-read']],
       },
+      Condition: { StringEquals: { 'aws:ResourceOrgID': config.organization.id } },
     });
     expect(bySid['ReadFalconCredentials']).toMatchObject({
       Action: 'secretsmanager:GetSecretValue',

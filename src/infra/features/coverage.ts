@@ -69,6 +69,7 @@ export class Coverage extends Construct {
       falconSecret: context.credentialsFor('coverage').secret,
       bucket: this.reports.bucket,
       metricNamespace: config.coverage.metricNamespace,
+      organizationId: config.organization.id,
       ...(runsTable ? { runsTable } : {}),
     });
 

@@ -12,6 +12,7 @@ import {
   type CoverageFunctionSettings,
 } from '../../../coverage/publish-environment.js';
 import { REPORT_KEYS } from '../../../coverage/publish.js';
+import { assumeRoleInOrganization } from '../../assume-in-organization.js';
 import { buildFunction } from '../../function-builder.js';
 import { logicalIdOf } from '../../nag.js';
 
@@ -61,6 +62,8 @@ export interface CoverageFunctionProps {
   readonly falconSecret: secretsmanager.ISecret;
   readonly bucket: s3.IBucket;
   readonly metricNamespace: string;
+  /** The read roles are assumed only in accounts of this organization (`aws:ResourceOrgID`). */
+  readonly organizationId: string;
   /** The EKS runs table; absent when EKS protection is not deployed. */
   readonly runsTable?: dynamodb.ITable;
 }
@@ -68,7 +71,7 @@ export interface CoverageFunctionProps {
 /**
  * The `coverage` function of the home account, with its own log group and an execution role that
  * can do exactly what the handler does: read the Falcon secret, read the organization's structure,
- * assume the read-only coverage role (by name) in member accounts, read the EKS runs table, write
+ * assume the read-only coverage role (by name) in accounts of the organization, read the EKS runs table, write
  * the three report objects and publish metrics in its one namespace.
  */
 export class CoverageFunction extends Construct {
@@ -131,7 +134,7 @@ export class CoverageFunction extends Construct {
 export function coverageStatements(
   props: Pick<
     CoverageFunctionProps,
-    'settings' | 'falconSecret' | 'bucket' | 'metricNamespace' | 'runsTable'
+    'settings' | 'falconSecret' | 'bucket' | 'metricNamespace' | 'organizationId' | 'runsTable'
   >,
 ): iam.PolicyStatement[] {
   const statements = [
@@ -145,10 +148,10 @@ export function coverageStatements(
       actions: [...ORGANIZATION_READ_ACTIONS],
       resources: ['*'],
     }),
-    new iam.PolicyStatement({
+    assumeRoleInOrganization({
       sid: 'AssumeCoverageReadRoles',
-      actions: ['sts:AssumeRole'],
-      resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${props.settings.readRoleName}`],
+      roleName: props.settings.readRoleName,
+      organizationId: props.organizationId,
     }),
     new iam.PolicyStatement({
       sid: 'WriteReports',

@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { assumeRoleInOrganization } from '../../assume-in-organization.js';
 import { acknowledge } from '../../nag.js';
 
 export interface ExecutionRoleProps {
@@ -125,17 +126,7 @@ export function executionRoleStatements(
   return statements;
 }
 
-/**
- * What the home roles may do with the member execution role: assume it by name in any account —
- * clusters are found at run time — but only in accounts of the organization (`aws:ResourceOrgID`:
- * the organization of the account that owns the role being assumed), never a same-named role an
- * outsider created in their own account.
- */
+/** What the home roles may do with the member execution role: see {@link assumeRoleInOrganization}. */
 export function assumeExecutionRoleStatement(roleName: string, organizationId: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: 'AssumeMemberExecutionRole',
-    actions: ['sts:AssumeRole'],
-    resources: [`arn:${cdk.Aws.PARTITION}:iam::*:role/${roleName}`],
-    conditions: { StringEquals: { 'aws:ResourceOrgID': organizationId } },
-  });
+  return assumeRoleInOrganization({ sid: 'AssumeMemberExecutionRole', roleName, organizationId });
 }
