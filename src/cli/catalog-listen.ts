@@ -127,7 +127,7 @@ export function registerCatalogListen(
       });
       if (left > 0) {
         throw new ExitStatus(
-          `${left} events were accepted but not applied; run \`falcon-org catalog scan ${probe.registry}\` to reconcile`,
+          `${left} events were accepted but not applied; they are kept in the store and applied when \`catalog listen\` starts again (or run \`falcon-org catalog scan ${probe.registry}\` to reconcile now)`,
           ExitCode.Failure,
         );
       }

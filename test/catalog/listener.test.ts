@@ -1,18 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CatalogStoreError } from '../../src/catalog/errors.js';
 import { EventListener, type ListenerLog } from '../../src/catalog/events/listener.js';
 import { RejectReason } from '../../src/catalog/events/model.js';
+import { openCatalogStore } from '../../src/catalog/store/open.js';
 import type { CatalogStore } from '../../src/catalog/store/store.js';
-import { FakeRegistry } from './fake-source.js';
+import { digest, FakeRegistry } from './fake-source.js';
 import { memoryStore } from './helpers.js';
 import { eventually, TOKEN } from './listen-harness.js';
 
-/** A store whose recordRejections fails (as a store that is down) while `down` is set. */
-function flakyRejections(store: CatalogStore, state: { down: boolean }): CatalogStore {
+/** A store whose `methods` fail (as a store that is down) while `down` is set. */
+function flaky(
+  store: CatalogStore,
+  state: { down: boolean },
+  methods: readonly (keyof CatalogStore)[],
+): CatalogStore {
   return new Proxy(store, {
     get(target, key, receiver) {
-      if (key === 'recordRejections' && state.down)
+      if ((methods as readonly (string | symbol)[]).includes(key) && state.down)
         return () => Promise.reject(new CatalogStoreError('connection refused'));
       const value: unknown = Reflect.get(target, key, receiver);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -44,7 +52,7 @@ describe('the listener while the store cannot record refusals', () => {
     const logs: ListenerLog[] = [];
     const listener = new EventListener({
       probe: registry,
-      store: flakyRejections(store, state),
+      store: flaky(store, state, ['recordRejections']),
       token: TOKEN,
       log: (entry) => logs.push(entry),
       retry: { initialMs: 10, maxMs: 20 },
@@ -67,6 +75,110 @@ describe('the listener while the store cannot record refusals', () => {
       expect(row?.registry).toBe('http://registry.test');
       expect(row?.rejections.map((r) => [r.reason, r.count])).toEqual([[RejectReason.Malformed, 1000]]);
       expect(logs.filter((l) => l.message.startsWith('refused a notification'))).toHaveLength(20);
+    } finally {
+      await listener.stop(1000);
+      await store.close();
+    }
+  });
+});
+
+/** The notification docker-registry posts for a manifest pushed by tag (as test/catalog/listen.integration sees it). */
+function pushNotification(id: string, repository: string, tag: string, image: string, at: number): string {
+  return JSON.stringify({
+    events: [
+      {
+        id,
+        timestamp: new Date(at).toISOString(),
+        action: 'push',
+        target: {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: image,
+          size: 500,
+          repository,
+          url: `http://registry.test/v2/${repository}/manifests/${tag}`,
+          tag,
+        },
+      },
+    ],
+  });
+}
+
+describe('events the listener accepted, when it dies before applying them', () => {
+  let dir = '';
+  afterEach(async () => {
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+    dir = '';
+  });
+
+  it('are kept in the store before the 202, and the next listener on that store applies them', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'falcon-org-inbox-'));
+    const location = { kind: 'sqlite' as const, file: join(dir, 'catalog.sqlite') };
+    const image = digest('inbox1');
+    const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v1', image);
+    const options = {
+      probe: registry,
+      token: TOKEN,
+      log: () => undefined,
+      now: () => new Date(registry.clock),
+    };
+
+    // The first listener accepts the notification and dies before its loop applies anything.
+    const first = await openCatalogStore(location);
+    const dying = new EventListener({ ...options, store: first });
+    const url = await serve(dying);
+    expect(await post(url, pushNotification('n-1', 'team/app', 'v1', image, registry.clock))).toBe(202);
+    expect(dying.stats().queued).toBe(1);
+    await first.close();
+
+    // The next one, on the same store: nothing is posted again, yet the image is in the catalog.
+    const store = await openCatalogStore(location);
+    const logs: ListenerLog[] = [];
+    const next = new EventListener({ ...options, store, log: (entry) => logs.push(entry) });
+    next.start();
+    try {
+      await eventually(async () =>
+        expect(
+          (await store.load('http://registry.test')).state.get('team/app')?.images.get(image)?.tags,
+        ).toEqual(['v1']),
+      );
+      expect(logs.map((l) => l.message)).toContain(
+        '1 events accepted before and not applied yet: applying them first',
+      );
+      // Applied, so released: a third listener has nothing left to apply.
+      await eventually(async () => expect(await store.heldEvents('http://registry.test')).toEqual([]));
+    } finally {
+      await next.stop(1000);
+      await store.close();
+    }
+  });
+
+  it('answers 503 while the store cannot keep them, and 202 again once it can', async () => {
+    const image = digest('inbox2');
+    const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v2', image);
+    const state = { down: true };
+    const store = await memoryStore();
+    const listener = new EventListener({
+      probe: registry,
+      store: flaky(store, state, ['holdEvents', 'heldEvents']),
+      token: TOKEN,
+      log: () => undefined,
+      retry: { initialMs: 10, maxMs: 20 },
+      now: () => new Date(registry.clock),
+    });
+    listener.start();
+    try {
+      const url = await serve(listener);
+      const body = pushNotification('n-2', 'team/app', 'v2', image, registry.clock);
+      expect(await post(url, body)).toBe(503);
+      expect(listener.stats()).toMatchObject({ queued: 0, received: 0, storeUp: false });
+      state.down = false;
+      await eventually(() => expect(listener.stats().storeUp).toBe(true), 5000);
+      expect(await post(url, body)).toBe(202);
+      await eventually(async () =>
+        expect((await store.load('http://registry.test')).state.get('team/app')?.images.has(image)).toBe(
+          true,
+        ),
+      );
     } finally {
       await listener.stop(1000);
       await store.close();

@@ -282,6 +282,34 @@ describe.each(backends)('catalog store contract: %s', (_name, backend) => {
     await again.close();
   });
 
+  it('keeps accepted events in the inbox across reopening, per registry, until they are released', () =>
+    withStore(async (store, location) => {
+      const registry = new FakeRegistry('http://r.test');
+      const other = new FakeRegistry('http://other.test');
+      const pushed = registry.push('app', 'v1', A);
+      const removed = { ...registry.removeTag('app', 'old'), checkImage: true };
+      const elsewhere = other.push('app', 'v1', B);
+      await store.holdEvents('http://r.test', [pushed, removed], '2026-01-01T00:00:01.000Z');
+      await store.holdEvents('http://other.test', [elsewhere], '2026-01-01T00:00:02.000Z');
+      // The same event again (a registry retrying its delivery) is held once.
+      await store.holdEvents('http://r.test', [pushed], '2026-01-01T00:00:03.000Z');
+      await store.close();
+
+      const reopened = await openCatalogStore(location);
+      try {
+        expect(await reopened.heldEvents('http://r.test')).toEqual([pushed, removed]);
+        expect(await reopened.heldEvents('http://other.test')).toEqual([elsewhere]);
+        await reopened.releaseEvents('http://r.test', [pushed.id, 'never-held']);
+        expect(await reopened.heldEvents('http://r.test')).toEqual([removed]);
+        // Releasing is per registry: the other registry's event of the same id stays.
+        await reopened.releaseEvents('http://r.test', [elsewhere.id, removed.id]);
+        expect(await reopened.heldEvents('http://r.test')).toEqual([]);
+        expect(await reopened.heldEvents('http://other.test')).toEqual([elsewhere]);
+      } finally {
+        await reopened.close();
+      }
+    }));
+
   it('refuses a store written by a newer schema version', () =>
     withStore(async (store, location) => {
       await store.close();

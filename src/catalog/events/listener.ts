@@ -1,15 +1,18 @@
 /**
- * The endpoint a distribution registry's `notifications.endpoints` posts to: it answers at once and
- * applies the events afterwards, in batches, from a bounded in-memory queue.
+ * The endpoint a distribution registry's `notifications.endpoints` posts to: it keeps the events in the
+ * store's inbox, answers, and applies them afterwards, in batches, from a bounded in-memory queue.
  *
  * Answers (docker-registry retries every answer but 2xx/3xx, with its own backoff):
- * - 202: the events are queued (events it does not use, such as pulls and blobs, are counted);
+ * - 202: the events are kept in the store and queued (events it does not use, such as pulls and
+ *   blobs, are counted);
  * - 400: the body is not a notification envelope (logged; a registry never sends one);
  * - 401: no or a wrong bearer token (compared in constant time);
  * - 413: the body is larger than `maxBodyBytes`;
- * - 503: the queue is full, or the store is down (the registry sends the events again later).
- * Events accepted but not yet applied live only in this process: if it dies they are lost, and
- * the next `catalog scan` (the reconciler) catches what they changed.
+ * - 503: the queue is full, or the store is down or cannot keep them (the registry sends the events
+ *   again later).
+ * Events accepted and not yet applied are in the store (`holdEvents`) before the 202 goes out and
+ * leave it once applied: a listener that dies loses none; the next one applies them when it starts
+ * (a second delivery of an event is a duplicate to the engine).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -155,6 +158,9 @@ export class EventListener {
     if (this.queue.length + parsed.events.length > this.queueSize) {
       return respond(res, 503, 'the queue is full', { 'retry-after': '1' });
     }
+    if (!(await this.keep(parsed.events))) {
+      return respond(res, 503, 'the catalog store is down', { 'retry-after': '5' });
+    }
     this.counts.received += parsed.events.length;
     this.counts.ignored += parsed.ignored;
     this.counts.rejected += parsed.rejected.length;
@@ -164,6 +170,31 @@ export class EventListener {
     this.queue.push(...parsed.events);
     if (parsed.events.length > 0 || parsed.rejected.length > 0) this.wake?.();
     respond(res, 202, 'accepted');
+  }
+
+  /** Writes accepted events to the store's inbox; false (and the store marked down) when it cannot. */
+  private async keep(events: readonly RegistryEvent[]): Promise<boolean> {
+    if (events.length === 0) return true;
+    try {
+      await this.options.store.holdEvents(this.options.probe.registry, events, this.at());
+      return true;
+    } catch (error) {
+      if (!(error instanceof CatalogStoreError)) throw error;
+      if (this.storeUp) {
+        this.options.log({
+          level: 'error',
+          message: `could not keep accepted events, answering 503 until the store is back: ${describeWithCause(error)}`,
+          storeDown: true,
+        });
+      }
+      this.storeUp = false;
+      this.wake?.();
+      return false;
+    }
+  }
+
+  private at(): string {
+    return (this.options.now?.() ?? new Date()).toISOString();
   }
 
   private hold(rejections: readonly Rejection[]): void {
@@ -179,13 +210,28 @@ export class EventListener {
   private async run(): Promise<void> {
     // Failed batches in a row; the wait before the next try comes from the project's one backoff.
     let failures = 0;
+    // What an earlier listener accepted and did not apply is read first (again after a failure).
+    let inboxRead = false;
     const { signal } = this.controller;
     while (!signal.aborted) {
+      if (!inboxRead) {
+        try {
+          await this.readInbox();
+          inboxRead = true;
+        } catch (error) {
+          if (signal.aborted) return;
+          await this.failed(error, ++failures, 'could not read the events accepted before', signal);
+          continue;
+        }
+      }
       if (this.queue.length === 0 && this.rejections.length === 0) {
         if (this.stopping) return;
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
-        continue;
+        // Idle; unless the store is down, then the step below asks it whether it is back.
+        if (this.storeUp) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          this.wake = undefined;
+          continue;
+        }
       }
       const batch = this.queue.slice(0, this.batchSize);
       try {
@@ -197,31 +243,61 @@ export class EventListener {
           });
           this.queue.splice(0, batch.length);
           this.report(batch.length, result);
+          // Applied: out of the inbox. Should this fail, the next listener applies them again, as
+          // duplicates.
+          await this.options.store.releaseEvents(
+            this.options.probe.registry,
+            batch.map((e) => e.id),
+          );
+        } else if (!this.storeUp) {
+          // Nothing queued while the store was down: ask it (cheaply) whether it is back.
+          await this.options.store.heldEvents(this.options.probe.registry);
         }
         if (!this.storeUp) this.options.log({ level: 'info', message: 'the catalog store answers again' });
         this.storeUp = true;
         failures = 0;
       } catch (error) {
         if (signal.aborted) return;
-        const wait = equalJitterDelay(++failures, this.retry.initialMs, this.retry.maxMs, Math.random());
-        const storeDown = error instanceof CatalogStoreError;
-        if (storeDown) this.storeUp = false;
-        this.options.log({
-          level: 'error',
-          message: `could not apply ${batch.length} events (kept, retried in ${wait} ms): ${describeWithCause(error)}`,
-          storeDown,
-        });
-        await sleep(wait, undefined, { signal }).catch(() => undefined);
+        const what =
+          batch.length > 0
+            ? `could not apply ${batch.length} events (kept)`
+            : 'the catalog store does not answer';
+        await this.failed(error, ++failures, what, signal);
       }
     }
+  }
+
+  /** Logs a failed step, marks the store down when it was the store, and waits the backoff. */
+  private async failed(error: unknown, failures: number, what: string, signal: AbortSignal): Promise<void> {
+    const wait = equalJitterDelay(failures, this.retry.initialMs, this.retry.maxMs, Math.random());
+    const storeDown = error instanceof CatalogStoreError;
+    if (storeDown) this.storeUp = false;
+    this.options.log({
+      level: 'error',
+      message: `${what}, retried in ${wait} ms: ${describeWithCause(error)}`,
+      storeDown,
+    });
+    await sleep(wait, undefined, { signal }).catch(() => undefined);
+  }
+
+  /** Queues what the inbox holds that is not queued yet (left by a listener that stopped or died). */
+  private async readInbox(): Promise<void> {
+    const held = await this.options.store.heldEvents(this.options.probe.registry);
+    const queued = new Set(this.queue.map((e) => e.id));
+    const fresh = held.filter((e) => !queued.has(e.id));
+    if (fresh.length === 0) return;
+    this.queue.unshift(...fresh);
+    this.options.log({
+      level: 'info',
+      message: `${fresh.length} events accepted before and not applied yet: applying them first`,
+    });
   }
 
   private async flushRejections(): Promise<void> {
     if (this.rejections.length === 0) return;
     const pending = this.rejections.splice(0);
-    const at = (this.options.now?.() ?? new Date()).toISOString();
     try {
-      await this.options.store.recordRejections(this.options.probe.registry, pending, at);
+      await this.options.store.recordRejections(this.options.probe.registry, pending, this.at());
     } catch (error) {
       this.rejections.unshift(...pending);
       throw error;

@@ -52,6 +52,20 @@ export async function selectIn(
   return rows;
 }
 
+/** Runs `statement` (an UPDATE or DELETE) once per chunk of `values`, like {@link selectIn}. */
+export async function runIn(
+  tx: SqlExecutor,
+  values: readonly string[],
+  statement: (placeholders: string) => string,
+  params: (chunk: readonly string[]) => SqlValue[],
+): Promise<void> {
+  const unique = [...new Set(values)];
+  for (let i = 0; i < unique.length; i += BATCH_ROWS) {
+    const chunk = unique.slice(i, i + BATCH_ROWS);
+    await tx.run(statement(chunk.map(() => '?').join(', ')), params(chunk));
+  }
+}
+
 export const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
 export const optStr = (v: unknown): string | undefined =>
   v === null || v === undefined ? undefined : str(v);

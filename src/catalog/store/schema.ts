@@ -1,5 +1,5 @@
 /** Bumped when the tables change; a store written by a newer version is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * The catalog schema as version 1 created it: portable SQL that SQLite and PostgreSQL both accept
@@ -127,6 +127,20 @@ export const MIGRATIONS: readonly { readonly version: number; readonly statement
         last_at TEXT NOT NULL,
         detail TEXT NOT NULL,
         PRIMARY KEY (source, reason)
+      )`,
+    ],
+  },
+  {
+    // Version 3: events `catalog listen` accepted (answered 202) and has not applied yet, written
+    // before the answer so a listener that dies loses none: the next one applies them.
+    version: 3,
+    statements: [
+      `CREATE TABLE IF NOT EXISTS catalog_event_inbox (
+        registry TEXT NOT NULL,
+        id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (registry, id)
       )`,
     ],
   },

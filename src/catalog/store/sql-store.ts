@@ -1,5 +1,5 @@
 import { ConcurrentScanError, CatalogStoreError } from '../errors.js';
-import type { Rejection, RejectReason } from '../events/model.js';
+import type { RegistryEvent, Rejection, RejectReason } from '../events/model.js';
 import type { EventPlan, EventView } from '../events/plan-events.js';
 import type { CatalogChange, DedupeScope, InventoryEntry, RunRecord } from '../model.js';
 import { rebaseOnEvents, type RunCommit } from '../plan.js';
@@ -15,6 +15,7 @@ import {
   writeEventBookkeeping,
   type EventViewRequest,
 } from './event-tables.js';
+import { heldEvents, holdEvents, releaseEvents } from './inbox.js';
 import { compareKeys, str, toChange, toInventory, toRun, toState } from './rows.js';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { SqlDriver, SqlExecutor, SqlValue } from './sql.js';
@@ -158,6 +159,32 @@ export class SqlCatalogStore implements CatalogStore {
         `could not apply events of ${request.registry} to ${this.location}; nothing of the batch was kept`,
         { cause: error },
       );
+    }
+  }
+
+  async holdEvents(registry: string, events: readonly RegistryEvent[], at: string): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.driver.transaction((tx) => holdEvents(tx, registry, events, at));
+    } catch (error) {
+      throw new CatalogStoreError(`could not keep accepted events in ${this.location}`, { cause: error });
+    }
+  }
+
+  async heldEvents(registry: string): Promise<RegistryEvent[]> {
+    try {
+      return await this.driver.snapshot((tx) => heldEvents(tx, registry));
+    } catch (error) {
+      throw new CatalogStoreError(`could not read the accepted events in ${this.location}`, { cause: error });
+    }
+  }
+
+  async releaseEvents(registry: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.driver.transaction((tx) => releaseEvents(tx, registry, ids));
+    } catch (error) {
+      throw new CatalogStoreError(`could not forget applied events in ${this.location}`, { cause: error });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { OutcomeCounts, Rejection, RejectReason } from '../events/model.js';
+import type { OutcomeCounts, RegistryEvent, Rejection, RejectReason } from '../events/model.js';
 import type { EventPlan, EventView } from '../events/plan-events.js';
 import type { CatalogChange, DedupeScope, InventoryEntry, RegistryState, RunRecord } from '../model.js';
 import type { RunCommit } from '../plan.js';
@@ -73,6 +73,15 @@ export interface CatalogStore {
     plan: (view: EventView) => EventPlan,
     at: string,
   ): Promise<EventPlan>;
+  /**
+   * Keeps events a listener accepted until they are applied (the inbox): written before the listener
+   * answers, so they outlive it. Holding an event id already held changes nothing.
+   */
+  holdEvents(registry: string, events: readonly RegistryEvent[], at: string): Promise<void>;
+  /** The events held for a registry, oldest first: accepted by a listener, not yet released. */
+  heldEvents(registry: string): Promise<RegistryEvent[]>;
+  /** Forgets held events once they are applied. */
+  releaseEvents(registry: string, ids: readonly string[]): Promise<void>;
   /** Counts refused events per source (registry id, listener or queue) and reason. */
   recordRejections(source: string, rejections: readonly Rejection[], at: string): Promise<void>;
   /** Every registry's last scan, events since, and rejections. */
