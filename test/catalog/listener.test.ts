@@ -152,6 +152,42 @@ describe('events the listener accepted, when it dies before applying them', () =
     }
   });
 
+  it('that it applied but could not take out of the inbox are applied again by the next one, as duplicates', async () => {
+    const image = digest('inbox3');
+    const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v3', image);
+    const store = await memoryStore();
+    const logs: ListenerLog[] = [];
+    const options = { probe: registry, token: TOKEN, now: () => new Date(registry.clock) };
+    const first = new EventListener({
+      ...options,
+      store: flaky(store, { down: true }, ['releaseEvents']),
+      log: (entry) => logs.push(entry),
+    });
+    first.start();
+    const next = new EventListener({ ...options, store, log: () => undefined });
+    try {
+      const url = await serve(first);
+      expect(await post(url, pushNotification('n-3', 'team/app', 'v3', image, registry.clock))).toBe(202);
+      await eventually(() => expect(first.stats().handled).toBe(1));
+      expect(logs.map((l) => l.message)).toContainEqual(
+        expect.stringContaining("applied 1 events but could not take them out of the store's inbox"),
+      );
+      expect((await store.heldEvents('http://registry.test')).map((e) => e.id)).toEqual(['n-3']);
+      const catalog = await store.load('http://registry.test');
+
+      next.start();
+      await eventually(async () => expect(await store.heldEvents('http://registry.test')).toEqual([]));
+      expect(next.stats().handled).toBe(1);
+      expect((await store.load('http://registry.test')).state).toEqual(catalog.state);
+      const [status] = await store.status();
+      expect(status?.eventsSinceScan).toMatchObject({ applied: 1, duplicate: 1 });
+    } finally {
+      await first.stop(1000);
+      await next.stop(1000);
+      await store.close();
+    }
+  });
+
   it('answers 503 while the store cannot keep them, and 202 again once it can', async () => {
     const image = digest('inbox2');
     const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v2', image);

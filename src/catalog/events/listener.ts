@@ -243,12 +243,7 @@ export class EventListener {
           });
           this.queue.splice(0, batch.length);
           this.report(batch.length, result);
-          // Applied: out of the inbox. Should this fail, the next listener applies them again, as
-          // duplicates.
-          await this.options.store.releaseEvents(
-            this.options.probe.registry,
-            batch.map((e) => e.id),
-          );
+          await this.release(batch);
         } else if (!this.storeUp) {
           // Nothing queued while the store was down: ask it (cheaply) whether it is back.
           await this.options.store.heldEvents(this.options.probe.registry);
@@ -278,6 +273,24 @@ export class EventListener {
       storeDown,
     });
     await sleep(wait, undefined, { signal }).catch(() => undefined);
+  }
+
+  /**
+   * Takes applied events out of the inbox. Should that fail they stay there and the next listener
+   * applies them again, which the engine counts as duplicates: logged, not retried.
+   */
+  private async release(batch: readonly RegistryEvent[]): Promise<void> {
+    try {
+      await this.options.store.releaseEvents(
+        this.options.probe.registry,
+        batch.map((e) => e.id),
+      );
+    } catch (error) {
+      this.options.log({
+        level: 'warn',
+        message: `applied ${batch.length} events but could not take them out of the store's inbox (the next listener applies them again, as duplicates): ${describeWithCause(error)}`,
+      });
+    }
   }
 
   /** Queues what the inbox holds that is not queued yet (left by a listener that stopped or died). */
