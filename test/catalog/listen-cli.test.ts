@@ -72,36 +72,10 @@ describe('catalog listen as its own process, posted to by a real docker-registry
 
   it('keeps the store current until SIGTERM, then exits 0; status and diff --events show what it applied', async () => {
     const store = join(dir, 'listen.sqlite');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'test/catalog/cli-entry.ts',
-        'catalog',
-        'listen',
-        '--registry',
-        registry.url,
-        '--port',
-        String(port),
-        '--store',
-        store,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, [LISTEN_TOKEN_ENV]: TOKEN, FALCON_ORG_STORE: '' },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, out, exit, listening } = startListen(registry.url, port, store);
     try {
-      await eventually(
-        () => expect(stdout).toContain(`Listening on http://127.0.0.1:${port}/events for ${registry.url}`),
-        30_000,
-      );
+      await listening();
+      expect(out.stdout).toContain(`Listening on http://127.0.0.1:${port}/events for ${registry.url}`);
       const client = new OciRegistryClient({ url: registry.url });
       const a = buildImage();
       const b = buildImage();
@@ -126,7 +100,7 @@ describe('catalog listen as its own process, posted to by a real docker-registry
       child.kill('SIGTERM');
     }
     expect(await exit).toBe(0);
-    expect(stderr).toMatch(/info stopped: \d+ events handled, 0 rejected/);
+    expect(out.stderr).toMatch(/info stopped: \d+ events handled, 0 rejected/);
   });
 });
 
