@@ -1,14 +1,16 @@
 /**
  * The closed loop: what the latest coverage report says about each cluster's nodes, for the next
  * sweep (src/eks/run-decision.ts rebuilds a cluster whose nodes do not, or only partly, report,
- * with the same backoff as failures). Reads `latest.json` from the report bucket once, then the
- * details of only the accounts with an EKS cell that is not protected; `eksNodeRepairs` names the
+ * with the same backoff as failures). Reads the EKS cells of `latest.json` from the report bucket
+ * once, line by line (src/coverage/latest-cells.ts), then the details of only the accounts with an
+ * EKS cell that is not protected; `eksNodeRepairs` names the
  * clusters. A cluster in a protected EKS cell, or listed as protected, reports (its repair streak
  * resets); a cluster the report does not mention gets no signal.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { eksNodeRepairs } from './eks-repair.js';
-import { readLatestReport, withAccountDetails } from './latest.js';
+import { withAccountDetails } from './latest.js';
+import { readLatestCells } from './latest-cells.js';
 import type { CellSummary, CoverageCell, CoverageItem, CoverageSummary } from './model.js';
 import type { CoverageSignal } from '../eks/run-decision.js';
 import type { ClusterRef } from '../eks/runs-table.js';
@@ -30,7 +32,8 @@ export async function readCoverageSignals(
   bucket: string,
   signal?: AbortSignal,
 ): Promise<CoverageSignals> {
-  const summary = await readLatestReport(s3, bucket, signal ? { signal } : {});
+  // Only the EKS cells, read line by line: the whole summary does not fit the function at 10,000 accounts.
+  const summary = await readLatestCells(s3, bucket, ['eksProtection'], signal ? { signal } : {});
   const troubled = [
     ...new Set(
       eksCells(summary)

@@ -8,7 +8,7 @@
  * @example
  * const report = await loadLatestReport({ ssm, s3 }, { resourcePrefix: config.resourcePrefix });
  */
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { createClient } from '../aws/clients.js';
@@ -117,12 +117,21 @@ export async function withAccountDetails(
   const prefix = report.details.prefix;
   const known = new Set(report.accounts.map((a) => a.id));
   const cells: CoverageCell[] = [];
+  // The summary's cells by account, read once (not once per account asked for).
+  const asked = new Set(wanted);
+  const ofAccount = new Map<string, CellSummary[]>();
+  for (const c of report.cells) {
+    if (!asked.has(c.accountId)) continue;
+    const list = ofAccount.get(c.accountId);
+    if (list === undefined) ofAccount.set(c.accountId, [c]);
+    else list.push(c);
+  }
   for (const id of wanted.filter((a) => known.has(a))) {
     const doc = JSON.parse(
       await readObject(clients.s3, bucket, `${prefix}${id}.json`, options),
     ) as AccountDetails;
     const items = new Map(doc.cells.map((c) => [`${c.feature}@${c.region}`, c.items]));
-    for (const c of report.cells.filter((x) => x.accountId === id)) {
+    for (const c of ofAccount.get(id) ?? []) {
       cells.push({ ...c, items: items.get(`${c.feature}@${c.region}`) ?? [] });
     }
   }
@@ -200,13 +209,27 @@ export async function readLatestReport(
   options: Pick<LatestOptions, 'functionName' | 'signal'> = {},
 ): Promise<CoverageSummary> {
   const where = `s3://${bucket}/${REPORT_KEYS.latestJson}`;
-  let text: string;
+  const text = await openLatest(s3, bucket, options, (body) => body.transformToString('utf-8'));
+  return parseStoredReport(text, where);
+}
+
+/**
+ * Gets `latest.json` and hands its body to `read`; a missing report, an empty body or a failed read
+ * become a `LatestReportError` that says what to do.
+ */
+export async function openLatest<T>(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  options: Pick<LatestOptions, 'functionName' | 'signal'>,
+  read: (body: NonNullable<GetObjectCommandOutput['Body']>) => Promise<T>,
+): Promise<T> {
+  const where = `s3://${bucket}/${REPORT_KEYS.latestJson}`;
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: REPORT_KEYS.latestJson }), {
       abortSignal: options.signal,
     });
     if (!out.Body) throw new LatestReportError(`${where} is empty`);
-    text = await out.Body.transformToString('utf-8');
+    return await read(out.Body);
   } catch (error) {
     if (error instanceof LatestReportError) throw error;
     if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
@@ -218,7 +241,6 @@ export async function readLatestReport(
     }
     throw new LatestReportError(`could not read ${where}: ${describe(error)}`, { cause: error });
   }
-  return parseStoredReport(text, where);
 }
 
 /** Parses a stored report and checks it is one this version can show. */

@@ -20,7 +20,7 @@ const reason = z.looseObject({ code: z.string(), text: z.string() });
 
 const stateCounts = z.looseObject(Object.fromEntries(COVERAGE_STATES.map((s) => [s, count])));
 
-const cell = z.looseObject({
+export const storedCellSchema = z.looseObject({
   accountId: z.string(),
   region: z.string(),
   feature,
@@ -71,7 +71,7 @@ export const storedReportSchema = z
       }),
     ),
     regions: z.array(z.string()),
-    cells: z.array(cell),
+    cells: z.array(storedCellSchema),
     totals: z.partialRecord(feature, stateCounts),
     allProtected: z.boolean(),
     details: z.looseObject({ layout: z.literal('per-account'), prefix: z.string() }).optional(),

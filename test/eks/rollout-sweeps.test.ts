@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 /**
  * Issue 15 points 1 and 3 across sweeps, over the stateful runs table (FakeDynamoTable): a sweep
  * builds only what needs building (never protected, desired state changed, failed and backed off,
@@ -404,7 +405,12 @@ describe('the closed loop with coverage (issue 15 point 4)', () => {
       const text = objects.get(`${input.Bucket}/${input.Key}`);
       if (text === undefined)
         throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
-      return { Body: { transformToString: () => Promise.resolve(text) } };
+      // As the SDK answers in Node.js: a stream of the bytes that can also be read whole.
+      return {
+        Body: Object.assign(Readable.from([Buffer.from(text)]), {
+          transformToString: () => Promise.resolve(text),
+        }),
+      };
     });
   });
   afterEach(() => s3.restore());
@@ -468,6 +474,13 @@ describe('the closed loop with coverage (issue 15 point 4)', () => {
     objects.set(`${BUCKET}/latest.json`, '{"schemaVersion": 2, "cells": "truncated');
     vi.setSystemTime(T0 + 120 * MINUTE);
     expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
-    expect(warnings()).toMatch(/latest.json is not JSON/);
+    expect(warnings()).toMatch(/latest.json is not laid out as falcon-org writes it \(line 1: the header/);
+
+    // Cut off after the header and a cell: the end is missing.
+    const stored = `{"schemaVersion":2,"generatedAt":"2026-01-01T00:00:00Z","cells":[\n{"accountId":"${A1}"`;
+    objects.set(`${BUCKET}/latest.json`, stored);
+    vi.setSystemTime(T0 + 180 * MINUTE);
+    expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
+    expect(warnings()).toMatch(/latest.json is not laid out as falcon-org writes it \(line 2: the document ends early\)/);
   });
 });
