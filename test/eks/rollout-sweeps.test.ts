@@ -481,6 +481,8 @@ describe('the closed loop with coverage (issue 15 point 4)', () => {
     objects.set(`${BUCKET}/latest.json`, stored);
     vi.setSystemTime(T0 + 180 * MINUTE);
     expect(await coverageSweep()).toMatchObject({ runsStarted: 0, upToDate: 2, accountsFailed: 0 });
-    expect(warnings()).toMatch(/latest.json is not laid out as falcon-org writes it \(line 2: the document ends early\)/);
+    expect(warnings()).toMatch(
+      /latest.json is not laid out as falcon-org writes it \(line 2: the document ends early\)/,
+    );
   });
 });
