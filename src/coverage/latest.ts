@@ -128,7 +128,9 @@ export async function withAccountDetails(
   }
   for (const id of wanted.filter((a) => known.has(a))) {
     const doc = JSON.parse(
-      await readObject(clients.s3, bucket, `${prefix}${id}.json`, options),
+      await openObject(clients.s3, bucket, `${prefix}${id}.json`, options, (body) =>
+        body.transformToString('utf-8'),
+      ),
     ) as AccountDetails;
     const items = new Map(doc.cells.map((c) => [`${c.feature}@${c.region}`, c.items]));
     for (const c of ofAccount.get(id) ?? []) {
@@ -157,25 +159,6 @@ async function findReportBucket(clients: LatestClients, options: LatestOptions):
     if (bucket !== undefined && bucket !== '') return bucket;
   }
   return locateReportBucket(clients.ssm, options.resourcePrefix, options.signal);
-}
-
-async function readObject(
-  s3: Pick<S3Client, 'send'>,
-  bucket: string,
-  key: string,
-  options: Pick<LatestOptions, 'signal'>,
-): Promise<string> {
-  const where = `s3://${bucket}/${key}`;
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
-      abortSignal: options.signal,
-    });
-    if (!out.Body) throw new LatestReportError(`${where} is empty`);
-    return await out.Body.transformToString('utf-8');
-  } catch (error) {
-    if (error instanceof LatestReportError) throw error;
-    throw new LatestReportError(`could not read ${where}: ${describe(error)}`, { cause: error });
-  }
 }
 
 /** The report bucket's name from the stack's SSM parameter. */
@@ -217,28 +200,43 @@ export async function readLatestReport(
  * Gets `latest.json` and hands its body to `read`; a missing report, an empty body or a failed read
  * become a `LatestReportError` that says what to do.
  */
-export async function openLatest<T>(
+export function openLatest<T>(
   s3: Pick<S3Client, 'send'>,
   bucket: string,
   options: Pick<LatestOptions, 'functionName' | 'signal'>,
-  read: (body: NonNullable<GetObjectCommandOutput['Body']>) => Promise<T>,
+  read: (body: ObjectBody) => Promise<T>,
 ): Promise<T> {
-  const where = `s3://${bucket}/${REPORT_KEYS.latestJson}`;
+  return openObject(s3, bucket, REPORT_KEYS.latestJson, options, read, (where, error) => {
+    const fn = options.functionName ?? '<resourcePrefix>-coverage';
+    return new LatestReportError(
+      `no coverage report has been stored yet (${where} does not exist): wait for the schedule or run one now with "aws lambda invoke --function-name ${fn} --invocation-type Event /dev/null"`,
+      { cause: error },
+    );
+  });
+}
+
+type ObjectBody = NonNullable<GetObjectCommandOutput['Body']>;
+
+/** Gets an object of the report bucket and hands its body to `read`; failures as `LatestReportError`. */
+async function openObject<T>(
+  s3: Pick<S3Client, 'send'>,
+  bucket: string,
+  key: string,
+  options: Pick<LatestOptions, 'signal'>,
+  read: (body: ObjectBody) => Promise<T>,
+  missing?: (where: string, error: unknown) => LatestReportError,
+): Promise<T> {
+  const where = `s3://${bucket}/${key}`;
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: REPORT_KEYS.latestJson }), {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
       abortSignal: options.signal,
     });
     if (!out.Body) throw new LatestReportError(`${where} is empty`);
     return await read(out.Body);
   } catch (error) {
     if (error instanceof LatestReportError) throw error;
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
-      const fn = options.functionName ?? '<resourcePrefix>-coverage';
-      throw new LatestReportError(
-        `no coverage report has been stored yet (${where} does not exist): wait for the schedule or run one now with "aws lambda invoke --function-name ${fn} --invocation-type Event /dev/null"`,
-        { cause: error },
-      );
-    }
+    const notFound = error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey';
+    if (notFound && missing !== undefined) throw missing(where, error);
     throw new LatestReportError(`could not read ${where}: ${describe(error)}`, { cause: error });
   }
 }

@@ -28,7 +28,7 @@ export async function heldEvents(tx: SqlExecutor, registry: string): Promise<Reg
     'SELECT event FROM catalog_event_inbox WHERE registry = ? ORDER BY received_at, id',
     [registry],
   );
-  return rows.map((r) => json(str(r.event)) as RegistryEvent).filter((e) => e.registry === registry);
+  return rows.map((r) => json(str(r.event)) as RegistryEvent);
 }
 
 export async function releaseEvents(
