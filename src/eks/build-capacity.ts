@@ -6,13 +6,16 @@
  * count queued and running builds alike; a build that died keeps counting until its lock expires,
  * which errs on the side of starting fewer).
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   GetAWSDefaultServiceQuotaCommand,
   GetServiceQuotaCommand,
   type ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
 import { describeError } from '../shared/describe-error.js';
-import type { RunsTable } from './runs-table.js';
+import { clusterKey } from './run-contract.js';
+import type { ClusterRef, PacingLeaseTable, RunsTable } from './runs-table.js';
 
 /**
  * The quota the deployer project's builds count against: "Concurrently running builds for
@@ -32,8 +35,20 @@ export interface BuildLimit {
 
 export interface BuildCapacity {
   limit(): Promise<BuildLimit>;
-  /** Deployer builds in flight now (queued or running). */
-  inFlight(): Promise<number>;
+  /** Deployer builds in flight now (queued or running), and whether a cluster has one. */
+  inFlight(): Promise<BuildsInFlight>;
+  /**
+   * Runs `work` (count the builds in flight, start what fits) while no other invocation does the
+   * same, so invocations at once never pass the limit together; `busy` when another one held the
+   * turn for longer than it is worth waiting.
+   */
+  exclusively<T>(work: () => Promise<T>): Promise<{ readonly value: T } | 'busy'>;
+}
+
+export interface BuildsInFlight {
+  readonly count: number;
+  /** True when the cluster's own run is in flight (its lock is held). @default - not known */
+  readonly holds?: (ref: ClusterRef) => boolean;
 }
 
 /** Reads the CodeBuild quota of the home account and region. */
@@ -68,11 +83,25 @@ export interface BuildCapacitySettings {
   readonly override?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * How long an invocation waits for the pacing lease, and how often it asks. The one holding it
+   * only counts locks and starts builds. @default 30 s, every 1 s
+   */
+  readonly leaseWaitMs?: number;
+  readonly leasePollMs?: number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * How long the pacing lease lasts if its holder dies holding it: longer than starting a sweep's
+ * builds takes, short enough that the next look (5 minutes later) finds it free.
+ */
+export const PACING_LEASE_SECONDS = 240;
 
 export class RunsTableBuildCapacity implements BuildCapacity {
   constructor(
-    private readonly table: Pick<RunsTable, 'list'>,
+    private readonly table: Pick<RunsTable, 'list'> & PacingLeaseTable,
     private readonly quota: QuotaReader | undefined,
     private readonly settings: BuildCapacitySettings = {},
   ) {}
@@ -97,9 +126,30 @@ export class RunsTableBuildCapacity implements BuildCapacity {
     }
   }
 
-  async inFlight(): Promise<number> {
+  async inFlight(): Promise<BuildsInFlight> {
     const nowSeconds = Math.floor((this.settings.now ?? Date.now)() / 1000);
     const items = await this.table.list();
-    return items.filter((i) => i.lockRunId !== undefined && (i.lockExpiresAt ?? 0) >= nowSeconds).length;
+    const held = new Set(
+      items
+        .filter((i) => i.lockRunId !== undefined && (i.lockExpiresAt ?? 0) >= nowSeconds)
+        .map((i) => clusterKey(i.accountId, i.region, i.cluster)),
+    );
+    return { count: held.size, holds: (ref) => held.has(clusterKey(ref.accountId, ref.region, ref.cluster)) };
+  }
+
+  async exclusively<T>(work: () => Promise<T>): Promise<{ readonly value: T } | 'busy'> {
+    const holder = randomUUID();
+    const wait = this.settings.leaseWaitMs ?? 30_000;
+    const poll = this.settings.leasePollMs ?? 1_000;
+    const sleep = this.settings.sleep ?? ((ms: number) => delay(ms));
+    for (let waited = 0; !(await this.table.takePacingLease(holder, PACING_LEASE_SECONDS)); waited += poll) {
+      if (waited >= wait) return 'busy';
+      await sleep(poll);
+    }
+    try {
+      return { value: await work() };
+    } finally {
+      await this.table.releasePacingLease(holder);
+    }
   }
 }

@@ -6,7 +6,7 @@
  * next look at its account (the discovery queue, a few minutes later, or the next sweep) decides again.
  */
 import { limiter } from '../fanout/concurrency.js';
-import type { BuildCapacity } from './build-capacity.js';
+import type { BuildCapacity, BuildLimit, BuildsInFlight } from './build-capacity.js';
 import type { ComputeMode, RunMode } from './run-contract.js';
 import type { RunDecision, RunDecisionCode } from './run-decision.js';
 import type { ClusterRef } from './runs-table.js';
@@ -68,16 +68,33 @@ export async function paceRuns(
   concurrency: number,
 ): Promise<PacedStarts> {
   if (wanted.length === 0) return { starts: [] };
-  const starts = new Map<WantedRun, RunStart>();
-  let limit = Number.POSITIVE_INFINITY;
-  let source = 'unpaced';
-  let inFlight = 0;
-  if (capacity) {
+  if (!capacity) return startWithin(wanted, start, concurrency, undefined);
+  // Counting the builds in flight and starting what fits is one step no two invocations take at once.
+  const turn = await capacity.exclusively(async () => {
     const read = await capacity.limit();
-    limit = read.limit;
-    source = read.source;
-    inFlight = await capacity.inFlight();
-  }
+    const builds = await capacity.inFlight();
+    return startWithin(wanted, start, concurrency, { ...read, ...builds });
+  });
+  if (turn !== 'busy') return turn.value;
+  const busy: RunStart = {
+    status: 'deferred',
+    reason:
+      'deferred: another discovery invocation is starting builds; started at the next look at the account',
+  };
+  return { starts: wanted.map(() => busy) };
+}
+
+/** Starts the runs, most needed first, while the builds in flight stay under the limit (none: unpaced). */
+async function startWithin(
+  wanted: readonly WantedRun[],
+  start: (run: WantedRun) => Promise<RunStart>,
+  concurrency: number,
+  paced: (BuildLimit & BuildsInFlight) | undefined,
+): Promise<PacedStarts> {
+  const starts = new Map<WantedRun, RunStart>();
+  const limit = paced?.limit ?? Number.POSITIVE_INFINITY;
+  const source = paced?.source ?? 'unpaced';
+  let inFlight = paced?.count ?? 0;
   const before = inFlight;
   let full = false;
   const deferred = (): RunStart => ({
@@ -88,6 +105,11 @@ export async function paceRuns(
   await Promise.all(
     byNeed(wanted).map((run) =>
       slots(async () => {
+        // Its own build is in flight already (another invocation started it): nothing to start or defer.
+        if (paced?.holds?.(run.ref) === true) {
+          starts.set(run, { status: 'in-progress' });
+          return;
+        }
         if (full || inFlight >= limit) {
           starts.set(run, deferred());
           return;
@@ -95,7 +117,7 @@ export async function paceRuns(
         inFlight += 1; // taken before the call: runs started concurrently never overshoot
         const started = await start(run);
         if (started.status !== 'started') inFlight -= 1; // no build: the slot is free again
-        if (started.status === 'deferred' && capacity) full = true; // paced: CodeBuild is full
+        if (started.status === 'deferred' && paced) full = true; // paced: CodeBuild is full
         starts.set(run, started);
       }),
     ),
@@ -103,6 +125,6 @@ export async function paceRuns(
   return {
     starts: wanted.map((w) => starts.get(w) ?? deferred()),
     inFlightBefore: before,
-    ...(capacity ? { limit, limitSource: source } : {}),
+    ...(paced ? { limit, limitSource: source } : {}),
   };
 }

@@ -221,7 +221,9 @@ export interface ClusterVerdict {
  * Besides the cluster items, discovery keeps one item per account: `pk` = `accountKey(account)`,
  * `accountId`, `discovery` (M: AccountOutcome) and `updatedAt`; it has no `region`/`clusterName`.
  * One more item, `pk` = `DEPLOYMENT_KEY`, holds `destroying` (M: DestroyingMark) while `destroy`
- * takes the deployment down: no install run starts while it is there.
+ * takes the deployment down: no install run starts while it is there. And `pk` = `PACING_KEY` holds
+ * the pacing lease (`lockRunId`, `lockExpiresAt`, as a cluster's lock): a discovery invocation
+ * counts the builds in flight and starts its own only while it holds it (src/eks/build-capacity.ts).
  */
 export const RUNS_TABLE = {
   partitionKey: 'pk',
@@ -254,6 +256,9 @@ export const RUNS_TABLE = {
 
 /** Key of the item that says the whole deployment is being destroyed (see RUNS_TABLE). */
 export const DEPLOYMENT_KEY = 'deployment';
+
+/** Key of the item whose lock is the pacing lease (see RUNS_TABLE). */
+export const PACING_KEY = 'pacing';
 
 /** Who is destroying the deployment, since when (the `destroying` attribute of DEPLOYMENT_KEY). */
 export interface DestroyingMark {

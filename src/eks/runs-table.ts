@@ -27,6 +27,7 @@ import {
   accountKey,
   clusterKey,
   DEPLOYMENT_KEY,
+  PACING_KEY,
   RUNS_TABLE,
   type AccountOutcome,
   type ClusterChanges,
@@ -129,6 +130,18 @@ export interface RunsTable {
 }
 
 /**
+ * The pacing lease: one discovery invocation at a time counts the builds in flight and starts its
+ * own, so invocations running at once never pass the limit together. The lock of the `PACING_KEY`
+ * item, taken and released like a cluster's.
+ */
+export interface PacingLeaseTable {
+  /** True when taken (free, or the last holder's lease expired). */
+  takePacingLease(holder: string, ttlSeconds: number): Promise<boolean>;
+  /** Frees it if `holder` still holds it. */
+  releasePacingLease(holder: string): Promise<void>;
+}
+
+/**
  * What the deployer keeps in the runs table about what it changes on a cluster (`clusterChanges`),
  * and how a `repair` run releases its lock. Every write is made only while the run holds the
  * cluster's lock.
@@ -186,7 +199,7 @@ export interface DynamoRunsTableOptions {
   readonly now?: () => number;
 }
 
-export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunStateTable {
+export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunStateTable, PacingLeaseTable {
   private readonly now: () => number;
 
   constructor(
@@ -445,6 +458,29 @@ export class DynamoRunsTable implements RunsTable, ClusterChangesTable, RunState
       await this.writeItem(DEPLOYMENT_KEY, { remove: [A.destroying] });
     } catch (error) {
       throw wrap('lift the mark that the deployment is being destroyed', error);
+    }
+  }
+
+  async takePacingLease(holder: string, ttlSeconds: number): Promise<boolean> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    try {
+      await this.writeItem(
+        PACING_KEY,
+        { set: { [A.lockRunId]: holder, [A.lockExpiresAt]: nowSeconds + ttlSeconds } },
+        lockFree(nowSeconds),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw wrap('take the pacing lease', error);
+    }
+  }
+
+  async releasePacingLease(holder: string): Promise<void> {
+    try {
+      await this.writeItem(PACING_KEY, { remove: [A.lockRunId, A.lockExpiresAt] }, heldBy(holder));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw wrap('release the pacing lease', error);
     }
   }
 

@@ -22,6 +22,8 @@ import { publishReport } from '../../src/coverage/publish.js';
 import { InMemoryDetails } from '../../src/coverage/report-store.js';
 import { deployerRunSettingsFromConfig, type DeployerRunSettings } from '../../src/cluster/settings.js';
 import { validateConfig } from '../../src/config/load.js';
+import { RunsTableBuildCapacity } from '../../src/eks/build-capacity.js';
+import { paceRuns } from '../../src/eks/pace-runs.js';
 import type { DiscoveryReport } from '../../src/eks/report.js';
 import { EKS_FUNCTION_ENV, RUN_ENV, type ComputeMode } from '../../src/eks/run-contract.js';
 import { createEksDiscoverHandler } from '../../src/handlers/eks-discover.js';
@@ -278,6 +280,96 @@ describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
     expect(await sweep()).toMatchObject({ runsStarted: 0, runsDeferred: 0, upToDate: 5 });
     // Every cluster built once for the change or its first protection: 2 + 5 builds in all.
     expect(deployer.builds).toHaveLength(7);
+  });
+
+  it("two invocations at once never pass the limit together: the second waits its turn and counts the first one's builds", async () => {
+    world.codeBuildQuota = 2;
+    addClusters(['new-a', 'new-b', 'new-c']); // five clusters nobody protects yet
+
+    // The schedule's sweep and a queued batch (or two batches) at the same moment.
+    const [left, right] = await Promise.all([sweep(), sweep()]);
+
+    expect(deployer.builds).toHaveLength(2);
+    expect(deployer.inProgress()).toHaveLength(2);
+    expect(left.runsStarted + right.runsStarted).toBe(2);
+    const reasons = await Promise.all(
+      ['nodes', 'fargate', 'new-a', 'new-b', 'new-c'].map(async (c) => (await decisionOf(c))?.reason ?? ''),
+    );
+    expect(reasons.filter((r) => r.startsWith('deferred: CodeBuild at 2 of 2 builds'))).toHaveLength(3);
+    // Nothing is left holding the turn: the next look starts builds as they finish.
+    await deployer.finishAll();
+    vi.setSystemTime(T0 + 10 * MINUTE);
+    expect((await sweep()).runsStarted).toBe(2);
+  });
+
+  it('two invocations pacing at the same moment start no more than the limit together', async () => {
+    const refs = ['a', 'b', 'c', 'd', 'e', 'f'].map((cluster) => ({
+      accountId: A1,
+      region: 'us-east-1',
+      cluster,
+    }));
+    const capacity = () =>
+      new RunsTableBuildCapacity(world.table, undefined, {
+        override: 2,
+        leasePollMs: 5,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      });
+    // Each start takes the cluster's lock, then waits for CodeBuild a little, as RunStarter does.
+    const start = async (run: { ref: (typeof refs)[number] }) => {
+      const lock = await world.table.takeLock(run.ref, `run-${run.ref.cluster}`, 3600);
+      if (!lock.taken) return { status: 'in-progress' } as const;
+      await new Promise((r) => setTimeout(r, 20));
+      return { status: 'started', runId: `run-${run.ref.cluster}`, buildId: `b-${run.ref.cluster}` } as const;
+    };
+    const wanted = (from: number) =>
+      refs.slice(from, from + 4).map((ref) => ({ ref, compute: 'nodes' as const, mode: 'install' as const }));
+    const [left, right] = await Promise.all([
+      paceRuns(wanted(0), capacity(), start, 4),
+      paceRuns(wanted(2), capacity(), start, 4),
+    ]);
+    const started = [...left.starts, ...right.starts].filter((s) => s.status === 'started');
+    expect(started).toHaveLength(2);
+    const locked = (await world.table.list()).filter((i) => i.lockRunId !== undefined);
+    expect(locked).toHaveLength(2);
+  });
+
+  it('an invocation that cannot get its turn defers its runs, never starting past the limit', async () => {
+    // Another invocation holds the turn, for longer than this one is willing to wait.
+    expect(await world.table.takePacingLease('another-invocation', 240)).toBe(true);
+    const capacity = new RunsTableBuildCapacity(world.table, undefined, { override: 2, leaseWaitMs: 0 });
+    const ref = { accountId: A1, region: 'us-east-1', cluster: 'nodes' };
+    let started = 0;
+    const paced = await paceRuns(
+      [{ ref, compute: 'nodes', mode: 'install' }],
+      capacity,
+      () => {
+        started += 1;
+        return Promise.resolve({ status: 'started', runId: 'r-1', buildId: 'b-1' } as never);
+      },
+      4,
+    );
+    expect(started).toBe(0);
+    expect(paced.starts).toEqual([
+      {
+        status: 'deferred',
+        reason:
+          'deferred: another discovery invocation is starting builds; started at the next look at the account',
+      },
+    ]);
+    // Once the holder lets go, the turn is free again.
+    await world.table.releasePacingLease('another-invocation');
+    const again = await paceRuns(
+      [{ ref, compute: 'nodes', mode: 'install' }],
+      capacity,
+      () => {
+        started += 1;
+        return Promise.resolve({ status: 'started', runId: 'r-2', buildId: 'b-2' } as never);
+      },
+      4,
+    );
+    expect(started).toBe(1);
+    expect(again.starts[0]?.status).toBe('started');
+    expect(await world.table.takePacingLease('after', 240)).toBe(true); // released after its turn
   });
 
   it('rollout.concurrentBuilds overrides the quota', async () => {
