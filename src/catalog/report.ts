@@ -90,6 +90,11 @@ export function formatStatus(rows: readonly RegistryStatus[]): string {
       `  events since         ${counts.length ? counts.map(([outcome, n]) => `${n} ${outcome}`).join(', ') : 'none'}`,
     );
     if (row.lastEventAt) lines.push(`  last event applied   ${row.lastEventAt}`);
+    if (row.heldEvents) {
+      lines.push(
+        `  accepted, not applied ${row.heldEvents} (in the store; the next \`catalog listen\` applies them)`,
+      );
+    }
     for (const r of row.rejections) {
       lines.push(`  rejected             ${r.count} ${r.reason} (last ${r.lastAt}: ${r.detail})`);
     }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CatalogStoreError } from '../../src/catalog/errors.js';
 import { EventListener, type ListenerLog } from '../../src/catalog/events/listener.js';
 import { RejectReason } from '../../src/catalog/events/model.js';
+import { formatStatus } from '../../src/catalog/report.js';
 import { openCatalogStore } from '../../src/catalog/store/open.js';
 import type { CatalogStore } from '../../src/catalog/store/store.js';
 import { digest, FakeRegistry } from './fake-source.js';
@@ -128,6 +129,12 @@ describe('events the listener accepted, when it dies before applying them', () =
     const url = await serve(dying);
     expect(await post(url, pushNotification('n-1', 'team/app', 'v1', image, registry.clock))).toBe(202);
     expect(dying.stats().queued).toBe(1);
+    // catalog status says so.
+    const [row] = await first.status();
+    expect(row).toMatchObject({ registry: 'http://registry.test', heldEvents: 1 });
+    expect(formatStatus([row])).toContain(
+      '  accepted, not applied 1 (in the store; the next `catalog listen` applies them)',
+    );
     await first.close();
 
     // The next one, on the same store: nothing is posted again, yet the image is in the catalog.
@@ -146,6 +153,7 @@ describe('events the listener accepted, when it dies before applying them', () =
       );
       // Applied, so released: a third listener has nothing left to apply.
       await eventually(async () => expect(await store.heldEvents('http://registry.test')).toEqual([]));
+      expect((await store.status())[0]?.heldEvents).toBeUndefined();
     } finally {
       await next.stop(1000);
       await store.close();

@@ -206,6 +206,7 @@ export class SqlCatalogStore implements CatalogStore {
       const rejections = await tx.all(
         'SELECT source, reason, count, last_at, detail FROM catalog_event_rejections',
       );
+      const held = await tx.all('SELECT registry, COUNT(*) AS n FROM catalog_event_inbox GROUP BY registry');
       const byRegistry = new Map<
         string,
         RegistryStatus & { rejections: RegistryStatus['rejections'][number][] }
@@ -229,6 +230,10 @@ export class SqlCatalogStore implements CatalogStore {
           eventsSinceScan: row.sinceScan,
           ...(row.lastEventAt ? { lastEventAt: row.lastEventAt } : {}),
         });
+      }
+      for (const row of held) {
+        const e = entry(str(row.registry));
+        byRegistry.set(e.registry, { ...e, heldEvents: Number(row.n) });
       }
       for (const row of rejections) {
         entry(str(row.source)).rejections.push({

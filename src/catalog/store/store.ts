@@ -24,6 +24,8 @@ export interface RegistryStatus {
   readonly eventsSinceScan: OutcomeCounts;
   /** When the last batch of events was applied (local clock). */
   readonly lastEventAt?: string;
+  /** Events a listener accepted and has not applied yet (the inbox); absent when none. */
+  readonly heldEvents?: number;
   readonly rejections: readonly {
     readonly reason: RejectReason;
     readonly count: number;
