@@ -52,6 +52,31 @@ describe('runs table', () => {
     });
   });
 
+  it('gives the pacing lease to one invocation at a time, to the next once it is released or its holder died, and keeps it out of the cluster list', async () => {
+    const [a, b] = await Promise.all([table.takePacingLease('a', 240), table.takePacingLease('b', 240)]);
+    expect([a, b].sort()).toEqual([false, true]);
+    const holder = a ? 'a' : 'b';
+    const other = a ? 'b' : 'a';
+    // Released by its holder only.
+    await table.releasePacingLease(other);
+    expect(await table.takePacingLease('c', 240)).toBe(false);
+    await table.releasePacingLease(holder);
+    expect(await table.takePacingLease('c', 240)).toBe(true);
+    // c dies holding it: nobody gets it for 240 s, then the next one does, and c's late release frees nothing.
+    now = T0 + 239_000;
+    expect(await table.takePacingLease('d', 240)).toBe(false);
+    now = T0 + 241_000;
+    expect(await table.takePacingLease('d', 240)).toBe(true);
+    await table.releasePacingLease('c');
+    expect(await table.takePacingLease('e', 240)).toBe(false);
+    expect(fake.items.get('pacing')).toMatchObject({
+      lockRunId: 'd',
+      lockExpiresAt: (T0 + 241_000) / 1000 + 240,
+    });
+    // Not a cluster: builds in flight and every other reader of the table skip it.
+    expect(await table.list()).toEqual([]);
+  });
+
   it('keeps the lock while it is live and lets a new run take it once a crashed run’s lock expired', async () => {
     expect((await table.takeLock(REF, 'crashed', 600)).taken).toBe(true);
     now = T0 + 599_000;
