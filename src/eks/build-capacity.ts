@@ -149,7 +149,8 @@ export class RunsTableBuildCapacity implements BuildCapacity {
     try {
       return { value: await work() };
     } finally {
-      await this.table.releasePacingLease(holder);
+      // A lease left behind expires after PACING_LEASE_SECONDS; what the turn started stands.
+      await this.table.releasePacingLease(holder).catch(() => undefined);
     }
   }
 }
