@@ -21,7 +21,7 @@ export interface SigningMaterial {
  * real clock whatever `faketime` does to this process (and to C programs started from it), so what the
  * registry checks against its clock is made on that clock too.
  */
-export function realClockEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+function realClockEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
     if (name === 'LD_PRELOAD' && value?.includes('faketime') === true) continue;
