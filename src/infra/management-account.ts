@@ -8,7 +8,6 @@ import { managementAccountReach } from '../config/management-account.js';
 import { InfraError } from './errors.js';
 import { acknowledge, logicalIdOf } from './nag.js';
 import { OrgStackSet } from './org-stackset.js';
-import { permissionsBoundaryArn } from './permissions-boundary.js';
 
 /**
  * IAM service prefix of each CloudFormation resource namespace the member templates use: the
@@ -214,9 +213,6 @@ function executionStatements(props: ManagementAccountMembersProps): {
       `Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${prefix}-*`,
       'Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/StackSet-*',
     );
-    if (props.config.permissionsBoundary !== undefined) {
-      statements.push(...boundaryStatements(permissionsBoundaryArn(props.config.permissionsBoundary)));
-    }
   }
   const others = [...services].filter((s) => s !== 'iam').sort();
   if (others.length > 0) {
@@ -241,30 +237,6 @@ function executionStatements(props: ManagementAccountMembersProps): {
     wildcards.push(`Resource::<${logicalIdOf(props.artifacts)}.Arn>/*`);
   }
   return { statements, wildcards };
-}
-
-/**
- * With `permissionsBoundary` set, what the execution role may do with roles in the management account is
- * held to it: every role it creates carries the boundary (the member templates put it on each role), and
- * it can neither swap a role's boundary for another nor remove it. So whoever can run a StackSet with the
- * administration role cannot make a role there that reaches past the boundary.
- */
-function boundaryStatements(boundary: string): iam.PolicyStatement[] {
-  return [
-    new iam.PolicyStatement({
-      sid: 'MemberRolesCarryTheBoundary',
-      effect: iam.Effect.DENY,
-      actions: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
-      resources: ['*'],
-      conditions: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'MemberRolesKeepTheBoundary',
-      effect: iam.Effect.DENY,
-      actions: ['iam:DeleteRolePermissionsBoundary'],
-      resources: ['*'],
-    }),
-  ];
 }
 
 /**

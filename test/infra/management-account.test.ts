@@ -105,57 +105,6 @@ describe('the management account', () => {
     ]);
   });
 
-  it('with permissionsBoundary: the execution role creates only roles carrying it, and never swaps or removes it', () => {
-    const policiesOf = (template: { Resources: Record<string, Resource> }) =>
-      Object.values(template.Resources)
-        .filter((r) => r.Type === 'AWS::IAM::Policy')
-        .filter((r) => JSON.stringify(r.Properties['Roles']).includes('ManagementAccountExecution'))
-        .flatMap(
-          (r) => (r.Properties['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement,
-        );
-    const bounded = synth({ organization: { targets: ['r-ab12'] }, permissionsBoundary: 'falcon-boundary' });
-    const denies = policiesOf(bounded.template).filter((s) => s['Effect'] === 'Deny');
-    expect(denies).toEqual([
-      {
-        Sid: 'MemberRolesCarryTheBoundary',
-        Effect: 'Deny',
-        Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
-        Resource: '*',
-        Condition: {
-          StringNotEquals: {
-            'iam:PermissionsBoundary': {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':iam::',
-                  { Ref: 'AWS::AccountId' },
-                  ':policy/falcon-boundary',
-                ],
-              ],
-            },
-          },
-        },
-      },
-      {
-        Sid: 'MemberRolesKeepTheBoundary',
-        Effect: 'Deny',
-        Action: 'iam:DeleteRolePermissionsBoundary',
-        Resource: '*',
-      },
-    ]);
-    // The member templates the twins deploy put that boundary on every role they create.
-    const twin = bounded.stackSets.find((s) => s.Properties['PermissionModel'] === 'SELF_MANAGED');
-    const body = JSON.stringify(twin?.Properties['TemplateBody'] ?? '');
-    expect(body).toContain('PermissionsBoundary');
-    expect(body).toContain('falcon-boundary');
-    // Without a boundary there is nothing to hold roles to.
-    const free = synth({ organization: { targets: ['r-ab12'] } });
-    expect(policiesOf(free.template).filter((s) => s['Effect'] === 'Deny')).toEqual([]);
-    expect(policiesOf(free.template).length).toBeGreaterThan(0);
-  });
-
   it('gets nothing from a delegated administrator, nor with OUs targeted', () => {
     const delegated = synth({
       organization: { targets: ['r-ab12'] },
