@@ -40,9 +40,10 @@ export interface BuildCapacity {
   /**
    * Runs `work` (count the builds in flight, start what fits) while no other invocation does the
    * same, so invocations at once never pass the limit together; `busy` when another one held the
-   * turn for longer than it is worth waiting.
+   * turn for longer than it is worth waiting. `until` (epoch ms): start nothing after it, the turn
+   * may be someone else's by then.
    */
-  exclusively<T>(work: () => Promise<T>): Promise<{ readonly value: T } | 'busy'>;
+  exclusively<T>(work: (until: number) => Promise<T>): Promise<{ readonly value: T } | 'busy'>;
 }
 
 export interface BuildsInFlight {
@@ -128,7 +129,8 @@ export class RunsTableBuildCapacity implements BuildCapacity {
 
   async inFlight(): Promise<BuildsInFlight> {
     const nowSeconds = Math.floor((this.settings.now ?? Date.now)() / 1000);
-    const items = await this.table.list();
+    // Strongly consistent: the locks the last holder of the turn took a moment ago must count.
+    const items = await this.table.list({ consistent: true });
     const held = new Set(
       items
         .filter((i) => i.lockRunId !== undefined && (i.lockExpiresAt ?? 0) >= nowSeconds)
@@ -137,17 +139,19 @@ export class RunsTableBuildCapacity implements BuildCapacity {
     return { count: held.size, holds: (ref) => held.has(clusterKey(ref.accountId, ref.region, ref.cluster)) };
   }
 
-  async exclusively<T>(work: () => Promise<T>): Promise<{ readonly value: T } | 'busy'> {
+  async exclusively<T>(work: (until: number) => Promise<T>): Promise<{ readonly value: T } | 'busy'> {
     const holder = randomUUID();
     const wait = this.settings.leaseWaitMs ?? 30_000;
     const poll = this.settings.leasePollMs ?? 1_000;
     const sleep = this.settings.sleep ?? ((ms: number) => delay(ms));
+    const now = this.settings.now ?? Date.now;
     for (let waited = 0; !(await this.table.takePacingLease(holder, PACING_LEASE_SECONDS)); waited += poll) {
       if (waited >= wait) return 'busy';
       await sleep(poll);
     }
     try {
-      return { value: await work() };
+      // Half the lease: what has not started by then waits for the next look, never past the lease.
+      return { value: await work(now() + (PACING_LEASE_SECONDS * 1000) / 2) };
     } finally {
       // A lease left behind expires after PACING_LEASE_SECONDS; what the turn started stands.
       await this.table.releasePacingLease(holder).catch(() => undefined);

@@ -304,6 +304,7 @@ async function startWanted(
         ? deps.runs.start(run.ref, run.compute, run.mode)
         : startFor(deps, run.ref, run.compute, run.decision, now),
     settings.concurrency,
+    settings.now ?? Date.now,
   );
   const done = new Map<ClusterReport, ClusterReport>();
   await Promise.all(

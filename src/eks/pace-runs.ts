@@ -66,22 +66,27 @@ export async function paceRuns(
   capacity: BuildCapacity | undefined,
   start: (run: WantedRun) => Promise<RunStart>,
   concurrency: number,
+  now: () => number = Date.now,
 ): Promise<PacedStarts> {
   if (wanted.length === 0) return { starts: [] };
   if (!capacity) return startWithin(wanted, start, concurrency, undefined);
   // Counting the builds in flight and starting what fits is one step no two invocations take at once.
-  const turn = await capacity.exclusively(async () => {
+  const turn = await capacity.exclusively(async (until) => {
     const read = await capacity.limit();
     const builds = await capacity.inFlight();
-    return startWithin(wanted, start, concurrency, { ...read, ...builds });
+    return startWithin(wanted, start, concurrency, { ...read, ...builds, until, now });
   });
   if (turn !== 'busy') return turn.value;
+  // Not our turn: nothing starts; a cluster whose build is in flight already says so.
+  const builds = await capacity.inFlight();
   const busy: RunStart = {
     status: 'deferred',
     reason:
       'deferred: another discovery invocation is starting builds; started at the next look at the account',
   };
-  return { starts: wanted.map(() => busy) };
+  return {
+    starts: wanted.map((run) => (builds.holds?.(run.ref) === true ? { status: 'in-progress' } : busy)),
+  };
 }
 
 /** Starts the runs, most needed first, while the builds in flight stay under the limit (none: unpaced). */
@@ -89,7 +94,7 @@ async function startWithin(
   wanted: readonly WantedRun[],
   start: (run: WantedRun) => Promise<RunStart>,
   concurrency: number,
-  paced: (BuildLimit & BuildsInFlight) | undefined,
+  paced: (BuildLimit & BuildsInFlight & { readonly until: number; readonly now: () => number }) | undefined,
 ): Promise<PacedStarts> {
   const starts = new Map<WantedRun, RunStart>();
   const limit = paced?.limit ?? Number.POSITIVE_INFINITY;
@@ -112,6 +117,14 @@ async function startWithin(
         }
         if (full || inFlight >= limit) {
           starts.set(run, deferred());
+          return;
+        }
+        if (paced !== undefined && paced.now() > paced.until) {
+          starts.set(run, {
+            status: 'deferred',
+            reason:
+              "deferred: this sweep's turn to start builds ran out; started at the next look at the account",
+          });
           return;
         }
         inFlight += 1; // taken before the call: runs started concurrently never overshoot

@@ -334,13 +334,19 @@ describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
   });
 
   it('an invocation that cannot get its turn defers its runs, never starting past the limit', async () => {
-    // Another invocation holds the turn, for longer than this one is willing to wait.
+    // Another invocation holds the turn, for longer than this one is willing to wait, and has started
+    // the build of one of the clusters this one wants.
     expect(await world.table.takePacingLease('another-invocation', 240)).toBe(true);
+    const busyRef = { accountId: A1, region: 'us-east-1', cluster: 'fargate' };
+    expect((await world.table.takeLock(busyRef, 'their-run', 3600)).taken).toBe(true);
     const capacity = new RunsTableBuildCapacity(world.table, undefined, { override: 2, leaseWaitMs: 0 });
     const ref = { accountId: A1, region: 'us-east-1', cluster: 'nodes' };
     let started = 0;
     const paced = await paceRuns(
-      [{ ref, compute: 'nodes', mode: 'install' }],
+      [
+        { ref, compute: 'nodes', mode: 'install' },
+        { ref: busyRef, compute: 'fargate', mode: 'install' },
+      ],
       capacity,
       () => {
         started += 1;
@@ -355,6 +361,7 @@ describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
         reason:
           'deferred: another discovery invocation is starting builds; started at the next look at the account',
       },
+      { status: 'in-progress' },
     ]);
     // Once the holder lets go, the turn is free again.
     await world.table.releasePacingLease('another-invocation');
@@ -369,7 +376,29 @@ describe('a sweep paced to the CodeBuild quota (issue 15 point 2)', () => {
     );
     expect(started).toBe(1);
     expect(again.starts[0]?.status).toBe('started');
+    await world.table.abandonLock(busyRef, 'their-run');
     expect(await world.table.takePacingLease('after', 240)).toBe(true); // released after its turn
+  });
+
+  it('starts nothing once half the turn is gone: the rest waits for the next look, never past the lease', async () => {
+    let clock = T0;
+    const capacity = new RunsTableBuildCapacity(world.table, undefined, { override: 10, now: () => clock });
+    const refs = ['s1', 's2', 's3'].map((cluster) => ({ accountId: A1, region: 'us-east-1', cluster }));
+    const paced = await paceRuns(
+      refs.map((ref) => ({ ref, compute: 'nodes' as const, mode: 'install' as const })),
+      capacity,
+      (run) => {
+        clock += 100_000; // each start takes 100 s (CodeBuild throttling, retried)
+        return Promise.resolve({ status: 'started', runId: `r-${run.ref.cluster}`, buildId: 'b' } as never);
+      },
+      1,
+      () => clock,
+    );
+    // The turn is 240 s; past 120 s nothing more starts.
+    expect(paced.starts.map((s) => s.status)).toEqual(['started', 'started', 'deferred']);
+    expect(paced.starts[2]).toMatchObject({
+      reason: "deferred: this sweep's turn to start builds ran out; started at the next look at the account",
+    });
   });
 
   it('rollout.concurrentBuilds overrides the quota', async () => {
