@@ -5,7 +5,7 @@
  * discover function has. It reads the layout `writeReportJson` writes (src/coverage/report-json.ts):
  * the header on the first line, ending `"cells":[`; one cell per line; then a line `],"totals":…}`.
  */
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { openLatest, type LatestOptions } from './latest.js';
@@ -28,9 +28,15 @@ export async function readLatestCells(
   options: Pick<LatestOptions, 'functionName' | 'signal'> = {},
 ): Promise<CoverageSummary> {
   const where = `s3://${bucket}/${REPORT_KEYS.latestJson}`;
-  const document = await openLatest(s3, bucket, options, (body) => {
+  const document = await openLatest(s3, bucket, options, async (body) => {
     if (!isReadable(body)) throw new LatestReportError(`${where}: the body is not a stream`);
-    return cellsOf(body, features, where);
+    // Aborting stops the reading too, and a document given up early gives its connection back.
+    if (options.signal) addAbortSignal(options.signal, body);
+    try {
+      return await cellsOf(body, features, where);
+    } finally {
+      body.destroy();
+    }
   });
   const { report, problems } = checkStoredReport(document);
   if (report === undefined)

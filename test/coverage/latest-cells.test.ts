@@ -83,6 +83,21 @@ describe('latest.json read line by line', () => {
       s3.on(GetObjectCommand).callsFake(() => streamed(text));
       await expect(readLatestCells(new S3Client({}), 'reports', ['ssmDistributor'])).rejects.toThrow(error);
     }
+    // Given up at the first line: the body is not read to its end but let go.
+    const abandoned = streamed((await written(summary)).replace('"cells":[', '"cells" :['));
+    s3.on(GetObjectCommand).resolves(abandoned as never);
+    await expect(readLatestCells(new S3Client({}), 'reports', ['ssmDistributor'])).rejects.toThrow(/line 1/);
+    expect(abandoned.Body.destroyed).toBe(true);
+    // Aborted while reading: the reading stops with the abort.
+    const controller = new AbortController();
+    const endless = new Readable({ read() {} });
+    endless.push(`${(await written(summary)).split('\n')[0] ?? ''}\n`);
+    s3.on(GetObjectCommand).resolves({ Body: endless } as never);
+    const reading = readLatestCells(new S3Client({}), 'reports', ['ssmDistributor'], {
+      signal: controller.signal,
+    });
+    controller.abort();
+    await expect(reading).rejects.toThrow(/could not read s3:\/\/reports\/latest.json: .*abort/i);
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'no such key', $metadata: {} }));
     await expect(readLatestCells(new S3Client({}), 'reports', ['ssmDistributor'])).rejects.toThrow(
       /no coverage report has been stored yet/,
