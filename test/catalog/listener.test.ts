@@ -196,6 +196,51 @@ describe('events the listener accepted, when it dies before applying them', () =
     }
   });
 
+  it('that fail every time (not the store being down) are given up after 20 tries, refused and out of the inbox', async () => {
+    const image = digest('inbox4');
+    const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v4', image);
+    const store = await memoryStore();
+    // Every batch fails the same way, and not because the store is down.
+    const failing = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === 'commitEvents') return () => Promise.reject(new Error('the plan kept changing'));
+        const value: unknown = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const logs: ListenerLog[] = [];
+    const listener = new EventListener({
+      probe: registry,
+      store: failing,
+      token: TOKEN,
+      log: (entry) => logs.push(entry),
+      retry: { initialMs: 1, maxMs: 2 },
+      now: () => new Date(registry.clock),
+    });
+    listener.start();
+    try {
+      const url = await serve(listener);
+      expect(await post(url, pushNotification('n-4', 'team/app', 'v4', image, registry.clock))).toBe(202);
+      await eventually(() => expect(listener.stats()).toMatchObject({ queued: 0, rejected: 1, handled: 0 }));
+      expect(logs.filter((l) => l.message.startsWith('could not apply 1 events'))).toHaveLength(19);
+      expect(logs.map((l) => l.message)).toContainEqual(
+        expect.stringContaining(
+          'gave up on 1 events after 20 tries (the next `catalog scan` catches what they changed)',
+        ),
+      );
+      expect(await store.heldEvents('http://registry.test')).toEqual([]);
+      await eventually(async () =>
+        expect((await store.status())[0]?.rejections).toEqual([
+          expect.objectContaining({ reason: RejectReason.GaveUp, count: 1 }),
+        ]),
+      );
+      expect(listener.stats().storeUp).toBe(true);
+    } finally {
+      await listener.stop(1000);
+      await store.close();
+    }
+  });
+
   it('answers 503 while the store cannot keep them, and 202 again once it can', async () => {
     const image = digest('inbox2');
     const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v2', image);

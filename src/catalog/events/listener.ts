@@ -67,6 +67,13 @@ const digestOf = (value: string): Buffer => createHash('sha256').update(value, '
 /** Refusals held for the store at most (while it is down); beyond, they are only counted and logged. */
 const MAX_PENDING_REJECTIONS = 1000;
 
+/**
+ * Tries of one batch before it is given up (its events refused as `gave-up`, out of the inbox): a batch
+ * that fails every time, not because the store is down, would otherwise block every listener after
+ * it for good. With the default backoff, about ten minutes.
+ */
+export const MAX_BATCH_TRIES = 20;
+
 export class EventListener {
   private readonly queue: RegistryEvent[] = [];
   private readonly rejections: Rejection[] = [];
@@ -219,7 +226,7 @@ export class EventListener {
           await this.readInbox();
           inboxRead = true;
         } catch (error) {
-          if (signal.aborted) return;
+          if (signal.aborted || this.stopping) return;
           await this.failed(error, ++failures, 'could not read the events accepted before', signal);
           continue;
         }
@@ -253,11 +260,17 @@ export class EventListener {
         failures = 0;
       } catch (error) {
         if (signal.aborted) return;
+        failures += 1;
+        if (batch.length > 0 && !(error instanceof CatalogStoreError) && failures >= MAX_BATCH_TRIES) {
+          await this.giveUp(batch, error);
+          failures = 0;
+          continue;
+        }
         const what =
           batch.length > 0
             ? `could not apply ${batch.length} events (kept)`
             : 'the catalog store does not answer';
-        await this.failed(error, ++failures, what, signal);
+        await this.failed(error, failures, what, signal);
       }
     }
   }
@@ -273,6 +286,19 @@ export class EventListener {
       storeDown,
     });
     await sleep(wait, undefined, { signal }).catch(() => undefined);
+  }
+
+  /** A batch that failed {@link MAX_BATCH_TRIES} times in a row: refused, out of the queue and the inbox. */
+  private async giveUp(batch: readonly RegistryEvent[], error: unknown): Promise<void> {
+    this.queue.splice(0, batch.length);
+    this.counts.rejected += batch.length;
+    const detail = `applying it failed ${MAX_BATCH_TRIES} times: ${describeWithCause(error)}`;
+    this.hold(batch.map(() => ({ reason: RejectReason.GaveUp, detail })));
+    this.options.log({
+      level: 'error',
+      message: `gave up on ${batch.length} events after ${MAX_BATCH_TRIES} tries (the next \`catalog scan\` catches what they changed): ${describeWithCause(error)}`,
+    });
+    await this.release(batch);
   }
 
   /**

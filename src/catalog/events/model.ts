@@ -55,6 +55,8 @@ export enum RejectReason {
   RegionOutOfScope = 'region-out-of-scope',
   /** The image's manifest could not be read or parsed. */
   UnreadableImage = 'unreadable-image',
+  /** Applying it failed every time for too long (not the store being down); the next scan catches it. */
+  GaveUp = 'gave-up',
 }
 
 export interface Rejection {
