@@ -13,16 +13,17 @@ import { digest, FakeRegistry } from './fake-source.js';
 import { memoryStore } from './helpers.js';
 import { eventually, TOKEN } from './listen-harness.js';
 
-/** A store whose `methods` fail (as a store that is down) while `down` is set. */
+/** A store whose `methods` fail while `down` is set: by default as a store that is down. */
 function flaky(
   store: CatalogStore,
   state: { down: boolean },
   methods: readonly (keyof CatalogStore)[],
+  error: () => Error = () => new CatalogStoreError('connection refused'),
 ): CatalogStore {
   return new Proxy(store, {
     get(target, key, receiver) {
       if ((methods as readonly (string | symbol)[]).includes(key) && state.down)
-        return () => Promise.reject(new CatalogStoreError('connection refused'));
+        return () => Promise.reject(error());
       const value: unknown = Reflect.get(target, key, receiver);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -201,13 +202,7 @@ describe('events the listener accepted, when it dies before applying them', () =
     const registry = new FakeRegistry('http://registry.test').tag('team/app', 'v4', image);
     const store = await memoryStore();
     // Every batch fails the same way, and not because the store is down.
-    const failing = new Proxy(store, {
-      get(target, key, receiver) {
-        if (key === 'commitEvents') return () => Promise.reject(new Error('the plan kept changing'));
-        const value: unknown = Reflect.get(target, key, receiver);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const failing = flaky(store, { down: true }, ['commitEvents'], () => new Error('the plan kept changing'));
     const logs: ListenerLog[] = [];
     const listener = new EventListener({
       probe: registry,
