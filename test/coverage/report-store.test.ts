@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountResult } from '../../src/coverage/build.js';
 import { cellOf, unknownCell } from '../../src/coverage/cells.js';
-import type { AccountDetails, CoverageItem } from '../../src/coverage/model.js';
+import type { AccountDetails, CoverageItem, ReportScope } from '../../src/coverage/model.js';
 import { groupsOf, ReportStore } from '../../src/coverage/report-store.js';
 
 const REGIONS = ['eu-west-1', 'us-east-1'];
@@ -56,6 +56,15 @@ function account(n: number): AccountResult {
   };
 }
 
+/** The scope of the reports these tests build. */
+const SCOPE = {
+  partition: 'aws',
+  homeRegion: 'us-east-1',
+  targets: ['r-ab12'],
+  excludeAccounts: [],
+  features: ['ssmDistributor', 'eksProtection'],
+} satisfies ReportScope;
+
 describe('ReportStore', () => {
   it("gives back each account's items exactly, by feature group and as the account's details", async () => {
     store = await ReportStore.open();
@@ -63,13 +72,7 @@ describe('ReportStore', () => {
     for (const r of results) await store.add(r);
     const summary = store.summary({
       generatedAt: '2026-11-29T06:00:00.000Z',
-      scope: {
-        partition: 'aws',
-        homeRegion: 'us-east-1',
-        targets: ['r-ab12'],
-        excludeAccounts: [],
-        features: ['ssmDistributor', 'eksProtection'],
-      },
+      scope: SCOPE,
       accounts: results.map((r) => r.account),
     });
     for (const group of groupsOf(summary.cells)) {
@@ -100,13 +103,7 @@ describe('ReportStore', () => {
     for (let n = 0; n < 50; n += 1) await store.add(account(n));
     const summary = store.summary({
       generatedAt: '2026-11-29T06:00:00.000Z',
-      scope: {
-        partition: 'aws',
-        homeRegion: 'us-east-1',
-        targets: ['r-ab12'],
-        excludeAccounts: [],
-        features: ['ssmDistributor', 'eksProtection'],
-      },
+      scope: SCOPE,
       accounts: [],
     });
     const ssm = summary.cells.filter((c) => c.feature === 'ssmDistributor');

@@ -239,14 +239,7 @@ export class AwsStandIn {
             `account ${String(input.AccountId)} is not in the organization`,
           );
         return json({
-          Account: {
-            Id: a.id,
-            Name: a.name,
-            Status: a.state,
-            State: a.state,
-            Arn: `arn:aws:organizations::${this.model.managementAccountId}:account/${this.model.organizationId}/${a.id}`,
-            Email: `${a.id}@example.com`,
-          },
+          Account: this.accountShape(a),
         });
       }
       case 'sts.AssumeRole':
@@ -307,6 +300,18 @@ export class AwsStandIn {
     return this.member(call).region(call.region)?.instances ?? [];
   }
 
+  /** An account as Organizations describes it (DescribeAccount, ListAccountsForParent). */
+  private accountShape(a: ModelAccount): Record<string, string> {
+    return {
+      Id: a.id,
+      Name: a.name,
+      Status: a.state,
+      State: a.state,
+      Arn: `arn:aws:organizations::${this.model.managementAccountId}:account/${this.model.organizationId}/${a.id}`,
+      Email: `${a.id}@example.com`,
+    };
+  }
+
   private listAccounts(input: Record<string, unknown>): unknown {
     const parent = text(input.ParentId);
     const ids = this.model.children(parent).accounts;
@@ -315,16 +320,7 @@ export class AwsStandIn {
       Accounts: page.flatMap((id) => {
         const a = this.model.account(id);
         if (!a) return [];
-        return [
-          {
-            Id: a.id,
-            Name: a.name,
-            Status: a.state,
-            State: a.state,
-            Arn: `arn:aws:organizations::${this.model.managementAccountId}:account/${this.model.organizationId}/${a.id}`,
-            Email: `${a.id}@example.com`,
-          },
-        ];
+        return [this.accountShape(a)];
       }),
       ...(next !== undefined ? { NextToken: next } : {}),
     };
